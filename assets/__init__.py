@@ -1,0 +1,1 @@
+"""Dagster assets: thin wrappers that call the plain functions of ``schemas`` and ``warehouse``."""

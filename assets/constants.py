@@ -1,0 +1,17 @@
+"""Names shared by assets, checks, jobs, sensors and tests."""
+
+WAVE_PARTITIONS = "survey_waves"
+DUCKDB_POOL = "duckdb_writer"
+
+GROUP_DIMENSIONS = "dimensions"
+GROUP_INGEST = "ingest"
+GROUP_INDICATORS = "indicators"
+
+CHECK_ROWS_RECONCILE = "rows_reconcile"
+CHECK_QUARANTINE_SHARE = "quarantine_share_below_limit"
+CHECK_INDICATORS_VALID = "indicator_values_valid"
+
+# Above this share of quarantined rows a wave is probably the wrong layout or survey: worth a look.
+QUARANTINE_SHARE_LIMIT = 0.10
+
+FINGERPRINT_METADATA = "landing_fingerprint"

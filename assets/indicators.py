@@ -1,0 +1,89 @@
+"""Indicators: each wave's headline indicators, and the trends across all waves of every survey."""
+
+import dagster as dg
+import pandas as pd
+
+from assets.constants import CHECK_INDICATORS_VALID, DUCKDB_POOL, GROUP_INDICATORS
+from assets.ingest import wave_responses
+from assets.partitions import wave_partitions
+from pipelines.landing import split_partition_key
+from pipelines.resources import SurveyHomeResource
+from warehouse.indicators import compute_headline_indicators, indicator_problems, write_headline_indicators
+from warehouse.trends import compute_indicator_trends, write_indicator_trends
+
+
+def _headline_preview(indicators: pd.DataFrame) -> str:
+    table = indicators[["indicator_id", "numerator", "base", "pct", "ci_low", "ci_high", "suppressed"]]
+    return table.round(1).to_markdown(index=False)
+
+
+@dg.asset(
+    partitions_def=wave_partitions,
+    deps=[wave_responses],
+    group_name=GROUP_INDICATORS,
+    kinds={"duckdb", "sql"},
+    pool=DUCKDB_POOL,
+    check_specs=[
+        dg.AssetCheckSpec(
+            CHECK_INDICATORS_VALID,
+            asset="headline_indicators",
+            blocking=True,
+            description="Numerators within bases, percentages within 0-100 and within their intervals, "
+            "and suppression exactly where the base is below the threshold.",
+        )
+    ],
+)
+def headline_indicators(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource) -> dg.MaterializeResult:
+    """For one wave: the share of respondents choosing each option (and each composite in the codebook's
+    indicator catalogue) with numerator, base, percentage and Wilson 95% interval, suppressed where the
+    base is below the codebook's threshold; the counts `respondents` and `trusts_responding`; and
+    `trust_coverage`, responding trusts as a percentage of the wave's population of trusts."""
+    survey_id, wave_id = split_partition_key(context.partition_key)
+    codebook = survey_home.paths.codebook(survey_id)
+    with survey_home.warehouse() as con:
+        indicators = compute_headline_indicators(con, survey_id, wave_id, codebook.reporting)
+        problems = indicator_problems(indicators, codebook.reporting.min_base)
+        write_headline_indicators(con, survey_id, wave_id, indicators)
+    headline_ids = list(codebook.indicators.headline)
+    headline = indicators.set_index("indicator_id").loc[headline_ids].reset_index() if headline_ids else indicators
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(indicators),
+            "suppressed": int(indicators["suppressed"].sum()),
+            "headline": dg.MetadataValue.md(_headline_preview(headline)),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=CHECK_INDICATORS_VALID,
+                passed=not problems,
+                metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems) or "none")},
+            )
+        ],
+    )
+
+
+@dg.asset(deps=[headline_indicators], group_name=GROUP_INDICATORS, kinds={"duckdb", "sql"}, pool=DUCKDB_POOL)
+def indicator_trends(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource) -> dg.MaterializeResult:
+    """Every indicator in every loaded wave beside the previous wave: the change (percentage points for
+    shares) and whether it is statistically significant at the codebook's level (pooled two-proportion
+    z-test). Recomputed across all waves whenever any wave changes."""
+    rows = 0
+    significant = []
+    with survey_home.warehouse() as con:
+        for codebook in survey_home.paths.codebooks.values():
+            trends = compute_indicator_trends(con, codebook.survey_id, codebook.reporting)
+            write_indicator_trends(con, codebook.survey_id, trends)
+            rows += len(trends)
+            significant.append(trends[trends["significant"].fillna(False).astype(bool)])
+    changes = pd.concat(significant) if significant else pd.DataFrame()
+    preview = (
+        changes[["survey_id", "indicator_id", "previous_wave_id", "wave_id", "change", "p_value"]]
+        .round(3)
+        .to_markdown(index=False)
+        if not changes.empty
+        else "No significant change between consecutive waves."
+    )
+    context.log.info("Trends: %d rows, %d significant changes", rows, len(changes))
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": rows, "significant_changes": dg.MetadataValue.md(preview)}
+    )

@@ -1,0 +1,110 @@
+"""Ingesting one wave: landing files → pandera validation → respondents, responses and quarantine."""
+
+import dagster as dg
+import pandas as pd
+
+from assets.constants import (
+    CHECK_QUARANTINE_SHARE,
+    CHECK_ROWS_RECONCILE,
+    DUCKDB_POOL,
+    FINGERPRINT_METADATA,
+    GROUP_INGEST,
+    QUARANTINE_SHARE_LIMIT,
+)
+from assets.dimensions import survey_dimensions
+from assets.partitions import wave_partitions
+from pipelines.landing import fingerprint, split_partition_key, wave_files
+from pipelines.resources import SurveyHomeResource
+from schemas.readers import WaveFileRejected
+from schemas.validation import WaveValidation, validate_wave
+from warehouse.load import load_wave, wave_reconciliation
+
+
+def _quarantine_preview(validation: WaveValidation, limit: int = 20) -> str:
+    quarantine = validation.quarantine
+    if quarantine.empty:
+        return "No row was quarantined."
+    by_rule = quarantine.groupby("rule")["source_row"].count().sort_values(ascending=False)
+    lines = ["| rule | failures |", "|---|---|"] + [f"| {rule} | {n} |" for rule, n in by_rule.items()]
+    lines += ["", f"First {min(limit, len(quarantine))} of {len(quarantine)} failures:", ""]
+    lines += [f"- {reason}" for reason in quarantine["reason"].head(limit)]
+    return "\n".join(lines)
+
+
+@dg.asset(
+    partitions_def=wave_partitions,
+    deps=[survey_dimensions],
+    group_name=GROUP_INGEST,
+    kinds={"csv", "pandera", "duckdb"},
+    pool=DUCKDB_POOL,
+    check_specs=[
+        dg.AssetCheckSpec(
+            CHECK_ROWS_RECONCILE,
+            asset="wave_responses",
+            blocking=True,
+            description="Every row read is loaded or quarantined: rows read = rows loaded + rows quarantined.",
+        ),
+        dg.AssetCheckSpec(
+            CHECK_QUARANTINE_SHARE,
+            asset="wave_responses",
+            description=f"At most {QUARANTINE_SHARE_LIMIT:.0%} of the wave's rows are quarantined "
+            "(more usually means a wrong layout or survey).",
+        ),
+    ],
+)
+def wave_responses(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource) -> dg.MaterializeResult:
+    """One wave's respondents (no personal data) and their answers in long format, validated against the
+    survey's codebook. Rows that break a rule go to `quarantine` with file, row, column, rule and value;
+    each file is recorded in `load_log`. The wave is replaced as a whole, in one transaction."""
+    survey_id, wave_id = split_partition_key(context.partition_key)
+    paths = survey_home.paths
+    codebook = paths.codebook(survey_id)
+    try:
+        codebook.wave(wave_id)
+    except KeyError as exc:
+        raise dg.Failure(description=str(exc.args[0])) from None
+    files = wave_files(paths.wave_dir(survey_id, wave_id))
+    if not files:
+        raise dg.Failure(description=f"no *.csv file in {paths.wave_dir(survey_id, wave_id)}")
+    trust_codes = survey_home.trusts()["ods_code"].tolist()
+    try:
+        validation = validate_wave(files, codebook, trust_codes)
+    except WaveFileRejected as exc:
+        raise dg.Failure(
+            description=f"File rejected, nothing of wave {wave_id} loaded: {exc}",
+            metadata={"file": exc.path, "reason": exc.reason},
+        ) from None
+    with survey_home.warehouse() as con:
+        load_wave(con, codebook, wave_id, validation, run_id=context.run_id)
+        counts = wave_reconciliation(con, survey_id, wave_id, context.run_id)
+    context.log.info(
+        "Wave %s: %d rows read, %d loaded, %d quarantined",
+        context.partition_key, validation.rows_read, validation.rows_loaded, validation.rows_quarantined,
+    )
+    share = validation.rows_quarantined / validation.rows_read
+    files_table = pd.DataFrame([f.__dict__ for f in validation.files])
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": validation.rows_loaded,
+            "rows_read": validation.rows_read,
+            "rows_loaded": validation.rows_loaded,
+            "rows_quarantined": validation.rows_quarantined,
+            "files": dg.MetadataValue.md(files_table.to_markdown(index=False)),
+            "quarantine": dg.MetadataValue.md(_quarantine_preview(validation)),
+            FINGERPRINT_METADATA: fingerprint([(f.name, f.sha256) for f in validation.files]),
+            "codebook_version": codebook.version,
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=CHECK_ROWS_RECONCILE,
+                passed=counts.pop("reconciles"),
+                metadata={k: int(v) for k, v in counts.items()},
+            ),
+            dg.AssetCheckResult(
+                check_name=CHECK_QUARANTINE_SHARE,
+                passed=share <= QUARANTINE_SHARE_LIMIT,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"quarantined_share": dg.MetadataValue.float(round(share, 4))},
+            ),
+        ],
+    )

@@ -1,0 +1,1 @@
+"""Orchestration: Dagster definitions, partitions, sensors, schedules, resources, and the `survey` CLI."""

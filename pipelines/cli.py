@@ -1,0 +1,115 @@
+"""The `survey` command: run the pipeline, run the demo, open the Dagster UI, regenerate the sample.
+
+Every command takes ``--home DIR`` (default ``$SURVEY_HOME`` or ``./survey_home``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from pipelines.settings import HOME_ENV, PROJECT_ROOT, SurveyHome, default_home
+
+app = typer.Typer(help="Survey data pipeline: landing folder → validation → DuckDB warehouse → indicators.",
+                  no_args_is_help=True, add_completion=False)
+console = Console()
+
+HomeOption = Annotated[
+    Path | None, typer.Option("--home", help="Survey home folder (default: $SURVEY_HOME or ./survey_home).")
+]
+
+
+def _home(home: Path | None) -> SurveyHome:
+    return SurveyHome((home or default_home()).resolve())
+
+
+LogLevelOption = Annotated[
+    str, typer.Option("--log-level", help="Dagster console log level (DEBUG shows every event).")
+]
+
+
+def _run(home: SurveyHome, log_level: str) -> bool:
+    from pipelines.runner import run_landed_waves
+
+    outcomes = run_landed_waves(home, log_level=log_level.upper())
+    if not outcomes:
+        console.print(f"No wave in {home.landing_dir}: put files in <survey_id>/<wave_id>/ there.")
+    for outcome in outcomes:
+        status = "[green]ok[/green]" if outcome.success else f"[red]FAILED[/red]: {outcome.error}"
+        console.print(f"{outcome.partition_key}: {status} (run {outcome.run_id[:8]})")
+    return all(o.success for o in outcomes)
+
+
+def _print_tables(home: SurveyHome, survey_id: str, wave_id: str) -> None:
+    from pipelines.report import headline_rich_table, trend_rich_table
+    from warehouse.connection import connect
+    from warehouse.reports import headline_table, headline_trends, loaded_waves
+
+    codebook = home.codebook(survey_id)
+    synthetic = " [SYNTHETIC DATA]" if codebook.wave(wave_id).synthetic else ""
+    with connect(home.warehouse_path, read_only=True) as con:
+        table = headline_table(con, survey_id, wave_id)
+        trends = headline_trends(con, survey_id)
+        waves = loaded_waves(con, survey_id)
+    console.print(headline_rich_table(table, f"Headline indicators, {survey_id} wave {wave_id}{synthetic}"))
+    console.print(trend_rich_table(trends, waves, f"Trends, {survey_id}{synthetic}"))
+    console.print(f"Warehouse: {home.warehouse_path}")
+
+
+@app.command()
+def run(home: HomeOption = None, log_level: LogLevelOption = "WARNING") -> None:
+    """Materialise every landed wave and everything downstream (indicators, trends)."""
+    if not _run(_home(home), log_level):
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def demo(home: HomeOption = None, log_level: LogLevelOption = "WARNING") -> None:
+    """Lay the bundled SYNTHETIC sample waves into the landing folder, run everything, print the tables."""
+    from sample_data.generator import LANDING_DIR
+
+    survey_home = _home(home)
+    for source in sorted(LANDING_DIR.rglob("*.csv")):
+        target = survey_home.landing_dir / source.relative_to(LANDING_DIR)
+        if not target.exists() or target.read_bytes() != source.read_bytes():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+    console.print(f"Sample waves (synthetic) landed in {survey_home.landing_dir}")
+    ok = _run(survey_home, log_level)
+    _print_tables(survey_home, "improvement-journey", "2023")
+    if not ok:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def dev(home: HomeOption = None) -> None:
+    """Open the Dagster UI (`dg dev`) on the home's instance, with the landing sensor running."""
+    from pipelines.instance import prepare_dagster_home
+
+    survey_home = _home(home)
+    env = {**os.environ, HOME_ENV: str(survey_home.root), "DAGSTER_HOME": prepare_dagster_home(survey_home)}
+    raise typer.Exit(subprocess.call(["dg", "dev"], cwd=PROJECT_ROOT, env=env))
+
+
+@app.command("sample")
+def regenerate_sample(
+    out: Annotated[Path, typer.Option(help="Landing folder to write into.")] = Path("sample_data/landing"),
+) -> None:
+    """Regenerate the bundled SYNTHETIC sample waves from the codebook and the calibration targets."""
+    from sample_data.generator import write_bundled_sample
+    from schemas.codebook import BUNDLED_CODEBOOKS_DIR, load_codebook
+    from schemas.reference import load_trusts
+
+    codebook = load_codebook(BUNDLED_CODEBOOKS_DIR / "improvement-journey.yaml")
+    for path in write_bundled_sample(codebook, load_trusts()["ods_code"].tolist(), out):
+        console.print(f"wrote {path}")
+
+
+def main() -> None:
+    app()

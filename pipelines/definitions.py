@@ -1,0 +1,34 @@
+"""The Dagster code location: every asset, job, sensor, schedule and resource of the pipeline.
+
+Loading these definitions reads no data and opens no database.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from assets.dimensions import survey_dimensions
+from assets.indicators import headline_indicators, indicator_trends
+from assets.ingest import wave_responses
+from pipelines.jobs import refresh_wave_job
+from pipelines.resources import SurveyHomeResource
+from pipelines.sensors import daily_landing_sweep, landing_sensor
+from pipelines.settings import default_home
+
+ASSETS = [survey_dimensions, wave_responses, headline_indicators, indicator_trends]
+
+
+def build_definitions(home: Path | str | None = None) -> dg.Definitions:
+    """Definitions for one survey home (``$SURVEY_HOME`` or ``./survey_home`` when not given)."""
+    return dg.Definitions(
+        assets=ASSETS,
+        jobs=[refresh_wave_job],
+        sensors=[landing_sensor],
+        schedules=[daily_landing_sweep],
+        resources={"survey_home": SurveyHomeResource(home=str(Path(home or default_home()).resolve()))},
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,79 @@
+"""The landing folder: which waves have arrived, their files, and a fingerprint of their content.
+
+A wave is the set of ``*.csv`` files in ``<home>/landing/<survey_id>/<wave_id>/``; its fingerprint is a
+hash of the files' names and sha256 digests, so a re-delivered identical file changes nothing and any
+corrected file changes it. File digests are cached by (size, modification time) so that a sensor ticking
+every few seconds does not re-read large files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from schemas.readers import sha256_of
+
+PARTITION_SEPARATOR = "/"
+WAVE_FILE_PATTERN = "*.csv"
+
+
+def partition_key(survey_id: str, wave_id: str) -> str:
+    return f"{survey_id}{PARTITION_SEPARATOR}{wave_id}"
+
+
+def split_partition_key(key: str) -> tuple[str, str]:
+    survey_id, separator, wave_id = key.partition(PARTITION_SEPARATOR)
+    if not separator or not survey_id or not wave_id:
+        raise ValueError(f"partition key {key!r} is not of the form <survey_id>/<wave_id>")
+    return survey_id, wave_id
+
+
+@dataclass(frozen=True)
+class LandedWave:
+    survey_id: str
+    wave_id: str
+    files: tuple[Path, ...]
+    fingerprint: str
+
+    @property
+    def partition_key(self) -> str:
+        return partition_key(self.survey_id, self.wave_id)
+
+
+def wave_files(wave_dir: Path) -> list[Path]:
+    """The wave's files in a stable order; hidden and partial files (``.name``) are ignored."""
+    return sorted(p for p in wave_dir.glob(WAVE_FILE_PATTERN) if p.is_file() and not p.name.startswith("."))
+
+
+def fingerprint(named_digests: list[tuple[str, str]]) -> str:
+    digest = hashlib.sha256()
+    for name, sha in sorted(named_digests):
+        digest.update(f"{name}:{sha}\n".encode())
+    return digest.hexdigest()
+
+
+def scan_landing(landing_dir: Path, digest_cache: dict[str, list] | None = None) -> list[LandedWave]:
+    """Every wave with at least one file, by survey and wave id.
+
+    ``digest_cache`` maps a file path to ``[size, mtime_ns, sha256]``; it is read and updated in place.
+    """
+    cache = digest_cache if digest_cache is not None else {}
+    waves = []
+    for survey_dir in sorted(p for p in landing_dir.glob("*") if p.is_dir()):
+        for wave_dir in sorted(p for p in survey_dir.glob("*") if p.is_dir()):
+            files = wave_files(wave_dir)
+            if not files:
+                continue
+            digests = []
+            for path in files:
+                stat = path.stat()
+                cached = cache.get(str(path))
+                if cached and cached[0] == stat.st_size and cached[1] == stat.st_mtime_ns:
+                    sha = cached[2]
+                else:
+                    sha = sha256_of(path)
+                    cache[str(path)] = [stat.st_size, stat.st_mtime_ns, sha]
+                digests.append((path.name, sha))
+            waves.append(LandedWave(survey_dir.name, wave_dir.name, tuple(files), fingerprint(digests)))
+    return waves

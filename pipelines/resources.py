@@ -1,0 +1,39 @@
+"""Dagster resources: the survey home (landing folder, codebooks, reference data and warehouse file).
+
+A resource of our own rather than dagster-duckdb's ``DuckDBResource``: the pipeline decides where the
+warehouse lives and when it is opened (never at definitions load), which later lets the home publish a
+read-only copy for analysts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+
+from pipelines.settings import SurveyHome
+from schemas.reference import load_trusts
+from warehouse.connection import connect
+
+
+class SurveyHomeResource(dg.ConfigurableResource):
+    """The folder holding a survey home's landing folder, warehouse and Dagster instance."""
+
+    home: str
+
+    @property
+    def paths(self) -> SurveyHome:
+        return SurveyHome(Path(self.home))
+
+    def trusts(self) -> pd.DataFrame:
+        return load_trusts()
+
+    @contextmanager
+    def warehouse(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A writing connection to the warehouse, opened for one step and closed after it."""
+        with connect(self.paths.warehouse_path) as con:
+            yield con

@@ -1,0 +1,61 @@
+"""Where a survey home keeps its things, and the codebooks and reference data it uses.
+
+``<home>`` is ``$SURVEY_HOME`` or ``./survey_home``. Inside it: ``landing/<survey_id>/<wave_id>/`` for
+delivered files, ``warehouse/survey.duckdb`` for the warehouse, ``dagster/`` for the Dagster instance
+(runs, event log, schedules) and, optionally, ``codebooks/`` for codebooks that add to or replace the
+bundled ones.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from schemas.codebook import BUNDLED_CODEBOOKS_DIR, Codebook, load_codebooks
+
+HOME_ENV = "SURVEY_HOME"
+DEFAULT_HOME = "survey_home"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def default_home() -> Path:
+    return Path(os.environ.get(HOME_ENV, DEFAULT_HOME)).resolve()
+
+
+@dataclass(frozen=True)
+class SurveyHome:
+    root: Path
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.root / "warehouse" / "survey.duckdb"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.root / "dagster"
+
+    @property
+    def codebooks_dir(self) -> Path:
+        return self.root / "codebooks"
+
+    def wave_dir(self, survey_id: str, wave_id: str) -> Path:
+        return self.landing_dir / survey_id / wave_id
+
+    @cached_property
+    def codebooks(self) -> dict[str, Codebook]:
+        return load_codebooks(BUNDLED_CODEBOOKS_DIR, self.codebooks_dir)
+
+    def codebook(self, survey_id: str) -> Codebook:
+        try:
+            return self.codebooks[survey_id]
+        except KeyError:
+            known = ", ".join(sorted(self.codebooks)) or "none"
+            raise KeyError(
+                f"no codebook for survey {survey_id!r} (known: {known}); add one to {self.codebooks_dir}"
+            ) from None

@@ -1,0 +1,197 @@
+"""Deterministic generator of SYNTHETIC survey waves in the plain CSV layout, for any codebook and size.
+
+Two modes, one code path:
+- calibrated: exact answer counts per option from a targets file (``sample_data/targets/``), used for the
+  bundled sample so that wave 2023 reproduces the published report's figures;
+- random: seeded answer shares drawn per question, for tests and benchmarks at any size.
+
+The same seed gives the same bytes. Names and emails are invented from short fixed lists (not a faker
+library, whose output changes between releases and would break byte-for-byte regeneration); they exist so
+that tests can prove personal data never reaches the warehouse.
+
+What does not belong here: validation, loading, or anything that reads the warehouse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from schemas.codebook import Codebook, Question
+
+SAMPLE_DIR = Path(__file__).parent
+TARGETS_DIR = SAMPLE_DIR / "targets"
+LANDING_DIR = SAMPLE_DIR / "landing"
+
+_FIRST_NAMES = ["Amira", "Ben", "Chloe", "Dev", "Eilidh", "Femi", "Grace", "Hamza", "Isla", "Jonah",
+                "Kiran", "Leah", "Mo", "Niamh", "Owen", "Priya", "Rhys", "Sade", "Tom", "Zara"]
+_LAST_NAMES = ["Adeyemi", "Brown", "Chen", "Davies", "Evans", "Fraser", "Gupta", "Hughes", "Iqbal",
+               "Jones", "Khan", "Lewis", "Morgan", "Nowak", "Okafor", "Patel", "Quinn", "Roberts"]
+_COMMENTS = [
+    "Capacity for improvement work is squeezed by operational demand.",
+    "We would welcome more peer learning between trusts.",
+    "Board development on improvement has been valuable this year.",
+    "Shared data across the collaborative remains the main obstacle.",
+    "Our improvement faculty has grown but needs sustained funding.",
+    "Clinical engagement is strong; middle management capacity is the gap.",
+]
+
+
+@dataclass(frozen=True)
+class WaveTargets:
+    """What one synthetic wave should look like."""
+
+    seed: int
+    respondents: int
+    trusts: int
+    skip_optional: int = 0
+    comment_share: float = 0.1
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def load_targets(survey_id: str, directory: Path = TARGETS_DIR) -> dict[str, WaveTargets]:
+    raw = yaml.safe_load((directory / f"{survey_id}.yaml").read_text(encoding="utf-8"))
+    return {str(wave_id): WaveTargets(**spec) for wave_id, spec in raw["waves"].items()}
+
+
+def _single_choice(rng, n: int, option_ids: list[str], counts: dict[str, int] | None, what: str):
+    """Option ids for n answers: exact counts in random order, or seeded random shares."""
+    if counts is None:
+        shares = rng.dirichlet(np.full(len(option_ids), 2.0))
+        return np.asarray(option_ids, dtype=object)[rng.choice(len(option_ids), size=n, p=shares)]
+    _refuse_unknown(counts, option_ids, what)
+    if sum(counts.values()) != n:
+        raise ValueError(f"{what}: counts add up to {sum(counts.values())}, the base is {n}")
+    answers = np.repeat(np.asarray(list(counts), dtype=object), list(counts.values()))
+    return rng.permutation(answers)
+
+
+def _multiple_choice(rng, n: int, option_ids: list[str], counts: dict[str, int] | None, what: str):
+    """An n × options matrix of ticks in which every respondent ticks at least one option."""
+    ticks = np.zeros((n, len(option_ids)), dtype=bool)
+    if counts is None:
+        ticks = rng.random((n, len(option_ids))) < rng.uniform(0.1, 0.7, size=len(option_ids))
+        empty = np.flatnonzero(~ticks.any(axis=1))
+        ticks[empty, rng.integers(0, len(option_ids), size=len(empty))] = True
+        return ticks
+    _refuse_unknown(counts, option_ids, what)
+    for j, option_id in enumerate(option_ids):
+        k = counts.get(option_id, 0)
+        if k > n:
+            raise ValueError(f"{what}: {k} respondents tick {option_id!r}, the base is {n}")
+        ticks[rng.permutation(n)[:k], j] = True
+    # Give each respondent without a tick one taken from a respondent with two or more: the option
+    # counts, which are the calibration, stay exact.
+    for row in np.flatnonzero(~ticks.any(axis=1)):
+        donors = np.flatnonzero(ticks.sum(axis=1) >= 2)
+        if len(donors) == 0:
+            raise ValueError(f"{what}: counts too small for every respondent to tick an option")
+        donor = donors[rng.integers(len(donors))]
+        option = rng.choice(np.flatnonzero(ticks[donor]))
+        ticks[donor, option], ticks[row, option] = False, True
+    return ticks
+
+
+def _refuse_unknown(counts: dict[str, int], option_ids: list[str], what: str) -> None:
+    unknown = sorted(set(counts) - set(option_ids))
+    if unknown:
+        raise ValueError(f"{what}: targets name unknown options {unknown}")
+
+
+def _trust_per_respondent(rng, n: int, n_trusts: int, trust_codes: list[str]) -> np.ndarray:
+    if not 0 < n_trusts <= min(n, len(trust_codes)):
+        raise ValueError(f"cannot spread {n} respondents over {n_trusts} of {len(trust_codes)} trusts")
+    chosen = rng.choice(np.asarray(sorted(trust_codes), dtype=object), size=n_trusts, replace=False)
+    # Every chosen trust has at least one respondent; the rest are spread at random.
+    extra = rng.choice(chosen, size=n - n_trusts, replace=True)
+    return rng.permutation(np.concatenate([chosen, extra]))
+
+
+def generate_wave(
+    codebook: Codebook, wave_id: str, trust_codes: list[str], targets: WaveTargets
+) -> pd.DataFrame:
+    """One synthetic wave as a frame of text in the plain CSV layout (codebook column order)."""
+    rng = np.random.default_rng(targets.seed)
+    wave = codebook.wave(wave_id)
+    n = targets.respondents
+    respondent = codebook.respondent
+    columns: dict[str, object] = {}
+
+    start = pd.Timestamp(wave.fieldwork_start)
+    seconds = (pd.Timestamp(wave.fieldwork_end) + pd.Timedelta(days=1) - start).total_seconds()
+    submitted = start + pd.to_timedelta(np.sort(rng.integers(0, int(seconds), size=n)), unit="s")
+    columns[respondent.id_column] = [f"{wave_id}-{i:06d}" for i in range(1, n + 1)]
+    columns[respondent.submitted_at_column] = submitted.strftime("%Y-%m-%dT%H:%M:%S")
+    columns[respondent.trust.column] = _trust_per_respondent(rng, n, targets.trusts, trust_codes)
+    role_labels = {o.id: o.label for o in respondent.role.options}
+    roles = _single_choice(rng, n, list(role_labels), targets.counts.get("role"), f"wave {wave_id} role")
+    columns[respondent.role.column] = [role_labels[r] for r in roles]
+
+    first = rng.choice(_FIRST_NAMES, size=n)
+    last = rng.choice(_LAST_NAMES, size=n)
+    if "name" in respondent.personal_data:
+        columns["name"] = [f"{f} {s}" for f, s in zip(first, last)]
+    if "email" in respondent.personal_data:
+        columns["email"] = [f"{f}.{s}{i}@trust.example.org".lower() for i, (f, s) in enumerate(zip(first, last))]
+
+    skipping = np.zeros(n, dtype=bool)
+    skipping[rng.permutation(n)[: targets.skip_optional]] = True
+    for question in codebook.questions:
+        answering = np.ones(n, dtype=bool) if question.required else ~skipping
+        columns.update(_answers(rng, question, answering, targets, wave_id))
+    frame = pd.DataFrame(columns)
+    return frame[[c for c in codebook.expected_columns if c in frame.columns]]
+
+
+def _answers(rng, question: Question, answering: np.ndarray, targets: WaveTargets, wave_id: str):
+    n, base = len(answering), int(answering.sum())
+    what = f"wave {wave_id} question {question.id}"
+    counts = targets.counts.get(question.id)
+    if question.type == "text":
+        wants = answering & (rng.random(n) < targets.comment_share)
+        texts = np.full(n, None, dtype=object)
+        texts[wants] = rng.choice(_COMMENTS, size=int(wants.sum()))
+        return {question.id: texts}
+    option_ids = [o.id for o in question.options]
+    if question.type == "single":
+        labels = {o.id: o.label for o in question.options}
+        cells = np.full(n, None, dtype=object)
+        cells[answering] = [labels[o] for o in _single_choice(rng, base, option_ids, counts, what)]
+        return {question.id: cells}
+    ticks = _multiple_choice(rng, base, option_ids, counts, what)
+    flags = {}
+    for j, column in enumerate(question.option_columns):
+        cells = np.full(n, None, dtype=object)  # a respondent who skipped the question leaves it blank
+        cells[answering] = np.where(ticks[:, j], "1", "0")
+        flags[column] = cells
+    return flags
+
+
+def random_targets(respondents: int, trusts: int, seed: int, skip_optional: int = 0) -> WaveTargets:
+    """Targets for a wave of any size with answers drawn at random (tests, benchmarks)."""
+    return WaveTargets(seed=seed, respondents=respondents, trusts=trusts, skip_optional=skip_optional)
+
+
+def write_wave_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """Write a wave in the plain CSV layout: UTF-8, no BOM, LF line ends, empty cell for no answer."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    return path
+
+
+def sample_file_name(survey_id: str, wave_id: str) -> str:
+    return f"{survey_id}_{wave_id}_SYNTHETIC.csv"
+
+
+def write_bundled_sample(codebook: Codebook, trust_codes: list[str], landing_dir: Path) -> list[Path]:
+    """Generate every wave of the survey's targets file into ``landing_dir/<survey_id>/<wave_id>/``."""
+    written = []
+    for wave_id, targets in load_targets(codebook.survey_id).items():
+        frame = generate_wave(codebook, wave_id, trust_codes, targets)
+        path = landing_dir / codebook.survey_id / wave_id / sample_file_name(codebook.survey_id, wave_id)
+        written.append(write_wave_csv(frame, path))
+    return written

@@ -1,0 +1,311 @@
+"""The survey codebook: its model, its rules and how to load it.
+
+A codebook (one YAML file per survey under ``schemas/codebooks/``) is the single source of truth for a
+survey: question ids, types, wording, option ids and labels, personal-data columns, waves and the
+indicator catalogue. This module turns the YAML into validated, immutable objects and refuses a
+codebook that contradicts itself, with an error naming the file and the field.
+
+What does not belong here: the pandera schema built from a codebook (``schemas.response_schema``) and
+anything that touches data files or the warehouse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+BUNDLED_CODEBOOKS_DIR = Path(__file__).parent / "codebooks"
+
+# Ids become column names, SQL values and parts of indicator ids ("question.option"), so keep them plain.
+IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+SURVEY_ID = r"^[a-z][a-z0-9-]*$"
+WAVE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+COUNT_INDICATORS = ("respondents", "trusts_responding")
+COVERAGE_INDICATOR = "trust_coverage"
+
+
+class CodebookError(ValueError):
+    """A codebook file that cannot be used, with the file and the offending field in the message."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Option(_Strict):
+    id: str = Field(pattern=IDENTIFIER)
+    label: str = Field(min_length=1)
+
+
+class Question(_Strict):
+    id: str = Field(pattern=IDENTIFIER)
+    type: Literal["single", "multiple", "text"]
+    title: str = Field(min_length=1)
+    wording: str = Field(min_length=1)
+    required: bool = False
+    options: tuple[Option, ...] = ()
+    max_length: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _options_fit_type(self) -> Question:
+        if self.type == "text":
+            if self.options:
+                raise ValueError(f"text question {self.id!r} cannot have options")
+            if self.max_length is None:
+                raise ValueError(f"text question {self.id!r} needs max_length")
+        else:
+            if len(self.options) < 2:
+                raise ValueError(f"{self.type}-choice question {self.id!r} needs at least two options")
+            if self.max_length is not None:
+                raise ValueError(f"max_length applies to text questions only, not {self.id!r}")
+            _refuse_duplicates([o.id for o in self.options], f"option ids of {self.id!r}")
+            _refuse_duplicates([_fold(o.label) for o in self.options], f"option labels of {self.id!r}")
+        return self
+
+    def option_column(self, option_id: str) -> str:
+        """Column holding the 0/1 flag of one option of a multiple-choice question."""
+        return f"{self.id}.{option_id}"
+
+    @property
+    def option_columns(self) -> list[str]:
+        return [self.option_column(o.id) for o in self.options] if self.type == "multiple" else []
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns this question occupies in the plain CSV layout."""
+        return self.option_columns if self.type == "multiple" else [self.id]
+
+
+class TrustField(_Strict):
+    column: str = Field(pattern=IDENTIFIER)
+    wording: str
+
+
+class RoleField(_Strict):
+    column: str = Field(pattern=IDENTIFIER)
+    wording: str
+    options: tuple[Option, ...] = Field(min_length=2)
+
+
+class Respondent(_Strict):
+    id_column: str = Field(pattern=IDENTIFIER)
+    submitted_at_column: str = Field(pattern=IDENTIFIER)
+    trust: TrustField
+    role: RoleField
+    personal_data: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> list[str]:
+        return [self.id_column, self.submitted_at_column, self.trust.column, self.role.column]
+
+
+class Wave(_Strict):
+    id: str = Field(pattern=WAVE_ID)
+    fieldwork_start: dt.date
+    fieldwork_end: dt.date
+    population_trusts: int = Field(gt=0)
+    synthetic: bool = False
+
+    @model_validator(mode="after")
+    def _fieldwork_in_order(self) -> Wave:
+        if self.fieldwork_end < self.fieldwork_start:
+            raise ValueError(f"wave {self.id!r} ends before it starts")
+        return self
+
+
+class Reporting(_Strict):
+    min_base: int = Field(default=10, ge=1)
+    confidence_level: float = Field(default=0.95, gt=0, lt=1)
+    significance_level: float = Field(default=0.05, gt=0, lt=1)
+
+
+class Composite(_Strict):
+    id: str
+    question: str = Field(pattern=IDENTIFIER)
+    options: tuple[str, ...] = Field(min_length=2)
+    label: str = Field(min_length=1)
+
+
+class IndicatorCatalogue(_Strict):
+    composites: tuple[Composite, ...] = ()
+    headline: tuple[str, ...] = ()
+
+
+class Indicator(_Strict):
+    """One row of the indicator catalogue, derived from the codebook."""
+
+    id: str
+    kind: Literal["share", "count", "coverage"]
+    label: str
+    question_id: str | None = None
+    option_ids: tuple[str, ...] = ()
+    headline_order: int | None = None
+
+
+class Codebook(_Strict):
+    survey_id: str = Field(pattern=SURVEY_ID)
+    title: str
+    publisher: str
+    version: str
+    reporting: Reporting = Reporting()
+    waves: tuple[Wave, ...] = Field(min_length=1)
+    respondent: Respondent
+    questions: tuple[Question, ...] = Field(min_length=1)
+    indicators: IndicatorCatalogue = IndicatorCatalogue()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Codebook:
+        _refuse_duplicates([w.id for w in self.waves], "wave ids")
+        _refuse_duplicates([q.id for q in self.questions], "question ids")
+        all_columns = self.respondent.columns + list(self.respondent.personal_data)
+        for question in self.questions:
+            all_columns += question.columns
+        _refuse_duplicates(all_columns, "column names (respondent fields, personal data and questions)")
+        questions = {q.id: q for q in self.questions}
+        for composite in self.indicators.composites:
+            question = questions.get(composite.question)
+            if question is None or question.type == "text":
+                raise ValueError(
+                    f"composite {composite.id!r} refers to {composite.question!r}, "
+                    "which is not a single- or multiple-choice question"
+                )
+            if not composite.id.startswith(f"{composite.question}."):
+                raise ValueError(f"composite id {composite.id!r} must start with '{composite.question}.'")
+            unknown = sorted(set(composite.options) - {o.id for o in question.options})
+            if unknown:
+                raise ValueError(f"composite {composite.id!r} names unknown options {unknown}")
+        option_indicators = {
+            f"{q.id}.{o.id}" for q in self.questions if q.type != "text" for o in q.options
+        }
+        clash = sorted(option_indicators & {c.id for c in self.indicators.composites})
+        if clash:
+            raise ValueError(f"composite ids {clash} clash with option indicators of the same name")
+        known = {i.id for i in self.indicator_catalogue(include_headline_order=False)}
+        unknown_headline = [i for i in self.indicators.headline if i not in known]
+        if unknown_headline:
+            raise ValueError(f"headline lists unknown indicators {unknown_headline}")
+        _refuse_duplicates(list(self.indicators.headline), "headline indicators")
+        return self
+
+    # --- derived views -------------------------------------------------------------------------
+
+    def question(self, question_id: str) -> Question:
+        for question in self.questions:
+            if question.id == question_id:
+                return question
+        raise KeyError(question_id)
+
+    def wave(self, wave_id: str) -> Wave:
+        for wave in self.waves:
+            if wave.id == wave_id:
+                return wave
+        known = ", ".join(w.id for w in self.waves)
+        raise KeyError(f"wave {wave_id!r} is not declared in the {self.survey_id} codebook (known: {known})")
+
+    @property
+    def choice_questions(self) -> list[Question]:
+        return [q for q in self.questions if q.type != "text"]
+
+    @property
+    def expected_columns(self) -> list[str]:
+        """Every column of the plain CSV layout, in codebook order."""
+        columns = self.respondent.columns + list(self.respondent.personal_data)
+        for question in self.questions:
+            columns += question.columns
+        return columns
+
+    def indicator_catalogue(self, include_headline_order: bool = True) -> list[Indicator]:
+        """Every indicator the survey reports: option shares, composites, counts and coverage."""
+        order = {i: n for n, i in enumerate(self.indicators.headline, start=1)} if include_headline_order else {}
+        catalogue: list[Indicator] = []
+        for question in self.choice_questions:
+            for option in question.options:
+                indicator_id = f"{question.id}.{option.id}"
+                catalogue.append(
+                    Indicator(
+                        id=indicator_id,
+                        kind="share",
+                        label=f"{question.title}: {option.label}",
+                        question_id=question.id,
+                        option_ids=(option.id,),
+                        headline_order=order.get(indicator_id),
+                    )
+                )
+        for composite in self.indicators.composites:
+            question = self.question(composite.question)
+            catalogue.append(
+                Indicator(
+                    id=composite.id,
+                    kind="share",
+                    label=f"{question.title}: {composite.label}",
+                    question_id=composite.question,
+                    option_ids=composite.options,
+                    headline_order=order.get(composite.id),
+                )
+            )
+        labels = {
+            "respondents": "Respondents",
+            "trusts_responding": "Trusts responding",
+            COVERAGE_INDICATOR: "Trusts responding, % of trusts in the wave's population",
+        }
+        for indicator_id in (*COUNT_INDICATORS, COVERAGE_INDICATOR):
+            catalogue.append(
+                Indicator(
+                    id=indicator_id,
+                    kind="coverage" if indicator_id == COVERAGE_INDICATOR else "count",
+                    label=labels[indicator_id],
+                    headline_order=order.get(indicator_id),
+                )
+            )
+        return catalogue
+
+
+def _fold(text: str) -> str:
+    """Case- and space-insensitive form of a label, for spotting near-duplicates."""
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def _refuse_duplicates(values: list[str], what: str) -> None:
+    repeated = sorted(v for v, n in Counter(values).items() if n > 1)
+    if repeated:
+        raise ValueError(f"{what} must be unique; repeated: {repeated}")
+
+
+def load_codebook(path: Path | str) -> Codebook:
+    """Read and validate one codebook file; raise CodebookError naming the file and field on any fault."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CodebookError(f"{path}: cannot read codebook: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise CodebookError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise CodebookError(f"{path}: a codebook must be a mapping of fields, got {type(raw).__name__}")
+    try:
+        return Codebook.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
+        )
+        raise CodebookError(f"{path}: invalid codebook: {problems}") from exc
+
+
+def load_codebooks(*directories: Path | str) -> dict[str, Codebook]:
+    """Every codebook (``*.yaml``) in the given folders, by survey id; later folders override earlier ones."""
+    codebooks: dict[str, Codebook] = {}
+    for directory in directories:
+        directory = Path(directory)
+        if not directory.is_dir():
+            continue
+        for path in sorted(directory.glob("*.yaml")):
+            codebook = load_codebook(path)
+            codebooks[codebook.survey_id] = codebook
+    return codebooks

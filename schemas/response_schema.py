@@ -1,0 +1,106 @@
+"""The pandera schema of one wave's responses, generated from the survey's codebook.
+
+The schema checks the plain wide layout (one column per single-choice question holding the option
+label, one 0/1 column per multiple-choice option, one column per free-text question) with every cell
+read as text, so that no bad value is hidden by type inference. Each check carries the name of a
+quarantine rule from ``RULES``; ``schemas.validation`` turns pandera's failure cases into quarantine rows.
+
+What does not belong here: reading files, and deciding what happens to failing rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+import pandera.pandas as pa
+
+from schemas.codebook import Codebook, Question
+
+# Quarantine rules: the name stored in `quarantine.rule`, and the sentence a person reads.
+RULE_REQUIRED = "required"
+RULE_UNIQUE_RESPONDENT = "unique_respondent_id"
+RULE_KNOWN_TRUST = "known_trust_code"
+RULE_OPTION_LABEL = "allowed_option_label"
+RULE_OPTION_FLAG = "option_flag_0_or_1"
+RULE_TIMESTAMP = "timestamp_parses"
+RULE_MAX_LENGTH = "text_max_length"
+RULE_AT_LEAST_ONE_OPTION = "at_least_one_option"
+
+RULES: dict[str, str] = {
+    RULE_REQUIRED: "a value is required",
+    RULE_UNIQUE_RESPONDENT: "respondent ids must be unique within a wave; an earlier row has this id",
+    RULE_KNOWN_TRUST: "must be the ODS code of a trust in the reference list",
+    RULE_OPTION_LABEL: "must be one of the question's option labels",
+    RULE_OPTION_FLAG: "an option column must hold 0 or 1",
+    RULE_TIMESTAMP: "must be a date and time such as 2023-09-14T10:30:00",
+    RULE_MAX_LENGTH: "is longer than the codebook allows",
+    RULE_AT_LEAST_ONE_OPTION: "a required multiple-choice question needs at least one option ticked",
+}
+
+# pandera's own names for the checks it adds from `nullable=False` and `unique=True`.
+PANDERA_CHECK_RULES = {"not_nullable": RULE_REQUIRED, "field_uniqueness": RULE_UNIQUE_RESPONDENT}
+
+OPTION_FLAGS = ("0", "1")
+
+
+def parse_timestamps(values: pd.Series) -> pd.Series:
+    """ISO 8601 timestamps as pandas datetimes; anything unparseable becomes NaT."""
+    return pd.to_datetime(values, errors="coerce", format="ISO8601")
+
+
+def _is_in(allowed: Iterable[str], rule: str) -> pa.Check:
+    allowed_set = frozenset(allowed)
+    return pa.Check(lambda s: s.isin(allowed_set), name=rule)
+
+
+def _required_multiple_check(question: Question) -> pa.Check:
+    columns = question.option_columns
+    return pa.Check(
+        lambda df: df[columns].eq("1").any(axis=1),
+        name=f"{RULE_AT_LEAST_ONE_OPTION}:{question.id}",
+    )
+
+
+def build_response_schema(codebook: Codebook, trust_codes: Iterable[str]) -> pa.DataFrameSchema:
+    """The schema a wave file must meet, for this codebook and this list of trust codes."""
+    respondent = codebook.respondent
+    columns: dict[str, pa.Column] = {
+        respondent.id_column: pa.Column(
+            str, nullable=False, unique=True, report_duplicates="exclude_first"
+        ),
+        respondent.submitted_at_column: pa.Column(
+            str,
+            pa.Check(lambda s: parse_timestamps(s).notna(), name=RULE_TIMESTAMP),
+            nullable=False,
+        ),
+        respondent.trust.column: pa.Column(str, _is_in(trust_codes, RULE_KNOWN_TRUST), nullable=False),
+        respondent.role.column: pa.Column(
+            str, _is_in((o.label for o in respondent.role.options), RULE_OPTION_LABEL), nullable=False
+        ),
+    }
+    dataframe_checks: list[pa.Check] = []
+    for question in codebook.questions:
+        if question.type == "single":
+            columns[question.id] = pa.Column(
+                str,
+                _is_in((o.label for o in question.options), RULE_OPTION_LABEL),
+                nullable=not question.required,
+            )
+        elif question.type == "multiple":
+            for column in question.option_columns:
+                columns[column] = pa.Column(str, _is_in(OPTION_FLAGS, RULE_OPTION_FLAG), nullable=True)
+            if question.required:
+                dataframe_checks.append(_required_multiple_check(question))
+        else:
+            columns[question.id] = pa.Column(
+                str,
+                pa.Check(lambda s, n=question.max_length: s.str.len() <= n, name=RULE_MAX_LENGTH),
+                nullable=not question.required,
+            )
+    return pa.DataFrameSchema(
+        columns,
+        checks=dataframe_checks,
+        name=f"{codebook.survey_id} responses",
+        description=f"Responses to {codebook.title}, codebook version {codebook.version}",
+    )

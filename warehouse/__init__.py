@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: its tables (``warehouse/sql``), loading waves and computing indicators and trends."""

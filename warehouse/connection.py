@@ -1,0 +1,51 @@
+"""Opening the warehouse file and making sure its tables exist.
+
+What belongs here: where the file lives and how a connection is made. What does not: any query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+SQL_DIR = Path(__file__).parent / "sql"
+
+
+def read_sql(name: str) -> str:
+    """The text of ``warehouse/sql/<name>.sql``."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(read_sql("schema"))
+
+
+@contextmanager
+def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the warehouse file; a writing connection first ensures the schema."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise FileNotFoundError(f"no warehouse at {path}: run `survey run` or `survey demo` first")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        if not read_only:
+            ensure_schema(con)
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All or nothing: commit if the block finishes, roll back if it raises."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")

@@ -1,0 +1,74 @@
+"""Dimension tables derived from a codebook and the trust reference list.
+
+``waves``, ``questions``, ``options`` and ``indicators`` are rewritten per survey from its codebook;
+``trusts`` from the reference list. Nothing here reads response data.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from schemas.codebook import Codebook
+from warehouse.connection import transaction
+
+
+def codebook_frames(codebook: Codebook) -> dict[str, pd.DataFrame]:
+    """The survey's dimension rows, by table name, in the tables' column order."""
+    survey = codebook.survey_id
+    waves = pd.DataFrame(
+        [
+            (survey, w.id, n, w.fieldwork_start, w.fieldwork_end, w.population_trusts, w.synthetic)
+            for n, w in enumerate(codebook.waves, start=1)
+        ],
+        columns=["survey_id", "wave_id", "wave_order", "fieldwork_start", "fieldwork_end",
+                 "population_trusts", "synthetic"],
+    )
+    role = codebook.respondent.role
+    question_rows = [(survey, role.column, 0, "respondent", "single", "Board role", role.wording, True)]
+    option_rows = [(survey, role.column, o.id, n, o.label) for n, o in enumerate(role.options, start=1)]
+    for n, q in enumerate(codebook.questions, start=1):
+        question_rows.append((survey, q.id, n, "question", q.type, q.title, q.wording, q.required))
+        option_rows += [(survey, q.id, o.id, m, o.label) for m, o in enumerate(q.options, start=1)]
+    questions = pd.DataFrame(
+        question_rows,
+        columns=["survey_id", "question_id", "question_order", "section", "question_type", "title",
+                 "wording", "required"],
+    )
+    options = pd.DataFrame(option_rows, columns=["survey_id", "question_id", "option_id", "option_order", "label"])
+    indicators = pd.DataFrame(
+        [
+            (survey, i.id, i.kind, i.label, i.question_id, list(i.option_ids) or None, i.headline_order)
+            for i in codebook.indicator_catalogue()
+        ],
+        columns=["survey_id", "indicator_id", "indicator_kind", "label", "question_id", "option_ids",
+                 "headline_order"],
+    )
+    return {"waves": waves, "questions": questions, "options": options, "indicators": indicators}
+
+
+# Table names are fixed here, never taken from input, so they may be placed in the SQL text.
+_SURVEY_TABLES = ("waves", "questions", "options", "indicators")
+
+
+def write_survey_dimensions(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> dict[str, int]:
+    """Replace this survey's dimension rows in one transaction; returns rows written per table."""
+    frames = codebook_frames(codebook)
+    with transaction(con):
+        for table in _SURVEY_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE survey_id = ?", [codebook.survey_id])
+            con.register("dimension_rows", frames[table])
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM dimension_rows")
+            con.unregister("dimension_rows")
+    return {table: len(frames[table]) for table in _SURVEY_TABLES}
+
+
+def write_trusts(con: duckdb.DuckDBPyConnection, trusts: pd.DataFrame) -> int:
+    """Replace the trusts dimension with the reference list."""
+    rows = trusts.rename(columns={"type": "trust_type"})
+    with transaction(con):
+        con.execute("DELETE FROM trusts")
+        con.register("trust_rows", rows)
+        con.execute("INSERT INTO trusts BY NAME SELECT * FROM trust_rows")
+        con.unregister("trust_rows")
+    return len(rows)

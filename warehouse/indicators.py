@@ -1,0 +1,78 @@
+"""Headline indicators of one wave: numerator and base counted in SQL, Wilson interval, suppression.
+
+The counting lives in ``warehouse/sql/indicator_counts.sql`` and reads the indicator catalogue stored in
+the warehouse, so an analyst querying the warehouse and the published table share one definition.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from schemas.codebook import Reporting
+from warehouse.connection import read_sql, transaction
+from warehouse.statistics import wilson_interval
+
+HEADLINE_COLUMNS = [
+    "survey_id", "wave_id", "indicator_id", "indicator_kind", "question_id", "label",
+    "numerator", "base", "pct", "ci_low", "ci_high", "suppressed",
+]
+
+
+def compute_headline_indicators(
+    con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str, reporting: Reporting
+) -> pd.DataFrame:
+    """Every catalogue indicator for the wave, as rows of ``headline_indicators``."""
+    counts = con.execute(read_sql("indicator_counts"), {"survey_id": survey_id, "wave_id": wave_id}).df()
+    share = counts["indicator_kind"].eq("share").to_numpy()
+    coverage = counts["indicator_kind"].eq("coverage").to_numpy()
+    numerator = counts["numerator"].astype(float).to_numpy()
+    base = counts["base"].astype(float).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where((share | coverage) & (base > 0), 100 * numerator / base, np.nan)
+    low, high = wilson_interval(np.where(share, numerator, np.nan), base, reporting.confidence_level)
+    # Coverage counts trusts against a known population: it is not a sample estimate, never suppressed.
+    suppressed = share & ~(base >= reporting.min_base)
+    result = counts.assign(
+        survey_id=survey_id,
+        wave_id=wave_id,
+        pct=np.where(suppressed, np.nan, pct),
+        ci_low=np.where(suppressed, np.nan, 100 * low),
+        ci_high=np.where(suppressed, np.nan, 100 * high),
+        suppressed=suppressed,
+    )
+    return result[HEADLINE_COLUMNS]
+
+
+def write_headline_indicators(
+    con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str, indicators: pd.DataFrame
+) -> None:
+    """Replace the wave's rows of ``headline_indicators`` in one transaction."""
+    con.register("indicator_rows", indicators)
+    try:
+        with transaction(con):
+            con.execute(
+                "DELETE FROM headline_indicators WHERE survey_id = ? AND wave_id = ?", [survey_id, wave_id]
+            )
+            con.execute("INSERT INTO headline_indicators BY NAME SELECT * FROM indicator_rows")
+    finally:
+        con.unregister("indicator_rows")
+
+
+def indicator_problems(indicators: pd.DataFrame, min_base: int) -> list[str]:
+    """Rows breaking the table's invariants; an empty list when the table is sound."""
+    problems = []
+    shares = indicators[indicators["indicator_kind"] == "share"]
+    shown = shares[~shares["suppressed"]]
+    checks = {
+        "numerator above base": shares["numerator"] > shares["base"],
+        "percentage outside 0-100": ~shown["pct"].between(0, 100),
+        "percentage outside its interval": ~((shown["ci_low"] <= shown["pct"]) & (shown["pct"] <= shown["ci_high"])),
+        f"shown although base below {min_base}": ~shares["suppressed"] & (shares["base"] < min_base),
+        f"suppressed although base is {min_base} or more": shares["suppressed"] & (shares["base"] >= min_base),
+    }
+    for problem, failing in checks.items():
+        for indicator_id in shares.loc[failing[failing].index, "indicator_id"]:
+            problems.append(f"{indicator_id}: {problem}")
+    return problems

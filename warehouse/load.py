@@ -1,0 +1,143 @@
+"""Loading one validated wave into the warehouse: replace that wave, and only that wave, atomically.
+
+The valid rows arrive in the wide layout (text cells, option labels); the reshape to long format and the
+label → option id lookup run in DuckDB against the ``options`` dimension, so the warehouse and the
+codebook cannot disagree. Column lists come from the codebook (identifiers checked by its model) and
+are quoted; every value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+from schemas.codebook import Codebook
+from schemas.response_schema import parse_timestamps
+from schemas.validation import WaveValidation
+from warehouse.connection import read_sql, transaction
+
+WAVE_TABLES = ("respondents", "responses", "quarantine")
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _columns(names: list[str]) -> str:
+    return ", ".join(quote_identifier(n) for n in names)
+
+
+def insert_respondents_sql(codebook: Codebook) -> str:
+    r = codebook.respondent
+    return f"""
+        INSERT INTO respondents
+        SELECT $survey_id, $wave_id, s.{quote_identifier(r.id_column)}, s.{quote_identifier(r.trust.column)},
+               o.option_id, s.submitted_at_parsed, s.source_file, s.source_row
+        FROM staged_wave AS s
+        JOIN options AS o
+          ON o.survey_id = $survey_id AND o.question_id = $role_question
+         AND o.label = s.{quote_identifier(r.role.column)}
+    """
+
+
+def insert_single_choice_sql(codebook: Codebook) -> str | None:
+    columns = [q.id for q in codebook.questions if q.type == "single"]
+    if not columns:
+        return None
+    return f"""
+        INSERT INTO responses
+        SELECT $survey_id, $wave_id, a.respondent_id, a.question_id, o.option_id, NULL
+        FROM (
+            SELECT {quote_identifier(codebook.respondent.id_column)} AS respondent_id, {_columns(columns)}
+            FROM staged_wave
+        ) UNPIVOT (label FOR question_id IN ({_columns(columns)})) AS a
+        JOIN options AS o
+          ON o.survey_id = $survey_id AND o.question_id = a.question_id AND o.label = a.label
+    """
+
+
+def insert_multiple_choice_sql(codebook: Codebook) -> str | None:
+    columns = [c for q in codebook.questions for c in q.option_columns]
+    if not columns:
+        return None
+    return f"""
+        INSERT INTO responses
+        SELECT $survey_id, $wave_id, respondent_id,
+               split_part(option_column, '.', 1), split_part(option_column, '.', 2), NULL
+        FROM (
+            SELECT {quote_identifier(codebook.respondent.id_column)} AS respondent_id, {_columns(columns)}
+            FROM staged_wave
+        ) UNPIVOT (flag FOR option_column IN ({_columns(columns)}))
+        WHERE flag = '1'
+    """
+
+
+def insert_text_sql(codebook: Codebook) -> str | None:
+    columns = [q.id for q in codebook.questions if q.type == "text"]
+    if not columns:
+        return None
+    return f"""
+        INSERT INTO responses
+        SELECT $survey_id, $wave_id, respondent_id, question_id, NULL, text
+        FROM (
+            SELECT {quote_identifier(codebook.respondent.id_column)} AS respondent_id, {_columns(columns)}
+            FROM staged_wave
+        ) UNPIVOT (text FOR question_id IN ({_columns(columns)}))
+    """
+
+
+def load_wave(
+    con: duckdb.DuckDBPyConnection,
+    codebook: Codebook,
+    wave_id: str,
+    validation: WaveValidation,
+    run_id: str,
+    loaded_at: dt.datetime | None = None,
+) -> None:
+    """Replace the wave's respondents, responses and quarantine, and log each file, in one transaction."""
+    loaded_at = loaded_at or dt.datetime.now(dt.timezone.utc)
+    params = {"survey_id": codebook.survey_id, "wave_id": wave_id}
+    staged = validation.valid.copy()
+    staged["submitted_at_parsed"] = parse_timestamps(staged[codebook.respondent.submitted_at_column])
+    quarantine = validation.quarantine.assign(**params, run_id=run_id)
+    log = pd.DataFrame(
+        [
+            {**params, "source_file": f.name, "sha256": f.sha256, "size_bytes": f.size_bytes,
+             "rows_read": f.rows_read, "rows_loaded": f.rows_loaded, "rows_quarantined": f.rows_quarantined,
+             "codebook_version": codebook.version, "run_id": run_id, "loaded_at": loaded_at}
+            for f in validation.files
+        ]
+    )
+    con.register("staged_wave", staged)
+    con.register("quarantine_rows", quarantine)
+    con.register("load_log_rows", log)
+    try:
+        with transaction(con):
+            for table in WAVE_TABLES:
+                con.execute(f"DELETE FROM {table} WHERE survey_id = $survey_id AND wave_id = $wave_id", params)
+            con.execute(insert_respondents_sql(codebook), {**params, "role_question": codebook.respondent.role.column})
+            for sql in (insert_single_choice_sql(codebook), insert_multiple_choice_sql(codebook), insert_text_sql(codebook)):
+                if sql:
+                    con.execute(sql, params)
+            con.execute("INSERT INTO quarantine BY NAME SELECT * FROM quarantine_rows")
+            con.execute("INSERT INTO load_log BY NAME SELECT * FROM load_log_rows")
+    finally:
+        for view in ("staged_wave", "quarantine_rows", "load_log_rows"):
+            con.unregister(view)
+
+
+def wave_reconciliation(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str, run_id: str) -> dict:
+    """Counts of a wave load from the warehouse tables, and whether every row read is accounted for."""
+    cursor = con.execute(
+        read_sql("wave_reconciliation"), {"survey_id": survey_id, "wave_id": wave_id, "run_id": run_id}
+    )
+    counts = dict(zip([d[0] for d in cursor.description], cursor.fetchone()))
+    counts["reconciles"] = bool(
+        counts["logged_rows_read"] > 0
+        and counts["logged_rows_read"] == counts["logged_rows_loaded"] + counts["logged_rows_quarantined"]
+        and counts["logged_rows_loaded"] == counts["respondents_in_warehouse"]
+        and counts["logged_rows_quarantined"] == counts["rows_in_quarantine"]
+    )
+    return counts

@@ -1,0 +1,25 @@
+"""Read-only queries behind the tables printed for people: the headline table and the trend table."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from warehouse.connection import read_sql
+
+
+def headline_table(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str) -> pd.DataFrame:
+    return con.execute(read_sql("headline_table"), {"survey_id": survey_id, "wave_id": wave_id}).df()
+
+
+def headline_trends(con: duckdb.DuckDBPyConnection, survey_id: str) -> pd.DataFrame:
+    return con.execute(read_sql("headline_trends"), {"survey_id": survey_id}).df()
+
+
+def loaded_waves(con: duckdb.DuckDBPyConnection, survey_id: str) -> list[str]:
+    rows = con.execute(
+        """SELECT DISTINCT h.wave_id, w.wave_order FROM headline_indicators AS h
+           JOIN waves AS w USING (survey_id, wave_id) WHERE h.survey_id = ? ORDER BY w.wave_order""",
+        [survey_id],
+    ).fetchall()
+    return [r[0] for r in rows]

@@ -1,0 +1,134 @@
+-- The tidy warehouse: dimensions from the codebooks and reference list, one row per respondent per
+-- wave, answers in long format, the quarantine of refused rows, the load log, and the indicators.
+-- Every statement is idempotent, so the schema can be ensured on every connection that writes.
+
+CREATE TABLE IF NOT EXISTS waves (
+    survey_id          VARCHAR NOT NULL,
+    wave_id            VARCHAR NOT NULL,
+    wave_order         INTEGER NOT NULL,
+    fieldwork_start    DATE NOT NULL,
+    fieldwork_end      DATE NOT NULL,
+    population_trusts  INTEGER NOT NULL,
+    synthetic          BOOLEAN NOT NULL,
+    PRIMARY KEY (survey_id, wave_id)
+);
+
+CREATE TABLE IF NOT EXISTS questions (
+    survey_id      VARCHAR NOT NULL,
+    question_id    VARCHAR NOT NULL,
+    question_order INTEGER NOT NULL,
+    section        VARCHAR NOT NULL,   -- 'respondent' (e.g. role) or 'question'
+    question_type  VARCHAR NOT NULL,   -- single, multiple, text
+    title          VARCHAR NOT NULL,
+    wording        VARCHAR NOT NULL,
+    required       BOOLEAN NOT NULL,
+    PRIMARY KEY (survey_id, question_id)
+);
+
+CREATE TABLE IF NOT EXISTS options (
+    survey_id    VARCHAR NOT NULL,
+    question_id  VARCHAR NOT NULL,
+    option_id    VARCHAR NOT NULL,
+    option_order INTEGER NOT NULL,
+    label        VARCHAR NOT NULL,
+    PRIMARY KEY (survey_id, question_id, option_id)
+);
+
+CREATE TABLE IF NOT EXISTS trusts (
+    ods_code          VARCHAR PRIMARY KEY,
+    name              VARCHAR NOT NULL,
+    trust_type        VARCHAR,
+    region            VARCHAR,
+    ics               VARCHAR,
+    predecessor_codes VARCHAR,
+    merger_date       DATE
+);
+
+CREATE TABLE IF NOT EXISTS indicators (
+    survey_id      VARCHAR NOT NULL,
+    indicator_id   VARCHAR NOT NULL,
+    indicator_kind VARCHAR NOT NULL,   -- share, count, coverage
+    label          VARCHAR NOT NULL,
+    question_id    VARCHAR,
+    option_ids     VARCHAR[],
+    headline_order INTEGER,            -- position in the headline table; NULL if not a headline
+    PRIMARY KEY (survey_id, indicator_id)
+);
+
+CREATE TABLE IF NOT EXISTS respondents (
+    survey_id     VARCHAR NOT NULL,
+    wave_id       VARCHAR NOT NULL,
+    respondent_id VARCHAR NOT NULL,
+    trust_code    VARCHAR NOT NULL,
+    role          VARCHAR NOT NULL,    -- option id of the respondent's board role
+    submitted_at  TIMESTAMP NOT NULL,
+    source_file   VARCHAR NOT NULL,
+    source_row    INTEGER NOT NULL,
+    PRIMARY KEY (survey_id, wave_id, respondent_id)
+);
+
+CREATE TABLE IF NOT EXISTS responses (
+    survey_id     VARCHAR NOT NULL,
+    wave_id       VARCHAR NOT NULL,
+    respondent_id VARCHAR NOT NULL,
+    question_id   VARCHAR NOT NULL,
+    option_id     VARCHAR,             -- the chosen or ticked option; NULL for free text
+    text          VARCHAR              -- free-text answer; NULL for choice questions
+);
+
+CREATE TABLE IF NOT EXISTS quarantine (
+    survey_id       VARCHAR NOT NULL,
+    wave_id         VARCHAR NOT NULL,
+    source_file     VARCHAR NOT NULL,
+    source_row      INTEGER NOT NULL,  -- row as a person sees it in the file, header row counted
+    respondent_id   VARCHAR,
+    column_name     VARCHAR NOT NULL,
+    rule            VARCHAR NOT NULL,
+    offending_value VARCHAR,
+    reason          VARCHAR NOT NULL,
+    run_id          VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS load_log (
+    survey_id        VARCHAR NOT NULL,
+    wave_id          VARCHAR NOT NULL,
+    source_file      VARCHAR NOT NULL,
+    sha256           VARCHAR NOT NULL,
+    size_bytes       BIGINT NOT NULL,
+    rows_read        INTEGER NOT NULL,
+    rows_loaded      INTEGER NOT NULL,
+    rows_quarantined INTEGER NOT NULL,
+    codebook_version VARCHAR NOT NULL,
+    run_id           VARCHAR NOT NULL,
+    loaded_at        TIMESTAMP WITH TIME ZONE NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS headline_indicators (
+    survey_id      VARCHAR NOT NULL,
+    wave_id        VARCHAR NOT NULL,
+    indicator_id   VARCHAR NOT NULL,
+    indicator_kind VARCHAR NOT NULL,
+    question_id    VARCHAR,
+    label          VARCHAR NOT NULL,
+    numerator      BIGINT NOT NULL,
+    base           BIGINT,             -- NULL for counts
+    pct            DOUBLE,             -- 0-100; NULL for counts and when suppressed
+    ci_low         DOUBLE,             -- Wilson interval, 0-100; NULL when not applicable or suppressed
+    ci_high        DOUBLE,
+    suppressed     BOOLEAN NOT NULL,
+    PRIMARY KEY (survey_id, wave_id, indicator_id)
+);
+
+CREATE TABLE IF NOT EXISTS indicator_trends (
+    survey_id        VARCHAR NOT NULL,
+    indicator_id     VARCHAR NOT NULL,
+    wave_id          VARCHAR NOT NULL,
+    previous_wave_id VARCHAR,
+    value            DOUBLE,           -- pct for shares and coverage, the count for counts
+    previous_value   DOUBLE,
+    change           DOUBLE,           -- percentage points (shares, coverage) or count difference
+    p_value          DOUBLE,           -- two-proportion z-test; NULL when not tested
+    significant      BOOLEAN,          -- NULL when not tested
+    note             VARCHAR,          -- why a change is not tested, if it is not
+    PRIMARY KEY (survey_id, indicator_id, wave_id)
+);

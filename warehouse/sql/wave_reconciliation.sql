@@ -1,0 +1,13 @@
+-- What the warehouse holds for one wave load, counted independently of the loader's own figures.
+-- Parameters: $survey_id, $wave_id, $run_id.
+SELECT
+    (SELECT coalesce(sum(rows_read), 0) FROM load_log
+      WHERE survey_id = $survey_id AND wave_id = $wave_id AND run_id = $run_id) AS logged_rows_read,
+    (SELECT coalesce(sum(rows_loaded), 0) FROM load_log
+      WHERE survey_id = $survey_id AND wave_id = $wave_id AND run_id = $run_id) AS logged_rows_loaded,
+    (SELECT coalesce(sum(rows_quarantined), 0) FROM load_log
+      WHERE survey_id = $survey_id AND wave_id = $wave_id AND run_id = $run_id) AS logged_rows_quarantined,
+    (SELECT count(*) FROM respondents
+      WHERE survey_id = $survey_id AND wave_id = $wave_id) AS respondents_in_warehouse,
+    (SELECT count(DISTINCT (source_file, source_row)) FROM quarantine
+      WHERE survey_id = $survey_id AND wave_id = $wave_id) AS rows_in_quarantine
