@@ -75,8 +75,8 @@ def wave_responses(context: dg.AssetExecutionContext, survey_home: SurveyHomeRes
             metadata={"file": exc.path, "reason": exc.reason},
         ) from None
     with survey_home.warehouse() as con:
-        load_wave(con, codebook, wave_id, validation, run_id=context.run_id)
-        counts = wave_reconciliation(con, survey_id, wave_id, context.run_id)
+        load_wave(con, codebook, wave_id, validation, run_id=context.run.run_id)
+        counts = wave_reconciliation(con, survey_id, wave_id, context.run.run_id)
     context.log.info(
         "Wave %s: %d rows read, %d loaded, %d quarantined",
         context.partition_key, validation.rows_read, validation.rows_loaded, validation.rows_quarantined,

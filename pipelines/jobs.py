@@ -2,8 +2,6 @@
 
 import dagster as dg
 
-from assets.partitions import wave_partitions
-
 REFRESH_WAVE_JOB = "refresh_wave"
 
 # In-process: the steps are short and share one DuckDB file, so a Python process per step (the
@@ -11,7 +9,6 @@ REFRESH_WAVE_JOB = "refresh_wave"
 refresh_wave_job = dg.define_asset_job(
     REFRESH_WAVE_JOB,
     selection=dg.AssetSelection.all(),
-    partitions_def=wave_partitions,
     executor_def=dg.in_process_executor,
     description="Validate and load one wave (partition <survey_id>/<wave_id>), then rebuild its "
     "indicators and the trends across waves.",

@@ -89,7 +89,7 @@ def daily_landing_sweep(context: dg.ScheduleEvaluationContext, survey_home: Surv
     missing = [w.partition_key for w in waves if not context.instance.has_dynamic_partition(WAVE_PARTITIONS, w.partition_key)]
     if missing:
         context.instance.add_dynamic_partitions(WAVE_PARTITIONS, missing)
-    tick = context.scheduled_execution_time.isoformat() if context.scheduled_execution_time else "manual"
+    tick = context.scheduled_execution_time.isoformat()
     return [_run_request(w, f"{w.partition_key}@{w.fingerprint}@{tick}") for w in waves] or dg.SkipReason(
         "every landed wave is loaded"
     )

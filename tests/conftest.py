@@ -1,0 +1,75 @@
+"""Shared fixtures: the bundled codebook, the trust list, wave files written to temporary folders,
+and one full `survey demo` run on a temporary home that several test modules read."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from sample_data.generator import LANDING_DIR
+from schemas.codebook import BUNDLED_CODEBOOKS_DIR, Codebook, load_codebook
+from schemas.reference import load_trusts
+
+SURVEY_ID = "improvement-journey"
+
+
+@pytest.fixture(scope="session")
+def codebook() -> Codebook:
+    return load_codebook(BUNDLED_CODEBOOKS_DIR / f"{SURVEY_ID}.yaml")
+
+
+@pytest.fixture(scope="session")
+def trust_codes() -> list[str]:
+    return load_trusts()["ods_code"].tolist()
+
+
+def sample_wave_path(wave_id: str) -> Path:
+    return LANDING_DIR / SURVEY_ID / wave_id / f"{SURVEY_ID}_{wave_id}_SYNTHETIC.csv"
+
+
+def read_sample(wave_id: str) -> pd.DataFrame:
+    """A bundled wave as text cells, exactly as a survey team would deliver it."""
+    return pd.read_csv(sample_wave_path(wave_id), dtype=str, keep_default_na=False, na_values=[""])
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False, lineterminator="\n")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dagster_home(tmp_path_factory, monkeypatch):
+    """No test may write into a developer's own Dagster or survey home."""
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path_factory.mktemp("dagster_home")))
+    monkeypatch.setenv("SURVEY_HOME", str(tmp_path_factory.mktemp("survey_home")))
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    home: Path
+    output: str
+
+    @property
+    def warehouse(self) -> Path:
+        return self.home / "warehouse" / "survey.duckdb"
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> DemoRun:
+    """A home after `survey demo`: the bundled sample run through real Dagster runs."""
+    home = tmp_path_factory.mktemp("demo_home")
+    saved = os.environ.get("DAGSTER_HOME")
+    result = CliRunner().invoke(app, ["demo", "--home", str(home)], terminal_width=200)
+    if saved is None:
+        os.environ.pop("DAGSTER_HOME", None)
+    else:
+        os.environ["DAGSTER_HOME"] = saved
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return DemoRun(home, result.output)

@@ -1,0 +1,105 @@
+"""The codebook loads, derives the right catalogue, and refuses a self-contradicting file clearly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from schemas.codebook import BUNDLED_CODEBOOKS_DIR, CodebookError, load_codebook, load_codebooks
+
+BUNDLED = BUNDLED_CODEBOOKS_DIR / "improvement-journey.yaml"
+
+
+def test_bundled_codebook_matches_the_questionnaire(codebook):
+    assert codebook.survey_id == "improvement-journey"
+    assert [q.id for q in codebook.questions] == [
+        "trust_approach_stage", "trust_impact_alignment", "trust_barriers", "trust_support_needs",
+        "trust_enabler_priorities", "pc_approach_stage", "pc_impact_alignment", "pc_barriers",
+        "pc_support_needs", "pc_enabler_priorities", "comments",
+    ]
+    assert [o.id for o in codebook.question("trust_impact_alignment").options] == [
+        "fully", "mostly", "partly", "not_aligned", "dont_know"]
+    # Question 7 shares question 2's options; question 10 shares question 5's.
+    assert codebook.question("pc_impact_alignment").options == codebook.question("trust_impact_alignment").options
+    assert codebook.question("pc_enabler_priorities").options == codebook.question("trust_enabler_priorities").options
+    assert codebook.respondent.personal_data == ("name", "email")
+    assert codebook.wave("2023").population_trusts == 211
+
+
+def test_catalogue_has_every_option_the_composites_and_the_counts(codebook):
+    catalogue = {i.id: i for i in codebook.indicator_catalogue()}
+    options = sum(len(q.options) for q in codebook.questions if q.type != "text")
+    assert len(catalogue) == options + 2 + 3  # options, two composites, respondents/trusts/coverage
+    composite = catalogue["trust_impact_alignment.fully_or_mostly"]
+    assert composite.option_ids == ("fully", "mostly")
+    assert catalogue["respondents"].kind == "count"
+    assert catalogue["trust_coverage"].kind == "coverage"
+    assert catalogue["trust_approach_stage.embedded"].headline_order == 1
+    assert catalogue["trust_approach_stage.dont_know"].headline_order is None
+
+
+def test_plain_layout_columns(codebook):
+    columns = codebook.expected_columns
+    assert columns[:6] == ["respondent_id", "submitted_at", "trust_code", "role", "name", "email"]
+    assert "trust_barriers.operational_pressures" in columns
+    assert "trust_barriers" not in columns  # a multiple-choice question is one 0/1 column per option
+    assert "trust_approach_stage" in columns
+
+
+def _broken(tmp_path: Path, change) -> Path:
+    raw = yaml.safe_load(BUNDLED.read_text())
+    change(raw)
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda r: r["questions"].append(dict(r["questions"][0])), "question ids must be unique"),
+        (lambda r: r["questions"][0]["options"].append({"id": "embedded", "label": "Again"}), "option ids"),
+        (lambda r: r["questions"][0].update(type="ranking"), "questions.0.type"),
+        (lambda r: r["questions"][0].update(opitons=[]), "opitons"),
+        (lambda r: r.pop("survey_id"), "survey_id"),
+        (lambda r: r["questions"][10].pop("max_length"), "needs max_length"),
+        (lambda r: r["questions"][0].update(options=r["questions"][0]["options"][:1]), "at least two options"),
+        (lambda r: r["questions"][2].update(id="Trust Barriers"), "questions.2.id"),
+        (lambda r: r["indicators"]["composites"][0].update(options=["fully", "entirely"]), "unknown options ['entirely']"),
+        (lambda r: r["indicators"]["composites"][0].update(question="comments"), "not a single- or multiple-choice"),
+        (lambda r: r["indicators"]["headline"].append("trust_barriers.nonexistent"), "unknown indicators"),
+        (lambda r: r["waves"][0].update(fieldwork_end="2023-08-01"), "ends before it starts"),
+        (lambda r: r["waves"].append(dict(r["waves"][0])), "wave ids must be unique"),
+        (lambda r: r["respondent"].update(personal_data=["name", "role"]), "column names"),
+        (lambda r: r["reporting"].update(min_base=0), "reporting.min_base"),
+    ],
+)
+def test_contradictions_are_refused_naming_file_and_field(tmp_path, change, expected):
+    path = _broken(tmp_path, change)
+    with pytest.raises(CodebookError) as error:
+        load_codebook(path)
+    assert str(path) in str(error.value)
+    assert expected in str(error.value)
+
+
+def test_unreadable_and_non_mapping_files(tmp_path):
+    with pytest.raises(CodebookError, match="cannot read codebook"):
+        load_codebook(tmp_path / "missing.yaml")
+    bad_yaml = tmp_path / "bad.yaml"
+    bad_yaml.write_text("survey_id: [unclosed\n")
+    with pytest.raises(CodebookError, match="not valid YAML"):
+        load_codebook(bad_yaml)
+    a_list = tmp_path / "list.yaml"
+    a_list.write_text("- one\n- two\n")
+    with pytest.raises(CodebookError, match="must be a mapping"):
+        load_codebook(a_list)
+
+
+def test_a_home_codebook_overrides_the_bundled_one(tmp_path):
+    raw = yaml.safe_load(BUNDLED.read_text())
+    raw["version"] = "2026.1-local"
+    (tmp_path / "mine.yaml").write_text(yaml.safe_dump(raw))
+    codebooks = load_codebooks(BUNDLED_CODEBOOKS_DIR, tmp_path)
+    assert codebooks["improvement-journey"].version == "2026.1-local"

@@ -1,0 +1,80 @@
+"""Wilson intervals and the two-proportion test against values computed independently of statsmodels."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from warehouse.statistics import two_proportion_p_value, wilson_interval
+
+Z_95 = 1.959963984540054  # the 97.5th percentile of the standard normal
+
+
+def wilson_by_hand(k: int, n: int, z: float = Z_95) -> tuple[float, float]:
+    """Wilson (1927) score interval, written out from the formula."""
+    p = k / n
+    centre = p + z * z / (2 * n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - half) / (1 + z * z / n), (centre + half) / (1 + z * z / n)
+
+
+# Newcombe (1998), Statistics in Medicine 17:857-872, Table I, method 3 (score interval without continuity
+# correction), as published to four decimals.
+NEWCOMBE_TABLE_I = [
+    (81, 263, 0.2553, 0.3662),
+    (15, 148, 0.0624, 0.1605),
+    (0, 20, 0.0000, 0.1611),
+    (1, 29, 0.0061, 0.1718),
+]
+
+
+@pytest.mark.parametrize(("k", "n", "low", "high"), NEWCOMBE_TABLE_I)
+def test_wilson_matches_newcombes_published_values(k, n, low, high):
+    got_low, got_high = wilson_interval([k], [n])
+    assert got_low[0] == pytest.approx(low, abs=6e-5)
+    assert got_high[0] == pytest.approx(high, abs=6e-5)
+
+
+@pytest.mark.parametrize(("k", "n"), [(28, 129), (97, 129), (6, 129), (129, 129), (3, 9)])
+def test_wilson_matches_the_formula(k, n):
+    low, high = wilson_interval([k], [n])
+    expected_low, expected_high = wilson_by_hand(k, n)
+    assert low[0] == pytest.approx(expected_low, abs=1e-12)
+    assert high[0] == pytest.approx(expected_high, abs=1e-12)
+
+
+def test_wilson_is_missing_where_there_is_no_base():
+    low, high = wilson_interval([0, 5, np.nan], [0, 10, 10])
+    assert np.isnan(low[0]) and np.isnan(high[0])
+    assert not np.isnan(low[1])
+    assert np.isnan(low[2])
+
+
+def test_wilson_confidence_level_is_honoured():
+    narrow = wilson_interval([50], [100], confidence_level=0.80)
+    wide = wilson_interval([50], [100], confidence_level=0.99)
+    assert wide[0][0] < narrow[0][0] < 0.5 < narrow[1][0] < wide[1][0]
+
+
+def pooled_z_p_value_by_hand(k1: int, n1: int, k2: int, n2: int) -> float:
+    pooled = (k1 + k2) / (n1 + n2)
+    z = (k1 / n1 - k2 / n2) / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    return math.erfc(abs(z) / math.sqrt(2))  # two-sided normal tail
+
+
+@pytest.mark.parametrize(("k1", "n1", "k2", "n2"), [(97, 129, 112, 142), (32, 129, 56, 133), (5, 40, 9, 41)])
+def test_two_proportion_test_matches_the_formula(k1, n1, k2, n2):
+    assert two_proportion_p_value(k1, n1, k2, n2) == pytest.approx(pooled_z_p_value_by_hand(k1, n1, k2, n2), rel=1e-9)
+
+
+def test_a_twelve_point_change_at_this_sample_size_is_about_the_threshold():
+    # With ~130 respondents a wave and p near 0.75, about 12 points are needed for significance at 5%.
+    assert two_proportion_p_value(97, 129, 88, 129) > 0.05  # 75.2% -> 68.2%, 7 points
+    assert two_proportion_p_value(97, 129, 81, 129) < 0.05  # 75.2% -> 62.8%, 12 points
+
+
+def test_no_variance_means_no_evidence_of_change():
+    assert two_proportion_p_value(0, 50, 0, 60) == 1.0
+    assert two_proportion_p_value(50, 50, 60, 60) == 1.0

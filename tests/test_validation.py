@@ -1,0 +1,148 @@
+"""Validation: good rows pass, each rule quarantines the right row with its reason, bad files are refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from schemas.readers import WaveFileRejected
+from schemas.validation import validate_wave
+from tests.conftest import read_sample, sample_wave_path, write_csv
+
+FILE = "wave.csv"
+
+
+@pytest.fixture()
+def good_rows():
+    """Twenty real rows of the 2024 sample, which contains respondents who skipped the optional questions."""
+    return read_sample("2024").head(20).copy()
+
+
+def _validate(tmp_path, frame, codebook, trust_codes):
+    return validate_wave([write_csv(frame, tmp_path / FILE)], codebook, trust_codes)
+
+
+def test_every_bundled_row_is_valid(codebook, trust_codes):
+    for wave_id in ("2023", "2024", "2025"):
+        result = validate_wave([sample_wave_path(wave_id)], codebook, trust_codes)
+        assert result.rows_quarantined == 0
+        assert result.rows_loaded == result.rows_read == len(read_sample(wave_id))
+
+
+def test_personal_data_is_dropped_before_anything_else(tmp_path, good_rows, codebook, trust_codes):
+    result = _validate(tmp_path, good_rows, codebook, trust_codes)
+    assert "name" not in result.valid.columns and "email" not in result.valid.columns
+    text = result.valid.to_csv() + result.quarantine.to_csv()
+    assert good_rows["email"].iloc[0] not in text
+
+
+# (cell to corrupt: row position, column, new value) → expected rule
+RULE_CASES = [
+    ((3, "trust_approach_stage", "We are nearly there"), "allowed_option_label"),
+    ((4, "role", "Chair person"), "allowed_option_label"),
+    ((5, "trust_code", "ZZZ99"), "known_trust_code"),
+    ((6, "trust_barriers.funding", "2"), "option_flag_0_or_1"),
+    ((7, "trust_barriers.funding", "yes"), "option_flag_0_or_1"),
+    ((8, "submitted_at", "31/02/2024 25:00"), "timestamp_parses"),
+    ((9, "trust_impact_alignment", None), "required"),
+    ((10, "respondent_id", None), "required"),
+    ((11, "comments", "x" * 2001), "text_max_length"),
+    ((12, "trust_code", None), "required"),
+]
+
+
+@pytest.mark.parametrize(("corruption", "rule"), RULE_CASES, ids=[c[1] + ":" + c[0][1] for c in RULE_CASES])
+def test_each_rule_quarantines_its_row_with_a_reason(tmp_path, good_rows, codebook, trust_codes, corruption, rule):
+    position, column, value = corruption
+    good_rows.loc[position, column] = np.nan if value is None else value
+    result = _validate(tmp_path, good_rows, codebook, trust_codes)
+
+    assert result.rows_read == 20
+    assert result.rows_loaded == 19 and result.rows_quarantined == 1
+    entry = result.quarantine.iloc[0]
+    assert entry["rule"] == rule
+    assert entry["column_name"] == column
+    assert entry["source_row"] == position + 2  # header is row 1, so data row 0 is row 2
+    assert entry["source_file"] == FILE
+    if value is None:
+        assert entry["offending_value"] is None
+    else:
+        assert entry["offending_value"] == value
+    assert entry["reason"].startswith(f"{FILE} row {position + 2}, column {column}: ")
+    assert good_rows.loc[position, "respondent_id"] not in set(result.valid["respondent_id"].dropna())
+
+
+def test_required_multiple_choice_needs_a_tick(tmp_path, good_rows, codebook, trust_codes):
+    columns = codebook.question("trust_barriers").option_columns
+    good_rows.loc[2, columns] = "0"
+    result = _validate(tmp_path, good_rows, codebook, trust_codes)
+    assert result.rows_quarantined == 1
+    assert result.quarantine[["column_name", "rule", "offending_value", "source_row"]].values.tolist() == [
+        ["trust_barriers", "at_least_one_option", "no option ticked", 4]
+    ]
+
+
+def test_optional_questions_may_be_skipped(tmp_path, good_rows, codebook, trust_codes):
+    optional = [c for q in codebook.questions if not q.required for c in q.columns]
+    good_rows.loc[1, optional] = np.nan
+    result = _validate(tmp_path, good_rows, codebook, trust_codes)
+    assert result.rows_quarantined == 0
+
+
+def test_duplicate_respondent_id_keeps_the_first_and_quarantines_the_later(tmp_path, good_rows, codebook, trust_codes):
+    good_rows.loc[15, "respondent_id"] = good_rows.loc[4, "respondent_id"]
+    result = _validate(tmp_path, good_rows, codebook, trust_codes)
+    assert result.rows_quarantined == 1
+    entry = result.quarantine.iloc[0]
+    assert (entry["rule"], entry["source_row"]) == ("unique_respondent_id", 17)
+    assert (result.valid["respondent_id"] == good_rows.loc[4, "respondent_id"]).sum() == 1
+
+
+def test_a_row_breaking_several_rules_is_counted_once(tmp_path, good_rows, codebook, trust_codes):
+    good_rows.loc[0, ["trust_code", "role", "pc_approach_stage"]] = ["NOPE", "Boss", "Maybe"]
+    good_rows.loc[19, "trust_barriers.other"] = "9"
+    result = _validate(tmp_path, good_rows, codebook, trust_codes)
+    assert len(result.quarantine) == 4
+    assert sorted(result.quarantine["rule"]) == [
+        "allowed_option_label", "allowed_option_label", "known_trust_code", "option_flag_0_or_1"]
+    assert result.rows_quarantined == 2
+    assert result.rows_read == result.rows_loaded + result.rows_quarantined == 20
+    assert result.files[0].rows_quarantined == 2 and result.files[0].rows_loaded == 18
+
+
+def test_a_wave_of_several_files_is_checked_as_one(tmp_path, good_rows, codebook, trust_codes):
+    first = write_csv(good_rows.head(10), tmp_path / "part1.csv")
+    second_rows = good_rows.tail(10).copy()
+    second_rows.iloc[0, second_rows.columns.get_loc("respondent_id")] = good_rows.iloc[0]["respondent_id"]
+    second = write_csv(second_rows, tmp_path / "part2.csv")
+    result = validate_wave([first, second], codebook, trust_codes)
+    assert [(f.name, f.rows_read, f.rows_quarantined) for f in result.files] == [
+        ("part1.csv", 10, 0), ("part2.csv", 10, 1)]
+    assert result.quarantine.iloc[0][["source_file", "source_row", "rule"]].tolist() == [
+        "part2.csv", 2, "unique_respondent_id"]
+
+
+@pytest.mark.parametrize(
+    ("make_file", "reason"),
+    [
+        (lambda p, rows: p.write_bytes(b""), "the file is empty"),
+        (lambda p, rows: p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), "binary"),
+        (lambda p, rows: p.write_bytes(rows.to_csv(index=False).replace("Chair", "Chair\xe9").encode("cp1252")),
+         "not UTF-8"),
+        (lambda p, rows: write_csv(rows.drop(columns=["trust_impact_alignment"]), p),
+         "required columns are missing: trust_impact_alignment"),
+        (lambda p, rows: write_csv(rows.assign(ip_address="10.0.0.1"), p), "not in the improvement-journey codebook: ip_address"),
+        (lambda p, rows: write_csv(rows.head(0), p), "no responses"),
+        (lambda p, rows: p.write_text("a,b,c\n1,2,3\n"), "right survey"),
+        (lambda p, rows: p.write_text(rows.to_csv(index=False).replace("respondent_id", "role", 1)),
+         "more than once: role"),
+    ],
+    ids=["empty", "binary", "cp1252", "missing-column", "unknown-column", "header-only", "wrong-survey", "duplicate-column"],
+)
+def test_unusable_files_are_refused_whole_with_the_file_named(tmp_path, good_rows, codebook, trust_codes, make_file, reason):
+    path = tmp_path / FILE
+    make_file(path, good_rows)
+    with pytest.raises(WaveFileRejected) as error:
+        validate_wave([path], codebook, trust_codes)
+    assert str(path) in str(error.value)
+    assert reason in str(error.value)

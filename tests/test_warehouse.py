@@ -1,0 +1,170 @@
+"""The warehouse: tidy tables, a wave replaced whole and alone, reloads idempotent, no personal data,
+and suppression of small bases. Plain functions are called directly here; Dagster runs are in test_dagster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from schemas.reference import load_trusts
+from schemas.validation import validate_wave
+from tests.conftest import SURVEY_ID, read_sample, sample_wave_path, write_csv
+from warehouse.connection import connect
+from warehouse.dimensions import write_survey_dimensions, write_trusts
+from warehouse.indicators import compute_headline_indicators, write_headline_indicators
+from warehouse.load import load_wave, wave_reconciliation
+from warehouse.trends import compute_indicator_trends
+
+TIDY_TABLES = ["waves", "questions", "options", "trusts", "respondents", "responses", "quarantine", "load_log",
+               "headline_indicators", "indicator_trends", "indicators"]
+
+
+def _load(con, codebook, trust_codes, wave_id: str, path: Path, run_id: str = "run-1"):
+    validation = validate_wave([path], codebook, trust_codes)
+    load_wave(con, codebook, wave_id, validation, run_id=run_id)
+    indicators = compute_headline_indicators(con, SURVEY_ID, wave_id, codebook.reporting)
+    write_headline_indicators(con, SURVEY_ID, wave_id, indicators)
+    return validation
+
+
+@pytest.fixture()
+def warehouse(tmp_path, codebook):
+    with connect(tmp_path / "survey.duckdb") as con:
+        write_trusts(con, load_trusts())
+        write_survey_dimensions(con, codebook)
+        yield con
+
+
+def _snapshot(con, wave_id=None) -> dict[str, pd.DataFrame]:
+    tables = {}
+    for table in ("respondents", "responses", "quarantine", "headline_indicators"):
+        where = f" where wave_id = '{wave_id}'" if wave_id else ""
+        frame = con.execute(f"select * from {table}{where}").df()
+        tables[table] = frame.drop(columns=["run_id"], errors="ignore").sort_values(list(frame.columns[:5])).reset_index(drop=True)
+    return tables
+
+
+def test_every_tidy_table_is_there(demo_run):
+    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+        names = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+        assert set(TIDY_TABLES) <= names
+        assert con.execute("select count(*) from respondents").fetchone()[0] == 129 + 142 + 118
+        # long format: a single-choice answer is one row with its option id, a tick is one row
+        answer = con.execute(
+            """select option_id from responses where wave_id = '2023' and question_id = 'trust_approach_stage'
+               and respondent_id = '2023-000001'""").fetchall()
+        assert len(answer) == 1
+        assert con.execute("select count(*) from responses where option_id is null and text is null").fetchone()[0] == 0
+
+
+def test_responses_match_the_file_cell_for_cell(warehouse, codebook, trust_codes):
+    _load(warehouse, codebook, trust_codes, "2024", sample_wave_path("2024"))
+    raw = read_sample("2024")
+    labels = {o.label: o.id for o in codebook.question("trust_approach_stage").options}
+    stored = dict(warehouse.execute(
+        "select respondent_id, option_id from responses where question_id = 'trust_approach_stage'").fetchall())
+    assert stored == {r: labels[v] for r, v in zip(raw["respondent_id"], raw["trust_approach_stage"])}
+    ticks = warehouse.execute(
+        "select count(*) from responses where question_id = 'pc_barriers' and option_id = 'governance'").fetchone()[0]
+    assert ticks == (raw["pc_barriers.governance"] == "1").sum()
+    roles = {o.label: o.id for o in codebook.respondent.role.options}
+    stored_roles = dict(warehouse.execute("select respondent_id, role from respondents").fetchall())
+    assert stored_roles == {r: roles[v] for r, v in zip(raw["respondent_id"], raw["role"])}
+
+
+def test_loading_the_same_wave_twice_leaves_the_same_rows(warehouse, codebook, trust_codes):
+    _load(warehouse, codebook, trust_codes, "2023", sample_wave_path("2023"), run_id="first")
+    before = _snapshot(warehouse)
+    _load(warehouse, codebook, trust_codes, "2023", sample_wave_path("2023"), run_id="second")
+    after = _snapshot(warehouse)
+    for table in before:
+        pd.testing.assert_frame_equal(before[table], after[table], check_dtype=False)
+    log = warehouse.execute("select run_id, rows_read, sha256 from load_log order by loaded_at").fetchall()
+    assert [r[0] for r in log] == ["first", "second"]  # the log keeps each load
+    assert log[0][1:] == log[1][1:]
+
+
+def test_a_corrected_wave_replaces_that_wave_only(warehouse, codebook, trust_codes, tmp_path):
+    _load(warehouse, codebook, trust_codes, "2023", sample_wave_path("2023"))
+    _load(warehouse, codebook, trust_codes, "2024", sample_wave_path("2024"))
+    wave_2023 = _snapshot(warehouse, "2023")
+    corrected = read_sample("2024").head(50)
+    corrected.loc[0, "role"] = "Not a role"
+    _load(warehouse, codebook, trust_codes, "2024", write_csv(corrected, tmp_path / "corrected.csv"), run_id="fix")
+
+    for table, frame in _snapshot(warehouse, "2023").items():
+        pd.testing.assert_frame_equal(frame, wave_2023[table], check_dtype=False)
+    assert warehouse.execute("select count(*) from respondents where wave_id = '2024'").fetchone()[0] == 49
+    assert warehouse.execute("select count(*) from quarantine where wave_id = '2024'").fetchone()[0] == 1
+    counts = wave_reconciliation(warehouse, SURVEY_ID, "2024", "fix")
+    assert counts["reconciles"] and counts["logged_rows_read"] == 50
+
+
+def test_a_failed_load_changes_nothing(warehouse, codebook, trust_codes):
+    _load(warehouse, codebook, trust_codes, "2023", sample_wave_path("2023"))
+    before = _snapshot(warehouse)
+    broken = validate_wave([sample_wave_path("2023")], codebook, trust_codes)
+    broken.valid.drop(columns=["pc_barriers.governance"], inplace=True)  # the reshape will fail mid-transaction
+    with pytest.raises(duckdb.Error):
+        load_wave(warehouse, codebook, "2023", broken, run_id="broken")
+    after = _snapshot(warehouse)
+    for table in before:
+        pd.testing.assert_frame_equal(before[table], after[table], check_dtype=False)
+    assert warehouse.execute("select count(*) from load_log where run_id = 'broken'").fetchone()[0] == 0
+
+
+def test_small_bases_are_suppressed(warehouse, codebook, trust_codes, tmp_path):
+    rows = read_sample("2024").head(14).copy()
+    optional = [c for q in codebook.questions if not q.required for c in q.columns]
+    rows.loc[:5, optional] = None  # 8 of 14 answer the optional questions: below the base of 10
+    _load(warehouse, codebook, trust_codes, "2025", write_csv(rows, tmp_path / "small.csv"))
+    table = warehouse.execute("select * from headline_indicators where wave_id = '2025'").df().set_index("indicator_id")
+    small = table.loc["pc_barriers.shared_systems"]
+    assert (small["base"], bool(small["suppressed"])) == (8, True)
+    assert pd.isna(small["pct"]) and pd.isna(small["ci_low"]) and pd.isna(small["ci_high"])
+    assert small["numerator"] == (rows["pc_barriers.shared_systems"] == "1").sum()
+    large = table.loc["trust_barriers.funding"]
+    assert (large["base"], bool(large["suppressed"])) == (14, False)
+    assert large["pct"] == pytest.approx(100 * (rows["trust_barriers.funding"] == "1").sum() / 14)
+
+
+def test_trends_pair_consecutive_waves_and_flag_significance(warehouse, codebook, trust_codes):
+    for wave_id in ("2023", "2024", "2025"):
+        _load(warehouse, codebook, trust_codes, wave_id, sample_wave_path(wave_id))
+    trends = compute_indicator_trends(warehouse, SURVEY_ID, codebook.reporting).set_index(["indicator_id", "wave_id"])
+    first = trends.loc[("pc_impact_alignment.fully_or_mostly", "2023")]
+    assert pd.isna(first["previous_wave_id"]) and first["note"] == "first wave with data"
+    rise = trends.loc[("pc_impact_alignment.fully_or_mostly", "2024")]
+    # 2023: 32 of 129; 2024: 56 of 133 answering (9 of 142 skipped the collaborative questions).
+    assert rise["previous_wave_id"] == "2023"
+    assert rise["change"] == pytest.approx(100 * (56 / 133 - 32 / 129))
+    assert bool(rise["significant"]) and rise["p_value"] < 0.05
+    flat = trends.loc[("trust_approach_stage.implementing", "2024")]
+    assert not bool(flat["significant"]) and flat["p_value"] > 0.05
+    count = trends.loc[("respondents", "2025")]
+    assert (count["value"], count["change"]) == (118, 118 - 142)
+    assert pd.isna(count["significant"])
+
+
+def test_no_personal_data_anywhere_in_the_warehouse(demo_run):
+    personal = set()
+    for wave_id in ("2023", "2024", "2025"):
+        raw = read_sample(wave_id)
+        personal |= set(raw["name"]) | set(raw["email"])
+    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+        columns = con.execute(
+            "select table_name, column_name, data_type from duckdb_columns() where not internal").fetchall()
+        # `trusts.name` is a trust's name; no other table has a personal-data column of the codebook
+        assert not {c for t, c, _ in columns if t != "trusts"} & {"name", "email"}
+        text_columns = [(t, c) for t, c, dtype in columns if dtype == "VARCHAR"]
+        values = pd.DataFrame({"value": sorted(personal)})
+        con.register("personal_values", values)
+        for table, column in text_columns:
+            hits = con.execute(
+                f'select count(*) from "{table}" where "{column}" in (select value from personal_values)').fetchone()[0]
+            assert hits == 0, f"{table}.{column} holds personal data"
+    raw_bytes = demo_run.warehouse.read_bytes()
+    assert not [p for p in personal if "@" in p and p.encode() in raw_bytes]
