@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -39,10 +40,11 @@ def _run(home: SurveyHome, log_level: str) -> bool:
 
     outcomes = run_landed_waves(home, log_level=log_level.upper())
     if not outcomes:
-        console.print(f"No wave in {home.landing_dir}: put files in <survey_id>/<wave_id>/ there.")
+        console.print(f"No wave in {home.landing_dir}: put files in <survey_id>/<wave_id>/ there.", soft_wrap=True)
     for outcome in outcomes:
         status = "[green]ok[/green]" if outcome.success else f"[red]FAILED[/red]: {outcome.error}"
-        console.print(f"{outcome.partition_key}: {status} (run {outcome.run_id[:8]})")
+        # One line per wave however long the reason, so it can be grepped from logs.
+        console.print(f"{outcome.partition_key}: {status} (run {outcome.run_id[:8]})", soft_wrap=True)
     return all(o.success for o in outcomes)
 
 
@@ -93,8 +95,14 @@ def dev(home: HomeOption = None) -> None:
     from pipelines.instance import prepare_dagster_home
 
     survey_home = _home(home)
-    env = {**os.environ, HOME_ENV: str(survey_home.root), "DAGSTER_HOME": prepare_dagster_home(survey_home)}
-    raise typer.Exit(subprocess.call(["dg", "dev"], cwd=PROJECT_ROOT, env=env))
+    env = {
+        **os.environ,
+        HOME_ENV: str(survey_home.root),
+        "DAGSTER_HOME": prepare_dagster_home(survey_home),
+        "VIRTUAL_ENV": sys.prefix,  # the venv `survey` runs from, whether or not it was activated
+    }
+    dg_command = Path(sys.executable).with_name("dg")
+    raise typer.Exit(subprocess.call([str(dg_command) if dg_command.exists() else "dg", "dev"], cwd=PROJECT_ROOT, env=env))
 
 
 @app.command("sample")

@@ -46,8 +46,8 @@ def headline_rich_table(table: pd.DataFrame, title: str) -> Table:
 
 
 def trend_rich_table(trends: pd.DataFrame, waves: list[str], title: str) -> Table:
-    out = Table(title=title, title_justify="left", caption=f"{SIGNIFICANT_MARK} change from the previous wave "
-                "significant at 5% (two-proportion z-test)", caption_justify="left")
+    out = Table(title=title, title_justify="left", caption=f"Change from the previous wave in brackets, computed before rounding; "
+                f"{SIGNIFICANT_MARK} significant at 5% (two-proportion z-test)", caption_justify="left")
     out.add_column("indicator")
     for wave in waves:
         out.add_column(wave, justify="right")

@@ -29,8 +29,10 @@ class WaveRun:
 def _failure_message(result: dg.ExecuteInProcessResult) -> str | None:
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
-            error = event.step_failure_data.error
-            return f"step {event.step_key}: {error.message.strip() if error else 'failed'}"
+            failure = event.step_failure_data
+            if failure.user_failure_data and failure.user_failure_data.description:
+                return f"step {event.step_key}: {failure.user_failure_data.description}"
+            return f"step {event.step_key}: {failure.error.message.strip() if failure.error else 'failed'}"
     failed_checks = [
         e.asset_check_evaluation_data
         for e in result.all_events

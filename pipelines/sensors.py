@@ -42,6 +42,11 @@ def waves_to_refresh(
     ]
 
 
+def _unregistered(instance: dg.DagsterInstance, waves: list[LandedWave]) -> list[str]:
+    """Partition keys of these waves that the instance does not know yet."""
+    return [w.partition_key for w in waves if not instance.has_dynamic_partition(WAVE_PARTITIONS, w.partition_key)]
+
+
 def _run_request(wave: LandedWave, run_key: str) -> dg.RunRequest:
     return dg.RunRequest(
         run_key=run_key,
@@ -63,9 +68,7 @@ def landing_sensor(context: dg.SensorEvaluationContext, survey_home: SurveyHomeR
     cursor = json.loads(context.cursor) if context.cursor else {}
     digests, requested = cursor.get("digests", {}), cursor.get("requested", {})
     waves = waves_to_refresh(context.instance, scan_landing(landing_dir, digests), requested)
-    new_partitions = [
-        w.partition_key for w in waves if not context.instance.has_dynamic_partition(WAVE_PARTITIONS, w.partition_key)
-    ]
+    new_partitions = _unregistered(context.instance, waves)
     requested.update({w.partition_key: w.fingerprint for w in waves})
     return dg.SensorResult(
         run_requests=[_run_request(w, f"{w.partition_key}@{w.fingerprint}") for w in waves],
@@ -86,7 +89,7 @@ def daily_landing_sweep(context: dg.ScheduleEvaluationContext, survey_home: Surv
     if not landing_dir.is_dir():
         return dg.SkipReason(f"no landing folder at {landing_dir}")
     waves = waves_to_refresh(context.instance, scan_landing(landing_dir), requested={})
-    missing = [w.partition_key for w in waves if not context.instance.has_dynamic_partition(WAVE_PARTITIONS, w.partition_key)]
+    missing = _unregistered(context.instance, waves)
     if missing:
         context.instance.add_dynamic_partitions(WAVE_PARTITIONS, missing)
     tick = context.scheduled_execution_time.isoformat()

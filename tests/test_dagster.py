@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 import shutil
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from assets.ingest import wave_responses
 from pipelines.definitions import build_definitions, defs
 from pipelines.landing import partition_key
 from pipelines.resources import SurveyHomeResource
+from pipelines.settings import PROJECT_ROOT
 from pipelines.sensors import daily_landing_sweep, landing_sensor
 from tests.conftest import SURVEY_ID, read_sample, sample_wave_path, write_csv
 
@@ -58,6 +62,17 @@ def test_definitions_load_without_touching_a_warehouse(tmp_path):
         node = graph.get(key)
         assert node.description and node.kinds, f"{key} lacks a description or kinds"
     assert not list(tmp_path.iterdir())  # nothing created, no database opened
+
+
+def test_dg_check_defs_passes(tmp_path):
+    """What `dg dev` loads: the project's code location, through the real `dg` command line."""
+    dg_command = Path(sys.executable).with_name("dg")
+    env = {**os.environ, "SURVEY_HOME": str(tmp_path), "VIRTUAL_ENV": sys.prefix}
+    result = subprocess.run([str(dg_command), "check", "defs"], cwd=PROJECT_ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "All definitions loaded successfully" in result.stdout + result.stderr
+    assert not list(tmp_path.iterdir())
 
 
 def test_a_wave_materialises_with_checks_and_row_counts(tmp_path):

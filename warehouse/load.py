@@ -42,6 +42,14 @@ def insert_respondents_sql(codebook: Codebook) -> str:
     """
 
 
+def _unpivoted(codebook: Codebook, columns: list[str], name: str, value: str) -> str:
+    """The staged wave's columns as (respondent_id, name, value) rows; empty cells are dropped."""
+    return f"""(
+            SELECT {quote_identifier(codebook.respondent.id_column)} AS respondent_id, {_columns(columns)}
+            FROM staged_wave
+        ) UNPIVOT ({value} FOR {name} IN ({_columns(columns)}))"""
+
+
 def insert_single_choice_sql(codebook: Codebook) -> str | None:
     columns = [q.id for q in codebook.questions if q.type == "single"]
     if not columns:
@@ -49,10 +57,7 @@ def insert_single_choice_sql(codebook: Codebook) -> str | None:
     return f"""
         INSERT INTO responses
         SELECT $survey_id, $wave_id, a.respondent_id, a.question_id, o.option_id, NULL
-        FROM (
-            SELECT {quote_identifier(codebook.respondent.id_column)} AS respondent_id, {_columns(columns)}
-            FROM staged_wave
-        ) UNPIVOT (label FOR question_id IN ({_columns(columns)})) AS a
+        FROM {_unpivoted(codebook, columns, "question_id", "label")} AS a
         JOIN options AS o
           ON o.survey_id = $survey_id AND o.question_id = a.question_id AND o.label = a.label
     """
@@ -62,14 +67,12 @@ def insert_multiple_choice_sql(codebook: Codebook) -> str | None:
     columns = [c for q in codebook.questions for c in q.option_columns]
     if not columns:
         return None
+    # Option columns are named <question_id>.<option_id>; ids cannot contain a dot (codebook rule).
     return f"""
         INSERT INTO responses
         SELECT $survey_id, $wave_id, respondent_id,
                split_part(option_column, '.', 1), split_part(option_column, '.', 2), NULL
-        FROM (
-            SELECT {quote_identifier(codebook.respondent.id_column)} AS respondent_id, {_columns(columns)}
-            FROM staged_wave
-        ) UNPIVOT (flag FOR option_column IN ({_columns(columns)}))
+        FROM {_unpivoted(codebook, columns, "option_column", "flag")}
         WHERE flag = '1'
     """
 
@@ -81,10 +84,7 @@ def insert_text_sql(codebook: Codebook) -> str | None:
     return f"""
         INSERT INTO responses
         SELECT $survey_id, $wave_id, respondent_id, question_id, NULL, text
-        FROM (
-            SELECT {quote_identifier(codebook.respondent.id_column)} AS respondent_id, {_columns(columns)}
-            FROM staged_wave
-        ) UNPIVOT (text FOR question_id IN ({_columns(columns)}))
+        FROM {_unpivoted(codebook, columns, "question_id", "text")}
     """
 
 
