@@ -7,6 +7,7 @@ GROUP_DIMENSIONS = "dimensions"
 GROUP_INGEST = "ingest"
 GROUP_INDICATORS = "indicators"
 
+CHECK_FILES_READABLE = "files_readable"
 CHECK_ROWS_RECONCILE = "rows_reconcile"
 CHECK_QUARANTINE_SHARE = "quarantine_share_below_limit"
 CHECK_INDICATORS_VALID = "indicator_values_valid"

@@ -33,7 +33,7 @@ def _headline_preview(indicators: pd.DataFrame) -> str:
         )
     ],
 )
-def headline_indicators(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource) -> dg.MaterializeResult:
+def headline_indicators(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource):
     """For one wave: the share of respondents choosing each option (and each composite in the codebook's
     indicator catalogue) with numerator, base, percentage and Wilson 95% interval, suppressed where the
     base is below the codebook's threshold; the counts `respondents` and `trusts_responding`; and
@@ -43,22 +43,24 @@ def headline_indicators(context: dg.AssetExecutionContext, survey_home: SurveyHo
     with survey_home.warehouse() as con:
         indicators = compute_headline_indicators(con, survey_id, wave_id, codebook.reporting)
         problems = indicator_problems(indicators, codebook.reporting.min_base)
+        if problems:
+            # The previous indicators of the wave stay; nothing downstream runs on these.
+            yield dg.AssetCheckResult(
+                check_name=CHECK_INDICATORS_VALID,
+                passed=False,
+                metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems))},
+            )
+            raise dg.Failure(description=f"Indicators of {context.partition_key} not written: {'; '.join(problems)}")
         write_headline_indicators(con, survey_id, wave_id, indicators)
     headline_ids = list(codebook.indicators.headline)
     headline = indicators.set_index("indicator_id").loc[headline_ids].reset_index() if headline_ids else indicators
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(indicators),
             "suppressed": int(indicators["suppressed"].sum()),
             "headline": dg.MetadataValue.md(_headline_preview(headline)),
         },
-        check_results=[
-            dg.AssetCheckResult(
-                check_name=CHECK_INDICATORS_VALID,
-                passed=not problems,
-                metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems) or "none")},
-            )
-        ],
+        check_results=[dg.AssetCheckResult(check_name=CHECK_INDICATORS_VALID, passed=True)],
     )
 
 

@@ -4,6 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.constants import (
+    CHECK_FILES_READABLE,
     CHECK_QUARANTINE_SHARE,
     CHECK_ROWS_RECONCILE,
     DUCKDB_POOL,
@@ -17,7 +18,7 @@ from pipelines.landing import fingerprint, split_partition_key, wave_files
 from pipelines.resources import SurveyHomeResource
 from schemas.readers import WaveFileRejected
 from schemas.validation import WaveValidation, validate_wave
-from warehouse.load import load_wave, wave_reconciliation
+from warehouse.load import WaveDoesNotReconcile, load_wave
 
 
 def _quarantine_preview(validation: WaveValidation, limit: int = 20) -> str:
@@ -39,10 +40,18 @@ def _quarantine_preview(validation: WaveValidation, limit: int = 20) -> str:
     pool=DUCKDB_POOL,
     check_specs=[
         dg.AssetCheckSpec(
+            CHECK_FILES_READABLE,
+            asset="wave_responses",
+            blocking=True,
+            description="Every file of the wave can be read and its columns match the codebook; "
+            "otherwise nothing of the wave is loaded.",
+        ),
+        dg.AssetCheckSpec(
             CHECK_ROWS_RECONCILE,
             asset="wave_responses",
             blocking=True,
-            description="Every row read is loaded or quarantined: rows read = rows loaded + rows quarantined.",
+            description="Every row read is loaded or quarantined, and the warehouse holds exactly those rows; "
+            "otherwise the load is rolled back.",
         ),
         dg.AssetCheckSpec(
             CHECK_QUARANTINE_SHARE,
@@ -52,7 +61,7 @@ def _quarantine_preview(validation: WaveValidation, limit: int = 20) -> str:
         ),
     ],
 )
-def wave_responses(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource) -> dg.MaterializeResult:
+def wave_responses(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource):
     """One wave's respondents (no personal data) and their answers in long format, validated against the
     survey's codebook. Rows that break a rule go to `quarantine` with file, row, column, rule and value;
     each file is recorded in `load_log`. The wave is replaced as a whole, in one transaction."""
@@ -66,24 +75,30 @@ def wave_responses(context: dg.AssetExecutionContext, survey_home: SurveyHomeRes
     files = wave_files(paths.wave_dir(survey_id, wave_id))
     if not files:
         raise dg.Failure(description=f"no *.csv file in {paths.wave_dir(survey_id, wave_id)}")
-    trust_codes = survey_home.trusts()["ods_code"].tolist()
     try:
-        validation = validate_wave(files, codebook, trust_codes)
+        validation = validate_wave(files, codebook, survey_home.trusts()["ods_code"].tolist())
     except WaveFileRejected as exc:
+        yield dg.AssetCheckResult(
+            check_name=CHECK_FILES_READABLE, passed=False, metadata={"file": exc.path, "reason": exc.reason}
+        )
         raise dg.Failure(
             description=f"File rejected, nothing of wave {wave_id} loaded: {exc}",
             metadata={"file": exc.path, "reason": exc.reason},
         ) from None
-    with survey_home.warehouse() as con:
-        load_wave(con, codebook, wave_id, validation, run_id=context.run.run_id)
-        counts = wave_reconciliation(con, survey_id, wave_id, context.run.run_id)
+    yield dg.AssetCheckResult(check_name=CHECK_FILES_READABLE, passed=True, metadata={"files": len(files)})
+    try:
+        with survey_home.warehouse() as con:
+            counts = load_wave(con, codebook, wave_id, validation, run_id=context.run.run_id)
+    except WaveDoesNotReconcile as exc:
+        yield dg.AssetCheckResult(check_name=CHECK_ROWS_RECONCILE, passed=False, metadata=_int_metadata(exc.counts))
+        raise dg.Failure(description=f"Wave {wave_id} not loaded: {exc}") from None
     context.log.info(
         "Wave %s: %d rows read, %d loaded, %d quarantined",
         context.partition_key, validation.rows_read, validation.rows_loaded, validation.rows_quarantined,
     )
     share = validation.rows_quarantined / validation.rows_read
     files_table = pd.DataFrame([f.__dict__ for f in validation.files])
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": validation.rows_loaded,
             "rows_read": validation.rows_read,
@@ -95,11 +110,7 @@ def wave_responses(context: dg.AssetExecutionContext, survey_home: SurveyHomeRes
             "codebook_version": codebook.version,
         },
         check_results=[
-            dg.AssetCheckResult(
-                check_name=CHECK_ROWS_RECONCILE,
-                passed=counts.pop("reconciles"),
-                metadata={k: int(v) for k, v in counts.items()},
-            ),
+            dg.AssetCheckResult(check_name=CHECK_ROWS_RECONCILE, passed=True, metadata=_int_metadata(counts)),
             dg.AssetCheckResult(
                 check_name=CHECK_QUARANTINE_SHARE,
                 passed=share <= QUARANTINE_SHARE_LIMIT,
@@ -108,3 +119,7 @@ def wave_responses(context: dg.AssetExecutionContext, survey_home: SurveyHomeRes
             ),
         ],
     )
+
+
+def _int_metadata(counts: dict) -> dict:
+    return {k: int(v) for k, v in counts.items() if k != "reconciles"}

@@ -14,7 +14,7 @@ from assets.constants import WAVE_PARTITIONS
 from pipelines.definitions import build_definitions
 from pipelines.instance import instance_for
 from pipelines.jobs import REFRESH_WAVE_JOB
-from pipelines.landing import scan_landing
+from pipelines.landing import LandedWave, scan_landing
 from pipelines.settings import SurveyHome
 
 
@@ -44,13 +44,20 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str | None:
     return None if result.success else "run failed"
 
 
+def _wave_order(home: SurveyHome, wave: LandedWave) -> tuple:
+    """Survey, then the codebook's wave order; waves the codebook does not know go last (and will fail)."""
+    codebook = home.codebooks.get(wave.survey_id)
+    order = [w.id for w in codebook.waves] if codebook else []
+    return (wave.survey_id, order.index(wave.wave_id) if wave.wave_id in order else len(order), wave.wave_id)
+
+
 def run_landed_waves(home: SurveyHome, log_level: str = "WARNING") -> list[WaveRun]:
     """Materialise every landed wave and everything downstream; one run per wave, in wave order.
 
     ``log_level`` applies to the console only; the full event log is kept in the instance.
     """
     instance = instance_for(home)
-    waves = scan_landing(home.landing_dir)
+    waves = sorted(scan_landing(home.landing_dir), key=lambda w: _wave_order(home, w))
     keys = [w.partition_key for w in waves]
     new = [k for k in keys if not instance.has_dynamic_partition(WAVE_PARTITIONS, k)]
     if new:

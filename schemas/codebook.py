@@ -5,8 +5,8 @@ survey: question ids, types, wording, option ids and labels, personal-data colum
 indicator catalogue. This module turns the YAML into validated, immutable objects and refuses a
 codebook that contradicts itself, with an error naming the file and the field.
 
-What does not belong here: the pandera schema built from a codebook (``schemas.response_schema``) and
-anything that touches data files or the warehouse.
+What does not belong here: the indicator catalogue derived from a codebook (``schemas.indicator_catalogue``),
+the pandera schema built from it (``schemas.response_schema``), and anything that touches data or the warehouse.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from schemas.indicator_catalogue import BUILT_IN_INDICATORS, option_indicator_id
+
 BUNDLED_CODEBOOKS_DIR = Path(__file__).parent / "codebooks"
 
 # Ids become column names, SQL values and parts of indicator ids ("question.option"), so keep them plain.
@@ -27,8 +29,6 @@ IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 SURVEY_ID = r"^[a-z][a-z0-9-]*$"
 WAVE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
-COUNT_INDICATORS = ("respondents", "trusts_responding")
-COVERAGE_INDICATOR = "trust_coverage"
 
 
 class CodebookError(ValueError):
@@ -71,7 +71,7 @@ class Question(_Strict):
 
     def option_column(self, option_id: str) -> str:
         """Column holding the 0/1 flag of one option of a multiple-choice question."""
-        return f"{self.id}.{option_id}"
+        return option_indicator_id(self.id, option_id)
 
     @property
     def option_columns(self) -> list[str]:
@@ -138,17 +138,6 @@ class IndicatorCatalogue(_Strict):
     headline: tuple[str, ...] = ()
 
 
-class Indicator(_Strict):
-    """One row of the indicator catalogue, derived from the codebook."""
-
-    id: str
-    kind: Literal["share", "count", "coverage"]
-    label: str
-    question_id: str | None = None
-    option_ids: tuple[str, ...] = ()
-    headline_order: int | None = None
-
-
 class Codebook(_Strict):
     survey_id: str = Field(pattern=SURVEY_ID)
     title: str
@@ -164,10 +153,7 @@ class Codebook(_Strict):
     def _consistent(self) -> Codebook:
         _refuse_duplicates([w.id for w in self.waves], "wave ids")
         _refuse_duplicates([q.id for q in self.questions], "question ids")
-        all_columns = self.respondent.columns + list(self.respondent.personal_data)
-        for question in self.questions:
-            all_columns += question.columns
-        _refuse_duplicates(all_columns, "column names (respondent fields, personal data and questions)")
+        _refuse_duplicates(self.expected_columns, "column names (respondent fields, personal data and questions)")
         questions = {q.id: q for q in self.questions}
         for composite in self.indicators.composites:
             question = questions.get(composite.question)
@@ -181,13 +167,11 @@ class Codebook(_Strict):
             unknown = sorted(set(composite.options) - {o.id for o in question.options})
             if unknown:
                 raise ValueError(f"composite {composite.id!r} names unknown options {unknown}")
-        option_indicators = {
-            f"{q.id}.{o.id}" for q in self.questions if q.type != "text" for o in q.options
-        }
+        option_indicators = {option_indicator_id(q.id, o.id) for q in self.choice_questions for o in q.options}
         clash = sorted(option_indicators & {c.id for c in self.indicators.composites})
         if clash:
             raise ValueError(f"composite ids {clash} clash with option indicators of the same name")
-        known = {i.id for i in self.indicator_catalogue(include_headline_order=False)}
+        known = option_indicators | {c.id for c in self.indicators.composites} | set(BUILT_IN_INDICATORS)
         unknown_headline = [i for i in self.indicators.headline if i not in known]
         if unknown_headline:
             raise ValueError(f"headline lists unknown indicators {unknown_headline}")
@@ -220,51 +204,6 @@ class Codebook(_Strict):
         for question in self.questions:
             columns += question.columns
         return columns
-
-    def indicator_catalogue(self, include_headline_order: bool = True) -> list[Indicator]:
-        """Every indicator the survey reports: option shares, composites, counts and coverage."""
-        order = {i: n for n, i in enumerate(self.indicators.headline, start=1)} if include_headline_order else {}
-        catalogue: list[Indicator] = []
-        for question in self.choice_questions:
-            for option in question.options:
-                indicator_id = f"{question.id}.{option.id}"
-                catalogue.append(
-                    Indicator(
-                        id=indicator_id,
-                        kind="share",
-                        label=f"{question.title}: {option.label}",
-                        question_id=question.id,
-                        option_ids=(option.id,),
-                        headline_order=order.get(indicator_id),
-                    )
-                )
-        for composite in self.indicators.composites:
-            question = self.question(composite.question)
-            catalogue.append(
-                Indicator(
-                    id=composite.id,
-                    kind="share",
-                    label=f"{question.title}: {composite.label}",
-                    question_id=composite.question,
-                    option_ids=composite.options,
-                    headline_order=order.get(composite.id),
-                )
-            )
-        labels = {
-            "respondents": "Respondents",
-            "trusts_responding": "Trusts responding",
-            COVERAGE_INDICATOR: "Trusts responding, % of trusts in the wave's population",
-        }
-        for indicator_id in (*COUNT_INDICATORS, COVERAGE_INDICATOR):
-            catalogue.append(
-                Indicator(
-                    id=indicator_id,
-                    kind="coverage" if indicator_id == COVERAGE_INDICATOR else "count",
-                    label=labels[indicator_id],
-                    headline_order=order.get(indicator_id),
-                )
-            )
-        return catalogue
 
 
 def _fold(text: str) -> str:

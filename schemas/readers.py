@@ -1,8 +1,9 @@
 """Reading a landed wave file into the plain wide layout, every cell as text.
 
-A file that cannot be read as a whole (empty, not text, ragged, missing or unknown columns) raises
-``WaveFileRejected`` with a one-line reason naming the file; nothing of it is loaded. Row-level problems
-are not this module's business: they are found by the pandera schema in ``schemas.validation``.
+A file that cannot be read as a whole (empty, binary, not text, not CSV, missing, unknown or repeated
+columns) raises ``WaveFileRejected`` with a one-line reason naming the file; nothing of it is loaded.
+A row with the wrong number of cells (cut short, or with extra cells) is set aside as malformed for the
+quarantine; every other row-level problem is found by the pandera schema in ``schemas.validation``.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ import csv
 import hashlib
 import io
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from schemas.codebook import Codebook
 
-# A person counts rows in a spreadsheet from 1, header included: data row i (from 0) is row i + 2.
+# A person counts rows in a spreadsheet from 1, header included: the first response is row 2.
 HEADER_ROWS = 1
+SOURCE_ROW = "source_row"
 
 
 class WaveFileRejected(ValueError):
@@ -71,18 +74,44 @@ def _check_header(path: Path, header: list[str], codebook: Codebook) -> None:
         )
 
 
-def read_plain_csv(path: Path | str, codebook: Codebook) -> pd.DataFrame:
-    """The file's responses as text columns in codebook order; empty cells are missing values."""
+@dataclass(frozen=True)
+class WaveFile:
+    """One file's rows: those with the header's number of fields, and those without (``malformed``)."""
+
+    responses: pd.DataFrame  # text cells (stripped; empty cells missing) in codebook order, plus source_row
+    malformed: pd.DataFrame  # source_row, fields: rows cut short or with extra cells
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.responses) + len(self.malformed)
+
+
+def read_plain_csv(path: Path | str, codebook: Codebook) -> WaveFile:
+    """Read a file of the plain CSV layout.
+
+    Rows are numbered as a spreadsheet shows them (the header is row 1). Blank lines are not responses
+    and are skipped, but keep their number, so later rows keep theirs.
+    """
     path = Path(path)
-    text = _decode(path)
-    header = next(csv.reader(io.StringIO(text)), [])
-    _check_header(path, header, codebook)
+    records = csv.reader(io.StringIO(_decode(path), newline=""))
     try:
-        frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], skip_blank_lines=False
-        )
-    except pd.errors.ParserError as exc:
+        header = [cell.strip() for cell in next(records, [])]
+        _check_header(path, header, codebook)
+        rows, numbers, malformed = [], [], []
+        for row_number, record in enumerate(records, start=HEADER_ROWS + 1):
+            if not any(cell.strip() for cell in record):
+                continue
+            if len(record) != len(header):
+                malformed.append((row_number, len(record)))
+                continue
+            rows.append(record)
+            numbers.append(row_number)
+    except csv.Error as exc:
         raise WaveFileRejected(path, f"the file is not a well-formed CSV: {exc}") from exc
-    if frame.empty:
+    if not rows and not malformed:
         raise WaveFileRejected(path, "the file has a header but no responses")
-    return frame[codebook.expected_columns]
+    frame = pd.DataFrame(rows, columns=header, dtype=object)[codebook.expected_columns]
+    frame = frame.apply(lambda column: column.str.strip())
+    frame = frame.mask(frame.eq(""))
+    frame.insert(0, SOURCE_ROW, numbers)
+    return WaveFile(frame, pd.DataFrame(malformed, columns=[SOURCE_ROW, "fields"]))

@@ -26,6 +26,7 @@ RULE_OPTION_FLAG = "option_flag_0_or_1"
 RULE_TIMESTAMP = "timestamp_parses"
 RULE_MAX_LENGTH = "text_max_length"
 RULE_AT_LEAST_ONE_OPTION = "at_least_one_option"
+RULE_FIELD_COUNT = "field_count"
 
 RULES: dict[str, str] = {
     RULE_REQUIRED: "a value is required",
@@ -36,17 +37,30 @@ RULES: dict[str, str] = {
     RULE_TIMESTAMP: "must be a date and time such as 2023-09-14T10:30:00",
     RULE_MAX_LENGTH: "is longer than the codebook allows",
     RULE_AT_LEAST_ONE_OPTION: "a required multiple-choice question needs at least one option ticked",
+    RULE_FIELD_COUNT: "the row does not have one cell per column (cut short, or extra cells)",
 }
 
 # pandera's own names for the checks it adds from `nullable=False` and `unique=True`.
 PANDERA_CHECK_RULES = {"not_nullable": RULE_REQUIRED, "field_uniqueness": RULE_UNIQUE_RESPONDENT}
 
 OPTION_FLAGS = ("0", "1")
+_UTC_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
 
 
 def parse_timestamps(values: pd.Series) -> pd.Series:
-    """ISO 8601 timestamps as pandas datetimes; anything unparseable becomes NaT."""
-    return pd.to_datetime(values, errors="coerce", format="ISO8601")
+    """ISO 8601 timestamps as UTC datetimes; anything unparseable becomes NaT.
+
+    A timestamp with an offset is converted to UTC; one without is taken to be UTC already. The two kinds
+    are parsed apart because pandas, given both in one call, silently applies the first offset it sees
+    to the timestamps that have none.
+    """
+    text = values.astype("string")
+    has_offset = text.str.contains(_UTC_OFFSET, regex=True, na=False).to_numpy()
+    parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    for part in (has_offset, ~has_offset):
+        if part.any():
+            parsed[part] = pd.to_datetime(values[part], errors="coerce", format="ISO8601", utc=True)
+    return parsed
 
 
 def _is_in(allowed: Iterable[str], rule: str) -> pa.Check:

@@ -16,16 +16,17 @@ import pandas as pd
 import pandera.pandas as pa
 
 from schemas.codebook import Codebook
-from schemas.readers import HEADER_ROWS, read_plain_csv, sha256_of
+from schemas.readers import SOURCE_ROW, WaveFile, read_plain_csv, sha256_of
 from schemas.response_schema import (
     PANDERA_CHECK_RULES,
     RULE_AT_LEAST_ONE_OPTION,
+    RULE_FIELD_COUNT,
     RULES,
     build_response_schema,
 )
 
 SOURCE_FILE = "source_file"
-SOURCE_ROW = "source_row"
+WHOLE_ROW = "(whole row)"
 QUARANTINE_COLUMNS = [
     SOURCE_FILE,
     SOURCE_ROW,
@@ -80,7 +81,11 @@ def _failures_to_quarantine(
     failure_cases: pd.DataFrame, responses: pd.DataFrame, id_column: str
 ) -> pd.DataFrame:
     """One quarantine row per (source row, column, rule) from pandera's failure cases."""
-    failures = failure_cases.dropna(subset=["index"]).copy()
+    if failure_cases["index"].isna().any():
+        # A failure not tied to a row (e.g. a whole-column dtype check) would let bad rows through.
+        unexplained = failure_cases[failure_cases["index"].isna()][["column", "check"]].drop_duplicates()
+        raise RuntimeError(f"validation failures not tied to a row: {unexplained.to_dict('records')}")
+    failures = failure_cases.copy()
     failures["index"] = failures["index"].astype(int)
     check = failures["check"].astype(str)
     failures["rule"] = check.map(lambda c: PANDERA_CHECK_RULES.get(c, c.split(":")[0]))
@@ -100,6 +105,25 @@ def _failures_to_quarantine(
             "offending_value": [_describe(v) for v in failures["failure_case"]],
         }
     )
+    return quarantine
+
+
+def _malformed_to_quarantine(name: str, wave_file: WaveFile, header_cells: int) -> pd.DataFrame:
+    malformed = wave_file.malformed
+    return pd.DataFrame(
+        {
+            SOURCE_FILE: name,
+            SOURCE_ROW: malformed[SOURCE_ROW].to_numpy(),
+            "respondent_id": None,
+            "column_name": WHOLE_ROW,
+            "rule": RULE_FIELD_COUNT,
+            "offending_value": [f"{n} cells; the header has {header_cells}" for n in malformed["fields"]],
+        }
+    )
+
+
+def _with_reasons(quarantine: pd.DataFrame) -> pd.DataFrame:
+    quarantine = quarantine.sort_values([SOURCE_FILE, SOURCE_ROW, "column_name"]).reset_index(drop=True)
     quarantine["reason"] = [
         f"{f} row {r}, column {c}: {RULES.get(rule, rule)} (value: {'missing' if v is None else repr(v)})"
         for f, r, c, rule, v in zip(
@@ -110,40 +134,49 @@ def _failures_to_quarantine(
             quarantine["offending_value"],
         )
     ]
-    return quarantine.sort_values([SOURCE_FILE, SOURCE_ROW, "column_name"]).reset_index(drop=True)
+    return quarantine[QUARANTINE_COLUMNS]
 
 
 def validate_wave(
     paths: list[Path], codebook: Codebook, trust_codes: list[str], schema: pa.DataFrameSchema | None = None
 ) -> WaveValidation:
-    """Read and validate every file of a wave; raises ``WaveFileRejected`` if any file is unusable."""
+    """Read and validate every file of a wave; raises ``WaveFileRejected`` if any file is unusable.
+
+    The files of a wave are validated together, so a respondent id must be unique across all of them.
+    """
     schema = schema or build_response_schema(codebook, trust_codes)
-    frames = []
-    for path in paths:
-        frame = read_plain_csv(path, codebook)
-        frame.insert(0, SOURCE_ROW, range(HEADER_ROWS + 1, HEADER_ROWS + 1 + len(frame)))
-        frame.insert(0, SOURCE_FILE, path.name)
-        frames.append(frame)
+    wave_files = [read_plain_csv(path, codebook) for path in paths]
+    frames, quarantines = [], []
+    for path, wave_file in zip(paths, wave_files):
+        frames.append(wave_file.responses.assign(**{SOURCE_FILE: path.name}))
+        if not wave_file.malformed.empty:
+            quarantines.append(_malformed_to_quarantine(path.name, wave_file, len(codebook.expected_columns)))
     responses = pd.concat(frames, ignore_index=True).drop(columns=list(codebook.respondent.personal_data))
     try:
         schema.validate(responses, lazy=True)
-        quarantine = pd.DataFrame(columns=QUARANTINE_COLUMNS)
     except pa.errors.SchemaErrors as errors:
-        quarantine = _failures_to_quarantine(errors.failure_cases, responses, codebook.respondent.id_column)
+        quarantines.append(
+            _failures_to_quarantine(errors.failure_cases, responses, codebook.respondent.id_column)
+        )
+    quarantine = (
+        _with_reasons(pd.concat(quarantines, ignore_index=True))
+        if quarantines
+        else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    )
     failed = pd.MultiIndex.from_frame(quarantine[[SOURCE_FILE, SOURCE_ROW]].drop_duplicates())
     is_failed = pd.MultiIndex.from_frame(responses[[SOURCE_FILE, SOURCE_ROW]]).isin(failed)
     valid = responses[~is_failed].reset_index(drop=True)
     files = []
-    for path, frame in zip(paths, frames):
-        quarantined = int(quarantine.loc[quarantine[SOURCE_FILE] == path.name, SOURCE_ROW].nunique())
+    for path, wave_file in zip(paths, wave_files):
+        in_file = quarantine[SOURCE_FILE] == path.name
         files.append(
             SourceFile(
                 name=path.name,
                 sha256=sha256_of(path),
                 size_bytes=path.stat().st_size,
-                rows_read=len(frame),
+                rows_read=wave_file.rows_read,
                 rows_loaded=int((valid[SOURCE_FILE] == path.name).sum()),
-                rows_quarantined=quarantined,
+                rows_quarantined=int(quarantine.loc[in_file, SOURCE_ROW].nunique()),
             )
         )
     return WaveValidation(valid=valid, quarantine=quarantine, files=tuple(files))

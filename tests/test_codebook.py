@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from schemas.codebook import BUNDLED_CODEBOOKS_DIR, CodebookError, load_codebook, load_codebooks
+from schemas.indicator_catalogue import indicator_catalogue
 
 BUNDLED = BUNDLED_CODEBOOKS_DIR / "improvement-journey.yaml"
 
@@ -29,7 +30,7 @@ def test_bundled_codebook_matches_the_questionnaire(codebook):
 
 
 def test_catalogue_has_every_option_the_composites_and_the_counts(codebook):
-    catalogue = {i.id: i for i in codebook.indicator_catalogue()}
+    catalogue = {i.id: i for i in indicator_catalogue(codebook)}
     options = sum(len(q.options) for q in codebook.questions if q.type != "text")
     assert len(catalogue) == options + 2 + 3  # options, two composites, respondents/trusts/coverage
     composite = catalogue["trust_impact_alignment.fully_or_mostly"]

@@ -15,7 +15,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets.constants import CHECK_INDICATORS_VALID, CHECK_ROWS_RECONCILE, WAVE_PARTITIONS
+from assets.constants import CHECK_FILES_READABLE, CHECK_INDICATORS_VALID, CHECK_ROWS_RECONCILE, WAVE_PARTITIONS
 from assets.dimensions import survey_dimensions
 from assets.indicators import headline_indicators, indicator_trends
 from assets.ingest import wave_responses
@@ -23,6 +23,8 @@ from pipelines.definitions import build_definitions, defs
 from pipelines.landing import partition_key
 from pipelines.resources import SurveyHomeResource
 from pipelines.settings import PROJECT_ROOT
+from schemas.codebook import BUNDLED_CODEBOOKS_DIR, load_codebook
+from schemas.indicator_catalogue import indicator_catalogue
 from pipelines.sensors import daily_landing_sweep, landing_sensor
 from tests.conftest import SURVEY_ID, read_sample, sample_wave_path, write_csv
 
@@ -61,6 +63,8 @@ def test_definitions_load_without_touching_a_warehouse(tmp_path):
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         assert node.description and node.kinds, f"{key} lacks a description or kinds"
+    blocking = {key.name for key in graph.asset_check_keys if graph.get_check_spec(key).blocking}
+    assert blocking == {CHECK_FILES_READABLE, CHECK_ROWS_RECONCILE, CHECK_INDICATORS_VALID}
     assert not list(tmp_path.iterdir())  # nothing created, no database opened
 
 
@@ -87,7 +91,9 @@ def test_a_wave_materialises_with_checks_and_row_counts(tmp_path):
     assert materialization.metadata["dagster/row_count"].value == 129
     assert materialization.metadata["rows_quarantined"].value == 0
     with duckdb.connect(str(tmp_path / "warehouse" / "survey.duckdb"), read_only=True) as con:
-        assert con.execute("select count(*) from headline_indicators where wave_id = '2023'").fetchone()[0] == 59
+        stored = con.execute("select count(*) from headline_indicators where wave_id = '2023'").fetchone()[0]
+    assert stored == len(indicator_catalogue(load_codebook(BUNDLED_CODEBOOKS_DIR / f"{SURVEY_ID}.yaml")))
+    with duckdb.connect(str(tmp_path / "warehouse" / "survey.duckdb"), read_only=True) as con:
         run_ids = {r[0] for r in con.execute("select run_id from load_log").fetchall()}
     assert run_ids == {result.run_id}
 
@@ -107,6 +113,10 @@ def test_a_rejected_file_fails_its_run_and_leaves_other_waves_alone(tmp_path):
     failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
     message = failure.step_failure_data.user_failure_data.description
     assert "broken.csv" in message and "trust_barriers.funding" in message
+    checks = {e.asset_check_key.name: e for e in result.get_asset_check_evaluations()}
+    assert not checks[CHECK_FILES_READABLE].passed
+    assert "trust_barriers.funding" in checks[CHECK_FILES_READABLE].metadata["reason"].value
+    assert not result.asset_materializations_for_node("headline_indicators")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select * from headline_indicators order by all").fetchall() == before
         assert con.execute("select count(*) from respondents where wave_id = '2024'").fetchone()[0] == 0
@@ -124,6 +134,57 @@ def test_quarantined_rows_are_reported_and_reconciled(tmp_path):
     assert "wave.csv row 5, column trust_code" in metadata["quarantine"].value
     check = next(e for e in result.get_asset_check_evaluations() if e.asset_check_key.name == CHECK_ROWS_RECONCILE)
     assert check.passed and check.metadata["rows_in_quarantine"].value == 2
+
+
+def test_rows_lost_in_loading_fail_the_blocking_check_and_change_nothing(tmp_path):
+    instance = dg.DagsterInstance.ephemeral()
+    _land(tmp_path, "2023", sample_wave_path("2023"))
+    assert _materialize(tmp_path, instance, "2023").success
+    warehouse = tmp_path / "warehouse" / "survey.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        before = con.execute("select * from respondents order by all").fetchall()
+        # dimensions out of step with the codebook: chairs would be lost when roles are looked up
+        con.execute("delete from options where question_id = 'role' and option_id = 'chair'")
+    key = partition_key(SURVEY_ID, "2023")
+    result = dg.materialize(
+        [wave_responses, headline_indicators, indicator_trends], partition_key=key, instance=instance,
+        resources={"survey_home": SurveyHomeResource(home=str(tmp_path))}, raise_on_error=False,
+        selection=[wave_responses, headline_indicators],
+    )
+    assert not result.success
+    check = next(e for e in result.get_asset_check_evaluations() if e.asset_check_key.name == CHECK_ROWS_RECONCILE)
+    assert not check.passed
+    assert check.metadata["respondents_in_warehouse"].value < check.metadata["logged_rows_loaded"].value
+    assert not result.asset_materializations_for_node("wave_responses")
+    assert not result.asset_materializations_for_node("headline_indicators")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select * from respondents order by all").fetchall() == before
+
+
+def test_invalid_indicators_are_not_written_and_fail_their_check(tmp_path, monkeypatch):
+    instance = dg.DagsterInstance.ephemeral()
+    _land(tmp_path, "2023", sample_wave_path("2023"))
+    assert _materialize(tmp_path, instance, "2023").success
+    warehouse = tmp_path / "warehouse" / "survey.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        before = con.execute("select * from headline_indicators order by all").fetchall()
+
+    import assets.indicators as indicator_assets
+    real = indicator_assets.compute_headline_indicators
+
+    def numerator_above_base(*args):  # fault injection: a definition gone wrong
+        frame = real(*args)
+        frame.loc[frame["indicator_id"] == "trust_barriers.funding", "numerator"] = 500
+        return frame
+
+    monkeypatch.setattr(indicator_assets, "compute_headline_indicators", numerator_above_base)
+    result = _materialize(tmp_path, instance, "2023")
+    assert not result.success
+    check = next(e for e in result.get_asset_check_evaluations() if e.asset_check_key.name == CHECK_INDICATORS_VALID)
+    assert not check.passed and "trust_barriers.funding: numerator above base" in check.metadata["problems"].value
+    assert not result.asset_materializations_for_node("indicator_trends")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select * from headline_indicators order by all").fetchall() == before
 
 
 def _sensor(home: Path, instance: dg.DagsterInstance, cursor: str | None = None):
@@ -160,12 +221,17 @@ def test_sensor_requests_new_and_changed_waves_once(tmp_path):
     assert set(json.loads(changed.cursor)["requested"]) == {f"{SURVEY_ID}/2023", f"{SURVEY_ID}/2024"}
 
 
-def test_waves_already_loaded_are_not_requested_again(tmp_path):
+def test_waves_already_loaded_are_not_requested_again_until_they_change(tmp_path):
     instance = dg.DagsterInstance.ephemeral()
-    _land(tmp_path, "2023", sample_wave_path("2023"))
+    landed = _land(tmp_path, "2023", sample_wave_path("2023"))
     assert _materialize(tmp_path, instance, "2023").success
     result = _sensor(tmp_path, instance)  # a fresh cursor, as after `survey run`
     assert result.run_requests == []
+    corrected = read_sample("2023")
+    corrected.loc[5, "role"] = "Other"
+    write_csv(corrected, landed)
+    result = _sensor(tmp_path, instance)
+    assert [r.partition_key for r in result.run_requests] == [f"{SURVEY_ID}/2023"]
 
 
 def test_daily_sweep_requests_waves_whose_last_load_failed(tmp_path):

@@ -48,6 +48,8 @@ RULE_CASES = [
     ((10, "respondent_id", None), "required"),
     ((11, "comments", "x" * 2001), "text_max_length"),
     ((12, "trust_code", None), "required"),
+    ((13, "role", None), "required"),
+    ((14, "respondent_id", "   "), "required"),  # blank after stripping
 ]
 
 
@@ -64,7 +66,7 @@ def test_each_rule_quarantines_its_row_with_a_reason(tmp_path, good_rows, codebo
     assert entry["column_name"] == column
     assert entry["source_row"] == position + 2  # header is row 1, so data row 0 is row 2
     assert entry["source_file"] == FILE
-    if value is None:
+    if value is None or not value.strip():
         assert entry["offending_value"] is None
     else:
         assert entry["offending_value"] == value
@@ -146,3 +148,38 @@ def test_unusable_files_are_refused_whole_with_the_file_named(tmp_path, good_row
         validate_wave([path], codebook, trust_codes)
     assert str(path) in str(error.value)
     assert reason in str(error.value)
+
+
+def test_free_text_at_exactly_its_limit_is_kept(tmp_path, good_rows, codebook, trust_codes):
+    limit = codebook.question("comments").max_length
+    good_rows.loc[0, "comments"] = "x" * limit
+    good_rows.loc[1, "comments"] = "y" * (limit + 1)
+    result = _validate(tmp_path, good_rows, codebook, trust_codes)
+    assert result.quarantine["source_row"].tolist() == [3]
+
+
+def test_rows_cut_short_or_too_long_are_quarantined_and_blank_lines_skipped(tmp_path, good_rows, codebook, trust_codes):
+    lines = good_rows.to_csv(index=False, lineterminator="\n").splitlines()
+    lines[3] = lines[3].rsplit(",", 5)[0]  # data row 3 (file row 4) loses its last five cells
+    lines[6] = lines[6] + ",extra"  # file row 7 has one cell too many
+    lines.insert(9, "")  # a blank line: file row 10, not a response
+    path = tmp_path / FILE
+    path.write_text("\n".join(lines) + "\n")
+    result = validate_wave([path], codebook, trust_codes)
+    assert result.rows_read == 20
+    assert result.rows_quarantined == 2 and result.rows_loaded == 18
+    assert result.quarantine[["source_row", "rule", "column_name"]].values.tolist() == [
+        [4, "field_count", "(whole row)"], [7, "field_count", "(whole row)"]]
+    ncols = len(codebook.expected_columns)
+    assert result.quarantine["offending_value"].tolist() == [f"{ncols - 5} cells; the header has {ncols}",
+                                                             f"{ncols + 1} cells; the header has {ncols}"]
+    # rows after the blank line keep the number a spreadsheet shows: data row 9 is file row 12
+    assert result.valid.loc[result.valid["respondent_id"] == good_rows.loc[9, "respondent_id"], "source_row"].item() == 12
+
+
+def test_surrounding_spaces_are_ignored_and_offsets_are_accepted(tmp_path, good_rows, codebook, trust_codes):
+    good_rows.loc[0, "role"] = "  " + good_rows.loc[0, "role"] + " "
+    good_rows.loc[1, "submitted_at"] = "2024-09-10T09:15:00+01:00"
+    good_rows.loc[2, "submitted_at"] = "2024-09-10T09:15:00Z"
+    result = _validate(tmp_path, good_rows, codebook, trust_codes)
+    assert result.rows_quarantined == 0

@@ -15,7 +15,7 @@ from tests.conftest import SURVEY_ID, read_sample, sample_wave_path, write_csv
 from warehouse.connection import connect
 from warehouse.dimensions import write_survey_dimensions, write_trusts
 from warehouse.indicators import compute_headline_indicators, write_headline_indicators
-from warehouse.load import load_wave, wave_reconciliation
+from warehouse.load import WaveDoesNotReconcile, load_wave, wave_reconciliation
 from warehouse.trends import compute_indicator_trends
 
 TIDY_TABLES = ["waves", "questions", "options", "trusts", "respondents", "responses", "quarantine", "load_log",
@@ -40,10 +40,10 @@ def warehouse(tmp_path, codebook):
 
 def _snapshot(con, wave_id=None) -> dict[str, pd.DataFrame]:
     tables = {}
-    for table in ("respondents", "responses", "quarantine", "headline_indicators"):
-        where = f" where wave_id = '{wave_id}'" if wave_id else ""
-        frame = con.execute(f"select * from {table}{where}").df()
-        tables[table] = frame.drop(columns=["run_id"], errors="ignore").sort_values(list(frame.columns[:5])).reset_index(drop=True)
+    for table in ("respondents", "responses", "quarantine", "headline_indicators", "load_log"):
+        frame = con.execute(f"select * from {table} where wave_id = $wave or $wave is null", {"wave": wave_id}).df()
+        frame = frame.drop(columns=["run_id", "loaded_at"], errors="ignore")
+        tables[table] = frame.sort_values(list(frame.columns[:5])).reset_index(drop=True)
     return tables
 
 
@@ -75,11 +75,16 @@ def test_responses_match_the_file_cell_for_cell(warehouse, codebook, trust_codes
     assert stored_roles == {r: roles[v] for r, v in zip(raw["respondent_id"], raw["role"])}
 
 
-def test_loading_the_same_wave_twice_leaves_the_same_rows(warehouse, codebook, trust_codes):
-    _load(warehouse, codebook, trust_codes, "2023", sample_wave_path("2023"), run_id="first")
+def test_loading_the_same_wave_twice_leaves_the_same_rows(warehouse, codebook, trust_codes, tmp_path):
+    rows = read_sample("2023")
+    rows.loc[7, "trust_code"] = "NOT-A-TRUST"
+    path = write_csv(rows, tmp_path / "wave.csv")
+    _load(warehouse, codebook, trust_codes, "2023", path, run_id="first")
     before = _snapshot(warehouse)
-    _load(warehouse, codebook, trust_codes, "2023", sample_wave_path("2023"), run_id="second")
+    assert len(before["quarantine"]) == 1
+    _load(warehouse, codebook, trust_codes, "2023", path, run_id="second")
     after = _snapshot(warehouse)
+    del before["load_log"], after["load_log"]
     for table in before:
         pd.testing.assert_frame_equal(before[table], after[table], check_dtype=False)
     log = warehouse.execute("select run_id, rows_read, sha256 from load_log order by loaded_at").fetchall()
@@ -103,17 +108,57 @@ def test_a_corrected_wave_replaces_that_wave_only(warehouse, codebook, trust_cod
     assert counts["reconciles"] and counts["logged_rows_read"] == 50
 
 
-def test_a_failed_load_changes_nothing(warehouse, codebook, trust_codes):
+def test_a_load_interrupted_mid_transaction_changes_nothing(warehouse, codebook, trust_codes, monkeypatch, tmp_path):
     _load(warehouse, codebook, trust_codes, "2023", sample_wave_path("2023"))
     before = _snapshot(warehouse)
-    broken = validate_wave([sample_wave_path("2023")], codebook, trust_codes)
-    broken.valid.drop(columns=["pc_barriers.governance"], inplace=True)  # the reshape will fail mid-transaction
-    with pytest.raises(duckdb.Error):
-        load_wave(warehouse, codebook, "2023", broken, run_id="broken")
+    # Fail after the wave's rows were deleted and its respondents and choices inserted.
+    def interrupted(_codebook):
+        raise RuntimeError("interrupted")
+    monkeypatch.setattr("warehouse.load.insert_text_sql", interrupted)
+    smaller = write_csv(read_sample("2023").head(30), tmp_path / "smaller.csv")
+    with pytest.raises(RuntimeError, match="interrupted"):
+        load_wave(warehouse, codebook, "2023", validate_wave([smaller], codebook, trust_codes), run_id="broken")
     after = _snapshot(warehouse)
     for table in before:
         pd.testing.assert_frame_equal(before[table], after[table], check_dtype=False)
-    assert warehouse.execute("select count(*) from load_log where run_id = 'broken'").fetchone()[0] == 0
+
+
+def test_rows_lost_in_the_load_roll_it_back(warehouse, codebook, trust_codes):
+    _load(warehouse, codebook, trust_codes, "2023", sample_wave_path("2023"))
+    before = _snapshot(warehouse)
+    # An options table out of step with the codebook: respondents with this role would be lost by the join.
+    warehouse.execute("delete from options where question_id = 'role' and option_id = 'chair'")
+    validation = validate_wave([sample_wave_path("2023")], codebook, trust_codes)
+    with pytest.raises(WaveDoesNotReconcile) as error:
+        load_wave(warehouse, codebook, "2023", validation, run_id="lossy")
+    chairs = (read_sample("2023")["role"] == "Chair").sum()
+    assert error.value.counts["logged_rows_loaded"] == 129
+    assert error.value.counts["respondents_in_warehouse"] == 129 - chairs
+    after = _snapshot(warehouse)
+    for table in before:
+        pd.testing.assert_frame_equal(before[table], after[table], check_dtype=False)
+
+
+def test_timestamps_with_and_without_offsets_load_as_utc(warehouse, codebook, trust_codes, tmp_path):
+    rows = read_sample("2024").head(12)
+    rows.loc[0, "submitted_at"] = "2024-09-10T09:15:00+01:00"
+    rows.loc[1, "submitted_at"] = "2024-09-10T09:15:00"
+    _load(warehouse, codebook, trust_codes, "2024", write_csv(rows, tmp_path / "tz.csv"))
+    stored = dict(warehouse.execute(
+        "select respondent_id, strftime(submitted_at at time zone 'UTC', '%H:%M') from respondents").fetchall())
+    assert stored[rows.loc[0, "respondent_id"]] == "08:15"
+    assert stored[rows.loc[1, "respondent_id"]] == "09:15"
+
+
+@pytest.mark.parametrize(("answering", "suppressed"), [(9, True), (10, False)])
+def test_suppression_starts_below_a_base_of_ten(warehouse, codebook, trust_codes, tmp_path, answering, suppressed):
+    rows = read_sample("2024").head(14).copy()
+    optional = [c for q in codebook.questions if not q.required for c in q.columns]
+    rows.loc[answering:, optional] = None
+    _load(warehouse, codebook, trust_codes, "2025", write_csv(rows, tmp_path / "edge.csv"))
+    row = warehouse.execute(
+        "select base, suppressed, pct from headline_indicators where indicator_id = 'pc_barriers.governance'").fetchone()
+    assert row[0] == answering and row[1] is suppressed and (row[2] is None) is suppressed
 
 
 def test_small_bases_are_suppressed(warehouse, codebook, trust_codes, tmp_path):
@@ -147,6 +192,20 @@ def test_trends_pair_consecutive_waves_and_flag_significance(warehouse, codebook
     count = trends.loc[("respondents", "2025")]
     assert (count["value"], count["change"]) == (118, 118 - 142)
     assert pd.isna(count["significant"])
+
+
+def test_trends_do_not_test_changes_on_suppressed_bases(warehouse, codebook, trust_codes, tmp_path):
+    optional = [c for q in codebook.questions if not q.required for c in q.columns]
+    for wave_id, answering in (("2023", 40), ("2024", 6)):
+        rows = read_sample(wave_id).head(40).copy()
+        rows.loc[answering:, optional] = None
+        _load(warehouse, codebook, trust_codes, wave_id, write_csv(rows, tmp_path / f"{wave_id}.csv"))
+    trends = compute_indicator_trends(warehouse, SURVEY_ID, codebook.reporting).set_index(["indicator_id", "wave_id"])
+    small = trends.loc[("pc_barriers.shared_systems", "2024")]
+    assert pd.isna(small["p_value"]) and pd.isna(small["significant"]) and pd.isna(small["value"])
+    assert small["note"] == "base too small in this or the previous wave"
+    tested = trends.loc[("trust_barriers.funding", "2024")]
+    assert pd.notna(tested["p_value"]) and tested["note"] is None
 
 
 def test_no_personal_data_anywhere_in_the_warehouse(demo_run):

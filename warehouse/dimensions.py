@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 
 from schemas.codebook import Codebook
+from schemas.indicator_catalogue import indicator_catalogue
 from warehouse.connection import transaction
 
 
@@ -39,7 +40,7 @@ def codebook_frames(codebook: Codebook) -> dict[str, pd.DataFrame]:
     indicators = pd.DataFrame(
         [
             (survey, i.id, i.kind, i.label, i.question_id, list(i.option_ids) or None, i.headline_order)
-            for i in codebook.indicator_catalogue()
+            for i in indicator_catalogue(codebook)
         ],
         columns=["survey_id", "indicator_id", "indicator_kind", "label", "question_id", "option_ids",
                  "headline_order"],

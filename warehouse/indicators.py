@@ -1,13 +1,13 @@
 """Headline indicators of one wave: numerator and base counted in SQL, Wilson interval, suppression.
 
-The counting lives in ``warehouse/sql/indicator_counts.sql`` and reads the indicator catalogue stored in
-the warehouse, so an analyst querying the warehouse and the published table share one definition.
+Numerators, bases, percentages and suppression are computed in ``warehouse/sql/indicator_values.sql``
+from the indicator catalogue stored in the warehouse, so an analyst querying the warehouse and the
+published table share one definition; the Wilson interval comes from statsmodels.
 """
 
 from __future__ import annotations
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from schemas.codebook import Reporting
@@ -24,24 +24,14 @@ def compute_headline_indicators(
     con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str, reporting: Reporting
 ) -> pd.DataFrame:
     """Every catalogue indicator for the wave, as rows of ``headline_indicators``."""
-    counts = con.execute(read_sql("indicator_counts"), {"survey_id": survey_id, "wave_id": wave_id}).df()
-    share = counts["indicator_kind"].eq("share").to_numpy()
-    coverage = counts["indicator_kind"].eq("coverage").to_numpy()
-    numerator = counts["numerator"].astype(float).to_numpy()
-    base = counts["base"].astype(float).to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pct = np.where((share | coverage) & (base > 0), 100 * numerator / base, np.nan)
-    low, high = wilson_interval(np.where(share, numerator, np.nan), base, reporting.confidence_level)
-    # Coverage counts trusts against a known population: it is not a sample estimate, never suppressed.
-    suppressed = share & ~(base >= reporting.min_base)
-    result = counts.assign(
-        survey_id=survey_id,
-        wave_id=wave_id,
-        pct=np.where(suppressed, np.nan, pct),
-        ci_low=np.where(suppressed, np.nan, 100 * low),
-        ci_high=np.where(suppressed, np.nan, 100 * high),
-        suppressed=suppressed,
-    )
+    values = con.execute(
+        read_sql("indicator_values"), {"survey_id": survey_id, "wave_id": wave_id, "min_base": reporting.min_base}
+    ).df()
+    # Intervals only for shares that are shown: counts and coverage are not sample proportions.
+    estimable = values["indicator_kind"].eq("share") & ~values["suppressed"]
+    numerator = values["numerator"].where(estimable).astype(float)
+    low, high = wilson_interval(numerator, values["base"].astype(float), reporting.confidence_level)
+    result = values.assign(survey_id=survey_id, wave_id=wave_id, ci_low=100 * low, ci_high=100 * high)
     return result[HEADLINE_COLUMNS]
 
 

@@ -88,6 +88,14 @@ def insert_text_sql(codebook: Codebook) -> str | None:
     """
 
 
+class WaveDoesNotReconcile(RuntimeError):
+    """The warehouse would not hold exactly the rows validated; the load was rolled back."""
+
+    def __init__(self, counts: dict):
+        self.counts = counts
+        super().__init__(f"rows do not reconcile, load rolled back: {counts}")
+
+
 def load_wave(
     con: duckdb.DuckDBPyConnection,
     codebook: Codebook,
@@ -95,8 +103,13 @@ def load_wave(
     validation: WaveValidation,
     run_id: str,
     loaded_at: dt.datetime | None = None,
-) -> None:
-    """Replace the wave's respondents, responses and quarantine, and log each file, in one transaction."""
+) -> dict:
+    """Replace the wave's respondents, responses and quarantine, and log each file, in one transaction.
+
+    Before committing, the rows now in the warehouse are counted against the validation; if they differ
+    (rows lost in the reshape, say) the transaction is rolled back and ``WaveDoesNotReconcile`` raised.
+    Returns the reconciliation counts.
+    """
     loaded_at = loaded_at or dt.datetime.now(dt.timezone.utc)
     params = {"survey_id": codebook.survey_id, "wave_id": wave_id}
     staged = validation.valid.copy()
@@ -123,13 +136,21 @@ def load_wave(
                     con.execute(sql, params)
             con.execute("INSERT INTO quarantine BY NAME SELECT * FROM quarantine_rows")
             con.execute("INSERT INTO load_log BY NAME SELECT * FROM load_log_rows")
+            counts = wave_reconciliation(con, codebook.survey_id, wave_id, run_id)
+            if not counts["reconciles"]:
+                raise WaveDoesNotReconcile(counts)
+        return counts
     finally:
         for view in ("staged_wave", "quarantine_rows", "load_log_rows"):
             con.unregister(view)
 
 
 def wave_reconciliation(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str, run_id: str) -> dict:
-    """Counts of a wave load from the warehouse tables, and whether every row read is accounted for."""
+    """The load log's counts for a run beside counts of the rows the warehouse holds for the wave.
+
+    Reconciles when rows read = rows loaded + rows quarantined in the log, and the log's loaded and
+    quarantined counts equal the respondents and distinct quarantined rows actually stored.
+    """
     cursor = con.execute(
         read_sql("wave_reconciliation"), {"survey_id": survey_id, "wave_id": wave_id, "run_id": run_id}
     )

@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS respondents (
     respondent_id VARCHAR NOT NULL,
     trust_code    VARCHAR NOT NULL,
     role          VARCHAR NOT NULL,    -- option id of the respondent's board role
-    submitted_at  TIMESTAMP NOT NULL,
+    submitted_at  TIMESTAMP WITH TIME ZONE NOT NULL,
     source_file   VARCHAR NOT NULL,
     source_row    INTEGER NOT NULL,
     PRIMARY KEY (survey_id, wave_id, respondent_id)

@@ -1,4 +1,4 @@
--- What the warehouse holds for one wave load, counted independently of the loader's own figures.
+-- The load log's counts for one run, beside the rows the warehouse actually holds for the wave.
 -- Parameters: $survey_id, $wave_id, $run_id.
 SELECT
     (SELECT coalesce(sum(rows_read), 0) FROM load_log

@@ -1,0 +1,63 @@
+-- Numerator, base, percentage and suppression of every indicator in the catalogue (`indicators`) for one
+-- wave. Parameters: $survey_id, $wave_id, $min_base (shares on fewer respondents are suppressed).
+-- A share's base is the respondents who answered its question: chose an option of a single-choice
+-- question, or ticked at least one option of a multiple-choice question.
+WITH wave_answers AS (
+    SELECT respondent_id, question_id, option_id
+    FROM responses
+    WHERE survey_id = $survey_id AND wave_id = $wave_id AND option_id IS NOT NULL
+),
+bases AS (
+    SELECT question_id, count(DISTINCT respondent_id) AS base
+    FROM wave_answers
+    GROUP BY question_id
+),
+share_options AS (
+    SELECT indicator_id, question_id, unnest(option_ids) AS option_id
+    FROM indicators
+    WHERE survey_id = $survey_id AND indicator_kind = 'share'
+),
+numerators AS (
+    SELECT s.indicator_id, count(DISTINCT a.respondent_id) AS numerator
+    FROM share_options AS s
+    JOIN wave_answers AS a USING (question_id, option_id)
+    GROUP BY s.indicator_id
+),
+wave_counts AS (
+    SELECT count(*) AS respondents, count(DISTINCT trust_code) AS trusts_responding
+    FROM respondents
+    WHERE survey_id = $survey_id AND wave_id = $wave_id
+),
+wave AS (
+    SELECT population_trusts FROM waves WHERE survey_id = $survey_id AND wave_id = $wave_id
+),
+indicator_rows AS (
+    SELECT
+        i.indicator_id,
+        i.indicator_kind,
+        i.question_id,
+        i.label,
+        CASE
+            WHEN i.indicator_kind = 'share' THEN coalesce(n.numerator, 0)
+            WHEN i.indicator_id = 'respondents' THEN c.respondents
+            ELSE c.trusts_responding
+        END AS numerator,
+        CASE i.indicator_kind
+            WHEN 'share' THEN coalesce(b.base, 0)
+            WHEN 'coverage' THEN w.population_trusts
+        END AS base
+    FROM indicators AS i
+    LEFT JOIN numerators AS n USING (indicator_id)
+    LEFT JOIN bases AS b ON b.question_id = i.question_id
+    CROSS JOIN wave_counts AS c
+    LEFT JOIN wave AS w ON TRUE
+    WHERE i.survey_id = $survey_id
+)
+SELECT
+    *,
+    -- Coverage counts trusts against a known population: not a sample estimate, never suppressed.
+    indicator_kind = 'share' AND base < $min_base AS suppressed,
+    CASE WHEN indicator_kind IN ('share', 'coverage') AND base > 0 AND NOT coalesce(suppressed, false)
+         THEN 100.0 * numerator / base END AS pct
+FROM indicator_rows
+ORDER BY indicator_id
