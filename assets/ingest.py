@@ -14,9 +14,9 @@ from assets.constants import (
 )
 from assets.dimensions import survey_dimensions
 from assets.partitions import wave_partitions
-from pipelines.landing import fingerprint, split_partition_key, wave_files
+from pipelines.landing import fingerprint, split_partition_key, wave_files, wave_layout
 from pipelines.resources import SurveyHomeResource
-from schemas.readers import WaveFileRejected
+from schemas.exports import WaveFileRejected
 from schemas.validation import WaveValidation, validate_wave
 from warehouse.load import WaveDoesNotReconcile, load_wave
 
@@ -72,11 +72,15 @@ def wave_responses(context: dg.AssetExecutionContext, survey_home: SurveyHomeRes
         codebook.wave(wave_id)
     except KeyError as exc:
         raise dg.Failure(description=str(exc.args[0])) from None
-    files = wave_files(paths.wave_dir(survey_id, wave_id))
+    wave_dir = paths.wave_dir(survey_id, wave_id)
+    files = wave_files(wave_dir)
     if not files:
-        raise dg.Failure(description=f"no *.csv file in {paths.wave_dir(survey_id, wave_id)}")
+        raise dg.Failure(description=f"no export file (.csv, .xlsx, .sav) in {wave_dir}")
     try:
-        validation = validate_wave(files, codebook, survey_home.trusts()["ods_code"].tolist())
+        validation = validate_wave(
+            files, codebook, survey_home.trust_resolver(), layout=wave_layout(wave_dir),
+            max_bytes=survey_home.max_file_bytes,
+        )
     except WaveFileRejected as exc:
         yield dg.AssetCheckResult(
             check_name=CHECK_FILES_READABLE, passed=False, metadata={"file": exc.path, "reason": exc.reason}

@@ -5,6 +5,7 @@ Loading these definitions reads no data and opens no database.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -15,7 +16,7 @@ from assets.ingest import wave_responses
 from pipelines.jobs import refresh_wave_job
 from pipelines.resources import SurveyHomeResource
 from pipelines.sensors import daily_landing_sweep, landing_sensor
-from pipelines.settings import default_home
+from pipelines.settings import DEFAULT_MAX_FILE_MB, MAX_FILE_MB_ENV, default_home
 
 ASSETS = [survey_dimensions, wave_responses, headline_indicators, indicator_trends]
 
@@ -27,7 +28,12 @@ def build_definitions(home: Path | str | None = None) -> dg.Definitions:
         jobs=[refresh_wave_job],
         sensors=[landing_sensor],
         schedules=[daily_landing_sweep],
-        resources={"survey_home": SurveyHomeResource(home=str(Path(home or default_home()).resolve()))},
+        resources={
+            "survey_home": SurveyHomeResource(
+                home=str(Path(home or default_home()).resolve()),
+                max_file_mb=int(os.environ.get(MAX_FILE_MB_ENV, DEFAULT_MAX_FILE_MB)),
+            )
+        },
     )
 
 

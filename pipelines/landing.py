@@ -1,6 +1,7 @@
 """The landing folder: which waves have arrived, their files, and a fingerprint of their content.
 
-A wave is the set of ``*.csv`` files in ``<home>/landing/<survey_id>/<wave_id>/``; its fingerprint is a
+A wave is the set of export files (``.csv``, ``.xlsx``, ``.sav``) in ``<home>/landing/<survey_id>/<wave_id>/``,
+with an optional ``wave.yaml`` naming their layout; its fingerprint is a
 hash of the files' names and sha256 digests, so a re-delivered identical file changes nothing and any
 corrected file changes it. File digests are cached by (size, modification time) so that a sensor ticking
 every few seconds does not re-read large files.
@@ -12,10 +13,12 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from schemas.readers import sha256_of
+import yaml
+
+from schemas.exports import FILE_SUFFIXES, sha256_of
 
 PARTITION_SEPARATOR = "/"
-WAVE_FILE_PATTERN = "*.csv"
+WAVE_SETTINGS = "wave.yaml"  # optional: `layout: <name>` when detection should not be relied on
 
 
 def partition_key(survey_id: str, wave_id: str) -> str:
@@ -42,8 +45,19 @@ class LandedWave:
 
 
 def wave_files(wave_dir: Path) -> list[Path]:
-    """The wave's files in a stable order; hidden and partial files (``.name``) are ignored."""
-    return sorted(p for p in wave_dir.glob(WAVE_FILE_PATTERN) if p.is_file() and not p.name.startswith("."))
+    """The wave's export files in a stable order; hidden and partial files (``.name``) are ignored."""
+    return sorted(
+        p for p in wave_dir.glob("*")
+        if p.is_file() and p.suffix.lower() in FILE_SUFFIXES and not p.name.startswith(".")
+    )
+
+
+def wave_layout(wave_dir: Path) -> str | None:
+    """The layout a wave names in its ``wave.yaml``, if it names one."""
+    settings = wave_dir / WAVE_SETTINGS
+    if not settings.is_file():
+        return None
+    return (yaml.safe_load(settings.read_text(encoding="utf-8")) or {}).get("layout")
 
 
 def fingerprint(named_digests: list[tuple[str, str]]) -> str:

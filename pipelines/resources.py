@@ -15,8 +15,8 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from pipelines.settings import SurveyHome
-from schemas.reference import load_trusts
+from pipelines.settings import DEFAULT_MAX_FILE_MB, SurveyHome
+from schemas.reference import TrustResolver, load_trusts
 from warehouse.connection import connect
 
 
@@ -24,6 +24,7 @@ class SurveyHomeResource(dg.ConfigurableResource):
     """The folder holding a survey home's landing folder, warehouse and Dagster instance."""
 
     home: str
+    max_file_mb: int = DEFAULT_MAX_FILE_MB  # a landed file larger than this is refused whole
 
     @property
     def paths(self) -> SurveyHome:
@@ -31,6 +32,13 @@ class SurveyHomeResource(dg.ConfigurableResource):
 
     def trusts(self) -> pd.DataFrame:
         return load_trusts()
+
+    def trust_resolver(self) -> TrustResolver:
+        return TrustResolver(self.trusts())
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
 
     @contextmanager
     def warehouse(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -16,6 +16,8 @@ from pathlib import Path
 from schemas.codebook import BUNDLED_CODEBOOKS_DIR, Codebook, load_codebooks
 
 HOME_ENV = "SURVEY_HOME"
+MAX_FILE_MB_ENV = "SURVEY_MAX_FILE_MB"
+DEFAULT_MAX_FILE_MB = 500
 DEFAULT_HOME = "survey_home"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 

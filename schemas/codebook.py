@@ -42,6 +42,11 @@ class _Strict(BaseModel):
 class Option(_Strict):
     id: str = Field(pattern=IDENTIFIER)
     label: str = Field(min_length=1)
+    aliases: tuple[str, ...] = ()  # other labels an export may use for this option
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return (self.label, *self.aliases)
 
 
 class Question(_Strict):
@@ -52,6 +57,12 @@ class Question(_Strict):
     required: bool = False
     options: tuple[Option, ...] = ()
     max_length: int | None = Field(default=None, gt=0)
+    aliases: tuple[str, ...] = ()  # other headings an export may use for this question
+    tool_ids: dict[str, str] = Field(default_factory=dict)  # e.g. {qualtrics: Q3, spss: q3}
+
+    @property
+    def headings(self) -> tuple[str, ...]:
+        return (self.wording, *self.aliases)
 
     @model_validator(mode="after")
     def _options_fit_type(self) -> Question:
@@ -66,7 +77,7 @@ class Question(_Strict):
             if self.max_length is not None:
                 raise ValueError(f"max_length applies to text questions only, not {self.id!r}")
             _refuse_duplicates([o.id for o in self.options], f"option ids of {self.id!r}")
-            _refuse_duplicates([_fold(o.label) for o in self.options], f"option labels of {self.id!r}")
+            _refuse_duplicates([_fold(label) for o in self.options for label in o.labels], f"option labels of {self.id!r}")
         return self
 
     def option_column(self, option_id: str) -> str:
@@ -86,11 +97,15 @@ class Question(_Strict):
 class TrustField(_Strict):
     column: str = Field(pattern=IDENTIFIER)
     wording: str
+    aliases: tuple[str, ...] = ()
+    tool_ids: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def headings(self) -> tuple[str, ...]:
+        return (self.wording, *self.aliases)
 
 
-class RoleField(_Strict):
-    column: str = Field(pattern=IDENTIFIER)
-    wording: str
+class RoleField(TrustField):
     options: tuple[Option, ...] = Field(min_length=2)
 
 
@@ -99,7 +114,11 @@ class Respondent(_Strict):
     submitted_at_column: str = Field(pattern=IDENTIFIER)
     trust: TrustField
     role: RoleField
+    # Columns that identify a person (canonical names: `name`, `email`, `ip_address`, ...): read for
+    # matching duplicates, never stored. Exports may lack them.
     personal_data: tuple[str, ...] = ()
+    # Whether partial responses (unfinished, or with no completion time) count; if not, quarantined.
+    count_partial: bool = False
 
     @property
     def columns(self) -> list[str]:
@@ -206,9 +225,17 @@ class Codebook(_Strict):
         return columns
 
 
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+                         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"', "\u00a0": " "})
+
+
 def _fold(text: str) -> str:
-    """Case- and space-insensitive form of a label, for spotting near-duplicates."""
-    return re.sub(r"\s+", " ", text).strip().casefold()
+    """The form in which headings and labels are compared: case, surrounding and repeated white space,
+    curly versus straight quotes and non-breaking spaces do not matter."""
+    return re.sub(r"\s+", " ", text.translate(_QUOTES)).strip().casefold()
+
+
+fold = _fold
 
 
 def _refuse_duplicates(values: list[str], what: str) -> None:

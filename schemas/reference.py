@@ -1,6 +1,7 @@
 """Reference data the response contract checks against: the list of NHS trusts in England.
 
-What belongs here: loading the bundled reference list (``schemas/reference/``) or a user's replacement.
+What belongs here: loading the bundled reference list (``schemas/reference/``) or a user's replacement,
+and resolving what respondents give (code, old code, name) to a current ODS code.
 What does not: writing it to the warehouse (``warehouse.dimensions``).
 """
 
@@ -24,3 +25,32 @@ def load_trusts(path: Path | str = TRUSTS_CSV) -> pd.DataFrame:
     if duplicated:
         raise ValueError(f"{path}: ods_code must be unique; repeated: {duplicated}")
     return trusts[TRUST_COLUMNS]
+
+
+class TrustResolver:
+    """ODS codes from what a respondent gave: a current code, a merged trust's predecessor code (mapped
+    to its successor), or a trust's name; matched ignoring case, spaces and quote styles."""
+
+    def __init__(self, trusts: pd.DataFrame):
+        from schemas.codebook import fold
+
+        self._fold = fold
+        self.codes = trusts["ods_code"].tolist()
+        self._current = {fold(c): c for c in self.codes}
+        self._by_name = {fold(n): c for n, c in zip(trusts["name"], trusts["ods_code"])}
+        self._successor = {
+            fold(p): c
+            for c, predecessors in zip(trusts["ods_code"], trusts["predecessor_codes"].fillna(""))
+            for p in predecessors.split(";")
+            if p.strip()
+        }
+
+    def resolve(self, value: str | None) -> tuple[str | None, str | None]:
+        """(ODS code or the value unchanged, how it was matched: code, predecessor, name or None)."""
+        if value is None or value != value:
+            return value, None
+        key = self._fold(value)
+        for how, lookup in (("code", self._current), ("predecessor", self._successor), ("name", self._by_name)):
+            if key in lookup:
+                return lookup[key], how
+        return value, None

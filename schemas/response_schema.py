@@ -16,21 +16,22 @@ import pandas as pd
 import pandera.pandas as pa
 
 from schemas.codebook import Codebook, Question
+from schemas.exports.base import RULE_FIELD_COUNT, RULE_OPTION_LABEL
 
 # Quarantine rules: the name stored in `quarantine.rule`, and the sentence a person reads.
 RULE_REQUIRED = "required"
-RULE_UNIQUE_RESPONDENT = "unique_respondent_id"
+RULE_SUPERSEDED = "superseded"
+RULE_INCOMPLETE = "incomplete"
 RULE_KNOWN_TRUST = "known_trust_code"
-RULE_OPTION_LABEL = "allowed_option_label"
 RULE_OPTION_FLAG = "option_flag_0_or_1"
 RULE_TIMESTAMP = "timestamp_parses"
 RULE_MAX_LENGTH = "text_max_length"
 RULE_AT_LEAST_ONE_OPTION = "at_least_one_option"
-RULE_FIELD_COUNT = "field_count"
 
 RULES: dict[str, str] = {
     RULE_REQUIRED: "a value is required",
-    RULE_UNIQUE_RESPONDENT: "respondent ids must be unique within a wave; an earlier row has this id",
+    RULE_SUPERSEDED: "the same respondent submitted again later; the later submission is kept",
+    RULE_INCOMPLETE: "a partial response (not finished, or no completion time)",
     RULE_KNOWN_TRUST: "must be the ODS code of a trust in the reference list",
     RULE_OPTION_LABEL: "must be one of the question's option labels",
     RULE_OPTION_FLAG: "an option column must hold 0 or 1",
@@ -40,8 +41,8 @@ RULES: dict[str, str] = {
     RULE_FIELD_COUNT: "the row does not have one cell per column (cut short, or extra cells)",
 }
 
-# pandera's own names for the checks it adds from `nullable=False` and `unique=True`.
-PANDERA_CHECK_RULES = {"not_nullable": RULE_REQUIRED, "field_uniqueness": RULE_UNIQUE_RESPONDENT}
+# pandera's own name for the check it adds from `nullable=False`.
+PANDERA_CHECK_RULES = {"not_nullable": RULE_REQUIRED}
 
 OPTION_FLAGS = ("0", "1")
 _UTC_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
@@ -80,9 +81,8 @@ def build_response_schema(codebook: Codebook, trust_codes: Iterable[str]) -> pa.
     """The schema a wave file must meet, for this codebook and this list of trust codes."""
     respondent = codebook.respondent
     columns: dict[str, pa.Column] = {
-        respondent.id_column: pa.Column(
-            str, nullable=False, unique=True, report_duplicates="exclude_first"
-        ),
+        # Uniqueness is not a schema rule: a repeated respondent is resolved by keeping the latest.
+        respondent.id_column: pa.Column(str, nullable=False),
         respondent.submitted_at_column: pa.Column(
             str,
             pa.Check(lambda s: parse_timestamps(s).notna(), name=RULE_TIMESTAMP),

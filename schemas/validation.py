@@ -1,10 +1,17 @@
 """Validating a wave against its codebook: valid rows go on, failing rows go to quarantine with a reason.
 
-Validation is lazy (every failure of every row is reported, not just the first) and loses nothing:
-each row read ends up either in ``WaveValidation.valid`` or, with one quarantine entry per failure, in
-``WaveValidation.quarantine``. Personal-data columns are dropped here, before anything is stored.
+Every row read ends up either in ``WaveValidation.valid`` or, with one quarantine entry per failure, in
+``WaveValidation.quarantine``. In order:
+1. each file is read by its layout (``schemas.exports``): a file that cannot be used whole is refused;
+2. trusts given by name or by a merged trust's old code are mapped to the current ODS code (the value
+   as given is kept in ``trust_code_reported``);
+3. the pandera schema generated from the codebook checks every cell, lazily;
+4. partial responses are quarantined as ``incomplete`` unless the codebook counts them;
+5. a respondent who submitted more than once (same respondent id, or same email where the export has
+   one) keeps the latest submission; earlier ones are quarantined as ``superseded``, pointing to it.
+Personal-data columns are dropped before anything leaves this module.
 
-What does not belong here: reading file formats (``schemas.readers``) and writing to the warehouse.
+What does not belong here: reading file formats (``schemas.exports``) and writing to the warehouse.
 """
 
 from __future__ import annotations
@@ -15,26 +22,24 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from schemas.codebook import Codebook
-from schemas.readers import SOURCE_ROW, WaveFile, read_plain_csv, sha256_of
+from schemas.codebook import Codebook, fold
+from schemas.exports import COMPLETE, SOURCE_ROW, WHOLE_ROW, WaveFile, read_export, sha256_of
+from schemas.reference import TrustResolver
 from schemas.response_schema import (
     PANDERA_CHECK_RULES,
     RULE_AT_LEAST_ONE_OPTION,
-    RULE_FIELD_COUNT,
+    RULE_INCOMPLETE,
+    RULE_SUPERSEDED,
     RULES,
     build_response_schema,
+    parse_timestamps,
 )
 
 SOURCE_FILE = "source_file"
-WHOLE_ROW = "(whole row)"
+TRUST_REPORTED = "trust_code_reported"
 QUARANTINE_COLUMNS = [
-    SOURCE_FILE,
-    SOURCE_ROW,
-    "respondent_id",
-    "column_name",
-    "rule",
-    "offending_value",
-    "reason",
+    SOURCE_FILE, SOURCE_ROW, "respondent_id", "column_name", "rule", "offending_value",
+    "kept_source_file", "kept_source_row", "reason",
 ]
 
 
@@ -43,6 +48,7 @@ class SourceFile:
     """One landed file of a wave, as recorded in the load log."""
 
     name: str
+    layout: str
     sha256: str
     size_bytes: int
     rows_read: int
@@ -54,7 +60,7 @@ class SourceFile:
 class WaveValidation:
     """The outcome of validating every file of one wave."""
 
-    valid: pd.DataFrame  # wide text columns of the codebook, plus source_file and source_row
+    valid: pd.DataFrame  # canonical text columns, plus source_file, source_row, trust_code_reported
     quarantine: pd.DataFrame  # QUARANTINE_COLUMNS, one row per failure (a row may fail several rules)
     files: tuple[SourceFile, ...]
 
@@ -77,10 +83,16 @@ def _describe(value: object) -> str | None:
     return str(value)
 
 
-def _failures_to_quarantine(
-    failure_cases: pd.DataFrame, responses: pd.DataFrame, id_column: str
-) -> pd.DataFrame:
-    """One quarantine row per (source row, column, rule) from pandera's failure cases."""
+def _entries(rows: pd.DataFrame, id_column: str, **columns) -> pd.DataFrame:
+    """Quarantine entries for these rows of the responses frame."""
+    return pd.DataFrame(
+        {SOURCE_FILE: rows[SOURCE_FILE].to_numpy(), SOURCE_ROW: rows[SOURCE_ROW].to_numpy(),
+         "respondent_id": rows[id_column].to_numpy(), **columns}
+    )
+
+
+def _schema_failures(failure_cases: pd.DataFrame, responses: pd.DataFrame, id_column: str) -> pd.DataFrame:
+    """One quarantine entry per (row, column, rule) from pandera's failure cases."""
     if failure_cases["index"].isna().any():
         # A failure not tied to a row (e.g. a whole-column dtype check) would let bad rows through.
         unexplained = failure_cases[failure_cases["index"].isna()][["column", "check"]].drop_duplicates()
@@ -94,89 +106,110 @@ def _failures_to_quarantine(
     failures.loc[whole_row, "column"] = check[whole_row].str.split(":").str[1]
     failures.loc[whole_row, "failure_case"] = "no option ticked"
     failures = failures.drop_duplicates(subset=["index", "column", "rule"])
-    rows = responses.loc[failures["index"]]
-    quarantine = pd.DataFrame(
-        {
-            SOURCE_FILE: rows[SOURCE_FILE].to_numpy(),
-            SOURCE_ROW: rows[SOURCE_ROW].to_numpy(),
-            "respondent_id": rows[id_column].to_numpy(),
-            "column_name": failures["column"].to_numpy(),
-            "rule": failures["rule"].to_numpy(),
-            "offending_value": [_describe(v) for v in failures["failure_case"]],
-        }
+    return _entries(
+        responses.loc[failures["index"]], id_column,
+        column_name=failures["column"].to_numpy(), rule=failures["rule"].to_numpy(),
+        offending_value=[_describe(v) for v in failures["failure_case"]],
     )
-    return quarantine
 
 
-def _malformed_to_quarantine(name: str, wave_file: WaveFile, header_cells: int) -> pd.DataFrame:
-    malformed = wave_file.malformed
+def _reader_failures(name: str, wave_file: WaveFile) -> pd.DataFrame:
+    failures = wave_file.row_failures
     return pd.DataFrame(
-        {
-            SOURCE_FILE: name,
-            SOURCE_ROW: malformed[SOURCE_ROW].to_numpy(),
-            "respondent_id": None,
-            "column_name": WHOLE_ROW,
-            "rule": RULE_FIELD_COUNT,
-            "offending_value": [f"{n} cells; the header has {header_cells}" for n in malformed["fields"]],
-        }
+        {SOURCE_FILE: name, SOURCE_ROW: failures[SOURCE_ROW].to_numpy(), "respondent_id": None,
+         "column_name": failures["column_name"].to_numpy(), "rule": failures["rule"].to_numpy(),
+         "offending_value": failures["offending_value"].to_numpy()}
     )
+
+
+def _superseded(responses: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """Earlier submissions of a respondent (same id, or same email) than the one kept."""
+    id_column = codebook.respondent.id_column
+    order = responses.assign(
+        _at=parse_timestamps(responses[codebook.respondent.submitted_at_column]).fillna(pd.Timestamp.min.tz_localize("UTC")),
+        _file=responses[SOURCE_FILE].map({f: n for n, f in enumerate(responses[SOURCE_FILE].unique())}),
+    ).sort_values(["_at", "_file", SOURCE_ROW], kind="stable")
+    keys = {id_column: order[id_column].map(lambda v: None if v is None or v != v else fold(v))}
+    if "email" in order:
+        keys["email"] = order["email"].map(lambda v: None if v is None or v != v or fold(v) == "anonymous" else fold(v))
+    entries, already = [], set()
+    for key_name, key in keys.items():
+        has_key = key.notna()
+        keyed = order[has_key]
+        kept = keyed.groupby(key[has_key], sort=False)[[SOURCE_FILE, SOURCE_ROW]].transform("last")
+        earlier = (kept[SOURCE_FILE] != keyed[SOURCE_FILE]) | (kept[SOURCE_ROW] != keyed[SOURCE_ROW])
+        earlier &= ~keyed.index.isin(list(already))
+        rows, pointer = keyed[earlier], kept[earlier]
+        already |= set(rows.index)
+        # Never the email itself: it would put personal data in the quarantine.
+        what = "respondent id" if key_name == id_column else "email"
+        entries.append(_entries(
+            rows, id_column, column_name=id_column if key_name == id_column else "email", rule=RULE_SUPERSEDED,
+            offending_value=[f"same {what} as {f} row {r}" for f, r in zip(pointer[SOURCE_FILE], pointer[SOURCE_ROW])],
+            kept_source_file=pointer[SOURCE_FILE].to_numpy(), kept_source_row=pointer[SOURCE_ROW].to_numpy(),
+        ))
+    return pd.concat(entries, ignore_index=True)
 
 
 def _with_reasons(quarantine: pd.DataFrame) -> pd.DataFrame:
+    quarantine = quarantine.reindex(columns=QUARANTINE_COLUMNS)
     quarantine = quarantine.sort_values([SOURCE_FILE, SOURCE_ROW, "column_name"]).reset_index(drop=True)
     quarantine["reason"] = [
-        f"{f} row {r}, column {c}: {RULES.get(rule, rule)} (value: {'missing' if v is None else repr(v)})"
+        f"{f} row {r}, column {c}: {RULES.get(rule, rule)} (value: {'missing' if v is None or v != v else repr(v)})"
         for f, r, c, rule, v in zip(
-            quarantine[SOURCE_FILE],
-            quarantine[SOURCE_ROW],
-            quarantine["column_name"],
-            quarantine["rule"],
-            quarantine["offending_value"],
+            quarantine[SOURCE_FILE], quarantine[SOURCE_ROW], quarantine["column_name"],
+            quarantine["rule"], quarantine["offending_value"],
         )
     ]
-    return quarantine[QUARANTINE_COLUMNS]
+    return quarantine
 
 
 def validate_wave(
-    paths: list[Path], codebook: Codebook, trust_codes: list[str], schema: pa.DataFrameSchema | None = None
+    paths: list[Path], codebook: Codebook, resolver: TrustResolver, layout: str | None = None,
+    max_bytes: int | None = None, schema: pa.DataFrameSchema | None = None,
 ) -> WaveValidation:
     """Read and validate every file of a wave; raises ``WaveFileRejected`` if any file is unusable.
 
-    The files of a wave are validated together, so a respondent id must be unique across all of them.
+    The files of a wave are validated together: a respondent may appear in more than one of them.
     """
-    schema = schema or build_response_schema(codebook, trust_codes)
-    wave_files = [read_plain_csv(path, codebook) for path in paths]
-    frames, quarantines = [], []
-    for path, wave_file in zip(paths, wave_files):
-        frames.append(wave_file.responses.assign(**{SOURCE_FILE: path.name}))
-        if not wave_file.malformed.empty:
-            quarantines.append(_malformed_to_quarantine(path.name, wave_file, len(codebook.expected_columns)))
-    responses = pd.concat(frames, ignore_index=True).drop(columns=list(codebook.respondent.personal_data))
+    schema = schema or build_response_schema(codebook, resolver.codes)
+    id_column = codebook.respondent.id_column
+    wave_files = [read_export(path, codebook, layout=layout, max_bytes=max_bytes) for path in paths]
+    responses = pd.concat(
+        [f.responses.assign(**{SOURCE_FILE: p.name}) for p, f in zip(paths, wave_files)], ignore_index=True
+    )
+    trust_column = codebook.respondent.trust.column
+    responses[TRUST_REPORTED] = responses[trust_column]
+    responses[trust_column] = responses[trust_column].map(lambda v: resolver.resolve(v)[0])
+
+    quarantines = [_reader_failures(p.name, f) for p, f in zip(paths, wave_files) if not f.row_failures.empty]
     try:
         schema.validate(responses, lazy=True)
     except pa.errors.SchemaErrors as errors:
-        quarantines.append(
-            _failures_to_quarantine(errors.failure_cases, responses, codebook.respondent.id_column)
-        )
-    quarantine = (
-        _with_reasons(pd.concat(quarantines, ignore_index=True))
-        if quarantines
-        else pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    )
+        quarantines.append(_schema_failures(errors.failure_cases, responses, id_column))
+    if not codebook.respondent.count_partial:
+        partial = responses[~responses[COMPLETE].astype(bool)]
+        quarantines.append(_entries(partial, id_column, column_name=WHOLE_ROW, rule=RULE_INCOMPLETE,
+                                    offending_value="response not finished"))
+    quarantines.append(_superseded(responses, codebook))
+    quarantines = [q for q in quarantines if not q.empty]
+    quarantine = _with_reasons(pd.concat(quarantines, ignore_index=True)) if quarantines else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+
     failed = pd.MultiIndex.from_frame(quarantine[[SOURCE_FILE, SOURCE_ROW]].drop_duplicates())
     is_failed = pd.MultiIndex.from_frame(responses[[SOURCE_FILE, SOURCE_ROW]]).isin(failed)
-    valid = responses[~is_failed].reset_index(drop=True)
+    personal = [c for c in codebook.respondent.personal_data if c in responses]
+    valid = responses[~is_failed].drop(columns=[*personal, COMPLETE]).reset_index(drop=True)
     files = []
     for path, wave_file in zip(paths, wave_files):
-        in_file = quarantine[SOURCE_FILE] == path.name
         files.append(
             SourceFile(
                 name=path.name,
+                layout=wave_file.layout,
                 sha256=sha256_of(path),
                 size_bytes=path.stat().st_size,
                 rows_read=wave_file.rows_read,
                 rows_loaded=int((valid[SOURCE_FILE] == path.name).sum()),
-                rows_quarantined=int(quarantine.loc[in_file, SOURCE_ROW].nunique()),
+                rows_quarantined=int(quarantine.loc[quarantine[SOURCE_FILE] == path.name, SOURCE_ROW].nunique()),
             )
         )
     return WaveValidation(valid=valid, quarantine=quarantine, files=tuple(files))

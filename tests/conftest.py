@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from pipelines.cli import app
 from sample_data.generator import LANDING_DIR
 from schemas.codebook import BUNDLED_CODEBOOKS_DIR, Codebook, load_codebook
-from schemas.reference import load_trusts
+from schemas.reference import TrustResolver, load_trusts
 
 SURVEY_ID = "improvement-journey"
 
@@ -27,6 +27,11 @@ def codebook() -> Codebook:
 @pytest.fixture(scope="session")
 def trust_codes() -> list[str]:
     return load_trusts()["ods_code"].tolist()
+
+
+@pytest.fixture(scope="session")
+def resolver() -> TrustResolver:
+    return TrustResolver(load_trusts())
 
 
 def sample_wave_path(wave_id: str) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from schemas.readers import WaveFileRejected
+from schemas.exports import WaveFileRejected
 from schemas.validation import validate_wave
 from tests.conftest import read_sample, sample_wave_path, write_csv
 
@@ -18,19 +18,19 @@ def good_rows():
     return read_sample("2024").head(20).copy()
 
 
-def _validate(tmp_path, frame, codebook, trust_codes):
-    return validate_wave([write_csv(frame, tmp_path / FILE)], codebook, trust_codes)
+def _validate(tmp_path, frame, codebook, resolver):
+    return validate_wave([write_csv(frame, tmp_path / FILE)], codebook, resolver)
 
 
-def test_every_bundled_row_is_valid(codebook, trust_codes):
+def test_every_bundled_row_is_valid(codebook, resolver):
     for wave_id in ("2023", "2024", "2025"):
-        result = validate_wave([sample_wave_path(wave_id)], codebook, trust_codes)
+        result = validate_wave([sample_wave_path(wave_id)], codebook, resolver)
         assert result.rows_quarantined == 0
         assert result.rows_loaded == result.rows_read == len(read_sample(wave_id))
 
 
-def test_personal_data_is_dropped_before_anything_else(tmp_path, good_rows, codebook, trust_codes):
-    result = _validate(tmp_path, good_rows, codebook, trust_codes)
+def test_personal_data_is_dropped_before_anything_else(tmp_path, good_rows, codebook, resolver):
+    result = _validate(tmp_path, good_rows, codebook, resolver)
     assert "name" not in result.valid.columns and "email" not in result.valid.columns
     text = result.valid.to_csv() + result.quarantine.to_csv()
     assert good_rows["email"].iloc[0] not in text
@@ -54,10 +54,10 @@ RULE_CASES = [
 
 
 @pytest.mark.parametrize(("corruption", "rule"), RULE_CASES, ids=[c[1] + ":" + c[0][1] for c in RULE_CASES])
-def test_each_rule_quarantines_its_row_with_a_reason(tmp_path, good_rows, codebook, trust_codes, corruption, rule):
+def test_each_rule_quarantines_its_row_with_a_reason(tmp_path, good_rows, codebook, resolver, corruption, rule):
     position, column, value = corruption
     good_rows.loc[position, column] = np.nan if value is None else value
-    result = _validate(tmp_path, good_rows, codebook, trust_codes)
+    result = _validate(tmp_path, good_rows, codebook, resolver)
 
     assert result.rows_read == 20
     assert result.rows_loaded == 19 and result.rows_quarantined == 1
@@ -74,36 +74,52 @@ def test_each_rule_quarantines_its_row_with_a_reason(tmp_path, good_rows, codebo
     assert good_rows.loc[position, "respondent_id"] not in set(result.valid["respondent_id"].dropna())
 
 
-def test_required_multiple_choice_needs_a_tick(tmp_path, good_rows, codebook, trust_codes):
+def test_required_multiple_choice_needs_a_tick(tmp_path, good_rows, codebook, resolver):
     columns = codebook.question("trust_barriers").option_columns
     good_rows.loc[2, columns] = "0"
-    result = _validate(tmp_path, good_rows, codebook, trust_codes)
+    result = _validate(tmp_path, good_rows, codebook, resolver)
     assert result.rows_quarantined == 1
     assert result.quarantine[["column_name", "rule", "offending_value", "source_row"]].values.tolist() == [
         ["trust_barriers", "at_least_one_option", "no option ticked", 4]
     ]
 
 
-def test_optional_questions_may_be_skipped(tmp_path, good_rows, codebook, trust_codes):
+def test_optional_questions_may_be_skipped(tmp_path, good_rows, codebook, resolver):
     optional = [c for q in codebook.questions if not q.required for c in q.columns]
     good_rows.loc[1, optional] = np.nan
-    result = _validate(tmp_path, good_rows, codebook, trust_codes)
+    result = _validate(tmp_path, good_rows, codebook, resolver)
     assert result.rows_quarantined == 0
 
 
-def test_duplicate_respondent_id_keeps_the_first_and_quarantines_the_later(tmp_path, good_rows, codebook, trust_codes):
+def test_a_repeated_respondent_keeps_the_latest_submission(tmp_path, good_rows, codebook, resolver):
+    # The sample is in submission order, so data row 15 (file row 17) is later than data row 4 (row 6).
     good_rows.loc[15, "respondent_id"] = good_rows.loc[4, "respondent_id"]
-    result = _validate(tmp_path, good_rows, codebook, trust_codes)
+    result = _validate(tmp_path, good_rows, codebook, resolver)
     assert result.rows_quarantined == 1
     entry = result.quarantine.iloc[0]
-    assert (entry["rule"], entry["source_row"]) == ("unique_respondent_id", 17)
-    assert (result.valid["respondent_id"] == good_rows.loc[4, "respondent_id"]).sum() == 1
+    assert (entry["rule"], entry["source_row"], entry["kept_source_file"], entry["kept_source_row"]) == (
+        "superseded", 6, FILE, 17)
+    kept = result.valid[result.valid["respondent_id"] == good_rows.loc[4, "respondent_id"]]
+    assert kept["source_row"].tolist() == [17]
 
 
-def test_a_row_breaking_several_rules_is_counted_once(tmp_path, good_rows, codebook, trust_codes):
+def test_the_same_email_is_the_same_respondent_whatever_the_id(tmp_path, good_rows, codebook, resolver):
+    good_rows.loc[12, "email"] = good_rows.loc[2, "email"].upper()
+    good_rows.loc[8, "submitted_at"] = "2030-01-01T00:00:00"  # row 8 (file row 10) is now the latest
+    good_rows.loc[8, "email"] = good_rows.loc[3, "email"]
+    good_rows.loc[[6, 7], "email"] = "anonymous"  # Forms' placeholder is nobody in particular
+    result = _validate(tmp_path, good_rows, codebook, resolver)
+    superseded = result.quarantine[result.quarantine["rule"] == "superseded"]
+    assert superseded[["source_row", "kept_source_row"]].values.tolist() == [[4, 14], [5, 10]]
+    # emails are compared, never written anywhere
+    assert not result.quarantine["offending_value"].astype(str).str.contains("@").any()
+    assert "email" not in result.valid.columns
+
+
+def test_a_row_breaking_several_rules_is_counted_once(tmp_path, good_rows, codebook, resolver):
     good_rows.loc[0, ["trust_code", "role", "pc_approach_stage"]] = ["NOPE", "Boss", "Maybe"]
     good_rows.loc[19, "trust_barriers.other"] = "9"
-    result = _validate(tmp_path, good_rows, codebook, trust_codes)
+    result = _validate(tmp_path, good_rows, codebook, resolver)
     assert len(result.quarantine) == 4
     assert sorted(result.quarantine["rule"]) == [
         "allowed_option_label", "allowed_option_label", "known_trust_code", "option_flag_0_or_1"]
@@ -112,16 +128,16 @@ def test_a_row_breaking_several_rules_is_counted_once(tmp_path, good_rows, codeb
     assert result.files[0].rows_quarantined == 2 and result.files[0].rows_loaded == 18
 
 
-def test_a_wave_of_several_files_is_checked_as_one(tmp_path, good_rows, codebook, trust_codes):
+def test_a_wave_of_several_files_is_checked_as_one(tmp_path, good_rows, codebook, resolver):
     first = write_csv(good_rows.head(10), tmp_path / "part1.csv")
     second_rows = good_rows.tail(10).copy()
     second_rows.iloc[0, second_rows.columns.get_loc("respondent_id")] = good_rows.iloc[0]["respondent_id"]
     second = write_csv(second_rows, tmp_path / "part2.csv")
-    result = validate_wave([first, second], codebook, trust_codes)
+    result = validate_wave([first, second], codebook, resolver)
     assert [(f.name, f.rows_read, f.rows_quarantined) for f in result.files] == [
-        ("part1.csv", 10, 0), ("part2.csv", 10, 1)]
-    assert result.quarantine.iloc[0][["source_file", "source_row", "rule"]].tolist() == [
-        "part2.csv", 2, "unique_respondent_id"]
+        ("part1.csv", 10, 1), ("part2.csv", 10, 0)]
+    assert result.quarantine.iloc[0][["source_file", "source_row", "rule", "kept_source_file", "kept_source_row"]].tolist() == [
+        "part1.csv", 2, "superseded", "part2.csv", 2]
 
 
 @pytest.mark.parametrize(
@@ -129,43 +145,43 @@ def test_a_wave_of_several_files_is_checked_as_one(tmp_path, good_rows, codebook
     [
         (lambda p, rows: p.write_bytes(b""), "the file is empty"),
         (lambda p, rows: p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), "binary"),
-        (lambda p, rows: p.write_bytes(rows.to_csv(index=False).replace("Chair", "Chair\xe9").encode("cp1252")),
-         "not UTF-8"),
+        (lambda p, rows: p.write_bytes(rows.to_csv(index=False).encode() + b"\x81\x8d\x8f\x90,x\n"),
+         "neither UTF-8 nor Windows-1252"),
         (lambda p, rows: write_csv(rows.drop(columns=["trust_impact_alignment"]), p),
          "required columns are missing: trust_impact_alignment"),
-        (lambda p, rows: write_csv(rows.assign(ip_address="10.0.0.1"), p), "not in the improvement-journey codebook: ip_address"),
+        (lambda p, rows: write_csv(rows.assign(ip_address="10.0.0.1"), p), "match no question of the improvement-journey codebook: 'ip_address'"),
         (lambda p, rows: write_csv(rows.head(0), p), "no responses"),
         (lambda p, rows: p.write_text("a,b,c\n1,2,3\n"), "right survey"),
         (lambda p, rows: p.write_text(rows.to_csv(index=False).replace("respondent_id", "role", 1)),
-         "more than once: role"),
+         "2 columns map to role"),
     ],
-    ids=["empty", "binary", "cp1252", "missing-column", "unknown-column", "header-only", "wrong-survey", "duplicate-column"],
+    ids=["empty", "binary", "undecodable", "missing-column", "unknown-column", "header-only", "wrong-survey", "duplicate-column"],
 )
-def test_unusable_files_are_refused_whole_with_the_file_named(tmp_path, good_rows, codebook, trust_codes, make_file, reason):
+def test_unusable_files_are_refused_whole_with_the_file_named(tmp_path, good_rows, codebook, resolver, make_file, reason):
     path = tmp_path / FILE
     make_file(path, good_rows)
     with pytest.raises(WaveFileRejected) as error:
-        validate_wave([path], codebook, trust_codes)
+        validate_wave([path], codebook, resolver)
     assert str(path) in str(error.value)
     assert reason in str(error.value)
 
 
-def test_free_text_at_exactly_its_limit_is_kept(tmp_path, good_rows, codebook, trust_codes):
+def test_free_text_at_exactly_its_limit_is_kept(tmp_path, good_rows, codebook, resolver):
     limit = codebook.question("comments").max_length
     good_rows.loc[0, "comments"] = "x" * limit
     good_rows.loc[1, "comments"] = "y" * (limit + 1)
-    result = _validate(tmp_path, good_rows, codebook, trust_codes)
+    result = _validate(tmp_path, good_rows, codebook, resolver)
     assert result.quarantine["source_row"].tolist() == [3]
 
 
-def test_rows_cut_short_or_too_long_are_quarantined_and_blank_lines_skipped(tmp_path, good_rows, codebook, trust_codes):
+def test_rows_cut_short_or_too_long_are_quarantined_and_blank_lines_skipped(tmp_path, good_rows, codebook, resolver):
     lines = good_rows.to_csv(index=False, lineterminator="\n").splitlines()
     lines[3] = lines[3].rsplit(",", 5)[0]  # data row 3 (file row 4) loses its last five cells
     lines[6] = lines[6] + ",extra"  # file row 7 has one cell too many
     lines.insert(9, "")  # a blank line: file row 10, not a response
     path = tmp_path / FILE
     path.write_text("\n".join(lines) + "\n")
-    result = validate_wave([path], codebook, trust_codes)
+    result = validate_wave([path], codebook, resolver)
     assert result.rows_read == 20
     assert result.rows_quarantined == 2 and result.rows_loaded == 18
     assert result.quarantine[["source_row", "rule", "column_name"]].values.tolist() == [
@@ -177,9 +193,30 @@ def test_rows_cut_short_or_too_long_are_quarantined_and_blank_lines_skipped(tmp_
     assert result.valid.loc[result.valid["respondent_id"] == good_rows.loc[9, "respondent_id"], "source_row"].item() == 12
 
 
-def test_surrounding_spaces_are_ignored_and_offsets_are_accepted(tmp_path, good_rows, codebook, trust_codes):
+def test_surrounding_spaces_are_ignored_and_offsets_are_accepted(tmp_path, good_rows, codebook, resolver):
     good_rows.loc[0, "role"] = "  " + good_rows.loc[0, "role"] + " "
     good_rows.loc[1, "submitted_at"] = "2024-09-10T09:15:00+01:00"
     good_rows.loc[2, "submitted_at"] = "2024-09-10T09:15:00Z"
-    result = _validate(tmp_path, good_rows, codebook, trust_codes)
+    result = _validate(tmp_path, good_rows, codebook, resolver)
     assert result.rows_quarantined == 0
+
+
+def test_windows_1252_and_curly_quotes_are_read(tmp_path, good_rows, codebook, resolver):
+    good_rows.loc[0, "trust_impact_alignment"] = "Don\u2019t\u00a0know"  # curly apostrophe, no-break space
+    good_rows.loc[1, "role"] = "NON-EXECUTIVE DIRECTOR"
+    path = tmp_path / FILE
+    path.write_bytes(good_rows.to_csv(index=False).encode("cp1252"))
+    result = validate_wave([path], codebook, resolver)
+    assert result.rows_quarantined == 0
+    assert result.valid.loc[0, "trust_impact_alignment"] == "Don't know"  # the codebook's label
+    assert result.valid.loc[1, "role"] == "Non-executive director"
+
+
+def test_trusts_given_by_name_or_old_code_are_mapped(tmp_path, good_rows, codebook, resolver):
+    good_rows.loc[0, "trust_code"] = "royal surrey nhs foundation trust"
+    good_rows.loc[1, "trust_code"] = "RY9"  # merged into RAX
+    good_rows.loc[2, "trust_code"] = "rdr"
+    result = _validate(tmp_path, good_rows, codebook, resolver)
+    assert result.rows_quarantined == 0
+    assert result.valid.loc[:2, ["trust_code", "trust_code_reported"]].values.tolist() == [
+        ["RA2", "royal surrey nhs foundation trust"], ["RAX", "RY9"], ["RDR", "rdr"]]

@@ -22,8 +22,8 @@ TIDY_TABLES = ["waves", "questions", "options", "trusts", "respondents", "respon
                "headline_indicators", "indicator_trends", "indicators"]
 
 
-def _load(con, codebook, trust_codes, wave_id: str, path: Path, run_id: str = "run-1"):
-    validation = validate_wave([path], codebook, trust_codes)
+def _load(con, codebook, resolver, wave_id: str, path: Path, run_id: str = "run-1"):
+    validation = validate_wave([path], codebook, resolver)
     load_wave(con, codebook, wave_id, validation, run_id=run_id)
     indicators = compute_headline_indicators(con, SURVEY_ID, wave_id, codebook.reporting)
     write_headline_indicators(con, SURVEY_ID, wave_id, indicators)
@@ -60,8 +60,8 @@ def test_every_tidy_table_is_there(demo_run):
         assert con.execute("select count(*) from responses where option_id is null and text is null").fetchone()[0] == 0
 
 
-def test_responses_match_the_file_cell_for_cell(warehouse, codebook, trust_codes):
-    _load(warehouse, codebook, trust_codes, "2024", sample_wave_path("2024"))
+def test_responses_match_the_file_cell_for_cell(warehouse, codebook, resolver):
+    _load(warehouse, codebook, resolver, "2024", sample_wave_path("2024"))
     raw = read_sample("2024")
     labels = {o.label: o.id for o in codebook.question("trust_approach_stage").options}
     stored = dict(warehouse.execute(
@@ -75,14 +75,14 @@ def test_responses_match_the_file_cell_for_cell(warehouse, codebook, trust_codes
     assert stored_roles == {r: roles[v] for r, v in zip(raw["respondent_id"], raw["role"])}
 
 
-def test_loading_the_same_wave_twice_leaves_the_same_rows(warehouse, codebook, trust_codes, tmp_path):
+def test_loading_the_same_wave_twice_leaves_the_same_rows(warehouse, codebook, resolver, tmp_path):
     rows = read_sample("2023")
     rows.loc[7, "trust_code"] = "NOT-A-TRUST"
     path = write_csv(rows, tmp_path / "wave.csv")
-    _load(warehouse, codebook, trust_codes, "2023", path, run_id="first")
+    _load(warehouse, codebook, resolver, "2023", path, run_id="first")
     before = _snapshot(warehouse)
     assert len(before["quarantine"]) == 1
-    _load(warehouse, codebook, trust_codes, "2023", path, run_id="second")
+    _load(warehouse, codebook, resolver, "2023", path, run_id="second")
     after = _snapshot(warehouse)
     del before["load_log"], after["load_log"]
     for table in before:
@@ -92,13 +92,13 @@ def test_loading_the_same_wave_twice_leaves_the_same_rows(warehouse, codebook, t
     assert log[0][1:] == log[1][1:]
 
 
-def test_a_corrected_wave_replaces_that_wave_only(warehouse, codebook, trust_codes, tmp_path):
-    _load(warehouse, codebook, trust_codes, "2023", sample_wave_path("2023"))
-    _load(warehouse, codebook, trust_codes, "2024", sample_wave_path("2024"))
+def test_a_corrected_wave_replaces_that_wave_only(warehouse, codebook, resolver, tmp_path):
+    _load(warehouse, codebook, resolver, "2023", sample_wave_path("2023"))
+    _load(warehouse, codebook, resolver, "2024", sample_wave_path("2024"))
     wave_2023 = _snapshot(warehouse, "2023")
     corrected = read_sample("2024").head(50)
     corrected.loc[0, "role"] = "Not a role"
-    _load(warehouse, codebook, trust_codes, "2024", write_csv(corrected, tmp_path / "corrected.csv"), run_id="fix")
+    _load(warehouse, codebook, resolver, "2024", write_csv(corrected, tmp_path / "corrected.csv"), run_id="fix")
 
     for table, frame in _snapshot(warehouse, "2023").items():
         pd.testing.assert_frame_equal(frame, wave_2023[table], check_dtype=False)
@@ -108,8 +108,8 @@ def test_a_corrected_wave_replaces_that_wave_only(warehouse, codebook, trust_cod
     assert counts["reconciles"] and counts["logged_rows_read"] == 50
 
 
-def test_a_load_interrupted_mid_transaction_changes_nothing(warehouse, codebook, trust_codes, monkeypatch, tmp_path):
-    _load(warehouse, codebook, trust_codes, "2023", sample_wave_path("2023"))
+def test_a_load_interrupted_mid_transaction_changes_nothing(warehouse, codebook, resolver, monkeypatch, tmp_path):
+    _load(warehouse, codebook, resolver, "2023", sample_wave_path("2023"))
     before = _snapshot(warehouse)
     # Fail after the wave's rows were deleted and its respondents and choices inserted.
     def interrupted(_codebook):
@@ -117,18 +117,18 @@ def test_a_load_interrupted_mid_transaction_changes_nothing(warehouse, codebook,
     monkeypatch.setattr("warehouse.load.insert_text_sql", interrupted)
     smaller = write_csv(read_sample("2023").head(30), tmp_path / "smaller.csv")
     with pytest.raises(RuntimeError, match="interrupted"):
-        load_wave(warehouse, codebook, "2023", validate_wave([smaller], codebook, trust_codes), run_id="broken")
+        load_wave(warehouse, codebook, "2023", validate_wave([smaller], codebook, resolver), run_id="broken")
     after = _snapshot(warehouse)
     for table in before:
         pd.testing.assert_frame_equal(before[table], after[table], check_dtype=False)
 
 
-def test_rows_lost_in_the_load_roll_it_back(warehouse, codebook, trust_codes):
-    _load(warehouse, codebook, trust_codes, "2023", sample_wave_path("2023"))
+def test_rows_lost_in_the_load_roll_it_back(warehouse, codebook, resolver):
+    _load(warehouse, codebook, resolver, "2023", sample_wave_path("2023"))
     before = _snapshot(warehouse)
     # An options table out of step with the codebook: respondents with this role would be lost by the join.
     warehouse.execute("delete from options where question_id = 'role' and option_id = 'chair'")
-    validation = validate_wave([sample_wave_path("2023")], codebook, trust_codes)
+    validation = validate_wave([sample_wave_path("2023")], codebook, resolver)
     with pytest.raises(WaveDoesNotReconcile) as error:
         load_wave(warehouse, codebook, "2023", validation, run_id="lossy")
     chairs = (read_sample("2023")["role"] == "Chair").sum()
@@ -139,11 +139,11 @@ def test_rows_lost_in_the_load_roll_it_back(warehouse, codebook, trust_codes):
         pd.testing.assert_frame_equal(before[table], after[table], check_dtype=False)
 
 
-def test_timestamps_with_and_without_offsets_load_as_utc(warehouse, codebook, trust_codes, tmp_path):
+def test_timestamps_with_and_without_offsets_load_as_utc(warehouse, codebook, resolver, tmp_path):
     rows = read_sample("2024").head(12)
     rows.loc[0, "submitted_at"] = "2024-09-10T09:15:00+01:00"
     rows.loc[1, "submitted_at"] = "2024-09-10T09:15:00"
-    _load(warehouse, codebook, trust_codes, "2024", write_csv(rows, tmp_path / "tz.csv"))
+    _load(warehouse, codebook, resolver, "2024", write_csv(rows, tmp_path / "tz.csv"))
     stored = dict(warehouse.execute(
         "select respondent_id, strftime(submitted_at at time zone 'UTC', '%H:%M') from respondents").fetchall())
     assert stored[rows.loc[0, "respondent_id"]] == "08:15"
@@ -151,21 +151,21 @@ def test_timestamps_with_and_without_offsets_load_as_utc(warehouse, codebook, tr
 
 
 @pytest.mark.parametrize(("answering", "suppressed"), [(9, True), (10, False)])
-def test_suppression_starts_below_a_base_of_ten(warehouse, codebook, trust_codes, tmp_path, answering, suppressed):
+def test_suppression_starts_below_a_base_of_ten(warehouse, codebook, resolver, tmp_path, answering, suppressed):
     rows = read_sample("2024").head(14).copy()
     optional = [c for q in codebook.questions if not q.required for c in q.columns]
     rows.loc[answering:, optional] = None
-    _load(warehouse, codebook, trust_codes, "2025", write_csv(rows, tmp_path / "edge.csv"))
+    _load(warehouse, codebook, resolver, "2025", write_csv(rows, tmp_path / "edge.csv"))
     row = warehouse.execute(
         "select base, suppressed, pct from headline_indicators where indicator_id = 'pc_barriers.governance'").fetchone()
     assert row[0] == answering and row[1] is suppressed and (row[2] is None) is suppressed
 
 
-def test_small_bases_are_suppressed(warehouse, codebook, trust_codes, tmp_path):
+def test_small_bases_are_suppressed(warehouse, codebook, resolver, tmp_path):
     rows = read_sample("2024").head(14).copy()
     optional = [c for q in codebook.questions if not q.required for c in q.columns]
     rows.loc[:5, optional] = None  # 8 of 14 answer the optional questions: below the base of 10
-    _load(warehouse, codebook, trust_codes, "2025", write_csv(rows, tmp_path / "small.csv"))
+    _load(warehouse, codebook, resolver, "2025", write_csv(rows, tmp_path / "small.csv"))
     table = warehouse.execute("select * from headline_indicators where wave_id = '2025'").df().set_index("indicator_id")
     small = table.loc["pc_barriers.shared_systems"]
     assert (small["base"], bool(small["suppressed"])) == (8, True)
@@ -176,9 +176,9 @@ def test_small_bases_are_suppressed(warehouse, codebook, trust_codes, tmp_path):
     assert large["pct"] == pytest.approx(100 * (rows["trust_barriers.funding"] == "1").sum() / 14)
 
 
-def test_trends_pair_consecutive_waves_and_flag_significance(warehouse, codebook, trust_codes):
+def test_trends_pair_consecutive_waves_and_flag_significance(warehouse, codebook, resolver):
     for wave_id in ("2023", "2024", "2025"):
-        _load(warehouse, codebook, trust_codes, wave_id, sample_wave_path(wave_id))
+        _load(warehouse, codebook, resolver, wave_id, sample_wave_path(wave_id))
     trends = compute_indicator_trends(warehouse, SURVEY_ID, codebook.reporting).set_index(["indicator_id", "wave_id"])
     first = trends.loc[("pc_impact_alignment.fully_or_mostly", "2023")]
     assert pd.isna(first["previous_wave_id"]) and first["note"] == "first wave with data"
@@ -194,12 +194,12 @@ def test_trends_pair_consecutive_waves_and_flag_significance(warehouse, codebook
     assert pd.isna(count["significant"])
 
 
-def test_trends_do_not_test_changes_on_suppressed_bases(warehouse, codebook, trust_codes, tmp_path):
+def test_trends_do_not_test_changes_on_suppressed_bases(warehouse, codebook, resolver, tmp_path):
     optional = [c for q in codebook.questions if not q.required for c in q.columns]
     for wave_id, answering in (("2023", 40), ("2024", 6)):
         rows = read_sample(wave_id).head(40).copy()
         rows.loc[answering:, optional] = None
-        _load(warehouse, codebook, trust_codes, wave_id, write_csv(rows, tmp_path / f"{wave_id}.csv"))
+        _load(warehouse, codebook, resolver, wave_id, write_csv(rows, tmp_path / f"{wave_id}.csv"))
     trends = compute_indicator_trends(warehouse, SURVEY_ID, codebook.reporting).set_index(["indicator_id", "wave_id"])
     small = trends.loc[("pc_barriers.shared_systems", "2024")]
     assert pd.isna(small["p_value"]) and pd.isna(small["significant"]) and pd.isna(small["value"])

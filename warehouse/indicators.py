@@ -14,6 +14,9 @@ from schemas.codebook import Reporting
 from warehouse.connection import read_sql, transaction
 from warehouse.statistics import wilson_interval
 
+# Percentages are computed in SQL and intervals in numpy: allow for rounding in the last digits.
+TOLERANCE = 1e-9
+
 HEADLINE_COLUMNS = [
     "survey_id", "wave_id", "indicator_id", "indicator_kind", "question_id", "label",
     "numerator", "base", "pct", "ci_low", "ci_high", "suppressed",
@@ -58,7 +61,9 @@ def indicator_problems(indicators: pd.DataFrame, min_base: int) -> list[str]:
     checks = {
         "numerator above base": shares["numerator"] > shares["base"],
         "percentage outside 0-100": ~shown["pct"].between(0, 100),
-        "percentage outside its interval": ~((shown["ci_low"] <= shown["pct"]) & (shown["pct"] <= shown["ci_high"])),
+        "percentage outside its interval": ~(
+            (shown["ci_low"] <= shown["pct"] + TOLERANCE) & (shown["pct"] <= shown["ci_high"] + TOLERANCE)
+        ),
         f"shown although base below {min_base}": ~shares["suppressed"] & (shares["base"] < min_base),
         f"suppressed although base is {min_base} or more": shares["suppressed"] & (shares["base"] >= min_base),
     }

@@ -34,7 +34,7 @@ def insert_respondents_sql(codebook: Codebook) -> str:
     return f"""
         INSERT INTO respondents
         SELECT $survey_id, $wave_id, s.{quote_identifier(r.id_column)}, s.{quote_identifier(r.trust.column)},
-               o.option_id, s.submitted_at_parsed, s.source_file, s.source_row
+               s.trust_code_reported, o.option_id, s.submitted_at_parsed, s.source_file, s.source_row
         FROM staged_wave AS s
         JOIN options AS o
           ON o.survey_id = $survey_id AND o.question_id = $role_question
@@ -117,7 +117,7 @@ def load_wave(
     quarantine = validation.quarantine.assign(**params, run_id=run_id)
     log = pd.DataFrame(
         [
-            {**params, "source_file": f.name, "sha256": f.sha256, "size_bytes": f.size_bytes,
+            {**params, "source_file": f.name, "layout": f.layout, "sha256": f.sha256, "size_bytes": f.size_bytes,
              "rows_read": f.rows_read, "rows_loaded": f.rows_loaded, "rows_quarantined": f.rows_quarantined,
              "codebook_version": codebook.version, "run_id": run_id, "loaded_at": loaded_at}
             for f in validation.files

@@ -21,7 +21,8 @@ def wilson_interval(numerator, base, confidence_level: float = 0.95) -> tuple[np
         low[usable], high[usable] = proportion_confint(
             numerator[usable], base[usable], alpha=1 - confidence_level, method="wilson"
         )
-    return low, high
+    # Floating point leaves bounds a hair outside [0, 1] at 0 or n of n; the exact bounds are 0 and 1.
+    return np.clip(low, 0, 1), np.clip(high, 0, 1)
 
 
 def two_proportion_p_value(count_a: int, base_a: int, count_b: int, base_b: int) -> float:

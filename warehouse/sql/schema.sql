@@ -59,7 +59,8 @@ CREATE TABLE IF NOT EXISTS respondents (
     survey_id     VARCHAR NOT NULL,
     wave_id       VARCHAR NOT NULL,
     respondent_id VARCHAR NOT NULL,
-    trust_code    VARCHAR NOT NULL,
+    trust_code    VARCHAR NOT NULL,    -- current ODS code of the respondent's trust
+    trust_code_reported VARCHAR NOT NULL, -- as given: a code, a merged trust's old code, or a name
     role          VARCHAR NOT NULL,    -- option id of the respondent's board role
     submitted_at  TIMESTAMP WITH TIME ZONE NOT NULL,
     source_file   VARCHAR NOT NULL,
@@ -85,6 +86,8 @@ CREATE TABLE IF NOT EXISTS quarantine (
     column_name     VARCHAR NOT NULL,
     rule            VARCHAR NOT NULL,
     offending_value VARCHAR,
+    kept_source_file VARCHAR,          -- for `superseded`: the file and row of the submission kept
+    kept_source_row  INTEGER,
     reason          VARCHAR NOT NULL,
     run_id          VARCHAR NOT NULL
 );
@@ -93,6 +96,7 @@ CREATE TABLE IF NOT EXISTS load_log (
     survey_id        VARCHAR NOT NULL,
     wave_id          VARCHAR NOT NULL,
     source_file      VARCHAR NOT NULL,
+    layout           VARCHAR NOT NULL,  -- plain_csv, microsoft_forms, surveymonkey, qualtrics, spss
     sha256           VARCHAR NOT NULL,
     size_bytes       BIGINT NOT NULL,
     rows_read        INTEGER NOT NULL,

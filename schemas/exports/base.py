@@ -1,0 +1,243 @@
+"""What every export reader shares: file-level refusal, decoding, and the canonical wave frame.
+
+Every layout is turned into the same **canonical frame**: the plain layout's columns (codebook order),
+every cell as text with surrounding spaces stripped and empty cells missing, single-choice answers as
+the codebook's label where the export's label matches it, one "0"/"1" column per multiple-choice option
+(all missing when the question was not answered), plus ``source_row`` and ``_complete``. Row-level
+problems a reader can see (a row cut short, an unknown label inside a joined cell) are returned as
+``row_failures`` for the quarantine; everything else is left to the pandera schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from schemas.codebook import Codebook, Question, fold
+
+SOURCE_ROW = "source_row"
+COMPLETE = "_complete"
+ROW_FAILURE_COLUMNS = [SOURCE_ROW, "column_name", "rule", "offending_value"]
+WHOLE_ROW = "(whole row)"
+RULE_FIELD_COUNT = "field_count"
+RULE_OPTION_LABEL = "allowed_option_label"
+
+
+class WaveFileRejected(ValueError):
+    """A whole file refused: the message names the file and the reason, on one line."""
+
+    def __init__(self, path: Path | str, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+def sha256_of(path: Path | str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_bytes(path: Path, max_bytes: int | None = None) -> bytes:
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise WaveFileRejected(path, f"the file is {size:,} bytes, over the limit of {max_bytes:,} bytes")
+    data = path.read_bytes()
+    if not data.strip():
+        raise WaveFileRejected(path, "the file is empty")
+    return data
+
+
+def decode_text(path: Path, data: bytes) -> str:
+    """UTF-8 (with or without BOM), else Windows-1252, Excel's default on many NHS machines."""
+    if b"\x00" in data[:4096]:
+        raise WaveFileRejected(path, "the file is binary, not a text export")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise WaveFileRejected(path, f"the file is neither UTF-8 nor Windows-1252 text (byte {exc.start})") from exc
+
+
+# --- how a source column feeds the canonical frame ----------------------------------------------
+
+TargetKind = Literal["field", "single", "text", "option", "joined", "complete", "ignore"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one source column holds: a respondent field, an answer, a completion flag, or nothing kept."""
+
+    kind: TargetKind
+    column: str | None = None  # canonical column (field, question id or option column)
+    question: Question | None = None
+    option_id: str | None = None
+
+
+IGNORE = Target("ignore")
+
+
+@dataclass
+class WaveFile:
+    layout: str
+    responses: pd.DataFrame
+    row_failures: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ROW_FAILURE_COLUMNS))
+    malformed_rows: int = 0
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.responses) + self.malformed_rows
+
+
+def refuse_double_mapping(path: Path, plan: list[Target], headings: list[str]) -> None:
+    """Two source columns feeding the same canonical column would silently overwrite one another."""
+    seen = Counter(t.column for t in plan if t is not None and t.kind not in ("ignore", "complete"))
+    for column, n in seen.items():
+        if n > 1:
+            sources = [h for h, t in zip(headings, plan) if t is not None and t.column == column]
+            raise WaveFileRejected(path, f"{n} columns map to {column}: {', '.join(repr(s) for s in sources)}")
+
+
+def refuse_missing(path: Path, plan: list[Target], codebook: Codebook) -> None:
+    mapped = {t.column for t in plan} | {t.question.id for t in plan if t.question is not None}
+    respondent = codebook.respondent
+    needed = [c for c in respondent.columns if c not in mapped]
+    needed += [q.id for q in codebook.questions if q.required and q.id not in mapped]
+    if needed:
+        raise WaveFileRejected(path, f"required columns are missing: {', '.join(needed)}")
+
+
+def canonical_frame(
+    records: list[list], row_numbers: list[int], plan: list[Target], codebook: Codebook
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The canonical frame and the reader's row failures from parsed records and a column plan."""
+    raw = pd.DataFrame(records, dtype=object) if records else pd.DataFrame(columns=range(len(plan)), dtype=object)
+    raw = raw.apply(lambda c: c.map(_as_text)).reindex(columns=range(len(plan)))
+    out = pd.DataFrame(index=raw.index, columns=codebook.expected_columns, dtype=object)
+    out[COMPLETE] = True
+    failures: list[tuple] = []
+    choices = {q.id: q for q in codebook.choice_questions}
+    choices[codebook.respondent.role.column] = codebook.respondent.role  # type: ignore[assignment]
+    option_sources: dict[str, list[int]] = {}
+    for i, target in enumerate(plan):
+        cells = raw[i]
+        if target.kind in ("field", "text"):
+            out[target.column] = cells
+        elif target.kind == "single":
+            out[target.column] = cells.map(lambda v, q=choices[target.column]: _canonical_label(q, v))
+        elif target.kind == "complete":
+            out[COMPLETE] = cells.map(lambda v: v is None or fold(v) not in ("0", "false", "no"))
+        elif target.kind == "option":
+            out[target.column] = cells.map(lambda v: None if v is None else ("0" if fold(v) in ("0", "0.0") else "1"))
+            option_sources.setdefault(target.question.id, []).append(i)
+        elif target.kind == "joined":
+            flags, bad = _split_joined(cells, target.question)
+            for column in target.question.option_columns:
+                out[column] = flags[column]
+            failures += [(row_numbers[r], target.question.id, RULE_OPTION_LABEL, label) for r, label in bad]
+    for question_id in option_sources:
+        _mark_unanswered(out, choices[question_id])
+    out.insert(0, SOURCE_ROW, row_numbers)
+    return out, pd.DataFrame(failures, columns=ROW_FAILURE_COLUMNS)
+
+
+def _as_text(value) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if hasattr(value, "isoformat"):
+        value = value.isoformat()
+    text = str(value).strip()
+    return text or None
+
+
+def _canonical_label(question, value: str | None) -> str | None:
+    """The codebook's label for an export's label that matches it (or an alias); otherwise unchanged."""
+    if value is None:
+        return None
+    for option in question.options:
+        if any(fold(value) == fold(label) for label in option.labels):
+            return option.label
+    return value
+
+
+def option_for(question: Question, label: str) -> str | None:
+    for option in question.options:
+        if any(fold(label) == fold(known) for known in option.labels):
+            return option.id
+    return None
+
+
+def _split_joined(cells: pd.Series, question: Question) -> tuple[dict[str, list], list[tuple[int, str]]]:
+    """Microsoft Forms' "label;label;" cells as option flags; unknown labels are reported."""
+    flags = {column: [] for column in question.option_columns}
+    unknown = []
+    for row, cell in enumerate(cells):
+        if cell is None:
+            for column in flags:
+                flags[column].append(None)
+            continue
+        ticked = set()
+        for label in (part.strip() for part in cell.split(";")):
+            if not label:
+                continue
+            option_id = option_for(question, label)
+            if option_id is None:
+                unknown.append((row, label))
+            else:
+                ticked.add(option_id)
+        for option in question.options:
+            flags[question.option_column(option.id)].append("1" if option.id in ticked else "0")
+    return flags, unknown
+
+
+def _mark_unanswered(out: pd.DataFrame, question: Question) -> None:
+    """Exports leave unticked options blank: a row with a tick has 0 for the rest, one without none."""
+    columns = question.option_columns
+    present = [c for c in columns if c in out]
+    answered = out[present].eq("1").any(axis=1)
+    for column in columns:
+        out[column] = np.where(answered, out[column].fillna("0"), None)
+
+
+def refuse_unmatched(path: Path, plan: list[Target | None], headings: list[str], codebook: Codebook) -> None:
+    """A file none of whose questions is in the codebook is the wrong survey; one with a few unknown
+    columns has a changed questionnaire or a wrong export, and is refused before anything is lost."""
+    answers = [t for t in plan if t is not None and (t.question is not None or t.column in (
+        codebook.respondent.trust.column, codebook.respondent.role.column))]
+    if not answers:
+        raise WaveFileRejected(path, f"no question matches the {codebook.survey_id} codebook: is this the right survey?")
+    unknown = [h for h, t in zip(headings, plan) if t is None]
+    if unknown:
+        raise WaveFileRejected(
+            path, f"columns match no question of the {codebook.survey_id} codebook: "
+            f"{', '.join(repr(h) for h in unknown)} (if one is, add its heading to the question's aliases)"
+        )
+
+
+def personal(codebook: Codebook, column: str) -> Target:
+    """A personal-data column: kept only if the codebook names it (for matching duplicates), never stored."""
+    return Target("field", column) if column in codebook.respondent.personal_data else IGNORE
+
+
+def finish(path: Path, layout: str, grid, plan: list[Target | None], headings: list[str], codebook: Codebook) -> WaveFile:
+    refuse_unmatched(path, plan, headings, codebook)
+    refuse_double_mapping(path, plan, headings)
+    refuse_missing(path, plan, codebook)
+    responses, failures = canonical_frame(grid.records, grid.row_numbers, plan, codebook)
+    malformed = pd.DataFrame(grid.malformed, columns=ROW_FAILURE_COLUMNS)
+    row_failures = pd.concat([f for f in (failures, malformed) if not f.empty], ignore_index=True) if (
+        not failures.empty or not malformed.empty) else failures
+    return WaveFile(layout, responses, row_failures, malformed_rows=len(grid.malformed))

@@ -1,0 +1,71 @@
+"""Exports as grids of cells: header rows, then data rows numbered as a person sees them."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from schemas.exports.base import RULE_FIELD_COUNT, WHOLE_ROW, WaveFileRejected
+
+
+@dataclass
+class Grid:
+    headers: list[list]  # header rows, each padded to the width of the first
+    records: list[list]  # data rows with exactly that width
+    row_numbers: list[int]  # spreadsheet row number of each record (first header row = 1)
+    malformed: list[tuple]  # (row number, column, rule, value) for rows of the wrong width
+
+
+def csv_rows(path: Path, text: str) -> list[list[str]]:
+    try:
+        return list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise WaveFileRejected(path, f"the file is not a well-formed CSV: {exc}") from exc
+
+
+def xlsx_rows(path: Path) -> list[list]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+        raise WaveFileRejected(path, f"not a readable Excel workbook: {exc}") from exc
+    try:
+        sheet = workbook.worksheets[0]
+        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+    # Excel keeps formatting on empty trailing columns: trim them.
+    width = max((max((i + 1 for i, v in enumerate(r) if v not in (None, "")), default=0) for r in rows), default=0)
+    return [r[:width] + [None] * (width - len(r)) for r in rows]
+
+
+def to_grid(path: Path, rows: list[list], header_rows: int, strict_width: bool) -> Grid:
+    """Split rows into headers and records; blank rows are skipped but keep their number.
+
+    With ``strict_width`` (text files) a record of another width than the first header is malformed;
+    spreadsheets pad rows themselves, so there a short row is only empty cells.
+    """
+    if len(rows) < header_rows or not any(_filled(c) for c in rows[0]):
+        raise WaveFileRejected(path, f"the file lacks its {header_rows} header row(s)")
+    width = len(rows[0])
+    headers = [list(r) + [None] * (width - len(r)) for r in rows[:header_rows]]
+    records, numbers, malformed = [], [], []
+    for number, row in enumerate(rows[header_rows:], start=header_rows + 1):
+        if not any(_filled(c) for c in row):
+            continue
+        if len(row) != width and (strict_width or len(row) > width):
+            malformed.append((number, WHOLE_ROW, RULE_FIELD_COUNT, f"{len(row)} cells; the header has {width}"))
+            continue
+        records.append(list(row) + [None] * (width - len(row)))
+        numbers.append(number)
+    if not records and not malformed:
+        raise WaveFileRejected(path, "the file has a header but no responses")
+    return Grid(headers, records, numbers, malformed)
+
+
+def _filled(cell) -> bool:
+    return cell is not None and str(cell).strip() != ""

@@ -1,0 +1,47 @@
+"""Microsoft Forms (.xlsx): ``ID, Start time, Completion time, Email, Name`` (newer exports add
+``Last modified time``), then one column per question headed by its wording; a multiple-choice answer
+is one cell of labels joined by ``;``, usually with a trailing ``;``. Anonymous forms put ``anonymous``
+in Email. A response without a completion time is incomplete."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from schemas.codebook import Codebook, fold
+from schemas.exports.base import COMPLETE, IGNORE, Target, WaveFile, finish, personal
+from schemas.exports.grid import to_grid, xlsx_rows
+from schemas.exports.matching import HeadingMatcher
+
+NAME = "microsoft_forms"
+SIGNATURE = {"id", "start time", "completion time"}
+
+
+def looks_like(header: list) -> bool:
+    return SIGNATURE <= {fold(str(h)) for h in header if h}
+
+
+def read(path: Path, codebook: Codebook) -> WaveFile:
+    grid = to_grid(path, xlsx_rows(path), header_rows=1, strict_width=False)
+    respondent = codebook.respondent
+    metadata = {
+        "id": Target("field", respondent.id_column),
+        "start time": IGNORE,
+        "completion time": Target("field", respondent.submitted_at_column),
+        "last modified time": IGNORE,
+        "email": personal(codebook, "email"),
+        "name": personal(codebook, "name"),
+    }
+    matcher = HeadingMatcher(codebook, tool=NAME)
+    headings = [str(h or "") for h in grid.headers[0]]
+    plan = []
+    for heading in headings:
+        target = metadata.get(fold(heading)) or matcher.by_heading(heading)
+        if target is not None and target.kind == "multiple":
+            target = Target("joined", target.column, target.question)
+        plan.append(target)
+    wave_file = finish(path, NAME, grid, plan, headings, codebook)
+    responses = wave_file.responses
+    responses[COMPLETE] = responses[respondent.submitted_at_column].notna()
+    if "email" in responses:
+        responses["email"] = responses["email"].where(responses["email"].map(lambda v: v is None or fold(v) != "anonymous"))
+    return wave_file

@@ -1,0 +1,47 @@
+"""The plain CSV layout: one column per respondent field and single-choice or text question (headed by
+its id), and one 0/1 column per multiple-choice option, headed ``<question_id>.<option_id>``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from schemas.codebook import Codebook, fold
+from schemas.exports.base import Target, WaveFile, WaveFileRejected, decode_text, finish, refuse_unmatched
+from schemas.exports.grid import csv_rows, to_grid
+
+NAME = "plain_csv"
+
+
+def plan_for(codebook: Codebook) -> dict[str, Target]:
+    respondent = codebook.respondent
+    plan = {fold(c): Target("field", c) for c in (respondent.id_column, respondent.submitted_at_column, respondent.trust.column)}
+    plan[fold(respondent.role.column)] = Target("single", respondent.role.column)
+    plan.update({fold(c): Target("field", c) for c in respondent.personal_data})
+    for question in codebook.questions:
+        if question.type == "multiple":
+            # Kept as delivered: the schema checks the cells are 0 or 1.
+            plan.update({fold(c): Target("field", c, question) for c in question.option_columns})
+        else:
+            plan[fold(question.id)] = Target(question.type, question.id, question)
+    return plan
+
+
+def looks_like(header: list, codebook: Codebook) -> bool:
+    return fold(codebook.respondent.id_column) in {fold(str(h)) for h in header if h}
+
+
+def read(path: Path, data: bytes, codebook: Codebook) -> WaveFile:
+    grid = to_grid(path, csv_rows(path, decode_text(path, data)), header_rows=1, strict_width=True)
+    headings = [str(h or "") for h in grid.headers[0]]
+    known = plan_for(codebook)
+    plan = []
+    for heading in headings:
+        target = known.get(fold(heading))
+        plan.append(target)
+    refuse_unmatched(path, plan, headings, codebook)
+    present = {t.column for t in plan if t is not None}
+    for question in codebook.questions:
+        missing = [c for c in question.option_columns if c not in present]
+        if missing and (question.required or len(missing) < len(question.option_columns)):
+            raise WaveFileRejected(path, f"required columns are missing: {', '.join(missing)}")
+    return finish(path, NAME, grid, plan, headings, codebook)

@@ -1,0 +1,78 @@
+"""SPSS (.sav), read with pyreadstat: variable labels carry the wording, value labels the option labels.
+
+Multiple-choice questions are recognised by SPSS multiple-response sets (dichotomy sets: the set's label
+is the wording, each variable's label its option) or, without sets, by variable labels of the form
+``<wording> - <option label>`` as survey tools write them. Qualtrics' variable names (ResponseId,
+RecordedDate, Finished...) and the plain layout's names are understood. Rows are SPSS case numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from schemas.codebook import Codebook, fold
+from schemas.exports.base import Target, WaveFile, WaveFileRejected, finish, option_for
+from schemas.exports.grid import Grid
+from schemas.exports.matching import HeadingMatcher
+from schemas.exports.plain_csv import plan_for as plain_plan
+from schemas.exports.qualtrics import metadata_targets
+
+NAME = "spss"
+
+
+def read(path: Path, codebook: Codebook) -> WaveFile:
+    import pyreadstat
+
+    try:
+        frame, meta = pyreadstat.read_sav(str(path))
+    except Exception as exc:  # pyreadstat raises its own ReadstatError and plain errors alike
+        raise WaveFileRejected(path, f"not a readable SPSS file: {exc}") from exc
+    if frame.empty:
+        raise WaveFileRejected(path, "the file has no cases")
+    labels = meta.column_names_to_labels or {}
+    value_labels = meta.variable_value_labels or {}
+    in_set = {}
+    for mr_set in (meta.mr_sets or {}).values():
+        for variable in mr_set.get("variable_list", []):
+            in_set[variable] = mr_set
+    matcher = HeadingMatcher(codebook, tool=NAME)
+    known = {**plain_plan(codebook), **metadata_targets(codebook)}
+    plan, headings = [], []
+    for variable in frame.columns:
+        wording = labels.get(variable) or ""
+        headings.append(f"{variable} ({wording})" if wording else variable)
+        target = known.get(fold(variable)) or matcher.by_tool_id(variable)
+        if target is None:
+            target = _answer_target(path, variable, wording, in_set.get(variable), matcher)
+        plan.append(target)
+        if target is None:
+            continue
+        if target.kind == "single" and variable in value_labels:
+            codes = value_labels[variable]
+            frame[variable] = frame[variable].map(lambda v, codes=codes: codes.get(v, v))
+        if target.kind == "option" and variable in in_set:
+            counted = in_set[variable].get("counted_value", 1)
+            frame[variable] = frame[variable].map(lambda v, c=counted: None if v != v else ("1" if str(v) == str(c) or v == c else "0"))
+    records = frame.astype(object).where(frame.notna(), None).values.tolist()
+    grid = Grid(headers=[list(frame.columns)], records=records, row_numbers=list(range(1, len(records) + 1)), malformed=[])
+    return finish(path, NAME, grid, plan, headings, codebook)
+
+
+def _answer_target(path: Path, variable: str, wording: str, mr_set: dict | None, matcher: HeadingMatcher) -> Target | None:
+    if mr_set is not None:
+        question = matcher.multiple_choice(mr_set.get("label"))
+        label = wording
+    else:
+        target = matcher.by_heading(wording)
+        if target is not None and target.kind != "multiple":
+            return target
+        split = matcher.split_question_option(wording)
+        if split is None:
+            return None
+        question, label = split
+    if question is None:
+        return None
+    option_id = option_for(question, label)
+    if option_id is None:
+        raise WaveFileRejected(path, f"variable {variable!r}: {label!r} is not an option of {question.id} in the codebook")
+    return Target("option", question.option_column(option_id), question, option_id)

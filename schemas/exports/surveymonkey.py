@@ -1,0 +1,89 @@
+"""SurveyMonkey (.csv or .xlsx): two header rows.
+
+Row 1: ``Respondent ID, Collector ID, Start Date, End Date, IP Address, Email Address, First Name,
+Last Name, Custom Data 1``, then each question's wording, blank where a question spans several columns.
+Row 2: ``Response`` (single choice), ``Open-Ended Response`` (text), or an option's label for each column
+of a multiple-choice question, whose cell holds the label when ticked. Dates are US style
+(``09/14/2023 10:30:00 AM``); a response without an end date is incomplete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from schemas.codebook import Codebook, fold
+from schemas.exports.base import (
+    COMPLETE,
+    IGNORE,
+    Target,
+    WaveFile,
+    WaveFileRejected,
+    decode_text,
+    finish,
+    option_for,
+    personal,
+)
+from schemas.exports.grid import csv_rows, to_grid, xlsx_rows
+from schemas.exports.matching import HeadingMatcher
+
+NAME = "surveymonkey"
+SIGNATURE = {"respondent id", "collector id"}
+US_DATE_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M %p", "%m/%d/%Y")
+
+
+def looks_like(header: list) -> bool:
+    return SIGNATURE <= {fold(str(h)) for h in header if h}
+
+
+def iso_from_us_date(value: str | None) -> str | None:
+    """An ISO 8601 timestamp from a US-style date; anything else unchanged (the schema will catch it)."""
+    if value is None:
+        return None
+    for pattern in US_DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(value, pattern).isoformat()
+        except ValueError:
+            continue
+    return value
+
+
+def read(path: Path, data: bytes, codebook: Codebook) -> WaveFile:
+    rows = xlsx_rows(path) if path.suffix.lower() == ".xlsx" else csv_rows(path, decode_text(path, data))
+    grid = to_grid(path, rows, header_rows=2, strict_width=path.suffix.lower() != ".xlsx")
+    respondent = codebook.respondent
+    metadata = {
+        "respondent id": Target("field", respondent.id_column),
+        "collector id": IGNORE,
+        "start date": IGNORE,
+        "end date": Target("field", respondent.submitted_at_column),
+        "ip address": personal(codebook, "ip_address"),
+        "email address": personal(codebook, "email"),
+        "first name": personal(codebook, "name"),
+        "last name": IGNORE,  # never stored; the first name is enough to prove it is dropped
+        "custom data 1": IGNORE,
+    }
+    matcher = HeadingMatcher(codebook, tool=NAME)
+    plan, headings, current = [], [], None
+    for top, sub in zip(grid.headers[0], grid.headers[1]):
+        top, sub = (str(top).strip() if top else ""), (str(sub).strip() if sub else "")
+        if top:
+            current = top
+        headings.append(f"{current} / {sub}" if sub else str(current))
+        if top and fold(top) in metadata:
+            plan.append(metadata[fold(top)])
+            continue
+        target = matcher.by_heading(current)
+        if target is None or target.kind != "multiple":
+            plan.append(target)
+            continue
+        option_id = option_for(target.question, sub)
+        if option_id is None:
+            raise WaveFileRejected(path, f"column {sub!r} of {current!r} is not an option of {target.question.id} in the codebook")
+        plan.append(Target("option", target.question.option_column(option_id), target.question, option_id))
+    wave_file = finish(path, NAME, grid, plan, headings, codebook)
+    responses = wave_file.responses
+    submitted = respondent.submitted_at_column
+    responses[submitted] = responses[submitted].map(iso_from_us_date)
+    responses[COMPLETE] = responses[submitted].notna()
+    return wave_file
