@@ -25,7 +25,7 @@ def test_bundled_codebook_matches_the_questionnaire(codebook):
     # Question 7 shares question 2's options; question 10 shares question 5's.
     assert codebook.question("pc_impact_alignment").options == codebook.question("trust_impact_alignment").options
     assert codebook.question("pc_enabler_priorities").options == codebook.question("trust_enabler_priorities").options
-    assert codebook.respondent.personal_data == ("name", "email")
+    assert codebook.respondent.personal_data == ("name", "email", "ip_address")
     assert codebook.wave("2023").population_trusts == 211
 
 

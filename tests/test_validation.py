@@ -149,7 +149,7 @@ def test_a_wave_of_several_files_is_checked_as_one(tmp_path, good_rows, codebook
          "neither UTF-8 nor Windows-1252"),
         (lambda p, rows: write_csv(rows.drop(columns=["trust_impact_alignment"]), p),
          "required columns are missing: trust_impact_alignment"),
-        (lambda p, rows: write_csv(rows.assign(ip_address="10.0.0.1"), p), "match no question of the improvement-journey codebook: 'ip_address'"),
+        (lambda p, rows: write_csv(rows.assign(favourite_colour="blue"), p), "match no question of the improvement-journey codebook: 'favourite_colour'"),
         (lambda p, rows: write_csv(rows.head(0), p), "no responses"),
         (lambda p, rows: p.write_text("a,b,c\n1,2,3\n"), "right survey"),
         (lambda p, rows: p.write_text(rows.to_csv(index=False).replace("respondent_id", "role", 1)),

@@ -48,7 +48,8 @@ def read(path: Path, codebook: Codebook) -> WaveFile:
         if target is None:
             continue
         if target.kind == "single" and variable in value_labels:
-            codes = value_labels[variable]
+            question = target.question or codebook.respondent.role
+            codes = {code: _untruncated(label, question) for code, label in value_labels[variable].items()}
             frame[variable] = frame[variable].map(lambda v, codes=codes: codes.get(v, v))
         if target.kind == "option" and variable in in_set:
             counted = in_set[variable].get("counted_value", 1)
@@ -56,6 +57,18 @@ def read(path: Path, codebook: Codebook) -> WaveFile:
     records = frame.astype(object).where(frame.notna(), None).values.tolist()
     grid = Grid(headers=[list(frame.columns)], records=records, row_numbers=list(range(1, len(records) + 1)), malformed=[])
     return finish(path, NAME, grid, plan, headings, codebook)
+
+
+# SPSS keeps at most 120 bytes of a value label; longer option labels arrive cut short.
+VALUE_LABEL_BYTES = 120
+
+
+def _untruncated(label: str, question) -> str:
+    """The codebook's label of which a value label is the first 120 bytes, if exactly one matches."""
+    if len(label.encode("utf-8")) < VALUE_LABEL_BYTES - 4:
+        return label
+    matches = [o.label for o in question.options if fold(o.label).startswith(fold(label))]
+    return matches[0] if len(matches) == 1 else label
 
 
 def _answer_target(path: Path, variable: str, wording: str, mr_set: dict | None, matcher: HeadingMatcher) -> Target | None:

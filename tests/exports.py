@@ -1,0 +1,165 @@
+"""Builders of survey-tool exports from a wave in the plain layout, with each tool's real header rows and
+conventions, for tests that check every layout loads to the same warehouse rows as the plain CSV."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from schemas.codebook import Codebook
+
+QUALTRICS_METADATA = ["StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (in seconds)", "Finished",
+                      "RecordedDate", "ResponseId", "RecipientLastName", "RecipientFirstName", "RecipientEmail",
+                      "ExternalReference", "LocationLatitude", "LocationLongitude", "DistributionChannel", "UserLanguage"]
+SURVEYMONKEY_METADATA = ["Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address", "Email Address",
+                         "First Name", "Last Name", "Custom Data 1"]
+
+
+def _cell(value):
+    return None if value is None or value != value else value
+
+
+def _ticked(row: pd.Series, question) -> list[str] | None:
+    flags = [row[c] for c in question.option_columns]
+    if all(f is None or f != f for f in flags):
+        return None
+    return [o.label for o, f in zip(question.options, flags) if f == "1"]
+
+
+def _submitted(row: pd.Series) -> dt.datetime:
+    return dt.datetime.fromisoformat(row["submitted_at"])
+
+
+def _first_last(row: pd.Series) -> tuple[str, str]:
+    first, _, last = str(row["name"]).partition(" ")
+    return first, last
+
+
+def microsoft_forms(wave: pd.DataFrame, codebook: Codebook, path: Path) -> Path:
+    from openpyxl import Workbook
+
+    r = codebook.respondent
+    header = ["ID", "Start time", "Completion time", "Email", "Name", "Last modified time",
+              r.trust.wording, r.role.wording] + [q.wording for q in codebook.questions]
+    book = Workbook()
+    sheet = book.active
+    sheet.append(header)
+    for _, row in wave.iterrows():
+        answers = []
+        for q in codebook.questions:
+            if q.type == "multiple":
+                ticked = _ticked(row, q)
+                answers.append(None if ticked is None else "".join(f"{label};" for label in ticked))
+            else:
+                answers.append(_cell(row[q.id]))
+        done = _submitted(row)
+        sheet.append([row["respondent_id"], done - dt.timedelta(minutes=9), done, row["email"], row["name"], None,
+                      row["trust_code"], row["role"], *answers])
+    book.save(path)
+    return path
+
+
+def surveymonkey(wave: pd.DataFrame, codebook: Codebook, path: Path) -> Path:
+    r = codebook.respondent
+    top = list(SURVEYMONKEY_METADATA) + [r.trust.wording, r.role.wording]
+    sub = [""] * len(SURVEYMONKEY_METADATA) + ["Response", "Response"]
+    for q in codebook.questions:
+        if q.type == "multiple":
+            top += [q.wording] + [""] * (len(q.options) - 1)
+            sub += [o.label for o in q.options]
+        else:
+            top.append(q.wording)
+            sub.append("Open-Ended Response" if q.type == "text" else "Response")
+    rows = [top, sub]
+    for n, (_, row) in enumerate(wave.iterrows()):
+        done = _submitted(row)
+        first, last = _first_last(row)
+        cells = [row["respondent_id"], "431234567", (done - dt.timedelta(minutes=7)).strftime("%m/%d/%Y %I:%M:%S %p"),
+                 done.strftime("%m/%d/%Y %I:%M:%S %p"), f"10.0.{n // 250}.{n % 250}", row["email"], first, last, "",
+                 row["trust_code"], row["role"]]
+        for q in codebook.questions:
+            if q.type == "multiple":
+                ticked = _ticked(row, q) or []
+                cells += [o.label if o.label in ticked else "" for o in q.options]
+            else:
+                cells.append(_cell(row[q.id]) or "")
+        rows.append(cells)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows)
+    return path
+
+
+def _qualtrics_columns(codebook: Codebook):
+    """(field id, wording, import id, how to get the cell from a plain row) for every answer column."""
+    r = codebook.respondent
+    columns = [("QID1", r.trust.wording, "QID1", lambda row: row["trust_code"]),
+               ("QID2", r.role.wording, "QID2", lambda row: row["role"])]
+    for n, q in enumerate(codebook.questions, start=3):
+        if q.type == "multiple":
+            for m, o in enumerate(q.options, start=1):
+                columns.append((f"Q{n}_{m}", f"{q.wording} - {o.label}", f"QID{n}_{m}",
+                                lambda row, c=q.option_column(o.id), label=o.label: label if row[c] == "1" else ""))
+        else:
+            columns.append((f"Q{n}", q.wording, f"QID{n}", lambda row, c=q.id: _cell(row[c]) or ""))
+    return columns
+
+
+def qualtrics(wave: pd.DataFrame, codebook: Codebook, path: Path) -> Path:
+    answers = _qualtrics_columns(codebook)
+    ids = QUALTRICS_METADATA + [a[0] for a in answers]
+    wording = QUALTRICS_METADATA + [a[1] for a in answers]
+    imports = [json.dumps({"ImportId": m.lower()}) for m in QUALTRICS_METADATA]
+    imports += [json.dumps({"ImportId": a[2]}) for a in answers]
+    rows = [ids, wording, imports]
+    for n, (_, row) in enumerate(wave.iterrows()):
+        done = _submitted(row)
+        first, last = _first_last(row)
+        meta = [str(done - dt.timedelta(minutes=8)), str(done), "IP Address", f"192.0.2.{n % 250}", "100", "480", "1",
+                str(done), row["respondent_id"], last, first, row["email"], "", "51.5", "-0.1", "email", "EN"]
+        rows.append(meta + [get(row) for _, _, _, get in answers])
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows)
+    return path
+
+
+def spss(wave: pd.DataFrame, codebook: Codebook, path: Path) -> Path:
+    import pyreadstat
+
+    r = codebook.respondent
+    data = {"ResponseId": wave["respondent_id"], "RecordedDate": pd.to_datetime(wave["submitted_at"]),
+            "Finished": 1.0, "RecipientEmail": wave["email"], "Q1": wave["trust_code"]}
+    labels = {"ResponseId": "Response ID", "RecordedDate": "Recorded Date", "Finished": "Finished",
+              "RecipientEmail": "Recipient Email", "Q1": r.trust.wording}
+    value_labels = {}
+
+    def coded(name: str, wording: str, options, values: pd.Series) -> None:
+        codes = {o.label: float(n) for n, o in enumerate(options, start=1)}
+        data[name] = values.map(lambda v: codes.get(v) if v == v else None).astype(float)
+        labels[name] = wording
+        value_labels[name] = {code: label for label, code in codes.items()}
+
+    coded("Q2", r.role.wording, r.role.options, wave["role"])
+    for n, q in enumerate(codebook.questions, start=3):
+        if q.type == "single":
+            coded(f"Q{n}", q.wording, q.options, wave[q.id])
+        elif q.type == "text":
+            data[f"Q{n}"] = wave[q.id].fillna("")
+            labels[f"Q{n}"] = q.wording
+        else:
+            for m, o in enumerate(q.options, start=1):
+                name = f"Q{n}_{m}"
+                data[name] = pd.to_numeric(wave[q.option_column(o.id)]).astype(float)
+                labels[name] = f"{q.wording} - {o.label}"
+                value_labels[name] = {0.0: "Not selected", 1.0: "Selected"}
+    frame = pd.DataFrame(data)
+    pyreadstat.write_sav(frame, str(path), column_labels=[labels[c] for c in frame.columns],
+                         variable_value_labels=value_labels)
+    return path
+
+
+BUILDERS = {"microsoft_forms": (microsoft_forms, ".xlsx"), "surveymonkey": (surveymonkey, ".csv"),
+            "qualtrics": (qualtrics, ".csv"), "spss": (spss, ".sav")}
