@@ -73,7 +73,7 @@ def indicator_trends(context: dg.AssetExecutionContext, survey_home: SurveyHomeR
     significant = []
     with survey_home.warehouse() as con:
         for codebook in survey_home.paths.codebooks.values():
-            trends = compute_indicator_trends(con, codebook.survey_id, codebook.reporting)
+            trends = compute_indicator_trends(con, codebook)
             write_indicator_trends(con, codebook.survey_id, trends)
             rows += len(trends)
             significant.append(trends[trends["significant"].fillna(False).astype(bool)])

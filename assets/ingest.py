@@ -78,7 +78,7 @@ def wave_responses(context: dg.AssetExecutionContext, survey_home: SurveyHomeRes
         raise dg.Failure(description=f"no export file (.csv, .xlsx, .sav) in {wave_dir}")
     try:
         validation = validate_wave(
-            files, codebook, survey_home.trust_resolver(), layout=wave_layout(wave_dir),
+            files, codebook, wave_id, survey_home.trust_resolver(), layout=wave_layout(wave_dir),
             max_bytes=survey_home.max_file_bytes,
         )
     except WaveFileRejected as exc:

@@ -11,6 +11,7 @@ import pandas as pd
 from rich.table import Table
 
 SIGNIFICANT_MARK = "*"
+NOT_COMPARABLE_MARK = "n/c"
 
 
 def _pct(value: float | None) -> str:
@@ -47,7 +48,8 @@ def headline_rich_table(table: pd.DataFrame, title: str) -> Table:
 
 def trend_rich_table(trends: pd.DataFrame, waves: list[str], title: str) -> Table:
     out = Table(title=title, title_justify="left", caption=f"Change from the previous wave in brackets, computed before rounding; "
-                f"{SIGNIFICANT_MARK} significant at 5% (two-proportion z-test)", caption_justify="left")
+                f"{SIGNIFICANT_MARK} significant at 5% (two-proportion z-test); {NOT_COMPARABLE_MARK} not comparable: "
+                "the question's wording or options changed", caption_justify="left")
     out.add_column("indicator")
     for wave in waves:
         out.add_column(wave, justify="right")
@@ -60,7 +62,9 @@ def trend_rich_table(trends: pd.DataFrame, waves: list[str], title: str) -> Tabl
                 cells.append("")
                 continue
             cell = format_value(r.indicator_kind, r.value, suppressed=pd.isna(r.value))
-            if pd.notna(r.change):
+            if not r.comparable:
+                cell += f" ({NOT_COMPARABLE_MARK})"
+            elif pd.notna(r.change):
                 unit = "" if r.indicator_kind == "count" else "pp"
                 mark = SIGNIFICANT_MARK if pd.notna(r.significant) and bool(r.significant) else ""
                 cell += f" ({_signed(r.change)}{unit}{mark})"

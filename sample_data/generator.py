@@ -114,7 +114,9 @@ def _trust_per_respondent(rng, n: int, n_trusts: int, trust_codes: list[str]) ->
 def generate_wave(
     codebook: Codebook, wave_id: str, trust_codes: list[str], targets: WaveTargets
 ) -> pd.DataFrame:
-    """One synthetic wave as a frame of text in the plain CSV layout (codebook column order)."""
+    """One synthetic wave as a frame of text in the plain CSV layout (codebook column order), with the
+    questions and options asked in that wave."""
+    codebook = codebook.for_wave(wave_id)
     rng = np.random.default_rng(targets.seed)
     wave = codebook.wave(wave_id)
     n = targets.respondents

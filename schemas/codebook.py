@@ -43,10 +43,16 @@ class Option(_Strict):
     id: str = Field(pattern=IDENTIFIER)
     label: str = Field(min_length=1)
     aliases: tuple[str, ...] = ()  # other labels an export may use for this option
+    asked_in: tuple[str, ...] | None = None  # wave ids in which the option was offered; None: every wave
 
     @property
     def labels(self) -> tuple[str, ...]:
         return (self.label, *self.aliases)
+
+
+class Rewording(_Strict):
+    wave: str
+    wording: str = Field(min_length=1)
 
 
 class Question(_Strict):
@@ -59,10 +65,12 @@ class Question(_Strict):
     max_length: int | None = Field(default=None, gt=0)
     aliases: tuple[str, ...] = ()  # other headings an export may use for this question
     tool_ids: dict[str, str] = Field(default_factory=dict)  # e.g. {qualtrics: Q3, spss: q3}
+    asked_in: tuple[str, ...] | None = None  # wave ids in which the question was asked; None: every wave
+    rewordings: tuple[Rewording, ...] = ()  # wording changes, each from a wave on
 
     @property
     def headings(self) -> tuple[str, ...]:
-        return (self.wording, *self.aliases)
+        return (self.wording, *(r.wording for r in self.rewordings), *self.aliases)
 
     @model_validator(mode="after")
     def _options_fit_type(self) -> Question:
@@ -171,6 +179,13 @@ class Codebook(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Codebook:
         _refuse_duplicates([w.id for w in self.waves], "wave ids")
+        waves = [w.id for w in self.waves]
+        for question in self.questions:
+            named = list(question.asked_in or ()) + [r.wave for r in question.rewordings]
+            named += [w for o in question.options for w in (o.asked_in or ())]
+            unknown = sorted(set(named) - set(waves))
+            if unknown:
+                raise ValueError(f"question {question.id!r} names waves not in `waves`: {unknown}")
         _refuse_duplicates([q.id for q in self.questions], "question ids")
         _refuse_duplicates(self.expected_columns, "column names (respondent fields, personal data and questions)")
         questions = {q.id: q for q in self.questions}
@@ -211,6 +226,42 @@ class Codebook(_Strict):
                 return wave
         known = ", ".join(w.id for w in self.waves)
         raise KeyError(f"wave {wave_id!r} is not declared in the {self.survey_id} codebook (known: {known})")
+
+    def wave_order(self, wave_id: str) -> int:
+        return [w.id for w in self.waves].index(self.wave(wave_id).id)
+
+    def wording_in(self, question: Question, wave_id: str) -> str:
+        """The question's wording in a wave: the latest rewording from that wave or before."""
+        order = self.wave_order(wave_id)
+        wording = question.wording
+        for change in sorted(question.rewordings, key=lambda r: self.wave_order(r.wave)):
+            if self.wave_order(change.wave) <= order:
+                wording = change.wording
+        return wording
+
+    def for_wave(self, wave_id: str) -> Codebook:
+        """The questionnaire as asked in one wave: only its questions and options, in that wave's wording
+        (the other wordings stay as aliases, so an export of any version is still recognised)."""
+        self.wave(wave_id)  # refuse an unknown wave
+        questions = []
+        for question in self.questions:
+            if question.asked_in is not None and wave_id not in question.asked_in:
+                continue
+            options = tuple(o for o in question.options if o.asked_in is None or wave_id in o.asked_in)
+            wording = self.wording_in(question, wave_id)
+            others = tuple(h for h in question.headings if h != wording)
+            questions.append(question.model_copy(update={"options": options, "wording": wording,
+                                                         "aliases": others, "rewordings": ()}))
+        return self.model_copy(update={"questions": tuple(questions)})
+
+    def comparable(self, question_id: str, wave_a: str, wave_b: str) -> bool:
+        """Whether answers to a question can be compared between two waves: same wording, same options."""
+        a, b = self.for_wave(wave_a), self.for_wave(wave_b)
+        asked = [q for q in (a, b) if any(x.id == question_id for x in q.questions)]
+        if len(asked) < 2:
+            return False
+        qa, qb = a.question(question_id), b.question(question_id)
+        return qa.wording == qb.wording and [o.id for o in qa.options] == [o.id for o in qb.options]
 
     @property
     def choice_questions(self) -> list[Question]:

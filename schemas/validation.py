@@ -165,14 +165,16 @@ def _with_reasons(quarantine: pd.DataFrame) -> pd.DataFrame:
 
 
 def validate_wave(
-    paths: list[Path], codebook: Codebook, resolver: TrustResolver, layout: str | None = None,
-    max_bytes: int | None = None, schema: pa.DataFrameSchema | None = None,
+    paths: list[Path], codebook: Codebook, wave_id: str, resolver: TrustResolver, layout: str | None = None,
+    max_bytes: int | None = None,
 ) -> WaveValidation:
-    """Read and validate every file of a wave; raises ``WaveFileRejected`` if any file is unusable.
+    """Read and validate every file of a wave against the questionnaire as asked in that wave; raises
+    ``WaveFileRejected`` if any file is unusable.
 
     The files of a wave are validated together: a respondent may appear in more than one of them.
     """
-    schema = schema or build_response_schema(codebook, resolver.codes)
+    codebook = codebook.for_wave(wave_id)
+    schema = build_response_schema(codebook, resolver.codes)
     id_column = codebook.respondent.id_column
     wave_files = [read_export(path, codebook, layout=layout, max_bytes=max_bytes) for path in paths]
     responses = pd.concat(

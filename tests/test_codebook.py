@@ -104,3 +104,24 @@ def test_a_home_codebook_overrides_the_bundled_one(tmp_path):
     (tmp_path / "mine.yaml").write_text(yaml.safe_dump(raw))
     codebooks = load_codebooks(BUNDLED_CODEBOOKS_DIR, tmp_path)
     assert codebooks["improvement-journey"].version == "2026.1-local"
+
+
+def test_each_wave_sees_the_questionnaire_as_asked(codebook):
+    barriers = {w: [o.id for o in codebook.for_wave(w).question("trust_barriers").options] for w in ("2024", "2025")}
+    assert "financial_pressures" not in barriers["2024"] and "financial_pressures" in barriers["2025"]
+    support = codebook.question("trust_support_needs")
+    assert codebook.wording_in(support, "2024") == "Where would your trust most value support? (select all that apply)"
+    assert "national support" in codebook.wording_in(support, "2025")
+    # an export of either version is still recognised: the other wording is an alias in each wave
+    assert "Where would your trust most value support? (select all that apply)" in codebook.for_wave("2025").question(
+        "trust_support_needs").headings
+    assert codebook.comparable("trust_approach_stage", "2024", "2025")
+    assert not codebook.comparable("trust_barriers", "2024", "2025")  # an option was added
+    assert not codebook.comparable("trust_support_needs", "2024", "2025")  # reworded
+    assert codebook.comparable("trust_support_needs", "2023", "2024")
+
+
+def test_versions_must_name_declared_waves(tmp_path):
+    path = _broken(tmp_path, lambda r: r["questions"][0].update(asked_in=["2023", "2031"]))
+    with pytest.raises(CodebookError, match=r"names waves not in `waves`: \['2031'\]"):
+        load_codebook(path)

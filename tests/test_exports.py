@@ -21,7 +21,7 @@ WAVE = "2024"
 
 
 def _warehouse_rows(path, codebook, resolver, db) -> dict[str, pd.DataFrame]:
-    validation = validate_wave([path], codebook, resolver)
+    validation = validate_wave([path], codebook, WAVE, resolver)
     with connect(db) as con:
         write_trusts(con, load_trusts())
         write_survey_dimensions(con, codebook)
@@ -45,7 +45,7 @@ def plain_rows(codebook, resolver, tmp_path_factory):
 @pytest.mark.parametrize("layout", sorted(BUILDERS))
 def test_layout_loads_like_the_plain_csv(layout, codebook, resolver, plain_rows, tmp_path):
     build, suffix = BUILDERS[layout]
-    export = build(read_sample(WAVE), codebook, tmp_path / f"export{suffix}")
+    export = build(read_sample(WAVE), codebook.for_wave(WAVE), tmp_path / f"export{suffix}")
     rows = _warehouse_rows(export, codebook, resolver, tmp_path / "w.duckdb")
     assert rows["layout"]["layout"].tolist() == [layout]
     assert rows["quarantine"].empty, rows["quarantine"]["reason"].tolist()[:3]
@@ -57,9 +57,9 @@ def test_layout_loads_like_the_plain_csv(layout, codebook, resolver, plain_rows,
 def test_layout_is_detected_and_personal_data_is_dropped(layout, codebook, resolver, tmp_path):
     build, suffix = BUILDERS[layout]
     sample = read_sample(WAVE).head(15)
-    export = build(sample, codebook, tmp_path / f"export{suffix}")
+    export = build(sample, codebook.for_wave(WAVE), tmp_path / f"export{suffix}")
     assert read_export(export, codebook).layout == layout
-    valid = validate_wave([export], codebook, resolver).valid
+    valid = validate_wave([export], codebook, WAVE, resolver).valid
     text = valid.to_csv()
     for value in list(sample["email"]) + [n.split(" ")[1] for n in sample["name"]]:
         assert value not in text
@@ -68,14 +68,14 @@ def test_layout_is_detected_and_personal_data_is_dropped(layout, codebook, resol
 def test_forms_joined_labels_with_an_unknown_label_quarantine_the_row(codebook, resolver, tmp_path):
     from openpyxl import load_workbook
 
-    export = BUILDERS["microsoft_forms"][0](read_sample(WAVE).head(12), codebook, tmp_path / "forms.xlsx")
+    export = BUILDERS["microsoft_forms"][0](read_sample(WAVE).head(12), codebook.for_wave(WAVE), tmp_path / "forms.xlsx")
     book = load_workbook(export)
     sheet = book.active
     column = [c.value for c in sheet[1]].index(codebook.question("trust_barriers").wording) + 1
     sheet.cell(row=5, column=column).value = "Operational pressures;Bad weather;"
     sheet.cell(row=7, column=3).value = None  # no completion time: an unfinished response
     book.save(export)
-    result = validate_wave([export], codebook, resolver)
+    result = validate_wave([export], codebook, WAVE, resolver)
     assert result.quarantine[["source_row", "column_name", "rule", "offending_value"]].values.tolist() == [
         [5, "trust_barriers", "allowed_option_label", "Bad weather"],
         [7, "(whole row)", "incomplete", "response not finished"],
@@ -85,23 +85,23 @@ def test_forms_joined_labels_with_an_unknown_label_quarantine_the_row(codebook, 
 
 
 def test_qualtrics_unfinished_responses_are_incomplete(codebook, resolver, tmp_path):
-    export = BUILDERS["qualtrics"][0](read_sample(WAVE).head(12), codebook, tmp_path / "q.csv")
+    export = BUILDERS["qualtrics"][0](read_sample(WAVE).head(12), codebook.for_wave(WAVE), tmp_path / "q.csv")
     with open(export, newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     rows[5][rows[0].index("Finished")] = "0"  # file row 6: the third response, left unfinished
     with open(export, "w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows(rows)
-    result = validate_wave([export], codebook, resolver)
+    result = validate_wave([export], codebook, WAVE, resolver)
     assert result.quarantine[["source_row", "rule"]].values.tolist() == [[6, "incomplete"]]
     assert result.rows_read == 12 and result.rows_loaded == 11
 
 
 def test_partial_responses_count_when_the_codebook_says_so(codebook, resolver, tmp_path):
-    export = BUILDERS["qualtrics"][0](read_sample(WAVE).head(12), codebook, tmp_path / "q.csv")
+    export = BUILDERS["qualtrics"][0](read_sample(WAVE).head(12), codebook.for_wave(WAVE), tmp_path / "q.csv")
     with open(export, newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     rows[5][rows[0].index("Finished")] = "0"
     with open(export, "w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows(rows)
     counting = codebook.model_copy(update={"respondent": codebook.respondent.model_copy(update={"count_partial": True})})
-    assert validate_wave([export], counting, resolver).rows_loaded == 12
+    assert validate_wave([export], counting, WAVE, resolver).rows_loaded == 12

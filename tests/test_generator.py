@@ -47,7 +47,7 @@ def test_calibrated_counts_are_exact(codebook, trust_codes):
 def test_every_answerer_ticks_an_option_and_skippers_leave_blanks(codebook, trust_codes):
     targets = load_targets("improvement-journey")["2024"]
     frame = generate_wave(codebook, "2024", trust_codes, targets)
-    for question in codebook.questions:
+    for question in codebook.for_wave("2024").questions:
         if question.type != "multiple":
             continue
         flags = frame[question.option_columns]
@@ -103,3 +103,10 @@ def test_generator_serves_another_codebook_at_any_size(trust_codes):
     assert list(frame.columns) == wide.expected_columns
     assert frame["rid"].is_unique
     assert frame["q1"].isin([f"Option {j}" for j in range(4)]).all()
+
+
+def test_each_wave_has_the_questions_asked_in_it(codebook, trust_codes):
+    wave_2023 = generate_wave(codebook, "2023", trust_codes, random_targets(50, 20, seed=1))
+    wave_2025 = generate_wave(codebook, "2025", trust_codes, random_targets(50, 20, seed=1))
+    assert "trust_barriers.financial_pressures" not in wave_2023.columns  # first offered in 2025
+    assert "trust_barriers.financial_pressures" in wave_2025.columns

@@ -10,6 +10,7 @@ from schemas.validation import validate_wave
 from tests.conftest import read_sample, sample_wave_path, write_csv
 
 FILE = "wave.csv"
+WAVE = "2024"  # the rows below come from the 2024 sample
 
 
 @pytest.fixture()
@@ -19,12 +20,12 @@ def good_rows():
 
 
 def _validate(tmp_path, frame, codebook, resolver):
-    return validate_wave([write_csv(frame, tmp_path / FILE)], codebook, resolver)
+    return validate_wave([write_csv(frame, tmp_path / FILE)], codebook, WAVE, resolver)
 
 
 def test_every_bundled_row_is_valid(codebook, resolver):
     for wave_id in ("2023", "2024", "2025"):
-        result = validate_wave([sample_wave_path(wave_id)], codebook, resolver)
+        result = validate_wave([sample_wave_path(wave_id)], codebook, wave_id, resolver)
         assert result.rows_quarantined == 0
         assert result.rows_loaded == result.rows_read == len(read_sample(wave_id))
 
@@ -75,7 +76,7 @@ def test_each_rule_quarantines_its_row_with_a_reason(tmp_path, good_rows, codebo
 
 
 def test_required_multiple_choice_needs_a_tick(tmp_path, good_rows, codebook, resolver):
-    columns = codebook.question("trust_barriers").option_columns
+    columns = codebook.for_wave(WAVE).question("trust_barriers").option_columns
     good_rows.loc[2, columns] = "0"
     result = _validate(tmp_path, good_rows, codebook, resolver)
     assert result.rows_quarantined == 1
@@ -133,7 +134,7 @@ def test_a_wave_of_several_files_is_checked_as_one(tmp_path, good_rows, codebook
     second_rows = good_rows.tail(10).copy()
     second_rows.iloc[0, second_rows.columns.get_loc("respondent_id")] = good_rows.iloc[0]["respondent_id"]
     second = write_csv(second_rows, tmp_path / "part2.csv")
-    result = validate_wave([first, second], codebook, resolver)
+    result = validate_wave([first, second], codebook, WAVE, resolver)
     assert [(f.name, f.rows_read, f.rows_quarantined) for f in result.files] == [
         ("part1.csv", 10, 1), ("part2.csv", 10, 0)]
     assert result.quarantine.iloc[0][["source_file", "source_row", "rule", "kept_source_file", "kept_source_row"]].tolist() == [
@@ -161,7 +162,7 @@ def test_unusable_files_are_refused_whole_with_the_file_named(tmp_path, good_row
     path = tmp_path / FILE
     make_file(path, good_rows)
     with pytest.raises(WaveFileRejected) as error:
-        validate_wave([path], codebook, resolver)
+        validate_wave([path], codebook, WAVE, resolver)
     assert str(path) in str(error.value)
     assert reason in str(error.value)
 
@@ -181,7 +182,7 @@ def test_rows_cut_short_or_too_long_are_quarantined_and_blank_lines_skipped(tmp_
     lines.insert(9, "")  # a blank line: file row 10, not a response
     path = tmp_path / FILE
     path.write_text("\n".join(lines) + "\n")
-    result = validate_wave([path], codebook, resolver)
+    result = validate_wave([path], codebook, WAVE, resolver)
     assert result.rows_read == 20
     assert result.rows_quarantined == 2 and result.rows_loaded == 18
     assert result.quarantine[["source_row", "rule", "column_name"]].values.tolist() == [
@@ -206,7 +207,7 @@ def test_windows_1252_and_curly_quotes_are_read(tmp_path, good_rows, codebook, r
     good_rows.loc[1, "role"] = "NON-EXECUTIVE DIRECTOR"
     path = tmp_path / FILE
     path.write_bytes(good_rows.to_csv(index=False).encode("cp1252"))
-    result = validate_wave([path], codebook, resolver)
+    result = validate_wave([path], codebook, WAVE, resolver)
     assert result.rows_quarantined == 0
     assert result.valid.loc[0, "trust_impact_alignment"] == "Don't know"  # the codebook's label
     assert result.valid.loc[1, "role"] == "Non-executive director"

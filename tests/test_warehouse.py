@@ -23,7 +23,7 @@ TIDY_TABLES = ["waves", "questions", "options", "trusts", "respondents", "respon
 
 
 def _load(con, codebook, resolver, wave_id: str, path: Path, run_id: str = "run-1"):
-    validation = validate_wave([path], codebook, resolver)
+    validation = validate_wave([path], codebook, wave_id, resolver)
     load_wave(con, codebook, wave_id, validation, run_id=run_id)
     indicators = compute_headline_indicators(con, SURVEY_ID, wave_id, codebook.reporting)
     write_headline_indicators(con, SURVEY_ID, wave_id, indicators)
@@ -117,7 +117,7 @@ def test_a_load_interrupted_mid_transaction_changes_nothing(warehouse, codebook,
     monkeypatch.setattr("warehouse.load.insert_text_sql", interrupted)
     smaller = write_csv(read_sample("2023").head(30), tmp_path / "smaller.csv")
     with pytest.raises(RuntimeError, match="interrupted"):
-        load_wave(warehouse, codebook, "2023", validate_wave([smaller], codebook, resolver), run_id="broken")
+        load_wave(warehouse, codebook, "2023", validate_wave([smaller], codebook, "2023", resolver), run_id="broken")
     after = _snapshot(warehouse)
     for table in before:
         pd.testing.assert_frame_equal(before[table], after[table], check_dtype=False)
@@ -128,7 +128,7 @@ def test_rows_lost_in_the_load_roll_it_back(warehouse, codebook, resolver):
     before = _snapshot(warehouse)
     # An options table out of step with the codebook: respondents with this role would be lost by the join.
     warehouse.execute("delete from options where question_id = 'role' and option_id = 'chair'")
-    validation = validate_wave([sample_wave_path("2023")], codebook, resolver)
+    validation = validate_wave([sample_wave_path("2023")], codebook, "2023", resolver)
     with pytest.raises(WaveDoesNotReconcile) as error:
         load_wave(warehouse, codebook, "2023", validation, run_id="lossy")
     chairs = (read_sample("2023")["role"] == "Chair").sum()
@@ -155,7 +155,7 @@ def test_suppression_starts_below_a_base_of_ten(warehouse, codebook, resolver, t
     rows = read_sample("2024").head(14).copy()
     optional = [c for q in codebook.questions if not q.required for c in q.columns]
     rows.loc[answering:, optional] = None
-    _load(warehouse, codebook, resolver, "2025", write_csv(rows, tmp_path / "edge.csv"))
+    _load(warehouse, codebook, resolver, "2024", write_csv(rows, tmp_path / "edge.csv"))
     row = warehouse.execute(
         "select base, suppressed, pct from headline_indicators where indicator_id = 'pc_barriers.governance'").fetchone()
     assert row[0] == answering and row[1] is suppressed and (row[2] is None) is suppressed
@@ -165,8 +165,8 @@ def test_small_bases_are_suppressed(warehouse, codebook, resolver, tmp_path):
     rows = read_sample("2024").head(14).copy()
     optional = [c for q in codebook.questions if not q.required for c in q.columns]
     rows.loc[:5, optional] = None  # 8 of 14 answer the optional questions: below the base of 10
-    _load(warehouse, codebook, resolver, "2025", write_csv(rows, tmp_path / "small.csv"))
-    table = warehouse.execute("select * from headline_indicators where wave_id = '2025'").df().set_index("indicator_id")
+    _load(warehouse, codebook, resolver, "2024", write_csv(rows, tmp_path / "small.csv"))
+    table = warehouse.execute("select * from headline_indicators where wave_id = '2024'").df().set_index("indicator_id")
     small = table.loc["pc_barriers.shared_systems"]
     assert (small["base"], bool(small["suppressed"])) == (8, True)
     assert pd.isna(small["pct"]) and pd.isna(small["ci_low"]) and pd.isna(small["ci_high"])
@@ -179,7 +179,7 @@ def test_small_bases_are_suppressed(warehouse, codebook, resolver, tmp_path):
 def test_trends_pair_consecutive_waves_and_flag_significance(warehouse, codebook, resolver):
     for wave_id in ("2023", "2024", "2025"):
         _load(warehouse, codebook, resolver, wave_id, sample_wave_path(wave_id))
-    trends = compute_indicator_trends(warehouse, SURVEY_ID, codebook.reporting).set_index(["indicator_id", "wave_id"])
+    trends = compute_indicator_trends(warehouse, codebook).set_index(["indicator_id", "wave_id"])
     first = trends.loc[("pc_impact_alignment.fully_or_mostly", "2023")]
     assert pd.isna(first["previous_wave_id"]) and first["note"] == "first wave with data"
     rise = trends.loc[("pc_impact_alignment.fully_or_mostly", "2024")]
@@ -200,12 +200,27 @@ def test_trends_do_not_test_changes_on_suppressed_bases(warehouse, codebook, res
         rows = read_sample(wave_id).head(40).copy()
         rows.loc[answering:, optional] = None
         _load(warehouse, codebook, resolver, wave_id, write_csv(rows, tmp_path / f"{wave_id}.csv"))
-    trends = compute_indicator_trends(warehouse, SURVEY_ID, codebook.reporting).set_index(["indicator_id", "wave_id"])
+    trends = compute_indicator_trends(warehouse, codebook).set_index(["indicator_id", "wave_id"])
     small = trends.loc[("pc_barriers.shared_systems", "2024")]
     assert pd.isna(small["p_value"]) and pd.isna(small["significant"]) and pd.isna(small["value"])
     assert small["note"] == "base too small in this or the previous wave"
     tested = trends.loc[("trust_barriers.funding", "2024")]
     assert pd.notna(tested["p_value"]) and tested["note"] is None
+
+
+def test_changed_questions_are_not_compared_across_the_change(demo_run):
+    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+        trends = con.execute("select * from indicator_trends where wave_id = '2025'").df().set_index("indicator_id")
+        new_option_waves = con.execute(
+            "select wave_id from headline_indicators where indicator_id = 'trust_barriers.financial_pressures'").fetchall()
+    assert new_option_waves == [("2025",)]  # not reported for waves that did not offer it
+    for changed in ("trust_barriers.operational_pressures", "trust_support_needs.leadership_behaviours"):
+        row = trends.loc[changed]
+        assert not row["comparable"] and pd.isna(row["change"]) and pd.isna(row["significant"])
+        assert "not comparable" in row["note"]
+    assert trends.loc["trust_barriers.financial_pressures", "note"] == "first wave with data"
+    unchanged = trends.loc["trust_approach_stage.embedded"]
+    assert unchanged["comparable"] and pd.notna(unchanged["change"]) and pd.notna(unchanged["p_value"])
 
 
 def test_no_personal_data_anywhere_in_the_warehouse(demo_run):

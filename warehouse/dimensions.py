@@ -45,11 +45,20 @@ def codebook_frames(codebook: Codebook) -> dict[str, pd.DataFrame]:
         columns=["survey_id", "indicator_id", "indicator_kind", "label", "question_id", "option_ids",
                  "headline_order"],
     )
-    return {"waves": waves, "questions": questions, "options": options, "indicators": indicators}
+    wave_questions = pd.DataFrame(
+        [
+            (survey, wave.id, q.id, q.wording, [o.id for o in q.options] or None)
+            for wave in codebook.waves
+            for q in codebook.for_wave(wave.id).questions
+        ],
+        columns=["survey_id", "wave_id", "question_id", "wording", "option_ids"],
+    )
+    return {"waves": waves, "questions": questions, "options": options, "indicators": indicators,
+            "wave_questions": wave_questions}
 
 
 # Table names are fixed here, never taken from input, so they may be placed in the SQL text.
-_SURVEY_TABLES = ("waves", "questions", "options", "indicators")
+_SURVEY_TABLES = ("waves", "questions", "options", "indicators", "wave_questions")
 
 
 def write_survey_dimensions(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> dict[str, int]:

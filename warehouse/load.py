@@ -110,6 +110,7 @@ def load_wave(
     (rows lost in the reshape, say) the transaction is rolled back and ``WaveDoesNotReconcile`` raised.
     Returns the reconciliation counts.
     """
+    codebook = codebook.for_wave(wave_id)
     loaded_at = loaded_at or dt.datetime.now(dt.timezone.utc)
     params = {"survey_id": codebook.survey_id, "wave_id": wave_id}
     staged = validation.valid.copy()

@@ -2,7 +2,8 @@
 
 Pairs of waves are formed in SQL (``warehouse/sql/indicator_pairs.sql``); the significance test is
 statsmodels' pooled two-proportion z-test. Only shares are tested: counts are not proportions, and
-coverage is a census of trusts, not a sample.
+coverage is a census of trusts, not a sample. A share whose question was reworded, or whose options
+changed, between the two waves is marked not comparable, with no change reported.
 """
 
 from __future__ import annotations
@@ -11,19 +12,28 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from schemas.codebook import Reporting
+from schemas.codebook import Codebook
 from warehouse.connection import read_sql, transaction
 from warehouse.statistics import two_proportion_p_value
 
 TREND_COLUMNS = [
     "survey_id", "indicator_id", "wave_id", "previous_wave_id", "value", "previous_value",
-    "change", "p_value", "significant", "note",
+    "change", "comparable", "p_value", "significant", "note",
 ]
+NOT_COMPARABLE = "question changed between these waves (wording or options): not comparable"
 
 
-def _test_change(row, significance_level: float) -> tuple[float, bool | None, str | None]:
+def _comparable(row, codebook: Codebook) -> bool:
+    if row.previous_wave_id is None or pd.isna(row.previous_wave_id) or row.indicator_kind != "share":
+        return True
+    return codebook.comparable(row.question_id, row.previous_wave_id, row.wave_id)
+
+
+def _test_change(row, comparable: bool, significance_level: float) -> tuple[float, bool | None, str | None]:
     if row.previous_wave_id is None or pd.isna(row.previous_wave_id):
         return np.nan, None, "first wave with data"
+    if not comparable:
+        return np.nan, None, NOT_COMPARABLE
     if row.indicator_kind == "count":
         return np.nan, None, "a count: change not tested"
     if row.indicator_kind == "coverage":
@@ -36,17 +46,21 @@ def _test_change(row, significance_level: float) -> tuple[float, bool | None, st
     return p_value, bool(p_value < significance_level), None
 
 
-def compute_indicator_trends(con: duckdb.DuckDBPyConnection, survey_id: str, reporting: Reporting) -> pd.DataFrame:
-    pairs = con.execute(read_sql("indicator_pairs"), {"survey_id": survey_id}).df()
+def compute_indicator_trends(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> pd.DataFrame:
+    """Each indicator of each loaded wave of the survey beside the previous loaded wave."""
+    pairs = con.execute(read_sql("indicator_pairs"), {"survey_id": codebook.survey_id}).df()
     counts = pairs["indicator_kind"].eq("count")
     value = np.where(counts, pairs["numerator"], pairs["pct"]).astype(float)
     previous = np.where(counts, pairs["previous_numerator"], pairs["previous_pct"]).astype(float)
-    tests = [_test_change(row, reporting.significance_level) for row in pairs.itertuples(index=False)]
+    comparable = np.array([_comparable(row, codebook) for row in pairs.itertuples(index=False)], dtype=bool)
+    alpha = codebook.reporting.significance_level
+    tests = [_test_change(row, ok, alpha) for row, ok in zip(pairs.itertuples(index=False), comparable)]
     trends = pairs.assign(
-        survey_id=survey_id,
+        survey_id=codebook.survey_id,
         value=value,
         previous_value=previous,
-        change=value - previous,
+        change=np.where(comparable, value - previous, np.nan),
+        comparable=comparable,
         p_value=[t[0] for t in tests],
         significant=pd.array([t[1] for t in tests], dtype="boolean"),
         note=[t[2] for t in tests],

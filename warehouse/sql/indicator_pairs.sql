@@ -3,6 +3,7 @@
 SELECT
     h.indicator_id,
     h.indicator_kind,
+    h.question_id,
     h.wave_id,
     lag(h.wave_id) OVER by_wave AS previous_wave_id,
     h.numerator,

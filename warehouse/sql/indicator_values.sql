@@ -31,6 +31,9 @@ wave_counts AS (
 wave AS (
     SELECT population_trusts FROM waves WHERE survey_id = $survey_id AND wave_id = $wave_id
 ),
+asked AS (
+    SELECT question_id, option_ids FROM wave_questions WHERE survey_id = $survey_id AND wave_id = $wave_id
+),
 indicator_rows AS (
     SELECT
         i.indicator_id,
@@ -51,7 +54,10 @@ indicator_rows AS (
     LEFT JOIN bases AS b ON b.question_id = i.question_id
     CROSS JOIN wave_counts AS c
     LEFT JOIN wave AS w ON TRUE
+    LEFT JOIN asked AS q ON q.question_id = i.question_id
     WHERE i.survey_id = $survey_id
+      -- a share exists in a wave only if its question and every one of its options were asked
+      AND (i.indicator_kind <> 'share' OR list_has_all(q.option_ids, i.option_ids))
 )
 SELECT
     *,

@@ -34,6 +34,16 @@ CREATE TABLE IF NOT EXISTS options (
     PRIMARY KEY (survey_id, question_id, option_id)
 );
 
+-- What was asked in each wave: the question's wording then, and the options offered.
+CREATE TABLE IF NOT EXISTS wave_questions (
+    survey_id   VARCHAR NOT NULL,
+    wave_id     VARCHAR NOT NULL,
+    question_id VARCHAR NOT NULL,
+    wording     VARCHAR NOT NULL,
+    option_ids  VARCHAR[],
+    PRIMARY KEY (survey_id, wave_id, question_id)
+);
+
 CREATE TABLE IF NOT EXISTS trusts (
     ods_code          VARCHAR PRIMARY KEY,
     name              VARCHAR NOT NULL,
@@ -131,6 +141,7 @@ CREATE TABLE IF NOT EXISTS indicator_trends (
     value            DOUBLE,           -- pct for shares and coverage, the count for counts
     previous_value   DOUBLE,
     change           DOUBLE,           -- percentage points (shares, coverage) or count difference
+    comparable       BOOLEAN NOT NULL, -- false when the question's wording or options changed in between
     p_value          DOUBLE,           -- two-proportion z-test; NULL when not tested
     significant      BOOLEAN,          -- NULL when not tested
     note             VARCHAR,          -- why a change is not tested, if it is not
