@@ -92,7 +92,8 @@ def wave_responses(context: dg.AssetExecutionContext, survey_home: SurveyHomeRes
     yield dg.AssetCheckResult(check_name=CHECK_FILES_READABLE, passed=True, metadata={"files": len(files)})
     try:
         with survey_home.warehouse() as con:
-            counts = load_wave(con, codebook, wave_id, validation, run_id=context.run.run_id)
+            counts = load_wave(con, codebook, wave_id, validation, run_id=context.run.run_id,
+                               pseudonymise=survey_home.pseudonymiser())
     except WaveDoesNotReconcile as exc:
         yield dg.AssetCheckResult(check_name=CHECK_ROWS_RECONCILE, passed=False, metadata=_int_metadata(exc.counts))
         raise dg.Failure(description=f"Wave {wave_id} not loaded: {exc}") from None

@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.settings import DEFAULT_MAX_FILE_MB, SurveyHome
+from schemas.pseudonyms import Pseudonymiser, respondent_key
 from schemas.reference import TrustResolver, load_trusts
 from warehouse.connection import connect
 
@@ -32,6 +33,9 @@ class SurveyHomeResource(dg.ConfigurableResource):
 
     def trusts(self) -> pd.DataFrame:
         return load_trusts()
+
+    def pseudonymiser(self) -> Pseudonymiser:
+        return Pseudonymiser(respondent_key(self.paths.respondent_key_file))
 
     def trust_resolver(self) -> TrustResolver:
         return TrustResolver(self.trusts())

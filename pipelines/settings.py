@@ -43,6 +43,14 @@ class SurveyHome:
         return self.root / "dagster"
 
     @property
+    def respondent_key_file(self) -> Path:
+        return self.root / "secrets" / "respondent.key"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.root / "archive"
+
+    @property
     def codebooks_dir(self) -> Path:
         return self.root / "codebooks"
 

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from pipelines.cli import app
 from sample_data.generator import LANDING_DIR
 from schemas.codebook import BUNDLED_CODEBOOKS_DIR, Codebook, load_codebook
+from schemas.pseudonyms import Pseudonymiser, respondent_key
 from schemas.reference import TrustResolver, load_trusts
 
 SURVEY_ID = "improvement-journey"
@@ -32,6 +33,11 @@ def trust_codes() -> list[str]:
 @pytest.fixture(scope="session")
 def resolver() -> TrustResolver:
     return TrustResolver(load_trusts())
+
+
+@pytest.fixture(scope="session")
+def pseudonymise() -> Pseudonymiser:
+    return Pseudonymiser(b"a key for tests only, 32 bytes..")
 
 
 def sample_wave_path(wave_id: str) -> Path:
@@ -64,6 +70,10 @@ class DemoRun:
     @property
     def warehouse(self) -> Path:
         return self.home / "warehouse" / "survey.duckdb"
+
+    def pseudonym(self, respondent_id: str) -> str:
+        """The pseudonym the demo run gave a respondent id, with the key it created in its home."""
+        return Pseudonymiser(respondent_key(self.home / "secrets" / "respondent.key"))(SURVEY_ID, respondent_id)
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from schemas.exports import read_export
+from schemas.pseudonyms import Pseudonymiser
 from schemas.reference import load_trusts
 from schemas.validation import validate_wave
 from tests.conftest import SURVEY_ID, read_sample, sample_wave_path
@@ -25,7 +26,7 @@ def _warehouse_rows(path, codebook, resolver, db) -> dict[str, pd.DataFrame]:
     with connect(db) as con:
         write_trusts(con, load_trusts())
         write_survey_dimensions(con, codebook)
-        load_wave(con, codebook, WAVE, validation, run_id="test")
+        load_wave(con, codebook, WAVE, validation, run_id="test", pseudonymise=Pseudonymiser(b"k" * 32))
         write_headline_indicators(con, SURVEY_ID, WAVE, compute_headline_indicators(con, SURVEY_ID, WAVE, codebook.reporting))
         tables = {
             "respondents": con.execute("select * exclude (source_file, source_row) from respondents order by all").df(),

@@ -9,6 +9,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from schemas.pseudonyms import Pseudonymiser
 from schemas.reference import load_trusts
 from schemas.validation import validate_wave
 from tests.conftest import SURVEY_ID, read_sample, sample_wave_path, write_csv
@@ -22,9 +23,12 @@ TIDY_TABLES = ["waves", "questions", "options", "trusts", "respondents", "respon
                "headline_indicators", "indicator_trends", "indicators"]
 
 
+PSEUDONYMISE = Pseudonymiser(b"a key for tests only, 32 bytes..")
+
+
 def _load(con, codebook, resolver, wave_id: str, path: Path, run_id: str = "run-1"):
     validation = validate_wave([path], codebook, wave_id, resolver)
-    load_wave(con, codebook, wave_id, validation, run_id=run_id)
+    load_wave(con, codebook, wave_id, validation, run_id=run_id, pseudonymise=PSEUDONYMISE)
     indicators = compute_headline_indicators(con, SURVEY_ID, wave_id, codebook.reporting)
     write_headline_indicators(con, SURVEY_ID, wave_id, indicators)
     return validation
@@ -55,9 +59,12 @@ def test_every_tidy_table_is_there(demo_run):
         # long format: a single-choice answer is one row with its option id, a tick is one row
         answer = con.execute(
             """select option_id from responses where wave_id = '2023' and question_id = 'trust_approach_stage'
-               and respondent_id = '2023-000001'""").fetchall()
+               and respondent_id = ?""", [demo_run.pseudonym("2023-000001")]).fetchall()
         assert len(answer) == 1
-        assert con.execute("select count(*) from responses where option_id is null and text is null").fetchone()[0] == 0
+        comments = read_sample("2023")["comments"].dropna()
+        stored = con.execute("select text from free_text_responses where wave_id = '2023'").fetchall()
+        assert sorted(t for (t,) in stored) == sorted(comments)
+        assert "comments" not in {q for (q,) in con.execute("select distinct question_id from responses").fetchall()}
 
 
 def test_responses_match_the_file_cell_for_cell(warehouse, codebook, resolver):
@@ -66,13 +73,13 @@ def test_responses_match_the_file_cell_for_cell(warehouse, codebook, resolver):
     labels = {o.label: o.id for o in codebook.question("trust_approach_stage").options}
     stored = dict(warehouse.execute(
         "select respondent_id, option_id from responses where question_id = 'trust_approach_stage'").fetchall())
-    assert stored == {r: labels[v] for r, v in zip(raw["respondent_id"], raw["trust_approach_stage"])}
+    assert stored == {PSEUDONYMISE(SURVEY_ID, r): labels[v] for r, v in zip(raw["respondent_id"], raw["trust_approach_stage"])}
     ticks = warehouse.execute(
         "select count(*) from responses where question_id = 'pc_barriers' and option_id = 'governance'").fetchone()[0]
     assert ticks == (raw["pc_barriers.governance"] == "1").sum()
     roles = {o.label: o.id for o in codebook.respondent.role.options}
     stored_roles = dict(warehouse.execute("select respondent_id, role from respondents").fetchall())
-    assert stored_roles == {r: roles[v] for r, v in zip(raw["respondent_id"], raw["role"])}
+    assert stored_roles == {PSEUDONYMISE(SURVEY_ID, r): roles[v] for r, v in zip(raw["respondent_id"], raw["role"])}
 
 
 def test_loading_the_same_wave_twice_leaves_the_same_rows(warehouse, codebook, resolver, tmp_path):
@@ -117,7 +124,8 @@ def test_a_load_interrupted_mid_transaction_changes_nothing(warehouse, codebook,
     monkeypatch.setattr("warehouse.load.insert_text_sql", interrupted)
     smaller = write_csv(read_sample("2023").head(30), tmp_path / "smaller.csv")
     with pytest.raises(RuntimeError, match="interrupted"):
-        load_wave(warehouse, codebook, "2023", validate_wave([smaller], codebook, "2023", resolver), run_id="broken")
+        load_wave(warehouse, codebook, "2023", validate_wave([smaller], codebook, "2023", resolver), run_id="broken",
+                  pseudonymise=PSEUDONYMISE)
     after = _snapshot(warehouse)
     for table in before:
         pd.testing.assert_frame_equal(before[table], after[table], check_dtype=False)
@@ -130,7 +138,7 @@ def test_rows_lost_in_the_load_roll_it_back(warehouse, codebook, resolver):
     warehouse.execute("delete from options where question_id = 'role' and option_id = 'chair'")
     validation = validate_wave([sample_wave_path("2023")], codebook, "2023", resolver)
     with pytest.raises(WaveDoesNotReconcile) as error:
-        load_wave(warehouse, codebook, "2023", validation, run_id="lossy")
+        load_wave(warehouse, codebook, "2023", validation, run_id="lossy", pseudonymise=PSEUDONYMISE)
     chairs = (read_sample("2023")["role"] == "Chair").sum()
     assert error.value.counts["logged_rows_loaded"] == 129
     assert error.value.counts["respondents_in_warehouse"] == 129 - chairs
@@ -146,8 +154,8 @@ def test_timestamps_with_and_without_offsets_load_as_utc(warehouse, codebook, re
     _load(warehouse, codebook, resolver, "2024", write_csv(rows, tmp_path / "tz.csv"))
     stored = dict(warehouse.execute(
         "select respondent_id, strftime(submitted_at at time zone 'UTC', '%H:%M') from respondents").fetchall())
-    assert stored[rows.loc[0, "respondent_id"]] == "08:15"
-    assert stored[rows.loc[1, "respondent_id"]] == "09:15"
+    assert stored[PSEUDONYMISE(SURVEY_ID, rows.loc[0, "respondent_id"])] == "08:15"
+    assert stored[PSEUDONYMISE(SURVEY_ID, rows.loc[1, "respondent_id"])] == "09:15"
 
 
 @pytest.mark.parametrize(("answering", "suppressed"), [(9, True), (10, False)])
@@ -227,7 +235,8 @@ def test_no_personal_data_anywhere_in_the_warehouse(demo_run):
     personal = set()
     for wave_id in ("2023", "2024", "2025"):
         raw = read_sample(wave_id)
-        personal |= set(raw["name"]) | set(raw["email"])
+        # names, emails, and the survey tool's respondent ids, which are stored only as pseudonyms
+        personal |= set(raw["name"]) | set(raw["email"]) | set(raw["respondent_id"])
     with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
         columns = con.execute(
             "select table_name, column_name, data_type from duckdb_columns() where not internal").fetchall()

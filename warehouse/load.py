@@ -2,7 +2,8 @@
 
 The valid rows arrive in the wide layout (text cells, option labels); the reshape to long format and the
 label → option id lookup run in DuckDB against the ``options`` dimension, so the warehouse and the
-codebook cannot disagree. Column lists come from the codebook (identifiers checked by its model) and
+codebook cannot disagree. Respondent ids are replaced by their pseudonyms; free text goes to its own
+table. Column lists come from the codebook (identifiers checked by its model) and
 are quoted; every value is a bound parameter.
 """
 
@@ -14,11 +15,12 @@ import duckdb
 import pandas as pd
 
 from schemas.codebook import Codebook
+from schemas.pseudonyms import Pseudonymiser
 from schemas.response_schema import parse_timestamps
 from schemas.validation import WaveValidation
 from warehouse.connection import read_sql, transaction
 
-WAVE_TABLES = ("respondents", "responses", "quarantine")
+WAVE_TABLES = ("respondents", "responses", "free_text_responses", "quarantine")
 
 
 def quote_identifier(name: str) -> str:
@@ -56,7 +58,7 @@ def insert_single_choice_sql(codebook: Codebook) -> str | None:
         return None
     return f"""
         INSERT INTO responses
-        SELECT $survey_id, $wave_id, a.respondent_id, a.question_id, o.option_id, NULL
+        SELECT $survey_id, $wave_id, a.respondent_id, a.question_id, o.option_id
         FROM {_unpivoted(codebook, columns, "question_id", "label")} AS a
         JOIN options AS o
           ON o.survey_id = $survey_id AND o.question_id = a.question_id AND o.label = a.label
@@ -71,7 +73,7 @@ def insert_multiple_choice_sql(codebook: Codebook) -> str | None:
     return f"""
         INSERT INTO responses
         SELECT $survey_id, $wave_id, respondent_id,
-               split_part(option_column, '.', 1), split_part(option_column, '.', 2), NULL
+               split_part(option_column, '.', 1), split_part(option_column, '.', 2)
         FROM {_unpivoted(codebook, columns, "option_column", "flag")}
         WHERE flag = '1'
     """
@@ -82,8 +84,8 @@ def insert_text_sql(codebook: Codebook) -> str | None:
     if not columns:
         return None
     return f"""
-        INSERT INTO responses
-        SELECT $survey_id, $wave_id, respondent_id, question_id, NULL, text
+        INSERT INTO free_text_responses
+        SELECT $survey_id, $wave_id, respondent_id, question_id, text
         FROM {_unpivoted(codebook, columns, "question_id", "text")}
     """
 
@@ -102,6 +104,7 @@ def load_wave(
     wave_id: str,
     validation: WaveValidation,
     run_id: str,
+    pseudonymise: Pseudonymiser,
     loaded_at: dt.datetime | None = None,
 ) -> dict:
     """Replace the wave's respondents, responses and quarantine, and log each file, in one transaction.
@@ -113,9 +116,12 @@ def load_wave(
     codebook = codebook.for_wave(wave_id)
     loaded_at = loaded_at or dt.datetime.now(dt.timezone.utc)
     params = {"survey_id": codebook.survey_id, "wave_id": wave_id}
+    id_column = codebook.respondent.id_column
     staged = validation.valid.copy()
+    staged[id_column] = staged[id_column].map(lambda v: pseudonymise(codebook.survey_id, v))
     staged["submitted_at_parsed"] = parse_timestamps(staged[codebook.respondent.submitted_at_column])
     quarantine = validation.quarantine.assign(**params, run_id=run_id)
+    quarantine["respondent_id"] = quarantine["respondent_id"].map(lambda v: pseudonymise(codebook.survey_id, v))
     log = pd.DataFrame(
         [
             {**params, "source_file": f.name, "layout": f.layout, "sha256": f.sha256, "size_bytes": f.size_bytes,

@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS indicators (
 CREATE TABLE IF NOT EXISTS respondents (
     survey_id     VARCHAR NOT NULL,
     wave_id       VARCHAR NOT NULL,
-    respondent_id VARCHAR NOT NULL,
+    respondent_id VARCHAR NOT NULL,    -- keyed hash of the survey tool's respondent id (a pseudonym)
     trust_code    VARCHAR NOT NULL,    -- current ODS code of the respondent's trust
     trust_code_reported VARCHAR NOT NULL, -- as given: a code, a merged trust's old code, or a name
     role          VARCHAR NOT NULL,    -- option id of the respondent's board role
@@ -83,8 +83,16 @@ CREATE TABLE IF NOT EXISTS responses (
     wave_id       VARCHAR NOT NULL,
     respondent_id VARCHAR NOT NULL,
     question_id   VARCHAR NOT NULL,
-    option_id     VARCHAR,             -- the chosen or ticked option; NULL for free text
-    text          VARCHAR              -- free-text answer; NULL for choice questions
+    option_id     VARCHAR NOT NULL     -- the chosen option, or one ticked option
+);
+
+-- Free-text answers apart from the closed answers, so that no publication includes them by accident.
+CREATE TABLE IF NOT EXISTS free_text_responses (
+    survey_id     VARCHAR NOT NULL,
+    wave_id       VARCHAR NOT NULL,
+    respondent_id VARCHAR NOT NULL,
+    question_id   VARCHAR NOT NULL,
+    text          VARCHAR NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS quarantine (
@@ -92,7 +100,7 @@ CREATE TABLE IF NOT EXISTS quarantine (
     wave_id         VARCHAR NOT NULL,
     source_file     VARCHAR NOT NULL,
     source_row      INTEGER NOT NULL,  -- row as a person sees it in the file, header row counted
-    respondent_id   VARCHAR,
+    respondent_id   VARCHAR,           -- pseudonym, as in `respondents`
     column_name     VARCHAR NOT NULL,
     rule            VARCHAR NOT NULL,
     offending_value VARCHAR,

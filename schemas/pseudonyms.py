@@ -1,0 +1,49 @@
+"""Respondent pseudonyms: the warehouse never holds a survey tool's respondent id, only a keyed hash of it.
+
+The same id under the same key always gives the same pseudonym, so a corrected re-delivery of a wave
+keeps each respondent's identity, while nobody without the key can go back from the pseudonym to the
+id (or guess it by hashing candidate ids, as an unkeyed hash would allow). The key comes from
+``$SURVEY_RESPONDENT_KEY`` or, when that is unset, from a random key created once under the survey home
+and readable by its owner only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+KEY_ENV = "SURVEY_RESPONDENT_KEY"
+PSEUDONYM_HEX_CHARS = 24  # 96 bits: no collision in any realistic survey
+
+
+class Pseudonymiser:
+    def __init__(self, key: bytes):
+        if len(key) < 16:
+            raise ValueError("a respondent key needs at least 16 bytes")
+        self._key = key
+
+    def __call__(self, survey_id: str, respondent_id: str | None) -> str | None:
+        if respondent_id is None or respondent_id != respondent_id:
+            return None
+        message = f"{survey_id}\x1f{respondent_id}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_CHARS]
+
+
+def respondent_key(key_file: Path) -> bytes:
+    """The key from the environment, else from ``key_file``, created (owner-only) on first use."""
+    from_env = os.environ.get(KEY_ENV)
+    if from_env:
+        return from_env.encode()
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # created by a concurrent run in the meantime: use theirs
+        else:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    return key_file.read_text().strip().encode()

@@ -1,0 +1,46 @@
+"""Respondent pseudonyms: stable under one key, unrelated under another, and a key kept owner-only."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from schemas.pseudonyms import KEY_ENV, Pseudonymiser, respondent_key
+
+KEY = b"0123456789abcdef0123456789abcdef"
+
+
+def test_same_id_same_key_same_pseudonym_across_deliveries():
+    first, again = Pseudonymiser(KEY), Pseudonymiser(bytes(KEY))
+    assert first("improvement-journey", "R-17") == again("improvement-journey", "R-17")
+    assert len(first("improvement-journey", "R-17")) == 24
+    assert first("improvement-journey", None) is None
+
+
+def test_pseudonyms_depend_on_the_key_the_survey_and_the_id():
+    a = Pseudonymiser(KEY)("improvement-journey", "R-17")
+    assert a != Pseudonymiser(b"another key of thirty-two bytes!")("improvement-journey", "R-17")
+    assert a != Pseudonymiser(KEY)("another-survey", "R-17")
+    assert a != Pseudonymiser(KEY)("improvement-journey", "R-18")
+    assert "R-17" not in a
+
+
+def test_short_keys_are_refused():
+    with pytest.raises(ValueError, match="16 bytes"):
+        Pseudonymiser(b"short")
+
+
+def test_key_file_is_created_once_owner_only(tmp_path, monkeypatch):
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    key_file = tmp_path / "secrets" / "respondent.key"
+    key = respondent_key(key_file)
+    assert len(key) == 64
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert respondent_key(key_file) == key  # kept, not replaced
+
+
+def test_the_environment_key_wins(tmp_path, monkeypatch):
+    monkeypatch.setenv(KEY_ENV, "a key set by the engineer, long enough")
+    assert respondent_key(tmp_path / "unused.key") == b"a key set by the engineer, long enough"
+    assert not (tmp_path / "unused.key").exists()
