@@ -14,7 +14,7 @@ from assets.constants import (
 )
 from assets.dimensions import survey_dimensions
 from assets.partitions import wave_partitions
-from pipelines.landing import fingerprint, split_partition_key, wave_files, wave_layout
+from pipelines.landing import archive_files, fingerprint, split_partition_key, wave_files, wave_layout
 from pipelines.resources import SurveyHomeResource
 from schemas.exports import WaveFileRejected
 from schemas.validation import WaveValidation, validate_wave
@@ -90,10 +90,11 @@ def wave_responses(context: dg.AssetExecutionContext, survey_home: SurveyHomeRes
             metadata={"file": exc.path, "reason": exc.reason},
         ) from None
     yield dg.AssetCheckResult(check_name=CHECK_FILES_READABLE, passed=True, metadata={"files": len(files)})
+    archived = archive_files(files, paths.archive_dir / survey_id / wave_id)
     try:
         with survey_home.warehouse() as con:
             counts = load_wave(con, codebook, wave_id, validation, run_id=context.run.run_id,
-                               pseudonymise=survey_home.pseudonymiser())
+                               pseudonymise=survey_home.pseudonymiser(), archived_as=archived)
     except WaveDoesNotReconcile as exc:
         yield dg.AssetCheckResult(check_name=CHECK_ROWS_RECONCILE, passed=False, metadata=_int_metadata(exc.counts))
         raise dg.Failure(description=f"Wave {wave_id} not loaded: {exc}") from None

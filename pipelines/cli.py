@@ -90,6 +90,53 @@ def demo(home: HomeOption = None, log_level: LogLevelOption = "WARNING") -> None
 
 
 @app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The export to load.")],
+    survey: Annotated[str, typer.Option("--survey", help="Survey id (its codebook).")],
+    wave: Annotated[str, typer.Option("--wave", help="Wave id, as declared in the codebook.")],
+    layout: Annotated[str | None, typer.Option(help="Name the layout instead of detecting it.")] = None,
+    home: HomeOption = None,
+    log_level: LogLevelOption = "WARNING",
+) -> None:
+    """Land FILE as the wave's export, load that wave and everything downstream, and report."""
+    from pipelines.ingest import WaveFileRejected, land_file, partition_key
+    from pipelines.runner import run_landed_waves
+    from pipelines.settings import DEFAULT_MAX_FILE_MB, MAX_FILE_MB_ENV
+    from warehouse.connection import connect
+    from warehouse.reports import load_report
+
+    survey_home = _home(home)
+    max_bytes = int(os.environ.get(MAX_FILE_MB_ENV, DEFAULT_MAX_FILE_MB)) * 1024 * 1024
+    try:
+        landing = land_file(survey_home, file.resolve(), survey, wave, layout=layout, max_bytes=max_bytes)
+    except (WaveFileRejected, KeyError) as exc:
+        console.print(f"REJECTED: {exc.args[0] if isinstance(exc, KeyError) else exc}", soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    if landing.outcome == "already_landed":
+        console.print(f"Already landed: {file.name} has the same content as {landing.same_as} in wave {wave}; "
+                      "nothing new to load.", soft_wrap=True)
+        return
+    for old in landing.replaced:
+        console.print(f"Replaced {old.name} (kept in {old.parent})", soft_wrap=True)
+    key = partition_key(survey, wave)
+    outcome = run_landed_waves(survey_home, log_level=log_level.upper(), only=key)[0]
+    if not outcome.success:
+        console.print(f"REJECTED: {outcome.error}", soft_wrap=True)
+        raise typer.Exit(code=1)
+    with connect(survey_home.warehouse_path, read_only=True) as con:
+        report = load_report(con, survey, wave, outcome.run_id)
+    for row in report["files"].itertuples(index=False):
+        console.print(f"{row.source_file}: layout {row.layout}; {row.rows_read} rows read, {row.rows_loaded} loaded, "
+                      f"{row.rows_quarantined} quarantined", soft_wrap=True)
+    for rule, rows in report["quarantined_by_rule"]:
+        console.print(f"  quarantined for {rule}: {rows} rows", soft_wrap=True)
+    console.print(
+        f"Warehouse: {survey_home.warehouse_path}\n"
+        f"Quarantine: select source_row, column_name, rule, reason from quarantine "
+        f"where wave_id = '{wave}' and run_id = '{outcome.run_id}'", soft_wrap=True)
+
+
+@app.command()
 def dev(home: HomeOption = None) -> None:
     """Open the Dagster UI (`dg dev`) on the home's instance, with the landing sensor running."""
     from pipelines.instance import prepare_dagster_home

@@ -91,3 +91,20 @@ def scan_landing(landing_dir: Path, digest_cache: dict[str, list] | None = None)
                 digests.append((path.name, sha))
             waves.append(LandedWave(survey_dir.name, wave_dir.name, tuple(files), fingerprint(digests)))
     return waves
+
+
+def archive_files(files: list[Path], archive_dir: Path) -> dict[str, str]:
+    """Keep a copy of each file under ``archive_dir``, named by its content, so that every load can be
+    traced to the exact bytes it read; returns each file's archived path by file name."""
+    import shutil
+
+    archive_dir.mkdir(parents=True, exist_ok=True)
+    archived = {}
+    for path in files:
+        target = archive_dir / f"{sha256_of(path)[:16]}-{path.name}"
+        if not target.exists():
+            partial = target.with_name(f".{target.name}.partial")
+            shutil.copyfile(path, partial)
+            partial.replace(target)
+        archived[path.name] = str(target)
+    return archived

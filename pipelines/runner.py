@@ -51,13 +51,15 @@ def _wave_order(home: SurveyHome, wave: LandedWave) -> tuple:
     return (wave.survey_id, order.index(wave.wave_id) if wave.wave_id in order else len(order), wave.wave_id)
 
 
-def run_landed_waves(home: SurveyHome, log_level: str = "WARNING") -> list[WaveRun]:
-    """Materialise every landed wave and everything downstream; one run per wave, in wave order.
+def run_landed_waves(home: SurveyHome, log_level: str = "WARNING", only: str | None = None) -> list[WaveRun]:
+    """Materialise every landed wave (or only the partition ``only``) and everything downstream; one run
+    per wave, in wave order.
 
     ``log_level`` applies to the console only; the full event log is kept in the instance.
     """
     instance = instance_for(home)
     waves = sorted(scan_landing(home.landing_dir), key=lambda w: _wave_order(home, w))
+    waves = [w for w in waves if only is None or w.partition_key == only]
     keys = [w.partition_key for w in waves]
     new = [k for k in keys if not instance.has_dynamic_partition(WAVE_PARTITIONS, k)]
     if new:

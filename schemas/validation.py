@@ -54,6 +54,7 @@ class SourceFile:
     rows_read: int
     rows_loaded: int
     rows_quarantined: int
+    duplicate_of: str | None = None  # an identical file of the same wave, which was read instead
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,14 @@ def validate_wave(
     codebook = codebook.for_wave(wave_id)
     schema = build_response_schema(codebook, resolver.codes)
     id_column = codebook.respondent.id_column
+    # The same bytes delivered twice under two names are one delivery: read once, log both.
+    digests = {path: sha256_of(path) for path in paths}
+    first_with = {}
+    for path in paths:
+        first_with.setdefault(digests[path], path)
+    duplicates = [SourceFile(p.name, "duplicate", digests[p], p.stat().st_size, 0, 0, 0, duplicate_of=first_with[digests[p]].name)
+                  for p in paths if first_with[digests[p]] != p]
+    paths = [p for p in paths if first_with[digests[p]] == p]
     wave_files = [read_export(path, codebook, layout=layout, max_bytes=max_bytes) for path in paths]
     responses = pd.concat(
         [f.responses.assign(**{SOURCE_FILE: p.name}) for p, f in zip(paths, wave_files)], ignore_index=True
@@ -207,11 +216,11 @@ def validate_wave(
             SourceFile(
                 name=path.name,
                 layout=wave_file.layout,
-                sha256=sha256_of(path),
+                sha256=digests[path],
                 size_bytes=path.stat().st_size,
                 rows_read=wave_file.rows_read,
                 rows_loaded=int((valid[SOURCE_FILE] == path.name).sum()),
                 rows_quarantined=int(quarantine.loc[quarantine[SOURCE_FILE] == path.name, SOURCE_ROW].nunique()),
             )
         )
-    return WaveValidation(valid=valid, quarantine=quarantine, files=tuple(files))
+    return WaveValidation(valid=valid, quarantine=quarantine, files=tuple(files + duplicates))

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from pipelines.cli import app
 from pipelines.instance import instance_for
 from pipelines.settings import SurveyHome
+from schemas.exports import sha256_of
 from tests.conftest import SURVEY_ID, read_sample, sample_wave_path, write_csv
 
 
@@ -44,3 +45,52 @@ def test_the_home_instance_uses_the_projects_dagster_yaml(tmp_path):
     assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
     assert not instance.telemetry_enabled
     assert isinstance(instance, dg.DagsterInstance)
+
+
+def _ingest(home, path, wave="2024", *extra):
+    return CliRunner().invoke(app, ["ingest", str(path), "--survey", SURVEY_ID, "--wave", wave,
+                                    "--home", str(home), *extra], terminal_width=200)
+
+
+def test_ingest_loads_recognises_redelivery_replaces_and_refuses(tmp_path):
+    home = tmp_path / "home"
+    first = _ingest(home, sample_wave_path("2024"))
+    assert first.exit_code == 0, first.output
+    assert "layout plain_csv; 142 rows read, 142 loaded, 0 quarantined" in first.output
+
+    copy = tmp_path / "same-bytes-new-name.csv"
+    shutil.copyfile(sample_wave_path("2024"), copy)
+    again = _ingest(home, copy)
+    assert again.exit_code == 0 and "nothing new to load" in again.output
+
+    corrected_rows = read_sample("2024")
+    corrected_rows.loc[3, "role"] = "Boss"
+    corrected = write_csv(corrected_rows, tmp_path / "corrected.csv")
+    fixed = _ingest(home, corrected)
+    assert fixed.exit_code == 0, fixed.output
+    assert "142 rows read, 141 loaded, 1 quarantined" in fixed.output
+    assert "quarantined for allowed_option_label: 1 rows" in fixed.output
+    landed = sorted(p.name for p in (home / "landing" / SURVEY_ID / "2024").iterdir())
+    assert landed == ["corrected.csv"]
+    replaced = list((home / "archive" / SURVEY_ID / "2024").glob("replaced-*/*.csv"))
+    assert [p.name for p in replaced] == [sample_wave_path("2024").name]
+
+    broken = write_csv(read_sample("2024").drop(columns=["role"]), tmp_path / "broken.csv")
+    refused = _ingest(home, broken)
+    assert refused.exit_code == 1
+    assert refused.output.strip().splitlines()[-1].startswith("REJECTED: ")
+    assert "broken.csv" in refused.output and "role" in refused.output
+    assert sorted(p.name for p in (home / "landing" / SURVEY_ID / "2024").iterdir()) == ["corrected.csv"]
+
+    with duckdb.connect(str(home / "warehouse" / "survey.duckdb"), read_only=True) as con:
+        log = con.execute("select source_file, sha256, archived_as from load_log order by loaded_at").fetchall()
+        assert con.execute("select count(*) from respondents").fetchone()[0] == 141
+    # every load is traceable to the exact bytes it read, kept in the archive
+    assert [name for name, _, _ in log] == [sample_wave_path("2024").name, "corrected.csv"]
+    for _, sha, archived in log:
+        assert sha256_of(archived) == sha
+
+
+def test_ingest_names_an_undeclared_wave(tmp_path):
+    result = _ingest(tmp_path, sample_wave_path("2024"), "2031")
+    assert result.exit_code == 1 and "wave '2031' is not declared" in result.output

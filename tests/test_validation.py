@@ -221,3 +221,13 @@ def test_trusts_given_by_name_or_old_code_are_mapped(tmp_path, good_rows, codebo
     assert result.rows_quarantined == 0
     assert result.valid.loc[:2, ["trust_code", "trust_code_reported"]].values.tolist() == [
         ["RA2", "royal surrey nhs foundation trust"], ["RAX", "RY9"], ["RDR", "rdr"]]
+
+
+def test_the_same_bytes_under_two_names_are_read_once(tmp_path, good_rows, codebook, resolver):
+    first = write_csv(good_rows, tmp_path / "export.csv")
+    second = tmp_path / "export (1).csv"
+    second.write_bytes(first.read_bytes())
+    result = validate_wave([first, second], codebook, WAVE, resolver)
+    assert result.rows_loaded == 20 and result.rows_quarantined == 0  # not 20 superseded copies
+    logged = {f.name: (f.rows_read, f.duplicate_of) for f in result.files}
+    assert logged == {"export.csv": (20, None), "export (1).csv": (0, "export.csv")}

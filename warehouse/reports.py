@@ -23,3 +23,17 @@ def loaded_waves(con: duckdb.DuckDBPyConnection, survey_id: str) -> list[str]:
         [survey_id],
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def load_report(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str, run_id: str) -> dict:
+    """What one run loaded for a wave: its files from the load log, and quarantined rows by rule."""
+    params = {"survey_id": survey_id, "wave_id": wave_id, "run_id": run_id}
+    files = con.execute(
+        """SELECT source_file, layout, rows_read, rows_loaded, rows_quarantined, duplicate_of, archived_as
+           FROM load_log WHERE survey_id = $survey_id AND wave_id = $wave_id AND run_id = $run_id
+           ORDER BY source_file""", params).df()
+    by_rule = con.execute(
+        """SELECT rule, count(DISTINCT (source_file, source_row)) AS rows FROM quarantine
+           WHERE survey_id = $survey_id AND wave_id = $wave_id AND run_id = $run_id
+           GROUP BY rule ORDER BY rows DESC, rule""", params).fetchall()
+    return {"files": files, "quarantined_by_rule": by_rule}

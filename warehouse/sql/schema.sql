@@ -121,6 +121,8 @@ CREATE TABLE IF NOT EXISTS load_log (
     rows_loaded      INTEGER NOT NULL,
     rows_quarantined INTEGER NOT NULL,
     codebook_version VARCHAR NOT NULL,
+    duplicate_of     VARCHAR,           -- an identical file of the same wave that was read instead
+    archived_as      VARCHAR,           -- the copy kept under <home>/archive, named by its sha256
     run_id           VARCHAR NOT NULL,
     loaded_at        TIMESTAMP WITH TIME ZONE NOT NULL
 );
