@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def xlsx_rows(path: Path) -> list[list]:
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as exc:
         raise WaveFileRejected(path, f"not a readable Excel workbook: {exc}") from exc
     try:
         sheet = workbook.worksheets[0]

@@ -1,0 +1,126 @@
+"""Writes the corpus of bad inputs in this folder from the first 30 rows of the bundled 2024 sample.
+
+Run ``python -m tests.bad_inputs.make_corpus`` to rebuild it; the expected outcome of each file is typed
+by hand in ``cases.yaml`` (not produced by the pipeline), and ``tests/test_bad_inputs.py`` checks them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+
+from schemas.codebook import BUNDLED_CODEBOOKS_DIR, load_codebook
+from tests.conftest import read_sample
+from tests.exports import BUILDERS
+
+HERE = Path(__file__).parent
+WAVE = "2024"
+
+
+def rows():
+    return read_sample(WAVE).head(30).copy()
+
+
+def plain(frame) -> bytes:
+    return frame.to_csv(index=False, lineterminator="\n").encode()
+
+
+def main() -> None:
+    codebook = load_codebook(BUNDLED_CODEBOOKS_DIR / "improvement-journey.yaml").for_wave(WAVE)
+    files: dict[str, bytes] = {}
+
+    def changed(**cells):
+        frame = rows()
+        for spec, value in cells.items():
+            row, column = spec.split("__")
+            frame.loc[int(row.lstrip("r")), column.replace("_DOT_", ".")] = value
+        return plain(frame)
+
+    files["unknown_option_label.csv"] = changed(r4__trust_approach_stage="We are nearly there")
+    files["missing_required_answer.csv"] = changed(r5__trust_impact_alignment=np.nan)
+    files["unknown_trust_code.csv"] = changed(r6__trust_code="ZZZ99")
+    files["merged_trust_old_code.csv"] = changed(r7__trust_code="RY9")
+    files["trust_given_by_name.csv"] = changed(r8__trust_code="Royal Surrey NHS Foundation Trust")
+    files["free_text_too_long.csv"] = changed(r9__comments="Too long. " * 201)
+    files["timestamp_unparseable.csv"] = changed(r10__submitted_at="31/02/2024 25:61")
+    files["no_option_ticked.csv"] = plain(rows().assign(**{c: lambda f, c=c: np.where(f.index == 11, "0", f[c])
+                                                           for c in codebook.question("trust_barriers").option_columns}))
+    files["option_flag_not_0_or_1.csv"] = changed(r12__trust_barriers_DOT_funding="yes")
+    duplicated = rows()
+    duplicated.loc[20, "respondent_id"] = duplicated.loc[2, "respondent_id"]
+    files["respondent_submitted_twice.csv"] = plain(duplicated)
+    text = plain(rows()).decode()
+    files["download_cut_short.csv"] = text[: text.rstrip("\n").rfind(",", 0, len(text) - 200)].encode()
+    files["windows_1252_curly_quotes.csv"] = plain(rows().assign(
+        trust_impact_alignment=lambda f: f["trust_impact_alignment"].str.replace("Don't", "Don\u2019t"))).decode().encode("cp1252")
+
+    files["empty.csv"] = b""
+    files["binary_image.csv"] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10"
+    files["wrong_encoding.csv"] = plain(rows()) + b"\x81\x8d\x8f\x90\x9d\n"
+    files["wrong_survey.csv"] = b"Respondent,Ward,Overall experience\n1,A,Good\n2,B,Poor\n"
+    files["required_question_missing.csv"] = plain(rows().drop(columns=["trust_approach_stage"]))
+    files["header_only.csv"] = plain(rows().head(0))
+    files["unknown_column.csv"] = plain(rows().assign(favourite_colour="blue"))
+    files["oversize.csv"] = plain(rows())
+
+    for name, data in files.items():
+        (HERE / name).write_bytes(data)
+
+    def export(layout: str, name: str, frame=None):
+        build, suffix = BUILDERS[layout]
+        return build(rows() if frame is None else frame, codebook, HERE / f"{name}{suffix}")
+
+    forms = export("microsoft_forms", "forms_unknown_label_and_unfinished")
+    _edit_xlsx(forms, codebook)
+    qualtrics = export("qualtrics", "qualtrics_unfinished_response")
+    _set_csv_cell(qualtrics, row=7, column="Finished", value="0")
+    monkey = rows()
+    monkey.loc[15, "email"] = monkey.loc[3, "email"]
+    export("surveymonkey", "surveymonkey_same_email_twice", monkey)
+    two = export("microsoft_forms", "forms_two_columns_one_question")
+    _duplicate_xlsx_column(two, codebook)
+    good_xlsx = export("microsoft_forms", "truncated_workbook")
+    good_xlsx.write_bytes(good_xlsx.read_bytes()[:1500])
+    good_sav = export("spss", "truncated_spss")
+    good_sav.write_bytes(good_sav.read_bytes()[:700])
+
+
+def _edit_xlsx(path: Path, codebook) -> None:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    sheet = book.active
+    column = [c.value for c in sheet[1]].index(codebook.question("trust_barriers").wording) + 1
+    sheet.cell(row=6, column=column).value = "Operational pressures;Bad weather;"
+    sheet.cell(row=9, column=3).value = None  # no completion time
+    book.save(path)
+
+
+def _duplicate_xlsx_column(path: Path, codebook) -> None:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    sheet = book.active
+    heading = codebook.question("trust_approach_stage").wording
+    column = [c.value for c in sheet[1]].index(heading) + 1
+    last = sheet.max_column + 1
+    for row in range(1, sheet.max_row + 1):
+        sheet.cell(row=row, column=last).value = sheet.cell(row=row, column=column).value
+    sheet.cell(row=1, column=last).value = "  " + heading.upper().replace("'", "\u2019") + " "
+    book.save(path)
+
+
+def _set_csv_cell(path: Path, row: int, column: str, value: str) -> None:
+    with open(path, newline="", encoding="utf-8") as handle:
+        grid = list(csv.reader(handle))
+    grid[row - 1][grid[0].index(column)] = value
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(grid)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""The corpus of bad inputs (tests/bad_inputs): each file gives its stated outcome, and no earlier wave
+of the warehouse changes, whatever the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from schemas.exports import WaveFileRejected
+from schemas.pseudonyms import Pseudonymiser
+from schemas.reference import load_trusts
+from schemas.validation import validate_wave
+from tests.conftest import sample_wave_path
+from warehouse.connection import connect
+from warehouse.dimensions import write_survey_dimensions, write_trusts
+from warehouse.load import load_wave
+
+CORPUS = Path(__file__).parent / "bad_inputs"
+CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text())
+WAVE = "2024"
+PSEUDONYMISE = Pseudonymiser(b"corpus tests key, thirty-two b..")
+MAX_BYTES = {"oversize.csv": 1000}
+
+
+def test_the_corpus_covers_at_least_twenty_cases():
+    assert len(CASES["row_level"]) + len(CASES["file_level"]) >= 20
+    on_disk = {p.name for p in CORPUS.iterdir() if p.suffix in (".csv", ".xlsx", ".sav")}
+    assert on_disk == set(CASES["row_level"]) | set(CASES["file_level"])
+
+
+@pytest.fixture()
+def warehouse(tmp_path, codebook, resolver):
+    """A warehouse holding wave 2023, and a snapshot of it to compare with afterwards."""
+    with connect(tmp_path / "survey.duckdb") as con:
+        write_trusts(con, load_trusts())
+        write_survey_dimensions(con, codebook)
+        load_wave(con, codebook, "2023", validate_wave([sample_wave_path("2023")], codebook, "2023", resolver),
+                  run_id="earlier", pseudonymise=PSEUDONYMISE)
+        before = _wave_2023(con)
+        yield con
+        after = _wave_2023(con)
+    for table in before:
+        pd.testing.assert_frame_equal(before[table], after[table], obj=f"wave 2023 {table}")
+
+
+def _wave_2023(con) -> dict[str, pd.DataFrame]:
+    return {t: con.execute(f"select * from {t} where wave_id = '2023' order by all").df()
+            for t in ("respondents", "responses", "quarantine", "load_log")}
+
+
+@pytest.mark.parametrize("name", sorted(CASES["file_level"]))
+def test_file_level_faults_refuse_the_file_whole(name, warehouse, codebook, resolver):
+    with pytest.raises(WaveFileRejected) as error:
+        validate_wave([CORPUS / name], codebook, WAVE, resolver, max_bytes=MAX_BYTES.get(name))
+    assert name in str(error.value)
+    assert CASES["file_level"][name] in str(error.value)
+
+
+@pytest.mark.parametrize("name", sorted(CASES["row_level"]))
+def test_row_level_faults_quarantine_the_row_and_load_the_rest(name, warehouse, codebook, resolver):
+    expected = CASES["row_level"][name]
+    validation = validate_wave([CORPUS / name], codebook, WAVE, resolver)
+    counts = load_wave(warehouse, codebook, WAVE, validation, run_id="corpus", pseudonymise=PSEUDONYMISE)
+    assert (validation.rows_read, validation.rows_loaded) == (expected["read"], expected["loaded"])
+    assert counts["respondents_in_warehouse"] == expected["loaded"]
+    quarantined = warehouse.execute(
+        "select source_row, rule from quarantine where wave_id = ? order by source_row, rule", [WAVE]).fetchall()
+    assert [list(q) for q in quarantined] == expected["quarantined"]
+    assert all(row[0] == name for row in warehouse.execute(
+        "select source_file from quarantine where wave_id = ?", [WAVE]).fetchall())
+    if "kept" in expected:
+        kept = warehouse.execute("select kept_source_row from quarantine where rule = 'superseded'").fetchone()[0]
+        assert kept == expected["kept"]
+    if "trust" in expected:
+        row, code, reported = expected["trust"]
+        stored = warehouse.execute(
+            "select trust_code, trust_code_reported from respondents where wave_id = ? and source_row = ?",
+            [WAVE, row]).fetchone()
+        assert stored == (code, reported)
