@@ -167,4 +167,10 @@ def regenerate_sample(
 
 
 def main() -> None:
-    app()
+    from schemas.codebook import CodebookError
+
+    try:
+        app()
+    except CodebookError as exc:  # a person's YAML, not a bug: one line, no traceback
+        console.print(f"CODEBOOK ERROR: {exc}", soft_wrap=True)
+        raise SystemExit(2) from None

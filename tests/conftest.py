@@ -88,3 +88,23 @@ def demo_run(tmp_path_factory) -> DemoRun:
         os.environ["DAGSTER_HOME"] = saved
     assert result.exit_code == 0, result.output + repr(result.exception)
     return DemoRun(home, result.output)
+
+
+def personal_values_in(warehouse: Path, values: set[str]) -> list[str]:
+    """Every table.column of the warehouse file holding any of these values; also scans the raw bytes."""
+    import duckdb
+
+    found = []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        columns = con.execute(
+            "select table_name, column_name from duckdb_columns() where not internal and data_type = 'VARCHAR'"
+        ).fetchall()
+        con.register("personal_values", pd.DataFrame({"value": sorted(values)}))
+        for table, column in columns:
+            hits = con.execute(
+                f'select count(*) from "{table}" where "{column}" in (select value from personal_values)').fetchone()[0]
+            if hits:
+                found.append(f"{table}.{column}")
+    raw = warehouse.read_bytes()
+    found += [f"raw bytes: {v}" for v in values if "@" in v and v.encode() in raw]
+    return found

@@ -253,3 +253,19 @@ def test_daily_sweep_requests_waves_whose_last_load_failed(tmp_path):
             requests = daily_landing_sweep(context)
             assert [r.partition_key for r in requests] == [f"{SURVEY_ID}/2024", f"{SURVEY_ID}/2025"]
         assert instance.has_dynamic_partition(WAVE_PARTITIONS, f"{SURVEY_ID}/2025")
+
+
+def test_sensor_picks_up_an_export_of_any_layout_and_its_correction(tmp_path, codebook):
+    from tests.exports import BUILDERS
+
+    instance = dg.DagsterInstance.ephemeral()
+    wave_dir = tmp_path / "landing" / SURVEY_ID / "2025"
+    wave_dir.mkdir(parents=True)
+    build, suffix = BUILDERS["microsoft_forms"]
+    export = build(read_sample("2025").head(20), codebook.for_wave("2025"), wave_dir / f"forms{suffix}")
+    first = _sensor(tmp_path, instance)
+    assert [r.partition_key for r in first.run_requests] == [f"{SURVEY_ID}/2025"]
+    build(read_sample("2025").head(25), codebook.for_wave("2025"), export)  # the corrected export
+    second = _sensor(tmp_path, instance, first.cursor)
+    assert [r.partition_key for r in second.run_requests] == [f"{SURVEY_ID}/2025"]
+    assert second.run_requests[0].run_key != first.run_requests[0].run_key

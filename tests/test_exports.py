@@ -11,7 +11,7 @@ from schemas.exports import read_export
 from schemas.pseudonyms import Pseudonymiser
 from schemas.reference import load_trusts
 from schemas.validation import validate_wave
-from tests.conftest import SURVEY_ID, read_sample, sample_wave_path
+from tests.conftest import SURVEY_ID, personal_values_in, read_sample, sample_wave_path
 from tests.exports import BUILDERS
 from warehouse.connection import connect
 from warehouse.dimensions import write_survey_dimensions, write_trusts
@@ -52,6 +52,10 @@ def test_layout_loads_like_the_plain_csv(layout, codebook, resolver, plain_rows,
     assert rows["quarantine"].empty, rows["quarantine"]["reason"].tolist()[:3]
     for table in ("respondents", "responses", "headline_indicators"):
         pd.testing.assert_frame_equal(rows[table], plain_rows[table], check_dtype=False, obj=f"{layout} {table}")
+    sample = read_sample(WAVE)
+    personal = set(sample["email"]) | {part for name in sample["name"] for part in name.split(" ")}
+    personal |= {line for line in export.read_bytes().decode("latin-1").split(",") if line.startswith(("10.0.", "192.0.2."))}
+    assert personal_values_in(tmp_path / "w.duckdb", personal) == []
 
 
 @pytest.mark.parametrize("layout", sorted(BUILDERS))
