@@ -93,6 +93,21 @@ def surveymonkey(wave: pd.DataFrame, codebook: Codebook, path: Path) -> Path:
     return path
 
 
+def surveymonkey_xlsx(wave: pd.DataFrame, codebook: Codebook, path: Path) -> Path:
+    """SurveyMonkey's Excel download: the same two header rows and cells as its CSV."""
+    from openpyxl import Workbook
+
+    text_export = surveymonkey(wave, codebook, path.with_suffix(".csv"))
+    with open(text_export, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    text_export.unlink()
+    book = Workbook()
+    for row in rows:
+        book.active.append([cell if cell != "" else None for cell in row])
+    book.save(path)
+    return path
+
+
 def _qualtrics_columns(codebook: Codebook):
     """(field id, wording, import id, how to get the cell from a plain row) for every answer column."""
     r = codebook.respondent
@@ -162,4 +177,5 @@ def spss(wave: pd.DataFrame, codebook: Codebook, path: Path) -> Path:
 
 
 BUILDERS = {"microsoft_forms": (microsoft_forms, ".xlsx"), "surveymonkey": (surveymonkey, ".csv"),
+            "surveymonkey_xlsx": (surveymonkey_xlsx, ".xlsx"),
             "qualtrics": (qualtrics, ".csv"), "spss": (spss, ".sav")}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import csv
+import re
 
 import pandas as pd
 import pytest
 
-from schemas.exports import read_export
+from schemas.exports import WaveFileRejected, read_export
 from schemas.pseudonyms import Pseudonymiser
 from schemas.reference import load_trusts
 from schemas.validation import validate_wave
@@ -48,7 +49,7 @@ def test_layout_loads_like_the_plain_csv(layout, codebook, resolver, plain_rows,
     build, suffix = BUILDERS[layout]
     export = build(read_sample(WAVE), codebook.for_wave(WAVE), tmp_path / f"export{suffix}")
     rows = _warehouse_rows(export, codebook, resolver, tmp_path / "w.duckdb")
-    assert rows["layout"]["layout"].tolist() == [layout]
+    assert rows["layout"]["layout"].tolist() == [layout.removesuffix("_xlsx")]
     assert rows["quarantine"].empty, rows["quarantine"]["reason"].tolist()[:3]
     for table in ("respondents", "responses", "headline_indicators"):
         pd.testing.assert_frame_equal(rows[table], plain_rows[table], check_dtype=False, obj=f"{layout} {table}")
@@ -63,7 +64,7 @@ def test_layout_is_detected_and_personal_data_is_dropped(layout, codebook, resol
     build, suffix = BUILDERS[layout]
     sample = read_sample(WAVE).head(15)
     export = build(sample, codebook.for_wave(WAVE), tmp_path / f"export{suffix}")
-    assert read_export(export, codebook).layout == layout
+    assert read_export(export, codebook).layout == layout.removesuffix("_xlsx")
     valid = validate_wave([export], codebook, WAVE, resolver).valid
     text = valid.to_csv()
     for value in list(sample["email"]) + [n.split(" ")[1] for n in sample["name"]]:
@@ -110,3 +111,36 @@ def test_partial_responses_count_when_the_codebook_says_so(codebook, resolver, t
         csv.writer(handle).writerows(rows)
     counting = codebook.model_copy(update={"respondent": codebook.respondent.model_copy(update={"count_partial": True})})
     assert validate_wave([export], counting, WAVE, resolver).rows_loaded == 12
+
+
+def test_headings_match_by_alias_and_by_the_tools_ids(codebook, resolver, tmp_path):
+    """A questionnaire whose export headings differ from the codebook's wording: matched by the aliases
+    and Qualtrics question ids the codebook lists, with the same result as the plain CSV."""
+    questions = []
+    for n, question in enumerate(codebook.questions, start=3):
+        update = {"tool_ids": {"qualtrics": f"Q{n}"}} if question.type != "multiple" else {
+            "aliases": (f"Short heading {n}",)}
+        questions.append(question.model_copy(update=update))
+    tuned = codebook.model_copy(update={"questions": tuple(questions)})
+    export = BUILDERS["qualtrics"][0](read_sample(WAVE), tuned.for_wave(WAVE), tmp_path / "q.csv")
+    with open(export, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    for column, (field_id, wording) in enumerate(zip(rows[0], rows[1])):
+        if re.fullmatch(r"Q\d+", field_id):
+            rows[1][column] = "A heading nobody wrote in the codebook"  # only the id can match
+        elif re.fullmatch(r"Q\d+_\d+", field_id):
+            n = int(field_id[1:].split("_")[0])
+            rows[1][column] = f"Short heading {n} - {wording.rsplit(' - ', 1)[1]}"
+    with open(export, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows)
+    result = validate_wave([export], tuned, WAVE, resolver)
+    assert result.rows_quarantined == 0 and result.rows_loaded == 142
+
+
+def test_a_named_layout_is_used_and_an_unknown_one_refused(codebook, tmp_path):
+    export = BUILDERS["qualtrics"][0](read_sample(WAVE).head(5), codebook.for_wave(WAVE), tmp_path / "q.csv")
+    assert read_export(export, codebook.for_wave(WAVE), layout="qualtrics").layout == "qualtrics"
+    with pytest.raises(WaveFileRejected, match="unknown layout 'limesurvey'"):
+        read_export(export, codebook.for_wave(WAVE), layout="limesurvey")
+    with pytest.raises(WaveFileRejected):
+        read_export(export, codebook.for_wave(WAVE), layout="plain_csv")  # the wrong layout named: refused whole
