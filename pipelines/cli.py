@@ -121,7 +121,9 @@ def ingest(
     key = partition_key(survey, wave)
     outcome = run_landed_waves(survey_home, log_level=log_level.upper(), only=key)[0]
     if not outcome.success:
-        console.print(f"REJECTED: {outcome.error}", soft_wrap=True)
+        # Past the load step the wave is in the warehouse; only what comes after it failed.
+        loaded = not (outcome.error or "").startswith("step wave_responses")
+        console.print(f"{'LOADED, THEN FAILED' if loaded else 'REJECTED'}: {outcome.error}", soft_wrap=True)
         raise typer.Exit(code=1)
     with connect(survey_home.warehouse_path, read_only=True) as con:
         report = load_report(con, survey, wave, outcome.run_id)

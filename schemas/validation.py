@@ -92,7 +92,9 @@ def _entries(rows: pd.DataFrame, id_column: str, **columns) -> pd.DataFrame:
     )
 
 
-def _schema_failures(failure_cases: pd.DataFrame, responses: pd.DataFrame, id_column: str) -> pd.DataFrame:
+def _schema_failures(
+    failure_cases: pd.DataFrame, responses: pd.DataFrame, id_column: str, text_columns: set[str]
+) -> pd.DataFrame:
     """One quarantine entry per (row, column, rule) from pandera's failure cases."""
     if failure_cases["index"].isna().any():
         # A failure not tied to a row (e.g. a whole-column dtype check) would let bad rows through.
@@ -107,10 +109,14 @@ def _schema_failures(failure_cases: pd.DataFrame, responses: pd.DataFrame, id_co
     failures.loc[whole_row, "column"] = check[whole_row].str.split(":").str[1]
     failures.loc[whole_row, "failure_case"] = "no option ticked"
     failures = failures.drop_duplicates(subset=["index", "column", "rule"])
+    # Free text can hold anything a person typed (names, phone numbers): say how long, never what.
+    offending = [
+        f"{len(str(v))} characters" if column in text_columns and _describe(v) is not None else _describe(v)
+        for column, v in zip(failures["column"], failures["failure_case"])
+    ]
     return _entries(
         responses.loc[failures["index"]], id_column,
-        column_name=failures["column"].to_numpy(), rule=failures["rule"].to_numpy(),
-        offending_value=[_describe(v) for v in failures["failure_case"]],
+        column_name=failures["column"].to_numpy(), rule=failures["rule"].to_numpy(), offending_value=offending,
     )
 
 
@@ -124,13 +130,18 @@ def _reader_failures(name: str, wave_file: WaveFile) -> pd.DataFrame:
 
 
 def _superseded(responses: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
-    """Earlier submissions of a respondent (same id, or same email) than the one kept."""
+    """Earlier submissions of a respondent (same id, or same email) than the one kept.
+
+    Only rows that pass every other rule take part: a later submission that is itself quarantined does
+    not displace an earlier one that can be loaded.
+    """
     id_column = codebook.respondent.id_column
     order = responses.assign(
         _at=parse_timestamps(responses[codebook.respondent.submitted_at_column]).fillna(pd.Timestamp.min.tz_localize("UTC")),
         _file=responses[SOURCE_FILE].map({f: n for n, f in enumerate(responses[SOURCE_FILE].unique())}),
     ).sort_values(["_at", "_file", SOURCE_ROW], kind="stable")
-    keys = {id_column: order[id_column].map(lambda v: None if v is None or v != v else fold(v))}
+    # Ids are compared as given (pseudonyms are too); emails ignoring case.
+    keys = {id_column: order[id_column].map(lambda v: None if v is None or v != v else v)}
     if "email" in order:
         keys["email"] = order["email"].map(lambda v: None if v is None or v != v or fold(v) == "anonymous" else fold(v))
     entries, already = [], set()
@@ -197,13 +208,22 @@ def validate_wave(
     try:
         schema.validate(responses, lazy=True)
     except pa.errors.SchemaErrors as errors:
-        quarantines.append(_schema_failures(errors.failure_cases, responses, id_column))
+        text_columns = {q.id for q in codebook.questions if q.type == "text"}
+        quarantines.append(_schema_failures(errors.failure_cases, responses, id_column, text_columns))
     if not codebook.respondent.count_partial:
         partial = responses[~responses[COMPLETE].astype(bool)]
         quarantines.append(_entries(partial, id_column, column_name=WHOLE_ROW, rule=RULE_INCOMPLETE,
                                     offending_value="response not finished"))
-    quarantines.append(_superseded(responses, codebook))
     quarantines = [q for q in quarantines if not q.empty]
+    if quarantines:
+        failed_so_far = pd.concat(quarantines)[[SOURCE_FILE, SOURCE_ROW]].drop_duplicates()
+        passing = ~pd.MultiIndex.from_frame(responses[[SOURCE_FILE, SOURCE_ROW]]).isin(
+            pd.MultiIndex.from_frame(failed_so_far))
+    else:
+        passing = pd.Series(True, index=responses.index).to_numpy()
+    superseded = _superseded(responses[passing], codebook)
+    if not superseded.empty:
+        quarantines.append(superseded)
     quarantine = _with_reasons(pd.concat(quarantines, ignore_index=True)) if quarantines else pd.DataFrame(columns=QUARANTINE_COLUMNS)
 
     failed = pd.MultiIndex.from_frame(quarantine[[SOURCE_FILE, SOURCE_ROW]].drop_duplicates())

@@ -90,8 +90,10 @@ def demo_run(tmp_path_factory) -> DemoRun:
     return DemoRun(home, result.output)
 
 
-def personal_values_in(warehouse: Path, values: set[str]) -> list[str]:
-    """Every table.column of the warehouse file holding any of these values; also scans the raw bytes."""
+def personal_values_in(warehouse: Path, values: set[str], whole_cells: set[str] = frozenset()) -> list[str]:
+    """Every table.column of the warehouse file with a cell containing any of ``values`` (inside a reason
+    or a sentence too) or equal to one of ``whole_cells`` (short values, such as a first name, that
+    ordinary words contain); also scans the file's raw bytes for emails."""
     import duckdb
 
     found = []
@@ -100,9 +102,13 @@ def personal_values_in(warehouse: Path, values: set[str]) -> list[str]:
             "select table_name, column_name from duckdb_columns() where not internal and data_type = 'VARCHAR'"
         ).fetchall()
         con.register("personal_values", pd.DataFrame({"value": sorted(values)}))
+        con.register("personal_cells", pd.DataFrame({"value": sorted(whole_cells)}, dtype=object))
         for table, column in columns:
             hits = con.execute(
-                f'select count(*) from "{table}" where "{column}" in (select value from personal_values)').fetchone()[0]
+                f'select count(*) from "{table}" as t join personal_values as p on contains(t."{column}", p.value)'
+            ).fetchone()[0]
+            hits += con.execute(
+                f'select count(*) from "{table}" where "{column}" in (select value from personal_cells)').fetchone()[0]
             if hits:
                 found.append(f"{table}.{column}")
     raw = warehouse.read_bytes()

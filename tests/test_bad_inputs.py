@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from schemas.codebook import BUNDLED_CODEBOOKS_DIR, load_codebook
 from schemas.exports import WaveFileRejected
 from schemas.pseudonyms import Pseudonymiser
 from schemas.reference import load_trusts
@@ -80,3 +81,80 @@ def test_row_level_faults_quarantine_the_row_and_load_the_rest(name, warehouse, 
             "select trust_code, trust_code_reported from respondents where wave_id = ? and source_row = ?",
             [WAVE, row]).fetchone()
         assert stored == (code, reported)
+
+
+def test_no_personal_data_from_the_corpus_reaches_the_warehouse(warehouse, codebook, resolver, tmp_path):
+    """Bad rows are where personal data could slip through: in an offending value or a reason."""
+    personal = set()
+    for name in CASES["row_level"]:
+        validation = validate_wave([CORPUS / name], codebook, WAVE, resolver)
+        load_wave(warehouse, codebook, WAVE, validation, run_id=name, pseudonymise=PSEUDONYMISE)
+        personal |= _personal_values(CORPUS / name)
+        assert personal_values_in_connection(warehouse, personal) == [], name
+
+
+def _personal_values(path: Path) -> set[str]:
+    """Emails and the free text too long to keep, from a corpus file, whatever its layout."""
+    from schemas.exports import read_export
+
+    responses = read_export(path, load_codebook(BUNDLED_CODEBOOKS_DIR / "improvement-journey.yaml").for_wave(WAVE)).responses
+    values = set(responses["email"].dropna()) if "email" in responses else set()
+    return values | {t for t in responses["comments"].dropna() if len(t) > 2000}
+
+
+def personal_values_in_connection(con, values: set[str]) -> list[str]:
+    columns = con.execute(
+        "select table_name, column_name from duckdb_columns() where not internal and data_type = 'VARCHAR'").fetchall()
+    con.register("personal_values", pd.DataFrame({"value": sorted(values)}))
+    try:
+        return [f"{t}.{c}" for t, c in columns if con.execute(
+            f'select count(*) from "{t}" as t join personal_values as p on contains(t."{c}", p.value)').fetchall()[0][0]]
+    finally:
+        con.unregister("personal_values")
+
+
+@pytest.fixture(scope="module")
+def dagster_home(tmp_path_factory):
+    """A home whose warehouse holds wave 2023, loaded by a real Dagster run, and the instance it used."""
+    import dagster as dg
+
+    from pipelines.definitions import ASSETS
+    from pipelines.resources import SurveyHomeResource
+
+    home = tmp_path_factory.mktemp("corpus_home")
+    instance = dg.DagsterInstance.ephemeral()
+    landed = home / "landing" / "improvement-journey" / "2023"
+    landed.mkdir(parents=True)
+    (landed / "wave.csv").write_bytes(sample_wave_path("2023").read_bytes())
+
+    def run(wave_id: str):
+        key = f"improvement-journey/{wave_id}"
+        if not instance.has_dynamic_partition("survey_waves", key):
+            instance.add_dynamic_partitions("survey_waves", [key])
+        return dg.materialize(ASSETS, partition_key=key, instance=instance, raise_on_error=False,
+                              resources={"survey_home": SurveyHomeResource(home=str(home))})
+
+    assert run("2023").success
+    return home, run
+
+
+@pytest.mark.parametrize("name", sorted(set(CASES["file_level"]) - set(MAX_BYTES)))
+def test_a_refused_file_fails_its_dagster_check_and_leaves_earlier_waves(name, dagster_home):
+    home, run = dagster_home
+    wave_dir = home / "landing" / "improvement-journey" / WAVE
+    if wave_dir.exists():
+        for old in wave_dir.iterdir():
+            old.unlink()
+    wave_dir.mkdir(parents=True, exist_ok=True)
+    (wave_dir / name).write_bytes((CORPUS / name).read_bytes())
+    with connect(home / "warehouse" / "survey.duckdb", read_only=True) as con:
+        before = _wave_2023(con)
+    result = run(WAVE)
+    assert not result.success
+    check = next(e for e in result.get_asset_check_evaluations() if e.asset_check_key.name == "files_readable")
+    assert not check.passed and CASES["file_level"][name] in check.metadata["reason"].value
+    with connect(home / "warehouse" / "survey.duckdb", read_only=True) as con:
+        after = _wave_2023(con)
+        assert con.execute("select count(*) from respondents where wave_id = ?", [WAVE]).fetchall()[0][0] == 0
+    for table in before:
+        pd.testing.assert_frame_equal(before[table], after[table], obj=f"wave 2023 {table}")

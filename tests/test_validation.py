@@ -69,6 +69,9 @@ def test_each_rule_quarantines_its_row_with_a_reason(tmp_path, good_rows, codebo
     assert entry["source_file"] == FILE
     if value is None or not value.strip():
         assert entry["offending_value"] is None
+    elif column == "comments":  # free text: its length, never its words
+        assert entry["offending_value"] == f"{len(value)} characters"
+        assert value not in entry["reason"]
     else:
         assert entry["offending_value"] == value
     assert entry["reason"].startswith(f"{FILE} row {position + 2}, column {column}: ")
@@ -231,3 +234,23 @@ def test_the_same_bytes_under_two_names_are_read_once(tmp_path, good_rows, codeb
     assert result.rows_loaded == 20 and result.rows_quarantined == 0  # not 20 superseded copies
     logged = {f.name: (f.rows_read, f.duplicate_of) for f in result.files}
     assert logged == {"export.csv": (20, None), "export (1).csv": (0, "export.csv")}
+
+
+def test_a_quarantined_later_submission_does_not_displace_a_valid_earlier_one(tmp_path, good_rows, codebook, resolver):
+    good_rows.loc[15, "respondent_id"] = good_rows.loc[4, "respondent_id"]
+    good_rows.loc[15, "role"] = "Not a role"  # the later submission cannot be loaded
+    result = _validate(tmp_path, good_rows, codebook, resolver)
+    assert result.quarantine[["source_row", "rule"]].values.tolist() == [[17, "allowed_option_label"]]
+    assert good_rows.loc[4, "respondent_id"] in set(result.valid["respondent_id"])
+
+
+def test_a_header_row_without_its_trailing_empty_cells_is_read(tmp_path, good_rows, codebook, resolver):
+    from tests.exports import BUILDERS
+
+    wave = codebook.for_wave(WAVE)
+    wave = wave.model_copy(update={"questions": tuple(q for q in wave.questions if q.id != "comments")})
+    export = BUILDERS["surveymonkey"][0](good_rows.drop(columns=["comments"]), wave, tmp_path / "monkey.csv")
+    first, rest = export.read_text().split("\n", 1)
+    assert first.endswith(",")  # the last question is multiple choice: row 1 ends in empty cells
+    export.write_text(first.rstrip(",") + "\n" + rest)  # as a spreadsheet re-saving the file leaves it
+    assert validate_wave([export], codebook, WAVE, resolver).rows_loaded == 20

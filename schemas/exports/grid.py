@@ -40,7 +40,7 @@ def xlsx_rows(path: Path) -> list[list]:
     finally:
         workbook.close()
     # Excel keeps formatting on empty trailing columns: trim them.
-    width = max((max((i + 1 for i, v in enumerate(r) if v not in (None, "")), default=0) for r in rows), default=0)
+    width = max((max((i + 1 for i, v in enumerate(r) if _filled(v)), default=0) for r in rows), default=0)
     return [r[:width] + [None] * (width - len(r)) for r in rows]
 
 
@@ -52,7 +52,8 @@ def to_grid(path: Path, rows: list[list], header_rows: int, strict_width: bool) 
     """
     if len(rows) < header_rows or not any(_filled(c) for c in rows[0]):
         raise WaveFileRejected(path, f"the file lacks its {header_rows} header row(s)")
-    width = len(rows[0])
+    # Some tools (and spreadsheets re-saving a CSV) drop the trailing empty cells of a header row.
+    width = max(len(r) for r in rows[:header_rows])
     headers = [list(r) + [None] * (width - len(r)) for r in rows[:header_rows]]
     records, numbers, malformed = [], [], []
     for number, row in enumerate(rows[header_rows:], start=header_rows + 1):
@@ -65,6 +66,8 @@ def to_grid(path: Path, rows: list[list], header_rows: int, strict_width: bool) 
         numbers.append(number)
     if not records and not malformed:
         raise WaveFileRejected(path, "the file has a header but no responses")
+    if not records:
+        raise WaveFileRejected(path, f"no row has the header's {width} cells: is the header complete?")
     return Grid(headers, records, numbers, malformed)
 
 

@@ -5,6 +5,7 @@ holds ``1`` or the option's text when ticked, and is blank otherwise."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -40,10 +41,19 @@ def looks_like(rows: list[list]) -> bool:
     return "responseid" in ids or any(str(c).startswith('{"ImportId"') for c in import_row if c)
 
 
-def target_for(field_id: str, wording: str, matcher: HeadingMatcher, metadata: dict[str, Target]) -> Target | None:
+def _import_id(cell) -> str | None:
+    try:
+        return json.loads(cell).get("ImportId") if cell else None
+    except (ValueError, AttributeError):
+        return None
+
+
+def target_for(field_id: str, wording: str, matcher: HeadingMatcher, metadata: dict[str, Target],
+               import_id: str | None = None) -> Target | None:
     if fold(field_id) in metadata:
         return metadata[fold(field_id)]
-    target = matcher.by_tool_id(field_id) or matcher.by_heading(wording)
+    # The ImportId (QID5) is stable when a survey designer renames Q5; either may be in the codebook.
+    target = matcher.by_tool_id(import_id) or matcher.by_tool_id(field_id) or matcher.by_heading(wording)
     if target is not None and target.kind != "multiple":
         return target
     # One column of a multiple-choice question: its wording is "<question> - <option>".
@@ -65,10 +75,10 @@ def read(path: Path, data: bytes, codebook: Codebook) -> WaveFile:
     grid = to_grid(path, csv_rows(path, decode_text(path, data)), header_rows=3, strict_width=True)
     matcher, metadata = HeadingMatcher(codebook, tool=NAME), metadata_targets(codebook)
     plan, headings = [], []
-    for field_id, wording in zip(grid.headers[0], grid.headers[1]):
+    for field_id, wording, import_cell in zip(grid.headers[0], grid.headers[1], grid.headers[2]):
         field_id, wording = str(field_id or "").strip(), str(wording or "").strip()
         headings.append(f"{field_id} ({wording})")
-        target = target_for(field_id, wording, matcher, metadata)
+        target = target_for(field_id, wording, matcher, metadata, _import_id(import_cell))
         if target is not None and target.kind == "unknown_option":
             raise WaveFileRejected(path, f"column {field_id!r}: {target.column!r} is not an option of {target.question.id} in the codebook")
         plan.append(target)

@@ -3,7 +3,8 @@
 Row 1: ``Respondent ID, Collector ID, Start Date, End Date, IP Address, Email Address, First Name,
 Last Name, Custom Data 1``, then each question's wording, blank where a question spans several columns.
 Row 2: ``Response`` (single choice), ``Open-Ended Response`` (text), or an option's label for each column
-of a multiple-choice question, whose cell holds the label when ticked. Dates are US style
+of a multiple-choice question, whose cell holds the label when ticked; an ``Other (please specify)``
+column holds typed text, which is not kept. Dates are US style
 (``09/14/2023 10:30:00 AM``); a response without an end date is incomplete.
 """
 
@@ -29,6 +30,7 @@ from schemas.exports.matching import HeadingMatcher
 
 NAME = "surveymonkey"
 SIGNATURE = {"respondent id", "collector id"}
+OTHER_SPECIFY = {"other (please specify)", "other (please specify):", "other, please specify"}
 US_DATE_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M %p", "%m/%d/%Y")
 
 
@@ -74,6 +76,9 @@ def read(path: Path, data: bytes, codebook: Codebook) -> WaveFile:
             plan.append(metadata[fold(top)])
             continue
         target = matcher.by_heading(current)
+        if fold(sub) in OTHER_SPECIFY:
+            plan.append(IGNORE)  # the text of "Other (please specify)": not in the codebook, not kept
+            continue
         if target is None or target.kind != "multiple":
             plan.append(target)
             continue
