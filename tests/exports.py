@@ -141,7 +141,10 @@ def qualtrics(wave: pd.DataFrame, codebook: Codebook, path: Path) -> Path:
     return path
 
 
-def spss(wave: pd.DataFrame, codebook: Codebook, path: Path) -> Path:
+def spss(wave: pd.DataFrame, codebook: Codebook, path: Path, mr_sets: bool = False) -> Path:
+    """An SPSS file as survey tools write it: value labels for single choice, and for each option of a
+    multiple-choice question a 0/1 variable labelled "<wording> - <option>" or, with ``mr_sets``, labelled
+    by the option and grouped in a multiple-response (dichotomy) set labelled by the wording."""
     import pyreadstat
 
     r = codebook.respondent
@@ -157,6 +160,7 @@ def spss(wave: pd.DataFrame, codebook: Codebook, path: Path) -> Path:
         labels[name] = wording
         value_labels[name] = {code: label for label, code in codes.items()}
 
+    sets = []
     coded("Q2", r.role.wording, r.role.options, wave["role"])
     for n, q in enumerate(codebook.questions, start=3):
         if q.type == "single":
@@ -168,14 +172,35 @@ def spss(wave: pd.DataFrame, codebook: Codebook, path: Path) -> Path:
             for m, o in enumerate(q.options, start=1):
                 name = f"Q{n}_{m}"
                 data[name] = pd.to_numeric(wave[q.option_column(o.id)]).astype(float)
-                labels[name] = f"{q.wording} - {o.label}"
+                labels[name] = o.label if mr_sets else f"{q.wording} - {o.label}"
                 value_labels[name] = {0.0: "Not selected", 1.0: "Selected"}
+            if mr_sets:
+                sets.append((f"q{n}", q.wording, [f"Q{n}_{m}" for m in range(1, len(q.options) + 1)]))
     frame = pd.DataFrame(data)
     pyreadstat.write_sav(frame, str(path), column_labels=[labels[c] for c in frame.columns],
                          variable_value_labels=value_labels)
+    if sets:
+        _add_mr_sets(path, sets)
     return path
+
+
+def _add_mr_sets(path: Path, sets: list[tuple[str, str, list[str]]]) -> None:
+    """pyreadstat cannot write multiple-response sets: add the record (type 7, subtype 7) by hand, before
+    the dictionary's end (type 999), as SPSS itself stores it."""
+    import struct
+
+    lines = "".join(f"${name}=D1 1 {len(label.encode())} {label} {' '.join(variables)}\n"
+                    for name, label, variables in sets).encode()
+    data = path.read_bytes()
+    end_of_dictionary = data.find(struct.pack("<ii", 999, 0))
+    record = struct.pack("<iiii", 7, 7, 1, len(lines)) + lines
+    path.write_bytes(data[:end_of_dictionary] + record + data[end_of_dictionary:])
+
+
+def spss_mr_sets(wave: pd.DataFrame, codebook: Codebook, path: Path) -> Path:
+    return spss(wave, codebook, path, mr_sets=True)
 
 
 BUILDERS = {"microsoft_forms": (microsoft_forms, ".xlsx"), "surveymonkey": (surveymonkey, ".csv"),
             "surveymonkey_xlsx": (surveymonkey_xlsx, ".xlsx"),
-            "qualtrics": (qualtrics, ".csv"), "spss": (spss, ".sav")}
+            "qualtrics": (qualtrics, ".csv"), "spss": (spss, ".sav"), "spss_mr_sets": (spss_mr_sets, ".sav")}

@@ -49,7 +49,7 @@ def test_layout_loads_like_the_plain_csv(layout, codebook, resolver, plain_rows,
     build, suffix = BUILDERS[layout]
     export = build(read_sample(WAVE), codebook.for_wave(WAVE), tmp_path / f"export{suffix}")
     rows = _warehouse_rows(export, codebook, resolver, tmp_path / "w.duckdb")
-    assert rows["layout"]["layout"].tolist() == [layout.removesuffix("_xlsx")]
+    assert rows["layout"]["layout"].tolist() == [layout.removesuffix("_xlsx").removesuffix("_mr_sets")]
     assert rows["quarantine"].empty, rows["quarantine"]["reason"].tolist()[:3]
     for table in ("respondents", "responses", "headline_indicators"):
         pd.testing.assert_frame_equal(rows[table], plain_rows[table], check_dtype=False, obj=f"{layout} {table}")
@@ -65,7 +65,7 @@ def test_layout_is_detected_and_personal_data_is_dropped(layout, codebook, resol
     build, suffix = BUILDERS[layout]
     sample = read_sample(WAVE).head(15)
     export = build(sample, codebook.for_wave(WAVE), tmp_path / f"export{suffix}")
-    assert read_export(export, codebook).layout == layout.removesuffix("_xlsx")
+    assert read_export(export, codebook).layout == layout.removesuffix("_xlsx").removesuffix("_mr_sets")
     valid = validate_wave([export], codebook, WAVE, resolver).valid
     text = valid.to_csv()
     for value in list(sample["email"]) + [n.split(" ")[1] for n in sample["name"]]:

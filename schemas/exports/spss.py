@@ -32,7 +32,10 @@ def read(path: Path, codebook: Codebook) -> WaveFile:
     labels = meta.column_names_to_labels or {}
     value_labels = meta.variable_value_labels or {}
     in_set = {}
-    for mr_set in (meta.mr_sets or {}).values():
+    for name, mr_set in (meta.mr_sets or {}).items():
+        if not mr_set.get("is_dichotomy", mr_set.get("type") == "D"):
+            raise WaveFileRejected(path, f"multiple-response set {name!r} is a category set; "
+                                   "export multiple-choice questions as dichotomy sets (one 0/1 variable per option)")
         for variable in mr_set.get("variable_list", []):
             in_set[variable] = mr_set
     matcher = HeadingMatcher(codebook, tool=NAME)
