@@ -254,3 +254,9 @@ def test_a_header_row_without_its_trailing_empty_cells_is_read(tmp_path, good_ro
     assert first.endswith(",")  # the last question is multiple choice: row 1 ends in empty cells
     export.write_text(first.rstrip(",") + "\n" + rest)  # as a spreadsheet re-saving the file leaves it
     assert validate_wave([export], codebook, WAVE, resolver).rows_loaded == 20
+
+
+def test_utf8_with_a_byte_order_mark_is_read(tmp_path, good_rows, codebook, resolver):
+    path = tmp_path / FILE
+    path.write_bytes(good_rows.to_csv(index=False).encode("utf-8-sig"))  # Excel's "CSV UTF-8"
+    assert validate_wave([path], codebook, WAVE, resolver).rows_loaded == 20
