@@ -1,4 +1,4 @@
-"""Indicators: each wave's headline indicators, and the trends across all waves of every survey."""
+"""Indicators: each wave's headline indicators and breakdowns, and the trends across all waves."""
 
 import dagster as dg
 import pandas as pd
@@ -8,6 +8,13 @@ from assets.ingest import wave_responses
 from assets.partitions import wave_partitions
 from pipelines.landing import split_partition_key
 from pipelines.resources import SurveyHomeResource
+from warehouse.breakdowns import (
+    SECONDARY,
+    SMALL_BASE,
+    compute_indicator_breakdowns,
+    compute_trust_coverage,
+    write_wave_rows,
+)
 from warehouse.indicators import compute_headline_indicators, indicator_problems, write_headline_indicators
 from warehouse.trends import compute_indicator_trends, write_indicator_trends
 
@@ -88,4 +95,36 @@ def indicator_trends(context: dg.AssetExecutionContext, survey_home: SurveyHomeR
     context.log.info("Trends: %d rows, %d significant changes", rows, len(changes))
     return dg.MaterializeResult(
         metadata={"dagster/row_count": rows, "significant_changes": dg.MetadataValue.md(preview)}
+    )
+
+
+@dg.asset(
+    partitions_def=wave_partitions,
+    deps=[wave_responses],
+    group_name=GROUP_INDICATORS,
+    kinds={"duckdb", "sql"},
+    pool=DUCKDB_POOL,
+)
+def indicator_breakdowns(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource) -> dg.MaterializeResult:
+    """For one wave: each share by trust type and by NHS region of the respondent's trust, with base,
+    Wilson interval and suppression (small base, then secondary suppression so that no suppressed cell
+    can be recovered by subtraction; counts of 1 to 4 never shown); and `trust_coverage`, responding
+    trusts of each type and region against those in the reference list."""
+    survey_id, wave_id = split_partition_key(context.partition_key)
+    codebook = survey_home.paths.codebook(survey_id)
+    with survey_home.warehouse() as con:
+        breakdowns = compute_indicator_breakdowns(con, survey_id, wave_id, codebook.reporting)
+        coverage = compute_trust_coverage(con, survey_id, wave_id)
+        write_wave_rows(con, "indicator_breakdowns", survey_id, wave_id, breakdowns)
+        write_wave_rows(con, "trust_coverage", survey_id, wave_id, coverage)
+    counts = breakdowns["suppression"].value_counts()
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(breakdowns),
+            "suppressed_small_base": int(counts.get(SMALL_BASE, 0)),
+            "suppressed_secondary": int(counts.get(SECONDARY, 0)),
+            "coverage": dg.MetadataValue.md(
+                coverage[["dimension", "category", "trusts_responding", "trusts_in_reference"]].to_markdown(index=False)
+            ),
+        }
     )

@@ -17,7 +17,7 @@ import pytest
 
 from assets.constants import CHECK_FILES_READABLE, CHECK_INDICATORS_VALID, CHECK_ROWS_RECONCILE, WAVE_PARTITIONS
 from assets.dimensions import survey_dimensions
-from assets.indicators import headline_indicators, indicator_trends
+from assets.indicators import headline_indicators, indicator_breakdowns, indicator_trends
 from assets.ingest import wave_responses
 from pipelines.definitions import build_definitions, defs
 from pipelines.landing import partition_key
@@ -29,7 +29,7 @@ from pipelines.sensors import daily_landing_sweep, landing_sensor
 from tests.conftest import SURVEY_ID, read_sample, sample_wave_path, write_csv
 
 pytestmark = pytest.mark.dagster
-ASSETS = [survey_dimensions, wave_responses, headline_indicators, indicator_trends]
+ASSETS = [survey_dimensions, wave_responses, headline_indicators, indicator_breakdowns, indicator_trends]
 
 
 def _land(home: Path, wave_id: str, source: Path, name: str | None = None) -> Path:
@@ -58,7 +58,7 @@ def test_definitions_load_without_touching_a_warehouse(tmp_path):
     dg.Definitions.validate_loadable(defs)
     graph = built.resolve_asset_graph()
     assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {
-        "survey_dimensions", "wave_responses", "headline_indicators", "indicator_trends"}
+        "survey_dimensions", "wave_responses", "headline_indicators", "indicator_breakdowns", "indicator_trends"}
     assert built.resolve_sensor_def("landing_sensor") and built.resolve_schedule_def("daily_landing_sweep")
     for key in graph.get_all_asset_keys():
         node = graph.get(key)

@@ -19,7 +19,7 @@ TOLERANCE = 1e-9
 
 HEADLINE_COLUMNS = [
     "survey_id", "wave_id", "indicator_id", "indicator_kind", "question_id", "label",
-    "numerator", "base", "pct", "ci_low", "ci_high", "suppressed",
+    "numerator", "base", "pct", "ci_low", "ci_high", "suppressed", "trusts_base", "pct_trust_weighted",
 ]
 
 
@@ -35,6 +35,10 @@ def compute_headline_indicators(
     numerator = values["numerator"].where(estimable).astype(float)
     low, high = wilson_interval(numerator, values["base"].astype(float), reporting.confidence_level)
     result = values.assign(survey_id=survey_id, wave_id=wave_id, ci_low=100 * low, ci_high=100 * high)
+    weighted = con.execute(read_sql("trust_weighted_values"), {"survey_id": survey_id, "wave_id": wave_id}).df()
+    result = result.merge(weighted, on="indicator_id", how="left")
+    shown = ~result["suppressed"] & (result["trusts_base"] >= reporting.min_base)
+    result["pct_trust_weighted"] = (100 * result["weighted_numerator"] / result["weighted_base"]).where(shown)
     return result[HEADLINE_COLUMNS]
 
 

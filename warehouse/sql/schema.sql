@@ -140,7 +140,39 @@ CREATE TABLE IF NOT EXISTS headline_indicators (
     ci_low         DOUBLE,             -- Wilson interval, 0-100; NULL when not applicable or suppressed
     ci_high        DOUBLE,
     suppressed     BOOLEAN NOT NULL,
+    trusts_base    BIGINT,             -- trusts with a respondent answering the question (shares)
+    pct_trust_weighted DOUBLE,         -- each trust counts once: weight 1 / respondents from the trust
     PRIMARY KEY (survey_id, wave_id, indicator_id)
+);
+
+-- Each share by trust type and by NHS region, with the headline's base, interval and suppression rules,
+-- plus secondary suppression (a lone suppressed cell of a row would be revealed by subtraction).
+CREATE TABLE IF NOT EXISTS indicator_breakdowns (
+    survey_id      VARCHAR NOT NULL,
+    wave_id        VARCHAR NOT NULL,
+    indicator_id   VARCHAR NOT NULL,
+    dimension      VARCHAR NOT NULL,   -- trust_type or region
+    category       VARCHAR NOT NULL,
+    numerator      BIGINT,             -- NULL when suppressed, or when 1 to 4 (never shown)
+    base           BIGINT,             -- NULL when suppressed
+    pct            DOUBLE,
+    ci_low         DOUBLE,
+    ci_high        DOUBLE,
+    suppressed     BOOLEAN NOT NULL,
+    suppression    VARCHAR,            -- 'small base' or 'secondary'
+    PRIMARY KEY (survey_id, wave_id, indicator_id, dimension, category)
+);
+
+-- Responding trusts by trust type and region, against the trusts of that kind in the reference list.
+CREATE TABLE IF NOT EXISTS trust_coverage (
+    survey_id           VARCHAR NOT NULL,
+    wave_id             VARCHAR NOT NULL,
+    dimension           VARCHAR NOT NULL,
+    category            VARCHAR NOT NULL,
+    trusts_responding   BIGINT NOT NULL,
+    trusts_in_reference BIGINT NOT NULL,
+    pct                 DOUBLE NOT NULL,
+    PRIMARY KEY (survey_id, wave_id, dimension, category)
 );
 
 CREATE TABLE IF NOT EXISTS indicator_trends (

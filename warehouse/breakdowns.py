@@ -1,0 +1,80 @@
+"""Breakdowns of each share by trust type and NHS region, and coverage of trusts by the same groups.
+
+Disclosure control follows the GP Patient Survey: a cell whose base is below the threshold is
+suppressed; where that leaves one suppressed cell in a row (an indicator within one dimension), the cell
+with the next smallest base is suppressed too, so the first cannot be recovered by subtracting the others
+from the total. Counts of 1 to 4 are never shown, even where the percentage is.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from schemas.codebook import Reporting
+from warehouse.connection import read_sql, transaction
+from warehouse.statistics import wilson_interval
+
+SMALL_BASE = "small base"
+SECONDARY = "secondary"
+SMALLEST_SHOWN_COUNT = 5
+BREAKDOWN_COLUMNS = [
+    "survey_id", "wave_id", "indicator_id", "dimension", "category", "numerator", "base",
+    "pct", "ci_low", "ci_high", "suppressed", "suppression",
+]
+ROW = ["indicator_id", "dimension"]
+
+
+def suppress(cells: pd.DataFrame, min_base: int) -> pd.Series:
+    """The suppression of each cell ('small base', 'secondary' or None), row by row (``ROW`` columns)."""
+    reason = pd.Series(np.where(cells["base"] < min_base, SMALL_BASE, None), index=cells.index, dtype=object)
+    for _, row in cells.groupby(ROW, sort=False):
+        primary = reason[row.index].notna()
+        if primary.sum() == 1 and len(row) > 1:
+            # The smallest other cell: the one whose suppression protects the first at least cost.
+            candidates = row[~primary].sort_values(["base", "category"])
+            reason[candidates.index[0]] = SECONDARY
+    return reason
+
+
+def compute_indicator_breakdowns(
+    con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str, reporting: Reporting
+) -> pd.DataFrame:
+    cells = con.execute(read_sql("breakdown_values"), {"survey_id": survey_id, "wave_id": wave_id}).df()
+    reason = suppress(cells, reporting.min_base)
+    suppressed = reason.notna().to_numpy()
+    low, high = wilson_interval(cells["numerator"].where(~suppressed), cells["base"], reporting.confidence_level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where(suppressed, np.nan, 100 * cells["numerator"] / cells["base"])
+    small_count = cells["numerator"].between(1, SMALLEST_SHOWN_COUNT - 1)
+    result = cells.assign(
+        survey_id=survey_id,
+        wave_id=wave_id,
+        numerator=cells["numerator"].astype("Int64").mask(suppressed | small_count),
+        base=cells["base"].astype("Int64").mask(suppressed),
+        pct=pct,
+        ci_low=100 * low,
+        ci_high=100 * high,
+        suppressed=suppressed,
+        suppression=reason,
+    )
+    return result[BREAKDOWN_COLUMNS]
+
+
+def compute_trust_coverage(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str) -> pd.DataFrame:
+    coverage = con.execute(read_sql("trust_coverage"), {"survey_id": survey_id, "wave_id": wave_id}).df()
+    return coverage.assign(survey_id=survey_id, wave_id=wave_id)
+
+
+def write_wave_rows(con: duckdb.DuckDBPyConnection, table: str, survey_id: str, wave_id: str, rows: pd.DataFrame) -> None:
+    """Replace one wave's rows of a breakdown table in one transaction (table names are ours, fixed)."""
+    if table not in ("indicator_breakdowns", "trust_coverage"):
+        raise ValueError(f"not a breakdown table: {table}")
+    con.register("breakdown_rows", rows)
+    try:
+        with transaction(con):
+            con.execute(f"DELETE FROM {table} WHERE survey_id = ? AND wave_id = ?", [survey_id, wave_id])
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM breakdown_rows")
+    finally:
+        con.unregister("breakdown_rows")
