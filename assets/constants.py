@@ -6,6 +6,7 @@ DUCKDB_POOL = "duckdb_writer"
 GROUP_DIMENSIONS = "dimensions"
 GROUP_INGEST = "ingest"
 GROUP_INDICATORS = "indicators"
+GROUP_PUBLISH = "publish"
 
 CHECK_FILES_READABLE = "files_readable"
 CHECK_ROWS_RECONCILE = "rows_reconcile"

@@ -19,6 +19,7 @@ from assets.constants import CHECK_FILES_READABLE, CHECK_INDICATORS_VALID, CHECK
 from assets.dimensions import survey_dimensions
 from assets.indicators import headline_indicators, indicator_breakdowns, indicator_trends
 from assets.ingest import wave_responses
+from assets.publish import leadership_pack
 from pipelines.definitions import build_definitions, defs
 from pipelines.landing import partition_key
 from pipelines.resources import SurveyHomeResource
@@ -29,7 +30,7 @@ from pipelines.sensors import daily_landing_sweep, landing_sensor
 from tests.conftest import SURVEY_ID, read_sample, sample_wave_path, write_csv
 
 pytestmark = pytest.mark.dagster
-ASSETS = [survey_dimensions, wave_responses, headline_indicators, indicator_breakdowns, indicator_trends]
+ASSETS = [survey_dimensions, wave_responses, headline_indicators, indicator_breakdowns, indicator_trends, leadership_pack]
 
 
 def _land(home: Path, wave_id: str, source: Path, name: str | None = None) -> Path:
@@ -58,7 +59,8 @@ def test_definitions_load_without_touching_a_warehouse(tmp_path):
     dg.Definitions.validate_loadable(defs)
     graph = built.resolve_asset_graph()
     assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {
-        "survey_dimensions", "wave_responses", "headline_indicators", "indicator_breakdowns", "indicator_trends"}
+        "survey_dimensions", "wave_responses", "headline_indicators", "indicator_breakdowns", "indicator_trends",
+        "leadership_pack"}
     assert built.resolve_sensor_def("landing_sensor") and built.resolve_schedule_def("daily_landing_sweep")
     for key in graph.get_all_asset_keys():
         node = graph.get(key)

@@ -1,0 +1,1 @@
+"""What leadership receives: tables, files and their manifest, safe to forward (the leadership pack)."""

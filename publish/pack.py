@@ -1,0 +1,116 @@
+"""The leadership pack of a survey: CSV files of the headline and trend tables and a manifest.
+
+Written to ``<home>/publish/<survey_id>/<wave_id>/`` for the latest loaded wave, with the trend across all
+waves. Only aggregates leave the warehouse: no respondent-level row and no free text is ever read here.
+Every text cell is neutralised against formula injection. The manifest lists each file of the pack with
+its sha256, the input files behind the figures (from ``load_log``), the codebook and code versions, the
+Dagster run and the time, so any published number can be traced to the exact file it came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from publish.safety import neutralise_frame
+from schemas.codebook import Codebook
+from warehouse.connection import read_sql
+from warehouse.reports import headline_trends, loaded_waves
+
+HEADLINE_CSV = "headline_indicators.csv"
+TRENDS_CSV = "indicator_trends.csv"
+MANIFEST = "manifest.json"
+
+
+def headline_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: str) -> pd.DataFrame:
+    rows = con.execute(read_sql("pack_headline"), {"survey_id": codebook.survey_id, "wave_id": wave_id}).df()
+    min_base = codebook.reporting.min_base
+
+    def note(row) -> str:
+        if row.suppressed:
+            return f"suppressed: fewer than {min_base} answered"
+        if pd.notna(row.comparable) and not row.comparable:
+            return "change not comparable: the question changed"
+        return "" if pd.isna(row.note) or row.note == "first wave with data" else row.note
+
+    significant = rows["significant"].map(lambda v: "" if pd.isna(v) else ("yes" if v else "no"))
+    return pd.DataFrame({
+        "indicator": rows["indicator_id"],
+        "label": rows["label"],
+        "percentage": rows["pct"].round(1),
+        "ci_low": rows["ci_low"].round(1),
+        "ci_high": rows["ci_high"].round(1),
+        "numerator": rows["numerator"].where(~rows["suppressed"]),
+        "base": rows["base"],
+        "percentage_trust_weighted": rows["pct_trust_weighted"].round(1),
+        "previous_wave": rows["previous_wave_id"],
+        "change_points": rows["change"].round(1),
+        "significant_at_5pct": significant,
+        "note": [note(r) for r in rows.itertuples(index=False)],
+    })
+
+
+def trend_table(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> pd.DataFrame:
+    """Headline indicators × waves (percentages; counts for counts)."""
+    trends = headline_trends(con, codebook.survey_id)
+    waves = loaded_waves(con, codebook.survey_id)
+    wide = trends.pivot(index="indicator_id", columns="wave_id", values="value").reindex(columns=waves)
+    order = list(dict.fromkeys(trends["indicator_id"]))
+    return wide.reindex(order).round(1).reset_index().rename(columns={"indicator_id": "indicator"})
+
+
+def code_version(project_root: Path) -> dict:
+    version = {"package": metadata.version("survey-pipeline")}
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project_root, capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip()
+        version["git_commit"] = commit
+    except (OSError, subprocess.SubprocessError):
+        version["git_commit"] = None  # an installed copy outside a git checkout
+    return version
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, publish_dir: Path, run_id: str,
+               project_root: Path) -> Path:
+    """Write the pack for the latest loaded wave; returns its folder."""
+    waves = loaded_waves(con, codebook.survey_id)
+    if not waves:
+        raise ValueError(f"no wave of {codebook.survey_id} is loaded: nothing to publish")
+    wave_id = waves[-1]
+    out = publish_dir / codebook.survey_id / wave_id
+    out.mkdir(parents=True, exist_ok=True)
+    files = {
+        HEADLINE_CSV: neutralise_frame(headline_table(con, codebook, wave_id)),
+        TRENDS_CSV: neutralise_frame(trend_table(con, codebook)),
+    }
+    for name, frame in files.items():
+        frame.to_csv(out / name, index=False, lineterminator="\n", encoding="utf-8")
+    inputs = con.execute(read_sql("pack_inputs"), {"survey_id": codebook.survey_id}).df()
+    manifest = {
+        "survey_id": codebook.survey_id,
+        "wave_id": wave_id,
+        "waves": waves,
+        "synthetic_data": any(codebook.wave(w).synthetic for w in waves),
+        "files": [{"name": name, "sha256": _sha256(out / name), "bytes": (out / name).stat().st_size} for name in files],
+        "inputs": [
+            {"wave_id": r.wave_id, "file": r.source_file, "sha256": r.sha256, "archived_as": r.archived_as}
+            for r in inputs.itertuples(index=False)
+        ],
+        "codebook_version": codebook.version,
+        "code_version": code_version(project_root),
+        "dagster_run_id": run_id,
+        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+    }
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return out
