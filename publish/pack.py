@@ -1,4 +1,5 @@
-"""The leadership pack of a survey: CSV files of the headline and trend tables and a manifest.
+"""The leadership pack of a survey: an Excel workbook, CSV files of the headline and trend tables, and a
+manifest.
 
 Written to ``<home>/publish/<survey_id>/<wave_id>/`` for the latest loaded wave, with the trend across all
 waves. Only aggregates leave the warehouse: no respondent-level row and no free text is ever read here.
@@ -20,10 +21,12 @@ import duckdb
 import pandas as pd
 
 from publish.safety import neutralise_frame
+from publish.workbook import breakdown_table, write_workbook
 from schemas.codebook import Codebook
 from warehouse.connection import read_sql
 from warehouse.reports import headline_trends, loaded_waves
 
+WORKBOOK = "leadership_pack.xlsx"
 HEADLINE_CSV = "headline_indicators.csv"
 TRENDS_CSV = "indicator_trends.csv"
 MANIFEST = "manifest.json"
@@ -96,13 +99,18 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, publish_dir: 
     }
     for name, frame in files.items():
         frame.to_csv(out / name, index=False, lineterminator="\n", encoding="utf-8")
+    synthetic = any(codebook.wave(w).synthetic for w in waves)
+    breakdowns = {d: breakdown_table(con, codebook, wave_id, d) for d in ("trust_type", "region")}
+    write_workbook(out / WORKBOOK, codebook, wave_id, headline_table(con, codebook, wave_id),
+                   trend_table(con, codebook), breakdowns, synthetic)
     inputs = con.execute(read_sql("pack_inputs"), {"survey_id": codebook.survey_id}).df()
     manifest = {
         "survey_id": codebook.survey_id,
         "wave_id": wave_id,
         "waves": waves,
-        "synthetic_data": any(codebook.wave(w).synthetic for w in waves),
-        "files": [{"name": name, "sha256": _sha256(out / name), "bytes": (out / name).stat().st_size} for name in files],
+        "synthetic_data": synthetic,
+        "files": [{"name": name, "sha256": _sha256(out / name), "bytes": (out / name).stat().st_size}
+                  for name in (*files, WORKBOOK)],
         "inputs": [
             {"wave_id": r.wave_id, "file": r.source_file, "sha256": r.sha256, "archived_as": r.archived_as}
             for r in inputs.itertuples(index=False)

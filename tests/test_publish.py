@@ -72,7 +72,12 @@ def test_the_manifest_traces_files_and_inputs(demo_run):
 
 
 def test_no_free_text_and_no_respondent_row_in_the_pack(demo_run):
-    text = "".join(p.read_text() for p in _pack_dir(demo_run).iterdir())
+    from openpyxl import load_workbook
+
+    out = _pack_dir(demo_run)
+    text = "".join(p.read_text() for p in out.iterdir() if p.suffix in (".csv", ".json"))
+    for workbook in out.glob("*.xlsx"):
+        text += " ".join(str(c.value) for sheet in load_workbook(workbook) for row in sheet.iter_rows() for c in row)
     for wave_id in ("2023", "2024", "2025"):
         raw = read_sample(wave_id)
         for value in set(raw["comments"].dropna()) | set(raw["respondent_id"]) | set(raw["email"]):
@@ -92,3 +97,63 @@ def test_labels_from_outside_are_neutralised_in_the_csv(demo_run, codebook, tmp_
     with open(out / HEADLINE_CSV, newline="") as handle:
         labels = {row["indicator"]: row["label"] for row in csv.DictReader(handle)}
     assert labels["respondents"].startswith("'=HYPERLINK")
+    from openpyxl import load_workbook
+
+    from publish.pack import WORKBOOK
+
+    cells = [c for row in load_workbook(out / WORKBOOK)["Headline"].iter_rows() for c in row]
+    injected = [c for c in cells if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert injected and all(c.value.startswith("'=") and c.data_type == "s" for c in injected)
+
+
+def _charts_by_sheet(path) -> dict[str, int]:
+    """Native charts per worksheet, read from the workbook's parts (openpyxl does not load charts)."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as book:
+        names = book.namelist()
+        workbook = book.read("xl/workbook.xml").decode()
+        rels = book.read("xl/_rels/workbook.xml.rels").decode()
+        sheet_files = {}
+        for name, rel in re.findall(r'<sheet name="([^"]+)" sheetId="\d+" r:id="(rId\d+)"', workbook):
+            sheet_files[name] = re.search(rf'Id="{rel}"[^>]*Target="([^"]+)"', rels).group(1).split("/")[-1]
+        charts = {}
+        for name, sheet_file in sheet_files.items():
+            rel_file = f"xl/worksheets/_rels/{sheet_file}.rels"
+            count = 0
+            if rel_file in names:
+                for drawing in re.findall(r'Target="\.\./drawings/([^"]+)"', book.read(rel_file).decode()):
+                    drawing_rels = book.read(f"xl/drawings/_rels/{drawing}.rels").decode()
+                    count += len(re.findall(r"charts/chart\d+\.xml", drawing_rels))
+            charts[name] = count
+    return charts
+
+
+def test_the_workbook_has_its_sheets_numbers_and_charts(demo_run):
+    from openpyxl import load_workbook
+
+    from publish.pack import WORKBOOK
+
+    path = _pack_dir(demo_run) / WORKBOOK
+    book = load_workbook(path)
+    assert book.sheetnames == ["Contents", "Headline", "Trends", "By trust type", "By region", "Notes"]
+    headline = book["Headline"]
+    assert headline.freeze_panes == "B2"
+    rows = {r[0].value: r for r in headline.iter_rows(min_row=2)}
+    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+        pct, base = con.execute("select pct, base from headline_indicators where wave_id = '2025' and "
+                                "indicator_id = 'trust_approach_stage.embedded'").fetchone()
+    label = next(k for k in rows if k and k.startswith("Trust's improvement approach: We have largely"))
+    cell = rows[label][1]
+    assert isinstance(cell.value, float) and "%" in cell.number_format
+    assert cell.value == pytest.approx(pct / 100, abs=0.0006)
+    assert rows[label][4].value == base
+    trends = book["Trends"]
+    assert [c.value for c in trends[1]][:4] == ["Indicator", "2023", "2024", "2025"]
+    first = {r[0].value: r for r in trends.iter_rows(min_row=2)}["trust_approach_stage.embedded"]
+    assert round(first[1].value * 100) == 22 and "%" in first[1].number_format
+    assert "SYNTHETIC" in " ".join(str(c.value) for row in book["Notes"].iter_rows() for c in row)
+    assert "*" in {c.value for row in book["By trust type"].iter_rows(min_row=2) for c in row}  # suppressed cells
+    charts = _charts_by_sheet(path)
+    assert charts["Headline"] >= 1 and charts["Trends"] >= 1
