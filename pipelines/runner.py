@@ -32,7 +32,10 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str | None:
             failure = event.step_failure_data
             if failure.user_failure_data and failure.user_failure_data.description:
                 return f"step {event.step_key}: {failure.user_failure_data.description}"
-            return f"step {event.step_key}: {failure.error.message.strip() if failure.error else 'failed'}"
+            error = failure.error
+            while error is not None and error.cause is not None:  # the user's exception, not Dagster's wrapper
+                error = error.cause
+            return f"step {event.step_key}: {error.message.strip() if error else 'failed'}"
     failed_checks = [
         e.asset_check_evaluation_data
         for e in result.all_events

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from publish.brief import write_brief
 from publish.safety import neutralise_frame
 from publish.workbook import breakdown_table, write_workbook
 from schemas.codebook import Codebook
@@ -27,6 +28,7 @@ from warehouse.connection import read_sql
 from warehouse.reports import headline_trends, loaded_waves
 
 WORKBOOK = "leadership_pack.xlsx"
+BRIEF = "brief.html"
 HEADLINE_CSV = "headline_indicators.csv"
 TRENDS_CSV = "indicator_trends.csv"
 MANIFEST = "manifest.json"
@@ -101,8 +103,9 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, publish_dir: 
         frame.to_csv(out / name, index=False, lineterminator="\n", encoding="utf-8")
     synthetic = any(codebook.wave(w).synthetic for w in waves)
     breakdowns = {d: breakdown_table(con, codebook, wave_id, d) for d in ("trust_type", "region")}
-    write_workbook(out / WORKBOOK, codebook, wave_id, headline_table(con, codebook, wave_id),
-                   trend_table(con, codebook), breakdowns, synthetic)
+    headline, trends = headline_table(con, codebook, wave_id), trend_table(con, codebook)
+    write_workbook(out / WORKBOOK, codebook, wave_id, headline, trends, breakdowns, synthetic)
+    write_brief(out / BRIEF, codebook, wave_id, headline, trends, synthetic)
     inputs = con.execute(read_sql("pack_inputs"), {"survey_id": codebook.survey_id}).df()
     manifest = {
         "survey_id": codebook.survey_id,
@@ -110,7 +113,7 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, publish_dir: 
         "waves": waves,
         "synthetic_data": synthetic,
         "files": [{"name": name, "sha256": _sha256(out / name), "bytes": (out / name).stat().st_size}
-                  for name in (*files, WORKBOOK)],
+                  for name in (*files, WORKBOOK, BRIEF)],
         "inputs": [
             {"wave_id": r.wave_id, "file": r.source_file, "sha256": r.sha256, "archived_as": r.archived_as}
             for r in inputs.itertuples(index=False)

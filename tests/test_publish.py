@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 import shutil
 
 import duckdb
@@ -157,3 +158,75 @@ def test_the_workbook_has_its_sheets_numbers_and_charts(demo_run):
     assert "*" in {c.value for row in book["By trust type"].iter_rows(min_row=2) for c in row}  # suppressed cells
     charts = _charts_by_sheet(path)
     assert charts["Headline"] >= 1 and charts["Trends"] >= 1
+
+
+def _chromium() -> str | None:
+    import os
+
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None and os.environ.get("CI"):
+        pytest.fail("chromium is missing: .ci/run installs Debian's chromium package")
+    return found
+
+
+# Chromium's own background services (sign-in, time, suggestions) that it contacts whatever the page does.
+BROWSER_HOSTS = ("google.com", "googleapis.com", "gstatic.com", "gvt1.com")
+
+
+def test_the_brief_renders_offline_in_headless_chromium(demo_run, tmp_path):
+    import subprocess
+
+    from publish.pack import BRIEF
+
+    chromium = _chromium()
+    if chromium is None:
+        pytest.skip("chromium not installed here (CI installs it)")
+    brief = _pack_dir(demo_run) / BRIEF
+    page = brief.read_text()
+    for external in ("src=\"http", "href=\"http", "url(http", "@import", "<script", "<link"):
+        assert external not in page  # nothing to fetch: charts are inline SVG, styles inline
+    screenshot, netlog = tmp_path / "brief.png", tmp_path / "netlog.json"
+    subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,2400", f"--log-net-log={netlog}",
+         f"--screenshot={screenshot}", brief.as_uri()],
+        check=True, capture_output=True, timeout=120)
+    from PIL import Image
+
+    image = Image.open(screenshot).convert("L")
+    colours = image.getcolors(maxcolors=1 << 16)
+    assert colours is not None and len(colours) > 50  # text and charts, not a blank page
+    dark = sum(n for n, level in colours if level < 128)
+    assert dark > 0.01 * image.width * image.height
+    urls = set(re.findall(r'"url":"([^"]+)"', netlog.read_text()))
+    page_requests = {u for u in urls if not u.startswith("file:") and not any(h in u for h in BROWSER_HOSTS)}
+    assert page_requests == set()
+
+
+def _row(**changes):
+    from types import SimpleNamespace
+
+    row = dict(label="Barriers: Operational pressures", percentage=75.2, numerator=97, base=129,
+               previous_wave="2023", change_points=4.0, significant_at_5pct="no", note="")
+    row.update(changes)
+    return SimpleNamespace(**row)
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({}, "75% of respondents (97 of 129): Barriers: Operational pressures. 71% said so in 2023, "
+         "a difference that is not statistically significant."),
+    ({"significant_at_5pct": "yes", "change_points": 14.0}, "61% said so in 2023, a statistically significant rise."),
+    ({"significant_at_5pct": "yes", "change_points": -14.0}, "89% said so in 2023, a statistically significant fall."),
+    ({"note": "change not comparable: the question changed", "change_points": float("nan")},
+     "Not comparable with 2023: the question changed."),
+    ({"percentage": float("nan"), "note": "suppressed: fewer than 10 answered"},
+     "too few respondents answered to report a percentage."),
+])
+def test_findings_call_a_change_a_rise_or_fall_only_when_significant(changes, expected):
+    from publish.brief import finding
+
+    sentence = finding(_row(**changes), "2025")
+    assert sentence.endswith(expected)
+    if changes.get("significant_at_5pct") != "yes":
+        assert "rise" not in sentence and "fall" not in sentence
