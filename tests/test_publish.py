@@ -202,6 +202,12 @@ def test_the_brief_renders_offline_in_headless_chromium(demo_run, tmp_path):
     urls = set(re.findall(r'"url":"([^"]+)"', netlog.read_text()))
     page_requests = {u for u in urls if not u.startswith("file:") and not any(h in u for h in BROWSER_HOSTS)}
     assert page_requests == set()
+    pdf = tmp_path / "brief.pdf"  # leadership print it: it must print
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                    "--disable-background-networking", f"--user-data-dir={tmp_path / 'profile'}",
+                    "--no-pdf-header-footer", f"--print-to-pdf={pdf}", brief.as_uri()],
+                   check=True, capture_output=True, timeout=120)
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 20_000
 
 
 def _row(**changes):
