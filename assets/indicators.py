@@ -13,8 +13,8 @@ from warehouse.breakdowns import (
     SMALL_BASE,
     compute_indicator_breakdowns,
     compute_trust_coverage,
-    write_wave_rows,
 )
+from warehouse.connection import replace_wave_rows
 from warehouse.indicators import compute_headline_indicators, indicator_problems, write_headline_indicators
 from warehouse.trends import compute_indicator_trends, write_indicator_trends
 
@@ -115,8 +115,8 @@ def indicator_breakdowns(context: dg.AssetExecutionContext, survey_home: SurveyH
     with survey_home.warehouse() as con:
         breakdowns = compute_indicator_breakdowns(con, survey_id, wave_id, codebook.reporting)
         coverage = compute_trust_coverage(con, survey_id, wave_id)
-        write_wave_rows(con, "indicator_breakdowns", survey_id, wave_id, breakdowns)
-        write_wave_rows(con, "trust_coverage", survey_id, wave_id, coverage)
+        replace_wave_rows(con, "indicator_breakdowns", survey_id, wave_id, breakdowns)
+        replace_wave_rows(con, "trust_coverage", survey_id, wave_id, coverage)
     counts = breakdowns["suppression"].value_counts()
     return dg.MaterializeResult(
         metadata={

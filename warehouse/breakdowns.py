@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from schemas.codebook import Reporting
-from warehouse.connection import read_sql, transaction
+from warehouse.connection import read_sql
 from warehouse.statistics import wilson_interval
 
 SMALL_BASE = "small base"
@@ -65,16 +65,3 @@ def compute_indicator_breakdowns(
 def compute_trust_coverage(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str) -> pd.DataFrame:
     coverage = con.execute(read_sql("trust_coverage"), {"survey_id": survey_id, "wave_id": wave_id}).df()
     return coverage.assign(survey_id=survey_id, wave_id=wave_id)
-
-
-def write_wave_rows(con: duckdb.DuckDBPyConnection, table: str, survey_id: str, wave_id: str, rows: pd.DataFrame) -> None:
-    """Replace one wave's rows of a breakdown table in one transaction (table names are ours, fixed)."""
-    if table not in ("indicator_breakdowns", "trust_coverage"):
-        raise ValueError(f"not a breakdown table: {table}")
-    con.register("breakdown_rows", rows)
-    try:
-        with transaction(con):
-            con.execute(f"DELETE FROM {table} WHERE survey_id = ? AND wave_id = ?", [survey_id, wave_id])
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM breakdown_rows")
-    finally:
-        con.unregister("breakdown_rows")

@@ -49,3 +49,20 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+
+
+# Tables holding one set of rows per wave of a survey, derived from that wave alone.
+WAVE_RESULT_TABLES = ("headline_indicators", "indicator_breakdowns", "trust_coverage")
+
+
+def replace_wave_rows(con: duckdb.DuckDBPyConnection, table: str, survey_id: str, wave_id: str, rows) -> None:
+    """Replace one wave's rows of a per-wave result table in one transaction."""
+    if table not in WAVE_RESULT_TABLES:
+        raise ValueError(f"not a per-wave result table: {table}")  # the name is placed in the SQL text
+    con.register("wave_rows", rows)
+    try:
+        with transaction(con):
+            con.execute(f"DELETE FROM {table} WHERE survey_id = ? AND wave_id = ?", [survey_id, wave_id])
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM wave_rows")
+    finally:
+        con.unregister("wave_rows")

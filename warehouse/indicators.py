@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 
 from schemas.codebook import Reporting
-from warehouse.connection import read_sql, transaction
+from warehouse.connection import read_sql, replace_wave_rows
 from warehouse.statistics import wilson_interval
 
 # Percentages are computed in SQL and intervals in numpy: allow for rounding in the last digits.
@@ -46,15 +46,7 @@ def write_headline_indicators(
     con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str, indicators: pd.DataFrame
 ) -> None:
     """Replace the wave's rows of ``headline_indicators`` in one transaction."""
-    con.register("indicator_rows", indicators)
-    try:
-        with transaction(con):
-            con.execute(
-                "DELETE FROM headline_indicators WHERE survey_id = ? AND wave_id = ?", [survey_id, wave_id]
-            )
-            con.execute("INSERT INTO headline_indicators BY NAME SELECT * FROM indicator_rows")
-    finally:
-        con.unregister("indicator_rows")
+    replace_wave_rows(con, "headline_indicators", survey_id, wave_id, indicators)
 
 
 def indicator_problems(indicators: pd.DataFrame, min_base: int) -> list[str]:
