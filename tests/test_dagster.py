@@ -101,13 +101,19 @@ def test_a_wave_materialises_with_checks_and_row_counts(tmp_path):
     assert run_ids == {result.run_id}
 
 
-def test_a_rejected_file_fails_its_run_and_leaves_other_waves_alone(tmp_path):
+def _home_with_2023(tmp_path: Path):
+    """A home whose warehouse holds wave 2023, its instance, and the 2023 indicators as they stand."""
     instance = dg.DagsterInstance.ephemeral()
     _land(tmp_path, "2023", sample_wave_path("2023"))
     assert _materialize(tmp_path, instance, "2023").success
     warehouse = tmp_path / "warehouse" / "survey.duckdb"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         before = con.execute("select * from headline_indicators order by all").fetchall()
+    return instance, warehouse, before
+
+
+def test_a_rejected_file_fails_its_run_and_leaves_other_waves_alone(tmp_path):
+    instance, warehouse, before = _home_with_2023(tmp_path)
 
     broken = read_sample("2024").drop(columns=["trust_barriers.funding"])
     write_csv(broken, tmp_path / "landing" / SURVEY_ID / "2024" / "broken.csv")
@@ -165,12 +171,7 @@ def test_rows_lost_in_loading_fail_the_blocking_check_and_change_nothing(tmp_pat
 
 
 def test_invalid_indicators_are_not_written_and_fail_their_check(tmp_path, monkeypatch):
-    instance = dg.DagsterInstance.ephemeral()
-    _land(tmp_path, "2023", sample_wave_path("2023"))
-    assert _materialize(tmp_path, instance, "2023").success
-    warehouse = tmp_path / "warehouse" / "survey.duckdb"
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        before = con.execute("select * from headline_indicators order by all").fetchall()
+    instance, warehouse, before = _home_with_2023(tmp_path)
 
     import assets.indicators as indicator_assets
     real = indicator_assets.compute_headline_indicators
