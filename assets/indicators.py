@@ -19,17 +19,23 @@ from warehouse.indicators import compute_headline_indicators, indicator_problems
 from warehouse.trends import compute_indicator_trends, write_indicator_trends
 
 
+# Per-wave results computed in the warehouse from one wave's responses.
+PER_WAVE_SQL_ASSET = dict(
+    partitions_def=wave_partitions,
+    deps=[wave_responses],
+    group_name=GROUP_INDICATORS,
+    kinds={"duckdb", "sql"},
+    pool=DUCKDB_POOL,
+)
+
+
 def _headline_preview(indicators: pd.DataFrame) -> str:
     table = indicators[["indicator_id", "numerator", "base", "pct", "ci_low", "ci_high", "suppressed"]]
     return table.round(1).to_markdown(index=False)
 
 
 @dg.asset(
-    partitions_def=wave_partitions,
-    deps=[wave_responses],
-    group_name=GROUP_INDICATORS,
-    kinds={"duckdb", "sql"},
-    pool=DUCKDB_POOL,
+    **PER_WAVE_SQL_ASSET,
     check_specs=[
         dg.AssetCheckSpec(
             CHECK_INDICATORS_VALID,
@@ -99,11 +105,7 @@ def indicator_trends(context: dg.AssetExecutionContext, survey_home: SurveyHomeR
 
 
 @dg.asset(
-    partitions_def=wave_partitions,
-    deps=[wave_responses],
-    group_name=GROUP_INDICATORS,
-    kinds={"duckdb", "sql"},
-    pool=DUCKDB_POOL,
+    **PER_WAVE_SQL_ASSET,
 )
 def indicator_breakdowns(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource) -> dg.MaterializeResult:
     """For one wave: each share by trust type and by NHS region of the respondent's trust, with base,

@@ -95,15 +95,12 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, publish_dir: 
     wave_id = waves[-1]
     out = publish_dir / codebook.survey_id / wave_id
     out.mkdir(parents=True, exist_ok=True)
-    files = {
-        HEADLINE_CSV: neutralise_frame(headline_table(con, codebook, wave_id)),
-        TRENDS_CSV: neutralise_frame(trend_table(con, codebook)),
-    }
+    headline, trends = headline_table(con, codebook, wave_id), trend_table(con, codebook)
+    files = {HEADLINE_CSV: neutralise_frame(headline), TRENDS_CSV: neutralise_frame(trends)}
     for name, frame in files.items():
         frame.to_csv(out / name, index=False, lineterminator="\n", encoding="utf-8")
     synthetic = any(codebook.wave(w).synthetic for w in waves)
     breakdowns = {d: breakdown_table(con, codebook, wave_id, d) for d in ("trust_type", "region")}
-    headline, trends = headline_table(con, codebook, wave_id), trend_table(con, codebook)
     write_workbook(out / WORKBOOK, codebook, wave_id, headline, trends, breakdowns, synthetic)
     write_brief(out / BRIEF, codebook, wave_id, headline, trends, synthetic)
     inputs = con.execute(read_sql("pack_inputs"), {"survey_id": codebook.survey_id}).df()
