@@ -17,3 +17,4 @@ CHECK_INDICATORS_VALID = "indicator_values_valid"
 QUARANTINE_SHARE_LIMIT = 0.10
 
 FINGERPRINT_METADATA = "landing_fingerprint"
+PUBLISHED_WAVES_METADATA = "published_waves"  # partition key → landing fingerprint of what analysts have

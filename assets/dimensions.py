@@ -12,7 +12,7 @@ def survey_dimensions(context: dg.AssetExecutionContext, survey_home: SurveyHome
     """Waves, questions, options and the indicator catalogue of every survey's codebook, and the
     `trusts` reference list (ODS code, type, region), as warehouse tables."""
     codebooks = survey_home.paths.codebooks
-    with survey_home.warehouse() as con:
+    with survey_home.warehouse(context.log) as con:
         trust_rows = write_trusts(con, survey_home.trusts())
         written = {cb.survey_id: write_survey_dimensions(con, cb) for cb in codebooks.values()}
     lines = ["| survey | codebook version | waves | questions | options | indicators |", "|---|---|---|---|---|---|"]

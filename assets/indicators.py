@@ -18,7 +18,6 @@ from warehouse.connection import replace_wave_rows
 from warehouse.indicators import compute_headline_indicators, indicator_problems, write_headline_indicators
 from warehouse.trends import compute_indicator_trends, write_indicator_trends
 
-
 # Per-wave results computed in the warehouse from one wave's responses.
 PER_WAVE_SQL_ASSET = dict(
     partitions_def=wave_partitions,
@@ -53,7 +52,7 @@ def headline_indicators(context: dg.AssetExecutionContext, survey_home: SurveyHo
     `trust_coverage`, responding trusts as a percentage of the wave's population of trusts."""
     survey_id, wave_id = split_partition_key(context.partition_key)
     codebook = survey_home.paths.codebook(survey_id)
-    with survey_home.warehouse() as con:
+    with survey_home.warehouse(context.log) as con:
         indicators = compute_headline_indicators(con, survey_id, wave_id, codebook.reporting)
         problems = indicator_problems(indicators, codebook.reporting.min_base)
         if problems:
@@ -84,7 +83,7 @@ def indicator_trends(context: dg.AssetExecutionContext, survey_home: SurveyHomeR
     z-test). Recomputed across all waves whenever any wave changes."""
     rows = 0
     significant = []
-    with survey_home.warehouse() as con:
+    with survey_home.warehouse(context.log) as con:
         for codebook in survey_home.paths.codebooks.values():
             trends = compute_indicator_trends(con, codebook)
             write_indicator_trends(con, codebook.survey_id, trends)
@@ -114,7 +113,7 @@ def indicator_breakdowns(context: dg.AssetExecutionContext, survey_home: SurveyH
     trusts of each type and region against those in the reference list."""
     survey_id, wave_id = split_partition_key(context.partition_key)
     codebook = survey_home.paths.codebook(survey_id)
-    with survey_home.warehouse() as con:
+    with survey_home.warehouse(context.log) as con:
         breakdowns = compute_indicator_breakdowns(con, survey_id, wave_id, codebook.reporting)
         coverage = compute_trust_coverage(con, survey_id, wave_id)
         replace_wave_rows(con, "indicator_breakdowns", survey_id, wave_id, breakdowns)

@@ -19,6 +19,7 @@ from pipelines.resources import SurveyHomeResource
 from schemas.exports import WaveFileRejected
 from schemas.validation import WaveValidation, validate_wave
 from warehouse.load import WaveDoesNotReconcile, load_wave
+from warehouse.stop_points import stop_point
 
 
 def _quarantine_preview(validation: WaveValidation, limit: int = 20) -> str:
@@ -76,6 +77,7 @@ def wave_responses(context: dg.AssetExecutionContext, survey_home: SurveyHomeRes
     files = wave_files(wave_dir)
     if not files:
         raise dg.Failure(description=f"no export file (.csv, .xlsx, .sav) in {wave_dir}")
+    stop_point("ingest")
     try:
         validation = validate_wave(
             files, codebook, wave_id, survey_home.trust_resolver(), layout=wave_layout(wave_dir),
@@ -90,9 +92,10 @@ def wave_responses(context: dg.AssetExecutionContext, survey_home: SurveyHomeRes
             metadata={"file": exc.path, "reason": exc.reason},
         ) from None
     yield dg.AssetCheckResult(check_name=CHECK_FILES_READABLE, passed=True, metadata={"files": len(files)})
+    stop_point("validation")
     archived = archive_files(files, paths.archive_dir / survey_id / wave_id)
     try:
-        with survey_home.warehouse() as con:
+        with survey_home.warehouse(context.log) as con:
             counts = load_wave(con, codebook, wave_id, validation, run_id=context.run.run_id,
                                pseudonymise=survey_home.pseudonymiser(), archived_as=archived)
     except WaveDoesNotReconcile as exc:

@@ -1,23 +1,62 @@
-"""Publishing: the leadership pack, refreshed after every change to the indicators or trends."""
+"""Publishing: the analysts' read-only warehouse and the leadership pack, refreshed after every change
+to the indicators or trends."""
 
 import dagster as dg
 
-from assets.constants import DUCKDB_POOL, GROUP_PUBLISH
+from assets.constants import DUCKDB_POOL, GROUP_PUBLISH, PUBLISHED_WAVES_METADATA
 from assets.indicators import indicator_breakdowns, indicator_trends
+from pipelines.landing import fingerprint, partition_key
 from pipelines.resources import SurveyHomeResource
 from pipelines.settings import PROJECT_ROOT
-from publish.pack import write_pack
-from warehouse.connection import connect
+from publish.pack import code_version, write_pack
+from warehouse.publication import PublishFailed, publish_snapshot, published_wave_sources
+
+PUBLISH_DEPS = dict(deps=[indicator_trends, indicator_breakdowns], group_name=GROUP_PUBLISH, pool=DUCKDB_POOL)
 
 
-@dg.asset(deps=[indicator_trends, indicator_breakdowns], group_name=GROUP_PUBLISH, kinds={"csv", "json"}, pool=DUCKDB_POOL)
+def _code_version_text() -> str:
+    version = code_version(PROJECT_ROOT)
+    commit = version["git_commit"]
+    return f"survey-pipeline {version['package']}" + (f" (git {commit[:12]})" if commit else "")
+
+
+@dg.asset(**PUBLISH_DEPS, kinds={"duckdb"})
+def analyst_warehouse(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource) -> dg.MaterializeResult:
+    """The read-only warehouse analysts query, `<home>/warehouse/survey.duckdb`: respondents, closed
+    answers, dimensions, indicators, breakdowns, trends, the load log and quarantine counts (no free
+    text, no refused values), with a comment on every table and column and a `publications` record.
+    Built beside the old file and renamed over it in one step, so open connections keep working."""
+    target = survey_home.paths.warehouse_path
+    with survey_home.warehouse(context.log) as con:
+        try:
+            rows = publish_snapshot(con, target, context.run.run_id, _code_version_text(),
+                                    survey_home.paths.codebooks.values())
+        except PublishFailed as exc:
+            raise dg.Failure(description=str(exc)) from None
+        published = {
+            partition_key(survey_id, wave_id): fingerprint(list(wave["files"].items()))
+            for (survey_id, wave_id), wave in published_wave_sources(con).items()
+        }
+    table = "\n".join(["| table | rows |", "|---|---|"] + [f"| {name} | {n} |" for name, n in rows.items()])
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(target)),
+            "size_bytes": target.stat().st_size,
+            "tables": dg.MetadataValue.md(table),
+            "dagster/row_count": sum(rows.values()),
+            PUBLISHED_WAVES_METADATA: dg.MetadataValue.json(published),
+        }
+    )
+
+
+@dg.asset(**PUBLISH_DEPS, kinds={"csv", "json"})
 def leadership_pack(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource) -> dg.MaterializeResult:
     """For each survey, the latest wave's headline table and the trend table across waves as CSV files,
     with a manifest of every file's sha256, the input files behind the figures, the codebook and code
     versions and this run, in `<home>/publish/<survey_id>/<wave_id>/`. Aggregates only; text cells
     neutralised against formula injection."""
     written = []
-    with connect(survey_home.paths.warehouse_path, read_only=True) as con:
+    with survey_home.warehouse(context.log) as con:
         for codebook in survey_home.paths.codebooks.values():
             if con.execute("select count(*) from headline_indicators where survey_id = ?",
                            [codebook.survey_id]).fetchall()[0][0]:

@@ -1,4 +1,5 @@
-"""The `survey` command: run the pipeline, run the demo, open the Dagster UI, regenerate the sample.
+"""The `survey` command: run the pipeline, run the demo, query the analysts' warehouse, open the Dagster UI,
+regenerate the sample.
 
 Every command takes ``--home DIR`` (default ``$SURVEY_HOME`` or ``./survey_home``).
 """
@@ -9,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -35,39 +37,62 @@ LogLevelOption = Annotated[
 ]
 
 
-def _run(home: SurveyHome, log_level: str) -> bool:
+def _run(home: SurveyHome, log_level: str, force: bool = False) -> bool:
     from pipelines.runner import run_landed_waves
 
-    outcomes = run_landed_waves(home, log_level=log_level.upper())
-    if not outcomes:
+    def waiting(holder: str) -> None:
+        console.print(f"Waiting: {holder} is writing the working database; this run starts when it ends.",
+                      soft_wrap=True)
+
+    refresh = run_landed_waves(home, log_level=log_level.upper(), force=force, on_wait=waiting)
+    for run_id in refresh.abandoned:
+        console.print(f"Run {run_id[:8]} had been killed before it finished; marked failed.", soft_wrap=True)
+    if not refresh.runs and not refresh.up_to_date:
         console.print(f"No wave in {home.landing_dir}: put files in <survey_id>/<wave_id>/ there.", soft_wrap=True)
-    for outcome in outcomes:
+    for key in refresh.up_to_date:
+        console.print(f"{key}: up to date (published as landed; --force reloads it)", soft_wrap=True)
+    for outcome in refresh.runs:
         status = "[green]ok[/green]" if outcome.success else f"[red]FAILED[/red]: {outcome.error}"
         # One line per wave however long the reason, so it can be grepped from logs.
         console.print(f"{outcome.partition_key}: {status} (run {outcome.run_id[:8]})", soft_wrap=True)
-    return all(o.success for o in outcomes)
+    if refresh.runs and refresh.success:
+        console.print(f"Analysts' warehouse: {home.warehouse_path}", soft_wrap=True)
+    return refresh.success
+
+
+@contextmanager
+def _working_database(home: SurveyHome):
+    """The working database, read under the writer lock (for reports that need the quarantine)."""
+    from warehouse.connection import connect
+    from warehouse.writer_lock import writer_lock
+
+    with writer_lock(home.writer_lock_path), connect(home.working_path, read_only=True) as con:
+        yield con
 
 
 def _print_tables(home: SurveyHome, survey_id: str, wave_id: str) -> None:
     from pipelines.report import headline_rich_table, trend_rich_table
-    from warehouse.connection import connect
     from warehouse.reports import headline_table, headline_trends, loaded_waves
 
     codebook = home.codebook(survey_id)
     synthetic = " [SYNTHETIC DATA]" if codebook.wave(wave_id).synthetic else ""
-    with connect(home.warehouse_path, read_only=True) as con:
+    with _working_database(home) as con:
         table = headline_table(con, survey_id, wave_id)
         trends = headline_trends(con, survey_id)
         waves = loaded_waves(con, survey_id)
     console.print(headline_rich_table(table, f"Headline indicators, {survey_id} wave {wave_id}{synthetic}"))
     console.print(trend_rich_table(trends, waves, f"Trends, {survey_id}{synthetic}"))
-    console.print(f"Warehouse: {home.warehouse_path}")
+    console.print(f"Analysts' warehouse (open it read-only): {home.warehouse_path}")
+
+
+ForceOption = Annotated[bool, typer.Option("--force", help="Reload waves even if analysts already have them as landed.")]
 
 
 @app.command()
-def run(home: HomeOption = None, log_level: LogLevelOption = "WARNING") -> None:
-    """Materialise every landed wave and everything downstream (indicators, trends)."""
-    if not _run(_home(home), log_level):
+def run(home: HomeOption = None, log_level: LogLevelOption = "WARNING", force: ForceOption = False) -> None:
+    """Materialise every new or changed landed wave and everything downstream (indicators, trends), then
+    publish the analysts' warehouse."""
+    if not _run(_home(home), log_level, force):
         raise typer.Exit(code=1)
 
 
@@ -102,7 +127,6 @@ def ingest(
     from pipelines.ingest import WaveFileRejected, land_file, partition_key
     from pipelines.runner import run_landed_waves
     from pipelines.settings import DEFAULT_MAX_FILE_MB, MAX_FILE_MB_ENV
-    from warehouse.connection import connect
     from warehouse.reports import load_report
 
     survey_home = _home(home)
@@ -119,13 +143,13 @@ def ingest(
     for old in landing.replaced:
         console.print(f"Replaced {old.name} (kept in {old.parent})", soft_wrap=True)
     key = partition_key(survey, wave)
-    outcome = run_landed_waves(survey_home, log_level=log_level.upper(), only=key)[0]
+    outcome = run_landed_waves(survey_home, log_level=log_level.upper(), only=key, force=True).runs[0]
     if not outcome.success:
         # Past the load step the wave is in the warehouse; only what comes after it failed.
         loaded = not (outcome.error or "").startswith("step wave_responses")
         console.print(f"{'LOADED, THEN FAILED' if loaded else 'REJECTED'}: {outcome.error}", soft_wrap=True)
         raise typer.Exit(code=1)
-    with connect(survey_home.warehouse_path, read_only=True) as con:
+    with _working_database(survey_home) as con:
         report = load_report(con, survey, wave, outcome.run_id)
     for row in report["files"].itertuples(index=False):
         console.print(f"{row.source_file}: layout {row.layout}; {row.rows_read} rows read, {row.rows_loaded} loaded, "
@@ -133,13 +157,51 @@ def ingest(
     for rule, rows in report["quarantined_by_rule"]:
         console.print(f"  quarantined for {rule}: {rows} rows", soft_wrap=True)
     console.print(
-        f"Warehouse: {survey_home.warehouse_path}\n"
-        f"Quarantine: select source_row, column_name, rule, reason from quarantine "
-        f"where wave_id = '{wave}' and run_id = '{outcome.run_id}'", soft_wrap=True)
+        f"Analysts' warehouse: {survey_home.warehouse_path}\n"
+        f"Quarantined rows, with their values, are in the working database {survey_home.working_path} "
+        f"(table quarantine, run_id '{outcome.run_id}'); analysts see them counted in quarantine_counts.",
+        soft_wrap=True)
 
 
 @app.command()
-def dev(home: HomeOption = None) -> None:
+def sql(
+    query: Annotated[str, typer.Argument(help="One reading statement: SELECT, DESCRIBE, SHOW, SUMMARIZE, ...")],
+    home: HomeOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """Run a read-only query against the analysts' warehouse and print the result."""
+    from warehouse.analyst_queries import FORMATS, QueryRefused, run_query
+
+    if fmt not in FORMATS:
+        console.print(f"REFUSED: unknown format {fmt!r}; use one of {', '.join(FORMATS)}", soft_wrap=True)
+        raise typer.Exit(code=2)
+    import duckdb
+
+    try:
+        result = run_query(_home(home).warehouse_path, query)
+    except QueryRefused as exc:
+        console.print(f"REFUSED: {exc}", soft_wrap=True)
+        raise typer.Exit(code=2) from None
+    except (FileNotFoundError, duckdb.Error) as exc:
+        console.print(f"SQL ERROR: {exc}", soft_wrap=True, markup=False)
+        raise typer.Exit(code=1) from None
+    # Plain stdout rather than rich, so that CSV and JSON can be piped.
+    typer.echo(result.render(fmt))
+
+
+@app.command()
+def dictionary() -> None:
+    """Print the analysts' data dictionary (markdown): every published table and column."""
+    from warehouse.dictionary import markdown
+
+    typer.echo(markdown(), nl=False)
+
+
+@app.command()
+def dev(
+    home: HomeOption = None,
+    port: Annotated[int, typer.Option("--port", help="Port of the Dagster UI.")] = 3000,
+) -> None:
     """Open the Dagster UI (`dg dev`) on the home's instance, with the landing sensor running."""
     from pipelines.instance import prepare_dagster_home
 
@@ -151,7 +213,8 @@ def dev(home: HomeOption = None) -> None:
         "VIRTUAL_ENV": sys.prefix,  # the venv `survey` runs from, whether or not it was activated
     }
     dg_command = Path(sys.executable).with_name("dg")
-    raise typer.Exit(subprocess.call([str(dg_command) if dg_command.exists() else "dg", "dev"], cwd=PROJECT_ROOT, env=env))
+    command = [str(dg_command) if dg_command.exists() else "dg", "dev", "--port", str(port)]
+    raise typer.Exit(subprocess.call(command, cwd=PROJECT_ROOT, env=env))
 
 
 @app.command("sample")

@@ -13,13 +13,13 @@ import dagster as dg
 from assets.dimensions import survey_dimensions
 from assets.indicators import headline_indicators, indicator_breakdowns, indicator_trends
 from assets.ingest import wave_responses
-from assets.publish import leadership_pack
+from assets.publish import analyst_warehouse, leadership_pack
 from pipelines.jobs import refresh_wave_job
 from pipelines.resources import SurveyHomeResource
 from pipelines.sensors import daily_landing_sweep, landing_sensor
 from pipelines.settings import DEFAULT_MAX_FILE_MB, MAX_FILE_MB_ENV, default_home
 
-ASSETS = [survey_dimensions, wave_responses, headline_indicators, indicator_breakdowns, indicator_trends, leadership_pack]
+ASSETS = [survey_dimensions, wave_responses, headline_indicators, indicator_breakdowns, indicator_trends, analyst_warehouse, leadership_pack]
 
 
 def build_definitions(home: Path | str | None = None) -> dg.Definitions:

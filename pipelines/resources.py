@@ -1,12 +1,13 @@
 """Dagster resources: the survey home (landing folder, codebooks, reference data and warehouse file).
 
-A resource of our own rather than dagster-duckdb's ``DuckDBResource``: the pipeline decides where the
-warehouse lives and when it is opened (never at definitions load), which later lets the home publish a
-read-only copy for analysts.
+A resource of our own rather than dagster-duckdb's ``DuckDBResource``: steps write the home's private
+working database, one process at a time under the home's writer lock, and open it only inside a step
+(never at definitions load); analysts read the snapshot the ``analyst_warehouse`` asset publishes.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from pipelines.settings import DEFAULT_MAX_FILE_MB, SurveyHome
 from schemas.pseudonyms import Pseudonymiser, respondent_key
 from schemas.reference import TrustResolver, load_trusts
 from warehouse.connection import connect
+from warehouse.writer_lock import writer_lock
 
 
 class SurveyHomeResource(dg.ConfigurableResource):
@@ -26,6 +28,7 @@ class SurveyHomeResource(dg.ConfigurableResource):
 
     home: str
     max_file_mb: int = DEFAULT_MAX_FILE_MB  # a landed file larger than this is refused whole
+    writer_wait_minutes: int = 60  # how long a step waits for another process writing the working database
 
     @property
     def paths(self) -> SurveyHome:
@@ -45,7 +48,14 @@ class SurveyHomeResource(dg.ConfigurableResource):
         return self.max_file_mb * 1024 * 1024
 
     @contextmanager
-    def warehouse(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A writing connection to the warehouse, opened for one step and closed after it."""
-        with connect(self.paths.warehouse_path) as con:
-            yield con
+    def warehouse(self, log: logging.Logger | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A writing connection to the working database, opened for one step and closed after it, holding
+        the writer lock meanwhile (waiting, and saying so in ``log``, while another process holds it)."""
+
+        def waiting(holder: str) -> None:
+            if log:
+                log.info("Waiting for the working database: %s is writing it", holder)
+
+        with writer_lock(self.paths.writer_lock_path, timeout_s=self.writer_wait_minutes * 60, on_wait=waiting):
+            with connect(self.paths.working_path) as con:
+                yield con

@@ -1,12 +1,16 @@
 """Running the pipeline from the command line: real Dagster runs, in process, on the home's instance.
 
-Each landed wave becomes a partition and gets one run of the refresh job, recorded in
-``<home>/dagster`` like any run the sensor starts, so the UI shows them afterwards.
+Each landed wave that differs from what analysts were last published becomes a partition and gets one
+run of the refresh job, recorded in ``<home>/dagster`` like any run the sensor starts, so the UI shows
+them afterwards. The command holds the home's writer lock throughout, so two commands started together
+run one after the other, and the second finds nothing left to do.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import dagster as dg
 
@@ -14,8 +18,14 @@ from assets.constants import WAVE_PARTITIONS
 from pipelines.definitions import build_definitions
 from pipelines.instance import instance_for
 from pipelines.jobs import REFRESH_WAVE_JOB
-from pipelines.landing import LandedWave, scan_landing
+from pipelines.landing import LandedWave, fingerprint, partition_key, scan_landing
 from pipelines.settings import SurveyHome
+from warehouse.connection import connect
+from warehouse.publication import published_wave_sources
+from warehouse.writer_lock import writer_lock
+
+PID_TAG = "survey/pid"  # the process running an in-process run, to recognise runs it left behind
+IN_PROGRESS = (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED)
 
 
 @dataclass(frozen=True)
@@ -24,6 +34,19 @@ class WaveRun:
     run_id: str
     success: bool
     error: str | None
+
+
+@dataclass
+class Refresh:
+    """What one `survey run` did: the runs it made, and the waves already published as landed."""
+
+    runs: list[WaveRun] = field(default_factory=list)
+    up_to_date: list[str] = field(default_factory=list)
+    abandoned: list[str] = field(default_factory=list)  # run ids of runs killed before they finished
+
+    @property
+    def success(self) -> bool:
+        return all(r.success for r in self.runs)
 
 
 def _failure_message(result: dg.ExecuteInProcessResult) -> str | None:
@@ -54,29 +77,89 @@ def _wave_order(home: SurveyHome, wave: LandedWave) -> tuple:
     return (wave.survey_id, order.index(wave.wave_id) if wave.wave_id in order else len(order), wave.wave_id)
 
 
-def run_landed_waves(home: SurveyHome, log_level: str = "WARNING", only: str | None = None) -> list[WaveRun]:
-    """Materialise every landed wave (or only the partition ``only``) and everything downstream; one run
-    per wave, in wave order.
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
-    ``log_level`` applies to the console only; the full event log is kept in the instance.
+
+def fail_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark as failed the in-process runs whose process died (killed, or the machine stopped) before
+    they finished, so the UI does not show them running for ever; returns their run ids."""
+    abandoned = []
+    for run in instance.get_runs(dg.RunsFilter(statuses=list(IN_PROGRESS), tags={"started_by": "survey run"})):
+        pid = run.tags.get(PID_TAG)
+        if pid and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            instance.report_run_failed(run, f"the process running it (pid {pid}) ended before the run finished")
+            abandoned.append(run.run_id)
+    return abandoned
+
+
+def _published(home: SurveyHome) -> dict[str, dict]:
+    """What the latest publication holds for each wave, by partition key (empty before the first)."""
+    if not home.working_path.exists():
+        return {}
+    with connect(home.working_path) as con:
+        sources = published_wave_sources(con)
+    return {partition_key(survey_id, wave_id): wave for (survey_id, wave_id), wave in sources.items()}
+
+
+def is_published(home: SurveyHome, wave: LandedWave, published: dict[str, dict]) -> bool:
+    """True when analysts already have exactly these files of the wave, checked against the current codebook."""
+    entry = published.get(wave.partition_key)
+    codebook = home.codebooks.get(wave.survey_id)
+    return bool(
+        entry
+        and codebook is not None
+        and entry["codebook_version"] == codebook.version
+        and fingerprint(list(entry["files"].items())) == wave.fingerprint
+    )
+
+
+def run_landed_waves(
+    home: SurveyHome,
+    log_level: str = "WARNING",
+    only: str | None = None,
+    force: bool = False,
+    on_wait: Callable[[str], None] | None = None,
+) -> Refresh:
+    """Materialise every landed wave (or only the partition ``only``) that analysts do not have as landed
+    (every one with ``force``), and everything downstream; one run per wave, in wave order.
+
+    Waits for the writer lock while another process writes the working database (``on_wait`` is told
+    who). ``log_level`` applies to the console only; the full event log is kept in the instance.
     """
+    with writer_lock(home.writer_lock_path, on_wait=on_wait):
+        return _refresh(home, log_level, only, force)
+
+
+def _refresh(home: SurveyHome, log_level: str, only: str | None, force: bool) -> Refresh:
     instance = instance_for(home)
+    refresh = Refresh(abandoned=fail_abandoned_runs(instance))
     waves = sorted(scan_landing(home.landing_dir), key=lambda w: _wave_order(home, w))
     waves = [w for w in waves if only is None or w.partition_key == only]
+    if not force:
+        published = _published(home)
+        refresh.up_to_date = [w.partition_key for w in waves if is_published(home, w, published)]
+        waves = [w for w in waves if w.partition_key not in refresh.up_to_date]
     keys = [w.partition_key for w in waves]
     new = [k for k in keys if not instance.has_dynamic_partition(WAVE_PARTITIONS, k)]
     if new:
         instance.add_dynamic_partitions(WAVE_PARTITIONS, new)
     job = build_definitions(home.root).resolve_job_def(REFRESH_WAVE_JOB)
-    outcomes = []
     for wave in waves:
         result = job.execute_in_process(
             partition_key=wave.partition_key,
             instance=instance,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-            tags={"survey_id": wave.survey_id, "wave_id": wave.wave_id, "started_by": "survey run"},
+            tags={"survey_id": wave.survey_id, "wave_id": wave.wave_id, "started_by": "survey run",
+                  PID_TAG: str(os.getpid())},
         )
         error = _failure_message(result)
-        outcomes.append(WaveRun(wave.partition_key, result.run_id, result.success and error is None, error))
-    return outcomes
+        refresh.runs.append(WaveRun(wave.partition_key, result.run_id, result.success and error is None, error))
+    return refresh

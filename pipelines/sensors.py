@@ -1,8 +1,9 @@
 """Watching the landing folder: a sensor for new or changed waves, and a daily sweep as a safety net.
 
-Both ask the same question: which landed waves differ from what was last loaded? "Last loaded" is the
-landing fingerprint recorded on the latest materialisation of that wave's ``wave_responses`` partition,
-so waves loaded by ``survey run`` are not loaded again by the sensor.
+Both ask the same question: which landed waves differ from what analysts were last published? That is
+the landing fingerprint of each wave recorded on the latest materialisation of ``analyst_warehouse``, so
+waves published by ``survey run`` are not loaded again by the sensor, and a run that failed or was killed
+after loading a wave but before publishing it is requested again.
 """
 
 from __future__ import annotations
@@ -11,34 +12,33 @@ import json
 
 import dagster as dg
 
-from assets.constants import FINGERPRINT_METADATA, WAVE_PARTITIONS
-from assets.ingest import wave_responses
+from assets.constants import PUBLISHED_WAVES_METADATA, WAVE_PARTITIONS
+from assets.publish import analyst_warehouse
 from assets.partitions import wave_partitions
 from pipelines.jobs import refresh_wave_job
 from pipelines.landing import LandedWave, scan_landing
 from pipelines.resources import SurveyHomeResource
 
 
-def loaded_fingerprint(instance: dg.DagsterInstance, partition_key: str) -> str | None:
-    """The landing fingerprint of the wave's last successful load, if any."""
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=wave_responses.key, asset_partitions=[partition_key]), limit=1
-    ).records
+def published_fingerprints(instance: dg.DagsterInstance) -> dict[str, str]:
+    """The landing fingerprint of each wave in the latest publication, by partition key."""
+    records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=analyst_warehouse.key), limit=1).records
     if not records or records[0].asset_materialization is None:
-        return None
-    value = records[0].asset_materialization.metadata.get(FINGERPRINT_METADATA)
-    return value.value if value is not None else None
+        return {}
+    value = records[0].asset_materialization.metadata.get(PUBLISHED_WAVES_METADATA)
+    return dict(value.value) if value is not None else {}
 
 
 def waves_to_refresh(
     instance: dg.DagsterInstance, landed: list[LandedWave], requested: dict[str, str]
 ) -> list[LandedWave]:
-    """Landed waves whose files differ both from the last load and from runs already requested."""
+    """Landed waves whose files differ both from the latest publication and from runs already requested."""
+    published = published_fingerprints(instance)
     return [
         wave
         for wave in landed
         if requested.get(wave.partition_key) != wave.fingerprint
-        and loaded_fingerprint(instance, wave.partition_key) != wave.fingerprint
+        and published.get(wave.partition_key) != wave.fingerprint
     ]
 
 

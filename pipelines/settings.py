@@ -1,9 +1,12 @@
 """Where a survey home keeps its things, and the codebooks and reference data it uses.
 
 ``<home>`` is ``$SURVEY_HOME`` or ``./survey_home``. Inside it: ``landing/<survey_id>/<wave_id>/`` for
-delivered files, ``warehouse/survey.duckdb`` for the warehouse, ``dagster/`` for the Dagster instance
-(runs, event log, schedules) and, optionally, ``codebooks/`` for codebooks that add to or replace the
-bundled ones.
+delivered files; ``working/survey.duckdb``, the pipeline's private working database (free text and
+quarantined values included), written by one process at a time under ``working/writer.lock``;
+``warehouse/survey.duckdb``, the read-only snapshot published for analysts after each refresh;
+``dagster/`` for the Dagster instance (runs, event log, schedules); ``archive/`` for every loaded file;
+``publish/`` for leadership packs; ``secrets/`` for the pseudonym key; and, optionally, ``codebooks/`` for
+codebooks that add to or replace the bundled ones.
 """
 
 from __future__ import annotations
@@ -36,7 +39,17 @@ class SurveyHome:
 
     @property
     def warehouse_path(self) -> Path:
+        """The analysts' snapshot: replaced whole, atomically, after each successful refresh."""
         return self.root / "warehouse" / "survey.duckdb"
+
+    @property
+    def working_path(self) -> Path:
+        """The pipeline's own database; nobody else should open it."""
+        return self.root / "working" / "survey.duckdb"
+
+    @property
+    def writer_lock_path(self) -> Path:
+        return self.root / "working" / "writer.lock"
 
     @property
     def dagster_home(self) -> Path:

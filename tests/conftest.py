@@ -69,7 +69,13 @@ class DemoRun:
 
     @property
     def warehouse(self) -> Path:
+        """The analysts' published snapshot."""
         return self.home / "warehouse" / "survey.duckdb"
+
+    @property
+    def working(self) -> Path:
+        """The pipeline's working database (free text and quarantine included)."""
+        return self.home / "working" / "survey.duckdb"
 
     def pseudonym(self, respondent_id: str) -> str:
         """The pseudonym the demo run gave a respondent id, with the key it created in its home."""

@@ -147,13 +147,13 @@ def test_a_refused_file_fails_its_dagster_check_and_leaves_earlier_waves(name, d
             old.unlink()
     wave_dir.mkdir(parents=True, exist_ok=True)
     (wave_dir / name).write_bytes((CORPUS / name).read_bytes())
-    with connect(home / "warehouse" / "survey.duckdb", read_only=True) as con:
+    with connect(home / "working" / "survey.duckdb", read_only=True) as con:
         before = _wave_2023(con)
     result = run(WAVE)
     assert not result.success
     check = next(e for e in result.get_asset_check_evaluations() if e.asset_check_key.name == "files_readable")
     assert not check.passed and CASES["file_level"][name] in check.metadata["reason"].value
-    with connect(home / "warehouse" / "survey.duckdb", read_only=True) as con:
+    with connect(home / "working" / "survey.duckdb", read_only=True) as con:
         after = _wave_2023(con)
         assert con.execute("select count(*) from respondents where wave_id = ?", [WAVE]).fetchall()[0][0] == 0
     for table in before:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -17,20 +17,18 @@ import pytest
 
 from assets.constants import CHECK_FILES_READABLE, CHECK_INDICATORS_VALID, CHECK_ROWS_RECONCILE, WAVE_PARTITIONS
 from assets.dimensions import survey_dimensions
-from assets.indicators import headline_indicators, indicator_breakdowns, indicator_trends
+from assets.indicators import headline_indicators, indicator_trends
 from assets.ingest import wave_responses
-from assets.publish import leadership_pack
-from pipelines.definitions import build_definitions, defs
+from pipelines.definitions import ASSETS, build_definitions, defs
 from pipelines.landing import partition_key
 from pipelines.resources import SurveyHomeResource
+from pipelines.sensors import daily_landing_sweep, landing_sensor
 from pipelines.settings import PROJECT_ROOT
 from schemas.codebook import BUNDLED_CODEBOOKS_DIR, load_codebook
 from schemas.indicator_catalogue import indicator_catalogue
-from pipelines.sensors import daily_landing_sweep, landing_sensor
 from tests.conftest import SURVEY_ID, read_sample, sample_wave_path, write_csv
 
 pytestmark = pytest.mark.dagster
-ASSETS = [survey_dimensions, wave_responses, headline_indicators, indicator_breakdowns, indicator_trends, leadership_pack]
 
 
 def _land(home: Path, wave_id: str, source: Path, name: str | None = None) -> Path:
@@ -60,7 +58,7 @@ def test_definitions_load_without_touching_a_warehouse(tmp_path):
     graph = built.resolve_asset_graph()
     assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {
         "survey_dimensions", "wave_responses", "headline_indicators", "indicator_breakdowns", "indicator_trends",
-        "leadership_pack"}
+        "analyst_warehouse", "leadership_pack"}
     assert built.resolve_sensor_def("landing_sensor") and built.resolve_schedule_def("daily_landing_sweep")
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
@@ -92,13 +90,17 @@ def test_a_wave_materialises_with_checks_and_row_counts(tmp_path):
         m for m in result.asset_materializations_for_node("wave_responses"))
     assert materialization.metadata["dagster/row_count"].value == 129
     assert materialization.metadata["rows_quarantined"].value == 0
-    with duckdb.connect(str(tmp_path / "warehouse" / "survey.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(tmp_path / "working" / "survey.duckdb"), read_only=True) as con:
         stored = con.execute("select count(*) from headline_indicators where wave_id = '2023'").fetchone()[0]
     # every catalogue indicator of the questionnaire as asked in 2023
     assert stored == len(indicator_catalogue(load_codebook(BUNDLED_CODEBOOKS_DIR / f"{SURVEY_ID}.yaml").for_wave("2023")))
-    with duckdb.connect(str(tmp_path / "warehouse" / "survey.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(tmp_path / "working" / "survey.duckdb"), read_only=True) as con:
         run_ids = {r[0] for r in con.execute("select run_id from load_log").fetchall()}
     assert run_ids == {result.run_id}
+    with duckdb.connect(str(tmp_path / "warehouse" / "survey.duckdb"), read_only=True) as con:  # analysts' copy
+        published = con.execute("select count(*) from headline_indicators where wave_id = '2023'").fetchall()[0][0]
+        publication = con.execute("select distinct run_id from publications").fetchall()
+    assert published == stored and publication == [(result.run_id,)]
 
 
 def _home_with_2023(tmp_path: Path):
@@ -106,7 +108,7 @@ def _home_with_2023(tmp_path: Path):
     instance = dg.DagsterInstance.ephemeral()
     _land(tmp_path, "2023", sample_wave_path("2023"))
     assert _materialize(tmp_path, instance, "2023").success
-    warehouse = tmp_path / "warehouse" / "survey.duckdb"
+    warehouse = tmp_path / "working" / "survey.duckdb"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         before = con.execute("select * from headline_indicators order by all").fetchall()
     return instance, warehouse, before
@@ -114,6 +116,7 @@ def _home_with_2023(tmp_path: Path):
 
 def test_a_rejected_file_fails_its_run_and_leaves_other_waves_alone(tmp_path):
     instance, warehouse, before = _home_with_2023(tmp_path)
+    published = (tmp_path / "warehouse" / "survey.duckdb").read_bytes()
 
     broken = read_sample("2024").drop(columns=["trust_barriers.funding"])
     write_csv(broken, tmp_path / "landing" / SURVEY_ID / "2024" / "broken.csv")
@@ -129,6 +132,7 @@ def test_a_rejected_file_fails_its_run_and_leaves_other_waves_alone(tmp_path):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select * from headline_indicators order by all").fetchall() == before
         assert con.execute("select count(*) from respondents where wave_id = '2024'").fetchone()[0] == 0
+    assert (tmp_path / "warehouse" / "survey.duckdb").read_bytes() == published  # analysts' copy untouched
 
 
 def test_quarantined_rows_are_reported_and_reconciled(tmp_path):
@@ -149,7 +153,7 @@ def test_rows_lost_in_loading_fail_the_blocking_check_and_change_nothing(tmp_pat
     instance = dg.DagsterInstance.ephemeral()
     _land(tmp_path, "2023", sample_wave_path("2023"))
     assert _materialize(tmp_path, instance, "2023").success
-    warehouse = tmp_path / "warehouse" / "survey.duckdb"
+    warehouse = tmp_path / "working" / "survey.duckdb"
     with duckdb.connect(str(warehouse)) as con:
         before = con.execute("select * from respondents order by all").fetchall()
         # dimensions out of step with the codebook: chairs would be lost when roles are looked up
@@ -236,6 +240,21 @@ def test_waves_already_loaded_are_not_requested_again_until_they_change(tmp_path
     write_csv(corrected, landed)
     result = _sensor(tmp_path, instance)
     assert [r.partition_key for r in result.run_requests] == [f"{SURVEY_ID}/2023"]
+
+
+def test_a_wave_loaded_but_not_yet_published_is_requested_again(tmp_path):
+    """A run that stopped between the load and the publication (killed, say) left analysts without the
+    wave; the sensor must not take the load for the whole refresh."""
+    instance = dg.DagsterInstance.ephemeral()
+    _land(tmp_path, "2023", sample_wave_path("2023"))
+    key = partition_key(SURVEY_ID, "2023")
+    instance.add_dynamic_partitions(WAVE_PARTITIONS, [key])
+    loaded_only = dg.materialize(ASSETS, partition_key=key, instance=instance, selection=[survey_dimensions, wave_responses],
+                                 resources={"survey_home": SurveyHomeResource(home=str(tmp_path))})
+    assert loaded_only.success
+    assert [r.partition_key for r in _sensor(tmp_path, instance).run_requests] == [key]
+    assert _materialize(tmp_path, instance, "2023").success
+    assert _sensor(tmp_path, instance).run_requests == []
 
 
 def test_daily_sweep_requests_waves_whose_last_load_failed(tmp_path):

@@ -52,7 +52,7 @@ def _snapshot(con, wave_id=None) -> dict[str, pd.DataFrame]:
 
 
 def test_every_tidy_table_is_there(demo_run):
-    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+    with duckdb.connect(str(demo_run.working), read_only=True) as con:
         names = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
         assert set(TIDY_TABLES) <= names
         assert con.execute("select count(*) from respondents").fetchone()[0] == 129 + 142 + 118
@@ -237,8 +237,9 @@ def test_no_personal_data_anywhere_in_the_warehouse(demo_run):
         raw = read_sample(wave_id)
         # names, emails, and the survey tool's respondent ids, which are stored only as pseudonyms
         personal |= set(raw["name"]) | set(raw["email"]) | set(raw["respondent_id"])
-    assert personal_values_in(demo_run.warehouse, personal) == []
-    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
-        columns = con.execute("select table_name, column_name from duckdb_columns() where not internal").fetchall()
-    # `trusts.name` is a trust's name; no other table has a personal-data column of the codebook
-    assert not {c for t, c in columns if t != "trusts"} & {"name", "email", "ip_address"}
+    for database in (demo_run.working, demo_run.warehouse):
+        assert personal_values_in(database, personal) == []
+        with duckdb.connect(str(database), read_only=True) as con:
+            columns = con.execute("select table_name, column_name from duckdb_columns() where not internal").fetchall()
+        # `trusts.name` is a trust's name; no other table has a personal-data column of the codebook
+        assert not {c for t, c in columns if t != "trusts"} & {"name", "email", "ip_address"}

@@ -1,4 +1,4 @@
-"""Opening the warehouse file and making sure its tables exist.
+"""Opening a warehouse file (the working database or the analysts' snapshot) and making sure its tables exist.
 
 What belongs here: where the file lives and how a connection is made. What does not: any query.
 """
@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+
+from warehouse.stop_points import stop_point
 
 SQL_DIR = Path(__file__).parent / "sql"
 
@@ -64,5 +66,6 @@ def replace_wave_rows(con: duckdb.DuckDBPyConnection, table: str, survey_id: str
         with transaction(con):
             con.execute(f"DELETE FROM {table} WHERE survey_id = ? AND wave_id = ?", [survey_id, wave_id])
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM wave_rows")
+            stop_point("indicators")
     finally:
         con.unregister("wave_rows")

@@ -19,6 +19,7 @@ from schemas.pseudonyms import Pseudonymiser
 from schemas.response_schema import parse_timestamps
 from schemas.validation import WaveValidation
 from warehouse.connection import read_sql, transaction
+from warehouse.stop_points import stop_point
 
 WAVE_TABLES = ("respondents", "responses", "free_text_responses", "quarantine")
 
@@ -148,6 +149,7 @@ def load_wave(
             counts = wave_reconciliation(con, codebook.survey_id, wave_id, run_id)
             if not counts["reconciles"]:
                 raise WaveDoesNotReconcile(counts)
+            stop_point("load")
         return counts
     finally:
         for view in ("staged_wave", "quarantine_rows", "load_log_rows"):

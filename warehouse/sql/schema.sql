@@ -189,3 +189,16 @@ CREATE TABLE IF NOT EXISTS indicator_trends (
     note             VARCHAR,          -- why a change is not tested, if it is not
     PRIMARY KEY (survey_id, indicator_id, wave_id)
 );
+
+-- What each published analysts' snapshot held: one row per source file of each wave per publication.
+-- Kept here as history; copied into every snapshot.
+CREATE TABLE IF NOT EXISTS publications (
+    run_id           VARCHAR NOT NULL,
+    published_at     TIMESTAMP WITH TIME ZONE NOT NULL,
+    survey_id        VARCHAR NOT NULL,
+    wave_id          VARCHAR NOT NULL,
+    codebook_version VARCHAR NOT NULL,
+    source_file      VARCHAR NOT NULL,
+    sha256           VARCHAR NOT NULL,
+    code_version     VARCHAR NOT NULL
+);

@@ -1,5 +1,7 @@
 -- Trust-weighted shares of one wave: each trust counts once (each respondent weighs 1 / respondents
 -- from that trust in the wave). Parameters: $survey_id, $wave_id.
+-- Sums run in respondent order: a floating-point sum in whatever order threads finish differs in its
+-- last digits from run to run, and identical inputs must give identical outputs.
 WITH weights AS (
     SELECT respondent_id, trust_code, 1.0 / count(*) OVER (PARTITION BY trust_code) AS weight
     FROM respondents
@@ -11,7 +13,7 @@ answers AS (
     WHERE survey_id = $survey_id AND wave_id = $wave_id
 ),
 answered AS (
-    SELECT a.question_id, sum(w.weight) AS weighted_base, count(DISTINCT w.trust_code) AS trusts_base
+    SELECT a.question_id, sum(w.weight ORDER BY w.respondent_id) AS weighted_base, count(DISTINCT w.trust_code) AS trusts_base
     FROM (SELECT DISTINCT respondent_id, question_id FROM answers) AS a
     JOIN weights AS w USING (respondent_id)
     GROUP BY a.question_id
@@ -23,7 +25,7 @@ ticks AS (
     WHERE i.survey_id = $survey_id AND i.indicator_kind = 'share'
 ),
 weighted_ticks AS (
-    SELECT t.indicator_id, sum(w.weight) AS weighted_numerator
+    SELECT t.indicator_id, sum(w.weight ORDER BY w.respondent_id) AS weighted_numerator
     FROM ticks AS t
     JOIN weights AS w USING (respondent_id)
     GROUP BY t.indicator_id

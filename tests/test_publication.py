@@ -1,0 +1,205 @@
+"""Publishing the analysts' snapshot, `survey sql`, the writer lock and what `survey run` skips; plain
+functions called directly (the guarantees with real, concurrent processes are in test_concurrent_access)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import time
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from pipelines.landing import scan_landing
+from pipelines.runner import is_published
+from pipelines.settings import SurveyHome
+from schemas.pseudonyms import Pseudonymiser
+from schemas.reference import load_trusts
+from schemas.validation import validate_wave
+from tests.conftest import SURVEY_ID, read_sample, write_csv
+from warehouse.analyst_queries import QueryRefused, check_read_only, run_query
+from warehouse.connection import connect
+from warehouse.dimensions import write_survey_dimensions, write_trusts
+from warehouse.load import load_wave
+from warehouse.publication import PublishFailed, publish_snapshot, published_wave_sources
+from warehouse.writer_lock import WarehouseBusy, writer_lock
+
+SECRET_TRUST = "ZZ-NOT-A-TRUST-7731"
+SECRET_COMMENT = "Our chair Jo Bloggs told me privately that the board is split"
+
+
+@pytest.fixture()
+def working(tmp_path, codebook, resolver):
+    """A working database holding wave 2023 with one refused row and one free-text comment."""
+    rows = read_sample("2023")
+    rows.loc[4, "trust_code"] = SECRET_TRUST
+    rows.loc[7, "comments"] = SECRET_COMMENT
+    path = write_csv(rows, tmp_path / "landing" / "wave.csv")
+    validation = validate_wave([path], codebook, "2023", resolver)
+    with connect(tmp_path / "working" / "survey.duckdb") as con:
+        write_trusts(con, load_trusts())
+        write_survey_dimensions(con, codebook)
+        load_wave(con, codebook, "2023", validation, run_id="run-load",
+                  pseudonymise=Pseudonymiser(b"a key for tests only, 32 bytes.."))
+        yield con, validation, path
+
+
+def test_the_snapshot_holds_what_analysts_may_see_and_nothing_private(working, codebook, tmp_path):
+    con, validation, path = working
+    target = tmp_path / "warehouse" / "survey.duckdb"
+    assert con.execute("select count(*) from free_text_responses where text = ?", [SECRET_COMMENT]).fetchall() == [(1,)]
+    assert con.execute("select count(*) from quarantine where offending_value = ?", [SECRET_TRUST]).fetchall() == [(1,)]
+
+    rows = publish_snapshot(con, target, "run-publish", "test code", [codebook])
+
+    raw = target.read_bytes()
+    assert SECRET_TRUST.encode() not in raw and b"Jo Bloggs" not in raw  # not even in free blocks
+    with duckdb.connect(str(target), read_only=True) as snap:
+        tables = {t for (t,) in snap.execute("select table_name from duckdb_tables()").fetchall()}
+        assert not tables & {"free_text_responses", "quarantine"}
+        assert rows["respondents"] == validation.rows_loaded == snap.execute(
+            "select count(*) from respondents").fetchall()[0][0]
+        counts = snap.execute("select source_file, rule, column_name, rows_refused from quarantine_counts").fetchall()
+        publication = snap.execute(
+            "select run_id, wave_id, source_file, sha256, codebook_version, code_version from publications").fetchall()
+        keys = snap.execute("select constraint_type from duckdb_constraints() where table_name = 'respondents'"
+                            " and constraint_type = 'PRIMARY KEY'").fetchall()
+    assert counts == [("wave.csv", "known_trust_code", "trust_code", 1)]
+    assert publication == [("run-publish", "2023", "wave.csv", hashlib.sha256(path.read_bytes()).hexdigest(),
+                            codebook.version, "test code")]
+    assert keys == [("PRIMARY KEY",)]  # the working tables' keys come along
+    # recorded in the working database too, once published
+    assert published_wave_sources(con) == {
+        (SURVEY_ID, "2023"): {"codebook_version": codebook.version,
+                              "files": {"wave.csv": hashlib.sha256(path.read_bytes()).hexdigest()}}}
+
+
+def test_a_reader_of_the_old_snapshot_keeps_reading_it_after_a_publish(working, codebook, tmp_path):
+    con, _, _ = working
+    target = tmp_path / "warehouse" / "survey.duckdb"
+    publish_snapshot(con, target, "run-1", "test code", [codebook])
+    reader = duckdb.connect(str(target), read_only=True)
+    con.execute("delete from respondents where source_row > 50")
+    publish_snapshot(con, target, "run-2", "test code", [codebook])
+    assert reader.execute("select count(*) from respondents").fetchall() == [(128,)]  # its own, old file
+    reader.close()
+    with duckdb.connect(str(target), read_only=True) as fresh:
+        assert fresh.execute("select count(*) from respondents").fetchall() == [(49 - 1,)]  # rows 2-50, less row 6
+        assert fresh.execute("select distinct run_id from publications order by 1").fetchall() == [("run-1",), ("run-2",)]
+    assert sorted(p.name for p in target.parent.iterdir()) == ["survey.duckdb"]
+
+
+def test_a_failed_publish_leaves_the_previous_snapshot_and_says_so(working, codebook, tmp_path):
+    con, _, _ = working
+    target = tmp_path / "warehouse" / "survey.duckdb"
+    publish_snapshot(con, target, "run-1", "test code", [codebook])
+    before = target.read_bytes()
+    con.execute("drop table trust_coverage")  # a working database that lacks a published table
+    with pytest.raises(PublishFailed, match="trust_coverage.*previous snapshot is unchanged"):
+        publish_snapshot(con, target, "run-2", "test code", [codebook])
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in target.parent.iterdir()) == ["survey.duckdb"]
+    assert con.execute("select distinct run_id from publications").fetchall() == [("run-1",)]
+
+
+def test_half_built_snapshots_left_by_a_killed_publish_are_removed_by_the_next(working, codebook, tmp_path):
+    con, _, _ = working
+    target = tmp_path / "warehouse" / "survey.duckdb"
+    target.parent.mkdir(parents=True)
+    (target.parent / ".survey.duckdb.dead-run.tmp").write_bytes(b"half a file")
+    (target.parent / ".survey.duckdb.dead-run.tmp.wal").write_bytes(b"half a log")
+    publish_snapshot(con, target, "run-1", "test code", [codebook])
+    assert sorted(p.name for p in target.parent.iterdir()) == ["survey.duckdb"]
+
+
+@pytest.mark.parametrize("query", [
+    "insert into waves select * from waves",
+    "delete from respondents",
+    "copy respondents to '/tmp/out.csv'",
+    "attach '/tmp/other.duckdb' as other",
+    "create table mine as select 1",
+    "select 1; drop table waves",
+    "install httpfs",
+])
+def test_statements_that_write_are_refused_before_they_run(query):
+    with pytest.raises(QueryRefused):
+        check_read_only(query)
+
+
+@pytest.mark.parametrize("query", ["select 1", "describe respondents", "show tables", "summarize waves",
+                                   "from waves", "explain select 1", "pragma table_info('waves')"])
+def test_reading_statements_are_accepted(query):
+    check_read_only(query)
+
+
+def test_survey_sql_prints_tables_csv_and_json_and_refuses_writes(demo_run):
+    runner = CliRunner()
+    query = "select wave_id, count(*) as respondents from respondents group by all order by 1"
+    as_json = runner.invoke(app, ["sql", query, "--home", str(demo_run.home), "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.output) == [{"wave_id": "2023", "respondents": 129},
+                                          {"wave_id": "2024", "respondents": 142},
+                                          {"wave_id": "2025", "respondents": 118}]
+    as_csv = runner.invoke(app, ["sql", query, "--home", str(demo_run.home), "--format", "csv"])
+    assert as_csv.output.splitlines() == ["wave_id,respondents", "2023,129", "2024,142", "2025,118"]
+    as_table = runner.invoke(app, ["sql", query, "--home", str(demo_run.home)])
+    assert as_table.output.split()[:2] == ["wave_id", "respondents"] and "2025" in as_table.output
+    refused = runner.invoke(app, ["sql", "delete from respondents", "--home", str(demo_run.home)], terminal_width=200)
+    assert refused.exit_code == 2 and "REFUSED: DELETE statements are refused" in refused.output
+    outside = runner.invoke(app, ["sql", "select * from read_csv('/etc/hostname')", "--home", str(demo_run.home)])
+    assert outside.exit_code == 1 and "SQL ERROR" in outside.output
+    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from respondents").fetchall() == [(389,)]
+
+
+def test_survey_sql_without_a_warehouse_says_how_to_make_one(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run `survey run`"):
+        run_query(tmp_path / "warehouse" / "survey.duckdb", "select 1")
+
+
+HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from warehouse.writer_lock import writer_lock
+with writer_lock(Path(sys.argv[1])):
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_the_writer_lock_makes_others_wait_and_dies_with_its_holder(tmp_path):
+    lock = tmp_path / "working" / "writer.lock"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        told = []
+        with pytest.raises(WarehouseBusy, match=f"pid {holder.pid}"):
+            with writer_lock(lock, timeout_s=0.3, on_wait=told.append):
+                pass
+        assert told and f"pid {holder.pid}" in told[0]
+    finally:
+        holder.kill()  # SIGKILL: no chance to release anything itself
+        holder.wait()
+    started = time.monotonic()
+    with writer_lock(lock, timeout_s=5):
+        with writer_lock(lock, timeout_s=0):  # re-entrant within a process
+            pass
+    assert time.monotonic() - started < 5
+
+
+def test_a_wave_is_up_to_date_only_with_the_same_files_and_codebook(tmp_path, codebook):
+    home = SurveyHome(tmp_path)
+    wave_file = write_csv(read_sample("2023"), home.wave_dir(SURVEY_ID, "2023") / "wave.csv")
+    [wave] = scan_landing(home.landing_dir)
+    sha = hashlib.sha256(wave_file.read_bytes()).hexdigest()
+    key = f"{SURVEY_ID}/2023"
+    published = {key: {"codebook_version": codebook.version, "files": {"wave.csv": sha}}}
+    assert is_published(home, wave, published)
+    assert not is_published(home, wave, {})
+    assert not is_published(home, wave, {key: {"codebook_version": "2020.1", "files": {"wave.csv": sha}}})
+    assert not is_published(home, wave, {key: {"codebook_version": codebook.version, "files": {"old.csv": sha}}})
+    assert not is_published(home, wave, {key: {"codebook_version": codebook.version, "files": {"wave.csv": "0" * 64}}})

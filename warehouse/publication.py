@@ -1,0 +1,170 @@
+"""Publishing the analysts' snapshot of the warehouse, atomically.
+
+The snapshot is a new DuckDB file built beside the target from the working database: the published
+tables of ``dictionary.yaml`` copied with their keys, the quarantine as counts, the publication record
+and a comment on every table and column. It is checkpointed, closed and synced, then renamed over the
+target in one step, so a reader sees the old snapshot or the new one and never a mix, and a connection
+already open on the old file keeps working. Private tables are never written into it, so no free text
+or refused value can linger in its free blocks.
+
+What does not belong here: who may write the working database (``warehouse.writer_lock``), or when a
+refresh publishes (the ``analyst_warehouse`` asset).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+
+from schemas.codebook import Codebook
+from warehouse.connection import read_sql, transaction
+from warehouse.dictionary import DERIVED_TABLES, comment_statements, published_tables
+from warehouse.stop_points import stop_point
+
+SNAPSHOT = "snapshot"  # the alias of the file being built, attached to the working connection
+
+
+class PublishFailed(RuntimeError):
+    """The snapshot could not be written; the one analysts have is unchanged."""
+
+
+def _temporary_path(target: Path, run_id: str) -> Path:
+    return target.with_name(f".{target.name}.{run_id}.tmp")
+
+
+def remove_unfinished(target: Path) -> list[Path]:
+    """Remove the half-built files a killed publish left beside ``target``; call with the writer lock."""
+    leftovers = sorted(target.parent.glob(f".{target.name}.*.tmp")) + sorted(
+        target.parent.glob(f".{target.name}.*.tmp.wal")
+    )
+    for path in leftovers:
+        path.unlink(missing_ok=True)
+    return leftovers
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fill_snapshot(con: duckdb.DuckDBPyConnection, working: str, publication: dict, codebooks: list[Codebook]) -> dict:
+    ddl = dict(con.execute(
+        "SELECT table_name, sql FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main'", [working]
+    ).fetchall())
+    tables = [t.name for t in published_tables()]
+    missing = [t for t in tables if t not in ddl and t not in DERIVED_TABLES]
+    if missing:
+        raise PublishFailed(f"the working database has no table {', '.join(missing)}")
+    con.execute(f"USE {SNAPSHOT}")
+    try:
+        for table in tables:
+            if table not in DERIVED_TABLES:
+                con.execute(ddl[table])  # the working table's own definition, keys included
+        con.execute(read_sql("snapshot_schema"))
+    finally:
+        con.execute(f'USE "{working}"')
+    rows = {}
+    with transaction(con):
+        for table in tables:
+            if table in DERIVED_TABLES:
+                continue
+            con.execute(f'INSERT INTO {SNAPSHOT}.main."{table}" BY NAME SELECT * FROM "{working}".main."{table}"')
+        con.execute(f"INSERT INTO {SNAPSHOT}.main.quarantine_counts BY NAME {read_sql('quarantine_count_rows')}")
+        con.execute(f"INSERT INTO {SNAPSHOT}.main.publications BY NAME {read_sql('publication_rows')}", publication)
+        for statement in comment_statements(SNAPSHOT, codebooks):
+            con.execute(statement)
+        for table in tables:
+            rows[table] = con.execute(f'SELECT count(*) FROM {SNAPSHOT}.main."{table}"').fetchall()[0][0]
+    con.execute(f"CHECKPOINT {SNAPSHOT}")
+    return rows
+
+
+def publish_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    target: Path,
+    run_id: str,
+    code_version: str,
+    codebooks: Iterable[Codebook],
+    published_at: dt.datetime | None = None,
+) -> dict[str, int]:
+    """Build the snapshot from the working database ``con`` and rename it over ``target``.
+
+    The caller holds the writer lock. Returns the rows of each published table. On any failure (disk
+    full, no permission) the half-built file is removed, ``target`` is left as it was and
+    ``PublishFailed`` says why.
+    """
+    target = Path(target)
+    publication = {
+        "run_id": run_id,
+        "published_at": published_at or dt.datetime.now(dt.timezone.utc),
+        "code_version": code_version,
+    }
+    temporary = _temporary_path(target, run_id)
+    working = con.execute("SELECT current_database()").fetchall()[0][0]
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_unfinished(target)
+        con.execute(f"ATTACH ? AS {SNAPSHOT}", [str(temporary)])
+        try:
+            rows = _fill_snapshot(con, working, publication, list(codebooks))
+        except BaseException:
+            _detach_quietly(con, working)  # the first error is the one worth reporting
+            raise
+        con.execute(f"DETACH {SNAPSHOT}")
+        if temporary.with_name(temporary.name + ".wal").exists():
+            raise PublishFailed(f"{temporary} was not fully checkpointed")
+        _fsync(temporary)
+        stop_point("publish")
+        os.replace(temporary, target)
+        _fsync(target.parent)
+    except (duckdb.Error, OSError, PublishFailed) as exc:
+        _discard(temporary)
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise PublishFailed(
+            f"could not publish the analysts' warehouse {target}: {reason}. "
+            f"The previous snapshot is unchanged; the working database keeps the new data for the next run."
+        ) from exc
+    # Recorded in the working database only once analysts can see it, so an interrupted publish is
+    # redone by the next run.
+    with transaction(con):
+        con.execute(f"INSERT INTO publications BY NAME {read_sql('publication_rows')}", publication)
+    return rows
+
+
+def _detach_quietly(con: duckdb.DuckDBPyConnection, working: str) -> None:
+    for statement in (f'USE "{working}"', f"DETACH {SNAPSHOT}"):
+        try:
+            con.execute(statement)
+        except duckdb.Error:
+            pass
+
+
+def _discard(temporary: Path) -> None:
+    for path in (temporary, temporary.with_name(temporary.name + ".wal")):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass  # e.g. the folder is not writable: nothing was created there either
+
+
+def published_wave_sources(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict]:
+    """For each wave in the latest publication: its codebook version and source files (name → sha256)."""
+    rows = con.execute(
+        """
+        SELECT survey_id, wave_id, codebook_version, source_file, sha256
+        FROM publications
+        WHERE run_id = (SELECT arg_max(run_id, published_at) FROM publications)
+        """
+    ).fetchall()
+    waves: dict[tuple[str, str], dict] = {}
+    for survey_id, wave_id, codebook_version, source_file, sha256 in rows:
+        wave = waves.setdefault((survey_id, wave_id), {"codebook_version": codebook_version, "files": {}})
+        wave["files"][source_file] = sha256
+    return waves

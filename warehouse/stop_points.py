@@ -1,0 +1,30 @@
+"""A test-only hook that holds a run still at a named stage, so a test can kill it exactly there.
+
+Crash-safety tests need to SIGKILL a run in the middle of a given stage (ingest, validation, warehouse
+load, indicators, publish) without guessing with sleeps. When ``SURVEY_TEST_STOP_AT`` names the stage
+reached, the process writes the stage's name to the file ``SURVEY_TEST_STOP_FILE`` and waits there until
+it is killed. When the variable is unset (always, outside tests) ``stop_point`` does nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+STOP_AT_ENV = "SURVEY_TEST_STOP_AT"
+STOP_FILE_ENV = "SURVEY_TEST_STOP_FILE"
+
+# In the order a refresh reaches them.
+STAGES = ("ingest", "validation", "load", "indicators", "publish")
+
+
+def stop_point(stage: str) -> None:
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
+    if os.environ.get(STOP_AT_ENV) != stage:
+        return
+    marker = Path(os.environ[STOP_FILE_ENV])
+    marker.write_text(stage, encoding="utf-8")
+    while True:  # until the test kills the process
+        time.sleep(3600)
