@@ -112,10 +112,10 @@ def _trust_per_respondent(rng, n: int, n_trusts: int, trust_codes: list[str]) ->
 
 
 def generate_wave(
-    codebook: Codebook, wave_id: str, trust_codes: list[str], targets: WaveTargets
+    codebook: Codebook, wave_id: str, trust_codes: list[str], targets: WaveTargets, first_respondent: int = 1
 ) -> pd.DataFrame:
     """One synthetic wave as a frame of text in the plain CSV layout (codebook column order), with the
-    questions and options asked in that wave."""
+    questions and options asked in that wave; respondent ids are numbered from ``first_respondent``."""
     codebook = codebook.for_wave(wave_id)
     rng = np.random.default_rng(targets.seed)
     wave = codebook.wave(wave_id)
@@ -126,7 +126,7 @@ def generate_wave(
     start = pd.Timestamp(wave.fieldwork_start)
     seconds = (pd.Timestamp(wave.fieldwork_end) + pd.Timedelta(days=1) - start).total_seconds()
     submitted = start + pd.to_timedelta(np.sort(rng.integers(0, int(seconds), size=n)), unit="s")
-    columns[respondent.id_column] = [f"{wave_id}-{i:06d}" for i in range(1, n + 1)]
+    columns[respondent.id_column] = [f"{wave_id}-{i:06d}" for i in range(first_respondent, first_respondent + n)]
     columns[respondent.submitted_at_column] = submitted.strftime("%Y-%m-%dT%H:%M:%S")
     columns[respondent.trust.column] = _trust_per_respondent(rng, n, targets.trusts, trust_codes)
     role_labels = {o.id: o.label for o in respondent.role.options}
@@ -138,7 +138,7 @@ def generate_wave(
     if "name" in respondent.personal_data:
         columns["name"] = [f"{f} {s}" for f, s in zip(first, last)]
     if "email" in respondent.personal_data:
-        columns["email"] = [f"{f}.{s}{i}@trust.example.org".lower() for i, (f, s) in enumerate(zip(first, last))]
+        columns["email"] = [f"{f}.{s}{i}@trust.example.org".lower() for i, (f, s) in enumerate(zip(first, last), start=first_respondent - 1)]
 
     skipping = np.zeros(n, dtype=bool)
     skipping[rng.permutation(n)[: targets.skip_optional]] = True
@@ -182,6 +182,24 @@ def write_wave_csv(frame: pd.DataFrame, path: Path) -> Path:
     """Write a wave in the plain CSV layout: UTF-8, no BOM, LF line ends, empty cell for no answer."""
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    return path
+
+
+def write_large_wave_csv(
+    codebook: Codebook, wave_id: str, trust_codes: list[str], respondents: int, seed: int, path: Path,
+    chunk: int = 100_000,
+) -> Path:
+    """Write a wave of any size with random answers, ``chunk`` respondents at a time, so that memory does
+    not grow with the wave (benchmarks generate waves of millions of respondents this way)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    with open(partial, "w", encoding="utf-8", newline="") as out:
+        for number, first in enumerate(range(0, respondents, chunk)):
+            n = min(chunk, respondents - first)
+            targets = random_targets(n, min(n, len(trust_codes)), seed=seed * 100_003 + number)
+            frame = generate_wave(codebook, wave_id, trust_codes, targets, first_respondent=first + 1)
+            frame.to_csv(out, index=False, header=number == 0, lineterminator="\n")
+    partial.replace(path)
     return path
 
 

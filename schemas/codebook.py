@@ -12,6 +12,7 @@ the pandera schema built from it (``schemas.response_schema``), and anything tha
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections import Counter
 from pathlib import Path
@@ -295,11 +296,28 @@ def _refuse_duplicates(values: list[str], what: str) -> None:
         raise ValueError(f"{what} must be unique; repeated: {repeated}")
 
 
+# libyaml's parser when PyYAML was built with it: the pure-Python one takes a quarter of a second per codebook.
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_codebook(path: Path | str) -> Codebook:
-    """Read and validate one codebook file; raise CodebookError naming the file and field on any fault."""
+    """Read and validate one codebook file; raise CodebookError naming the file and field on any fault.
+
+    Parsed once per process for each version of the file (its modification time and size), since every
+    step of a run asks for the codebooks."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        stat = path.stat()
+    except OSError as exc:
+        raise CodebookError(f"{path}: cannot read codebook: {exc.strerror or exc}") from exc
+    return _parse_codebook(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_codebook(path_text: str, mtime_ns: int, size: int) -> Codebook:
+    path = Path(path_text)
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     except OSError as exc:
         raise CodebookError(f"{path}: cannot read codebook: {exc.strerror or exc}") from exc
     except yaml.YAMLError as exc:

@@ -110,3 +110,18 @@ def test_each_wave_has_the_questions_asked_in_it(codebook, trust_codes):
     wave_2025 = generate_wave(codebook, "2025", trust_codes, random_targets(50, 20, seed=1))
     assert "trust_barriers.financial_pressures" not in wave_2023.columns  # first offered in 2025
     assert "trust_barriers.financial_pressures" in wave_2025.columns
+
+
+def test_a_large_wave_is_written_in_chunks_as_one_valid_file(codebook, trust_codes, resolver, tmp_path):
+    from sample_data.generator import write_large_wave_csv
+    from schemas.validation import validate_wave
+
+    path = write_large_wave_csv(codebook, "2024", trust_codes, respondents=1000, seed=5,
+                                path=tmp_path / "big.csv", chunk=300)
+    frame = pd.read_csv(path, dtype=str)
+    assert len(frame) == 1000  # four chunks, one header
+    assert list(frame.columns) == list(generate_wave(codebook, "2024", trust_codes, random_targets(10, 5, seed=1)))
+    assert frame["respondent_id"].is_unique
+    validation = validate_wave([path], codebook, "2024", resolver)
+    assert (validation.rows_read, validation.rows_quarantined) == (1000, 0)
+    assert not list(tmp_path.glob(".*"))  # no partial file left

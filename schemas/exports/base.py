@@ -123,7 +123,7 @@ def canonical_frame(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The canonical frame and the reader's row failures from parsed records and a column plan."""
     raw = pd.DataFrame(records, dtype=object) if records else pd.DataFrame(columns=range(len(plan)), dtype=object)
-    raw = raw.apply(lambda c: c.map(_as_text)).reindex(columns=range(len(plan)))
+    raw = raw.apply(lambda c: _map_distinct(c, _as_text)).reindex(columns=range(len(plan)))
     out = pd.DataFrame(index=raw.index, columns=codebook.expected_columns, dtype=object)
     out[COMPLETE] = True
     failures: list[tuple] = []
@@ -135,11 +135,12 @@ def canonical_frame(
         if target.kind in ("field", "text"):
             out[target.column] = cells
         elif target.kind == "single":
-            out[target.column] = cells.map(lambda v, q=choices[target.column]: _canonical_label(q, v))
+            out[target.column] = _map_distinct(cells, lambda v, q=choices[target.column]: _canonical_label(q, v))
         elif target.kind == "complete":
-            out[COMPLETE] = cells.map(lambda v: v is None or fold(v) not in ("0", "false", "no"))
+            out[COMPLETE] = _map_distinct(cells, lambda v: v is None or fold(v) not in ("0", "false", "no"))
         elif target.kind == "option":
-            out[target.column] = cells.map(lambda v: None if v is None else ("0" if fold(v) in ("0", "0.0") else "1"))
+            out[target.column] = _map_distinct(
+                cells, lambda v: None if v is None else ("0" if fold(v) in ("0", "0.0") else "1"))
             option_sources.setdefault(target.question.id, []).append(i)
         elif target.kind == "joined":
             flags, bad = _split_joined(cells, target.question)
@@ -150,6 +151,24 @@ def canonical_frame(
         _mark_unanswered(out, choices[question_id])
     out.insert(0, SOURCE_ROW, row_numbers)
     return out, pd.DataFrame(failures, columns=ROW_FAILURE_COLUMNS)
+
+
+def _map_distinct(cells: pd.Series, convert) -> pd.Series:
+    """``convert`` of each cell, computed once per distinct value: a wave has many rows but few distinct
+    answers per column, and matching a label is the costly part."""
+    if pd.api.types.infer_dtype(cells, skipna=True) not in ("string", "empty"):
+        # Mixed types (a spreadsheet's numbers, dates, booleans) hash alike across types (1 == 1.0 == True).
+        return pd.Series([convert(None if _missing(v) else v) for v in cells], index=cells.index, dtype=object)
+    present = cells.notna().to_numpy()
+    mapping = {value: convert(value) for value in pd.unique(cells[present])}
+    values = np.empty(len(cells), dtype=object)
+    values[:] = [convert(None)] * len(cells)
+    values[present] = cells[present].map(mapping).to_numpy(dtype=object)
+    return pd.Series(values, index=cells.index, dtype=object)
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
 
 
 def _as_text(value) -> str | None:

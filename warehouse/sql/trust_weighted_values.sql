@@ -1,34 +1,54 @@
 -- Trust-weighted shares of one wave: each trust counts once (each respondent weighs 1 / respondents
 -- from that trust in the wave). Parameters: $survey_id, $wave_id.
--- Sums run in respondent order: a floating-point sum in whatever order threads finish differs in its
+-- Respondents are counted per trust first (exact integers), then each trust's share of its respondents
+-- is added up in trust order: a floating-point sum in whatever order threads finish would differ in its
 -- last digits from run to run, and identical inputs must give identical outputs.
-WITH weights AS (
-    SELECT respondent_id, trust_code, 1.0 / count(*) OVER (PARTITION BY trust_code) AS weight
+WITH wave_respondents AS (
+    SELECT respondent_id, trust_code
     FROM respondents
     WHERE survey_id = $survey_id AND wave_id = $wave_id
+),
+trust_sizes AS (
+    SELECT trust_code, count(*) AS respondents
+    FROM wave_respondents
+    GROUP BY trust_code
 ),
 answers AS (
     SELECT DISTINCT respondent_id, question_id, option_id
     FROM responses
     WHERE survey_id = $survey_id AND wave_id = $wave_id
 ),
-answered AS (
-    SELECT a.question_id, sum(w.weight ORDER BY w.respondent_id) AS weighted_base, count(DISTINCT w.trust_code) AS trusts_base
+answered_by_trust AS (
+    SELECT a.question_id, r.trust_code, count(*) AS answered
     FROM (SELECT DISTINCT respondent_id, question_id FROM answers) AS a
-    JOIN weights AS w USING (respondent_id)
-    GROUP BY a.question_id
+    JOIN wave_respondents AS r USING (respondent_id)
+    GROUP BY ALL
+),
+answered AS (
+    SELECT question_id,
+           sum(answered / s.respondents ORDER BY trust_code) AS weighted_base,
+           count(*) AS trusts_base
+    FROM answered_by_trust
+    JOIN trust_sizes AS s USING (trust_code)
+    GROUP BY question_id
 ),
 ticks AS (
-    SELECT DISTINCT i.indicator_id, i.question_id, a.respondent_id
+    SELECT DISTINCT i.indicator_id, a.respondent_id
     FROM indicators AS i
     JOIN answers AS a ON a.question_id = i.question_id AND list_contains(i.option_ids, a.option_id)
     WHERE i.survey_id = $survey_id AND i.indicator_kind = 'share'
 ),
-weighted_ticks AS (
-    SELECT t.indicator_id, sum(w.weight ORDER BY w.respondent_id) AS weighted_numerator
+ticked_by_trust AS (
+    SELECT t.indicator_id, r.trust_code, count(*) AS ticked
     FROM ticks AS t
-    JOIN weights AS w USING (respondent_id)
-    GROUP BY t.indicator_id
+    JOIN wave_respondents AS r USING (respondent_id)
+    GROUP BY ALL
+),
+weighted_ticks AS (
+    SELECT indicator_id, sum(ticked / s.respondents ORDER BY trust_code) AS weighted_numerator
+    FROM ticked_by_trust
+    JOIN trust_sizes AS s USING (trust_code)
+    GROUP BY indicator_id
 )
 SELECT i.indicator_id, coalesce(t.weighted_numerator, 0) AS weighted_numerator, d.weighted_base, d.trusts_base
 FROM indicators AS i

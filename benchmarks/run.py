@@ -1,0 +1,206 @@
+"""The benchmark suite: the whole pipeline against bare DuckDB, measured in the same invocation.
+
+    .venv/bin/python -m benchmarks.run                      # 10k, 100k, 1M respondents, sample, incremental
+    .venv/bin/python -m benchmarks.run --sizes 10000 --skip-incremental
+    .venv/bin/python -m benchmarks.run --sizes 10000000     # the 10M wave (about 10 GB of CSV; not committed)
+
+Every measurement is a separate process, timed from outside (wall clock) with its peak resident memory
+read from the operating system (``wait4``), so imports and start-up count as a user would feel them.
+Each scenario reports its ratio to a baseline measured in the same invocation, because shared machines
+are noisy and absolute times are not comparable between runs:
+
+- ``wave``: ``survey run`` of one wave of N respondents × 50 questions (landing → validation → warehouse
+  → indicators → trends → publication for analysts → leadership pack) against ``benchmarks.baseline``;
+- ``sample``: ``survey run`` of the three bundled waves from a cold process against importing dagster,
+  pandera, duckdb and pandas;
+- ``incremental``: one new wave into a warehouse of ten waves against the same wave into an empty one.
+
+Results print as a table and are written as JSON (``--json``). Generated waves are kept in ``--cache``
+so that a second invocation does not regenerate them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from tabulate import tabulate
+
+from benchmarks.wide_codebook import SURVEY_ID, wave_ids, write_wide_codebook
+from pipelines.settings import PROJECT_ROOT
+from sample_data.generator import LANDING_DIR, write_large_wave_csv
+from schemas.codebook import Codebook, load_codebook
+from schemas.reference import load_trusts
+
+PYTHON = sys.executable
+SURVEY = str(Path(sys.executable).with_name("survey"))
+IMPORTS = "import dagster, pandera, duckdb, pandas"
+
+
+@dataclass
+class Measurement:
+    wall_s: float
+    peak_mb: float
+    output: str
+
+
+@dataclass
+class Result:
+    scenario: str
+    respondents: int
+    pipeline_s: float
+    pipeline_peak_mb: float
+    baseline: str
+    baseline_s: float
+    baseline_peak_mb: float
+    ratio: float
+    respondents_per_s: float
+
+
+def measure(command: list[str], env: dict | None = None) -> Measurement:
+    """Run ``command`` to completion; its wall time and the peak RSS the kernel recorded for it."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=PROJECT_ROOT)
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    text = output.decode(errors="replace")
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} exited {process.returncode}:\n{text[-3000:]}")
+    return Measurement(wall, usage.ru_maxrss / 1024, text)  # ru_maxrss is in KiB on Linux
+
+
+def survey_env() -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "SURVEY_HOME")}
+    return {**env, "SURVEY_MAX_FILE_MB": "100000"}
+
+
+def wave_csv(cache: Path, codebook: Codebook, wave_id: str, respondents: int, seed: int) -> Path:
+    path = cache / f"{SURVEY_ID}_{wave_id}_{respondents}_{seed}.csv"
+    if not path.exists():
+        started = time.perf_counter()
+        trust_codes = load_trusts()["ods_code"].tolist()
+        write_large_wave_csv(codebook, wave_id, trust_codes, respondents, seed, path)
+        print(f"  generated {path.name} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.0f} s",
+              flush=True)
+    return path
+
+
+def new_home(root: Path, name: str, waves: int) -> Path:
+    home = root / name
+    shutil.rmtree(home, ignore_errors=True)
+    write_wide_codebook(home / "codebooks", waves)
+    return home
+
+
+def land(home: Path, wave_id: str, csv: Path) -> None:
+    target = home / "landing" / SURVEY_ID / wave_id / csv.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(csv, target)  # no copy of gigabytes; the pipeline only reads landed files
+    except OSError:
+        shutil.copyfile(csv, target)
+
+
+def survey_run(home: Path) -> Measurement:
+    return measure([SURVEY, "run", "--home", str(home)], env=survey_env())
+
+
+def bench_wave(root: Path, cache: Path, codebook: Codebook, codebook_path: Path, respondents: int) -> Result:
+    wave_id = wave_ids(1)[0]
+    csv = wave_csv(cache, codebook, wave_id, respondents, seed=1)
+    baseline = measure([PYTHON, "-m", "benchmarks.baseline", str(codebook_path), wave_id, str(csv),
+                        str(root / "baseline.duckdb")])
+    (root / "baseline.duckdb").unlink(missing_ok=True)
+    home = new_home(root, f"wave_{respondents}", waves=1)
+    land(home, wave_id, csv)
+    pipeline = survey_run(home)
+    shutil.rmtree(home, ignore_errors=True)
+    return Result("wave", respondents, pipeline.wall_s, pipeline.peak_mb, "bare DuckDB", baseline.wall_s,
+                  baseline.peak_mb, pipeline.wall_s / baseline.wall_s, respondents / pipeline.wall_s)
+
+
+def bench_sample(root: Path) -> Result:
+    imports = measure([PYTHON, "-c", IMPORTS])
+    home = root / "sample"
+    shutil.rmtree(home, ignore_errors=True)
+    for source in sorted(LANDING_DIR.rglob("*.csv")):
+        target = home / "landing" / source.relative_to(LANDING_DIR)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    pipeline = survey_run(home)
+    respondents = sum(sum(1 for _ in open(p, encoding="utf-8")) - 1 for p in LANDING_DIR.rglob("*.csv"))
+    shutil.rmtree(home, ignore_errors=True)
+    return Result("sample (3 waves, cold)", respondents, pipeline.wall_s, pipeline.peak_mb, f"`{IMPORTS}`",
+                  imports.wall_s, imports.peak_mb, pipeline.wall_s / imports.wall_s, respondents / pipeline.wall_s)
+
+
+def bench_incremental(root: Path, cache: Path, codebook: Codebook, respondents: int) -> Result:
+    waves = wave_ids(11)
+    csvs = {w: wave_csv(cache, codebook, w, respondents, seed=i + 1) for i, w in enumerate(waves)}
+    alone = new_home(root, "one_wave", waves=11)
+    land(alone, waves[-1], csvs[waves[-1]])
+    single = survey_run(alone)
+    shutil.rmtree(alone, ignore_errors=True)
+    home = new_home(root, "eleven_waves", waves=11)
+    for wave_id in waves[:-1]:
+        land(home, wave_id, csvs[wave_id])
+    survey_run(home)  # the ten waves already there: set-up, not measured
+    land(home, waves[-1], csvs[waves[-1]])
+    added = survey_run(home)
+    shutil.rmtree(home, ignore_errors=True)
+    return Result("incremental (11th wave into 10)", respondents, added.wall_s, added.peak_mb,
+                  "the same wave into an empty warehouse", single.wall_s, single.peak_mb,
+                  added.wall_s / single.wall_s, respondents / added.wall_s)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--incremental-size", type=int, default=100_000)
+    parser.add_argument("--skip-sample", action="store_true")
+    parser.add_argument("--skip-incremental", action="store_true")
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "survey-benchmark-waves")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "survey-benchmark-homes")
+    parser.add_argument("--json", type=Path, default=Path("benchmarks/results/latest.json"))
+    args = parser.parse_args()
+
+    args.cache.mkdir(parents=True, exist_ok=True)
+    args.work.mkdir(parents=True, exist_ok=True)
+    codebook_path = write_wide_codebook(args.work / "codebook", waves=11)
+    codebook = load_codebook(codebook_path)
+    results = []
+    if not args.skip_sample:
+        print("sample ...", flush=True)
+        results.append(bench_sample(args.work))
+    for size in args.sizes:
+        print(f"wave of {size:,} respondents ...", flush=True)
+        results.append(bench_wave(args.work, args.cache, codebook, codebook_path, size))
+    if not args.skip_incremental:
+        print(f"incremental, waves of {args.incremental_size:,} ...", flush=True)
+        results.append(bench_incremental(args.work, args.cache, codebook, args.incremental_size))
+
+    rows = [asdict(r) for r in results]
+    print(tabulate(rows, headers="keys", floatfmt=".2f", intfmt=","))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({
+        "measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "results": rows,
+    }, indent=1), encoding="utf-8")
+    print(f"written {args.json}")
+
+
+if __name__ == "__main__":
+    main()
