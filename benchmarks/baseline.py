@@ -42,14 +42,18 @@ def run_baseline(codebook_path: Path, wave_id: str, csv_path: Path, database: Pa
         con.execute("CREATE TABLE allowed AS SELECT * FROM allowed_frame")
         con.execute("CREATE TABLE wave AS SELECT * FROM read_csv(?, all_varchar = true, header = true)",
                     [str(csv_path)])
-        unpivot_columns = ", ".join(f'"{c}"' for c in columns)  # identifiers from the codebook
-        con.execute(f"CREATE TABLE cells AS UNPIVOT wave ON {unpivot_columns} INTO NAME column_name VALUE cell")
-        refused = con.execute("SELECT count(*) FROM cells ANTI JOIN allowed USING (column_name, cell)").fetchall()[0][0]
+        quoted = [f'"{c}"' for c in columns]  # identifiers from the codebook; allowed values are parameters
+        checks = " + ".join(f"count_if({q} IS NOT NULL AND NOT list_contains(${i}, {q}))"
+                            for i, q in enumerate(quoted, start=1))
+        allowed_lists = [allowed.loc[allowed["column_name"] == c, "cell"].tolist() for c in columns]
+        refused = con.execute(f"SELECT {checks} FROM wave", allowed_lists).fetchall()[0][0]
+        unpivot = ", ".join(quoted)
         con.execute(
-            "CREATE TABLE responses AS SELECT c.respondent_id, a.question_id, a.option_id "
-            "FROM cells AS c JOIN allowed AS a USING (column_name, cell) WHERE a.option_id IS NOT NULL"
+            f"CREATE TABLE responses AS SELECT c.respondent_id, a.question_id, a.option_id "
+            f"FROM (UNPIVOT (SELECT respondent_id, {unpivot} FROM wave) ON {unpivot} "
+            f"      INTO NAME column_name VALUE cell) AS c "
+            f"JOIN allowed AS a USING (column_name, cell) WHERE a.option_id IS NOT NULL"
         )
-        con.execute("DROP TABLE cells")
         shares = con.execute(
             """
             SELECT question_id, option_id,

@@ -51,11 +51,12 @@ def _run(home: SurveyHome, log_level: str, force: bool = False) -> bool:
         console.print(f"No wave in {home.landing_dir}: put files in <survey_id>/<wave_id>/ there.", soft_wrap=True)
     for key in refresh.up_to_date:
         console.print(f"{key}: up to date (published as landed; --force reloads it)", soft_wrap=True)
-    for outcome in refresh.runs:
+    for outcome in refresh.runs + ([refresh.publication] if refresh.publication else []):
         status = "[green]ok[/green]" if outcome.success else f"[red]FAILED[/red]: {outcome.error}"
+        run = f" (run {outcome.run_id[:8]})" if outcome.run_id else ""
         # One line per wave however long the reason, so it can be grepped from logs.
-        console.print(f"{outcome.partition_key}: {status} (run {outcome.run_id[:8]})", soft_wrap=True)
-    if refresh.runs and refresh.success:
+        console.print(f"{outcome.partition_key}: {status}{run}", soft_wrap=True)
+    if refresh.publication and refresh.success:
         console.print(f"Analysts' warehouse: {home.warehouse_path}", soft_wrap=True)
     return refresh.success
 
@@ -143,10 +144,12 @@ def ingest(
     for old in landing.replaced:
         console.print(f"Replaced {old.name} (kept in {old.parent})", soft_wrap=True)
     key = partition_key(survey, wave)
-    outcome = run_landed_waves(survey_home, log_level=log_level.upper(), only=key, force=True).runs[0]
-    if not outcome.success:
+    refresh = run_landed_waves(survey_home, log_level=log_level.upper(), only=key, force=True)
+    outcome = refresh.runs[0]
+    if outcome.success and not refresh.success:
+        outcome = refresh.publication
         # Past the load step the wave is in the warehouse; only what comes after it failed.
-        loaded = not (outcome.error or "").startswith("step wave_responses")
+        loaded = not (outcome.error or "").startswith(("step wave_responses", "blocking check failed"))
         console.print(f"{'LOADED, THEN FAILED' if loaded else 'REJECTED'}: {outcome.error}", soft_wrap=True)
         raise typer.Exit(code=1)
     with _working_database(survey_home) as con:

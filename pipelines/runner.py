@@ -1,8 +1,9 @@
 """Running the pipeline from the command line: real Dagster runs, in process, on the home's instance.
 
-Each landed wave that differs from what analysts were last published becomes a partition and gets one
-run of the refresh job, recorded in ``<home>/dagster`` like any run the sensor starts, so the UI shows
-them afterwards. The command holds the home's writer lock throughout, so two commands started together
+Each landed wave that differs from what analysts were last published becomes a partition and gets a
+run of its own steps; then one run does what spans every wave (trends, the analysts' warehouse, the
+leadership pack). Runs are recorded in ``<home>/dagster`` like any run the sensor starts, so the UI
+shows them afterwards. The command holds the home's writer lock throughout, so two commands started together
 run one after the other, and the second finds nothing left to do.
 """
 
@@ -15,6 +16,10 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from assets.constants import WAVE_PARTITIONS
+from assets.dimensions import survey_dimensions
+from assets.indicators import headline_indicators, indicator_breakdowns, indicator_trends
+from assets.ingest import wave_responses
+from assets.publish import analyst_warehouse, leadership_pack
 from pipelines.definitions import build_definitions
 from pipelines.instance import instance_for
 from pipelines.jobs import REFRESH_WAVE_JOB
@@ -23,6 +28,12 @@ from pipelines.settings import SurveyHome
 from warehouse.connection import connect
 from warehouse.publication import published_wave_sources
 from warehouse.writer_lock import writer_lock
+
+# A command refreshing several waves runs each wave's own steps (the dimensions before the first), then
+# once the steps that span every wave, rather than all of them once per wave.
+WAVE_STEPS = [survey_dimensions, wave_responses, headline_indicators, indicator_breakdowns]
+ACROSS_WAVES_STEPS = [indicator_trends, analyst_warehouse, leadership_pack]
+ACROSS_WAVES = "trends, analysts' warehouse and pack"
 
 PID_TAG = "survey/pid"  # the process running an in-process run, to recognise runs it left behind
 IN_PROGRESS = (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED)
@@ -40,13 +51,14 @@ class WaveRun:
 class Refresh:
     """What one `survey run` did: the runs it made, and the waves already published as landed."""
 
-    runs: list[WaveRun] = field(default_factory=list)
+    runs: list[WaveRun] = field(default_factory=list)  # one per wave: its own partition
+    publication: WaveRun | None = None  # then once for all of them: trends, analysts' warehouse, pack
     up_to_date: list[str] = field(default_factory=list)
     abandoned: list[str] = field(default_factory=list)  # run ids of runs killed before they finished
 
     @property
     def success(self) -> bool:
-        return all(r.success for r in self.runs)
+        return all(r.success for r in self.runs) and (self.publication is None or self.publication.success)
 
 
 def _failure_message(result: dg.ExecuteInProcessResult) -> str | None:
@@ -151,15 +163,30 @@ def _refresh(home: SurveyHome, log_level: str, only: str | None, force: bool) ->
     if new:
         instance.add_dynamic_partitions(WAVE_PARTITIONS, new)
     job = build_definitions(home.root).resolve_job_def(REFRESH_WAVE_JOB)
-    for wave in waves:
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    tags = {"started_by": "survey run", PID_TAG: str(os.getpid())}
+    loaded_then_failed = False
+    for number, wave in enumerate(waves):
+        selection = (WAVE_STEPS if number == 0 else WAVE_STEPS[1:])  # the dimensions once, before the first wave
         result = job.execute_in_process(
-            partition_key=wave.partition_key,
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-            tags={"survey_id": wave.survey_id, "wave_id": wave.wave_id, "started_by": "survey run",
-                  PID_TAG: str(os.getpid())},
+            partition_key=wave.partition_key, instance=instance, raise_on_error=False, run_config=run_config,
+            asset_selection=[a.key for a in selection],
+            tags={**tags, "survey_id": wave.survey_id, "wave_id": wave.wave_id},
         )
         error = _failure_message(result)
         refresh.runs.append(WaveRun(wave.partition_key, result.run_id, result.success and error is None, error))
+        loaded_then_failed |= error is not None and bool(result.asset_materializations_for_node(wave_responses.key.path[-1]))
+    if not waves or all(not r.success for r in refresh.runs):
+        return refresh
+    if loaded_then_failed:
+        # A wave is in the working database without its indicators: publishing now would show analysts
+        # its respondents beside stale figures and record it as published. Fix it and run again.
+        refresh.publication = WaveRun(ACROSS_WAVES, "", False, "not published: a wave failed after it was loaded")
+        return refresh
+    result = job.execute_in_process(
+        instance=instance, raise_on_error=False, run_config=run_config,
+        asset_selection=[a.key for a in ACROSS_WAVES_STEPS], tags=tags,
+    )
+    error = _failure_message(result)
+    refresh.publication = WaveRun(ACROSS_WAVES, result.run_id, result.success and error is None, error)
     return refresh

@@ -20,7 +20,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from publish.brief import write_brief
 from publish.safety import neutralise_frame
 from publish.workbook import breakdown_table, write_workbook
 from schemas.codebook import Codebook
@@ -102,6 +101,8 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, publish_dir: 
     synthetic = any(codebook.wave(w).synthetic for w in waves)
     breakdowns = {d: breakdown_table(con, codebook, wave_id, d) for d in ("trust_type", "region")}
     write_workbook(out / WORKBOOK, codebook, wave_id, headline, trends, breakdowns, synthetic)
+    from publish.brief import write_brief  # matplotlib: imported when a pack is written, not with the definitions
+
     write_brief(out / BRIEF, codebook, wave_id, headline, trends, synthetic)
     inputs = con.execute(read_sql("pack_inputs"), {"survey_id": codebook.survey_id}).df()
     manifest = {

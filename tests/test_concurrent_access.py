@@ -300,7 +300,8 @@ def test_the_dagster_ui_opens_no_warehouse_connection_while_idle(home_with_2023,
 
 def _publish_failed_clearly(result: subprocess.CompletedProcess) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "improvement-journey/2024: FAILED: step analyst_warehouse: could not publish the analysts' warehouse" in result.stdout
+    assert ("trends, analysts' warehouse and pack: FAILED: step analyst_warehouse: "
+            "could not publish the analysts' warehouse") in result.stdout
     assert "The previous snapshot is unchanged" in result.stdout
 
 

@@ -291,3 +291,12 @@ def test_sensor_picks_up_an_export_of_any_layout_and_its_correction(tmp_path, co
     second = _sensor(tmp_path, instance, first.cursor)
     assert [r.partition_key for r in second.run_requests] == [f"{SURVEY_ID}/2025"]
     assert second.run_requests[0].run_key != first.run_requests[0].run_key
+
+
+def test_survey_run_runs_every_asset_once():
+    """`survey run` splits the job into each wave's steps and the steps across waves: none left out."""
+    from pipelines.runner import ACROSS_WAVES_STEPS, WAVE_STEPS
+
+    everything = [a.key for a in WAVE_STEPS + ACROSS_WAVES_STEPS]
+    assert sorted(everything) == sorted(a.key for a in ASSETS) and len(set(everything)) == len(everything)
+    assert all(a.partitions_def is None for a in ACROSS_WAVES_STEPS)

@@ -1,0 +1,56 @@
+"""The benchmark suite keeps working: its baseline does what the pipeline does (the same long rows from
+the same wave, computed independently), and a tiny run of the suite writes its table and JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from benchmarks.baseline import run_baseline
+from benchmarks.wide_codebook import SURVEY_ID, wave_ids, write_wide_codebook
+from pipelines.settings import PROJECT_ROOT
+from sample_data.generator import write_large_wave_csv
+from schemas.codebook import load_codebook
+from tests.processes import run_survey
+
+pytestmark = pytest.mark.processes
+
+
+def test_the_baseline_and_the_pipeline_agree_on_a_wide_wave(tmp_path, trust_codes):
+    home = tmp_path / "home"
+    codebook_path = write_wide_codebook(home / "codebooks", waves=1)
+    codebook = load_codebook(codebook_path)
+    wave_id = wave_ids(1)[0]
+    csv = write_large_wave_csv(codebook, wave_id, trust_codes, respondents=2_000, seed=4,
+                               path=home / "landing" / SURVEY_ID / wave_id / "wave.csv", chunk=700)
+
+    baseline = run_baseline(codebook_path, wave_id, csv, tmp_path / "baseline.duckdb")
+    result = run_survey(home, "run")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    with duckdb.connect(str(home / "warehouse" / "survey.duckdb"), read_only=True) as con:
+        respondents = con.execute("select count(*) from respondents").fetchall()[0][0]
+        long_rows = con.execute("select count(*) from responses").fetchall()[0][0]
+    assert baseline["refused_cells"] == 0
+    assert (baseline["respondents"], baseline["long_rows"]) == (respondents, long_rows) == (2_000, long_rows)
+    # 40 single-choice questions, 10 of them required: at least 10 answers per respondent
+    assert long_rows >= 10 * 2_000
+
+
+def test_a_tiny_benchmark_run_reports_a_table_and_json(tmp_path):
+    out = tmp_path / "results.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--sizes", "500", "--skip-sample", "--skip-incremental",
+         "--cache", str(tmp_path / "cache"), "--work", str(tmp_path / "work"), "--json", str(out)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    results = json.loads(out.read_text())["results"]
+    assert [(r["scenario"], r["respondents"]) for r in results] == [("wave", 500)]
+    assert results[0]["ratio"] == pytest.approx(results[0]["pipeline_s"] / results[0]["baseline_s"])
+    assert results[0]["pipeline_peak_mb"] > 0 and results[0]["baseline_peak_mb"] > 0
+    assert "pipeline_s" in completed.stdout
