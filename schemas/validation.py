@@ -24,6 +24,7 @@ import pandera.pandas as pa
 
 from schemas.codebook import Codebook, fold
 from schemas.exports import COMPLETE, SOURCE_ROW, WHOLE_ROW, WaveFile, read_export, sha256_of
+from schemas.exports.base import map_distinct
 from schemas.reference import TrustResolver
 from schemas.response_schema import (
     PANDERA_CHECK_RULES,
@@ -202,7 +203,7 @@ def validate_wave(
     )
     trust_column = codebook.respondent.trust.column
     responses[TRUST_REPORTED] = responses[trust_column]
-    responses[trust_column] = responses[trust_column].map(lambda v: resolver.resolve(v)[0])
+    responses[trust_column] = map_distinct(responses[trust_column], lambda v: resolver.resolve(v)[0])
 
     quarantines = [_reader_failures(p.name, f) for p, f in zip(paths, wave_files) if not f.row_failures.empty]
     try:

@@ -145,3 +145,14 @@ def test_a_named_layout_is_used_and_an_unknown_one_refused(codebook, tmp_path):
         read_export(export, codebook.for_wave(WAVE), layout="limesurvey")
     with pytest.raises(WaveFileRejected):
         read_export(export, codebook.for_wave(WAVE), layout="plain_csv")  # the wrong layout named: refused whole
+
+
+def test_cells_converted_once_per_distinct_value_match_a_cell_by_cell_conversion():
+    from schemas.exports.base import _as_text, map_distinct
+
+    text = pd.Series(["Agree", None, "Agree", " Disagree ", float("nan"), "Agree"], dtype=object)
+    assert map_distinct(text, _as_text).tolist() == ["Agree", None, "Agree", "Disagree", None, "Agree"]
+    # A spreadsheet's cells mix types that hash alike (1 == 1.0 == True): each keeps its own text.
+    mixed = pd.Series([1, True, 1.5, "1", None], dtype=object)
+    assert map_distinct(mixed, _as_text).tolist() == ["1", "True", "1.5", "1", None]
+    assert map_distinct(mixed, _as_text).index.equals(mixed.index)

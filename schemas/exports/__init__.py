@@ -37,13 +37,13 @@ def detect_layout(path: Path, data: bytes, codebook: Codebook) -> str:
     if suffix == ".sav":
         return spss.NAME
     if suffix == ".xlsx":
-        header = next(iter(xlsx_rows(path)), [])
+        header = next(iter(xlsx_rows(path, limit=1)), [])
         if surveymonkey.looks_like(header):
             return surveymonkey.NAME
         if microsoft_forms.looks_like(header):
             return microsoft_forms.NAME
         raise WaveFileRejected(path, "an Excel file that is neither a Microsoft Forms nor a SurveyMonkey export")
-    rows = csv_rows(path, decode_text(path, data))[:3]
+    rows = csv_rows(path, decode_text(path, data), limit=3)
     if rows and surveymonkey.looks_like(rows[0]):
         return surveymonkey.NAME
     if qualtrics.looks_like(rows):

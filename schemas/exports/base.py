@@ -123,7 +123,7 @@ def canonical_frame(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The canonical frame and the reader's row failures from parsed records and a column plan."""
     raw = pd.DataFrame(records, dtype=object) if records else pd.DataFrame(columns=range(len(plan)), dtype=object)
-    raw = raw.apply(lambda c: _map_distinct(c, _as_text)).reindex(columns=range(len(plan)))
+    raw = raw.apply(lambda c: map_distinct(c, _as_text)).reindex(columns=range(len(plan)))
     out = pd.DataFrame(index=raw.index, columns=codebook.expected_columns, dtype=object)
     out[COMPLETE] = True
     failures: list[tuple] = []
@@ -135,11 +135,11 @@ def canonical_frame(
         if target.kind in ("field", "text"):
             out[target.column] = cells
         elif target.kind == "single":
-            out[target.column] = _map_distinct(cells, lambda v, q=choices[target.column]: _canonical_label(q, v))
+            out[target.column] = map_distinct(cells, lambda v, q=choices[target.column]: _canonical_label(q, v))
         elif target.kind == "complete":
-            out[COMPLETE] = _map_distinct(cells, lambda v: v is None or fold(v) not in ("0", "false", "no"))
+            out[COMPLETE] = map_distinct(cells, lambda v: v is None or fold(v) not in ("0", "false", "no"))
         elif target.kind == "option":
-            out[target.column] = _map_distinct(
+            out[target.column] = map_distinct(
                 cells, lambda v: None if v is None else ("0" if fold(v) in ("0", "0.0") else "1"))
             option_sources.setdefault(target.question.id, []).append(i)
         elif target.kind == "joined":
@@ -153,7 +153,7 @@ def canonical_frame(
     return out, pd.DataFrame(failures, columns=ROW_FAILURE_COLUMNS)
 
 
-def _map_distinct(cells: pd.Series, convert) -> pd.Series:
+def map_distinct(cells: pd.Series, convert) -> pd.Series:
     """``convert`` of each cell, computed once per distinct value: a wave has many rows but few distinct
     answers per column, and matching a label is the costly part."""
     if pd.api.types.infer_dtype(cells, skipna=True) not in ("string", "empty"):

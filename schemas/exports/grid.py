@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import io
 import zipfile
 from dataclasses import dataclass
@@ -19,14 +20,16 @@ class Grid:
     malformed: list[tuple]  # (row number, column, rule, value) for rows of the wrong width
 
 
-def csv_rows(path: Path, text: str) -> list[list[str]]:
+def csv_rows(path: Path, text: str, limit: int | None = None) -> list[list[str]]:
+    """The file's rows, or only its first ``limit`` rows (enough to recognise a layout)."""
     try:
-        return list(csv.reader(io.StringIO(text, newline="")))
+        return list(itertools.islice(csv.reader(io.StringIO(text, newline="")), limit))
     except csv.Error as exc:
         raise WaveFileRejected(path, f"the file is not a well-formed CSV: {exc}") from exc
 
 
-def xlsx_rows(path: Path) -> list[list]:
+def xlsx_rows(path: Path, limit: int | None = None) -> list[list]:
+    """The first sheet's rows (or its first ``limit`` rows), trailing empty columns trimmed."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -36,7 +39,7 @@ def xlsx_rows(path: Path) -> list[list]:
         raise WaveFileRejected(path, f"not a readable Excel workbook: {exc}") from exc
     try:
         sheet = workbook.worksheets[0]
-        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+        rows = [list(row) for row in itertools.islice(sheet.iter_rows(values_only=True), limit)]
     finally:
         workbook.close()
     # Excel keeps formatting on empty trailing columns: trim them.
