@@ -13,8 +13,8 @@ import json
 import dagster as dg
 
 from assets.constants import PUBLISHED_WAVES_METADATA, WAVE_PARTITIONS
-from assets.publish import analyst_warehouse
 from assets.partitions import wave_partitions
+from assets.publish import analyst_warehouse
 from pipelines.jobs import refresh_wave_job
 from pipelines.landing import LandedWave, scan_landing
 from pipelines.resources import SurveyHomeResource

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-import itertools
 import io
+import itertools
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
