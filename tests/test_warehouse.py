@@ -243,3 +243,40 @@ def test_no_personal_data_anywhere_in_the_warehouse(demo_run):
             columns = con.execute("select table_name, column_name from duckdb_columns() where not internal").fetchall()
         # `trusts.name` is a trust's name; no other table has a personal-data column of the codebook
         assert not {c for t, c in columns if t != "trusts"} & {"name", "email", "ip_address"}
+
+
+def test_a_composite_of_several_ticks_counts_each_respondent_once(tmp_path, resolver):
+    """Long rows are counted without DISTINCT where no respondent can appear twice; a composite over a
+    multiple-choice question is where one can (two of its options ticked)."""
+    import yaml
+
+    from schemas.codebook import BUNDLED_CODEBOOKS_DIR, Codebook
+    from warehouse.breakdowns import compute_indicator_breakdowns
+
+    raw = yaml.safe_load((BUNDLED_CODEBOOKS_DIR / f"{SURVEY_ID}.yaml").read_text(encoding="utf-8"))
+    raw["indicators"]["composites"].append({"id": "trust_barriers.money_or_staff", "question": "trust_barriers",
+                                            "options": ["funding", "workforce_capacity"], "label": "Either"})
+    codebook = Codebook.model_validate(raw)
+    with connect(tmp_path / "survey.duckdb") as con:
+        write_trusts(con, load_trusts())
+        write_survey_dimensions(con, codebook)
+        valid = _load(con, codebook, resolver, "2024", write_csv(read_sample("2024"), tmp_path / "2024.csv")).valid
+        indicators = compute_headline_indicators(con, SURVEY_ID, "2024", codebook.reporting).set_index("indicator_id")
+        breakdowns = compute_indicator_breakdowns(con, SURVEY_ID, "2024", codebook.reporting)
+
+    funding, staff = valid["trust_barriers.funding"] == "1", valid["trust_barriers.workforce_capacity"] == "1"
+    assert (funding & staff).sum() > 10  # the case under test is in the data
+    answered = valid[[c for c in valid.columns if c.startswith("trust_barriers.")]].eq("1").any(axis=1)
+    composite = indicators.loc["trust_barriers.money_or_staff"]
+    assert (composite["numerator"], composite["base"]) == ((funding | staff).sum(), answered.sum())
+    # each trust counts once: every respondent weighs 1 / respondents from the same trust in the wave
+    weight = 1 / valid.groupby("trust_code")["trust_code"].transform("size")
+    expected = 100 * weight[funding | staff].sum() / weight[answered].sum()
+    assert composite["pct_trust_weighted"] == pytest.approx(expected, rel=1e-12)
+    by_type = valid.assign(trust_type=valid["trust_code"].map(load_trusts().set_index("ods_code")["type"]))
+    expected_cells = by_type[funding | staff].groupby("trust_type").size()
+    shown = breakdowns[(breakdowns["indicator_id"] == "trust_barriers.money_or_staff")
+                       & (breakdowns["dimension"] == "trust_type") & breakdowns["numerator"].notna()]
+    assert len(shown) >= 2
+    for row in shown.itertuples():
+        assert row.numerator == expected_cells[row.category]

@@ -11,10 +11,18 @@ categories AS (
     UNION ALL
     SELECT respondent_id, 'region' AS dimension, region AS category FROM wave_respondents
 ),
+-- One row per respondent, question and option chosen (see indicator_values.sql): DISTINCT only where a
+-- respondent can appear twice, among several ticks of one multiple-choice question.
 answers AS (
-    SELECT respondent_id, question_id, option_id
-    FROM responses
-    WHERE survey_id = $survey_id AND wave_id = $wave_id
+    SELECT a.respondent_id, a.question_id, a.option_id, q.question_type
+    FROM responses AS a
+    JOIN questions AS q ON q.survey_id = a.survey_id AND q.question_id = a.question_id
+    WHERE a.survey_id = $survey_id AND a.wave_id = $wave_id
+),
+answered AS (
+    SELECT respondent_id, question_id FROM answers WHERE question_type <> 'multiple'
+    UNION ALL
+    SELECT DISTINCT respondent_id, question_id FROM answers WHERE question_type = 'multiple'
 ),
 asked AS (
     SELECT question_id, option_ids FROM wave_questions WHERE survey_id = $survey_id AND wave_id = $wave_id
@@ -26,15 +34,21 @@ shares AS (
     WHERE i.survey_id = $survey_id AND i.indicator_kind = 'share' AND list_has_all(q.option_ids, i.option_ids)
 ),
 bases AS (
-    SELECT c.dimension, c.category, a.question_id, count(DISTINCT a.respondent_id) AS base
-    FROM answers AS a
+    SELECT c.dimension, c.category, a.question_id, count(*) AS base
+    FROM answered AS a
     JOIN categories AS c USING (respondent_id)
     GROUP BY ALL
 ),
 ticks AS (
+    SELECT s.indicator_id, a.respondent_id
+    FROM shares AS s
+    JOIN answers AS a ON a.question_id = s.question_id AND list_contains(s.option_ids, a.option_id)
+    WHERE a.question_type <> 'multiple' OR len(s.option_ids) = 1
+    UNION ALL
     SELECT DISTINCT s.indicator_id, a.respondent_id
     FROM shares AS s
     JOIN answers AS a ON a.question_id = s.question_id AND list_contains(s.option_ids, a.option_id)
+    WHERE a.question_type = 'multiple' AND len(s.option_ids) > 1
 ),
 numerators AS (
     SELECT t.indicator_id, c.dimension, c.category, count(*) AS numerator

@@ -13,14 +13,21 @@ trust_sizes AS (
     FROM wave_respondents
     GROUP BY trust_code
 ),
+-- One row per respondent, question and option chosen (see indicator_values.sql): DISTINCT only where a
+-- respondent can appear twice, among several ticks of one multiple-choice question.
 answers AS (
-    SELECT DISTINCT respondent_id, question_id, option_id
-    FROM responses
-    WHERE survey_id = $survey_id AND wave_id = $wave_id
+    SELECT a.respondent_id, a.question_id, a.option_id, q.question_type
+    FROM responses AS a
+    JOIN questions AS q ON q.survey_id = a.survey_id AND q.question_id = a.question_id
+    WHERE a.survey_id = $survey_id AND a.wave_id = $wave_id
 ),
 answered_by_trust AS (
     SELECT a.question_id, r.trust_code, count(*) AS answered
-    FROM (SELECT DISTINCT respondent_id, question_id FROM answers) AS a
+    FROM (
+        SELECT respondent_id, question_id FROM answers WHERE question_type <> 'multiple'
+        UNION ALL
+        SELECT DISTINCT respondent_id, question_id FROM answers WHERE question_type = 'multiple'
+    ) AS a
     JOIN wave_respondents AS r USING (respondent_id)
     GROUP BY ALL
 ),
@@ -32,11 +39,19 @@ answered AS (
     JOIN trust_sizes AS s USING (trust_code)
     GROUP BY question_id
 ),
+share_indicators AS (
+    SELECT indicator_id, question_id, option_ids FROM indicators WHERE survey_id = $survey_id AND indicator_kind = 'share'
+),
 ticks AS (
-    SELECT DISTINCT i.indicator_id, a.respondent_id
-    FROM indicators AS i
+    SELECT i.indicator_id, a.respondent_id
+    FROM share_indicators AS i
     JOIN answers AS a ON a.question_id = i.question_id AND list_contains(i.option_ids, a.option_id)
-    WHERE i.survey_id = $survey_id AND i.indicator_kind = 'share'
+    WHERE a.question_type <> 'multiple' OR len(i.option_ids) = 1
+    UNION ALL
+    SELECT DISTINCT i.indicator_id, a.respondent_id
+    FROM share_indicators AS i
+    JOIN answers AS a ON a.question_id = i.question_id AND list_contains(i.option_ids, a.option_id)
+    WHERE a.question_type = 'multiple' AND len(i.option_ids) > 1
 ),
 ticked_by_trust AS (
     SELECT t.indicator_id, r.trust_code, count(*) AS ticked
