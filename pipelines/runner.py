@@ -10,6 +10,7 @@ run one after the other, and the second finds nothing left to do.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -35,7 +36,7 @@ WAVE_STEPS = [survey_dimensions, wave_responses, headline_indicators, indicator_
 ACROSS_WAVES_STEPS = [indicator_trends, analyst_warehouse, leadership_pack]
 ACROSS_WAVES = "trends, analysts' warehouse and pack"
 
-PID_TAG = "survey/pid"  # the process running an in-process run, to recognise runs it left behind
+COMMAND_TAG = "survey/command"  # one id per `survey run` command, to recognise runs a dead command left
 IN_PROGRESS = (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED)
 
 
@@ -89,31 +90,25 @@ def _wave_order(home: SurveyHome, wave: LandedWave) -> tuple:
     return (wave.survey_id, order.index(wave.wave_id) if wave.wave_id in order else len(order), wave.wave_id)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def fail_abandoned_runs(instance: dg.DagsterInstance, command_id: str) -> list[str]:
+    """Mark as failed the in-process runs of earlier `survey run` commands still shown in progress, so the
+    UI does not show them running for ever; returns their run ids.
 
-
-def fail_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
-    """Mark as failed the in-process runs whose process died (killed, or the machine stopped) before
-    they finished, so the UI does not show them running for ever; returns their run ids."""
+    Called with the writer lock held, which every such command holds while it runs: any run of another
+    command that has not finished belongs to a process that died (killed, or the machine stopped).
+    """
     abandoned = []
     for run in instance.get_runs(dg.RunsFilter(statuses=list(IN_PROGRESS), tags={"started_by": "survey run"})):
-        pid = run.tags.get(PID_TAG)
-        if pid and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            instance.report_run_failed(run, f"the process running it (pid {pid}) ended before the run finished")
+        if run.tags.get(COMMAND_TAG) != command_id:
+            instance.report_run_failed(run, "the command running it ended before the run finished (killed?)")
             abandoned.append(run.run_id)
     return abandoned
 
 
 def _published(home: SurveyHome) -> dict[str, dict]:
-    """What the latest publication holds for each wave, by partition key (empty before the first)."""
-    if not home.working_path.exists():
+    """What the latest publication holds for each wave, by partition key (empty before the first, and
+    when the analysts' file has gone: then every wave is refreshed and published again)."""
+    if not home.working_path.exists() or not home.warehouse_path.exists():
         return {}
     with connect(home.working_path) as con:
         sources = published_wave_sources(con)
@@ -151,7 +146,8 @@ def run_landed_waves(
 
 def _refresh(home: SurveyHome, log_level: str, only: str | None, force: bool) -> Refresh:
     instance = instance_for(home)
-    refresh = Refresh(abandoned=fail_abandoned_runs(instance))
+    command_id = uuid.uuid4().hex
+    refresh = Refresh(abandoned=fail_abandoned_runs(instance, command_id))
     waves = sorted(scan_landing(home.landing_dir), key=lambda w: _wave_order(home, w))
     waves = [w for w in waves if only is None or w.partition_key == only]
     if not force:
@@ -164,7 +160,7 @@ def _refresh(home: SurveyHome, log_level: str, only: str | None, force: bool) ->
         instance.add_dynamic_partitions(WAVE_PARTITIONS, new)
     job = build_definitions(home.root).resolve_job_def(REFRESH_WAVE_JOB)
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    tags = {"started_by": "survey run", PID_TAG: str(os.getpid())}
+    tags = {"started_by": "survey run", COMMAND_TAG: command_id, "survey/pid": str(os.getpid())}
     loaded_then_failed = False
     for number, wave in enumerate(waves):
         selection = (WAVE_STEPS if number == 0 else WAVE_STEPS[1:])  # the dimensions once, before the first wave

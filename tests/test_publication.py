@@ -22,8 +22,10 @@ from schemas.reference import load_trusts
 from schemas.validation import validate_wave
 from tests.conftest import SURVEY_ID, read_sample, write_csv
 from warehouse.analyst_queries import QueryRefused, check_read_only, run_query
-from warehouse.connection import connect
+from warehouse.breakdowns import compute_indicator_breakdowns, compute_trust_coverage
+from warehouse.connection import connect, replace_wave_rows
 from warehouse.dimensions import write_survey_dimensions, write_trusts
+from warehouse.indicators import compute_headline_indicators, write_headline_indicators
 from warehouse.load import load_wave
 from warehouse.publication import PublishFailed, publish_snapshot, published_wave_sources
 from warehouse.writer_lock import WarehouseBusy, writer_lock
@@ -43,9 +45,21 @@ def working(tmp_path, codebook, resolver):
     with connect(tmp_path / "working" / "survey.duckdb") as con:
         write_trusts(con, load_trusts())
         write_survey_dimensions(con, codebook)
-        load_wave(con, codebook, "2023", validation, run_id="run-load",
-                  pseudonymise=Pseudonymiser(b"a key for tests only, 32 bytes.."))
+        load_wave(con, codebook, "2023", validation, run_id="run-load", pseudonymise=PSEUDONYMISE)
+        write_wave_results(con, codebook)
         yield con, validation, path
+
+
+PSEUDONYMISE = Pseudonymiser(b"a key for tests only, 32 bytes..")
+
+
+def write_wave_results(con, codebook, wave_id: str = "2023") -> None:
+    """What a refresh computes from a loaded wave: its indicators, breakdowns and trust coverage."""
+    indicators = compute_headline_indicators(con, SURVEY_ID, wave_id, codebook.reporting)
+    write_headline_indicators(con, SURVEY_ID, wave_id, indicators)
+    replace_wave_rows(con, "indicator_breakdowns", SURVEY_ID, wave_id,
+                      compute_indicator_breakdowns(con, SURVEY_ID, wave_id, codebook.reporting))
+    replace_wave_rows(con, "trust_coverage", SURVEY_ID, wave_id, compute_trust_coverage(con, SURVEY_ID, wave_id))
 
 
 def test_the_snapshot_holds_what_analysts_may_see_and_nothing_private(working, codebook, tmp_path):
@@ -58,6 +72,9 @@ def test_the_snapshot_holds_what_analysts_may_see_and_nothing_private(working, c
 
     raw = target.read_bytes()
     assert SECRET_TRUST.encode() not in raw and b"Jo Bloggs" not in raw  # not even in free blocks
+    con.execute("CHECKPOINT")  # the search can see these values: they are in the working file's bytes
+    working_raw = (tmp_path / "working" / "survey.duckdb").read_bytes()
+    assert SECRET_TRUST.encode() in working_raw and b"Jo Bloggs" in working_raw
     with duckdb.connect(str(target), read_only=True) as snap:
         tables = {t for (t,) in snap.execute("select table_name from duckdb_tables()").fetchall()}
         assert not tables & {"free_text_responses", "quarantine"}
@@ -104,6 +121,41 @@ def test_a_failed_publish_leaves_the_previous_snapshot_and_says_so(working, code
     assert target.read_bytes() == before
     assert sorted(p.name for p in target.parent.iterdir()) == ["survey.duckdb"]
     assert con.execute("select distinct run_id from publications").fetchall() == [("run-1",)]
+
+
+def test_a_wave_loaded_again_without_its_results_is_not_published(working, codebook, tmp_path):
+    """A run that stopped after loading a wave, before its indicators: publishing then would show the new
+    respondents beside the old figures, and record the wave as published."""
+    con, validation, _ = working
+    target = tmp_path / "warehouse" / "survey.duckdb"
+    publish_snapshot(con, target, "run-1", "test code", [codebook])
+    before = target.read_bytes()
+    load_wave(con, codebook, "2023", validation, run_id="run-reload", pseudonymise=PSEUDONYMISE)
+    with pytest.raises(PublishFailed, match="results of improvement-journey/2023 were not computed from its latest load"):
+        publish_snapshot(con, target, "run-2", "test code", [codebook])
+    assert target.read_bytes() == before
+    write_wave_results(con, codebook)  # the refresh completed
+    publish_snapshot(con, target, "run-3", "test code", [codebook])
+    with duckdb.connect(str(target), read_only=True) as snap:
+        assert snap.execute("select distinct run_id from publications order by 1").fetchall() == [("run-1",), ("run-3",)]
+
+
+def test_a_failure_while_building_the_snapshot_removes_it_and_keeps_the_previous(working, codebook, tmp_path,
+                                                                                monkeypatch):
+    import warehouse.publication as publication
+
+    con, _, _ = working
+    target = tmp_path / "warehouse" / "survey.duckdb"
+    publish_snapshot(con, target, "run-1", "test code", [codebook])
+    before = target.read_bytes()
+    monkeypatch.setattr(publication, "comment_statements", lambda *args: ["COMMENT ON TABLE no_such_table IS 'x'"])
+    with pytest.raises(PublishFailed, match="no_such_table.*previous snapshot is unchanged"):
+        publish_snapshot(con, target, "run-2", "test code", [codebook])
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in target.parent.iterdir()) == ["survey.duckdb"]
+    monkeypatch.undo()
+    publish_snapshot(con, target, "run-3", "test code", [codebook])  # the working connection still works
+    assert con.execute("select distinct run_id from publications order by 1").fetchall() == [("run-1",), ("run-3",)]
 
 
 def test_half_built_snapshots_left_by_a_killed_publish_are_removed_by_the_next(working, codebook, tmp_path):

@@ -58,14 +58,17 @@ WAVE_RESULT_TABLES = ("headline_indicators", "indicator_breakdowns", "trust_cove
 
 
 def replace_wave_rows(con: duckdb.DuckDBPyConnection, table: str, survey_id: str, wave_id: str, rows) -> None:
-    """Replace one wave's rows of a per-wave result table in one transaction."""
+    """Replace one wave's rows of a per-wave result table in one transaction, and record which load of
+    the wave they were computed from (``wave_results``), so that a publication can tell results that lag
+    behind their wave's latest load."""
     if table not in WAVE_RESULT_TABLES:
         raise ValueError(f"not a per-wave result table: {table}")  # the name is placed in the SQL text
+    stop_point("indicators")  # the wave is loaded; its results are not written yet
     con.register("wave_rows", rows)
     try:
         with transaction(con):
             con.execute(f"DELETE FROM {table} WHERE survey_id = ? AND wave_id = ?", [survey_id, wave_id])
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM wave_rows")
-            stop_point("indicators")
+            con.execute(read_sql("record_wave_result"), {"survey_id": survey_id, "wave_id": wave_id, "table": table})
     finally:
         con.unregister("wave_rows")

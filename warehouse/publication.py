@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from schemas.codebook import Codebook
-from warehouse.connection import read_sql, transaction
+from warehouse.connection import WAVE_RESULT_TABLES, read_sql, transaction
 from warehouse.dictionary import DERIVED_TABLES, comment_statements, published_tables
 from warehouse.stop_points import stop_point
 
@@ -108,6 +108,14 @@ def publish_snapshot(
     }
     temporary = _temporary_path(target, run_id)
     working = con.execute("SELECT current_database()").fetchall()[0][0]
+    stale = con.execute(read_sql("stale_wave_results"), {"result_tables": list(WAVE_RESULT_TABLES)}).fetchall()
+    if stale:
+        waves = sorted({f"{survey_id}/{wave_id}" for survey_id, wave_id, _ in stale})
+        raise PublishFailed(
+            f"not publishing the analysts' warehouse {target}: the results of {', '.join(waves)} were not "
+            f"computed from its latest load (a run failed or was stopped after loading it). The previous "
+            f"snapshot is unchanged; `survey run` loads the wave again and publishes."
+        )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         remove_unfinished(target)
@@ -123,7 +131,6 @@ def publish_snapshot(
         _fsync(temporary)
         stop_point("publish")
         os.replace(temporary, target)
-        _fsync(target.parent)
     except (duckdb.Error, OSError, PublishFailed) as exc:
         _discard(temporary)
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -131,6 +138,13 @@ def publish_snapshot(
             f"could not publish the analysts' warehouse {target}: {reason}. "
             f"The previous snapshot is unchanged; the working database keeps the new data for the next run."
         ) from exc
+    except BaseException:
+        _discard(temporary)
+        raise
+    try:
+        _fsync(target.parent)  # makes the rename itself durable; the new file is in place either way
+    except OSError:
+        pass
     # Recorded in the working database only once analysts can see it, so an interrupted publish is
     # redone by the next run.
     with transaction(con):

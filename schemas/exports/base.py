@@ -159,12 +159,11 @@ def map_distinct(cells: pd.Series, convert) -> pd.Series:
     if pd.api.types.infer_dtype(cells, skipna=True) not in ("string", "empty"):
         # Mixed types (a spreadsheet's numbers, dates, booleans) hash alike across types (1 == 1.0 == True).
         return pd.Series([convert(None if _missing(v) else v) for v in cells], index=cells.index, dtype=object)
-    present = cells.notna().to_numpy()
-    mapping = {value: convert(value) for value in pd.unique(cells[present])}
-    values = np.empty(len(cells), dtype=object)
-    values[:] = [convert(None)] * len(cells)
-    values[present] = cells[present].map(mapping).to_numpy(dtype=object)
-    return pd.Series(values, index=cells.index, dtype=object)
+    codes, distinct = pd.factorize(cells.to_numpy(dtype=object), use_na_sentinel=True)
+    # A missing cell's code is -1, which picks the last entry: the conversion of a missing value.
+    converted = np.empty(len(distinct) + 1, dtype=object)
+    converted[:] = [convert(v) for v in distinct] + [convert(None)]
+    return pd.Series(converted[codes], index=cells.index, dtype=object)
 
 
 def _missing(value) -> bool:

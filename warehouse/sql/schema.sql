@@ -202,3 +202,13 @@ CREATE TABLE IF NOT EXISTS publications (
     sha256           VARCHAR NOT NULL,
     code_version     VARCHAR NOT NULL
 );
+
+-- Which load of each wave each per-wave result table was computed from: a publication refuses results
+-- that lag behind their wave's latest load. Private to the working database.
+CREATE TABLE IF NOT EXISTS wave_results (
+    survey_id    VARCHAR NOT NULL,
+    wave_id      VARCHAR NOT NULL,
+    result_table VARCHAR NOT NULL,
+    load_run_id  VARCHAR NOT NULL,
+    PRIMARY KEY (survey_id, wave_id, result_table)
+);
