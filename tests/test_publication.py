@@ -255,3 +255,19 @@ def test_a_wave_is_up_to_date_only_with_the_same_files_and_codebook(tmp_path, co
     assert not is_published(home, wave, {key: {"codebook_version": "2020.1", "files": {"wave.csv": sha}}})
     assert not is_published(home, wave, {key: {"codebook_version": codebook.version, "files": {"old.csv": sha}}})
     assert not is_published(home, wave, {key: {"codebook_version": codebook.version, "files": {"wave.csv": "0" * 64}}})
+
+
+def test_the_latest_publication_says_what_analysts_have(working, codebook, tmp_path):
+    """`survey run` skips a wave only if the latest publication, not an earlier one, holds its files."""
+    con, validation, _ = working
+    target = tmp_path / "warehouse" / "survey.duckdb"
+    publish_snapshot(con, target, "run-1", "test code", [codebook])
+    first = published_wave_sources(con)
+    corrected = validation.files[0].__class__(**{**validation.files[0].__dict__, "name": "corrected.csv",
+                                                 "sha256": "c" * 64})
+    load_wave(con, codebook, "2023", validation.__class__(validation.valid, validation.quarantine, (corrected,)),
+              run_id="run-corrected", pseudonymise=PSEUDONYMISE)
+    write_wave_results(con, codebook)
+    assert published_wave_sources(con) == first  # loaded, not yet published
+    publish_snapshot(con, target, "run-2", "test code", [codebook])
+    assert published_wave_sources(con)[(SURVEY_ID, "2023")]["files"] == {"corrected.csv": "c" * 64}
