@@ -14,6 +14,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 import pandera.pandas as pa
+from pandera.dtypes import immutable
+from pandera.engines import pandas_engine
 
 from schemas.codebook import Codebook, Question
 from schemas.exports.base import RULE_FIELD_COUNT, RULE_OPTION_LABEL
@@ -64,6 +66,21 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
     return parsed
 
 
+@immutable
+class Text(pandas_engine.NpString):
+    """pandera's ``str``, checked in one C pass over the column (pandas' ``infer_dtype``) and cell by cell,
+    as pandera does for every ``str`` column, only when that pass finds something other than text: the
+    cell-by-cell check took a third of the validation time of a large wave."""
+
+    def check(self, pandera_dtype, data_container=None):
+        if data_container is not None and pd.api.types.infer_dtype(data_container, skipna=True) in ("string", "empty"):
+            return True
+        return super().check(pandera_dtype, data_container)
+
+
+TEXT = Text()
+
+
 def _is_in(allowed: Iterable[str], rule: str) -> pa.Check:
     allowed_set = frozenset(allowed)
     return pa.Check(lambda s: s.isin(allowed_set), name=rule)
@@ -82,33 +99,33 @@ def build_response_schema(codebook: Codebook, trust_codes: Iterable[str]) -> pa.
     respondent = codebook.respondent
     columns: dict[str, pa.Column] = {
         # Uniqueness is not a schema rule: a repeated respondent is resolved by keeping the latest.
-        respondent.id_column: pa.Column(str, nullable=False),
+        respondent.id_column: pa.Column(TEXT, nullable=False),
         respondent.submitted_at_column: pa.Column(
-            str,
+            TEXT,
             pa.Check(lambda s: parse_timestamps(s).notna(), name=RULE_TIMESTAMP),
             nullable=False,
         ),
-        respondent.trust.column: pa.Column(str, _is_in(trust_codes, RULE_KNOWN_TRUST), nullable=False),
+        respondent.trust.column: pa.Column(TEXT, _is_in(trust_codes, RULE_KNOWN_TRUST), nullable=False),
         respondent.role.column: pa.Column(
-            str, _is_in((o.label for o in respondent.role.options), RULE_OPTION_LABEL), nullable=False
+            TEXT, _is_in((o.label for o in respondent.role.options), RULE_OPTION_LABEL), nullable=False
         ),
     }
     dataframe_checks: list[pa.Check] = []
     for question in codebook.questions:
         if question.type == "single":
             columns[question.id] = pa.Column(
-                str,
+                TEXT,
                 _is_in((o.label for o in question.options), RULE_OPTION_LABEL),
                 nullable=not question.required,
             )
         elif question.type == "multiple":
             for column in question.option_columns:
-                columns[column] = pa.Column(str, _is_in(OPTION_FLAGS, RULE_OPTION_FLAG), nullable=True)
+                columns[column] = pa.Column(TEXT, _is_in(OPTION_FLAGS, RULE_OPTION_FLAG), nullable=True)
             if question.required:
                 dataframe_checks.append(_required_multiple_check(question))
         else:
             columns[question.id] = pa.Column(
-                str,
+                TEXT,
                 pa.Check(lambda s, n=question.max_length: s.str.len() <= n, name=RULE_MAX_LENGTH),
                 nullable=not question.required,
             )

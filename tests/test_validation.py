@@ -260,3 +260,17 @@ def test_utf8_with_a_byte_order_mark_is_read(tmp_path, good_rows, codebook, reso
     path = tmp_path / FILE
     path.write_bytes(good_rows.to_csv(index=False).encode("utf-8-sig"))  # Excel's "CSV UTF-8"
     assert validate_wave([path], codebook, WAVE, resolver).rows_loaded == 20
+
+
+def test_the_text_dtype_checks_columns_at_once_and_still_names_a_cell_that_is_not_text():
+    import pandas as pd
+    import pandera.pandas as pa
+
+    from schemas.response_schema import TEXT
+
+    schema = pa.DataFrameSchema({"q": pa.Column(TEXT, nullable=True)})
+    schema.validate(pd.DataFrame({"q": pd.Series(["Agree", None, "Disagree"], dtype=object)}))
+    with pytest.raises(pa.errors.SchemaErrors) as caught:
+        schema.validate(pd.DataFrame({"q": pd.Series(["Agree", 3, None, 4.5], dtype=object)}), lazy=True)
+    failures = caught.value.failure_cases
+    assert failures["index"].tolist() == [1, 3] and failures["failure_case"].tolist() == [3, 4.5]
