@@ -145,12 +145,12 @@ def ingest(
         console.print(f"Replaced {old.name} (kept in {old.parent})", soft_wrap=True)
     key = partition_key(survey, wave)
     refresh = run_landed_waves(survey_home, log_level=log_level.upper(), only=key, force=True)
-    outcome = refresh.runs[0]
-    if outcome.success and not refresh.success:
-        outcome = refresh.publication
-        # Past the load step the wave is in the warehouse; only what comes after it failed.
-        loaded = not (outcome.error or "").startswith(("step wave_responses", "blocking check failed"))
-        console.print(f"{'LOADED, THEN FAILED' if loaded else 'REJECTED'}: {outcome.error}", soft_wrap=True)
+    outcome, failure = refresh.runs[0], refresh.first_failure
+    if failure is not None:
+        # Past the load step the wave is in the working database; only what comes after it failed.
+        loaded = failure is refresh.publication or not (failure.error or "").startswith(
+            ("step wave_responses", "blocking check failed"))
+        console.print(f"{'LOADED, THEN FAILED' if loaded else 'REJECTED'}: {failure.error}", soft_wrap=True)
         raise typer.Exit(code=1)
     with _working_database(survey_home) as con:
         report = load_report(con, survey, wave, outcome.run_id)

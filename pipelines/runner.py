@@ -58,8 +58,12 @@ class Refresh:
     abandoned: list[str] = field(default_factory=list)  # run ids of runs killed before they finished
 
     @property
+    def first_failure(self) -> WaveRun | None:
+        return next((r for r in [*self.runs, self.publication] if r is not None and not r.success), None)
+
+    @property
     def success(self) -> bool:
-        return all(r.success for r in self.runs) and (self.publication is None or self.publication.success)
+        return self.first_failure is None
 
 
 def _failure_message(result: dg.ExecuteInProcessResult) -> str | None:

@@ -300,3 +300,14 @@ def test_survey_run_runs_every_asset_once():
     everything = [a.key for a in WAVE_STEPS + ACROSS_WAVES_STEPS]
     assert sorted(everything) == sorted(a.key for a in ASSETS) and len(set(everything)) == len(everything)
     assert all(a.partitions_def is None for a in ACROSS_WAVES_STEPS)
+
+
+def test_a_refresh_reports_its_first_failure_whether_a_wave_or_the_publication():
+    from pipelines.runner import Refresh, WaveRun
+
+    ok, failed = WaveRun("s/1", "r1", True, None), WaveRun("s/2", "r2", False, "step wave_responses: bad file")
+    published, not_published = WaveRun("all", "r3", True, None), WaveRun("all", "r4", False, "step analyst_warehouse")
+    assert Refresh(runs=[ok], publication=published).first_failure is None
+    assert Refresh(runs=[ok, failed], publication=not_published).first_failure is failed
+    assert Refresh(runs=[ok], publication=not_published).first_failure is not_published
+    assert not Refresh(runs=[failed]).success and Refresh(runs=[ok]).success

@@ -1,5 +1,6 @@
 -- Numerator and base of every share indicator of one wave, by trust type and by NHS region of the
 -- respondent's trust (from the reference list). Parameters: $survey_id, $wave_id.
+-- The counting rules (answered_questions, share_ticks) are the macros at the end of schema.sql.
 WITH wave_respondents AS (
     SELECT r.respondent_id, t.trust_type, t.region
     FROM respondents AS r
@@ -10,19 +11,6 @@ categories AS (
     SELECT respondent_id, 'trust_type' AS dimension, trust_type AS category FROM wave_respondents
     UNION ALL
     SELECT respondent_id, 'region' AS dimension, region AS category FROM wave_respondents
-),
--- One row per respondent, question and option chosen (see indicator_values.sql): DISTINCT only where a
--- respondent can appear twice, among several ticks of one multiple-choice question.
-answers AS (
-    SELECT a.respondent_id, a.question_id, a.option_id, q.question_type
-    FROM responses AS a
-    JOIN questions AS q ON q.survey_id = a.survey_id AND q.question_id = a.question_id
-    WHERE a.survey_id = $survey_id AND a.wave_id = $wave_id
-),
-answered AS (
-    SELECT respondent_id, question_id FROM answers WHERE question_type <> 'multiple'
-    UNION ALL
-    SELECT DISTINCT respondent_id, question_id FROM answers WHERE question_type = 'multiple'
 ),
 asked AS (
     SELECT question_id, option_ids FROM wave_questions WHERE survey_id = $survey_id AND wave_id = $wave_id
@@ -35,24 +23,14 @@ shares AS (
 ),
 bases AS (
     SELECT c.dimension, c.category, a.question_id, count(*) AS base
-    FROM answered AS a
+    FROM answered_questions($survey_id, $wave_id) AS a
     JOIN categories AS c USING (respondent_id)
     GROUP BY ALL
 ),
-ticks AS (
-    SELECT s.indicator_id, a.respondent_id
-    FROM shares AS s
-    JOIN answers AS a ON a.question_id = s.question_id AND list_contains(s.option_ids, a.option_id)
-    WHERE a.question_type <> 'multiple' OR len(s.option_ids) = 1
-    UNION ALL
-    SELECT DISTINCT s.indicator_id, a.respondent_id
-    FROM shares AS s
-    JOIN answers AS a ON a.question_id = s.question_id AND list_contains(s.option_ids, a.option_id)
-    WHERE a.question_type = 'multiple' AND len(s.option_ids) > 1
-),
 numerators AS (
     SELECT t.indicator_id, c.dimension, c.category, count(*) AS numerator
-    FROM ticks AS t
+    FROM share_ticks($survey_id, $wave_id) AS t
+    JOIN shares USING (indicator_id)
     JOIN categories AS c USING (respondent_id)
     GROUP BY ALL
 )

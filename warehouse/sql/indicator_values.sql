@@ -2,42 +2,15 @@
 -- wave. Parameters: $survey_id, $wave_id, $min_base (shares on fewer respondents are suppressed).
 -- A share's base is the respondents who answered its question: chose an option of a single-choice
 -- question, or ticked at least one option of a multiple-choice question.
--- `responses` holds one row per respondent, question and option chosen, so rows are counted as they
--- are wherever no respondent can appear twice; DISTINCT (costly on millions of rows) only where one can:
--- several ticks of one multiple-choice question.
-WITH wave_answers AS (
-    SELECT a.respondent_id, a.question_id, a.option_id, q.question_type
-    FROM responses AS a
-    JOIN questions AS q ON q.survey_id = a.survey_id AND q.question_id = a.question_id
-    WHERE a.survey_id = $survey_id AND a.wave_id = $wave_id AND a.option_id IS NOT NULL
-),
-bases AS (
+-- Counting rules (DISTINCT only where a respondent can appear twice) are the macros of schema.sql.
+WITH bases AS (
     SELECT question_id, count(*) AS base
-    FROM (
-        SELECT respondent_id, question_id FROM wave_answers WHERE question_type <> 'multiple'
-        UNION ALL
-        SELECT DISTINCT respondent_id, question_id FROM wave_answers WHERE question_type = 'multiple'
-    )
+    FROM answered_questions($survey_id, $wave_id)
     GROUP BY question_id
-),
-share_options AS (
-    SELECT indicator_id, question_id, len(option_ids) AS options_counted, unnest(option_ids) AS option_id
-    FROM indicators
-    WHERE survey_id = $survey_id AND indicator_kind = 'share'
 ),
 numerators AS (
     SELECT indicator_id, count(*) AS numerator
-    FROM (
-        SELECT s.indicator_id, a.respondent_id
-        FROM share_options AS s
-        JOIN wave_answers AS a USING (question_id, option_id)
-        WHERE a.question_type <> 'multiple' OR s.options_counted = 1
-        UNION ALL
-        SELECT DISTINCT s.indicator_id, a.respondent_id
-        FROM share_options AS s
-        JOIN wave_answers AS a USING (question_id, option_id)
-        WHERE a.question_type = 'multiple' AND s.options_counted > 1
-    )
+    FROM share_ticks($survey_id, $wave_id)
     GROUP BY indicator_id
 ),
 wave_counts AS (

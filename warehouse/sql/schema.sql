@@ -212,3 +212,36 @@ CREATE TABLE IF NOT EXISTS wave_results (
     load_run_id  VARCHAR NOT NULL,
     PRIMARY KEY (survey_id, wave_id, result_table)
 );
+
+-- The answers of one wave, and the two ways of counting them that indicators, breakdowns and
+-- trust-weighted shares share. `responses` holds one row per respondent, question and option chosen,
+-- so rows are counted as they are wherever no respondent can appear twice; DISTINCT (costly on millions
+-- of rows) only where one can: several ticks of one multiple-choice question.
+CREATE OR REPLACE MACRO wave_answers(survey, wave) AS TABLE
+    SELECT a.respondent_id, a.question_id, a.option_id, q.question_type
+    FROM responses AS a
+    JOIN questions AS q ON q.survey_id = a.survey_id AND q.question_id = a.question_id
+    WHERE a.survey_id = survey AND a.wave_id = wave AND a.option_id IS NOT NULL;
+
+-- One row per respondent per question they answered (chose an option, or ticked at least one).
+CREATE OR REPLACE MACRO answered_questions(survey, wave) AS TABLE
+    SELECT respondent_id, question_id FROM wave_answers(survey, wave) WHERE question_type <> 'multiple'
+    UNION ALL
+    SELECT DISTINCT respondent_id, question_id FROM wave_answers(survey, wave) WHERE question_type = 'multiple';
+
+-- One row per respondent counted by each share indicator (chose one of its options).
+CREATE OR REPLACE MACRO share_ticks(survey, wave) AS TABLE
+    WITH shares AS (
+        SELECT indicator_id, question_id, option_ids
+        FROM indicators
+        WHERE survey_id = survey AND indicator_kind = 'share'
+    )
+    SELECT s.indicator_id, a.respondent_id
+    FROM shares AS s
+    JOIN wave_answers(survey, wave) AS a ON a.question_id = s.question_id AND list_contains(s.option_ids, a.option_id)
+    WHERE a.question_type <> 'multiple' OR len(s.option_ids) = 1
+    UNION ALL
+    SELECT DISTINCT s.indicator_id, a.respondent_id
+    FROM shares AS s
+    JOIN wave_answers(survey, wave) AS a ON a.question_id = s.question_id AND list_contains(s.option_ids, a.option_id)
+    WHERE a.question_type = 'multiple' AND len(s.option_ids) > 1;

@@ -3,6 +3,7 @@
 -- Respondents are counted per trust first (exact integers), then each trust's share of its respondents
 -- is added up in trust order: a floating-point sum in whatever order threads finish would differ in its
 -- last digits from run to run, and identical inputs must give identical outputs.
+-- The counting rules (answered_questions, share_ticks) are the macros at the end of schema.sql.
 WITH wave_respondents AS (
     SELECT respondent_id, trust_code
     FROM respondents
@@ -13,21 +14,9 @@ trust_sizes AS (
     FROM wave_respondents
     GROUP BY trust_code
 ),
--- One row per respondent, question and option chosen (see indicator_values.sql): DISTINCT only where a
--- respondent can appear twice, among several ticks of one multiple-choice question.
-answers AS (
-    SELECT a.respondent_id, a.question_id, a.option_id, q.question_type
-    FROM responses AS a
-    JOIN questions AS q ON q.survey_id = a.survey_id AND q.question_id = a.question_id
-    WHERE a.survey_id = $survey_id AND a.wave_id = $wave_id
-),
 answered_by_trust AS (
     SELECT a.question_id, r.trust_code, count(*) AS answered
-    FROM (
-        SELECT respondent_id, question_id FROM answers WHERE question_type <> 'multiple'
-        UNION ALL
-        SELECT DISTINCT respondent_id, question_id FROM answers WHERE question_type = 'multiple'
-    ) AS a
+    FROM answered_questions($survey_id, $wave_id) AS a
     JOIN wave_respondents AS r USING (respondent_id)
     GROUP BY ALL
 ),
@@ -39,23 +28,9 @@ answered AS (
     JOIN trust_sizes AS s USING (trust_code)
     GROUP BY question_id
 ),
-share_indicators AS (
-    SELECT indicator_id, question_id, option_ids FROM indicators WHERE survey_id = $survey_id AND indicator_kind = 'share'
-),
-ticks AS (
-    SELECT i.indicator_id, a.respondent_id
-    FROM share_indicators AS i
-    JOIN answers AS a ON a.question_id = i.question_id AND list_contains(i.option_ids, a.option_id)
-    WHERE a.question_type <> 'multiple' OR len(i.option_ids) = 1
-    UNION ALL
-    SELECT DISTINCT i.indicator_id, a.respondent_id
-    FROM share_indicators AS i
-    JOIN answers AS a ON a.question_id = i.question_id AND list_contains(i.option_ids, a.option_id)
-    WHERE a.question_type = 'multiple' AND len(i.option_ids) > 1
-),
 ticked_by_trust AS (
     SELECT t.indicator_id, r.trust_code, count(*) AS ticked
-    FROM ticks AS t
+    FROM share_ticks($survey_id, $wave_id) AS t
     JOIN wave_respondents AS r USING (respondent_id)
     GROUP BY ALL
 ),
