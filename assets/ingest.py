@@ -81,7 +81,8 @@ def wave_responses(context: dg.AssetExecutionContext, survey_home: SurveyHomeRes
     try:
         validation = validate_wave(
             files, codebook, wave_id, survey_home.trust_resolver(), layout=wave_layout(wave_dir),
-            max_bytes=survey_home.max_file_bytes,
+            max_bytes=survey_home.max_file_bytes, staging_dir=paths.staging_dir,
+            stage_from_bytes=survey_home.stage_from_bytes,
         )
     except WaveFileRejected as exc:
         yield dg.AssetCheckResult(
@@ -92,18 +93,22 @@ def wave_responses(context: dg.AssetExecutionContext, survey_home: SurveyHomeRes
             metadata={"file": exc.path, "reason": exc.reason},
         ) from None
     yield dg.AssetCheckResult(check_name=CHECK_FILES_READABLE, passed=True, metadata={"files": len(files)})
-    stop_point("validation")
-    archived = archive_files(files, paths.archive_dir / survey_id / wave_id)
     try:
+        stop_point("validation")
+        archived = archive_files(files, paths.archive_dir / survey_id / wave_id,
+                                 digests={f.name: f.sha256 for f in validation.files})
         with survey_home.warehouse(context.log) as con:
             counts = load_wave(con, codebook, wave_id, validation, run_id=context.run.run_id,
                                pseudonymise=survey_home.pseudonymiser(), archived_as=archived)
     except WaveDoesNotReconcile as exc:
         yield dg.AssetCheckResult(check_name=CHECK_ROWS_RECONCILE, passed=False, metadata=_int_metadata(exc.counts))
         raise dg.Failure(description=f"Wave {wave_id} not loaded: {exc}") from None
+    finally:
+        validation.discard()
     context.log.info(
-        "Wave %s: %d rows read, %d loaded, %d quarantined",
+        "Wave %s: %d rows read, %d loaded, %d quarantined (validated in %s%s)",
         context.partition_key, validation.rows_read, validation.rows_loaded, validation.rows_quarantined,
+        validation.engine, f"; {validation.engine_note}" if validation.engine_note else "",
     )
     share = validation.rows_quarantined / validation.rows_read
     files_table = pd.DataFrame([f.__dict__ for f in validation.files])
@@ -117,6 +122,7 @@ def wave_responses(context: dg.AssetExecutionContext, survey_home: SurveyHomeRes
             "quarantine": dg.MetadataValue.md(_quarantine_preview(validation)),
             FINGERPRINT_METADATA: fingerprint([(f.name, f.sha256) for f in validation.files]),
             "codebook_version": codebook.version,
+            "validated_in": validation.engine,
         },
         check_results=[
             dg.AssetCheckResult(check_name=CHECK_ROWS_RECONCILE, passed=True, metadata=_int_metadata(counts)),

@@ -93,15 +93,17 @@ def scan_landing(landing_dir: Path, digest_cache: dict[str, list] | None = None)
     return waves
 
 
-def archive_files(files: list[Path], archive_dir: Path) -> dict[str, str]:
+def archive_files(files: list[Path], archive_dir: Path, digests: dict[str, str] | None = None) -> dict[str, str]:
     """Keep a copy of each file under ``archive_dir``, named by its content, so that every load can be
-    traced to the exact bytes it read; returns each file's archived path by file name."""
+    traced to the exact bytes it read; returns each file's archived path by file name. ``digests`` (sha256
+    by file name, as validation computed them) saves reading each file again."""
     import shutil
 
     archive_dir.mkdir(parents=True, exist_ok=True)
     archived = {}
     for path in files:
-        target = archive_dir / f"{sha256_of(path)[:16]}-{path.name}"
+        digest = (digests or {}).get(path.name) or sha256_of(path)
+        target = archive_dir / f"{digest[:16]}-{path.name}"
         if not target.exists():
             partial = target.with_name(f".{target.name}.partial")
             shutil.copyfile(path, partial)

@@ -16,7 +16,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from pipelines.settings import DEFAULT_MAX_FILE_MB, SurveyHome
+from pipelines.settings import DEFAULT_MAX_FILE_MB, DEFAULT_STAGE_FROM_MB, SurveyHome
 from schemas.pseudonyms import Pseudonymiser, respondent_key
 from schemas.reference import TrustResolver, load_trusts
 from warehouse.connection import connect
@@ -28,6 +28,7 @@ class SurveyHomeResource(dg.ConfigurableResource):
 
     home: str
     max_file_mb: int = DEFAULT_MAX_FILE_MB  # a landed file larger than this is refused whole
+    stage_from_mb: float = DEFAULT_STAGE_FROM_MB  # plain-CSV waves this large are validated in DuckDB
     writer_wait_minutes: int = 60  # how long a step waits for another process writing the working database
 
     @property
@@ -46,6 +47,10 @@ class SurveyHomeResource(dg.ConfigurableResource):
     @property
     def max_file_bytes(self) -> int:
         return self.max_file_mb * 1024 * 1024
+
+    @property
+    def stage_from_bytes(self) -> int:
+        return int(self.stage_from_mb * 1024 * 1024)
 
     @contextmanager
     def warehouse(self, log: logging.Logger | None = None) -> Iterator[duckdb.DuckDBPyConnection]:

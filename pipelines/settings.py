@@ -21,6 +21,9 @@ from schemas.codebook import BUNDLED_CODEBOOKS_DIR, Codebook, load_codebooks
 HOME_ENV = "SURVEY_HOME"
 MAX_FILE_MB_ENV = "SURVEY_MAX_FILE_MB"
 DEFAULT_MAX_FILE_MB = 500
+# From this many MB of plain CSV a wave is validated in DuckDB (docs/performance.md); 0 stages every wave.
+STAGE_FROM_MB_ENV = "SURVEY_STAGE_FROM_MB"
+DEFAULT_STAGE_FROM_MB = 24.0  # schemas.validation.STAGE_FROM_BYTES, without importing pandera here
 DEFAULT_HOME = "survey_home"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,6 +49,11 @@ class SurveyHome:
     def working_path(self) -> Path:
         """The pipeline's own database; nobody else should open it."""
         return self.root / "working" / "survey.duckdb"
+
+    @property
+    def staging_dir(self) -> Path:
+        """Where a large wave's validated rows wait in a database of their own until loaded."""
+        return self.root / "working" / "staging"
 
     @property
     def writer_lock_path(self) -> Path:

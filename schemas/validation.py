@@ -11,19 +11,26 @@ Every row read ends up either in ``WaveValidation.valid`` or, with one quarantin
    one) keeps the latest submission; earlier ones are quarantined as ``superseded``, pointing to it.
 Personal-data columns are dropped before anything leaves this module.
 
+Two engines give the same outcome. Small waves, and every layout but plain CSV, are validated as pandas
+frames here. Large plain-CSV waves are validated inside DuckDB (``schemas.staged_validation``), whose
+valid rows stay in a staging database until loaded; a file DuckDB cannot read exactly as the pandas path
+does comes back here.
+
 What does not belong here: reading file formats (``schemas.exports``) and writing to the warehouse.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 import pandera.pandas as pa
 
 from schemas.codebook import Codebook, fold
-from schemas.exports import COMPLETE, SOURCE_ROW, WHOLE_ROW, WaveFile, read_export, sha256_of
+from schemas.exports import COMPLETE, SOURCE_ROW, WHOLE_ROW, WaveFile, plain_csv, read_export
 from schemas.exports.base import map_distinct
 from schemas.reference import TrustResolver
 from schemas.response_schema import (
@@ -35,6 +42,7 @@ from schemas.response_schema import (
     build_response_schema,
     parse_timestamps,
 )
+from schemas.staged_validation import NotStageable, StagedWave, scan_file, stage_wave, stageable_layout
 
 SOURCE_FILE = "source_file"
 TRUST_REPORTED = "trust_code_reported"
@@ -58,13 +66,23 @@ class SourceFile:
     duplicate_of: str | None = None  # an identical file of the same wave, which was read instead
 
 
+Engine = Literal["auto", "pandas", "duckdb"]
+# From this many bytes of plain CSV a wave is validated in DuckDB (benchmarks: docs/performance.md).
+STAGE_FROM_BYTES = 24 * 1024 * 1024
+log = logging.getLogger(__name__)
+
+
 @dataclass(frozen=True)
 class WaveValidation:
     """The outcome of validating every file of one wave."""
 
-    valid: pd.DataFrame  # canonical text columns, plus source_file, source_row, trust_code_reported
+    # Canonical text columns, plus source_file, source_row, trust_code_reported; None when staged.
+    valid: pd.DataFrame | None
     quarantine: pd.DataFrame  # QUARANTINE_COLUMNS, one row per failure (a row may fail several rules)
     files: tuple[SourceFile, ...]
+    staged: StagedWave | None = None  # the valid rows in a staging database (the DuckDB engine)
+    engine: str = "pandas"
+    engine_note: str | None = None  # why a large wave was not staged
 
     @property
     def rows_read(self) -> int:
@@ -72,7 +90,16 @@ class WaveValidation:
 
     @property
     def rows_loaded(self) -> int:
-        return len(self.valid)
+        return len(self.valid) if self.valid is not None else sum(f.rows_loaded for f in self.files)
+
+    def valid_rows(self) -> pd.DataFrame:
+        """The valid rows as a frame, from either engine (the whole wave in memory: small waves, tests)."""
+        return self.valid if self.valid is not None else self.staged.frame()
+
+    def discard(self) -> None:
+        """Remove the staging database, once the wave is loaded (or will not be)."""
+        if self.staged is not None:
+            self.staged.discard()
 
     @property
     def rows_quarantined(self) -> int:
@@ -179,24 +206,54 @@ def _with_reasons(quarantine: pd.DataFrame) -> pd.DataFrame:
 
 def validate_wave(
     paths: list[Path], codebook: Codebook, wave_id: str, resolver: TrustResolver, layout: str | None = None,
-    max_bytes: int | None = None,
+    max_bytes: int | None = None, engine: Engine = "auto", staging_dir: Path | None = None,
+    stage_from_bytes: int | None = None,
 ) -> WaveValidation:
     """Read and validate every file of a wave against the questionnaire as asked in that wave; raises
     ``WaveFileRejected`` if any file is unusable.
 
     The files of a wave are validated together: a respondent may appear in more than one of them.
+    ``engine="auto"`` stages plain-CSV waves of ``stage_from_bytes`` (default ``STAGE_FROM_BYTES``) or
+    more in DuckDB, in a new folder under ``staging_dir`` (default: the system's temporary folder); the
+    caller loads them and then calls ``discard()``.
     """
     codebook = codebook.for_wave(wave_id)
     schema = build_response_schema(codebook, resolver.codes)
-    id_column = codebook.respondent.id_column
+    # One read of each file: its digest (for the load log and the archive) and what staging needs to know.
+    scans = {path: scan_file(path) for path in paths}
     # The same bytes delivered twice under two names are one delivery: read once, log both.
-    digests = {path: sha256_of(path) for path in paths}
     first_with = {}
     for path in paths:
-        first_with.setdefault(digests[path], path)
-    duplicates = [SourceFile(p.name, "duplicate", digests[p], p.stat().st_size, 0, 0, 0, duplicate_of=first_with[digests[p]].name)
-                  for p in paths if first_with[digests[p]] != p]
-    paths = [p for p in paths if first_with[digests[p]] == p]
+        first_with.setdefault(scans[path].sha256, path)
+    duplicates = tuple(
+        SourceFile(p.name, "duplicate", scans[p].sha256, scans[p].size_bytes, 0, 0, 0,
+                   duplicate_of=first_with[scans[p].sha256].name)
+        for p in paths if first_with[scans[p].sha256] != p)
+    paths = [p for p in paths if first_with[scans[p].sha256] == p]
+    note = None
+    size = sum(scans[p].size_bytes for p in paths)
+    threshold = STAGE_FROM_BYTES if stage_from_bytes is None else stage_from_bytes
+    if engine == "duckdb" or (engine == "auto" and size >= threshold):
+        try:
+            if max_bytes is not None and any(scans[p].size_bytes > max_bytes for p in paths):
+                raise NotStageable("a file is over the size limit")
+            if layout not in (None, plain_csv.NAME) or not all(stageable_layout(p, codebook) for p in paths):
+                raise NotStageable("not every file is a plain CSV")
+            staged, entries, counts = stage_wave(paths, scans, codebook, schema, resolver, staging_dir)
+        except NotStageable as exc:
+            note = f"validated as pandas frames: {exc}"
+            log.info("wave %s %s", wave_id, note)
+        else:
+            files = tuple(SourceFile(p.name, plain_csv.NAME, scans[p].sha256, scans[p].size_bytes, **counts[p.name])
+                          for p in paths)
+            quarantine = _with_reasons(entries) if not entries.empty else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+            return WaveValidation(None, quarantine, files + duplicates, staged=staged, engine="duckdb")
+    valid, quarantine, files = _validate_frames(paths, scans, codebook, schema, resolver, layout, max_bytes)
+    return WaveValidation(valid, quarantine, files + duplicates, engine_note=note)
+
+
+def _validate_frames(paths, scans, codebook, schema, resolver, layout, max_bytes):
+    id_column = codebook.respondent.id_column
     wave_files = [read_export(path, codebook, layout=layout, max_bytes=max_bytes) for path in paths]
     responses = pd.concat(
         [f.responses.assign(**{SOURCE_FILE: p.name}) for p, f in zip(paths, wave_files)], ignore_index=True
@@ -231,17 +288,16 @@ def validate_wave(
     is_failed = pd.MultiIndex.from_frame(responses[[SOURCE_FILE, SOURCE_ROW]]).isin(failed)
     personal = [c for c in codebook.respondent.personal_data if c in responses]
     valid = responses[~is_failed].drop(columns=[*personal, COMPLETE]).reset_index(drop=True)
-    files = []
-    for path, wave_file in zip(paths, wave_files):
-        files.append(
-            SourceFile(
-                name=path.name,
-                layout=wave_file.layout,
-                sha256=digests[path],
-                size_bytes=path.stat().st_size,
-                rows_read=wave_file.rows_read,
-                rows_loaded=int((valid[SOURCE_FILE] == path.name).sum()),
-                rows_quarantined=int(quarantine.loc[quarantine[SOURCE_FILE] == path.name, SOURCE_ROW].nunique()),
-            )
+    files = tuple(
+        SourceFile(
+            name=path.name,
+            layout=wave_file.layout,
+            sha256=scans[path].sha256,
+            size_bytes=scans[path].size_bytes,
+            rows_read=wave_file.rows_read,
+            rows_loaded=int((valid[SOURCE_FILE] == path.name).sum()),
+            rows_quarantined=int(quarantine.loc[quarantine[SOURCE_FILE] == path.name, SOURCE_ROW].nunique()),
         )
-    return WaveValidation(valid=valid, quarantine=quarantine, files=tuple(files + duplicates))
+        for path, wave_file in zip(paths, wave_files)
+    )
+    return valid, quarantine, files

@@ -38,7 +38,7 @@ def _land(home: Path, wave_id: str, source: Path, name: str | None = None) -> Pa
     return target
 
 
-def _materialize(home: Path, instance: dg.DagsterInstance, wave_id: str) -> dg.ExecuteInProcessResult:
+def _materialize(home: Path, instance: dg.DagsterInstance, wave_id: str, **settings) -> dg.ExecuteInProcessResult:
     key = partition_key(SURVEY_ID, wave_id)
     if not instance.has_dynamic_partition(WAVE_PARTITIONS, key):
         instance.add_dynamic_partitions(WAVE_PARTITIONS, [key])
@@ -46,7 +46,7 @@ def _materialize(home: Path, instance: dg.DagsterInstance, wave_id: str) -> dg.E
         ASSETS,
         partition_key=key,
         instance=instance,
-        resources={"survey_home": SurveyHomeResource(home=str(home))},
+        resources={"survey_home": SurveyHomeResource(home=str(home), **settings)},
         raise_on_error=False,
     )
 
@@ -101,6 +101,23 @@ def test_a_wave_materialises_with_checks_and_row_counts(tmp_path):
         published = con.execute("select count(*) from headline_indicators where wave_id = '2023'").fetchall()[0][0]
         publication = con.execute("select distinct run_id from publications").fetchall()
     assert published == stored and publication == [(result.run_id,)]
+
+
+def test_a_wave_staged_in_duckdb_loads_the_same_rows_and_leaves_no_staging_behind(tmp_path):
+    """Every wave staged (``stage_from_mb=0``), as large waves are: the same warehouse as the pandas path."""
+    counts = {}
+    for engine, stage_from_mb in (("duckdb", 0), ("pandas", 10_000)):
+        home = tmp_path / engine
+        _land(home, "2025", sample_wave_path("2025"))
+        result = _materialize(home, dg.DagsterInstance.ephemeral(), "2025", stage_from_mb=stage_from_mb)
+        assert result.success
+        materialization = next(iter(result.asset_materializations_for_node("wave_responses")))
+        assert materialization.metadata["validated_in"].value == engine
+        with duckdb.connect(str(home / "warehouse" / "survey.duckdb"), read_only=True) as con:
+            counts[engine] = con.execute(
+                "select indicator_id, numerator, base, pct_trust_weighted from headline_indicators order by all").fetchall()
+        assert not list((home / "working" / "staging").glob("*"))
+    assert counts["duckdb"] == counts["pandas"] and counts["duckdb"]
 
 
 def _home_with_2023(tmp_path: Path):

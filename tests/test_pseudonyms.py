@@ -44,3 +44,10 @@ def test_the_environment_key_wins(tmp_path, monkeypatch):
     monkeypatch.setenv(KEY_ENV, "a key set by the engineer, long enough")
     assert respondent_key(tmp_path / "unused.key") == b"a key set by the engineer, long enough"
     assert not (tmp_path / "unused.key").exists()
+
+
+def test_many_ids_at_once_give_the_same_pseudonyms_as_one_at_a_time():
+    pseudonymise = Pseudonymiser(b"a key for this test only, 32 b..")
+    ids = ["2024-000001", "ünïcode-id", "", None, float("nan"), "2024-000001"]
+    assert pseudonymise.many("survey", ids) == [pseudonymise("survey", v) for v in ids]
+    assert pseudonymise.many("other", ids[:1]) != pseudonymise.many("survey", ids[:1])

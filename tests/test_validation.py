@@ -5,12 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from schemas import validation
 from schemas.exports import WaveFileRejected
 from schemas.validation import validate_wave
 from tests.conftest import read_sample, sample_wave_path, write_csv
 
 FILE = "wave.csv"
 WAVE = "2024"  # the rows below come from the 2024 sample
+
+
+@pytest.fixture(autouse=True, params=["pandas", "duckdb"])
+def engine(request, monkeypatch, tmp_path):
+    """Every test here runs on both engines (the size from which a wave is staged in DuckDB set to 0 or to
+    more than any test file): both must give the same outcome for every rule and every file."""
+    monkeypatch.setattr(validation, "STAGE_FROM_BYTES", 0 if request.param == "duckdb" else 1 << 40)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))  # staging folders of this test
+    return request.param
 
 
 @pytest.fixture()
@@ -32,8 +42,8 @@ def test_every_bundled_row_is_valid(codebook, resolver):
 
 def test_personal_data_is_dropped_before_anything_else(tmp_path, good_rows, codebook, resolver):
     result = _validate(tmp_path, good_rows, codebook, resolver)
-    assert "name" not in result.valid.columns and "email" not in result.valid.columns
-    text = result.valid.to_csv() + result.quarantine.to_csv()
+    assert "name" not in result.valid_rows().columns and "email" not in result.valid_rows().columns
+    text = result.valid_rows().to_csv() + result.quarantine.to_csv()
     assert good_rows["email"].iloc[0] not in text
 
 
@@ -75,7 +85,7 @@ def test_each_rule_quarantines_its_row_with_a_reason(tmp_path, good_rows, codebo
     else:
         assert entry["offending_value"] == value
     assert entry["reason"].startswith(f"{FILE} row {position + 2}, column {column}: ")
-    assert good_rows.loc[position, "respondent_id"] not in set(result.valid["respondent_id"].dropna())
+    assert good_rows.loc[position, "respondent_id"] not in set(result.valid_rows()["respondent_id"].dropna())
 
 
 def test_required_multiple_choice_needs_a_tick(tmp_path, good_rows, codebook, resolver):
@@ -103,7 +113,7 @@ def test_a_repeated_respondent_keeps_the_latest_submission(tmp_path, good_rows, 
     entry = result.quarantine.iloc[0]
     assert (entry["rule"], entry["source_row"], entry["kept_source_file"], entry["kept_source_row"]) == (
         "superseded", 6, FILE, 17)
-    kept = result.valid[result.valid["respondent_id"] == good_rows.loc[4, "respondent_id"]]
+    kept = result.valid_rows()[result.valid_rows()["respondent_id"] == good_rows.loc[4, "respondent_id"]]
     assert kept["source_row"].tolist() == [17]
 
 
@@ -117,7 +127,7 @@ def test_the_same_email_is_the_same_respondent_whatever_the_id(tmp_path, good_ro
     assert superseded[["source_row", "kept_source_row"]].values.tolist() == [[4, 14], [5, 10]]
     # emails are compared, never written anywhere
     assert not result.quarantine["offending_value"].astype(str).str.contains("@").any()
-    assert "email" not in result.valid.columns
+    assert "email" not in result.valid_rows().columns
 
 
 def test_a_row_breaking_several_rules_is_counted_once(tmp_path, good_rows, codebook, resolver):
@@ -194,7 +204,7 @@ def test_rows_cut_short_or_too_long_are_quarantined_and_blank_lines_skipped(tmp_
     assert result.quarantine["offending_value"].tolist() == [f"{ncols - 5} cells; the header has {ncols}",
                                                              f"{ncols + 1} cells; the header has {ncols}"]
     # rows after the blank line keep the number a spreadsheet shows: data row 9 is file row 12
-    assert result.valid.loc[result.valid["respondent_id"] == good_rows.loc[9, "respondent_id"], "source_row"].item() == 12
+    assert result.valid_rows().loc[result.valid_rows()["respondent_id"] == good_rows.loc[9, "respondent_id"], "source_row"].item() == 12
 
 
 def test_surrounding_spaces_are_ignored_and_offsets_are_accepted(tmp_path, good_rows, codebook, resolver):
@@ -212,8 +222,8 @@ def test_windows_1252_and_curly_quotes_are_read(tmp_path, good_rows, codebook, r
     path.write_bytes(good_rows.to_csv(index=False).encode("cp1252"))
     result = validate_wave([path], codebook, WAVE, resolver)
     assert result.rows_quarantined == 0
-    assert result.valid.loc[0, "trust_impact_alignment"] == "Don't know"  # the codebook's label
-    assert result.valid.loc[1, "role"] == "Non-executive director"
+    assert result.valid_rows().loc[0, "trust_impact_alignment"] == "Don't know"  # the codebook's label
+    assert result.valid_rows().loc[1, "role"] == "Non-executive director"
 
 
 def test_trusts_given_by_name_or_old_code_are_mapped(tmp_path, good_rows, codebook, resolver):
@@ -222,7 +232,7 @@ def test_trusts_given_by_name_or_old_code_are_mapped(tmp_path, good_rows, codebo
     good_rows.loc[2, "trust_code"] = "rdr"
     result = _validate(tmp_path, good_rows, codebook, resolver)
     assert result.rows_quarantined == 0
-    assert result.valid.loc[:2, ["trust_code", "trust_code_reported"]].values.tolist() == [
+    assert result.valid_rows().loc[:2, ["trust_code", "trust_code_reported"]].values.tolist() == [
         ["RA2", "royal surrey nhs foundation trust"], ["RAX", "RY9"], ["RDR", "rdr"]]
 
 
@@ -241,7 +251,7 @@ def test_a_quarantined_later_submission_does_not_displace_a_valid_earlier_one(tm
     good_rows.loc[15, "role"] = "Not a role"  # the later submission cannot be loaded
     result = _validate(tmp_path, good_rows, codebook, resolver)
     assert result.quarantine[["source_row", "rule"]].values.tolist() == [[17, "allowed_option_label"]]
-    assert good_rows.loc[4, "respondent_id"] in set(result.valid["respondent_id"])
+    assert good_rows.loc[4, "respondent_id"] in set(result.valid_rows()["respondent_id"])
 
 
 def test_a_header_row_without_its_trailing_empty_cells_is_read(tmp_path, good_rows, codebook, resolver):

@@ -118,12 +118,8 @@ def load_wave(
     codebook = codebook.for_wave(wave_id)
     loaded_at = loaded_at or dt.datetime.now(dt.timezone.utc)
     params = {"survey_id": codebook.survey_id, "wave_id": wave_id}
-    id_column = codebook.respondent.id_column
-    staged = validation.valid.copy()
-    staged[id_column] = staged[id_column].map(lambda v: pseudonymise(codebook.survey_id, v))
-    staged["submitted_at_parsed"] = parse_timestamps(staged[codebook.respondent.submitted_at_column])
     quarantine = validation.quarantine.assign(**params, run_id=run_id)
-    quarantine["respondent_id"] = quarantine["respondent_id"].map(lambda v: pseudonymise(codebook.survey_id, v))
+    quarantine["respondent_id"] = pseudonymise.many(codebook.survey_id, quarantine["respondent_id"])
     log = pd.DataFrame(
         [
             {**params, "source_file": f.name, "layout": f.layout, "sha256": f.sha256, "size_bytes": f.size_bytes,
@@ -133,10 +129,10 @@ def load_wave(
             for f in validation.files
         ]
     )
-    con.register("staged_wave", staged)
     con.register("quarantine_rows", quarantine)
     con.register("load_log_rows", log)
     try:
+        _stage_valid_rows(con, codebook, validation, pseudonymise)
         with transaction(con):
             for table in WAVE_TABLES:
                 con.execute(f"DELETE FROM {table} WHERE survey_id = $survey_id AND wave_id = $wave_id", params)
@@ -154,6 +150,47 @@ def load_wave(
     finally:
         for view in ("staged_wave", "quarantine_rows", "load_log_rows"):
             con.unregister(view)
+        if validation.staged is not None:
+            con.execute("DROP VIEW IF EXISTS temp.staged_wave")
+            con.execute("DROP TABLE IF EXISTS temp.respondent_pseudonyms")
+            con.execute(f"DETACH DATABASE IF EXISTS {STAGED_DATABASE}")
+
+
+STAGED_DATABASE = "staged_wave_database"
+PSEUDONYM_CHUNK = 100_000
+
+
+def _stage_valid_rows(con, codebook: Codebook, validation: WaveValidation, pseudonymise: Pseudonymiser) -> None:
+    """The valid rows as ``staged_wave``, respondent ids replaced by pseudonyms, the submission time parsed.
+
+    Rows validated in DuckDB are read from their staging database where they are; only their distinct
+    respondent ids pass through Python, a chunk at a time, to be pseudonymised.
+    """
+    id_column = codebook.respondent.id_column
+    if validation.staged is None:
+        staged = validation.valid.copy()
+        staged[id_column] = pseudonymise.many(codebook.survey_id, staged[id_column])
+        staged["submitted_at_parsed"] = parse_timestamps(staged[codebook.respondent.submitted_at_column])
+        con.register("staged_wave", staged)
+        return
+    # ATTACH takes no parameters; the path is the staging folder's own, quoted as a literal.
+    database = str(validation.staged.database).replace("'", "''")
+    con.execute(f"ATTACH '{database}' AS {STAGED_DATABASE} (READ_ONLY)")
+    con.execute("CREATE OR REPLACE TEMP TABLE respondent_pseudonyms (respondent_id VARCHAR, pseudonym VARCHAR)")
+    ids = con.cursor().execute(
+        f"SELECT DISTINCT {quote_identifier(id_column)} FROM {STAGED_DATABASE}.{validation.staged.table}")
+    while len(chunk := ids.fetch_df_chunk(PSEUDONYM_CHUNK // 2048)):
+        values = chunk.iloc[:, 0].astype(object)
+        pairs = pd.DataFrame({"respondent_id": values, "pseudonym": pseudonymise.many(codebook.survey_id, values)})
+        con.register("pseudonym_chunk", pairs)
+        con.execute("INSERT INTO temp.respondent_pseudonyms SELECT * FROM pseudonym_chunk")
+        con.unregister("pseudonym_chunk")
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW staged_wave AS "
+        f"SELECT v.* REPLACE (p.pseudonym AS {quote_identifier(id_column)}) "
+        f"FROM {STAGED_DATABASE}.{validation.staged.table} AS v "
+        f"JOIN temp.respondent_pseudonyms AS p ON p.respondent_id = v.{quote_identifier(id_column)}"
+    )
 
 
 def wave_reconciliation(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str, run_id: str) -> dict:

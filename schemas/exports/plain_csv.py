@@ -6,7 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from schemas.codebook import Codebook, fold
-from schemas.exports.base import Target, WaveFile, WaveFileRejected, decode_text, finish, refuse_unmatched
+from schemas.exports.base import (
+    Target,
+    WaveFile,
+    WaveFileRejected,
+    decode_text,
+    finish,
+    refuse_double_mapping,
+    refuse_missing,
+    refuse_unmatched,
+)
 from schemas.exports.grid import csv_rows, to_grid
 
 NAME = "plain_csv"
@@ -30,18 +39,23 @@ def looks_like(header: list, codebook: Codebook) -> bool:
     return fold(codebook.respondent.id_column) in {fold(str(h)) for h in header if h}
 
 
-def read(path: Path, data: bytes, codebook: Codebook) -> WaveFile:
-    grid = to_grid(path, csv_rows(path, decode_text(path, data)), header_rows=1, strict_width=True)
-    headings = [str(h or "") for h in grid.headers[0]]
+def column_plan(path: Path, headings: list[str], codebook: Codebook) -> list[Target]:
+    """What each column of a plain CSV holds, from its header; raises ``WaveFileRejected`` for a header
+    that does not fit the codebook (unknown, doubled or missing columns)."""
     known = plan_for(codebook)
-    plan = []
-    for heading in headings:
-        target = known.get(fold(heading))
-        plan.append(target)
+    plan = [known.get(fold(heading)) for heading in headings]
     refuse_unmatched(path, plan, headings, codebook)
     present = {t.column for t in plan if t is not None}
     for question in codebook.questions:
         missing = [c for c in question.option_columns if c not in present]
         if missing and (question.required or len(missing) < len(question.option_columns)):
             raise WaveFileRejected(path, f"required columns are missing: {', '.join(missing)}")
-    return finish(path, NAME, grid, plan, headings, codebook)
+    refuse_double_mapping(path, plan, headings)
+    refuse_missing(path, plan, codebook)
+    return plan
+
+
+def read(path: Path, data: bytes, codebook: Codebook) -> WaveFile:
+    grid = to_grid(path, csv_rows(path, decode_text(path, data)), header_rows=1, strict_width=True)
+    headings = [str(h or "") for h in grid.headers[0]]
+    return finish(path, NAME, grid, column_plan(path, headings, codebook), headings, codebook)
