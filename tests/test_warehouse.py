@@ -13,6 +13,7 @@ from schemas.pseudonyms import Pseudonymiser
 from schemas.reference import load_trusts
 from schemas.validation import validate_wave
 from tests.conftest import SURVEY_ID, personal_values_in, read_sample, sample_wave_path, write_csv
+from warehouse.breakdowns import compute_indicator_breakdowns
 from warehouse.connection import connect
 from warehouse.dimensions import write_survey_dimensions, write_trusts
 from warehouse.indicators import compute_headline_indicators, write_headline_indicators
@@ -280,3 +281,28 @@ def test_a_composite_of_several_ticks_counts_each_respondent_once(tmp_path, reso
     assert len(shown) >= 2
     for row in shown.itertuples():
         assert row.numerator == expected_cells[row.category]
+
+
+def test_counts_by_trust_follow_the_latest_load_and_the_catalogue(warehouse, codebook, resolver, tmp_path):
+    """Indicator steps add up counts per trust: breakdowns recount a wave reloaded since, and the headline
+    step always recounts, so an indicator added to the catalogue after the load is counted too."""
+    rows = read_sample("2024")
+    _load(warehouse, codebook, resolver, "2024", write_csv(rows, tmp_path / "full.csv"))
+    fewer = rows.head(40)
+    validation = validate_wave([write_csv(fewer, tmp_path / "fewer.csv")], codebook, "2024", resolver)
+    load_wave(warehouse, codebook, "2024", validation, run_id="run-2", pseudonymise=PSEUDONYMISE)
+    # Breakdowns alone (no headline step since the reload) must not add up the first load's counts.
+    breakdowns = compute_indicator_breakdowns(warehouse, SURVEY_ID, "2024", codebook.reporting)
+    by_type = breakdowns[(breakdowns["dimension"] == "trust_type")
+                         & (breakdowns["indicator_id"] == breakdowns["indicator_id"].iloc[0])]
+    assert by_type["base"].fillna(0).sum() <= 40
+    stage = fewer["trust_approach_stage"]
+    label = stage.dropna().iloc[0]
+    option = next(o.id for o in codebook.question("trust_approach_stage").options if o.label == label)
+    # A catalogue indicator added after the load: one option of a question, counted from the file by hand.
+    warehouse.execute(
+        "INSERT INTO indicators (survey_id, indicator_id, indicator_kind, label, question_id, option_ids) "
+        "VALUES (?, 'added_later', 'share', 'Added after the load', 'trust_approach_stage', ?)", [SURVEY_ID, [option]])
+    indicators = compute_headline_indicators(warehouse, SURVEY_ID, "2024", codebook.reporting).set_index("indicator_id")
+    assert indicators.loc["added_later", "numerator"] == (stage == label).sum()
+    assert indicators.loc["added_later", "base"] == stage.notna().sum()

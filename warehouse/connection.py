@@ -54,7 +54,9 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 
 
 # Tables holding one set of rows per wave of a survey, derived from that wave alone.
-WAVE_RESULT_TABLES = ("headline_indicators", "indicator_breakdowns", "trust_coverage")
+WAVE_RESULT_TABLES = (
+    "headline_indicators", "indicator_breakdowns", "trust_coverage", "trust_question_bases", "trust_share_numerators",
+)
 
 
 def replace_wave_rows(con: duckdb.DuckDBPyConnection, table: str, survey_id: str, wave_id: str, rows) -> None:

@@ -1,16 +1,11 @@
 -- Numerator and base of every share indicator of one wave, by trust type and by NHS region of the
 -- respondent's trust (from the reference list). Parameters: $survey_id, $wave_id.
--- The counting rules (answered_questions, share_ticks) are the macros at the end of schema.sql.
-WITH wave_respondents AS (
-    SELECT r.respondent_id, t.trust_type, t.region
-    FROM respondents AS r
-    JOIN trusts AS t ON t.ods_code = r.trust_code
-    WHERE r.survey_id = $survey_id AND r.wave_id = $wave_id
-),
-categories AS (
-    SELECT respondent_id, 'trust_type' AS dimension, trust_type AS category FROM wave_respondents
+-- Both are added up from the wave's counts per trust (`trust_question_bases`, `trust_share_numerators`,
+-- written with its load): a trust's type and region are the same for all its respondents.
+WITH categories AS (
+    SELECT ods_code AS trust_code, 'trust_type' AS dimension, trust_type AS category FROM trusts
     UNION ALL
-    SELECT respondent_id, 'region' AS dimension, region AS category FROM wave_respondents
+    SELECT ods_code AS trust_code, 'region' AS dimension, region AS category FROM trusts
 ),
 asked AS (
     SELECT question_id, option_ids FROM wave_questions WHERE survey_id = $survey_id AND wave_id = $wave_id
@@ -22,16 +17,18 @@ shares AS (
     WHERE i.survey_id = $survey_id AND i.indicator_kind = 'share' AND list_has_all(q.option_ids, i.option_ids)
 ),
 bases AS (
-    SELECT c.dimension, c.category, a.question_id, count(*) AS base
-    FROM answered_questions($survey_id, $wave_id) AS a
-    JOIN categories AS c USING (respondent_id)
+    SELECT c.dimension, c.category, b.question_id, sum(b.answered)::BIGINT AS base
+    FROM trust_question_bases AS b
+    JOIN categories AS c USING (trust_code)
+    WHERE b.survey_id = $survey_id AND b.wave_id = $wave_id
     GROUP BY ALL
 ),
 numerators AS (
-    SELECT t.indicator_id, c.dimension, c.category, count(*) AS numerator
-    FROM share_ticks($survey_id, $wave_id) AS t
+    SELECT n.indicator_id, c.dimension, c.category, sum(n.ticked)::BIGINT AS numerator
+    FROM trust_share_numerators AS n
     JOIN shares USING (indicator_id)
-    JOIN categories AS c USING (respondent_id)
+    JOIN categories AS c USING (trust_code)
+    WHERE n.survey_id = $survey_id AND n.wave_id = $wave_id
     GROUP BY ALL
 )
 SELECT s.indicator_id, b.dimension, b.category, coalesce(n.numerator, 0) AS numerator, b.base

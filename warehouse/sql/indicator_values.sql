@@ -2,15 +2,18 @@
 -- wave. Parameters: $survey_id, $wave_id, $min_base (shares on fewer respondents are suppressed).
 -- A share's base is the respondents who answered its question: chose an option of a single-choice
 -- question, or ticked at least one option of a multiple-choice question.
--- Counting rules (DISTINCT only where a respondent can appear twice) are the macros of schema.sql.
+-- Both are added up from the wave's counts per trust (`trust_question_bases`, `trust_share_numerators`,
+-- written with its load by the counting rules at the end of schema.sql).
 WITH bases AS (
-    SELECT question_id, count(*) AS base
-    FROM answered_questions($survey_id, $wave_id)
+    SELECT question_id, sum(answered)::BIGINT AS base
+    FROM trust_question_bases
+    WHERE survey_id = $survey_id AND wave_id = $wave_id
     GROUP BY question_id
 ),
 numerators AS (
-    SELECT indicator_id, count(*) AS numerator
-    FROM share_ticks($survey_id, $wave_id)
+    SELECT indicator_id, sum(ticked)::BIGINT AS numerator
+    FROM trust_share_numerators
+    WHERE survey_id = $survey_id AND wave_id = $wave_id
     GROUP BY indicator_id
 ),
 wave_counts AS (

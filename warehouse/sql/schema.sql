@@ -213,6 +213,28 @@ CREATE TABLE IF NOT EXISTS wave_results (
     PRIMARY KEY (survey_id, wave_id, result_table)
 );
 
+-- How many respondents of each trust answered each question, and chose the options each share indicator
+-- counts, in one wave (`warehouse.indicators.count_wave_by_trust`). Counted once, by the headline step,
+-- so that indicators, trust-weighted shares and breakdowns add up a few thousand counts instead of each
+-- joining millions of answers to their respondents. Private: a count for a single trust can be small.
+CREATE TABLE IF NOT EXISTS trust_question_bases (
+    survey_id     VARCHAR NOT NULL,
+    wave_id       VARCHAR NOT NULL,
+    trust_code    VARCHAR NOT NULL,
+    question_id   VARCHAR NOT NULL,
+    answered      BIGINT NOT NULL,
+    PRIMARY KEY (survey_id, wave_id, trust_code, question_id)
+);
+
+CREATE TABLE IF NOT EXISTS trust_share_numerators (
+    survey_id     VARCHAR NOT NULL,
+    wave_id       VARCHAR NOT NULL,
+    trust_code    VARCHAR NOT NULL,
+    indicator_id  VARCHAR NOT NULL,
+    ticked        BIGINT NOT NULL,
+    PRIMARY KEY (survey_id, wave_id, trust_code, indicator_id)
+);
+
 -- The answers of one wave, and the two ways of counting them that indicators, breakdowns and
 -- trust-weighted shares share. `responses` holds one row per respondent, question and option chosen,
 -- so rows are counted as they are wherever no respondent can appear twice; DISTINCT (costly on millions

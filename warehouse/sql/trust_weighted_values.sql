@@ -3,7 +3,7 @@
 -- Respondents are counted per trust first (exact integers), then each trust's share of its respondents
 -- is added up in trust order: a floating-point sum in whatever order threads finish would differ in its
 -- last digits from run to run, and identical inputs must give identical outputs.
--- The counting rules (answered_questions, share_ticks) are the macros at the end of schema.sql.
+-- Counts per trust come from `trust_question_bases` and `trust_share_numerators`, written with the load.
 WITH wave_respondents AS (
     SELECT respondent_id, trust_code
     FROM respondents
@@ -15,10 +15,9 @@ trust_sizes AS (
     GROUP BY trust_code
 ),
 answered_by_trust AS (
-    SELECT a.question_id, r.trust_code, count(*) AS answered
-    FROM answered_questions($survey_id, $wave_id) AS a
-    JOIN wave_respondents AS r USING (respondent_id)
-    GROUP BY ALL
+    SELECT question_id, trust_code, answered
+    FROM trust_question_bases
+    WHERE survey_id = $survey_id AND wave_id = $wave_id
 ),
 answered AS (
     SELECT question_id,
@@ -29,10 +28,9 @@ answered AS (
     GROUP BY question_id
 ),
 ticked_by_trust AS (
-    SELECT t.indicator_id, r.trust_code, count(*) AS ticked
-    FROM share_ticks($survey_id, $wave_id) AS t
-    JOIN wave_respondents AS r USING (respondent_id)
-    GROUP BY ALL
+    SELECT indicator_id, trust_code, ticked
+    FROM trust_share_numerators
+    WHERE survey_id = $survey_id AND wave_id = $wave_id
 ),
 weighted_ticks AS (
     SELECT indicator_id, sum(ticked / s.respondents ORDER BY trust_code) AS weighted_numerator
