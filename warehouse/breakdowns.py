@@ -14,8 +14,8 @@ import pandas as pd
 
 from schemas.codebook import Reporting
 from warehouse.connection import read_sql
-from warehouse.indicators import count_wave_by_trust
 from warehouse.statistics import wilson_interval
+from warehouse.trust_counts import ensure_counts
 
 SMALL_BASE = "small base"
 SECONDARY = "secondary"
@@ -42,7 +42,7 @@ def suppress(cells: pd.DataFrame, min_base: int) -> pd.Series:
 def compute_indicator_breakdowns(
     con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str, reporting: Reporting
 ) -> pd.DataFrame:
-    count_wave_by_trust(con, survey_id, wave_id, force=False)  # counted by the headline step, unless stale
+    ensure_counts(con, survey_id, wave_id)
     cells = con.execute(read_sql("breakdown_values"), {"survey_id": survey_id, "wave_id": wave_id}).df()
     reason = suppress(cells, reporting.min_base)
     suppressed = reason.notna().to_numpy()

@@ -11,8 +11,9 @@ import duckdb
 import pandas as pd
 
 from schemas.codebook import Reporting
-from warehouse.connection import read_sql, replace_wave_rows, transaction
+from warehouse.connection import read_sql, replace_wave_rows
 from warehouse.statistics import wilson_interval
+from warehouse.trust_counts import ensure_counts
 
 # Percentages are computed in SQL and intervals in numpy: allow for rounding in the last digits.
 TOLERANCE = 1e-9
@@ -23,30 +24,12 @@ HEADLINE_COLUMNS = [
 ]
 
 
-# Counts per trust of one wave, and the query giving each table's rows.
-TRUST_COUNTS = {"trust_question_bases": "trust_question_base_rows", "trust_share_numerators": "trust_share_numerator_rows"}
-
-
-def count_wave_by_trust(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str, force: bool = True) -> None:
-    """Count the wave's answers by trust (``TRUST_COUNTS``) from its responses and the indicator catalogue,
-    in one transaction, recording which load they come from. Without ``force``, only when the counts are
-    missing or come from an earlier load."""
-    params = {"survey_id": survey_id, "wave_id": wave_id}
-    if not force and con.execute(read_sql("current_trust_counts"), params).fetchone()[0] == len(TRUST_COUNTS):
-        return
-    with transaction(con):
-        for table, query in TRUST_COUNTS.items():
-            con.execute(f"DELETE FROM {table} WHERE survey_id = $survey_id AND wave_id = $wave_id", params)
-            con.execute(f"INSERT INTO {table} BY NAME {read_sql(query)}", params)
-            con.execute(read_sql("record_wave_result"), {**params, "table": table})
-
-
 def compute_headline_indicators(
     con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str, reporting: Reporting
 ) -> pd.DataFrame:
-    """Every catalogue indicator for the wave, as rows of ``headline_indicators``; counts the wave by trust
-    first, from its responses and the catalogue as they are now."""
-    count_wave_by_trust(con, survey_id, wave_id)
+    """Every catalogue indicator for the wave, as rows of ``headline_indicators``, added up from the wave's
+    counts by trust (counted again first if they do not match the wave's load or the catalogue)."""
+    ensure_counts(con, survey_id, wave_id)
     values = con.execute(
         read_sql("indicator_values"), {"survey_id": survey_id, "wave_id": wave_id, "min_base": reporting.min_base}
     ).df()

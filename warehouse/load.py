@@ -20,6 +20,7 @@ from schemas.response_schema import parse_timestamps
 from schemas.validation import WaveValidation
 from warehouse.connection import read_sql, transaction
 from warehouse.stop_points import stop_point
+from warehouse.trust_counts import count_staged_wave
 
 WAVE_TABLES = ("respondents", "responses", "free_text_responses", "quarantine")
 
@@ -142,6 +143,7 @@ def load_wave(
                     con.execute(sql, params)
             con.execute("INSERT INTO quarantine BY NAME SELECT * FROM quarantine_rows")
             con.execute("INSERT INTO load_log BY NAME SELECT * FROM load_log_rows")
+            count_staged_wave(con, codebook, wave_id, "staged_wave")
             counts = wave_reconciliation(con, codebook.survey_id, wave_id, run_id)
             if not counts["reconciles"]:
                 raise WaveDoesNotReconcile(counts)

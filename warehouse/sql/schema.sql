@@ -214,9 +214,10 @@ CREATE TABLE IF NOT EXISTS wave_results (
 );
 
 -- How many respondents of each trust answered each question, and chose the options each share indicator
--- counts, in one wave (`warehouse.indicators.count_wave_by_trust`). Counted once, by the headline step,
--- so that indicators, trust-weighted shares and breakdowns add up a few thousand counts instead of each
--- joining millions of answers to their respondents. Private: a count for a single trust can be small.
+-- counts, in one wave (`warehouse/trust_counts.py`): counted as the wave is loaded, from its rows while
+-- they are one per respondent, so that indicators, trust-weighted shares and breakdowns add up a few
+-- thousand counts instead of each joining millions of answers to their respondents. Private: a count for
+-- a single trust can be small.
 CREATE TABLE IF NOT EXISTS trust_question_bases (
     survey_id     VARCHAR NOT NULL,
     wave_id       VARCHAR NOT NULL,
@@ -231,7 +232,8 @@ CREATE TABLE IF NOT EXISTS trust_share_numerators (
     wave_id       VARCHAR NOT NULL,
     trust_code    VARCHAR NOT NULL,
     indicator_id  VARCHAR NOT NULL,
-    ticked        BIGINT NOT NULL,
+    option_ids    VARCHAR[] NOT NULL,  -- the options counted (the catalogue's when counted)
+    ticked        BIGINT NOT NULL,     -- zero included
     PRIMARY KEY (survey_id, wave_id, trust_code, indicator_id)
 );
 

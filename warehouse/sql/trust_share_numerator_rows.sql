@@ -1,7 +1,25 @@
--- Respondents of each trust counted by each share indicator of one wave ($survey_id, $wave_id): the rows
--- of `trust_share_numerators`. The counting rule (share_ticks) is a macro at the end of schema.sql.
-SELECT $survey_id AS survey_id, $wave_id AS wave_id, r.trust_code, t.indicator_id, count(*) AS ticked
-FROM share_ticks($survey_id, $wave_id) AS t
-JOIN respondents AS r
-  ON r.survey_id = $survey_id AND r.wave_id = $wave_id AND r.respondent_id = t.respondent_id
-GROUP BY ALL
+-- Respondents of each trust counted by each share indicator asked in one wave ($survey_id, $wave_id):
+-- the rows of `trust_share_numerators`, a row for every trust of the wave and indicator (zeros too), with
+-- the option ids counted. The counting rule (share_ticks) is a macro at the end of schema.sql.
+WITH asked_shares AS (
+    SELECT i.indicator_id, i.option_ids
+    FROM indicators AS i
+    JOIN wave_questions AS q ON q.survey_id = i.survey_id AND q.question_id = i.question_id
+    WHERE i.survey_id = $survey_id AND q.wave_id = $wave_id AND i.indicator_kind = 'share'
+      AND list_has_all(q.option_ids, i.option_ids)
+),
+wave_trusts AS (
+    SELECT DISTINCT trust_code FROM respondents WHERE survey_id = $survey_id AND wave_id = $wave_id
+),
+ticked AS (
+    SELECT r.trust_code, t.indicator_id, count(*) AS ticked
+    FROM share_ticks($survey_id, $wave_id) AS t
+    JOIN respondents AS r
+      ON r.survey_id = $survey_id AND r.wave_id = $wave_id AND r.respondent_id = t.respondent_id
+    GROUP BY ALL
+)
+SELECT $survey_id AS survey_id, $wave_id AS wave_id, w.trust_code, s.indicator_id, s.option_ids,
+       coalesce(k.ticked, 0) AS ticked
+FROM asked_shares AS s
+CROSS JOIN wave_trusts AS w
+LEFT JOIN ticked AS k ON k.trust_code = w.trust_code AND k.indicator_id = s.indicator_id

@@ -1,0 +1,116 @@
+"""Counting a wave's answers by trust: what every indicator, trust-weighted share and breakdown adds up.
+
+``trust_question_bases`` holds, per trust, the respondents who answered each question, and
+``trust_share_numerators`` those counted by each share indicator (zeros included, with the option ids
+counted, so that a later change of the catalogue can be told). They are counted two ways, with the
+counting rules of the macros at the end of ``schema.sql`` (a respondent answered a question if they chose
+an option or ticked one; a share counts a respondent once however many of its options they ticked):
+
+- as a wave is loaded, from its valid rows while they are still one row per respondent: one scan grouped
+  by trust, no join of millions of long rows to their respondents, no DISTINCT;
+- from the long ``responses`` (``trust_*_rows.sql``), when the counts are missing, come from an earlier
+  load, or do not match the indicator catalogue any more.
+
+``tests/test_warehouse.py`` checks that both ways give the same counts.
+
+What does not belong here: the indicators themselves (``warehouse.indicators``, ``warehouse.breakdowns``).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from schemas.codebook import Codebook
+from warehouse.connection import read_sql, transaction
+
+COUNT_TABLES = {"trust_question_bases": "trust_question_base_rows", "trust_share_numerators": "trust_share_numerator_rows"}
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _ticked(columns: list[str]) -> str:
+    # As text: a column pandas holds with no value at all reaches DuckDB untyped.
+    return "(" + " OR ".join(f"{_quote(c)}::VARCHAR = '1'" for c in columns) + ")"
+
+
+def count_staged_wave(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: str, staged: str) -> None:
+    """Count the wave by trust from ``staged`` (a relation of its valid rows in the plain layout: canonical
+    labels, 0/1 option columns, ``trust_code``), replacing its counts; call inside the load's transaction,
+    after the load log is written."""
+    survey_id = codebook.survey_id
+    params = {"survey_id": survey_id, "wave_id": wave_id}
+    columns = {row[0] for row in con.execute(f"DESCRIBE {staged}").fetchall()}
+    # The questions answered in `responses`, with the options asked in this wave.
+    asked = [(q.id, q.type, [o.id for o in q.options]) for q in codebook.for_wave(wave_id).choice_questions]
+    labels = dict(((q, o), label) for q, o, label in con.execute(
+        "SELECT question_id, option_id, label FROM options WHERE survey_id = ?", [survey_id]).fetchall())
+    shares = con.execute(
+        "SELECT indicator_id, question_id, option_ids FROM indicators "
+        "WHERE survey_id = ? AND indicator_kind = 'share' ORDER BY indicator_id", [survey_id]).fetchall()
+    counts, arguments = [], []
+    kinds = {q: (kind, set(options)) for q, kind, options in asked}
+    for question_id, (kind, options) in kinds.items():
+        if kind == "single":
+            counts.append(("base", question_id, None, f"count({_quote(question_id)})"))
+        else:
+            present = [c for c in (f"{question_id}.{o}" for o in sorted(options)) if c in columns]
+            counts.append(("base", question_id, None, f"count_if({_ticked(present)})" if present else "0"))
+    for indicator_id, question_id, option_ids in shares:
+        kind, options = kinds.get(question_id, (None, set()))
+        if kind is None or not set(option_ids) <= options:
+            continue  # not asked in this wave: no indicator
+        if kind == "single":
+            arguments.append([labels[(question_id, o)] for o in option_ids])
+            expression = f"count_if(list_contains(${len(arguments)}, {_quote(question_id)}::VARCHAR))"
+        else:
+            expression = f"count_if({_ticked([f'{question_id}.{o}' for o in option_ids])})"
+        counts.append(("share", indicator_id, list(option_ids), expression))
+    aggregates = ", ".join(f"coalesce({expression}, 0) AS c{n}" for n, (*_, expression) in enumerate(counts))
+    by_trust = con.execute(f"SELECT trust_code, {aggregates} FROM {staged} GROUP BY trust_code", arguments).fetchall()
+    bases, numerators = [], []
+    for trust_code, *values in by_trust:
+        for (kind, subject, option_ids, _), value in zip(counts, values):
+            if kind == "base" and value > 0:  # as the long count: no row for a question nobody answered
+                bases.append((survey_id, wave_id, trust_code, subject, value))
+            elif kind == "share":
+                numerators.append((survey_id, wave_id, trust_code, subject, option_ids, value))
+    _replace(con, params, {
+        "trust_question_bases": pd.DataFrame(
+            bases, columns=["survey_id", "wave_id", "trust_code", "question_id", "answered"]),
+        "trust_share_numerators": pd.DataFrame(
+            numerators, columns=["survey_id", "wave_id", "trust_code", "indicator_id", "option_ids", "ticked"]),
+    })
+
+
+def _replace(con: duckdb.DuckDBPyConnection, params: dict, frames: dict[str, pd.DataFrame]) -> None:
+    for table, frame in frames.items():
+        con.execute(f"DELETE FROM {table} WHERE survey_id = $survey_id AND wave_id = $wave_id", params)
+        if len(frame):
+            con.register("count_rows", frame)
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM count_rows")
+            con.unregister("count_rows")
+        con.execute(read_sql("record_wave_result"), {**params, "table": table})
+
+
+def counts_are_current(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str) -> bool:
+    """Whether the wave's counts come from its latest load and match the indicator catalogue as it is."""
+    return bool(con.execute(read_sql("current_trust_counts"), {"survey_id": survey_id, "wave_id": wave_id}).fetchone()[0])
+
+
+def count_wave_from_responses(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str) -> None:
+    """Count the wave by trust from its long responses and the catalogue as they are now, in one transaction."""
+    params = {"survey_id": survey_id, "wave_id": wave_id}
+    with transaction(con):
+        for table, query in COUNT_TABLES.items():
+            con.execute(f"DELETE FROM {table} WHERE survey_id = $survey_id AND wave_id = $wave_id", params)
+            con.execute(f"INSERT INTO {table} BY NAME {read_sql(query)}", params)
+            con.execute(read_sql("record_wave_result"), {**params, "table": table})
+
+
+def ensure_counts(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str) -> None:
+    """Counts by trust the indicator steps can add up: those of the load, else counted again."""
+    if not counts_are_current(con, survey_id, wave_id):
+        count_wave_from_responses(con, survey_id, wave_id)
