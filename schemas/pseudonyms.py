@@ -31,6 +31,14 @@ class Pseudonymiser:
         message = f"{survey_id}\x1f{respondent_id}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_CHARS]
 
+    def pads(self) -> tuple[bytes, bytes]:
+        """The key's inner and outer HMAC-SHA256 pads, for the warehouse's ``keyed_pseudonym`` macro, which
+        computes the same pseudonyms in SQL (the key itself is never passed to the database)."""
+        block = 64  # SHA-256's block size
+        key = hashlib.sha256(self._key).digest() if len(self._key) > block else self._key
+        key = key.ljust(block, b"\0")
+        return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+
     def many(self, survey_id: str, respondent_ids) -> list[str | None]:
         """The pseudonyms of many ids at once (``hmac.digest``'s one-call path: a million ids in about a
         second); the same values as calling this object on each."""

@@ -51,3 +51,20 @@ def test_many_ids_at_once_give_the_same_pseudonyms_as_one_at_a_time():
     ids = ["2024-000001", "ünïcode-id", "", None, float("nan"), "2024-000001"]
     assert pseudonymise.many("survey", ids) == [pseudonymise("survey", v) for v in ids]
     assert pseudonymise.many("other", ids[:1]) != pseudonymise.many("survey", ids[:1])
+
+
+@pytest.mark.parametrize("key", [b"a key for this test only, 32 b..", b"k" * 100])  # longer than a block too
+def test_the_warehouse_macro_gives_the_same_pseudonyms_from_the_key_pads(key):
+    import duckdb
+
+    from warehouse.connection import ensure_schema
+
+    pseudonymise = Pseudonymiser(key)
+    inner_pad, outer_pad = pseudonymise.pads()
+    ids = ["2024-000001", "ünïcode-id", "with\x1fseparator", "x" * 300]
+    with duckdb.connect() as con:
+        ensure_schema(con)
+        in_sql = [row[0] for row in con.execute(
+            "SELECT keyed_pseudonym($inner, $outer, 'survey', id) FROM unnest($ids) WITH ORDINALITY AS t(id, n) "
+            "ORDER BY n", {"inner": inner_pad, "outer": outer_pad, "ids": ids}).fetchall()]
+    assert in_sql == [pseudonymise("survey", i) for i in ids]

@@ -43,6 +43,8 @@ def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDB
     try:
         if not read_only:
             con.execute("SET enable_progress_bar = false")
+            # Loads and copies need no row order; keeping it made large inserts run out of memory.
+            con.execute("SET preserve_insertion_order = false")
             ensure_schema(con)
         yield con
     finally:

@@ -39,7 +39,7 @@ def insert_respondents_sql(codebook: Codebook) -> str:
         INSERT INTO respondents
         SELECT $survey_id, $wave_id, s.{quote_identifier(r.id_column)}, s.{quote_identifier(r.trust.column)},
                s.trust_code_reported, o.option_id, s.submitted_at_parsed, s.source_file, s.source_row
-        FROM staged_wave AS s
+        FROM staged_wave($inner_pad, $outer_pad, $survey_id) AS s
         JOIN options AS o
           ON o.survey_id = $survey_id AND o.question_id = $role_question
          AND o.label = s.{quote_identifier(r.role.column)}
@@ -50,7 +50,7 @@ def _unpivoted(codebook: Codebook, columns: list[str], name: str, value: str) ->
     """The staged wave's columns as (respondent_id, name, value) rows; empty cells are dropped."""
     return f"""(
             SELECT {quote_identifier(codebook.respondent.id_column)} AS respondent_id, {_columns(columns)}
-            FROM staged_wave
+            FROM staged_wave($inner_pad, $outer_pad, $survey_id)
         ) UNPIVOT ({value} FOR {name} IN ({_columns(columns)}))"""
 
 
@@ -133,65 +133,60 @@ def load_wave(
     con.register("quarantine_rows", quarantine)
     con.register("load_log_rows", log)
     try:
-        _stage_valid_rows(con, codebook, validation, pseudonymise)
+        _stage_valid_rows(con, codebook, validation)
         with transaction(con):
             for table in WAVE_TABLES:
                 con.execute(f"DELETE FROM {table} WHERE survey_id = $survey_id AND wave_id = $wave_id", params)
-            con.execute(insert_respondents_sql(codebook), {**params, "role_question": codebook.respondent.role.column})
+            inner_pad, outer_pad = pseudonymise.pads()
+            keyed = {**params, "inner_pad": inner_pad, "outer_pad": outer_pad}  # the key itself never leaves Python
+            con.execute(insert_respondents_sql(codebook), {**keyed, "role_question": codebook.respondent.role.column})
             for sql in (insert_single_choice_sql(codebook), insert_multiple_choice_sql(codebook), insert_text_sql(codebook)):
                 if sql:
-                    con.execute(sql, params)
+                    con.execute(sql, keyed)
             con.execute("INSERT INTO quarantine BY NAME SELECT * FROM quarantine_rows")
             con.execute("INSERT INTO load_log BY NAME SELECT * FROM load_log_rows")
-            count_staged_wave(con, codebook, wave_id, "staged_wave")
+            count_staged_wave(con, codebook, wave_id, "staged_rows")
             counts = wave_reconciliation(con, codebook.survey_id, wave_id, run_id)
             if not counts["reconciles"]:
                 raise WaveDoesNotReconcile(counts)
             stop_point("load")
         return counts
     finally:
-        for view in ("staged_wave", "quarantine_rows", "load_log_rows"):
+        for view in ("staged_rows", "quarantine_rows", "load_log_rows"):
             con.unregister(view)
+        con.execute("DROP MACRO TABLE IF EXISTS temp.staged_wave")
         if validation.staged is not None:
-            con.execute("DROP VIEW IF EXISTS temp.staged_wave")
-            con.execute("DROP TABLE IF EXISTS temp.respondent_pseudonyms")
+            con.execute("DROP VIEW IF EXISTS temp.staged_rows")
             con.execute(f"DETACH DATABASE IF EXISTS {STAGED_DATABASE}")
 
 
 STAGED_DATABASE = "staged_wave_database"
-PSEUDONYM_CHUNK = 100_000
 
 
-def _stage_valid_rows(con, codebook: Codebook, validation: WaveValidation, pseudonymise: Pseudonymiser) -> None:
-    """The valid rows as ``staged_wave``, respondent ids replaced by pseudonyms, the submission time parsed.
+def _stage_valid_rows(con, codebook: Codebook, validation: WaveValidation) -> None:
+    """The valid rows as ``staged_rows`` (the submission time parsed) and, through the table macro
+    ``staged_wave(inner_pad, outer_pad, survey)``, with respondent ids replaced by their pseudonyms.
 
-    Rows validated in DuckDB are read from their staging database where they are; only their distinct
-    respondent ids pass through Python, a chunk at a time, to be pseudonymised.
+    Pseudonyms are computed in SQL (``keyed_pseudonym`` in schema.sql, the same HMAC as
+    ``schemas.pseudonyms``) from the key's pads passed as parameters: a wave of millions of respondents
+    needs no table of pseudonyms to join, and rows validated in DuckDB are read from their staging
+    database where they are.
     """
-    id_column = codebook.respondent.id_column
+    id_column = quote_identifier(codebook.respondent.id_column)
     if validation.staged is None:
         staged = validation.valid.copy()
-        staged[id_column] = pseudonymise.many(codebook.survey_id, staged[id_column])
         staged["submitted_at_parsed"] = parse_timestamps(staged[codebook.respondent.submitted_at_column])
-        con.register("staged_wave", staged)
-        return
-    # ATTACH takes no parameters; the path is the staging folder's own, quoted as a literal.
-    database = str(validation.staged.database).replace("'", "''")
-    con.execute(f"ATTACH '{database}' AS {STAGED_DATABASE} (READ_ONLY)")
-    con.execute("CREATE OR REPLACE TEMP TABLE respondent_pseudonyms (respondent_id VARCHAR, pseudonym VARCHAR)")
-    ids = con.cursor().execute(
-        f"SELECT DISTINCT {quote_identifier(id_column)} FROM {STAGED_DATABASE}.{validation.staged.table}")
-    while len(chunk := ids.fetch_df_chunk(PSEUDONYM_CHUNK // 2048)):
-        values = chunk.iloc[:, 0].astype(object)
-        pairs = pd.DataFrame({"respondent_id": values, "pseudonym": pseudonymise.many(codebook.survey_id, values)})
-        con.register("pseudonym_chunk", pairs)
-        con.execute("INSERT INTO temp.respondent_pseudonyms SELECT * FROM pseudonym_chunk")
-        con.unregister("pseudonym_chunk")
+        con.register("staged_rows", staged)
+    else:
+        # ATTACH takes no parameters; the path is the staging folder's own, quoted as a literal.
+        database = str(validation.staged.database).replace("'", "''")
+        con.execute(f"ATTACH '{database}' AS {STAGED_DATABASE} (READ_ONLY)")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW staged_rows AS "
+                    f"SELECT * FROM {STAGED_DATABASE}.{validation.staged.table}")
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW staged_wave AS "
-        f"SELECT v.* REPLACE (p.pseudonym AS {quote_identifier(id_column)}) "
-        f"FROM {STAGED_DATABASE}.{validation.staged.table} AS v "
-        f"JOIN temp.respondent_pseudonyms AS p ON p.respondent_id = v.{quote_identifier(id_column)}"
+        "CREATE OR REPLACE TEMP MACRO staged_wave(inner_pad, outer_pad, survey) AS TABLE "
+        f"SELECT v.* REPLACE (keyed_pseudonym(inner_pad, outer_pad, survey, v.{id_column}) AS {id_column}) "
+        "FROM staged_rows AS v"
     )
 
 

@@ -237,6 +237,12 @@ CREATE TABLE IF NOT EXISTS trust_share_numerators (
     PRIMARY KEY (survey_id, wave_id, trust_code, indicator_id)
 );
 
+-- A respondent's pseudonym: HMAC-SHA256 of survey id, unit separator, respondent id, under the respondent
+-- key, as its first 24 hex digits; the same value as schemas.pseudonyms.Pseudonymiser. The key is never
+-- stored here: the load passes its pads (Pseudonymiser.pads) as parameters.
+CREATE OR REPLACE MACRO keyed_pseudonym(inner_pad, outer_pad, survey, respondent) AS
+    left(sha256(outer_pad || unhex(sha256(inner_pad || encode(survey || chr(31) || respondent)))), 24);
+
 -- The answers of one wave, and the two ways of counting them that indicators, breakdowns and
 -- trust-weighted shares share. `responses` holds one row per respondent, question and option chosen,
 -- so rows are counted as they are wherever no respondent can appear twice; DISTINCT (costly on millions
