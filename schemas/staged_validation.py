@@ -21,97 +21,28 @@ loading the valid rows (``warehouse.load``).
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
-import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
 from schemas.codebook import Codebook, fold
-from schemas.exports import SOURCE_ROW, WaveFileRejected, detect_layout, plain_csv
-from schemas.exports.base import _canonical_label
-from schemas.exports.grid import csv_rows
+from schemas.exports import SOURCE_ROW, plain_csv
+from schemas.exports.base import canonical_label
 from schemas.response_schema import PANDERA_CHECK_RULES, RULE_AT_LEAST_ONE_OPTION, RULE_SUPERSEDED, parse_timestamps
+from schemas.staging import FileScan, NotStageable, StagedWave, headings, remove_abandoned
 
 SOURCE_FILE = "source_file"
 TRUST_REPORTED = "trust_code_reported"
 SUBMITTED_AT_PARSED = "submitted_at_parsed"
 DISTINCT_CHUNK = 100_000  # distinct values handed to Python at a time: bounds its memory
-HEAD_BYTES = 1 << 16
 # DuckDB's own memory while staging; it spills to the staging folder beyond this. (Lower limits made
 # reading a 1 GB file twice as slow: docs/performance.md.)
 STAGING_MEMORY_LIMIT = "2GB"
 SQL_DIR = Path(__file__).parent / "sql"
-
-
-class NotStageable(Exception):
-    """This file cannot be read by DuckDB exactly as the pandas path reads it; validate it there."""
-
-
-@dataclass(frozen=True)
-class FileScan:
-    """What one read of a file's bytes tells: its digest, and how many line breaks it has."""
-
-    path: Path
-    sha256: str
-    size_bytes: int
-    line_breaks: int
-    ends_with_line_break: bool
-
-    def numbered_as_read(self, records: int) -> bool:
-        """Whether a reader that skips blank lines (DuckDB) numbered ``records`` rows after the header as a
-        person would: true when every line is the header or one record, with no line left over."""
-        lines = self.line_breaks + (0 if self.ends_with_line_break or self.size_bytes == 0 else 1)
-        return lines == records + 1 or not _has_blank_line(self.path)
-
-
-def scan_file(path: Path) -> FileScan:
-    """sha256 and line breaks in one read of the file."""
-    digest, size, breaks, last = hashlib.sha256(), 0, 0, b""
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-            size += len(block)
-            breaks += block.count(b"\n")
-            last = block[-1:]
-    return FileScan(path, digest.hexdigest(), size, breaks, last == b"\n")
-
-
-def _has_blank_line(path: Path) -> bool:
-    """Whether any line is empty (a line break inside a quoted cell is not); read only when lines and
-    records differ, which line breaks inside cells also cause."""
-    tail = np.zeros(0, dtype=np.uint8)
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            window = np.concatenate([tail, np.frombuffer(block, dtype=np.uint8)])
-            lf, cr = window == 10, window == 13
-            if (lf[:-1] & lf[1:]).any() or (cr[:-1] & cr[1:]).any() or (lf[:-2] & cr[1:-1] & lf[2:]).any():
-                return True
-            tail = window[-2:]
-    return False
-
-
-@dataclass(frozen=True)
-class StagedWave:
-    """The valid rows of a wave, in a staging database of their own, until they are loaded."""
-
-    database: Path
-    table: str = "valid_rows"
-
-    def frame(self) -> pd.DataFrame:
-        """The valid rows as a frame (for tests and small waves), in file and row order."""
-        with duckdb.connect(str(self.database), read_only=True) as con:
-            return con.execute(f"SELECT * FROM {self.table} ORDER BY file_order, {SOURCE_ROW}").df().drop(
-                columns=["file_order"])
-
-    def discard(self) -> None:
-        shutil.rmtree(self.database.parent, ignore_errors=True)
 
 
 def _sql(name: str) -> str:
@@ -120,36 +51,6 @@ def _sql(name: str) -> str:
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _headings(path: Path) -> list[str]:
-    with open(path, "rb") as handle:
-        head = handle.read(HEAD_BYTES)
-    try:
-        text = head.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:  # maybe a character cut at the end of the head; maybe not UTF-8
-        if exc.start < len(head) - 4:
-            raise NotStageable(f"{path.name}: not UTF-8") from None
-        text = head[: exc.start].decode("utf-8-sig")
-    if "\n" not in text or "\x00" in text:
-        raise NotStageable(f"{path.name}: no complete header line in its first {HEAD_BYTES} bytes")
-    rows = csv_rows(path, text.split("\n", 1)[0] + "\n", limit=1)
-    if not rows or not any(h.strip() for h in rows[0]):
-        raise NotStageable(f"{path.name}: no header")
-    return [str(h or "") for h in rows[0]]
-
-
-def stageable_layout(path: Path, codebook: Codebook) -> bool:
-    """Whether the file is a CSV of the plain layout, judged from its first lines as ``read_export`` would."""
-    if path.suffix.lower() != ".csv":
-        return False
-    with open(path, "rb") as handle:
-        head = handle.read(HEAD_BYTES)
-    head = head[: head.rfind(b"\n") + 1]  # whole lines only
-    try:
-        return detect_layout(path, head, codebook) == plain_csv.NAME
-    except WaveFileRejected:
-        return False
 
 
 class _Staging:
@@ -165,8 +66,8 @@ class _Staging:
 
     def read(self, number: int, path: Path, scan: FileScan) -> dict[str, str]:
         """Read one file into ``raw_<number>``; the canonical column each of its columns feeds."""
-        headings = _headings(path)
-        positional = {f"c{i}": "VARCHAR" for i in range(len(headings))}
+        names = headings(path)
+        positional = {f"c{i}": "VARCHAR" for i in range(len(names))}
         try:
             self.con.execute(
                 f"CREATE TABLE raw_{number} AS SELECT * FROM read_csv($path, columns = $columns, header = true, "
@@ -181,7 +82,7 @@ class _Staging:
             raise NotStageable(f"{path.name}: no responses")
         if not scan.numbered_as_read(records):
             raise NotStageable(f"{path.name}: has blank lines, whose numbers DuckDB does not count")
-        plan = plain_csv.column_plan(path, headings, self.codebook)
+        plan = plain_csv.column_plan(path, names, self.codebook)
         return {target.column: f"c{i}" for i, target in enumerate(plan) if target is not None}
 
     def distinct_chunks(self, sources: list[tuple[int, str]]):
@@ -202,7 +103,7 @@ class _Staging:
             return text.map(lambda v: self.resolver.resolve(v)[0], na_action="ignore").astype(object)
         question = self.choices.get(column)
         if question is not None:
-            return text.map(lambda v: _canonical_label(question, v), na_action="ignore").astype(object)
+            return text.map(lambda v: canonical_label(question, v), na_action="ignore").astype(object)
         return text
 
     def stage_column(self, position: int, column: str, sources: list[tuple[int, str]]) -> tuple[str, bool]:
@@ -277,7 +178,7 @@ def stage_wave(
     """
     if staging_dir is not None:
         staging_dir.mkdir(parents=True, exist_ok=True)
-        _remove_abandoned(staging_dir)
+        remove_abandoned(staging_dir)
     folder = Path(tempfile.mkdtemp(prefix=f"wave-{os.getpid()}-", dir=staging_dir))
     staged = StagedWave(folder / "staging.duckdb")
     try:
@@ -291,24 +192,6 @@ def stage_wave(
         staged.discard()
         raise
     return staged, quarantine, counts
-
-
-def _remove_abandoned(staging_dir: Path) -> None:
-    """Staging folders of processes that died before loading (killed, say): nothing else will use them."""
-    for folder in staging_dir.glob("wave-*-*"):
-        pid = folder.name.split("-")[1]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _validate(con, paths, scans, codebook, schema, resolver):

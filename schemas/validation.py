@@ -42,7 +42,8 @@ from schemas.response_schema import (
     build_response_schema,
     parse_timestamps,
 )
-from schemas.staged_validation import NotStageable, StagedWave, scan_file, stage_wave, stageable_layout
+from schemas.staged_validation import stage_wave
+from schemas.staging import NotStageable, StagedWave, scan_file, stageable_layout
 
 SOURCE_FILE = "source_file"
 TRUST_REPORTED = "trust_code_reported"

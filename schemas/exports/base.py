@@ -135,7 +135,7 @@ def canonical_frame(
         if target.kind in ("field", "text"):
             out[target.column] = cells
         elif target.kind == "single":
-            out[target.column] = map_distinct(cells, lambda v, q=choices[target.column]: _canonical_label(q, v))
+            out[target.column] = map_distinct(cells, lambda v, q=choices[target.column]: canonical_label(q, v))
         elif target.kind == "complete":
             out[COMPLETE] = map_distinct(cells, lambda v: v is None or fold(v) not in ("0", "false", "no"))
         elif target.kind == "option":
@@ -181,7 +181,7 @@ def _as_text(value) -> str | None:
     return text or None
 
 
-def _canonical_label(question, value: str | None) -> str | None:
+def canonical_label(question, value: str | None) -> str | None:
     """The codebook's label for an export's label that matches it (or an alias); otherwise unchanged."""
     if value is None:
         return None
