@@ -83,7 +83,7 @@ def test_the_snapshot_holds_what_analysts_may_see_and_nothing_private(working, c
         counts = snap.execute("select source_file, rule, column_name, rows_refused from quarantine_counts").fetchall()
         publication = snap.execute(
             "select run_id, wave_id, source_file, sha256, codebook_version, code_version from publications").fetchall()
-        keys = snap.execute("select constraint_type from duckdb_constraints() where table_name = 'respondents'"
+        keys = snap.execute("select constraint_type from duckdb_constraints() where table_name = 'options'"
                             " and constraint_type = 'PRIMARY KEY'").fetchall()
     assert counts == [("wave.csv", "known_trust_code", "trust_code", 1)]
     assert publication == [("run-publish", "2023", "wave.csv", hashlib.sha256(path.read_bytes()).hexdigest(),

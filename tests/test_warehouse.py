@@ -133,6 +133,24 @@ def test_a_load_interrupted_mid_transaction_changes_nothing(warehouse, codebook,
         pd.testing.assert_frame_equal(before[table], after[table], check_dtype=False)
 
 
+def test_a_respondent_stored_twice_rolls_the_load_back(warehouse, codebook, resolver):
+    """`respondents` has no key (its index would not fit in memory for millions of respondents): the
+    reconciliation is what refuses a wave holding a respondent twice."""
+    _load(warehouse, codebook, resolver, "2023", sample_wave_path("2023"))
+    before = _snapshot(warehouse)
+    validation = validate_wave([sample_wave_path("2023")], codebook, "2023", resolver)
+    doubled = validation.valid.copy()
+    doubled.loc[1, "respondent_id"] = doubled.loc[0, "respondent_id"]  # as a faulty validation might let through
+    with pytest.raises(WaveDoesNotReconcile) as error:
+        load_wave(warehouse, codebook, "2023", validation.__class__(doubled, validation.quarantine, validation.files),
+                  run_id="doubled", pseudonymise=PSEUDONYMISE)
+    counts = error.value.counts
+    assert counts["respondents_in_warehouse"] == 129 and counts["distinct_respondents_in_warehouse"] == 128
+    after = _snapshot(warehouse)
+    for table in before:
+        pd.testing.assert_frame_equal(before[table], after[table], check_dtype=False)
+
+
 def test_rows_lost_in_the_load_roll_it_back(warehouse, codebook, resolver):
     _load(warehouse, codebook, resolver, "2023", sample_wave_path("2023"))
     before = _snapshot(warehouse)

@@ -193,8 +193,9 @@ def _stage_valid_rows(con, codebook: Codebook, validation: WaveValidation) -> No
 def wave_reconciliation(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str, run_id: str) -> dict:
     """The load log's counts for a run beside counts of the rows the warehouse holds for the wave.
 
-    Reconciles when rows read = rows loaded + rows quarantined in the log, and the log's loaded and
-    quarantined counts equal the respondents and distinct quarantined rows actually stored.
+    Reconciles when rows read = rows loaded + rows quarantined in the log, the log's loaded and
+    quarantined counts equal the respondents and distinct quarantined rows actually stored, and no
+    respondent is stored twice.
     """
     cursor = con.execute(
         read_sql("wave_reconciliation"), {"survey_id": survey_id, "wave_id": wave_id, "run_id": run_id}
@@ -204,6 +205,7 @@ def wave_reconciliation(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id:
         counts["logged_rows_read"] > 0
         and counts["logged_rows_read"] == counts["logged_rows_loaded"] + counts["logged_rows_quarantined"]
         and counts["logged_rows_loaded"] == counts["respondents_in_warehouse"]
+        and counts["respondents_in_warehouse"] == counts["distinct_respondents_in_warehouse"]
         and counts["logged_rows_quarantined"] == counts["rows_in_quarantine"]
     )
     return counts

@@ -74,8 +74,10 @@ CREATE TABLE IF NOT EXISTS respondents (
     role          VARCHAR NOT NULL,    -- option id of the respondent's board role
     submitted_at  TIMESTAMP WITH TIME ZONE NOT NULL,
     source_file   VARCHAR NOT NULL,
-    source_row    INTEGER NOT NULL,
-    PRIMARY KEY (survey_id, wave_id, respondent_id)
+    source_row    INTEGER NOT NULL
+    -- No key: DuckDB holds a key's index in memory, which for millions of pseudonyms is more than a
+    -- refresh may use. Each respondent is there once per wave: validation keeps one submission, and the
+    -- load's reconciliation (wave_reconciliation.sql) rolls back a wave where any respondent appears twice.
 );
 
 CREATE TABLE IF NOT EXISTS responses (
