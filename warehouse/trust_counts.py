@@ -47,9 +47,8 @@ def count_staged_wave(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_i
     asked = [(q.id, q.type, [o.id for o in q.options]) for q in codebook.for_wave(wave_id).choice_questions]
     labels = dict(((q, o), label) for q, o, label in con.execute(
         "SELECT question_id, option_id, label FROM options WHERE survey_id = ?", [survey_id]).fetchall())
-    shares = con.execute(
-        "SELECT indicator_id, question_id, option_ids FROM indicators "
-        "WHERE survey_id = ? AND indicator_kind = 'share' ORDER BY indicator_id", [survey_id]).fetchall()
+    shares = con.execute("SELECT indicator_id, question_id, option_ids FROM asked_shares($survey_id, $wave_id) "
+                         "ORDER BY indicator_id", params).fetchall()
     counts, arguments = [], []
     kinds = {q: (kind, set(options)) for q, kind, options in asked}
     for question_id, (kind, options) in kinds.items():
@@ -59,9 +58,7 @@ def count_staged_wave(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_i
             present = [c for c in (f"{question_id}.{o}" for o in sorted(options)) if c in columns]
             counts.append(("base", question_id, None, f"count_if({_ticked(present)})" if present else "0"))
     for indicator_id, question_id, option_ids in shares:
-        kind, options = kinds.get(question_id, (None, set()))
-        if kind is None or not set(option_ids) <= options:
-            continue  # not asked in this wave: no indicator
+        kind = kinds[question_id][0]
         if kind == "single":
             arguments.append([labels[(question_id, o)] for o in option_ids])
             expression = f"count_if(list_contains(${len(arguments)}, {_quote(question_id)}::VARCHAR))"
@@ -85,11 +82,15 @@ def count_staged_wave(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_i
     })
 
 
-def _replace(con: duckdb.DuckDBPyConnection, params: dict, frames: dict[str, pd.DataFrame]) -> None:
-    for table, frame in frames.items():
+def _replace(con: duckdb.DuckDBPyConnection, params: dict, rows: dict[str, pd.DataFrame | str]) -> None:
+    """Replace the wave's rows of each count table with a frame or the rows a query selects, and record
+    which load they come from."""
+    for table, new in rows.items():
         con.execute(f"DELETE FROM {table} WHERE survey_id = $survey_id AND wave_id = $wave_id", params)
-        if len(frame):
-            con.register("count_rows", frame)
+        if isinstance(new, str):
+            con.execute(f"INSERT INTO {table} BY NAME {new}", params)
+        elif len(new):
+            con.register("count_rows", new)
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM count_rows")
             con.unregister("count_rows")
         con.execute(read_sql("record_wave_result"), {**params, "table": table})
@@ -104,10 +105,7 @@ def count_wave_from_responses(con: duckdb.DuckDBPyConnection, survey_id: str, wa
     """Count the wave by trust from its long responses and the catalogue as they are now, in one transaction."""
     params = {"survey_id": survey_id, "wave_id": wave_id}
     with transaction(con):
-        for table, query in COUNT_TABLES.items():
-            con.execute(f"DELETE FROM {table} WHERE survey_id = $survey_id AND wave_id = $wave_id", params)
-            con.execute(f"INSERT INTO {table} BY NAME {read_sql(query)}", params)
-            con.execute(read_sql("record_wave_result"), {**params, "table": table})
+        _replace(con, params, {table: read_sql(query) for table, query in COUNT_TABLES.items()})
 
 
 def ensure_counts(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str) -> None:

@@ -3,43 +3,30 @@
 -- come first; then, among rows not already superseded, rows sharing an email (folded, no 'anonymous').
 -- The pandas path's equivalent is `schemas.validation._superseded`; both give the same entries.
 CREATE TABLE superseded_entries AS
-WITH by_id AS (
-    SELECT s.*,
-           last_value(file_order) OVER latest AS kept_file_order,
-           last_value(source_file) OVER latest AS kept_source_file,
-           last_value(source_row) OVER latest AS kept_source_row
-    FROM submissions AS s
-    WHERE respondent_id IS NOT NULL
-    WINDOW latest AS (PARTITION BY respondent_id ORDER BY submitted_at NULLS FIRST, file_order, source_row
-                      ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+WITH keyed AS (
+    SELECT *, 'id' AS key_kind, respondent_id AS match_key FROM submissions WHERE respondent_id IS NOT NULL
+    UNION ALL
+    SELECT *, 'email' AS key_kind, email_key AS match_key FROM submissions WHERE email_key IS NOT NULL
 ),
-id_entries AS (
-    SELECT file_order, source_file, source_row, respondent_id, $id_column AS column_name,
-           'same respondent id as ' || kept_source_file || ' row ' || kept_source_row AS offending_value,
-           kept_source_file, kept_source_row
-    FROM by_id
-    WHERE NOT (kept_file_order = file_order AND kept_source_row = source_row)
+latest AS (
+    SELECT k.*,
+           last_value(file_order) OVER same_key AS kept_file_order,
+           last_value(source_file) OVER same_key AS kept_source_file,
+           last_value(source_row) OVER same_key AS kept_source_row
+    FROM keyed AS k
+    WINDOW same_key AS (PARTITION BY key_kind, match_key ORDER BY submitted_at NULLS FIRST, file_order, source_row
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 ),
-by_email AS (
-    SELECT s.*,
-           last_value(file_order) OVER latest AS kept_file_order,
-           last_value(source_file) OVER latest AS kept_source_file,
-           last_value(source_row) OVER latest AS kept_source_row
-    FROM submissions AS s
-    WHERE email_key IS NOT NULL
-    WINDOW latest AS (PARTITION BY email_key ORDER BY submitted_at NULLS FIRST, file_order, source_row
-                      ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-),
-email_entries AS (
-    -- Never the email itself: it would put personal data in the quarantine.
-    SELECT file_order, source_file, source_row, respondent_id, 'email' AS column_name,
-           'same email as ' || kept_source_file || ' row ' || kept_source_row AS offending_value,
-           kept_source_file, kept_source_row
-    FROM by_email
-    WHERE NOT (kept_file_order = file_order AND kept_source_row = source_row)
-      AND NOT EXISTS (SELECT 1 FROM id_entries AS i
-                      WHERE i.file_order = by_email.file_order AND i.source_row = by_email.source_row)
+earlier AS (
+    SELECT * FROM latest WHERE NOT (kept_file_order = file_order AND kept_source_row = source_row)
 )
-SELECT file_order, source_file, source_row, respondent_id, column_name, $rule AS rule, offending_value,
+-- Never the email itself: it would put personal data in the quarantine.
+SELECT file_order, source_file, source_row, respondent_id,
+       CASE key_kind WHEN 'id' THEN $id_column ELSE 'email' END AS column_name, $rule AS rule,
+       CASE key_kind WHEN 'id' THEN 'same respondent id as ' ELSE 'same email as ' END
+           || kept_source_file || ' row ' || kept_source_row AS offending_value,
        kept_source_file, kept_source_row
-FROM (SELECT * FROM id_entries UNION ALL SELECT * FROM email_entries);
+FROM earlier AS e
+WHERE key_kind = 'id'
+   OR NOT EXISTS (SELECT 1 FROM earlier AS i
+                  WHERE i.key_kind = 'id' AND i.file_order = e.file_order AND i.source_row = e.source_row);

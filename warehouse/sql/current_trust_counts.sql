@@ -13,11 +13,7 @@ from_latest AS (
       AND r.result_table IN ('trust_question_bases', 'trust_share_numerators')
 ),
 asked_shares AS (
-    SELECT i.indicator_id, i.option_ids
-    FROM indicators AS i
-    JOIN wave_questions AS q ON q.survey_id = i.survey_id AND q.question_id = i.question_id
-    WHERE i.survey_id = $survey_id AND q.wave_id = $wave_id AND i.indicator_kind = 'share'
-      AND list_has_all(q.option_ids, i.option_ids)
+    SELECT indicator_id, option_ids FROM asked_shares($survey_id, $wave_id)
 ),
 counted AS (
     SELECT DISTINCT indicator_id, option_ids

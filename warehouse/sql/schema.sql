@@ -261,6 +261,14 @@ CREATE OR REPLACE MACRO answered_questions(survey, wave) AS TABLE
     UNION ALL
     SELECT DISTINCT respondent_id, question_id FROM wave_answers(survey, wave) WHERE question_type = 'multiple';
 
+-- The share indicators of the catalogue asked in one wave: their question and every one of their options.
+CREATE OR REPLACE MACRO asked_shares(survey, wave) AS TABLE
+    SELECT i.indicator_id, i.question_id, i.option_ids
+    FROM indicators AS i
+    JOIN wave_questions AS q ON q.survey_id = i.survey_id AND q.question_id = i.question_id
+    WHERE i.survey_id = survey AND q.wave_id = wave AND i.indicator_kind = 'share'
+      AND list_has_all(q.option_ids, i.option_ids);
+
 -- One row per respondent counted by each share indicator (chose one of its options). The indicators'
 -- option lists are unnested so that answers join on equality: a join on list membership compared
 -- every answer with every indicator of its question (11 s → 7 s for the indicators of 1M respondents).

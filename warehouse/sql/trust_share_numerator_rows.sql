@@ -2,11 +2,7 @@
 -- the rows of `trust_share_numerators`, a row for every trust of the wave and indicator (zeros too), with
 -- the option ids counted. The counting rule (share_ticks) is a macro at the end of schema.sql.
 WITH asked_shares AS (
-    SELECT i.indicator_id, i.option_ids
-    FROM indicators AS i
-    JOIN wave_questions AS q ON q.survey_id = i.survey_id AND q.question_id = i.question_id
-    WHERE i.survey_id = $survey_id AND q.wave_id = $wave_id AND i.indicator_kind = 'share'
-      AND list_has_all(q.option_ids, i.option_ids)
+    SELECT indicator_id, option_ids FROM asked_shares($survey_id, $wave_id)
 ),
 wave_trusts AS (
     SELECT DISTINCT trust_code FROM respondents WHERE survey_id = $survey_id AND wave_id = $wave_id
