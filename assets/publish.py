@@ -25,19 +25,22 @@ def analyst_warehouse(context: dg.AssetExecutionContext, survey_home: SurveyHome
     """The read-only warehouse analysts query, `<home>/warehouse/survey.duckdb`: respondents, closed
     answers, dimensions, indicators, breakdowns, trends, the load log and quarantine counts (no free
     text, no refused values), with a comment on every table and column and a `publications` record.
-    Built beside the old file and renamed over it in one step, so open connections keep working."""
+    Built beside the old file and renamed over it in one step, so open connections keep working. When
+    the refresh only added waves, the respondents and answers of the others are kept from the old file."""
     target = survey_home.paths.warehouse_path
     with survey_home.warehouse(context.log) as con:
         try:
-            rows = publish_snapshot(con, target, context.run.run_id, _code_version_text(),
-                                    survey_home.paths.codebooks.values())
+            snapshot = publish_snapshot(con, target, context.run.run_id, _code_version_text(),
+                                        survey_home.paths.codebooks.values())
         except PublishFailed as exc:
             raise dg.Failure(description=str(exc)) from None
         published = {
             partition_key(survey_id, wave_id): fingerprint(list(wave["files"].items()))
             for (survey_id, wave_id), wave in published_wave_sources(con).items()
         }
+    rows = snapshot.rows
     table = "\n".join(["| table | rows |", "|---|---|"] + [f"| {name} | {n} |" for name, n in rows.items()])
+    kept = ", ".join(partition_key(*wave) for wave in snapshot.kept_waves)
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(target)),
@@ -45,6 +48,8 @@ def analyst_warehouse(context: dg.AssetExecutionContext, survey_home: SurveyHome
             "tables": dg.MetadataValue.md(table),
             "dagster/row_count": sum(rows.values()),
             PUBLISHED_WAVES_METADATA: dg.MetadataValue.json(published),
+            # Waves whose respondents and answers were kept from the previous file rather than copied again.
+            "kept_from_previous_snapshot": kept or "none (built afresh)",
         }
     )
 

@@ -1,8 +1,8 @@
 """Running the pipeline from the command line: real Dagster runs, in process, on the home's instance.
 
 Each landed wave that differs from what analysts were last published becomes a partition and gets a
-run of its own steps; then one run does what spans every wave (trends, the analysts' warehouse, the
-leadership pack). Runs are recorded in ``<home>/dagster`` like any run the sensor starts, so the UI
+run of its own steps; the last wave's run then goes on to what spans every wave (trends, the analysts'
+warehouse, the leadership pack), or a run of its own does when that wave failed before it was loaded. Runs are recorded in ``<home>/dagster`` like any run the sensor starts, so the UI
 shows them afterwards. The command holds the home's writer lock throughout, so two commands started together
 run one after the other, and the second finds nothing left to do.
 """
@@ -66,9 +66,11 @@ class Refresh:
         return self.first_failure is None
 
 
-def _failure_message(result: dg.ExecuteInProcessResult) -> str | None:
+def _failure_message(result: dg.ExecuteInProcessResult, steps: set[str] | None = None) -> str | None:
+    """Why the run (or, with ``steps``, those of its steps) failed: the first failed step's own error, or
+    the blocking checks that failed; None when they succeeded."""
     for event in result.all_events:
-        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
+        if event.event_type == dg.DagsterEventType.STEP_FAILURE and (steps is None or event.step_key in steps):
             failure = event.step_failure_data
             if failure.user_failure_data and failure.user_failure_data.description:
                 return f"step {event.step_key}: {failure.user_failure_data.description}"
@@ -84,6 +86,8 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str | None:
     blocking = [c for c in failed_checks if c.severity == dg.AssetCheckSeverity.ERROR]
     if blocking:
         return "blocking check failed: " + ", ".join(c.asset_check_key.name for c in blocking)
+    if steps is not None:
+        return None if all(result.is_node_success(step) for step in steps) else "not run: an earlier step failed"
     return None if result.success else "run failed"
 
 
@@ -165,24 +169,33 @@ def _refresh(home: SurveyHome, log_level: str, only: str | None, force: bool) ->
     job = build_definitions(home.root).resolve_job_def(REFRESH_WAVE_JOB)
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     tags = {"started_by": "survey run", COMMAND_TAG: command_id, "survey/pid": str(os.getpid())}
+    wave_steps = {a.key.path[-1] for a in WAVE_STEPS}
+    across_steps = {a.key.path[-1] for a in ACROSS_WAVES_STEPS}
     loaded_then_failed = False
     for number, wave in enumerate(waves):
-        selection = (WAVE_STEPS if number == 0 else WAVE_STEPS[1:])  # the dimensions once, before the first wave
+        selection = WAVE_STEPS if number == 0 else WAVE_STEPS[1:]  # the dimensions once, before the first wave
+        # The last wave's run also publishes, unless a wave before it was left loaded without its results:
+        # a run fewer (its start-up costs about a second).
+        publishes = number == len(waves) - 1 and not loaded_then_failed
         result = job.execute_in_process(
             partition_key=wave.partition_key, instance=instance, raise_on_error=False, run_config=run_config,
-            asset_selection=[a.key for a in selection],
+            asset_selection=[a.key for a in selection + (ACROSS_WAVES_STEPS if publishes else [])],
             tags={**tags, "survey_id": wave.survey_id, "wave_id": wave.wave_id},
         )
-        error = _failure_message(result)
-        refresh.runs.append(WaveRun(wave.partition_key, result.run_id, result.success and error is None, error))
+        error = _failure_message(result, wave_steps & {a.key.path[-1] for a in selection})
+        refresh.runs.append(WaveRun(wave.partition_key, result.run_id, error is None, error))
         loaded_then_failed |= error is not None and bool(result.asset_materializations_for_node(wave_responses.key.path[-1]))
-    if not waves or all(not r.success for r in refresh.runs):
+        if publishes and error is None:
+            failure = _failure_message(result, across_steps)
+            refresh.publication = WaveRun(ACROSS_WAVES, result.run_id, failure is None, failure)
+    if refresh.publication is not None or not waves or all(not r.success for r in refresh.runs):
         return refresh
     if loaded_then_failed:
         # A wave is in the working database without its indicators: publishing now would show analysts
         # its respondents beside stale figures and record it as published. Fix it and run again.
         refresh.publication = WaveRun(ACROSS_WAVES, "", False, "not published: a wave failed after it was loaded")
         return refresh
+    # The last wave failed before it was loaded: publish the others in a run of their own.
     result = job.execute_in_process(
         instance=instance, raise_on_error=False, run_config=run_config,
         asset_selection=[a.key for a in ACROSS_WAVES_STEPS], tags=tags,

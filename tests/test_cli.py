@@ -32,6 +32,34 @@ def test_run_reports_a_rejected_wave_loads_the_others_and_exits_non_zero(tmp_pat
     assert waves == [("2023",)]
 
 
+def test_run_publishes_in_the_last_waves_run_and_reports_a_failed_publication_apart(tmp_path):
+    landing = tmp_path / "landing" / SURVEY_ID
+    for wave_id in ("2023", "2024"):
+        (landing / wave_id).mkdir(parents=True)
+        shutil.copyfile(sample_wave_path(wave_id), landing / wave_id / "wave.csv")
+    (tmp_path / "warehouse").mkdir()
+    (tmp_path / "warehouse" / "survey.duckdb").mkdir()  # a folder where the analysts' file should go
+
+    failed = CliRunner().invoke(app, ["run", "--home", str(tmp_path)], terminal_width=200)
+
+    lines = failed.output.splitlines()
+    assert failed.exit_code == 1
+    assert [line.split(" (run")[0] for line in lines if line.startswith(SURVEY_ID)] == [
+        f"{SURVEY_ID}/2023: ok", f"{SURVEY_ID}/2024: ok"]
+    publication = next(line for line in lines if line.startswith("trends"))
+    assert "FAILED" in publication and "analyst_warehouse" in publication
+    with instance_for(SurveyHome(tmp_path)) as instance:
+        runs = instance.get_runs()
+    assert len(runs) == 2  # one per wave; the last also ran the steps across waves
+    assert publication.endswith(f"(run {runs[0].run_id[:8]})")
+
+    (tmp_path / "warehouse" / "survey.duckdb").rmdir()
+    again = CliRunner().invoke(app, ["run", "--home", str(tmp_path)], terminal_width=200)
+    assert again.exit_code == 0, again.output
+    with duckdb.connect(str(tmp_path / "warehouse" / "survey.duckdb"), read_only=True) as con:
+        assert con.execute("select distinct wave_id from respondents order by 1").fetchall() == [("2023",), ("2024",)]
+
+
 def test_run_on_an_empty_home_says_where_to_put_files(tmp_path):
     result = CliRunner().invoke(app, ["run", "--home", str(tmp_path)])
     assert result.exit_code == 0

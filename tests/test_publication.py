@@ -18,7 +18,7 @@ from pipelines.landing import scan_landing
 from pipelines.runner import is_published
 from pipelines.settings import SurveyHome
 from schemas.pseudonyms import Pseudonymiser
-from schemas.reference import load_trusts
+from schemas.reference import TrustResolver, load_trusts
 from schemas.validation import validate_wave
 from tests.conftest import SURVEY_ID, read_sample, write_csv
 from warehouse.analyst_queries import QueryRefused, check_read_only, run_query
@@ -62,13 +62,26 @@ def write_wave_results(con, codebook, wave_id: str = "2023") -> None:
     replace_wave_rows(con, "trust_coverage", SURVEY_ID, wave_id, compute_trust_coverage(con, SURVEY_ID, wave_id))
 
 
+def reload_first_rows(con, codebook, tmp_path, rows: int, wave_id: str = "2023") -> None:
+    """Load the wave again from a file of only its first ``rows`` respondents, with its results."""
+    path = write_csv(read_sample(wave_id).head(rows), tmp_path / "reloaded" / wave_id / "wave.csv")
+    validation = validate_wave([path], codebook, wave_id, TrustResolver(load_trusts()))
+    load_wave(con, codebook, wave_id, validation, run_id=f"run-reload-{wave_id}", pseudonymise=PSEUDONYMISE)
+    write_wave_results(con, codebook, wave_id)
+
+
+def table_contents(path, table: str) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as snap:
+        return sorted(snap.execute(f"select * from {table}").fetchall(), key=repr)
+
+
 def test_the_snapshot_holds_what_analysts_may_see_and_nothing_private(working, codebook, tmp_path):
     con, validation, path = working
     target = tmp_path / "warehouse" / "survey.duckdb"
     assert con.execute("select count(*) from free_text_responses where text = ?", [SECRET_COMMENT]).fetchall() == [(1,)]
     assert con.execute("select count(*) from quarantine where offending_value = ?", [SECRET_TRUST]).fetchall() == [(1,)]
 
-    rows = publish_snapshot(con, target, "run-publish", "test code", [codebook])
+    rows = publish_snapshot(con, target, "run-publish", "test code", [codebook]).rows
 
     raw = target.read_bytes()
     assert SECRET_TRUST.encode() not in raw and b"Jo Bloggs" not in raw  # not even in free blocks
@@ -100,14 +113,66 @@ def test_a_reader_of_the_old_snapshot_keeps_reading_it_after_a_publish(working, 
     target = tmp_path / "warehouse" / "survey.duckdb"
     publish_snapshot(con, target, "run-1", "test code", [codebook])
     reader = duckdb.connect(str(target), read_only=True)
-    con.execute("delete from respondents where source_row > 50")
+    reload_first_rows(con, codebook, tmp_path, rows=49)
     publish_snapshot(con, target, "run-2", "test code", [codebook])
     assert reader.execute("select count(*) from respondents").fetchall() == [(128,)]  # its own, old file
     reader.close()
     with duckdb.connect(str(target), read_only=True) as fresh:
-        assert fresh.execute("select count(*) from respondents").fetchall() == [(49 - 1,)]  # rows 2-50, less row 6
+        assert fresh.execute("select count(*) from respondents").fetchall() == [(49,)]
         assert fresh.execute("select distinct run_id from publications order by 1").fetchall() == [("run-1",), ("run-2",)]
     assert sorted(p.name for p in target.parent.iterdir()) == ["survey.duckdb"]
+
+
+def test_a_refresh_that_adds_a_wave_keeps_the_others_rows_and_publishes_what_a_fresh_build_would(
+        working, codebook, tmp_path):
+    con, _, _ = working
+    target = tmp_path / "warehouse" / "survey.duckdb"
+    first = publish_snapshot(con, target, "run-1", "test code", [codebook])
+    assert first.kept_waves == []  # nothing to keep from: built afresh
+    reload_first_rows(con, codebook, tmp_path, rows=60, wave_id="2024")
+    fresh = publish_snapshot(con, tmp_path / "fresh" / "survey.duckdb", "run-2", "test code", [codebook])
+    added = publish_snapshot(con, target, "run-2", "test code", [codebook])
+
+    assert fresh.kept_waves == [] and added.kept_waves == [(SURVEY_ID, "2023")]
+    history = "publications"  # the working database's record of every publication, this test's two included
+    assert {t: n for t, n in added.rows.items() if t != history} == {t: n for t, n in fresh.rows.items() if t != history}
+    with duckdb.connect(str(target), read_only=True) as snap:
+        waves = snap.execute("select wave_id, count(*) from respondents group by 1 order by 1").fetchall()
+        comments = snap.execute("select table_name, column_name, comment from duckdb_columns() "
+                                "where comment is null and database_name = current_database()").fetchall()
+        published = snap.execute("select run_id, wave_id from publications order by all").fetchall()
+    assert waves == [("2023", 128), ("2024", 60)]  # wave 2023 loaded 129 rows, one quarantined
+    assert set(published) == {("run-1", "2023"), ("run-2", "2023"), ("run-2", "2024")}
+    assert comments == []
+    for table in ["respondents", "responses", "load_log", "headline_indicators", "indicator_breakdowns",
+                  "trust_coverage", "quarantine_counts", "waves", "questions", "options", "indicator_trends"]:
+        assert table_contents(target, table) == table_contents(tmp_path / "fresh" / "survey.duckdb", table), table
+
+
+def test_a_wave_loaded_again_is_published_afresh_without_its_old_rows(working, codebook, tmp_path):
+    con, _, _ = working
+    target = tmp_path / "warehouse" / "survey.duckdb"
+    publish_snapshot(con, target, "run-1", "test code", [codebook])
+    reload_first_rows(con, codebook, tmp_path, rows=30)
+    again = publish_snapshot(con, target, "run-2", "test code", [codebook])
+    assert again.kept_waves == []
+    with duckdb.connect(str(target), read_only=True) as snap:
+        assert snap.execute("select count(*), count(distinct run_id) from load_log").fetchall() == [(2, 2)]
+        assert snap.execute("select count(*) from respondents").fetchall() == [(30,)]
+
+
+def test_a_previous_snapshot_with_other_columns_is_not_kept(working, codebook, tmp_path):
+    """After an upgrade that changes the respondent tables, the old file's rows do not fit: built afresh."""
+    con, _, _ = working
+    target = tmp_path / "warehouse" / "survey.duckdb"
+    publish_snapshot(con, target, "run-1", "test code", [codebook])
+    with duckdb.connect(str(target)) as old:
+        old.execute("alter table responses add column answered_by_proxy boolean")
+    again = publish_snapshot(con, target, "run-2", "test code", [codebook])
+    assert again.kept_waves == []
+    with duckdb.connect(str(target), read_only=True) as snap:
+        columns = snap.execute("select column_name from duckdb_columns() where table_name = 'responses'").fetchall()
+    assert ("answered_by_proxy",) not in columns
 
 
 def test_a_failed_publish_leaves_the_previous_snapshot_and_says_so(working, codebook, tmp_path):

@@ -7,6 +7,11 @@ target in one step, so a reader sees the old snapshot or the new one and never a
 already open on the old file keeps working. Private tables are never written into it, so no free text
 or refused value can linger in its free blocks.
 
+When a refresh only adds waves, the new file starts as a copy of the previous snapshot: its rows of
+respondents and answers are kept and only the new waves' rows are appended; every other table (small:
+dimensions, indicators, trends, the load log) is written again. Any other change (a wave loaded again,
+a column added) builds the file afresh, so rows a reload replaced do not stay behind, even in free blocks.
+
 What does not belong here: who may write the working database (``warehouse.writer_lock``), or when a
 refresh publishes (the ``analyst_warehouse`` asset).
 """
@@ -15,7 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -26,6 +33,19 @@ from warehouse.dictionary import DERIVED_TABLES, comment_statements, published_t
 from warehouse.stop_points import stop_point
 
 SNAPSHOT = "snapshot"  # the alias of the file being built, attached to the working connection
+PREVIOUS = "previous"  # the alias of the snapshot analysts have, while deciding what to keep of it
+# The tables with a row per respondent (or per answer): the only ones worth keeping from the previous
+# snapshot; the rest are small and written again every time.
+RESPONDENT_TABLES = ("respondents", "responses")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a publication wrote: the rows of each published table, and the waves it kept as they were
+    in the previous snapshot (none when it was built afresh)."""
+
+    rows: dict[str, int]
+    kept_waves: list[tuple[str, str]]
 
 
 class PublishFailed(RuntimeError):
@@ -54,7 +74,37 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _fill_snapshot(con: duckdb.DuckDBPyConnection, working: str, publication: dict, codebooks: list[Codebook]) -> dict:
+def kept_waves(con: duckdb.DuckDBPyConnection, target: Path, working: str) -> list[tuple[str, str]]:
+    """The waves a new snapshot can take as they are from the previous one at ``target``: all of its waves
+    when the working database holds the same load of each and the same columns of the respondent tables;
+    otherwise (or with no readable previous snapshot) none, and the snapshot is built afresh."""
+    if not target.exists():
+        return []
+    try:
+        con.execute(f"ATTACH ? AS {PREVIOUS} (READ_ONLY)", [str(target)])
+    except duckdb.Error:
+        return []
+    try:
+        waves = con.execute(read_sql("snapshot_kept_waves")).fetchall()
+        columns = [
+            con.execute(
+                "SELECT table_name, column_index, column_name, data_type FROM duckdb_columns() "
+                "WHERE database_name = ? AND schema_name = 'main' AND list_contains(?, table_name) ORDER BY ALL",
+                [database, list(RESPONDENT_TABLES)],
+            ).fetchall()
+            for database in (working, PREVIOUS)
+        ]
+    except duckdb.Error:
+        return []  # not a snapshot this code wrote (no load_log, say): build afresh
+    finally:
+        con.execute(f"DETACH {PREVIOUS}")
+    if columns[0] != columns[1] or not all(same_load for _, _, same_load in waves):
+        return []
+    return [(survey_id, wave_id) for survey_id, wave_id, _ in waves]
+
+
+def _fill_snapshot(con: duckdb.DuckDBPyConnection, working: str, publication: dict, codebooks: list[Codebook],
+                   kept: list[tuple[str, str]]) -> dict:
     ddl = dict(con.execute(
         "SELECT table_name, sql FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main'", [working]
     ).fetchall())
@@ -62,9 +112,14 @@ def _fill_snapshot(con: duckdb.DuckDBPyConnection, working: str, publication: di
     missing = [t for t in tables if t not in ddl and t not in DERIVED_TABLES]
     if missing:
         raise PublishFailed(f"the working database has no table {', '.join(missing)}")
+    rewritten = [t for t in tables if not (kept and t in RESPONDENT_TABLES)]
+    con.execute("CREATE OR REPLACE TEMP TABLE kept_waves (survey_id VARCHAR, wave_id VARCHAR)")
+    if kept:
+        con.executemany("INSERT INTO temp.kept_waves VALUES (?, ?)", kept)
     con.execute(f"USE {SNAPSHOT}")
     try:
-        for table in tables:
+        for table in rewritten:
+            con.execute(f'DROP TABLE IF EXISTS "{table}"')
             if table not in DERIVED_TABLES:
                 con.execute(ddl[table])  # the working table's own definition, keys included
         con.execute(read_sql("snapshot_schema"))
@@ -75,7 +130,12 @@ def _fill_snapshot(con: duckdb.DuckDBPyConnection, working: str, publication: di
         for table in tables:
             if table in DERIVED_TABLES:
                 continue
-            con.execute(f'INSERT INTO {SNAPSHOT}.main."{table}" BY NAME SELECT * FROM "{working}".main."{table}"')
+            # Only the waves the copied snapshot does not hold yet (all of them when built afresh).
+            con.execute(
+                f'INSERT INTO {SNAPSHOT}.main."{table}" BY NAME SELECT * FROM "{working}".main."{table}" AS t'
+                + (" WHERE NOT EXISTS (SELECT 1 FROM temp.kept_waves AS k"
+                   " WHERE k.survey_id = t.survey_id AND k.wave_id = t.wave_id)" if table in RESPONDENT_TABLES else "")
+            )
         con.execute(f"INSERT INTO {SNAPSHOT}.main.quarantine_counts BY NAME {read_sql('quarantine_count_rows')}")
         con.execute(f"INSERT INTO {SNAPSHOT}.main.publications BY NAME {read_sql('publication_rows')}", publication)
         for statement in comment_statements(SNAPSHOT, codebooks):
@@ -93,10 +153,10 @@ def publish_snapshot(
     code_version: str,
     codebooks: Iterable[Codebook],
     published_at: dt.datetime | None = None,
-) -> dict[str, int]:
+) -> Snapshot:
     """Build the snapshot from the working database ``con`` and rename it over ``target``.
 
-    The caller holds the writer lock. Returns the rows of each published table. On any failure (disk
+    The caller holds the writer lock. Returns what it wrote. On any failure (disk
     full, no permission) the half-built file is removed, ``target`` is left as it was and
     ``PublishFailed`` says why.
     """
@@ -119,13 +179,17 @@ def publish_snapshot(
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         remove_unfinished(target)
+        kept = kept_waves(con, target, working)
+        if kept:
+            shutil.copyfile(target, temporary)  # a file analysts only read, checkpointed when it was written
         con.execute(f"ATTACH ? AS {SNAPSHOT}", [str(temporary)])
         try:
-            rows = _fill_snapshot(con, working, publication, list(codebooks))
+            rows = _fill_snapshot(con, working, publication, list(codebooks), kept)
         except BaseException:
             _detach_quietly(con, working)  # the first error is the one worth reporting
             raise
         con.execute(f"DETACH {SNAPSHOT}")
+        con.execute("DROP TABLE temp.kept_waves")
         if temporary.with_name(temporary.name + ".wal").exists():
             raise PublishFailed(f"{temporary} was not fully checkpointed")
         _fsync(temporary)
@@ -149,11 +213,11 @@ def publish_snapshot(
     # redone by the next run.
     with transaction(con):
         con.execute(f"INSERT INTO publications BY NAME {read_sql('publication_rows')}", publication)
-    return rows
+    return Snapshot(rows, kept)
 
 
 def _detach_quietly(con: duckdb.DuckDBPyConnection, working: str) -> None:
-    for statement in (f'USE "{working}"', f"DETACH {SNAPSHOT}"):
+    for statement in (f'USE "{working}"', f"DETACH {SNAPSHOT}", "DROP TABLE IF EXISTS temp.kept_waves"):
         try:
             con.execute(statement)
         except duckdb.Error:
