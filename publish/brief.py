@@ -91,6 +91,13 @@ def trend_lines(trends: pd.DataFrame) -> str:
     return _svg(figure, tight=False)
 
 
+def across_waves(trends: pd.DataFrame) -> str:
+    """The trend charts, or why there are none: a single wave has no trend to draw."""
+    if len([c for c in trends.columns if c != "indicator"]) < 2:
+        return "<p>Only one wave so far: trends start with the second.</p>"
+    return f"<figure>{trend_lines(trends)}</figure>"
+
+
 STYLE = """
 body { font-family: Arial, Helvetica, sans-serif; margin: 2em auto; max-width: 60em; color: #231f20; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 1.5em; }
@@ -125,7 +132,7 @@ Percentages are of those who answered each question; changes are called rises or
 <h2>Headline indicators with 95% intervals</h2>
 <figure>{bar_chart(headline)}</figure>
 <h2>Across waves</h2>
-<figure>{trend_lines(trends)}</figure>
+{across_waves(trends)}
 <p><small>Codebook version {html.escape(codebook.version)}. Suppression: percentages on fewer than
 {codebook.reporting.min_base} respondents are not shown.</small></p>
 </body></html>

@@ -236,3 +236,18 @@ def test_findings_call_a_change_a_rise_or_fall_only_when_significant(changes, ex
     assert sentence.endswith(expected)
     if changes.get("significant_at_5pct") != "yes":
         assert "rise" not in sentence and "fall" not in sentence
+
+
+def test_trend_charts_need_two_waves_and_keep_their_labels_as_text():
+    import pandas as pd
+
+    from publish.brief import across_waves
+
+    one_wave = pd.DataFrame({"indicator": ["approach.embedded"], "2023": [21.0]})
+    assert "<svg" not in across_waves(one_wave) and "Only one wave so far" in across_waves(one_wave)
+    two_waves = pd.DataFrame({"indicator": ["approach.embedded", "barriers.pressures"],
+                              "2023": [21.0, 70.0], "2024": [25.0, 75.0]})
+    chart = across_waves(two_waves)
+    assert chart.count("<svg") == 1
+    # Titles and wave labels are text a screen reader can read, not glyph outlines.
+    assert ">approach.embedded</text>" in chart and ">2024</text>" in chart
