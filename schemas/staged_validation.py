@@ -39,9 +39,11 @@ SOURCE_FILE = "source_file"
 TRUST_REPORTED = "trust_code_reported"
 SUBMITTED_AT_PARSED = "submitted_at_parsed"
 DISTINCT_CHUNK = 100_000  # distinct values handed to Python at a time: bounds its memory
-# DuckDB's own memory while staging; it spills to the staging folder beyond this. (Lower limits made
-# reading a 1 GB file twice as slow: docs/performance.md.)
-STAGING_MEMORY_LIMIT = "2GB"
+# DuckDB's own memory while staging; it spills to the staging folder beyond this. Reading the files gets
+# more (a lower limit made reading a 1 GB file twice as slow); the joins and windows after it get less,
+# which kept a wave of ten million respondents from peaking at 2.4 GB (docs/performance.md).
+STAGING_READ_MEMORY_LIMIT = "2GB"
+STAGING_MEMORY_LIMIT = "1GB"
 SQL_DIR = Path(__file__).parent / "sql"
 
 
@@ -183,7 +185,7 @@ def stage_wave(
     staged = StagedWave(folder / "staging.duckdb")
     try:
         with duckdb.connect(str(staged.database), config={
-            "memory_limit": STAGING_MEMORY_LIMIT, "temp_directory": str(folder / "spill"),
+            "memory_limit": STAGING_READ_MEMORY_LIMIT, "temp_directory": str(folder / "spill"),
             "preserve_insertion_order": True,
         }) as con:
             con.execute("SET enable_progress_bar = false")
@@ -200,6 +202,7 @@ def _validate(con, paths, scans, codebook, schema, resolver):
     for number, path in enumerate(paths):
         for column, raw in stage.read(number, path, scans[path]).items():
             sources[column].append((number, raw))
+    con.execute(f"SET memory_limit = '{STAGING_MEMORY_LIMIT}'")
 
     # Each column's distinct values, made canonical and checked, in one pass.
     con.execute("CREATE TABLE cell_failures (column_name VARCHAR, value VARCHAR, rule VARCHAR, offending_value VARCHAR)")

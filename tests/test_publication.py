@@ -161,6 +161,20 @@ def test_a_wave_loaded_again_is_published_afresh_without_its_old_rows(working, c
         assert snap.execute("select count(*) from respondents").fetchall() == [(30,)]
 
 
+def test_a_snapshot_a_client_wrote_to_is_not_kept(working, codebook, tmp_path):
+    """Analysts should open the file read-only; one that wrote to it must not have its changes carried on."""
+    con, _, _ = working
+    target = tmp_path / "warehouse" / "survey.duckdb"
+    publish_snapshot(con, target, "run-1", "test code", [codebook])
+    with duckdb.connect(str(target)) as client:
+        client.execute("delete from responses where question_id = 'trust_impact_alignment'")
+    reload_first_rows(con, codebook, tmp_path, rows=60, wave_id="2024")
+    again = publish_snapshot(con, target, "run-2", "test code", [codebook])
+    assert again.kept_waves == []
+    assert table_contents(target, "responses") == sorted(
+        con.execute("select * from responses").fetchall(), key=repr)
+
+
 def test_a_previous_snapshot_with_other_columns_is_not_kept(working, codebook, tmp_path):
     """After an upgrade that changes the respondent tables, the old file's rows do not fit: built afresh."""
     con, _, _ = working
@@ -168,6 +182,9 @@ def test_a_previous_snapshot_with_other_columns_is_not_kept(working, codebook, t
     publish_snapshot(con, target, "run-1", "test code", [codebook])
     with duckdb.connect(str(target)) as old:
         old.execute("alter table responses add column answered_by_proxy boolean")
+    written = target.stat()
+    con.execute("update snapshot_files set size_bytes = ?, modified_ns = ?",  # as if the pipeline had written it
+                [written.st_size, written.st_mtime_ns])
     again = publish_snapshot(con, target, "run-2", "test code", [codebook])
     assert again.kept_waves == []
     with duckdb.connect(str(target), read_only=True) as snap:

@@ -77,8 +77,19 @@ def _fsync(path: Path) -> None:
 def kept_waves(con: duckdb.DuckDBPyConnection, target: Path, working: str) -> list[tuple[str, str]]:
     """The waves a new snapshot can take as they are from the previous one at ``target``: all of its waves
     when the working database holds the same load of each and the same columns of the respondent tables;
-    otherwise (or with no readable previous snapshot) none, and the snapshot is built afresh."""
+    otherwise (or with no readable previous snapshot) none, and the snapshot is built afresh.
+
+    The file must also be exactly as this pipeline wrote it (its size and modification time as recorded
+    in ``snapshot_files``): a client that opened it to write may have changed rows, which must not be
+    carried into the next snapshot."""
     if not target.exists():
+        return []
+    stat = target.stat()
+    written = con.execute(
+        "SELECT size_bytes, modified_ns FROM snapshot_files WHERE path = ? ORDER BY rowid DESC LIMIT 1",
+        [str(target.resolve())],
+    ).fetchall()
+    if written != [(stat.st_size, stat.st_mtime_ns)]:
         return []
     try:
         con.execute(f"ATTACH ? AS {PREVIOUS} (READ_ONLY)", [str(target)])
@@ -193,6 +204,7 @@ def publish_snapshot(
         if temporary.with_name(temporary.name + ".wal").exists():
             raise PublishFailed(f"{temporary} was not fully checkpointed")
         _fsync(temporary)
+        written = temporary.stat()  # the rename keeps size and time; a writer after it must show as a change
         stop_point("publish")
         os.replace(temporary, target)
     except (duckdb.Error, OSError, PublishFailed) as exc:
@@ -213,6 +225,8 @@ def publish_snapshot(
     # redone by the next run.
     with transaction(con):
         con.execute(f"INSERT INTO publications BY NAME {read_sql('publication_rows')}", publication)
+        con.execute("INSERT INTO snapshot_files VALUES (?, ?, ?, ?)",
+                    [run_id, str(target.resolve()), written.st_size, written.st_mtime_ns])
     return Snapshot(rows, kept)
 
 

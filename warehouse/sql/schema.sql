@@ -215,6 +215,15 @@ CREATE TABLE IF NOT EXISTS wave_results (
     PRIMARY KEY (survey_id, wave_id, result_table)
 );
 
+-- Each analysts' snapshot as the pipeline wrote it (size and modification time of the file): a later
+-- publication keeps rows of a previous snapshot only if the file has not changed since. Private.
+CREATE TABLE IF NOT EXISTS snapshot_files (
+    run_id       VARCHAR NOT NULL,
+    path         VARCHAR NOT NULL,
+    size_bytes   BIGINT NOT NULL,
+    modified_ns  BIGINT NOT NULL
+);
+
 -- How many respondents of each trust answered each question, and chose the options each share indicator
 -- counts, in one wave (`warehouse/trust_counts.py`): counted as the wave is loaded, from its rows while
 -- they are one per respondent, so that indicators, trust-weighted shares and breakdowns add up a few
