@@ -60,6 +60,25 @@ def test_run_publishes_in_the_last_waves_run_and_reports_a_failed_publication_ap
         assert con.execute("select distinct wave_id from respondents order by 1").fetchall() == [("2023",), ("2024",)]
 
 
+def test_a_run_adding_a_wave_keeps_the_published_waves_and_says_so(tmp_path):
+    landing = tmp_path / "landing" / SURVEY_ID
+    (landing / "2023").mkdir(parents=True)
+    shutil.copyfile(sample_wave_path("2023"), landing / "2023" / "wave.csv")
+    assert CliRunner().invoke(app, ["run", "--home", str(tmp_path)]).exit_code == 0
+    (landing / "2024").mkdir()
+    shutil.copyfile(sample_wave_path("2024"), landing / "2024" / "wave.csv")
+
+    result = CliRunner().invoke(app, ["run", "--home", str(tmp_path)], terminal_width=200)
+
+    assert result.exit_code == 0, result.output
+    with instance_for(SurveyHome(tmp_path)) as instance:
+        published = instance.get_latest_materialization_event(dg.AssetKey("analyst_warehouse"))
+    assert published.asset_materialization.metadata["kept_from_previous_snapshot"].value == f"{SURVEY_ID}/2023"
+    with duckdb.connect(str(tmp_path / "warehouse" / "survey.duckdb"), read_only=True) as con:
+        assert con.execute("select wave_id, count(*) from respondents group by 1 order by 1").fetchall() == [
+            ("2023", len(read_sample("2023"))), ("2024", len(read_sample("2024")))]  # every bundled row is valid
+
+
 def test_run_on_an_empty_home_says_where_to_put_files(tmp_path):
     result = CliRunner().invoke(app, ["run", "--home", str(tmp_path)])
     assert result.exit_code == 0
