@@ -2,9 +2,10 @@
 
 Each landed wave that differs from what analysts were last published becomes a partition and gets a
 run of its own steps; the last wave's run then goes on to what spans every wave (trends, the analysts'
-warehouse, the leadership pack), or a run of its own does when that wave failed before it was loaded. Runs are recorded in ``<home>/dagster`` like any run the sensor starts, so the UI
-shows them afterwards. The command holds the home's writer lock throughout, so two commands started together
-run one after the other, and the second finds nothing left to do.
+warehouse, the leadership pack), or a run of its own does when that wave failed before it was loaded.
+Runs are recorded in ``<home>/dagster`` like any run the sensor starts, so the UI shows them afterwards.
+The command holds the home's writer lock throughout, so two commands started together run one after the
+other, and the second finds nothing left to do.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ def _failure_message(result: dg.ExecuteInProcessResult, steps: set[str] | None =
         e.asset_check_evaluation_data
         for e in result.all_events
         if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not e.asset_check_evaluation_data.passed
+        and (steps is None or e.step_key in steps)
     ]
     blocking = [c for c in failed_checks if c.severity == dg.AssetCheckSeverity.ERROR]
     if blocking:
@@ -89,6 +91,10 @@ def _failure_message(result: dg.ExecuteInProcessResult, steps: set[str] | None =
     if steps is not None:
         return None if all(result.is_node_success(step) for step in steps) else "not run: an earlier step failed"
     return None if result.success else "run failed"
+
+
+def _step_names(assets) -> set[str]:
+    return {a.key.path[-1] for a in assets}
 
 
 def _wave_order(home: SurveyHome, wave: LandedWave) -> tuple:
@@ -169,8 +175,7 @@ def _refresh(home: SurveyHome, log_level: str, only: str | None, force: bool) ->
     job = build_definitions(home.root).resolve_job_def(REFRESH_WAVE_JOB)
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     tags = {"started_by": "survey run", COMMAND_TAG: command_id, "survey/pid": str(os.getpid())}
-    wave_steps = {a.key.path[-1] for a in WAVE_STEPS}
-    across_steps = {a.key.path[-1] for a in ACROSS_WAVES_STEPS}
+    across_steps = _step_names(ACROSS_WAVES_STEPS)
     loaded_then_failed = False
     for number, wave in enumerate(waves):
         selection = WAVE_STEPS if number == 0 else WAVE_STEPS[1:]  # the dimensions once, before the first wave
@@ -182,9 +187,10 @@ def _refresh(home: SurveyHome, log_level: str, only: str | None, force: bool) ->
             asset_selection=[a.key for a in selection + (ACROSS_WAVES_STEPS if publishes else [])],
             tags={**tags, "survey_id": wave.survey_id, "wave_id": wave.wave_id},
         )
-        error = _failure_message(result, wave_steps & {a.key.path[-1] for a in selection})
+        error = _failure_message(result, _step_names(selection))
         refresh.runs.append(WaveRun(wave.partition_key, result.run_id, error is None, error))
-        loaded_then_failed |= error is not None and bool(result.asset_materializations_for_node(wave_responses.key.path[-1]))
+        loaded = bool(result.asset_materializations_for_node(wave_responses.key.path[-1]))
+        loaded_then_failed |= error is not None and loaded
         if publishes and error is None:
             failure = _failure_message(result, across_steps)
             refresh.publication = WaveRun(ACROSS_WAVES, result.run_id, failure is None, failure)

@@ -124,8 +124,8 @@ def _fill_snapshot(con: duckdb.DuckDBPyConnection, working: str, publication: di
     if missing:
         raise PublishFailed(f"the working database has no table {', '.join(missing)}")
     rewritten = [t for t in tables if not (kept and t in RESPONDENT_TABLES)]
-    con.execute("CREATE OR REPLACE TEMP TABLE kept_waves (survey_id VARCHAR, wave_id VARCHAR)")
     if kept:
+        con.execute("CREATE OR REPLACE TEMP TABLE kept_waves (survey_id VARCHAR, wave_id VARCHAR)")
         con.executemany("INSERT INTO temp.kept_waves VALUES (?, ?)", kept)
     con.execute(f"USE {SNAPSHOT}")
     try:
@@ -141,11 +141,12 @@ def _fill_snapshot(con: duckdb.DuckDBPyConnection, working: str, publication: di
         for table in tables:
             if table in DERIVED_TABLES:
                 continue
-            # Only the waves the copied snapshot does not hold yet (all of them when built afresh).
+            # Into a copied snapshot, only the waves it does not hold yet.
+            only_new = " WHERE NOT EXISTS (SELECT 1 FROM temp.kept_waves AS k " \
+                       "WHERE k.survey_id = t.survey_id AND k.wave_id = t.wave_id)"
             con.execute(
                 f'INSERT INTO {SNAPSHOT}.main."{table}" BY NAME SELECT * FROM "{working}".main."{table}" AS t'
-                + (" WHERE NOT EXISTS (SELECT 1 FROM temp.kept_waves AS k"
-                   " WHERE k.survey_id = t.survey_id AND k.wave_id = t.wave_id)" if table in RESPONDENT_TABLES else "")
+                + (only_new if kept and table in RESPONDENT_TABLES else "")
             )
         con.execute(f"INSERT INTO {SNAPSHOT}.main.quarantine_counts BY NAME {read_sql('quarantine_count_rows')}")
         con.execute(f"INSERT INTO {SNAPSHOT}.main.publications BY NAME {read_sql('publication_rows')}", publication)
@@ -200,7 +201,7 @@ def publish_snapshot(
             _detach_quietly(con, working)  # the first error is the one worth reporting
             raise
         con.execute(f"DETACH {SNAPSHOT}")
-        con.execute("DROP TABLE temp.kept_waves")
+        con.execute("DROP TABLE IF EXISTS temp.kept_waves")
         if temporary.with_name(temporary.name + ".wal").exists():
             raise PublishFailed(f"{temporary} was not fully checkpointed")
         _fsync(temporary)
