@@ -12,7 +12,8 @@ are noisy and absolute times are not comparable between runs:
 - ``wave``: ``survey run`` of one wave of N respondents × 50 questions (landing → validation → warehouse
   → indicators → trends → publication for analysts → leadership pack) against ``benchmarks.baseline``;
 - ``sample``: ``survey run`` of the three bundled waves from a cold process against importing dagster,
-  pandera, duckdb and pandas;
+  pandera, duckdb and pandas; and, against the same imports, the fixed cost under it
+  (``benchmarks.dagster_floor``: the same imports, a new instance and the same runs with idle steps);
 - ``incremental``: one new wave into a warehouse of ten waves against the same wave into an empty one.
 
 Results print as a table and are written as JSON (``--json``). Generated waves are kept in ``--cache``
@@ -131,7 +132,8 @@ def bench_wave(root: Path, cache: Path, codebook: Codebook, codebook_path: Path,
                   baseline.peak_mb, pipeline.wall_s / baseline.wall_s, respondents / pipeline.wall_s)
 
 
-def bench_sample(root: Path) -> Result:
+def bench_sample(root: Path) -> tuple[list[Result], dict]:
+    """The sample refresh and its fixed cost (``benchmarks.dagster_floor``), each against the four imports."""
     imports = measure([PYTHON, "-c", IMPORTS])
     home = root / "sample"
     shutil.rmtree(home, ignore_errors=True)
@@ -141,9 +143,17 @@ def bench_sample(root: Path) -> Result:
         shutil.copyfile(source, target)
     pipeline = survey_run(home)
     respondents = sum(sum(1 for _ in open(p, encoding="utf-8")) - 1 for p in LANDING_DIR.rglob("*.csv"))
+    waves = len({p.parent for p in LANDING_DIR.rglob("*.csv")})
     shutil.rmtree(home, ignore_errors=True)
-    return Result("sample (3 waves, cold)", respondents, pipeline.wall_s, pipeline.peak_mb, f"`{IMPORTS}`",
-                  imports.wall_s, imports.peak_mb, pipeline.wall_s / imports.wall_s, respondents / pipeline.wall_s)
+    floor = measure([PYTHON, "-m", "benchmarks.dagster_floor", str(home), str(waves)], env=survey_env())
+    shutil.rmtree(home, ignore_errors=True)
+    stages = json.loads(floor.output.strip().splitlines()[-1])
+    return [
+        Result("sample (3 waves, cold)", respondents, pipeline.wall_s, pipeline.peak_mb, f"`{IMPORTS}`",
+               imports.wall_s, imports.peak_mb, pipeline.wall_s / imports.wall_s, respondents / pipeline.wall_s),
+        Result("sample's fixed cost (steps idle)", respondents, floor.wall_s, floor.peak_mb, f"`{IMPORTS}`",
+               imports.wall_s, imports.peak_mb, floor.wall_s / imports.wall_s, respondents / floor.wall_s),
+    ], {**stages, "pipeline_over_fixed_cost": round(pipeline.wall_s / floor.wall_s, 2)}
 
 
 def bench_incremental(root: Path, cache: Path, codebook: Codebook, respondents: int) -> Result:
@@ -180,10 +190,11 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     codebook_path = write_wide_codebook(args.work / "codebook", waves=11)
     codebook = load_codebook(codebook_path)
-    results = []
+    results, sample_fixed_cost = [], None
     if not args.skip_sample:
         print("sample ...", flush=True)
-        results.append(bench_sample(args.work))
+        sample_results, sample_fixed_cost = bench_sample(args.work)
+        results += sample_results
     for size in args.sizes:
         print(f"wave of {size:,} respondents ...", flush=True)
         results.append(bench_wave(args.work, args.cache, codebook, codebook_path, size))
@@ -198,6 +209,7 @@ def main() -> None:
         "measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "results": rows,
+        "sample_fixed_cost": sample_fixed_cost,
     }, indent=1), encoding="utf-8")
     print(f"written {args.json}")
 

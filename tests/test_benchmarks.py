@@ -54,3 +54,33 @@ def test_a_tiny_benchmark_run_reports_a_table_and_json(tmp_path):
     assert results[0]["ratio"] == pytest.approx(results[0]["pipeline_s"] / results[0]["baseline_s"])
     assert results[0]["pipeline_peak_mb"] > 0 and results[0]["baseline_peak_mb"] > 0
     assert "pipeline_s" in completed.stdout
+
+
+def _selections(dagster_home) -> list[tuple[list[str], list[str]]]:
+    """Each run's assets and the asset checks it evaluated, oldest run first."""
+    import dagster as dg
+
+    instance = dg.DagsterInstance.from_config(str(dagster_home))
+    checks = dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    return [
+        (sorted(k.to_user_string() for k in run.asset_selection or ()),
+         sorted(e.dagster_event.asset_check_evaluation_data.check_name for e in instance.all_logs(run.run_id, of_type=checks)))
+        for run in reversed(instance.get_runs())
+    ]
+
+
+def test_the_fixed_cost_benchmark_makes_the_runs_a_sample_refresh_makes(tmp_path, demo_run):
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.dagster_floor", str(tmp_path / "home"), "3"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    stages = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert stages["runs"] == 3 and stages["steps"] == 13
+    assert min(stages["imports_s"], stages["instance_s"], stages["runs_s"]) > 0
+
+    idle, real = _selections(tmp_path / "home" / "dagster"), _selections(demo_run.home / "dagster")
+    assert len(real) == 3  # the bundled sample: three waves, the last one publishing
+    assert idle == real
+    assert "survey_dimensions" in real[0][0] and "survey_dimensions" not in real[1][0]
+    assert "leadership_pack" in real[2][0] and "leadership_pack" not in real[0][0]

@@ -29,13 +29,14 @@ ROW = ["indicator_id", "dimension"]
 
 def suppress(cells: pd.DataFrame, min_base: int) -> pd.Series:
     """The suppression of each cell ('small base', 'secondary' or None), row by row (``ROW`` columns)."""
-    reason = pd.Series(np.where(cells["base"] < min_base, SMALL_BASE, None), index=cells.index, dtype=object)
-    for _, row in cells.groupby(ROW, sort=False):
-        primary = reason[row.index].notna()
-        if primary.sum() == 1 and len(row) > 1:
-            # The smallest other cell: the one whose suppression protects the first at least cost.
-            candidates = row[~primary].sort_values(["base", "category"])
-            reason[candidates.index[0]] = SECONDARY
+    primary = pd.Series(cells["base"].to_numpy() < min_base, index=cells.index)
+    reason = pd.Series(np.where(primary, SMALL_BASE, None), index=cells.index, dtype=object)
+    # Rows (an indicator within one dimension) with exactly one small cell among two or more cells: the
+    # smallest other cell goes too, the one whose suppression protects the first at least cost.
+    grouped = primary.groupby([cells[c] for c in ROW], sort=False)
+    lone = (grouped.transform("sum") == 1) & (grouped.transform("size") > 1)
+    candidates = cells[lone & ~primary].sort_values([*ROW, "base", "category"])
+    reason[candidates.drop_duplicates(ROW).index] = SECONDARY
     return reason
 
 
