@@ -257,12 +257,16 @@ class Codebook(_Strict):
 
     def comparable(self, question_id: str, wave_a: str, wave_b: str) -> bool:
         """Whether answers to a question can be compared between two waves: same wording, same options."""
-        a, b = self.for_wave(wave_a), self.for_wave(wave_b)
-        asked = [q for q in (a, b) if any(x.id == question_id for x in q.questions)]
-        if len(asked) < 2:
-            return False
-        qa, qb = a.question(question_id), b.question(question_id)
-        return qa.wording == qb.wording and [o.id for o in qa.options] == [o.id for o in qb.options]
+        return question_id in self.comparable_questions(wave_a, wave_b)
+
+    def comparable_questions(self, wave_a: str, wave_b: str) -> frozenset[str]:
+        """The questions asked in both waves with the same wording and the same options."""
+        a = {q.id: q for q in self.for_wave(wave_a).questions}
+        b = {q.id: q for q in self.for_wave(wave_b).questions}
+        return frozenset(
+            qid for qid, qa in a.items()
+            if qid in b and qa.wording == b[qid].wording and [o.id for o in qa.options] == [o.id for o in b[qid].options]
+        )
 
     @property
     def choice_questions(self) -> list[Question]:

@@ -121,6 +121,16 @@ def test_each_wave_sees_the_questionnaire_as_asked(codebook):
     assert codebook.comparable("trust_support_needs", "2023", "2024")
 
 
+def test_a_question_asked_in_one_wave_only_is_comparable_with_none(tmp_path, codebook):
+    first = codebook.questions[0].id
+    changed = load_codebook(_broken(tmp_path, lambda r: r["questions"][0].update(asked_in=["2025"])))
+    assert first in codebook.comparable_questions("2024", "2025")
+    assert first not in changed.comparable_questions("2024", "2025")
+    assert not changed.comparable(first, "2025", "2024")
+    # the other questions are unaffected: the same as in the bundled codebook
+    assert changed.comparable_questions("2023", "2024") == codebook.comparable_questions("2023", "2024") - {first}
+
+
 def test_versions_must_name_declared_waves(tmp_path):
     path = _broken(tmp_path, lambda r: r["questions"][0].update(asked_in=["2023", "2031"]))
     with pytest.raises(CodebookError, match=r"names waves not in `waves`: \['2031'\]"):

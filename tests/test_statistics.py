@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from warehouse.statistics import two_proportion_p_value, wilson_interval
+from warehouse.statistics import two_proportion_p_values, wilson_interval
 
 Z_95 = 1.959963984540054  # the 97.5th percentile of the standard normal
 
@@ -58,6 +58,10 @@ def test_wilson_confidence_level_is_honoured():
     assert wide[0][0] < narrow[0][0] < 0.5 < narrow[1][0] < wide[1][0]
 
 
+def two_proportion_p_value(k1: int, n1: int, k2: int, n2: int) -> float:
+    return float(two_proportion_p_values([k1], [n1], [k2], [n2])[0])
+
+
 def pooled_z_p_value_by_hand(k1: int, n1: int, k2: int, n2: int) -> float:
     pooled = (k1 + k2) / (n1 + n2)
     z = (k1 / n1 - k2 / n2) / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
@@ -67,6 +71,13 @@ def pooled_z_p_value_by_hand(k1: int, n1: int, k2: int, n2: int) -> float:
 @pytest.mark.parametrize(("k1", "n1", "k2", "n2"), [(97, 129, 112, 142), (32, 129, 56, 133), (5, 40, 9, 41)])
 def test_two_proportion_test_matches_the_formula(k1, n1, k2, n2):
     assert two_proportion_p_value(k1, n1, k2, n2) == pytest.approx(pooled_z_p_value_by_hand(k1, n1, k2, n2), rel=1e-9)
+
+
+def test_many_pairs_are_tested_at_once_each_as_on_its_own():
+    pairs = [(97, 129, 112, 142), (0, 50, 0, 60), (32, 129, 56, 133), (50, 50, 60, 60), (5, 40, 9, 41)]
+    got = two_proportion_p_values(*np.array(pairs).T)
+    expected = [1.0 if (k1 + k2) in (0, n1 + n2) else pooled_z_p_value_by_hand(k1, n1, k2, n2) for k1, n1, k2, n2 in pairs]
+    assert got == pytest.approx(expected, rel=1e-9)
 
 
 def test_a_twelve_point_change_at_this_sample_size_is_about_the_threshold():

@@ -1,7 +1,8 @@
 """Survey statistics, each taken from statsmodels rather than written by hand.
 
 - Wilson score intervals for a proportion (``proportion_confint(method="wilson")``).
-- The pooled two-proportion z-test for a change between two waves (``proportions_ztest``).
+- The pooled two-proportion z-test for a change between two waves (``test_proportions_2indep``, the
+  score test, vectorised over every indicator and pair of waves).
 """
 
 from __future__ import annotations
@@ -29,16 +30,26 @@ def wilson_interval(numerator, base, confidence_level: float = 0.95) -> tuple[np
     return np.clip(low, 0, 1), np.clip(high, 0, 1)
 
 
-def two_proportion_p_value(count_a: int, base_a: int, count_b: int, base_b: int) -> float:
-    """Two-sided p-value of the pooled z-test that two independent proportions are equal.
+def two_proportion_p_values(count_a, base_a, count_b, base_b) -> np.ndarray:
+    """Two-sided p-values of the pooled z-test that two independent proportions are equal, one per
+    element: statsmodels' score test of the difference without small-sample correction, which under the
+    null of no difference is the pooled z-test (``proportions_ztest``), here for many pairs at once.
 
-    When every respondent of both waves gave the same answer (pooled share 0 or 1) there is no
-    variance and no evidence of change: the p-value is 1.
+    Where every respondent of both waves gave the same answer (pooled share 0 or 1) there is no variance
+    and no evidence of change: the p-value is 1.
     """
+    count_a, base_a, count_b, base_b = (np.asarray(x, dtype=float) for x in (count_a, base_a, count_b, base_b))
     pooled = (count_a + count_b) / (base_a + base_b)
-    if pooled in (0.0, 1.0):
-        return 1.0
-    from statsmodels.stats.proportion import proportions_ztest
+    p_values = np.ones(pooled.shape)
+    varies = (pooled > 0) & (pooled < 1)
+    if varies.any():
+        from statsmodels.stats.proportion import test_proportions_2indep
 
-    _, p_value = proportions_ztest([count_a, count_b], [base_a, base_b], alternative="two-sided")
-    return float(p_value)
+        # The result also carries the ratio and odds ratio of the shares, which divide by zero where a
+        # wave's share is 0; only the p-value is used.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p_values[varies] = test_proportions_2indep(
+                count_a[varies], base_a[varies], count_b[varies], base_b[varies],
+                method="score", compare="diff", correction=False, alternative="two-sided",
+            ).pvalue
+    return p_values

@@ -1,7 +1,7 @@
 """Trends across waves: each indicator beside the previous wave, the change, and whether it is significant.
 
 Pairs of waves are formed in SQL (``warehouse/sql/indicator_pairs.sql``); the significance test is
-statsmodels' pooled two-proportion z-test. Only shares are tested: counts are not proportions, and
+statsmodels' pooled two-proportion z-test, run for every pair at once. Only shares are tested: counts are not proportions, and
 coverage is a census of trusts, not a sample. A share whose question was reworded, or whose options
 changed, between the two waves is marked not comparable, with no change reported.
 """
@@ -14,7 +14,7 @@ import pandas as pd
 
 from schemas.codebook import Codebook
 from warehouse.connection import read_sql, transaction
-from warehouse.statistics import two_proportion_p_value
+from warehouse.statistics import two_proportion_p_values
 
 TREND_COLUMNS = [
     "survey_id", "indicator_id", "wave_id", "previous_wave_id", "value", "previous_value",
@@ -23,27 +23,40 @@ TREND_COLUMNS = [
 NOT_COMPARABLE = "question changed between these waves (wording or options): not comparable"
 
 
-def _comparable(row, codebook: Codebook) -> bool:
-    if row.previous_wave_id is None or pd.isna(row.previous_wave_id) or row.indicator_kind != "share":
-        return True
-    return codebook.comparable(row.question_id, row.previous_wave_id, row.wave_id)
+def _comparable(pairs: pd.DataFrame, codebook: Codebook) -> np.ndarray:
+    """True where a share's question is asked alike in both waves, and for every row that is not a share
+    with a previous wave (nothing to compare)."""
+    same = {
+        (previous, wave): codebook.comparable_questions(previous, wave)
+        for previous, wave in pairs.loc[pairs["previous_wave_id"].notna(), ["previous_wave_id", "wave_id"]]
+        .drop_duplicates().itertuples(index=False)
+    }
+    return np.array([
+        kind != "share" or previous is None or pd.isna(previous) or question in same[(previous, wave)]
+        for kind, previous, wave, question in zip(
+            pairs["indicator_kind"], pairs["previous_wave_id"], pairs["wave_id"], pairs["question_id"])
+    ], dtype=bool)
 
 
-def _test_change(row, comparable: bool, significance_level: float) -> tuple[float, bool | None, str | None]:
-    if row.previous_wave_id is None or pd.isna(row.previous_wave_id):
-        return np.nan, None, "first wave with data"
-    if not comparable:
-        return np.nan, None, NOT_COMPARABLE
-    if row.indicator_kind == "count":
-        return np.nan, None, "a count: change not tested"
-    if row.indicator_kind == "coverage":
-        return np.nan, None, "coverage of a known population: change not tested"
-    if row.suppressed or row.previous_suppressed:
-        return np.nan, None, "base too small in this or the previous wave"
-    p_value = two_proportion_p_value(
-        int(row.numerator), int(row.base), int(row.previous_numerator), int(row.previous_base)
-    )
-    return p_value, bool(p_value < significance_level), None
+def _test_changes(pairs: pd.DataFrame, comparable: np.ndarray, significance_level: float):
+    """Each row's p-value, whether it is significant, and why it was not tested (None when it was)."""
+    first = pairs["previous_wave_id"].isna().to_numpy()
+    kind = pairs["indicator_kind"].to_numpy()
+    small = (pairs["suppressed"].astype("boolean").fillna(False)
+             | pairs["previous_suppressed"].astype("boolean").fillna(False)).to_numpy(dtype=bool)
+    conditions = [first, ~comparable, kind == "count", kind == "coverage", small]
+    reasons = ["first wave with data", NOT_COMPARABLE, "a count: change not tested",
+               "coverage of a known population: change not tested", "base too small in this or the previous wave"]
+    note = np.select(conditions, reasons, default="")
+    tested = note == ""
+    p_value = np.full(len(pairs), np.nan)
+    if tested.any():
+        rows = pairs[tested]
+        p_value[tested] = two_proportion_p_values(
+            rows["numerator"], rows["base"], rows["previous_numerator"], rows["previous_base"])
+    significant = pd.array(np.where(tested, p_value < significance_level, False), dtype="boolean")
+    significant[~tested] = pd.NA
+    return p_value, significant, np.where(tested, None, note)
 
 
 def compute_indicator_trends(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> pd.DataFrame:
@@ -52,18 +65,17 @@ def compute_indicator_trends(con: duckdb.DuckDBPyConnection, codebook: Codebook)
     counts = pairs["indicator_kind"].eq("count")
     value = np.where(counts, pairs["numerator"], pairs["pct"]).astype(float)
     previous = np.where(counts, pairs["previous_numerator"], pairs["previous_pct"]).astype(float)
-    comparable = np.array([_comparable(row, codebook) for row in pairs.itertuples(index=False)], dtype=bool)
-    alpha = codebook.reporting.significance_level
-    tests = [_test_change(row, ok, alpha) for row, ok in zip(pairs.itertuples(index=False), comparable)]
+    comparable = _comparable(pairs, codebook)
+    p_value, significant, note = _test_changes(pairs, comparable, codebook.reporting.significance_level)
     trends = pairs.assign(
         survey_id=codebook.survey_id,
         value=value,
         previous_value=previous,
         change=np.where(comparable, value - previous, np.nan),
         comparable=comparable,
-        p_value=[t[0] for t in tests],
-        significant=pd.array([t[1] for t in tests], dtype="boolean"),
-        note=[t[2] for t in tests],
+        p_value=p_value,
+        significant=significant,
+        note=note,
     )
     return trends[TREND_COLUMNS]
 
