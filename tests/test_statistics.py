@@ -59,6 +59,7 @@ def test_wilson_confidence_level_is_honoured():
 
 
 def two_proportion_p_value(k1: int, n1: int, k2: int, n2: int) -> float:
+    """One pair through the pipeline's vectorised test."""
     return float(two_proportion_p_values([k1], [n1], [k2], [n2])[0])
 
 

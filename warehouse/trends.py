@@ -1,9 +1,10 @@
 """Trends across waves: each indicator beside the previous wave, the change, and whether it is significant.
 
 Pairs of waves are formed in SQL (``warehouse/sql/indicator_pairs.sql``); the significance test is
-statsmodels' pooled two-proportion z-test, run for every pair at once. Only shares are tested: counts are not proportions, and
-coverage is a census of trusts, not a sample. A share whose question was reworded, or whose options
-changed, between the two waves is marked not comparable, with no change reported.
+statsmodels' pooled two-proportion z-test, run for every pair at once. Only shares are tested: counts
+are not proportions, and coverage is a census of trusts, not a sample. A share whose question was
+reworded, or whose options changed, between the two waves is marked not comparable, with no change
+reported.
 """
 
 from __future__ import annotations
