@@ -19,21 +19,34 @@ def _row(indicator, bases):
                          "category": [f"c{n}" for n in range(len(bases))], "base": bases})
 
 
-def test_a_lone_small_cell_takes_the_next_smallest_with_it():
-    cells = pd.concat([
+def _crafted_cells() -> pd.DataFrame:
+    return pd.concat([
         _row("a", [5, 12, 30, 40]),  # one small cell: the next smallest (12) must go too
         _row("b", [3, 4, 50]),  # two small cells: neither can be recovered by subtraction
         _row("c", [50, 60]),  # nothing small
         _row("d", [8]),  # a single cell: nothing else to suppress
         _row("e", [9, 15, 15]),  # a tie on the next smallest: the first category in order
     ], ignore_index=True)
-    assert suppress(cells, 10).tolist() == [
-        SMALL_BASE, SECONDARY, None, None,
-        SMALL_BASE, SMALL_BASE, None,
-        None, None,
-        SMALL_BASE,
-        SMALL_BASE, SECONDARY, None,
-    ]
+
+
+CRAFTED_SUPPRESSION = [
+    SMALL_BASE, SECONDARY, None, None,
+    SMALL_BASE, SMALL_BASE, None,
+    None, None,
+    SMALL_BASE,
+    SMALL_BASE, SECONDARY, None,
+]
+
+
+def test_a_lone_small_cell_takes_the_next_smallest_with_it():
+    assert suppress(_crafted_cells(), 10).tolist() == CRAFTED_SUPPRESSION
+
+
+def test_suppression_does_not_depend_on_row_order_or_index():
+    cells = _crafted_cells().assign(expected=CRAFTED_SUPPRESSION)
+    shuffled = cells.sample(frac=1, random_state=3)
+    shuffled.index = [f"cell{n}" for n in range(len(shuffled))]
+    assert suppress(shuffled.drop(columns="expected"), 10).tolist() == shuffled["expected"].tolist()
 
 
 @pytest.fixture(scope="module")

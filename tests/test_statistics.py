@@ -75,10 +75,16 @@ def test_two_proportion_test_matches_the_formula(k1, n1, k2, n2):
 
 
 def test_many_pairs_are_tested_at_once_each_as_on_its_own():
-    pairs = [(97, 129, 112, 142), (0, 50, 0, 60), (32, 129, 56, 133), (50, 50, 60, 60), (5, 40, 9, 41)]
+    pairs = [(97, 129, 112, 142), (0, 50, 0, 60), (32, 129, 56, 133), (50, 50, 60, 60), (5, 40, 9, 41),
+             (0, 40, 9, 41), (1, 2000, 0, 15), (40, 40, 30, 41)]  # a share of 0 or 1 in one wave only
     got = two_proportion_p_values(*np.array(pairs).T)
     expected = [1.0 if (k1 + k2) in (0, n1 + n2) else pooled_z_p_value_by_hand(k1, n1, k2, n2) for k1, n1, k2, n2 in pairs]
     assert got == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_missing_count_or_base_gives_no_p_value():
+    got = two_proportion_p_values([5, np.nan, 5], [40, 40, np.nan], [9, 9, 9], [41, 41, 41])
+    assert not np.isnan(got[0]) and np.isnan(got[1]) and np.isnan(got[2])
 
 
 def test_a_twelve_point_change_at_this_sample_size_is_about_the_threshold():

@@ -36,11 +36,12 @@ def two_proportion_p_values(count_a, base_a, count_b, base_b) -> np.ndarray:
     null of no difference is the pooled z-test (``proportions_ztest``), here for many pairs at once.
 
     Where every respondent of both waves gave the same answer (pooled share 0 or 1) there is no variance
-    and no evidence of change: the p-value is 1.
+    and no evidence of change: the p-value is 1. Where a count or base is missing, it is NaN.
     """
     count_a, base_a, count_b, base_b = (np.asarray(x, dtype=float) for x in (count_a, base_a, count_b, base_b))
-    pooled = (count_a + count_b) / (base_a + base_b)
-    p_values = np.ones(pooled.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pooled = (count_a + count_b) / (base_a + base_b)
+    p_values = np.where(np.isnan(pooled), np.nan, 1.0)
     varies = (pooled > 0) & (pooled < 1)
     if varies.any():
         from statsmodels.stats.proportion import test_proportions_2indep

@@ -43,8 +43,9 @@ def _test_changes(pairs: pd.DataFrame, comparable: np.ndarray, significance_leve
     """Each row's p-value, whether it is significant, and why it was not tested (None when it was)."""
     first = pairs["previous_wave_id"].isna().to_numpy()
     kind = pairs["indicator_kind"].to_numpy()
-    small = (pairs["suppressed"].astype("boolean").fillna(False)
-             | pairs["previous_suppressed"].astype("boolean").fillna(False)).to_numpy(dtype=bool)
+    # A missing suppression flag counts as suppressed: no test on a base nobody has checked.
+    small = (pairs["suppressed"].astype("boolean").fillna(True)
+             | pairs["previous_suppressed"].astype("boolean").fillna(True)).to_numpy(dtype=bool)
     conditions = [first, ~comparable, kind == "count", kind == "coverage", small]
     reasons = ["first wave with data", NOT_COMPARABLE, "a count: change not tested",
                "coverage of a known population: change not tested", "base too small in this or the previous wave"]
