@@ -4,13 +4,16 @@ A wave is the set of export files (``.csv``, ``.xlsx``, ``.sav``) in ``<home>/la
 with an optional ``wave.yaml`` naming their layout; its fingerprint is a
 hash of the files' names and sha256 digests, so a re-delivered identical file changes nothing and any
 corrected file changes it. File digests are cached by (size, modification time) so that a sensor ticking
-every few seconds does not re-read large files.
+every few seconds does not re-read large files, and computed only when the fingerprint is first asked
+for (a refresh of a home with nothing published does not need it; a wave of a million respondents takes
+seconds to read).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -37,11 +40,26 @@ class LandedWave:
     survey_id: str
     wave_id: str
     files: tuple[Path, ...]
-    fingerprint: str
+    digest_cache: dict[str, list] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def partition_key(self) -> str:
         return partition_key(self.survey_id, self.wave_id)
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """The hash of the files' names and contents, read on first use (``digest_cache`` updated)."""
+        digests = []
+        for path in self.files:
+            stat = path.stat()
+            cached = self.digest_cache.get(str(path))
+            if cached and cached[0] == stat.st_size and cached[1] == stat.st_mtime_ns:
+                sha = cached[2]
+            else:
+                sha = sha256_of(path)
+                self.digest_cache[str(path)] = [stat.st_size, stat.st_mtime_ns, sha]
+            digests.append((path.name, sha))
+        return fingerprint(digests)
 
 
 def wave_files(wave_dir: Path) -> list[Path]:
@@ -70,7 +88,8 @@ def fingerprint(named_digests: list[tuple[str, str]]) -> str:
 def scan_landing(landing_dir: Path, digest_cache: dict[str, list] | None = None) -> list[LandedWave]:
     """Every wave with at least one file, by survey and wave id.
 
-    ``digest_cache`` maps a file path to ``[size, mtime_ns, sha256]``; it is read and updated in place.
+    ``digest_cache`` maps a file path to ``[size, mtime_ns, sha256]``; it is read, and updated in place
+    as each wave's fingerprint is first asked for.
     """
     cache = digest_cache if digest_cache is not None else {}
     waves = []
@@ -79,17 +98,7 @@ def scan_landing(landing_dir: Path, digest_cache: dict[str, list] | None = None)
             files = wave_files(wave_dir)
             if not files:
                 continue
-            digests = []
-            for path in files:
-                stat = path.stat()
-                cached = cache.get(str(path))
-                if cached and cached[0] == stat.st_size and cached[1] == stat.st_mtime_ns:
-                    sha = cached[2]
-                else:
-                    sha = sha256_of(path)
-                    cache[str(path)] = [stat.st_size, stat.st_mtime_ns, sha]
-                digests.append((path.name, sha))
-            waves.append(LandedWave(survey_dir.name, wave_dir.name, tuple(files), fingerprint(digests)))
+            waves.append(LandedWave(survey_dir.name, wave_dir.name, tuple(files), cache))
     return waves
 
 

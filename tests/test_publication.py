@@ -339,6 +339,23 @@ def test_a_wave_is_up_to_date_only_with_the_same_files_and_codebook(tmp_path, co
     assert not is_published(home, wave, {key: {"codebook_version": codebook.version, "files": {"wave.csv": "0" * 64}}})
 
 
+def test_landed_files_are_read_for_their_fingerprint_only_when_it_is_needed(tmp_path):
+    home = SurveyHome(tmp_path)
+    wave_file = write_csv(read_sample("2023"), home.wave_dir(SURVEY_ID, "2023") / "wave.csv")
+    cache = {}
+    [wave] = scan_landing(home.landing_dir, cache)
+    assert not is_published(home, wave, {})  # nothing published: the file need not be read
+    assert cache == {}
+
+    sha = hashlib.sha256(wave_file.read_bytes()).hexdigest()
+    assert wave.fingerprint == hashlib.sha256(f"wave.csv:{sha}\n".encode()).hexdigest()
+    assert cache[str(wave_file)][2] == sha
+    # the next scan trusts the cache while the size and modification time are the same
+    cache[str(wave_file)][2] = "f" * 64
+    [again] = scan_landing(home.landing_dir, cache)
+    assert again.fingerprint == hashlib.sha256(f"wave.csv:{'f' * 64}\n".encode()).hexdigest()
+
+
 def test_the_latest_publication_says_what_analysts_have(working, codebook, tmp_path):
     """`survey run` skips a wave only if the latest publication, not an earlier one, holds its files."""
     con, validation, _ = working
