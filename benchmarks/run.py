@@ -16,6 +16,9 @@ are noisy and absolute times are not comparable between runs:
   (``benchmarks.dagster_floor``: the same imports, a new instance and the same runs with idle steps);
 - ``incremental``: one new wave into a warehouse of ten waves against the same wave into an empty one.
 
+The sample and the incremental scenario are short (seconds), so load on the machine moves them most:
+each is measured ``--repeats`` times (3), in turn with its baseline, and the median reported.
+
 Results print as a table and are written as JSON (``--json``). Generated waves are kept in ``--cache``
 so that a second invocation does not regenerate them.
 """
@@ -28,6 +31,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -66,6 +70,7 @@ class Result:
     baseline_peak_mb: float
     ratio: float
     respondents_per_s: float
+    repeats: int = 1  # measurements behind each time: the median of them (peak memory: the largest)
 
 
 def measure(command: list[str], env: dict | None = None) -> Measurement:
@@ -80,6 +85,12 @@ def measure(command: list[str], env: dict | None = None) -> Measurement:
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} exited {process.returncode}:\n{text[-3000:]}")
     return Measurement(wall, usage.ru_maxrss / 1024, text)  # ru_maxrss is in KiB on Linux
+
+
+def typical(measurements: list[Measurement]) -> Measurement:
+    """The median wall time of repeated measurements, with the largest peak memory among them."""
+    return Measurement(statistics.median(m.wall_s for m in measurements), max(m.peak_mb for m in measurements),
+                       measurements[-1].output)
 
 
 def survey_env() -> dict:
@@ -132,47 +143,63 @@ def bench_wave(root: Path, cache: Path, codebook: Codebook, codebook_path: Path,
                   baseline.peak_mb, pipeline.wall_s / baseline.wall_s, respondents / pipeline.wall_s)
 
 
-def bench_sample(root: Path) -> tuple[list[Result], dict]:
-    """The sample refresh and its fixed cost (``benchmarks.dagster_floor``), each against the four imports."""
-    imports = measure([PYTHON, "-c", IMPORTS])
+def bench_sample(root: Path, repeats: int) -> tuple[list[Result], dict]:
+    """The sample refresh and its fixed cost (``benchmarks.dagster_floor``), each against the four imports;
+    the three measured in turn, ``repeats`` times, so that the machine's load falls on each alike."""
     home = root / "sample"
-    shutil.rmtree(home, ignore_errors=True)
-    for source in sorted(LANDING_DIR.rglob("*.csv")):
-        target = home / "landing" / source.relative_to(LANDING_DIR)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-    pipeline = survey_run(home)
-    respondents = sum(sum(1 for _ in open(p, encoding="utf-8")) - 1 for p in LANDING_DIR.rglob("*.csv"))
     waves = len({p.parent for p in LANDING_DIR.rglob("*.csv")})
-    shutil.rmtree(home, ignore_errors=True)
-    floor = measure([PYTHON, "-m", "benchmarks.dagster_floor", str(home), str(waves)], env=survey_env())
-    shutil.rmtree(home, ignore_errors=True)
-    stages = json.loads(floor.output.strip().splitlines()[-1])
+    imports, pipelines, floors, stages = [], [], [], []
+    for _ in range(repeats):
+        imports.append(measure([PYTHON, "-c", IMPORTS]))
+        shutil.rmtree(home, ignore_errors=True)
+        for source in sorted(LANDING_DIR.rglob("*.csv")):
+            target = home / "landing" / source.relative_to(LANDING_DIR)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        pipelines.append(survey_run(home))
+        shutil.rmtree(home, ignore_errors=True)
+        floors.append(measure([PYTHON, "-m", "benchmarks.dagster_floor", str(home), str(waves)], env=survey_env()))
+        shutil.rmtree(home, ignore_errors=True)
+        stages.append(json.loads(floors[-1].output.strip().splitlines()[-1]))
+    imports, pipeline, floor = typical(imports), typical(pipelines), typical(floors)
+    respondents = sum(sum(1 for _ in open(p, encoding="utf-8")) - 1 for p in LANDING_DIR.rglob("*.csv"))
+    parts = {k: round(statistics.median(s[k] for s in stages), 2) for k in ("imports_s", "instance_s", "runs_s")}
     return [
         Result("sample (3 waves, cold)", respondents, pipeline.wall_s, pipeline.peak_mb, f"`{IMPORTS}`",
-               imports.wall_s, imports.peak_mb, pipeline.wall_s / imports.wall_s, respondents / pipeline.wall_s),
+               imports.wall_s, imports.peak_mb, pipeline.wall_s / imports.wall_s, respondents / pipeline.wall_s,
+               repeats),
         Result("sample's fixed cost (steps idle)", respondents, floor.wall_s, floor.peak_mb, f"`{IMPORTS}`",
-               imports.wall_s, imports.peak_mb, floor.wall_s / imports.wall_s, respondents / floor.wall_s),
-    ], {**stages, "pipeline_over_fixed_cost": round(pipeline.wall_s / floor.wall_s, 2)}
+               imports.wall_s, imports.peak_mb, floor.wall_s / imports.wall_s, respondents / floor.wall_s, repeats),
+    ], {**stages[-1], **parts, "pipeline_over_fixed_cost": round(pipeline.wall_s / floor.wall_s, 2)}
 
 
-def bench_incremental(root: Path, cache: Path, codebook: Codebook, respondents: int) -> Result:
+def bench_incremental(root: Path, cache: Path, codebook: Codebook, respondents: int, repeats: int) -> Result:
+    """The 11th wave into a home of ten against the same wave into an empty home, measured in turn
+    ``repeats`` times (the ten-wave home is copied before each addition and restored after)."""
     waves = wave_ids(11)
     csvs = {w: wave_csv(cache, codebook, w, respondents, seed=i + 1) for i, w in enumerate(waves)}
-    alone = new_home(root, "one_wave", waves=11)
-    land(alone, waves[-1], csvs[waves[-1]])
-    single = survey_run(alone)
-    shutil.rmtree(alone, ignore_errors=True)
-    home = new_home(root, "eleven_waves", waves=11)
+    home, ten = new_home(root, "eleven_waves", waves=11), root / "ten_waves"
     for wave_id in waves[:-1]:
         land(home, wave_id, csvs[wave_id])
     survey_run(home)  # the ten waves already there: set-up, not measured
-    land(home, waves[-1], csvs[waves[-1]])
-    added = survey_run(home)
+    shutil.rmtree(ten, ignore_errors=True)
+    shutil.copytree(home, ten, copy_function=shutil.copy2)
+    singles, additions = [], []
+    for _ in range(repeats):
+        alone = new_home(root, "one_wave", waves=11)
+        land(alone, waves[-1], csvs[waves[-1]])
+        singles.append(survey_run(alone))
+        shutil.rmtree(alone, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.copytree(ten, home, copy_function=shutil.copy2)  # modification times kept: the snapshot's record holds
+        land(home, waves[-1], csvs[waves[-1]])
+        additions.append(survey_run(home))
     shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(ten, ignore_errors=True)
+    single, added = typical(singles), typical(additions)
     return Result("incremental (11th wave into 10)", respondents, added.wall_s, added.peak_mb,
                   "the same wave into an empty warehouse", single.wall_s, single.peak_mb,
-                  added.wall_s / single.wall_s, respondents / added.wall_s)
+                  added.wall_s / single.wall_s, respondents / added.wall_s, repeats)
 
 
 def main() -> None:
@@ -181,6 +208,8 @@ def main() -> None:
     parser.add_argument("--incremental-size", type=int, default=100_000)
     parser.add_argument("--skip-sample", action="store_true")
     parser.add_argument("--skip-incremental", action="store_true")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="times the sample and the incremental scenario are measured (median reported)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "survey-benchmark-waves")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "survey-benchmark-homes")
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/latest.json"))
@@ -193,14 +222,14 @@ def main() -> None:
     results, sample_fixed_cost = [], None
     if not args.skip_sample:
         print("sample ...", flush=True)
-        sample_results, sample_fixed_cost = bench_sample(args.work)
+        sample_results, sample_fixed_cost = bench_sample(args.work, args.repeats)
         results += sample_results
     for size in args.sizes:
         print(f"wave of {size:,} respondents ...", flush=True)
         results.append(bench_wave(args.work, args.cache, codebook, codebook_path, size))
     if not args.skip_incremental:
         print(f"incremental, waves of {args.incremental_size:,} ...", flush=True)
-        results.append(bench_incremental(args.work, args.cache, codebook, args.incremental_size))
+        results.append(bench_incremental(args.work, args.cache, codebook, args.incremental_size, args.repeats))
 
     rows = [asdict(r) for r in results]
     print(tabulate(rows, headers="keys", floatfmt=".2f", intfmt=","))
