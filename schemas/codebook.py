@@ -255,12 +255,9 @@ class Codebook(_Strict):
                                                          "aliases": others, "rewordings": ()}))
         return self.model_copy(update={"questions": tuple(questions)})
 
-    def comparable(self, question_id: str, wave_a: str, wave_b: str) -> bool:
-        """Whether answers to a question can be compared between two waves: same wording, same options."""
-        return question_id in self.comparable_questions(wave_a, wave_b)
-
     def comparable_questions(self, wave_a: str, wave_b: str) -> frozenset[str]:
-        """The questions asked in both waves with the same wording and the same options."""
+        """The questions whose answers can be compared between two waves: asked in both, with the same
+        wording and the same options."""
         a = {q.id: q for q in self.for_wave(wave_a).questions}
         b = {q.id: q for q in self.for_wave(wave_b).questions}
         return frozenset(

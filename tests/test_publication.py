@@ -75,6 +75,13 @@ def table_contents(path, table: str) -> list[tuple]:
         return sorted(snap.execute(f"select * from {table}").fetchall(), key=repr)
 
 
+def first_snapshot(con, codebook, tmp_path):
+    """The analysts' snapshot of the working database, published once (run-1); its path."""
+    target = tmp_path / "warehouse" / "survey.duckdb"
+    publish_snapshot(con, target, "run-1", "test code", [codebook])
+    return target
+
+
 def test_the_snapshot_holds_what_analysts_may_see_and_nothing_private(working, codebook, tmp_path):
     con, validation, path = working
     target = tmp_path / "warehouse" / "survey.duckdb"
@@ -110,8 +117,7 @@ def test_the_snapshot_holds_what_analysts_may_see_and_nothing_private(working, c
 
 def test_a_reader_of_the_old_snapshot_keeps_reading_it_after_a_publish(working, codebook, tmp_path):
     con, _, _ = working
-    target = tmp_path / "warehouse" / "survey.duckdb"
-    publish_snapshot(con, target, "run-1", "test code", [codebook])
+    target = first_snapshot(con, codebook, tmp_path)
     reader = duckdb.connect(str(target), read_only=True)
     reload_first_rows(con, codebook, tmp_path, rows=49)
     publish_snapshot(con, target, "run-2", "test code", [codebook])
@@ -151,8 +157,7 @@ def test_a_refresh_that_adds_a_wave_keeps_the_others_rows_and_publishes_what_a_f
 
 def test_a_wave_loaded_again_is_published_afresh_without_its_old_rows(working, codebook, tmp_path):
     con, _, _ = working
-    target = tmp_path / "warehouse" / "survey.duckdb"
-    publish_snapshot(con, target, "run-1", "test code", [codebook])
+    target = first_snapshot(con, codebook, tmp_path)
     reload_first_rows(con, codebook, tmp_path, rows=30)
     again = publish_snapshot(con, target, "run-2", "test code", [codebook])
     assert again.kept_waves == []
@@ -164,8 +169,7 @@ def test_a_wave_loaded_again_is_published_afresh_without_its_old_rows(working, c
 def test_a_snapshot_a_client_wrote_to_is_not_kept(working, codebook, tmp_path):
     """Analysts should open the file read-only; one that wrote to it must not have its changes carried on."""
     con, _, _ = working
-    target = tmp_path / "warehouse" / "survey.duckdb"
-    publish_snapshot(con, target, "run-1", "test code", [codebook])
+    target = first_snapshot(con, codebook, tmp_path)
     with duckdb.connect(str(target)) as client:
         client.execute("delete from responses where question_id = 'trust_impact_alignment'")
     reload_first_rows(con, codebook, tmp_path, rows=60, wave_id="2024")
@@ -178,8 +182,7 @@ def test_a_snapshot_a_client_wrote_to_is_not_kept(working, codebook, tmp_path):
 def test_a_previous_snapshot_with_other_columns_is_not_kept(working, codebook, tmp_path):
     """After an upgrade that changes the respondent tables, the old file's rows do not fit: built afresh."""
     con, _, _ = working
-    target = tmp_path / "warehouse" / "survey.duckdb"
-    publish_snapshot(con, target, "run-1", "test code", [codebook])
+    target = first_snapshot(con, codebook, tmp_path)
     with duckdb.connect(str(target)) as old:
         old.execute("alter table responses add column answered_by_proxy boolean")
     written = target.stat()
@@ -194,8 +197,7 @@ def test_a_previous_snapshot_with_other_columns_is_not_kept(working, codebook, t
 
 def test_a_failed_publish_leaves_the_previous_snapshot_and_says_so(working, codebook, tmp_path):
     con, _, _ = working
-    target = tmp_path / "warehouse" / "survey.duckdb"
-    publish_snapshot(con, target, "run-1", "test code", [codebook])
+    target = first_snapshot(con, codebook, tmp_path)
     before = target.read_bytes()
     con.execute("drop table trust_coverage")  # a working database that lacks a published table
     with pytest.raises(PublishFailed, match="trust_coverage.*previous snapshot is unchanged"):
@@ -209,8 +211,7 @@ def test_a_wave_loaded_again_without_its_results_is_not_published(working, codeb
     """A run that stopped after loading a wave, before its indicators: publishing then would show the new
     respondents beside the old figures, and record the wave as published."""
     con, validation, _ = working
-    target = tmp_path / "warehouse" / "survey.duckdb"
-    publish_snapshot(con, target, "run-1", "test code", [codebook])
+    target = first_snapshot(con, codebook, tmp_path)
     before = target.read_bytes()
     load_wave(con, codebook, "2023", validation, run_id="run-reload", pseudonymise=PSEUDONYMISE)
     with pytest.raises(PublishFailed, match="results of improvement-journey/2023 were not computed from its latest load"):
@@ -227,8 +228,7 @@ def test_a_failure_while_building_the_snapshot_removes_it_and_keeps_the_previous
     import warehouse.publication as publication
 
     con, _, _ = working
-    target = tmp_path / "warehouse" / "survey.duckdb"
-    publish_snapshot(con, target, "run-1", "test code", [codebook])
+    target = first_snapshot(con, codebook, tmp_path)
     before = target.read_bytes()
     monkeypatch.setattr(publication, "comment_statements", lambda *args: ["COMMENT ON TABLE no_such_table IS 'x'"])
     with pytest.raises(PublishFailed, match="no_such_table.*previous snapshot is unchanged"):
@@ -359,8 +359,7 @@ def test_landed_files_are_read_for_their_fingerprint_only_when_it_is_needed(tmp_
 def test_the_latest_publication_says_what_analysts_have(working, codebook, tmp_path):
     """`survey run` skips a wave only if the latest publication, not an earlier one, holds its files."""
     con, validation, _ = working
-    target = tmp_path / "warehouse" / "survey.duckdb"
-    publish_snapshot(con, target, "run-1", "test code", [codebook])
+    target = first_snapshot(con, codebook, tmp_path)
     first = published_wave_sources(con)
     corrected = validation.files[0].__class__(**{**validation.files[0].__dict__, "name": "corrected.csv",
                                                  "sha256": "c" * 64})
