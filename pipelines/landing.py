@@ -1,27 +1,30 @@
-"""The landing folder: which waves have arrived, their files, and a fingerprint of their content.
+"""The landing folder: which waves have arrived, their files and declarations, and what decides their result.
 
 A wave is the set of export files (``.csv``, ``.xlsx``, ``.sav``) in ``<home>/landing/<survey_id>/<wave_id>/``,
-with an optional ``wave.yaml`` naming their layout; its fingerprint is a
-hash of the files' names and sha256 digests, so a re-delivered identical file changes nothing and any
-corrected file changes it. File digests are cached by (size, modification time) so that a sensor ticking
-every few seconds does not re-read large files, and computed only when the fingerprint is first asked
-for (a refresh of a home with nothing published does not need it; a wave of a million respondents takes
-seconds to read).
+with an optional ``wave.yaml`` beside them declaring the wave (fieldwork dates, population) and naming
+their layout (``schemas.waves``). A wave's **inputs fingerprint** hashes everything that decides its
+result: the files' names and sha256 digests, the bytes of its wave.yaml, and the digest of the codebook
+as it applies to the wave. A re-delivered identical file changes nothing; a corrected file, a changed
+wave.yaml or a codebook fix changes it. File digests are cached by (size, modification time) so that a
+sensor ticking every few seconds does not re-read large files, and computed only when first asked for.
+
+When a wave is loaded its wave.yaml is kept in the archive too, so that a loaded wave stays declared
+while its landing folder is out of reach (an unmounted volume); the landing folder's own file wins
+whenever the folder is there.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from schemas.exports import FILE_SUFFIXES, sha256_of
+from schemas.waves import WAVE_SETTINGS, DeclaredWave, read_wave_settings
 
 PARTITION_SEPARATOR = "/"
-WAVE_SETTINGS = "wave.yaml"  # optional: `layout: <name>` when detection should not be relied on
 
 
 def partition_key(survey_id: str, wave_id: str) -> str:
@@ -41,14 +44,15 @@ class LandedWave:
     wave_id: str
     files: tuple[Path, ...]
     digest_cache: dict[str, list] = field(default_factory=dict, compare=False, repr=False)
+    settings_file: Path | None = None  # its wave.yaml, when it has one
 
     @property
     def partition_key(self) -> str:
         return partition_key(self.survey_id, self.wave_id)
 
     @functools.cached_property
-    def fingerprint(self) -> str:
-        """The hash of the files' names and contents, read on first use (``digest_cache`` updated)."""
+    def file_digests(self) -> list[tuple[str, str]]:
+        """Each file's name and sha256, read on first use (``digest_cache`` updated)."""
         digests = []
         for path in self.files:
             stat = path.stat()
@@ -59,7 +63,24 @@ class LandedWave:
                 sha = sha256_of(path)
                 self.digest_cache[str(path)] = [stat.st_size, stat.st_mtime_ns, sha]
             digests.append((path.name, sha))
-        return fingerprint(digests)
+        return digests
+
+    def inputs_fingerprint(self, codebook_digest: str) -> str:
+        return inputs_fingerprint(self.file_digests, settings_bytes(self.settings_file), codebook_digest)
+
+
+def settings_bytes(path: Path | None) -> bytes | None:
+    return path.read_bytes() if path is not None and path.is_file() else None
+
+
+def inputs_fingerprint(named_digests: list[tuple[str, str]], wave_settings: bytes | None, codebook_digest: str) -> str:
+    """The hash of a wave's files (names and sha256), its wave.yaml's bytes and its codebook's digest."""
+    digest = hashlib.sha256()
+    for name, sha in sorted(named_digests):
+        digest.update(f"{name}:{sha}\n".encode())
+    settings = hashlib.sha256(wave_settings).hexdigest() if wave_settings is not None else "-"
+    digest.update(f"{WAVE_SETTINGS}:{settings}\ncodebook:{codebook_digest}\n".encode())
+    return digest.hexdigest()
 
 
 def wave_files(wave_dir: Path) -> list[Path]:
@@ -73,41 +94,55 @@ def wave_files(wave_dir: Path) -> list[Path]:
 def wave_layout(wave_dir: Path) -> str | None:
     """The layout a wave names in its ``wave.yaml``, if it names one."""
     settings = wave_dir / WAVE_SETTINGS
-    if not settings.is_file():
-        return None
-    return (yaml.safe_load(settings.read_text(encoding="utf-8")) or {}).get("layout")
+    return read_wave_settings(settings).layout if settings.is_file() else None
 
 
-def fingerprint(named_digests: list[tuple[str, str]]) -> str:
-    digest = hashlib.sha256()
-    for name, sha in sorted(named_digests):
-        digest.update(f"{name}:{sha}\n".encode())
-    return digest.hexdigest()
+def _visible_dirs(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*") if p.is_dir() and not p.name.startswith("."))
 
 
 def scan_landing(landing_dir: Path, digest_cache: dict[str, list] | None = None) -> list[LandedWave]:
     """Every wave with at least one file, by survey and wave id.
 
     ``digest_cache`` maps a file path to ``[size, mtime_ns, sha256]``; it is read, and updated in place
-    as each wave's fingerprint is first asked for.
+    as each wave's digests are first asked for.
     """
     cache = digest_cache if digest_cache is not None else {}
     waves = []
-    for survey_dir in sorted(p for p in landing_dir.glob("*") if p.is_dir()):
-        for wave_dir in sorted(p for p in survey_dir.glob("*") if p.is_dir()):
+    for survey_dir in _visible_dirs(landing_dir):
+        for wave_dir in _visible_dirs(survey_dir):
             files = wave_files(wave_dir)
             if not files:
                 continue
-            waves.append(LandedWave(survey_dir.name, wave_dir.name, tuple(files), cache))
+            settings = wave_dir / WAVE_SETTINGS
+            waves.append(LandedWave(survey_dir.name, wave_dir.name, tuple(files), cache,
+                                    settings if settings.is_file() else None))
     return waves
 
 
-def archive_files(files: list[Path], archive_dir: Path, digests: dict[str, str] | None = None) -> dict[str, str]:
-    """Keep a copy of each file under ``archive_dir``, named by its content, so that every load can be
-    traced to the exact bytes it read; returns each file's archived path by file name. ``digests`` (sha256
-    by file name, as validation computed them) saves reading each file again."""
-    import shutil
+def wave_declarations(landing_dir: Path, archive_dir: Path, survey_id: str) -> tuple[DeclaredWave, ...]:
+    """The wave.yaml of each wave of a survey: the landing folder's, or, for a wave whose landing folder
+    is absent, the copy archived when it was last loaded."""
+    declared = {}
+    for root in (archive_dir / survey_id, landing_dir / survey_id):  # landing last: it wins
+        if not root.is_dir():
+            continue
+        for wave_dir in _visible_dirs(root):
+            path = wave_dir / WAVE_SETTINGS
+            if root.parent == archive_dir and (landing_dir / survey_id / wave_dir.name).is_dir():
+                continue  # the landing folder is there: its wave.yaml, or none, is the declaration
+            if path.is_file():
+                declared[wave_dir.name] = DeclaredWave(wave_dir.name, read_wave_settings(path), str(path))
+            else:
+                declared.pop(wave_dir.name, None)
+    return tuple(declared[w] for w in sorted(declared))
 
+
+def archive_files(files: list[Path], archive_dir: Path, home_root: Path,
+                  digests: dict[str, str] | None = None) -> dict[str, str]:
+    """Keep a copy of each file under ``archive_dir``, named by its content, so that every load can be
+    traced to the exact bytes it read; returns each file's archived path relative to the home, by file
+    name. ``digests`` (sha256 by file name, as validation computed them) saves reading each file again."""
     archive_dir.mkdir(parents=True, exist_ok=True)
     archived = {}
     for path in files:
@@ -117,5 +152,17 @@ def archive_files(files: list[Path], archive_dir: Path, digests: dict[str, str] 
             partial = target.with_name(f".{target.name}.partial")
             shutil.copyfile(path, partial)
             partial.replace(target)
-        archived[path.name] = str(target)
+        archived[path.name] = target.relative_to(home_root).as_posix()
     return archived
+
+
+def archive_declaration(wave_dir: Path, archive_dir: Path) -> None:
+    """Keep the wave.yaml a load used beside the wave's archived files (or none, if it had none)."""
+    source, target = wave_dir / WAVE_SETTINGS, archive_dir / WAVE_SETTINGS
+    if source.is_file():
+        archive_dir.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{WAVE_SETTINGS}.partial")
+        shutil.copyfile(source, partial)
+        partial.replace(target)
+    else:
+        target.unlink(missing_ok=True)

@@ -6,7 +6,8 @@ quarantined values included), written by one process at a time under ``working/w
 ``warehouse/survey.duckdb``, the read-only snapshot published for analysts after each refresh;
 ``dagster/`` for the Dagster instance (runs, event log, schedules); ``archive/`` for every loaded file;
 ``publish/`` for leadership packs; ``secrets/`` for the pseudonym key; and, optionally, ``codebooks/`` for
-codebooks that add to or replace the bundled ones.
+codebooks that add to or replace the bundled ones. A survey's codebook is read with the waves declared
+beside their files (``landing/<survey_id>/<wave_id>/wave.yaml``) merged in.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from pipelines.landing import wave_declarations
 from schemas.codebook import BUNDLED_CODEBOOKS_DIR, Codebook, load_codebooks
+from schemas.waves import WAVE_SETTINGS, DeclaredWave, WaveSettings
 
 HOME_ENV = "SURVEY_HOME"
 MAX_FILE_MB_ENV = "SURVEY_MAX_FILE_MB"
@@ -78,9 +81,27 @@ class SurveyHome:
     def wave_dir(self, survey_id: str, wave_id: str) -> Path:
         return self.landing_dir / survey_id / wave_id
 
+    def declarations(self, survey_id: str) -> tuple[DeclaredWave, ...]:
+        """The wave.yaml files of a survey's waves (``pipelines.landing.wave_declarations``)."""
+        return wave_declarations(self.landing_dir, self.archive_dir, survey_id)
+
     @cached_property
     def codebooks(self) -> dict[str, Codebook]:
-        return load_codebooks(BUNDLED_CODEBOOKS_DIR, self.codebooks_dir)
+        """Every survey's codebook (the home's own replacing a bundled one of the same survey id), with
+        the waves declared in the landing folder; raises ``CodebookError`` or ``WaveDeclarationError``."""
+        return load_codebooks(BUNDLED_CODEBOOKS_DIR, self.codebooks_dir, declared=self.declarations)
+
+    def codebook_declaring(self, survey_id: str, wave_id: str, settings: WaveSettings) -> Codebook:
+        """The survey's codebook as it would be with ``settings`` as the wave's wave.yaml, to check a
+        declaration before anything is written."""
+        path = str(self.wave_dir(survey_id, wave_id) / WAVE_SETTINGS)
+        others = tuple(d for d in self.declarations(survey_id) if d.wave_id != wave_id)
+        proposed = (*others, DeclaredWave(wave_id, settings, path))
+        codebooks = load_codebooks(BUNDLED_CODEBOOKS_DIR, self.codebooks_dir,
+                                   declared=lambda s: proposed if s == survey_id else self.declarations(s))
+        if survey_id not in codebooks:
+            return self.codebook(survey_id)  # raises, naming the surveys known
+        return codebooks[survey_id]
 
     def codebook(self, survey_id: str) -> Codebook:
         try:

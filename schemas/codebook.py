@@ -3,7 +3,9 @@
 A codebook (one YAML file per survey under ``schemas/codebooks/``) is the single source of truth for a
 survey: question ids, types, wording, option ids and labels, personal-data columns, waves and the
 indicator catalogue. This module turns the YAML into validated, immutable objects and refuses a
-codebook that contradicts itself, with an error naming the file and the field.
+codebook that contradicts itself, with an error naming the file and the field. A survey's waves may also
+be declared beside their files (``wave.yaml``, ``schemas.waves``): those declarations are merged in when
+the codebook is loaded, so that questions may name them (``asked_in``, ``asked_from``, ``rewordings``).
 
 What does not belong here: the indicator catalogue derived from a codebook (``schemas.indicator_catalogue``),
 the pandera schema built from it (``schemas.response_schema``), and anything that touches data or the warehouse.
@@ -11,40 +13,81 @@ the pandera schema built from it (``schemas.response_schema``), and anything tha
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
+import hashlib
+import json
 import re
 from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from schemas.indicator_catalogue import BUILT_IN_INDICATORS, option_indicator_id
+from schemas.strict import Strict as _Strict
+from schemas.waves import WAVE_SETTINGS, DeclaredWave, Wave, merge_waves, order_waves, validation_problems
 
 BUNDLED_CODEBOOKS_DIR = Path(__file__).parent / "codebooks"
 
 # Ids become column names, SQL values and parts of indicator ids ("question.option"), so keep them plain.
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 SURVEY_ID = r"^[a-z][a-z0-9-]*$"
-WAVE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-
 
 
 class CodebookError(ValueError):
     """A codebook file that cannot be used, with the file and the offending field in the message."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class WaveNotDeclared(KeyError):
+    """A wave neither the codebook nor a wave.yaml declares; the message says both ways to declare it."""
+
+    def __init__(self, survey_id: str, wave_id: str, known: Sequence[str]):
+        self.survey_id, self.wave_id = survey_id, wave_id
+        super().__init__(
+            f"wave {wave_id!r} is not declared for survey {survey_id} (declared: {', '.join(known) or 'none'}). "
+            f"Declare it either beside its files, in landing/{survey_id}/{wave_id}/{WAVE_SETTINGS} with "
+            "fieldwork_start and fieldwork_end (`survey ingest FILE --survey "
+            f"{survey_id} --wave {wave_id} --fieldwork-start YYYY-MM-DD --fieldwork-end YYYY-MM-DD` writes it), "
+            "or in the `waves:` list of the survey's codebook"
+        )
+
+    def __str__(self) -> str:  # KeyError would print the message in quotes
+        return str(self.args[0])
 
 
-class Option(_Strict):
+class _AskedInWaves(_Strict):
+    """A question or option that was not asked in every wave: either the waves listed (``asked_in``) or
+    every wave from one on (``asked_from``, open-ended, by fieldwork start)."""
+
+    asked_in: tuple[str, ...] | None = None
+    asked_from: str | None = None
+
+    @model_validator(mode="after")
+    def _one_limit(self):
+        if self.asked_in is not None and self.asked_from is not None:
+            raise ValueError(f"{getattr(self, 'id', '')!r} gives both asked_in and asked_from: keep one")
+        return self
+
+    @property
+    def named_waves(self) -> list[str]:
+        return list(self.asked_in or ()) + ([self.asked_from] if self.asked_from else [])
+
+    @property
+    def asked_when(self) -> str:
+        if self.asked_from is not None:
+            return f"from wave {self.asked_from} on (asked_from)"
+        if self.asked_in is not None:
+            return f"only in wave{'s' if len(self.asked_in) != 1 else ''} {', '.join(self.asked_in)} (asked_in)"
+        return "in every wave"
+
+
+class Option(_AskedInWaves):
     id: str = Field(pattern=IDENTIFIER)
     label: str = Field(min_length=1)
     aliases: tuple[str, ...] = ()  # other labels an export may use for this option
-    asked_in: tuple[str, ...] | None = None  # wave ids in which the option was offered; None: every wave
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -56,7 +99,7 @@ class Rewording(_Strict):
     wording: str = Field(min_length=1)
 
 
-class Question(_Strict):
+class Question(_AskedInWaves):
     id: str = Field(pattern=IDENTIFIER)
     type: Literal["single", "multiple", "text"]
     title: str = Field(min_length=1)
@@ -66,7 +109,6 @@ class Question(_Strict):
     max_length: int | None = Field(default=None, gt=0)
     aliases: tuple[str, ...] = ()  # other headings an export may use for this question
     tool_ids: dict[str, str] = Field(default_factory=dict)  # e.g. {qualtrics: Q3, spss: q3}
-    asked_in: tuple[str, ...] | None = None  # wave ids in which the question was asked; None: every wave
     rewordings: tuple[Rewording, ...] = ()  # wording changes, each from a wave on
 
     @property
@@ -134,20 +176,6 @@ class Respondent(_Strict):
         return [self.id_column, self.submitted_at_column, self.trust.column, self.role.column]
 
 
-class Wave(_Strict):
-    id: str = Field(pattern=WAVE_ID)
-    fieldwork_start: dt.date
-    fieldwork_end: dt.date
-    population_trusts: int = Field(gt=0)
-    synthetic: bool = False
-
-    @model_validator(mode="after")
-    def _fieldwork_in_order(self) -> Wave:
-        if self.fieldwork_end < self.fieldwork_start:
-            raise ValueError(f"wave {self.id!r} ends before it starts")
-        return self
-
-
 class Reporting(_Strict):
     min_base: int = Field(default=10, ge=1)
     confidence_level: float = Field(default=0.95, gt=0, lt=1)
@@ -172,21 +200,36 @@ class Codebook(_Strict):
     publisher: str
     version: str
     reporting: Reporting = Reporting()
-    waves: tuple[Wave, ...] = Field(min_length=1)
+    # Optional: waves may be declared beside their files instead (wave.yaml). Kept in fieldwork order.
+    waves: tuple[Wave, ...] = ()
     respondent: Respondent
     questions: tuple[Question, ...] = Field(min_length=1)
     indicators: IndicatorCatalogue = IndicatorCatalogue()
+
+    # Where the codebook was read from, for messages; and, for the questionnaire of one wave
+    # (``for_wave``), that wave and what the full codebook has that was not asked in it.
+    _source: str = PrivateAttr(default="the codebook")
+    _own_waves: frozenset[str] | None = PrivateAttr(default=None)  # listed in the file itself; None: all
+    _asked_wave: str | None = PrivateAttr(default=None)
+    _not_asked: tuple[NotAsked, ...] = PrivateAttr(default=())
+
+    @field_validator("waves")
+    @classmethod
+    def _in_fieldwork_order(cls, waves: tuple[Wave, ...]) -> tuple[Wave, ...]:
+        return order_waves(waves)
 
     @model_validator(mode="after")
     def _consistent(self) -> Codebook:
         _refuse_duplicates([w.id for w in self.waves], "wave ids")
         waves = [w.id for w in self.waves]
         for question in self.questions:
-            named = list(question.asked_in or ()) + [r.wave for r in question.rewordings]
-            named += [w for o in question.options for w in (o.asked_in or ())]
+            named = question.named_waves + [r.wave for r in question.rewordings]
+            named += [w for o in question.options for w in o.named_waves]
             unknown = sorted(set(named) - set(waves))
             if unknown:
-                raise ValueError(f"question {question.id!r} names waves not in `waves`: {unknown}")
+                raise ValueError(
+                    f"question {question.id!r} names waves that are not declared: {unknown}; declare each in "
+                    f"the codebook's `waves:` or in landing/{self.survey_id}/<wave>/{WAVE_SETTINGS} beside its files")
         _refuse_duplicates([q.id for q in self.questions], "question ids")
         _refuse_duplicates(self.expected_columns, "column names (respondent fields, personal data and questions)")
         questions = {q.id: q for q in self.questions}
@@ -225,11 +268,23 @@ class Codebook(_Strict):
         for wave in self.waves:
             if wave.id == wave_id:
                 return wave
-        known = ", ".join(w.id for w in self.waves)
-        raise KeyError(f"wave {wave_id!r} is not declared in the {self.survey_id} codebook (known: {known})")
+        raise WaveNotDeclared(self.survey_id, wave_id, [w.id for w in self.waves])
+
+    def declares_itself(self, wave_id: str) -> bool:
+        """Whether the codebook file lists the wave (rather than a wave.yaml beside its files)."""
+        return wave_id in (self._own_waves if self._own_waves is not None else {w.id for w in self.waves})
 
     def wave_order(self, wave_id: str) -> int:
+        """The wave's position in time (by fieldwork start), 0 for the first."""
         return [w.id for w in self.waves].index(self.wave(wave_id).id)
+
+    def is_asked(self, item: Question | Option, wave_id: str) -> bool:
+        """Whether a question or option was asked in a wave, by its ``asked_in`` or ``asked_from``."""
+        if item.asked_in is not None:
+            return wave_id in item.asked_in
+        if item.asked_from is not None:
+            return self.wave_order(wave_id) >= self.wave_order(item.asked_from)
+        return True
 
     def wording_in(self, question: Question, wave_id: str) -> str:
         """The question's wording in a wave: the latest rewording from that wave or before."""
@@ -244,16 +299,50 @@ class Codebook(_Strict):
         """The questionnaire as asked in one wave: only its questions and options, in that wave's wording
         (the other wordings stay as aliases, so an export of any version is still recognised)."""
         self.wave(wave_id)  # refuse an unknown wave
-        questions = []
+        questions, not_asked = [], []
         for question in self.questions:
-            if question.asked_in is not None and wave_id not in question.asked_in:
+            if not self.is_asked(question, wave_id):
+                not_asked.append(NotAsked(question, None))
                 continue
-            options = tuple(o for o in question.options if o.asked_in is None or wave_id in o.asked_in)
+            options = tuple(o for o in question.options if self.is_asked(o, wave_id))
+            not_asked += [NotAsked(question, o) for o in question.options if o not in options]
             wording = self.wording_in(question, wave_id)
             others = tuple(h for h in question.headings if h != wording)
             questions.append(question.model_copy(update={"options": options, "wording": wording,
                                                          "aliases": others, "rewordings": ()}))
-        return self.model_copy(update={"questions": tuple(questions)})
+        asked = self.model_copy(update={"questions": tuple(questions)})
+        asked._asked_wave, asked._not_asked = wave_id, tuple(not_asked)
+        return asked
+
+    def not_asked_heading(self, heading: str) -> str | None:
+        """For the questionnaire of one wave: why an export's heading matches nothing, when it is a
+        question or option of the codebook that was not asked in this wave (None otherwise)."""
+        folded = fold(heading)
+        for item in self._not_asked:
+            if folded in {fold(name) for name in item.names}:
+                return item.explanation(self._asked_wave)
+        return None
+
+    def not_asked_option(self, question_id: str, label: str) -> str | None:
+        """For the questionnaire of one wave: why an option label of a question matches none of its
+        options, when it is an option not asked in this wave (None otherwise)."""
+        for item in self._not_asked:
+            if item.option is not None and item.question.id == question_id and fold(label) in {
+                    fold(known) for known in item.option.labels}:
+                return item.explanation(self._asked_wave)
+        return None
+
+    def digest_for(self, wave_id: str) -> str:
+        """A digest of everything in the codebook that decides a wave's result: its questionnaire as
+        asked in that wave, its reporting rules, its catalogue and that wave's declaration. A wave the
+        codebook does not declare depends on all of it (declaring it is a change)."""
+        try:
+            asked = self.for_wave(wave_id)
+        except WaveNotDeclared:
+            content = self.model_dump(mode="json")
+        else:
+            content = {**asked.model_dump(mode="json"), "waves": [asked.wave(wave_id).model_dump(mode="json")]}
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
     def comparable_questions(self, wave_a: str, wave_b: str) -> frozenset[str]:
         """The questions whose answers can be compared between two waves: asked in both, with the same
@@ -276,6 +365,31 @@ class Codebook(_Strict):
         for question in self.questions:
             columns += question.columns
         return columns
+
+
+@dataclass(frozen=True)
+class NotAsked:
+    """A question, or one option of a question, that the full codebook has but a wave did not ask."""
+
+    question: Question
+    option: Option | None
+
+    @property
+    def names(self) -> list[str]:
+        """Every heading an export may give it: the plain layout's column and the tools' headings."""
+        if self.option is None:
+            return [self.question.id, *self.question.headings, *self.question.tool_ids.values()]
+        return [self.question.option_column(self.option.id)] + [
+            f"{heading}{separator}{label}"
+            for heading in self.question.headings for label in self.option.labels for separator in (" - ", " / ")]
+
+    def explanation(self, wave_id: str | None) -> str:
+        if self.option is None:
+            return (f"it is question {self.question.id}, which the codebook asks {self.question.asked_when}, "
+                    f"not in wave {wave_id}: if this wave asked it, add the wave to the question's asked_in or asked_from")
+        return (f"it is option {self.option.label!r} of {self.question.id}, which the codebook offers "
+                f"{self.option.asked_when}, not in wave {wave_id}: if this wave offered it, add the wave to "
+                "the option's asked_in or asked_from")
 
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
@@ -301,21 +415,22 @@ def _refuse_duplicates(values: list[str], what: str) -> None:
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def load_codebook(path: Path | str) -> Codebook:
-    """Read and validate one codebook file; raise CodebookError naming the file and field on any fault.
+def load_codebook(path: Path | str, declared: Sequence[DeclaredWave] = ()) -> Codebook:
+    """Read and validate one codebook file, with the waves ``declared`` beside their files merged into
+    its own; raise ``CodebookError`` (or ``schemas.waves.WaveDeclarationError``) naming the file and field on any fault.
 
-    Parsed once per process for each version of the file (its modification time and size), since every
-    step of a run asks for the codebooks."""
+    Parsed once per process for each version of the file (its modification time and size) and set of
+    declarations, since every step of a run asks for the codebooks."""
     path = Path(path)
     try:
         stat = path.stat()
     except OSError as exc:
         raise CodebookError(f"{path}: cannot read codebook: {exc.strerror or exc}") from exc
-    return _parse_codebook(str(path), stat.st_mtime_ns, stat.st_size)
+    return _validate_codebook(str(path), stat.st_mtime_ns, stat.st_size, tuple(declared))
 
 
 @functools.lru_cache(maxsize=64)
-def _parse_codebook(path_text: str, mtime_ns: int, size: int) -> Codebook:
+def _read_raw(path_text: str, mtime_ns: int, size: int) -> dict:
     path = Path(path_text)
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
@@ -325,23 +440,47 @@ def _parse_codebook(path_text: str, mtime_ns: int, size: int) -> Codebook:
         raise CodebookError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise CodebookError(f"{path}: a codebook must be a mapping of fields, got {type(raw).__name__}")
+    return raw
+
+
+@functools.lru_cache(maxsize=64)
+def _validate_codebook(path_text: str, mtime_ns: int, size: int, declared: tuple[DeclaredWave, ...]) -> Codebook:
+    raw = dict(_read_raw(path_text, mtime_ns, size))
+    if declared and isinstance(raw.get("waves", []), list):
+        own = []
+        for number, wave in enumerate(raw.get("waves", [])):
+            try:  # the codebook's own waves first, so that a fault names its place in the file
+                own.append(Wave.model_validate(wave))
+            except ValidationError as exc:
+                raise CodebookError(f"{path_text}: invalid codebook: waves.{number}: {validation_problems(exc)}") from exc
+        raw["waves"] = [w.model_dump() for w in merge_waves(own, declared, path_text)]
     try:
-        return Codebook.model_validate(raw)
+        codebook = Codebook.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
-        )
-        raise CodebookError(f"{path}: invalid codebook: {problems}") from exc
+        raise CodebookError(f"{path_text}: invalid codebook: {validation_problems(exc)}") from exc
+    codebook._source = path_text
+    own = raw_waves if isinstance(raw_waves := _read_raw(path_text, mtime_ns, size).get("waves"), list) else []
+    codebook._own_waves = frozenset(str(w.get("id")) for w in own if isinstance(w, dict))
+    return codebook
 
 
-def load_codebooks(*directories: Path | str) -> dict[str, Codebook]:
-    """Every codebook (``*.yaml``) in the given folders, by survey id; later folders override earlier ones."""
-    codebooks: dict[str, Codebook] = {}
+def load_codebooks(
+    *directories: Path | str, declared: Callable[[str], Sequence[DeclaredWave]] | None = None
+) -> dict[str, Codebook]:
+    """Every codebook (``*.yaml``) in the given folders, by survey id; later folders override earlier
+    ones. ``declared`` gives the waves declared beside their files for a survey id."""
+    paths: dict[str, Path] = {}
     for directory in directories:
         directory = Path(directory)
         if not directory.is_dir():
             continue
         for path in sorted(directory.glob("*.yaml")):
-            codebook = load_codebook(path)
-            codebooks[codebook.survey_id] = codebook
+            stat = path.stat()
+            survey_id = _read_raw(str(path), stat.st_mtime_ns, stat.st_size).get("survey_id")
+            # A file with no survey id is still validated, to say so.
+            paths[str(survey_id) if isinstance(survey_id, str) else str(path)] = path
+    codebooks: dict[str, Codebook] = {}
+    for key, path in paths.items():
+        codebook = load_codebook(path, declared(key) if declared is not None else ())
+        codebooks[codebook.survey_id] = codebook
     return codebooks

@@ -135,5 +135,5 @@ def test_a_question_asked_in_one_wave_only_is_comparable_with_none(tmp_path, cod
 
 def test_versions_must_name_declared_waves(tmp_path):
     path = _broken(tmp_path, lambda r: r["questions"][0].update(asked_in=["2023", "2031"]))
-    with pytest.raises(CodebookError, match=r"names waves not in `waves`: \['2031'\]"):
+    with pytest.raises(CodebookError, match=r"names waves that are not declared: \['2031'\]"):
         load_codebook(path)

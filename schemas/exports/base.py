@@ -10,7 +10,9 @@ problems a reader can see (a row cut short, an unknown label inside a joined cel
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,17 +234,65 @@ def _mark_unanswered(out: pd.DataFrame, question: Question) -> None:
 
 def refuse_unmatched(path: Path, plan: list[Target | None], headings: list[str], codebook: Codebook) -> None:
     """A file none of whose questions is in the codebook is the wrong survey; one with a few unknown
-    columns has a changed questionnaire or a wrong export, and is refused before anything is lost."""
+    columns has a changed questionnaire or a wrong export, and is refused before anything is lost. Each
+    unknown column is explained: a question or option the codebook does not ask in this wave, or the
+    nearest headings the codebook knows."""
     answers = [t for t in plan if t is not None and (t.question is not None or t.column in (
         codebook.respondent.trust.column, codebook.respondent.role.column))]
     if not answers:
         raise WaveFileRejected(path, f"no question matches the {codebook.survey_id} codebook: is this the right survey?")
     unknown = [h for h, t in zip(headings, plan) if t is None]
-    if unknown:
-        raise WaveFileRejected(
-            path, f"columns match no question of the {codebook.survey_id} codebook: "
-            f"{', '.join(repr(h) for h in unknown)} (if one is, add its heading to the question's aliases)"
-        )
+    if not unknown:
+        return
+    explained = [_explain_heading(h, codebook) for h in unknown]
+    if all(hint[0] for hint in explained):
+        raise WaveFileRejected(path, "; ".join(f"column {h!r}: {hint}" for h, (_, hint) in zip(unknown, explained)))
+    raise WaveFileRejected(
+        path, f"columns match no question of the {codebook.survey_id} codebook: "
+        + "; ".join(f"{h!r} ({hint})" for h, (_, hint) in zip(unknown, explained))
+        + ". If a column is one of the codebook's questions under another heading, add that heading to the "
+        "question's aliases"
+    )
+
+
+def _explain_heading(heading: str, codebook: Codebook) -> tuple[bool, str]:
+    """(True, why) when the heading is a question or option not asked in this wave; else (False, the
+    nearest headings of the codebook)."""
+    # Layouts show a heading with its tool's id ("Q5_7 (wording)"): try the parts too.
+    parts = re.fullmatch(r"(.*) \((.*)\)", heading)
+    for candidate in [heading, *(parts.groups() if parts else ())]:
+        hint = codebook.not_asked_heading(candidate)
+        if hint is not None:
+            return True, hint
+    known = {fold(name): name for name in known_headings(codebook)}
+    nearest = difflib.get_close_matches(fold(heading), list(known), n=3, cutoff=0.6)
+    return False, ("nearest: " + ", ".join(repr(known[n]) for n in nearest)) if nearest else "nothing close"
+
+
+def known_headings(codebook: Codebook) -> list[str]:
+    """Every heading a column of an export of this questionnaire may carry: respondent fields, question
+    ids and wordings (every version, aliases), option columns of the plain layout."""
+    respondent = codebook.respondent
+    names = [respondent.id_column, respondent.submitted_at_column, *respondent.personal_data]
+    for spec in (respondent.trust, respondent.role):
+        names += [spec.column, *spec.headings]
+    for question in codebook.questions:
+        names += [question.id, *question.headings, *question.option_columns]
+    return names
+
+
+def not_an_option(path: Path, where: str, question: Question, label: str, codebook: Codebook) -> WaveFileRejected:
+    """The refusal of a column holding a label that is none of the question's options in this wave: an
+    option the codebook does not offer in this wave, or else the nearest labels it has."""
+    hint = codebook.not_asked_option(question.id, label)
+    if hint is not None:
+        return WaveFileRejected(path, f"{where}: {label!r} is not offered in this wave: {hint}")
+    labels = {fold(known): known for option in question.options for known in option.labels}
+    nearest = difflib.get_close_matches(fold(label), list(labels), n=3, cutoff=0.6)
+    return WaveFileRejected(
+        path, f"{where}: {label!r} is not an option of {question.id} in the codebook ("
+        + (f"nearest: {', '.join(repr(labels[n]) for n in nearest)}; " if nearest else "")
+        + "if the export labels an option differently, add its label to that option's aliases)")
 
 
 def personal(codebook: Codebook, column: str) -> Target:

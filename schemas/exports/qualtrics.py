@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from schemas.codebook import Codebook, fold
-from schemas.exports.base import IGNORE, Target, WaveFile, WaveFileRejected, decode_text, finish, option_for, personal
+from schemas.exports.base import IGNORE, Target, WaveFile, decode_text, finish, not_an_option, option_for, personal
 from schemas.exports.grid import csv_rows, to_grid
 from schemas.exports.matching import HeadingMatcher
 
@@ -80,6 +80,6 @@ def read(path: Path, data: bytes, codebook: Codebook) -> WaveFile:
         headings.append(f"{field_id} ({wording})")
         target = target_for(field_id, wording, matcher, metadata, _import_id(import_cell))
         if target is not None and target.kind == "unknown_option":
-            raise WaveFileRejected(path, f"column {field_id!r}: {target.column!r} is not an option of {target.question.id} in the codebook")
+            raise not_an_option(path, f"column {field_id!r}", target.question, target.column, codebook)
         plan.append(target)
     return finish(path, NAME, grid, plan, headings, codebook)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from schemas.codebook import Codebook, fold
-from schemas.exports.base import Target, WaveFile, WaveFileRejected, finish, option_for
+from schemas.exports.base import Target, WaveFile, WaveFileRejected, finish, not_an_option, option_for
 from schemas.exports.grid import Grid
 from schemas.exports.matching import HeadingMatcher
 from schemas.exports.plain_csv import plan_for as plain_plan
@@ -90,5 +90,5 @@ def _answer_target(path: Path, variable: str, wording: str, mr_set: dict | None,
         return None
     option_id = option_for(question, label)
     if option_id is None:
-        raise WaveFileRejected(path, f"variable {variable!r}: {label!r} is not an option of {question.id} in the codebook")
+        raise not_an_option(path, f"variable {variable!r}", question, label, matcher.codebook)
     return Target("option", question.option_column(option_id), question, option_id)

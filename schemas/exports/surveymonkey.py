@@ -19,9 +19,9 @@ from schemas.exports.base import (
     IGNORE,
     Target,
     WaveFile,
-    WaveFileRejected,
     decode_text,
     finish,
+    not_an_option,
     option_for,
     personal,
 )
@@ -84,7 +84,7 @@ def read(path: Path, data: bytes, codebook: Codebook) -> WaveFile:
             continue
         option_id = option_for(target.question, sub)
         if option_id is None:
-            raise WaveFileRejected(path, f"column {sub!r} of {current!r} is not an option of {target.question.id} in the codebook")
+            raise not_an_option(path, f"column {sub!r} of {current!r}", target.question, sub, codebook)
         plan.append(Target("option", target.question.option_column(option_id), target.question, option_id))
     wave_file = finish(path, NAME, grid, plan, headings, codebook)
     responses = wave_file.responses
