@@ -6,14 +6,10 @@ import pandas as pd
 from assets.constants import CHECK_INDICATORS_VALID, DUCKDB_POOL, GROUP_INDICATORS
 from assets.ingest import wave_responses
 from assets.partitions import wave_partitions
+from assets.progress import report
 from pipelines.landing import split_partition_key
 from pipelines.resources import SurveyHomeResource
-from warehouse.breakdowns import (
-    SECONDARY,
-    SMALL_BASE,
-    compute_indicator_breakdowns,
-    compute_trust_coverage,
-)
+from warehouse.breakdowns import SECONDARY, SMALL_BASE, compute_indicator_breakdowns, compute_trust_coverage
 from warehouse.connection import replace_wave_rows
 from warehouse.indicators import compute_headline_indicators, indicator_problems, write_headline_indicators
 from warehouse.trends import compute_indicator_trends, write_indicator_trends
@@ -52,6 +48,7 @@ def headline_indicators(context: dg.AssetExecutionContext, survey_home: SurveyHo
     `trust_coverage`, responding trusts as a percentage of the wave's population of trusts."""
     survey_id, wave_id = split_partition_key(context.partition_key)
     codebook = survey_home.paths.codebook(survey_id)
+    report(context.partition_key, "indicators")
     with survey_home.warehouse(context.log) as con:
         indicators = compute_headline_indicators(con, survey_id, wave_id, codebook.reporting)
         problems = indicator_problems(indicators, codebook.reporting.min_base)
@@ -83,6 +80,7 @@ def indicator_trends(context: dg.AssetExecutionContext, survey_home: SurveyHomeR
     z-test). Recomputed across all waves whenever any wave changes."""
     rows = 0
     significant = []
+    report("all waves", "trends")
     with survey_home.warehouse(context.log) as con:
         for codebook in survey_home.paths.codebooks.values():
             trends = compute_indicator_trends(con, codebook)

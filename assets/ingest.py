@@ -1,5 +1,7 @@
 """Ingesting one wave: landing files → pandera validation → respondents, responses and quarantine."""
 
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 
@@ -14,12 +16,31 @@ from assets.constants import (
 )
 from assets.dimensions import survey_dimensions
 from assets.partitions import wave_partitions
-from pipelines.landing import archive_files, fingerprint, split_partition_key, wave_files, wave_layout
+from assets.progress import report
+from pipelines.ingest import Delivery
+from pipelines.landing import (
+    WAVE_SETTINGS,
+    archive_declaration,
+    archive_files,
+    inputs_fingerprint,
+    settings_bytes,
+    split_partition_key,
+    wave_files,
+    wave_layout,
+)
 from pipelines.resources import SurveyHomeResource
 from schemas.exports import WaveFileRejected
 from schemas.validation import WaveValidation, validate_wave
+from schemas.waves import WaveDeclarationError
 from warehouse.load import WaveDoesNotReconcile, load_wave
 from warehouse.stop_points import stop_point
+
+
+class WaveDelivery(dg.Config):
+    """Set by `survey ingest` only: a delivery waiting beside the wave's landing folder, read instead of
+    the landed files and promoted into the folder once every file of it is readable."""
+
+    pending_folder: str | None = None  # a folder inside the wave's landing folder (`.pending-...`)
 
 
 def _quarantine_preview(validation: WaveValidation, limit: int = 20) -> str:
@@ -62,19 +83,21 @@ def _quarantine_preview(validation: WaveValidation, limit: int = 20) -> str:
         ),
     ],
 )
-def wave_responses(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource):
+def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, survey_home: SurveyHomeResource):
     """One wave's respondents (no personal data) and their answers in long format, validated against the
-    survey's codebook. Rows that break a rule go to `quarantine` with file, row, column, rule and value;
-    each file is recorded in `load_log`. The wave is replaced as a whole, in one transaction."""
+    survey's codebook and the wave's declaration (codebook or wave.yaml). Rows that break a rule go to
+    `quarantine` with file, row, column, rule and value; each file is recorded in `load_log` with the
+    fingerprint of what decided the load. The wave is replaced as a whole, in one transaction."""
     survey_id, wave_id = split_partition_key(context.partition_key)
     paths = survey_home.paths
-    codebook = paths.codebook(survey_id)
     try:
+        codebook = paths.codebook(survey_id)
         codebook.wave(wave_id)
-    except KeyError as exc:
-        raise dg.Failure(description=str(exc.args[0])) from None
+    except (KeyError, WaveDeclarationError) as exc:
+        raise dg.Failure(description=str(exc)) from None
     wave_dir = paths.wave_dir(survey_id, wave_id)
-    files = wave_files(wave_dir)
+    delivery = Delivery(wave_dir, wave_dir / config.pending_folder) if config.pending_folder else None
+    files = wave_files(delivery.pending_dir if delivery else wave_dir)
     if not files:
         raise dg.Failure(description=f"no export file (.csv, .xlsx, .sav) in {wave_dir}")
     stop_point("ingest")
@@ -83,23 +106,38 @@ def wave_responses(context: dg.AssetExecutionContext, survey_home: SurveyHomeRes
             files, codebook, wave_id, survey_home.trust_resolver(), layout=wave_layout(wave_dir),
             max_bytes=survey_home.max_file_bytes, staging_dir=paths.staging_dir,
             stage_from_bytes=survey_home.stage_from_bytes,
+            progress=lambda stage, rows: report(context.partition_key, stage, rows),
         )
     except WaveFileRejected as exc:
+        # Named as the engineer knows it: inside the home (a delivery by its own name, not its pending folder).
+        rejected = Path(exc.path)
+        shown = rejected.name if delivery else (
+            rejected.relative_to(paths.root).as_posix() if rejected.is_relative_to(paths.root) else exc.path)
         yield dg.AssetCheckResult(
-            check_name=CHECK_FILES_READABLE, passed=False, metadata={"file": exc.path, "reason": exc.reason}
+            check_name=CHECK_FILES_READABLE, passed=False, metadata={"file": shown, "reason": exc.reason}
         )
         raise dg.Failure(
-            description=f"File rejected, nothing of wave {wave_id} loaded: {exc}",
-            metadata={"file": exc.path, "reason": exc.reason},
+            description=f"File rejected, nothing of wave {wave_id} loaded: {shown}: {exc.reason}",
+            metadata={"file": shown, "reason": exc.reason},
         ) from None
     yield dg.AssetCheckResult(check_name=CHECK_FILES_READABLE, passed=True, metadata={"files": len(files)})
+    fingerprint = inputs_fingerprint([(f.name, f.sha256) for f in validation.files],
+                                     settings_bytes(wave_dir / WAVE_SETTINGS), codebook.digest_for(wave_id))
     try:
+        if delivery is not None:
+            replaced = delivery.promote(paths.archive_dir / survey_id / wave_id)
+            files = wave_files(wave_dir)
+            context.log.info("Delivery promoted into %s; replaced %s", wave_dir.relative_to(paths.root),
+                             ", ".join(p.name for p in replaced) or "nothing")
         stop_point("validation")
-        archived = archive_files(files, paths.archive_dir / survey_id / wave_id,
-                                 digests={f.name: f.sha256 for f in validation.files})
+        archive = paths.archive_dir / survey_id / wave_id
+        archived = archive_files(files, archive, paths.root, digests={f.name: f.sha256 for f in validation.files})
+        archive_declaration(wave_dir, archive)
+        report(context.partition_key, "loading", validation.rows_loaded)
         with survey_home.warehouse(context.log) as con:
             counts = load_wave(con, codebook, wave_id, validation, run_id=context.run.run_id,
-                               pseudonymise=survey_home.pseudonymiser(), archived_as=archived)
+                               pseudonymise=survey_home.pseudonymiser(), archived_as=archived,
+                               inputs_fingerprint=fingerprint)
     except WaveDoesNotReconcile as exc:
         yield dg.AssetCheckResult(check_name=CHECK_ROWS_RECONCILE, passed=False, metadata=_int_metadata(exc.counts))
         raise dg.Failure(description=f"Wave {wave_id} not loaded: {exc}") from None
@@ -120,7 +158,7 @@ def wave_responses(context: dg.AssetExecutionContext, survey_home: SurveyHomeRes
             "rows_quarantined": validation.rows_quarantined,
             "files": dg.MetadataValue.md(files_table.to_markdown(index=False)),
             "quarantine": dg.MetadataValue.md(_quarantine_preview(validation)),
-            FINGERPRINT_METADATA: fingerprint([(f.name, f.sha256) for f in validation.files]),
+            FINGERPRINT_METADATA: fingerprint,
             "codebook_version": codebook.version,
             "validated_in": validation.engine,
         },

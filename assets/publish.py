@@ -5,11 +5,12 @@ import dagster as dg
 
 from assets.constants import DUCKDB_POOL, GROUP_PUBLISH, PUBLISHED_WAVES_METADATA
 from assets.indicators import indicator_breakdowns, indicator_trends
-from pipelines.landing import fingerprint, partition_key
+from assets.progress import report
+from pipelines.landing import partition_key
 from pipelines.resources import SurveyHomeResource
 from pipelines.settings import PROJECT_ROOT
 from publish.pack import code_version, write_pack
-from warehouse.publication import PublishFailed, publish_snapshot, published_wave_sources
+from warehouse.publication import PublishFailed, publish_snapshot, published_inputs
 
 PUBLISH_DEPS = dict(deps=[indicator_trends, indicator_breakdowns], group_name=GROUP_PUBLISH, pool=DUCKDB_POOL)
 
@@ -28,16 +29,14 @@ def analyst_warehouse(context: dg.AssetExecutionContext, survey_home: SurveyHome
     Built beside the old file and renamed over it in one step, so open connections keep working. When
     the refresh only added waves, the respondents and answers of the others are kept from the old file."""
     target = survey_home.paths.warehouse_path
+    report("all waves", "publishing the analysts' warehouse")
     with survey_home.warehouse(context.log) as con:
         try:
             snapshot = publish_snapshot(con, target, context.run.run_id, _code_version_text(),
                                         survey_home.paths.codebooks.values())
         except PublishFailed as exc:
             raise dg.Failure(description=str(exc)) from None
-        published = {
-            partition_key(survey_id, wave_id): fingerprint(list(wave["files"].items()))
-            for (survey_id, wave_id), wave in published_wave_sources(con).items()
-        }
+        published = {partition_key(*wave): inputs for wave, inputs in published_inputs(con).items()}
     rows = snapshot.rows
     table = "\n".join(["| table | rows |", "|---|---|"] + [f"| {name} | {n} |" for name, n in rows.items()])
     kept = ", ".join(partition_key(*wave) for wave in snapshot.kept_waves)
@@ -61,6 +60,7 @@ def leadership_pack(context: dg.AssetExecutionContext, survey_home: SurveyHomeRe
     versions and this run, in `<home>/publish/<survey_id>/<wave_id>/`. Aggregates only; text cells
     neutralised against formula injection."""
     written = []
+    report("all waves", "writing the leadership pack")
     with survey_home.warehouse(context.log) as con:
         for codebook in survey_home.paths.codebooks.values():
             if con.execute("select count(*) from headline_indicators where survey_id = ?",

@@ -1,11 +1,12 @@
-"""The `survey` command: run the pipeline, run the demo, query the analysts' warehouse, open the Dagster UI,
-regenerate the sample.
+"""The `survey` command: run the pipeline, ingest a delivered file, manage waves, run the demo, query the
+analysts' warehouse, open the Dagster UI, regenerate the sample.
 
 Every command takes ``--home DIR`` (default ``$SURVEY_HOME`` or ``./survey_home``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -32,22 +33,62 @@ def _home(home: Path | None) -> SurveyHome:
     return SurveyHome((home or default_home()).resolve())
 
 
+# Dagster's console log prints each failed step with its stack trace; the command's own one-line summary per
+# wave says what failed, and the full event log is in the home's instance (the UI). So by default the
+# console shows no Dagster log line; --log-level INFO (or DEBUG, every event) shows them.
+QUIET = "CRITICAL"
 LogLevelOption = Annotated[
-    str, typer.Option("--log-level", help="Dagster console log level (DEBUG shows every event).")
+    str, typer.Option("--log-level", help="Dagster console log level: CRITICAL (default) prints only the "
+                      "command's summary; ERROR, WARNING, INFO, DEBUG (every event) print Dagster's log too.")
 ]
 
 
-def _run(home: SurveyHome, log_level: str, force: bool = False) -> bool:
-    from pipelines.runner import run_landed_waves
+@contextmanager
+def _progress():
+    """Show the stage each wave reaches, with rows done, on a terminal only (CI and cron logs stay as
+    they were); the line goes when the command ends, leaving the one-line summaries."""
+    from assets.progress import reporting
 
-    def waiting(holder: str) -> None:
-        console.print(f"Waiting: {holder} is writing the working database; this run starts when it ends.",
-                      soft_wrap=True)
+    if not console.is_terminal:
+        with reporting(None):
+            yield
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    refresh = run_landed_waves(home, log_level=log_level.upper(), force=force, on_wait=waiting)
+    # Dagster points file descriptor 1 at its compute-log capture while a step runs; a copy of the
+    # descriptor taken now still reaches the terminal.
+    terminal = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8", errors="replace")
+    with terminal, Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                            console=Console(file=terminal, force_terminal=True), transient=True,
+                            redirect_stdout=False, redirect_stderr=False) as bar:
+        task = bar.add_task("starting")
+
+        def show(what: str, stage: str, rows: int | None) -> None:
+            bar.update(task, description=f"{what}: {stage}" + (f", {rows:,} rows" if rows is not None else ""))
+            bar.refresh()  # a stage may end before the next timed refresh
+
+        with reporting(show):
+            yield
+
+
+def _waiting(holder: str) -> None:
+    console.print(f"Waiting: {holder} is writing the working database; this command starts when it ends.",
+                  soft_wrap=True)
+
+
+def _report(home: SurveyHome, refresh) -> None:
+    """The outcome of a refresh, one line per wave (so it can be grepped from logs)."""
     for run_id in refresh.abandoned:
         console.print(f"Run {run_id[:8]} had been killed before it finished; marked failed.", soft_wrap=True)
-    if not refresh.runs and not refresh.up_to_date:
+    for line in refresh.recovered:
+        console.print(line, soft_wrap=True)
+    for key in refresh.withdrawn:
+        console.print(f"{key}: withdrawn (its landing folder is gone; its rows and files are archived)", soft_wrap=True)
+    for key in refresh.missing:
+        if key not in refresh.withdrawn:
+            console.print(f"{key}: MISSING: in the warehouse, but its landing folder is gone (an unmounted "
+                          "volume?); it stays published. `survey run --prune` withdraws it.", soft_wrap=True)
+    if not refresh.runs and not refresh.up_to_date and not refresh.missing:
         console.print(f"No wave in {home.landing_dir}: put files in <survey_id>/<wave_id>/ there.", soft_wrap=True)
     for key in refresh.up_to_date:
         console.print(f"{key}: up to date (published as landed; --force reloads it)", soft_wrap=True)
@@ -58,6 +99,14 @@ def _run(home: SurveyHome, log_level: str, force: bool = False) -> bool:
         console.print(f"{outcome.partition_key}: {status}{run}", soft_wrap=True)
     if refresh.publication and refresh.success:
         console.print(f"Analysts' warehouse: {home.warehouse_path}", soft_wrap=True)
+
+
+def _run(home: SurveyHome, log_level: str, force: bool = False, prune: bool = False) -> bool:
+    from pipelines.runner import run_landed_waves
+
+    with _progress():
+        refresh = run_landed_waves(home, log_level=log_level.upper(), force=force, on_wait=_waiting, prune=prune)
+    _report(home, refresh)
     return refresh.success
 
 
@@ -87,18 +136,21 @@ def _print_tables(home: SurveyHome, survey_id: str, wave_id: str) -> None:
 
 
 ForceOption = Annotated[bool, typer.Option("--force", help="Reload waves even if analysts already have them as landed.")]
+PruneOption = Annotated[bool, typer.Option(
+    "--prune", help="Withdraw waves whose landing folder has gone (otherwise they are only reported).")]
 
 
 @app.command()
-def run(home: HomeOption = None, log_level: LogLevelOption = "WARNING", force: ForceOption = False) -> None:
-    """Materialise every new or changed landed wave and everything downstream (indicators, trends), then
-    publish the analysts' warehouse."""
-    if not _run(_home(home), log_level, force):
+def run(home: HomeOption = None, log_level: LogLevelOption = QUIET, force: ForceOption = False,
+        prune: PruneOption = False) -> None:
+    """Materialise every landed wave whose files, wave.yaml or codebook changed since analysts were last
+    published, and everything downstream (indicators, trends), then publish the analysts' warehouse."""
+    if not _run(_home(home), log_level, force, prune):
         raise typer.Exit(code=1)
 
 
 @app.command()
-def demo(home: HomeOption = None, log_level: LogLevelOption = "WARNING") -> None:
+def demo(home: HomeOption = None, log_level: LogLevelOption = QUIET) -> None:
     """Lay the bundled SYNTHETIC sample waves into the landing folder, run everything, print the tables."""
     from sample_data.generator import LANDING_DIR
 
@@ -119,38 +171,73 @@ def demo(home: HomeOption = None, log_level: LogLevelOption = "WARNING") -> None
 def ingest(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The export to load.")],
     survey: Annotated[str, typer.Option("--survey", help="Survey id (its codebook).")],
-    wave: Annotated[str, typer.Option("--wave", help="Wave id, as declared in the codebook.")],
+    wave: Annotated[str, typer.Option("--wave", help="Wave id: declared in the codebook, or by the dates below.")],
+    fieldwork_start: Annotated[dt.datetime | None, typer.Option(
+        "--fieldwork-start", formats=["%Y-%m-%d"], help="First day of fieldwork (declares a new wave).")] = None,
+    fieldwork_end: Annotated[dt.datetime | None, typer.Option(
+        "--fieldwork-end", formats=["%Y-%m-%d"], help="Last day of fieldwork (declares a new wave).")] = None,
+    population_trusts: Annotated[int | None, typer.Option(
+        "--population-trusts", min=1, help="Trusts invited, for trust coverage.")] = None,
     layout: Annotated[str | None, typer.Option(help="Name the layout instead of detecting it.")] = None,
     home: HomeOption = None,
-    log_level: LogLevelOption = "WARNING",
+    log_level: LogLevelOption = QUIET,
 ) -> None:
-    """Land FILE as the wave's export, load that wave and everything downstream, and report."""
-    from pipelines.ingest import WaveFileRejected, land_file, partition_key
+    """Land FILE as the wave's export, load that wave and everything downstream, and report.
+
+    The dates and population are written into the wave's wave.yaml beside its files (merged into one
+    already there), so a new wave needs no edit of the codebook. FILE is read once: it waits beside the
+    landing folder and replaces the wave's files only once every file-level check passes; a refused file
+    leaves the landing folder, wave.yaml included, exactly as it was."""
+    from pipelines.ingest import merged_settings, recover_deliveries, settings_file, stage_delivery
+    from pipelines.landing import partition_key
     from pipelines.runner import run_landed_waves
     from pipelines.settings import DEFAULT_MAX_FILE_MB, MAX_FILE_MB_ENV
+    from schemas.waves import WAVE_SETTINGS, WaveSettings, read_wave_settings
     from warehouse.reports import load_report
+    from warehouse.writer_lock import writer_lock
 
     survey_home = _home(home)
     max_bytes = int(os.environ.get(MAX_FILE_MB_ENV, DEFAULT_MAX_FILE_MB)) * 1024 * 1024
-    try:
-        landing = land_file(survey_home, file.resolve(), survey, wave, layout=layout, max_bytes=max_bytes)
-    except (WaveFileRejected, KeyError) as exc:
-        console.print(f"REJECTED: {exc.args[0] if isinstance(exc, KeyError) else exc}", soft_wrap=True)
-        raise typer.Exit(code=1) from None
-    if landing.outcome == "already_landed":
-        console.print(f"Already landed: {file.name} has the same content as {landing.same_as} in wave {wave}; "
+    if file.stat().st_size > max_bytes:  # refused before a byte is copied
+        console.print(f"REJECTED: {file}: the file is {file.stat().st_size:,} bytes, over the limit of "
+                      f"{max_bytes:,} bytes ({MAX_FILE_MB_ENV})", soft_wrap=True)
+        raise typer.Exit(code=1)
+    key = partition_key(survey, wave)
+    wave_dir = survey_home.wave_dir(survey, wave)
+    with writer_lock(survey_home.writer_lock_path, on_wait=_waiting):
+        for line in recover_deliveries(survey_home.landing_dir, survey_home.archive_dir):
+            console.print(line, soft_wrap=True)
+        settings_path = wave_dir / WAVE_SETTINGS
+        current = read_wave_settings(settings_path) if settings_path.is_file() else None
+        settings = merged_settings(current, {
+            "fieldwork_start": fieldwork_start.date() if fieldwork_start else None,
+            "fieldwork_end": fieldwork_end.date() if fieldwork_end else None,
+            "population_trusts": population_trusts, "layout": layout})
+        try:  # the declaration is checked before anything is written
+            survey_home.codebook_declaring(survey, wave, settings).wave(wave)
+        except KeyError as exc:
+            console.print(f"REJECTED: {exc.args[0]}", soft_wrap=True)
+            raise typer.Exit(code=1) from None
+        changed = settings != (current or WaveSettings())  # no wave.yaml is written to say nothing
+        delivery = stage_delivery(file.resolve(), wave_dir, settings_file(settings, survey, wave) if changed else None)
+        with _progress():
+            refresh = run_landed_waves(survey_home, log_level=log_level.upper(), only=key,
+                                       force=bool(delivery.files), delivery=delivery)
+        promoted = not delivery.pending_dir.exists()
+        if not promoted:
+            if refresh.success:
+                delivery.commit()  # the same bytes were landed already: only wave.yaml may have changed
+            else:
+                delivery.roll_back()
+    if delivery.same_as and not refresh.runs:
+        console.print(f"Already landed: {file.name} has the same content as {delivery.same_as} in wave {wave}; "
                       "nothing new to load.", soft_wrap=True)
         return
-    for old in landing.replaced:
-        console.print(f"Replaced {old.name} (kept in {old.parent})", soft_wrap=True)
-    key = partition_key(survey, wave)
-    refresh = run_landed_waves(survey_home, log_level=log_level.upper(), only=key, force=True)
     outcome, failure = refresh.runs[0], refresh.first_failure
     if failure is not None:
-        # Past the load step the wave is in the working database; only what comes after it failed.
-        loaded = failure is refresh.publication or not (failure.error or "").startswith(
-            ("step wave_responses", "blocking check failed"))
-        console.print(f"{'LOADED, THEN FAILED' if loaded else 'REJECTED'}: {failure.error}", soft_wrap=True)
+        refused = not outcome.loaded and (not promoted or delivery.same_as)
+        console.print(f"{'REJECTED' if refused else 'LOADED, THEN FAILED' if outcome.loaded else 'FAILED'}: "
+                      f"{failure.error}", soft_wrap=True)
         raise typer.Exit(code=1)
     with _working_database(survey_home) as con:
         report = load_report(con, survey, wave, outcome.run_id)
@@ -164,6 +251,61 @@ def ingest(
         f"Quarantined rows, with their values, are in the working database {survey_home.working_path} "
         f"(table quarantine, run_id '{outcome.run_id}'); analysts see them counted in quarantine_counts.",
         soft_wrap=True)
+
+
+wave_app = typer.Typer(help="The waves of each survey: list them, withdraw one.", no_args_is_help=True)
+app.add_typer(wave_app, name="wave")
+
+
+@wave_app.command("list")
+def wave_list(home: HomeOption = None) -> None:
+    """Each wave, in fieldwork order: its status, where it is declared, its files and its last load."""
+    from pipelines.waves import list_waves
+
+    rows = list_waves(_home(home))
+    if not rows:
+        console.print("No wave declared, landed or loaded.", soft_wrap=True)
+    for row in rows:  # a block per wave: readable in a narrow terminal, and each line greps alone
+        console.print(f"{row.survey_id}/{row.wave_id}: {row.status}", soft_wrap=True, markup=False, highlight=False)
+        declared = f"declared in {row.declared_in}" + (f"; fieldwork {row.fieldwork}" if row.fieldwork else "")
+        for line in (declared, f"files: {', '.join(row.files) or 'none'}", f"last load: {row.last_load or 'none'}"):
+            console.print(f"  {line}", soft_wrap=True, markup=False, highlight=False)
+
+
+@wave_app.command("remove")
+def wave_remove(
+    survey: Annotated[str, typer.Argument(help="Survey id.")],
+    wave: Annotated[str, typer.Argument(help="Wave id.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    home: HomeOption = None,
+    log_level: LogLevelOption = QUIET,
+) -> None:
+    """Withdraw a wave loaded by mistake: its landing folder moves into the archive, its rows leave the
+    warehouse, trends and the pack, and the removal is recorded in `wave_removals`. The file can then be
+    landed again under the right wave."""
+    from pipelines.runner import publish_across_waves
+    from pipelines.waves import withdraw_wave
+    from warehouse.writer_lock import writer_lock
+
+    survey_home = _home(home)
+    if not yes:
+        if not sys.stdin.isatty():
+            console.print("REFUSED: withdrawing a wave needs confirmation: add --yes", soft_wrap=True)
+            raise typer.Exit(code=2)
+        typer.confirm(f"Withdraw {survey}/{wave} from the warehouse and move its files into the archive?", abort=True)
+    with writer_lock(survey_home.writer_lock_path, on_wait=_waiting):
+        try:
+            withdrawal = withdraw_wave(survey_home, survey, wave, reason="withdrawn by `survey wave remove`")
+        except LookupError as exc:
+            console.print(f"REFUSED: {exc.args[0]}", soft_wrap=True)
+            raise typer.Exit(code=1) from None
+        publication = publish_across_waves(survey_home, log_level.upper())
+    console.print(f"{survey}/{wave}: withdrawn ({withdrawal.respondents} respondents); its files are in "
+                  f"{withdrawal.archived_to}", soft_wrap=True)
+    if not publication.success:
+        console.print(f"Publishing without it FAILED: {publication.error}; `survey run` publishes again.", soft_wrap=True)
+        raise typer.Exit(code=1)
+    console.print(f"Analysts' warehouse published without it: {survey_home.warehouse_path}", soft_wrap=True)
 
 
 @app.command()
@@ -236,9 +378,11 @@ def regenerate_sample(
 
 def main() -> None:
     from schemas.codebook import CodebookError
+    from schemas.waves import WaveDeclarationError
 
     try:
         app()
-    except CodebookError as exc:  # a person's YAML, not a bug: one line, no traceback
-        console.print(f"CODEBOOK ERROR: {exc}", soft_wrap=True)
+    except (CodebookError, WaveDeclarationError) as exc:  # a person's YAML, not a bug: one line, no traceback
+        what = "CODEBOOK ERROR" if isinstance(exc, CodebookError) else "WAVE DECLARATION ERROR"
+        console.print(f"{what}: {exc}", soft_wrap=True, markup=False)
         raise SystemExit(2) from None

@@ -1,11 +1,13 @@
 """Running the pipeline from the command line: real Dagster runs, in process, on the home's instance.
 
-Each landed wave that differs from what analysts were last published becomes a partition and gets a
-run of its own steps; the last wave's run then goes on to what spans every wave (trends, the analysts'
-warehouse, the leadership pack), or a run of its own does when that wave failed before it was loaded.
-Runs are recorded in ``<home>/dagster`` like any run the sensor starts, so the UI shows them afterwards.
-The command holds the home's writer lock throughout, so two commands started together run one after the
-other, and the second finds nothing left to do.
+Each landed wave that is stale (``pipelines.staleness``: its files, wave.yaml or codebook differ from
+what analysts were last published) becomes a partition and gets a run of its own steps, in fieldwork
+order; the last wave's run then goes on to what spans every wave (trends, the analysts' warehouse, the
+leadership pack), or a run of its own does when that wave failed before it was loaded. Runs are recorded
+in ``<home>/dagster`` like any run the sensor starts, so the UI shows them afterwards. The command holds
+the home's writer lock throughout, so two commands started together run one after the other, and the
+second finds nothing left to do. Waves the warehouse holds whose landing folder has gone are reported,
+and withdrawn only when asked (``prune``): an unmounted volume must never withdraw every wave.
 """
 
 from __future__ import annotations
@@ -23,12 +25,15 @@ from assets.indicators import headline_indicators, indicator_breakdowns, indicat
 from assets.ingest import wave_responses
 from assets.publish import analyst_warehouse, leadership_pack
 from pipelines.definitions import build_definitions
+from pipelines.ingest import Delivery, recover_deliveries
 from pipelines.instance import instance_for
 from pipelines.jobs import REFRESH_WAVE_JOB
-from pipelines.landing import LandedWave, fingerprint, partition_key, scan_landing
+from pipelines.landing import LandedWave, scan_landing, split_partition_key
 from pipelines.settings import SurveyHome
+from pipelines.staleness import missing_waves, stale_waves
+from pipelines.waves import withdraw_wave
 from warehouse.connection import connect
-from warehouse.publication import published_wave_sources
+from warehouse.publication import loaded_waves, published_inputs
 from warehouse.writer_lock import writer_lock
 
 # A command refreshing several waves runs each wave's own steps (the dimensions before the first), then
@@ -36,6 +41,7 @@ from warehouse.writer_lock import writer_lock
 WAVE_STEPS = [survey_dimensions, wave_responses, headline_indicators, indicator_breakdowns]
 ACROSS_WAVES_STEPS = [indicator_trends, analyst_warehouse, leadership_pack]
 ACROSS_WAVES = "trends, analysts' warehouse and pack"
+PRUNE_REASON = "landing folder gone: withdrawn by `survey run --prune`"
 
 COMMAND_TAG = "survey/command"  # one id per `survey run` command, to recognise runs a dead command left
 IN_PROGRESS = (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED)
@@ -47,6 +53,7 @@ class WaveRun:
     run_id: str
     success: bool
     error: str | None
+    loaded: bool = False  # the wave reached the warehouse (its load step materialised)
 
 
 @dataclass
@@ -57,6 +64,9 @@ class Refresh:
     publication: WaveRun | None = None  # then once for all of them: trends, analysts' warehouse, pack
     up_to_date: list[str] = field(default_factory=list)
     abandoned: list[str] = field(default_factory=list)  # run ids of runs killed before they finished
+    recovered: list[str] = field(default_factory=list)  # deliveries a killed `survey ingest` left, settled
+    missing: list[str] = field(default_factory=list)  # waves in the warehouse whose landing folder has gone
+    withdrawn: list[str] = field(default_factory=list)  # of those, withdrawn (prune)
 
     @property
     def first_failure(self) -> WaveRun | None:
@@ -98,7 +108,7 @@ def _step_names(assets) -> set[str]:
 
 
 def _wave_order(home: SurveyHome, wave: LandedWave) -> tuple:
-    """Survey, then the codebook's wave order; waves the codebook does not know go last (and will fail)."""
+    """Survey, then fieldwork order; waves nothing declares go last (and will fail, saying how to declare them)."""
     codebook = home.codebooks.get(wave.survey_id)
     order = [w.id for w in codebook.waves] if codebook else []
     return (wave.survey_id, order.index(wave.wave_id) if wave.wave_id in order else len(order), wave.wave_id)
@@ -119,26 +129,14 @@ def fail_abandoned_runs(instance: dg.DagsterInstance, command_id: str) -> list[s
     return abandoned
 
 
-def _published(home: SurveyHome) -> dict[str, dict]:
-    """What the latest publication holds for each wave, by partition key (empty before the first, and
-    when the analysts' file has gone: then every wave is refreshed and published again)."""
-    if not home.working_path.exists() or not home.warehouse_path.exists():
-        return {}
+def _published_and_loaded(home: SurveyHome) -> tuple[dict, list[tuple[str, str]]]:
+    """What the latest publication recorded for each wave, and which waves the working database holds.
+    Nothing counts as published when the analysts' file has gone: every wave is then published again."""
+    if not home.working_path.exists():
+        return {}, []
     with connect(home.working_path) as con:
-        sources = published_wave_sources(con)
-    return {partition_key(survey_id, wave_id): wave for (survey_id, wave_id), wave in sources.items()}
-
-
-def is_published(home: SurveyHome, wave: LandedWave, published: dict[str, dict]) -> bool:
-    """True when analysts already have exactly these files of the wave, checked against the current codebook."""
-    entry = published.get(wave.partition_key)
-    codebook = home.codebooks.get(wave.survey_id)
-    return bool(
-        entry
-        and codebook is not None
-        and entry["codebook_version"] == codebook.version
-        and fingerprint(list(entry["files"].items())) == wave.fingerprint
-    )
+        published = published_inputs(con) if home.warehouse_path.exists() else {}
+        return published, loaded_waves(con)
 
 
 def run_landed_waves(
@@ -147,33 +145,60 @@ def run_landed_waves(
     only: str | None = None,
     force: bool = False,
     on_wait: Callable[[str], None] | None = None,
+    delivery: Delivery | None = None,
+    prune: bool = False,
 ) -> Refresh:
-    """Materialise every landed wave (or only the partition ``only``) that analysts do not have as landed
-    (every one with ``force``), and everything downstream; one run per wave, in wave order.
+    """Materialise every stale landed wave (or only the partition ``only``; every one with ``force``),
+    and everything downstream; one run per wave, in fieldwork order.
 
+    ``delivery`` (with ``only``): a pending delivery of that wave (`survey ingest`), read instead of its
+    landed files and promoted by the run. ``prune``: withdraw the waves whose landing folder has gone.
     Waits for the writer lock while another process writes the working database (``on_wait`` is told
     who). ``log_level`` applies to the console only; the full event log is kept in the instance.
     """
     with writer_lock(home.writer_lock_path, on_wait=on_wait):
-        return _refresh(home, log_level, only, force)
+        return _refresh(home, log_level, only, force, delivery, prune)
 
 
-def _refresh(home: SurveyHome, log_level: str, only: str | None, force: bool) -> Refresh:
+def _refresh(home: SurveyHome, log_level: str, only: str | None, force: bool, delivery: Delivery | None,
+             prune: bool) -> Refresh:
     instance = instance_for(home)
     command_id = uuid.uuid4().hex
     refresh = Refresh(abandoned=fail_abandoned_runs(instance, command_id))
-    waves = sorted(scan_landing(home.landing_dir), key=lambda w: _wave_order(home, w))
-    waves = [w for w in waves if only is None or w.partition_key == only]
+    if delivery is None:
+        refresh.recovered = recover_deliveries(home.landing_dir, home.archive_dir)
+    landed = scan_landing(home.landing_dir)
+    published, loaded = _published_and_loaded(home)
+    refresh.missing = missing_waves(landed, loaded)
+    if prune and refresh.missing:
+        for key in refresh.missing:
+            withdraw_wave(home, *split_partition_key(key), reason=PRUNE_REASON)
+            refresh.withdrawn.append(key)
+        published, loaded = _published_and_loaded(home)
+    if delivery is not None and delivery.files:
+        survey_id, wave_id = delivery.wave_dir.parent.name, delivery.wave_dir.name
+        landed = [w for w in landed if w.partition_key != only] + [
+            LandedWave(survey_id, wave_id, tuple(delivery.files))]
+    waves = sorted((w for w in landed if only is None or w.partition_key == only), key=lambda w: _wave_order(home, w))
     if not force:
-        published = _published(home)
-        refresh.up_to_date = [w.partition_key for w in waves if is_published(home, w, published)]
-        waves = [w for w in waves if w.partition_key not in refresh.up_to_date]
+        stale = {s.wave.partition_key for s in stale_waves(home, waves, published)}
+        refresh.up_to_date = [w.partition_key for w in waves if w.partition_key not in stale]
+        waves = [w for w in waves if w.partition_key in stale]
+    if not waves and refresh.withdrawn:
+        refresh.publication = _publish(home, instance, log_level, {"started_by": "survey run", COMMAND_TAG: command_id})
+        return refresh
+    return _run_waves(home, instance, refresh, waves, log_level, command_id,
+                      pending=delivery.pending_dir.name if delivery is not None and delivery.files else None)
+
+
+def _run_waves(home: SurveyHome, instance: dg.DagsterInstance, refresh: Refresh, waves: list[LandedWave],
+               log_level: str, command_id: str, pending: str | None) -> Refresh:
     keys = [w.partition_key for w in waves]
     new = [k for k in keys if not instance.has_dynamic_partition(WAVE_PARTITIONS, k)]
     if new:
         instance.add_dynamic_partitions(WAVE_PARTITIONS, new)
     job = build_definitions(home.root).resolve_job_def(REFRESH_WAVE_JOB)
-    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    loggers = {"console": {"config": {"log_level": log_level}}}
     tags = {"started_by": "survey run", COMMAND_TAG: command_id, "survey/pid": str(os.getpid())}
     across_steps = _step_names(ACROSS_WAVES_STEPS)
     loaded_then_failed = False
@@ -182,14 +207,17 @@ def _refresh(home: SurveyHome, log_level: str, only: str | None, force: bool) ->
         # The last wave's run also publishes, unless a wave before it was left loaded without its results:
         # a run fewer (its start-up costs about a second).
         publishes = number == len(waves) - 1 and not loaded_then_failed
+        run_config = {"loggers": loggers}
+        if pending is not None:
+            run_config["ops"] = {wave_responses.key.path[-1]: {"config": {"pending_folder": pending}}}
         result = job.execute_in_process(
             partition_key=wave.partition_key, instance=instance, raise_on_error=False, run_config=run_config,
             asset_selection=[a.key for a in selection + (ACROSS_WAVES_STEPS if publishes else [])],
             tags={**tags, "survey_id": wave.survey_id, "wave_id": wave.wave_id},
         )
         error = _failure_message(result, _step_names(selection))
-        refresh.runs.append(WaveRun(wave.partition_key, result.run_id, error is None, error))
         loaded = bool(result.asset_materializations_for_node(wave_responses.key.path[-1]))
+        refresh.runs.append(WaveRun(wave.partition_key, result.run_id, error is None, error, loaded))
         loaded_then_failed |= error is not None and loaded
         if publishes and error is None:
             failure = _failure_message(result, across_steps)
@@ -202,10 +230,21 @@ def _refresh(home: SurveyHome, log_level: str, only: str | None, force: bool) ->
         refresh.publication = WaveRun(ACROSS_WAVES, "", False, "not published: a wave failed after it was loaded")
         return refresh
     # The last wave failed before it was loaded: publish the others in a run of their own.
+    refresh.publication = _publish(home, instance, log_level, tags, job)
+    return refresh
+
+
+def _publish(home: SurveyHome, instance: dg.DagsterInstance, log_level: str, tags: dict, job=None) -> WaveRun:
+    """A run of the steps across waves only: trends, the analysts' warehouse and the pack."""
+    job = job or build_definitions(home.root).resolve_job_def(REFRESH_WAVE_JOB)
     result = job.execute_in_process(
-        instance=instance, raise_on_error=False, run_config=run_config,
+        instance=instance, raise_on_error=False, run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         asset_selection=[a.key for a in ACROSS_WAVES_STEPS], tags=tags,
     )
     error = _failure_message(result)
-    refresh.publication = WaveRun(ACROSS_WAVES, result.run_id, result.success and error is None, error)
-    return refresh
+    return WaveRun(ACROSS_WAVES, result.run_id, result.success and error is None, error)
+
+
+def publish_across_waves(home: SurveyHome, log_level: str = "WARNING", tags: dict | None = None) -> WaveRun:
+    """Run the steps across waves once (after a wave is withdrawn); call with the writer lock held."""
+    return _publish(home, instance_for(home), log_level, {"started_by": "survey run", **(tags or {})})

@@ -1,9 +1,10 @@
 """Watching the landing folder: a sensor for new or changed waves, and a daily sweep as a safety net.
 
-Both ask the same question: which landed waves differ from what analysts were last published? That is
-the landing fingerprint of each wave recorded on the latest materialisation of ``analyst_warehouse``, so
-waves published by ``survey run`` are not loaded again by the sensor, and a run that failed or was killed
-after loading a wave but before publishing it is requested again.
+Both ask ``pipelines.staleness`` which landed waves differ from what analysts were last published (read
+from the published warehouse's ``publications``, beside analysts, read-only): a new file, a corrected
+file, a changed wave.yaml or a codebook fix makes a wave stale. The sensor requests each stale state of a
+wave once (its memory is its cursor), so a wave that fails is retried when one of its inputs changes, not
+every tick; the sweep requests every stale wave each morning. A wave with a run under way is left to it.
 """
 
 from __future__ import annotations
@@ -11,43 +12,50 @@ from __future__ import annotations
 import json
 
 import dagster as dg
+import duckdb
 
-from assets.constants import PUBLISHED_WAVES_METADATA, WAVE_PARTITIONS
+from assets.constants import WAVE_PARTITIONS
 from assets.partitions import wave_partitions
-from assets.publish import analyst_warehouse
 from pipelines.jobs import refresh_wave_job
-from pipelines.landing import LandedWave, scan_landing
+from pipelines.landing import scan_landing
 from pipelines.resources import SurveyHomeResource
+from pipelines.settings import SurveyHome
+from pipelines.staleness import StaleWave, stale_waves
+from schemas.codebook import CodebookError
+from schemas.waves import WaveDeclarationError
+from warehouse.publication import read_published_inputs
+
+UNDER_WAY = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+             dg.DagsterRunStatus.STARTED]
 
 
-def published_fingerprints(instance: dg.DagsterInstance) -> dict[str, str]:
-    """The landing fingerprint of each wave in the latest publication, by partition key."""
-    records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=analyst_warehouse.key), limit=1).records
-    if not records or records[0].asset_materialization is None:
-        return {}
-    value = records[0].asset_materialization.metadata.get(PUBLISHED_WAVES_METADATA)
-    return dict(value.value) if value is not None else {}
+def _stale(home: SurveyHome, digests: dict | None = None) -> list[StaleWave] | dg.SkipReason:
+    """The stale landed waves, or why they cannot be told (no landing folder, a codebook fault, the
+    published warehouse held open for writing)."""
+    if not home.landing_dir.is_dir():
+        return dg.SkipReason(f"no landing folder at {home.landing_dir}")
+    try:
+        published = read_published_inputs(home.warehouse_path)
+        return stale_waves(home, scan_landing(home.landing_dir, digests), published)
+    except (CodebookError, WaveDeclarationError) as exc:
+        return dg.SkipReason(f"waves not checked: {exc}")
+    except duckdb.Error as exc:
+        return dg.SkipReason(f"cannot read what is published in {home.warehouse_path}: {str(exc).splitlines()[0]}")
 
 
-def waves_to_refresh(
-    instance: dg.DagsterInstance, landed: list[LandedWave], requested: dict[str, str]
-) -> list[LandedWave]:
-    """Landed waves whose files differ both from the latest publication and from runs already requested."""
-    published = published_fingerprints(instance)
-    return [
-        wave
-        for wave in landed
-        if requested.get(wave.partition_key) != wave.fingerprint
-        and published.get(wave.partition_key) != wave.fingerprint
-    ]
+def _under_way(instance: dg.DagsterInstance, partition: str) -> bool:
+    runs = instance.get_runs(dg.RunsFilter(statuses=UNDER_WAY, tags={"dagster/partition": partition}), limit=1)
+    return bool(runs)
 
 
-def _unregistered(instance: dg.DagsterInstance, waves: list[LandedWave]) -> list[str]:
+def _register(instance: dg.DagsterInstance, stale: list[StaleWave]) -> list[str]:
     """Partition keys of these waves that the instance does not know yet."""
-    return [w.partition_key for w in waves if not instance.has_dynamic_partition(WAVE_PARTITIONS, w.partition_key)]
+    keys = [s.wave.partition_key for s in stale]
+    return [k for k in keys if not instance.has_dynamic_partition(WAVE_PARTITIONS, k)]
 
 
-def _run_request(wave: LandedWave, run_key: str) -> dg.RunRequest:
+def _run_request(stale: StaleWave, run_key: str) -> dg.RunRequest:
+    wave = stale.wave
     return dg.RunRequest(
         run_key=run_key,
         partition_key=wave.partition_key,
@@ -59,19 +67,24 @@ def _run_request(wave: LandedWave, run_key: str) -> dg.RunRequest:
     job=refresh_wave_job,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Adds a partition and requests a run for every wave whose landing files are new or changed.",
+    description="Adds a partition and requests a run for every wave whose files, wave.yaml or codebook "
+    "changed since analysts were last published.",
 )
 def landing_sensor(context: dg.SensorEvaluationContext, survey_home: SurveyHomeResource):
-    landing_dir = survey_home.paths.landing_dir
-    if not landing_dir.is_dir():
-        return dg.SkipReason(f"no landing folder at {landing_dir}")
     cursor = json.loads(context.cursor) if context.cursor else {}
     digests, requested = cursor.get("digests", {}), cursor.get("requested", {})
-    waves = waves_to_refresh(context.instance, scan_landing(landing_dir, digests), requested)
-    new_partitions = _unregistered(context.instance, waves)
-    requested.update({w.partition_key: w.fingerprint for w in waves})
+    stale = _stale(survey_home.paths, digests)
+    if isinstance(stale, dg.SkipReason):
+        return stale
+    # Forget waves no longer stale, so that the same inputs landed again (after a withdrawal) are seen.
+    requested = {s.wave.partition_key: requested[s.wave.partition_key] for s in stale
+                 if s.wave.partition_key in requested}
+    waves = [s for s in stale if requested.get(s.wave.partition_key) != s.fingerprint
+             and not _under_way(context.instance, s.wave.partition_key)]
+    new_partitions = _register(context.instance, waves)
+    requested.update({s.wave.partition_key: s.fingerprint for s in waves})
     return dg.SensorResult(
-        run_requests=[_run_request(w, f"{w.partition_key}@{w.fingerprint}") for w in waves],
+        run_requests=[_run_request(s, f"{s.wave.partition_key}@{s.fingerprint}") for s in waves],
         dynamic_partitions_requests=[wave_partitions.build_add_request(new_partitions)] if new_partitions else [],
         cursor=json.dumps({"digests": digests, "requested": requested}, sort_keys=True),
     )
@@ -82,17 +95,18 @@ def landing_sensor(context: dg.SensorEvaluationContext, survey_home: SurveyHomeR
     cron_schedule="0 6 * * *",
     execution_timezone="Europe/London",
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Each morning, re-requests any landed wave whose last load failed or was missed.",
+    description="Each morning, requests every landed wave that analysts do not have as landed "
+    "(a failed or missed load), whatever the sensor already asked for.",
 )
 def daily_landing_sweep(context: dg.ScheduleEvaluationContext, survey_home: SurveyHomeResource):
-    landing_dir = survey_home.paths.landing_dir
-    if not landing_dir.is_dir():
-        return dg.SkipReason(f"no landing folder at {landing_dir}")
-    waves = waves_to_refresh(context.instance, scan_landing(landing_dir), requested={})
-    missing = _unregistered(context.instance, waves)
+    stale = _stale(survey_home.paths)
+    if isinstance(stale, dg.SkipReason):
+        return stale
+    stale = [s for s in stale if not _under_way(context.instance, s.wave.partition_key)]
+    missing = _register(context.instance, stale)
     if missing:
         context.instance.add_dynamic_partitions(WAVE_PARTITIONS, missing)
     tick = context.scheduled_execution_time.isoformat()
-    return [_run_request(w, f"{w.partition_key}@{w.fingerprint}@{tick}") for w in waves] or dg.SkipReason(
-        "every landed wave is loaded"
+    return [_run_request(s, f"{s.wave.partition_key}@{s.fingerprint}@{tick}") for s in stale] or dg.SkipReason(
+        "every landed wave is published as landed"
     )

@@ -22,6 +22,7 @@ What does not belong here: reading file formats (``schemas.exports``) and writin
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -208,7 +209,7 @@ def _with_reasons(quarantine: pd.DataFrame) -> pd.DataFrame:
 def validate_wave(
     paths: list[Path], codebook: Codebook, wave_id: str, resolver: TrustResolver, layout: str | None = None,
     max_bytes: int | None = None, engine: Engine = "auto", staging_dir: Path | None = None,
-    stage_from_bytes: int | None = None,
+    stage_from_bytes: int | None = None, progress: Callable[[str, int | None], None] | None = None,
 ) -> WaveValidation:
     """Read and validate every file of a wave against the questionnaire as asked in that wave; raises
     ``WaveFileRejected`` if any file is unusable.
@@ -216,8 +217,11 @@ def validate_wave(
     The files of a wave are validated together: a respondent may appear in more than one of them.
     ``engine="auto"`` stages plain-CSV waves of ``stage_from_bytes`` (default ``STAGE_FROM_BYTES``) or
     more in DuckDB, in a new folder under ``staging_dir`` (default: the system's temporary folder); the
-    caller loads them and then calls ``discard()``.
+    caller loads them and then calls ``discard()``. ``progress`` is told each stage reached ("reading",
+    "validating") with the rows read when known.
     """
+    progress = progress or (lambda stage, rows: None)
+    progress("reading", None)
     codebook = codebook.for_wave(wave_id)
     schema = build_response_schema(codebook, resolver.codes)
     # One read of each file: its digest (for the load log and the archive) and what staging needs to know.
@@ -240,6 +244,7 @@ def validate_wave(
                 raise NotStageable("a file is over the size limit")
             if layout not in (None, plain_csv.NAME) or not all(stageable_layout(p, codebook) for p in paths):
                 raise NotStageable("not every file is a plain CSV")
+            progress("validating", None)
             staged, entries, counts = stage_wave(paths, scans, codebook, schema, resolver, staging_dir)
         except NotStageable as exc:
             note = f"validated as pandas frames: {exc}"
@@ -249,13 +254,14 @@ def validate_wave(
                           for p in paths)
             quarantine = _with_reasons(entries) if not entries.empty else pd.DataFrame(columns=QUARANTINE_COLUMNS)
             return WaveValidation(None, quarantine, files + duplicates, staged=staged, engine="duckdb")
-    valid, quarantine, files = _validate_frames(paths, scans, codebook, schema, resolver, layout, max_bytes)
+    valid, quarantine, files = _validate_frames(paths, scans, codebook, schema, resolver, layout, max_bytes, progress)
     return WaveValidation(valid, quarantine, files + duplicates, engine_note=note)
 
 
-def _validate_frames(paths, scans, codebook, schema, resolver, layout, max_bytes):
+def _validate_frames(paths, scans, codebook, schema, resolver, layout, max_bytes, progress):
     id_column = codebook.respondent.id_column
     wave_files = [read_export(path, codebook, layout=layout, max_bytes=max_bytes) for path in paths]
+    progress("validating", sum(f.rows_read for f in wave_files))
     responses = pd.concat(
         [f.responses.assign(**{SOURCE_FILE: p.name}) for p, f in zip(paths, wave_files)], ignore_index=True
     )

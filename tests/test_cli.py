@@ -6,6 +6,7 @@ import shutil
 
 import dagster as dg
 import duckdb
+import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
@@ -135,9 +136,67 @@ def test_ingest_loads_recognises_redelivery_replaces_and_refuses(tmp_path):
     # every load is traceable to the exact bytes it read, kept in the archive
     assert [name for name, _, _ in log] == [sample_wave_path("2024").name, "corrected.csv"]
     for _, sha, archived in log:
-        assert sha256_of(archived) == sha
+        assert sha256_of(home / archived) == sha  # named inside the home
 
 
 def test_ingest_names_an_undeclared_wave(tmp_path):
     result = _ingest(tmp_path, sample_wave_path("2024"), "2031")
     assert result.exit_code == 1 and "wave '2031' is not declared" in result.output
+
+
+def _on_a_terminal(command: list[str], env: dict) -> str:
+    """Run ``command`` with a pseudo-terminal as its stdin, stdout and stderr; what it wrote there."""
+    import os
+    import pty
+    import subprocess
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(command, stdin=follower, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the command ended and closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert process.wait(timeout=300) == 0, b"".join(chunks).decode(errors="replace")
+    return b"".join(chunks).decode(errors="replace")
+
+
+@pytest.mark.processes
+def test_long_commands_show_each_stage_with_rows_on_a_terminal_and_nothing_extra_elsewhere(tmp_path):
+    from tests.processes import SURVEY, run_survey, survey_env
+
+    rows = len(read_sample("2024"))
+    shown = _on_a_terminal([SURVEY, "ingest", str(sample_wave_path("2024")), "--survey", SURVEY_ID, "--wave", "2024",
+                            "--home", str(tmp_path / "tty")], survey_env())
+    for stage in ("reading", f"validating, {rows} rows", f"loading, {rows} rows", "indicators", "publishing"):
+        assert f"{SURVEY_ID}/2024: {stage}" in shown or f"all waves: {stage}" in shown, stage
+
+    piped = run_survey(tmp_path / "piped", "ingest", str(sample_wave_path("2024")), "--survey", SURVEY_ID,
+                       "--wave", "2024")
+    assert piped.returncode == 0, piped.stdout + piped.stderr
+    assert piped.stderr == ""
+    lines = piped.stdout.splitlines()  # the summary only
+    assert len(lines) == 3, piped.stdout
+    assert lines[0] == f"{sample_wave_path('2024').name}: layout plain_csv; {rows} rows read, {rows} loaded, 0 quarantined"
+    assert lines[1].startswith("Analysts' warehouse: ") and lines[2].startswith("Quarantined rows, with their values")
+    assert "validating" not in piped.stdout and "\x1b[" not in piped.stdout
+
+
+@pytest.mark.processes
+def test_a_failing_run_prints_its_one_line_summary_without_stack_traces(tmp_path):
+    from tests.processes import run_survey
+
+    write_csv(read_sample("2024").drop(columns=["role"]), tmp_path / "landing" / SURVEY_ID / "2024" / "export.csv")
+    result = run_survey(tmp_path, "run")
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    assert output.splitlines() == [
+        f"{SURVEY_ID}/2024: FAILED: step wave_responses: File rejected, nothing of wave 2024 loaded: "
+        f"landing/{SURVEY_ID}/2024/export.csv: required columns are missing: role "
+        f"(run {output.split('(run ')[1][:8]})"]

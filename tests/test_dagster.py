@@ -328,3 +328,69 @@ def test_a_refresh_reports_its_first_failure_whether_a_wave_or_the_publication()
     assert Refresh(runs=[ok, failed], publication=not_published).first_failure is failed
     assert Refresh(runs=[ok], publication=not_published).first_failure is not_published
     assert not Refresh(runs=[failed]).success and Refresh(runs=[ok]).success
+
+
+def test_a_new_dagster_instance_does_not_reload_published_waves(demo_run):
+    """What is published is read from the warehouse's publications, not from Dagster's event log."""
+    assert _sensor(demo_run.home, dg.DagsterInstance.ephemeral()).run_requests == []
+    resources = {"survey_home": SurveyHomeResource(home=str(demo_run.home))}
+    with dg.instance_for_test() as fresh, dg.build_schedule_context(
+            instance=fresh, resources=resources, scheduled_execution_time=dt.datetime(2026, 12, 2, 6)) as context:
+        assert isinstance(daily_landing_sweep(context), dg.SkipReason)
+
+
+def test_a_wave_that_failed_undeclared_is_retried_once_its_wave_yaml_is_added(tmp_path):
+    instance = dg.DagsterInstance.ephemeral()
+    frame = read_sample("2025")
+    frame["submitted_at"] = frame["submitted_at"].str.replace("2025-", "2026-", regex=False)
+    write_csv(frame, tmp_path / "landing" / SURVEY_ID / "2026" / "export.csv")
+    first = _sensor(tmp_path, instance)
+    assert [r.partition_key for r in first.run_requests] == [f"{SURVEY_ID}/2026"]
+    failed = _materialize(tmp_path, instance, "2026")
+    assert not failed.success
+    assert _sensor(tmp_path, instance, first.cursor).run_requests == []  # same inputs: not every tick
+
+    (tmp_path / "landing" / SURVEY_ID / "2026" / "wave.yaml").write_text(
+        "fieldwork_start: 2026-09-07\nfieldwork_end: 2026-10-02\n")
+    retried = _sensor(tmp_path, instance, first.cursor)
+    assert [r.partition_key for r in retried.run_requests] == [f"{SURVEY_ID}/2026"]
+    assert _materialize(tmp_path, instance, "2026").success
+    assert _sensor(tmp_path, instance, retried.cursor).run_requests == []  # published as landed
+
+
+def test_a_wave_that_failed_on_the_codebook_is_retried_once_the_codebook_is_fixed(tmp_path):
+    import yaml
+
+    instance = dg.DagsterInstance.ephemeral()
+    raw = yaml.safe_load((BUNDLED_CODEBOOKS_DIR / f"{SURVEY_ID}.yaml").read_text())
+    barriers = next(q for q in raw["questions"] if q["id"] == "trust_barriers")
+    option = next(o for o in barriers["options"] if o["id"] == "financial_pressures")
+    option.pop("asked_from")
+    option["asked_in"] = ["2024"]  # a wrong limit: the 2025 export has the option
+    home_codebook = tmp_path / "codebooks" / f"{SURVEY_ID}.yaml"
+    home_codebook.parent.mkdir(parents=True)
+    home_codebook.write_text(yaml.safe_dump(raw))
+    _land(tmp_path, "2025", sample_wave_path("2025"))
+    first = _sensor(tmp_path, instance)
+    failed = _materialize(tmp_path, instance, "2025")
+    assert not failed.success
+    assert _sensor(tmp_path, instance, first.cursor).run_requests == []
+
+    option["asked_in"] = ["2024", "2025"]
+    home_codebook.write_text(yaml.safe_dump(raw))
+    fixed = _sensor(tmp_path, instance, first.cursor)
+    assert [r.partition_key for r in fixed.run_requests] == [f"{SURVEY_ID}/2025"]
+    assert _materialize(tmp_path, instance, "2025").success
+
+
+def test_the_sensor_leaves_a_wave_whose_run_is_under_way(tmp_path):
+    instance = dg.DagsterInstance.ephemeral()
+    _land(tmp_path, "2023", sample_wave_path("2023"))
+    key = partition_key(SURVEY_ID, "2023")
+    instance.add_dynamic_partitions(WAVE_PARTITIONS, [key])
+    job = build_definitions(tmp_path).resolve_job_def("refresh_wave")
+    run = instance.create_run_for_job(job, tags={"dagster/partition": key})
+    assert run.status == dg.DagsterRunStatus.NOT_STARTED  # created, not finished
+    assert _sensor(tmp_path, instance).run_requests == []
+    instance.report_run_failed(run)
+    assert [r.partition_key for r in _sensor(tmp_path, instance).run_requests] == [key]

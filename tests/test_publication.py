@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 from pipelines.landing import scan_landing
-from pipelines.runner import is_published
 from pipelines.settings import SurveyHome
+from pipelines.staleness import stale_waves
 from schemas.pseudonyms import Pseudonymiser
 from schemas.reference import TrustResolver, load_trusts
 from schemas.validation import validate_wave
@@ -325,35 +325,26 @@ def test_the_writer_lock_makes_others_wait_and_dies_with_its_holder(tmp_path):
     assert time.monotonic() - started < 5
 
 
-def test_a_wave_is_up_to_date_only_with_the_same_files_and_codebook(tmp_path, codebook):
-    home = SurveyHome(tmp_path)
-    wave_file = write_csv(read_sample("2023"), home.wave_dir(SURVEY_ID, "2023") / "wave.csv")
-    [wave] = scan_landing(home.landing_dir)
-    sha = hashlib.sha256(wave_file.read_bytes()).hexdigest()
-    key = f"{SURVEY_ID}/2023"
-    published = {key: {"codebook_version": codebook.version, "files": {"wave.csv": sha}}}
-    assert is_published(home, wave, published)
-    assert not is_published(home, wave, {})
-    assert not is_published(home, wave, {key: {"codebook_version": "2020.1", "files": {"wave.csv": sha}}})
-    assert not is_published(home, wave, {key: {"codebook_version": codebook.version, "files": {"old.csv": sha}}})
-    assert not is_published(home, wave, {key: {"codebook_version": codebook.version, "files": {"wave.csv": "0" * 64}}})
-
-
-def test_landed_files_are_read_for_their_fingerprint_only_when_it_is_needed(tmp_path):
+def test_landed_files_are_read_for_their_fingerprint_only_when_it_is_needed(tmp_path, codebook):
     home = SurveyHome(tmp_path)
     wave_file = write_csv(read_sample("2023"), home.wave_dir(SURVEY_ID, "2023") / "wave.csv")
     cache = {}
     [wave] = scan_landing(home.landing_dir, cache)
-    assert not is_published(home, wave, {})  # nothing published: the file need not be read
+    assert [s.wave for s in stale_waves(home, [wave], {})] == [wave]  # never published: stale unread
     assert cache == {}
 
     sha = hashlib.sha256(wave_file.read_bytes()).hexdigest()
-    assert wave.fingerprint == hashlib.sha256(f"wave.csv:{sha}\n".encode()).hexdigest()
+    digest = codebook.digest_for("2023")
+    [stale] = stale_waves(home, [wave], {(SURVEY_ID, "2023"): "0" * 64})
+    assert stale.fingerprint == hashlib.sha256(f"wave.csv:{sha}\nwave.yaml:-\ncodebook:{digest}\n".encode()).hexdigest()
     assert cache[str(wave_file)][2] == sha
+    assert stale_waves(home, [wave], {(SURVEY_ID, "2023"): stale.fingerprint}) == []
     # the next scan trusts the cache while the size and modification time are the same
     cache[str(wave_file)][2] = "f" * 64
     [again] = scan_landing(home.landing_dir, cache)
-    assert again.fingerprint == hashlib.sha256(f"wave.csv:{'f' * 64}\n".encode()).hexdigest()
+    [restale] = stale_waves(home, [again], {(SURVEY_ID, "2023"): stale.fingerprint})
+    assert restale.fingerprint == hashlib.sha256(
+        f"wave.csv:{'f' * 64}\nwave.yaml:-\ncodebook:{digest}\n".encode()).hexdigest()
 
 
 def test_the_latest_publication_says_what_analysts_have(working, codebook, tmp_path):

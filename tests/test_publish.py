@@ -66,7 +66,7 @@ def test_the_manifest_traces_files_and_inputs(demo_run):
         assert hashlib.sha256((out / entry["name"]).read_bytes()).hexdigest() == entry["sha256"]
     assert {i["wave_id"] for i in manifest["inputs"]} == {"2023", "2024", "2025"}
     for source in manifest["inputs"]:
-        assert hashlib.sha256(open(source["archived_as"], "rb").read()).hexdigest() == source["sha256"]
+        assert hashlib.sha256((demo_run.home / source["archived_as"]).read_bytes()).hexdigest() == source["sha256"]
     assert manifest["synthetic_data"] is True
     assert manifest["codebook_version"] and manifest["code_version"]["package"]
     assert manifest["dagster_run_id"]

@@ -112,6 +112,7 @@ def load_wave(
     pseudonymise: Pseudonymiser,
     loaded_at: dt.datetime | None = None,
     archived_as: dict[str, str] | None = None,
+    inputs_fingerprint: str | None = None,
 ) -> dict:
     """Replace the wave's respondents, responses and quarantine, and log each file, in one transaction.
 
@@ -129,7 +130,8 @@ def load_wave(
             {**params, "source_file": f.name, "layout": f.layout, "sha256": f.sha256, "size_bytes": f.size_bytes,
              "rows_read": f.rows_read, "rows_loaded": f.rows_loaded, "rows_quarantined": f.rows_quarantined,
              "codebook_version": codebook.version, "duplicate_of": f.duplicate_of,
-             "archived_as": (archived_as or {}).get(f.name), "run_id": run_id, "loaded_at": loaded_at}
+             "archived_as": (archived_as or {}).get(f.name), "run_id": run_id, "loaded_at": loaded_at,
+             "inputs_fingerprint": inputs_fingerprint}
             for f in validation.files
         ]
     )

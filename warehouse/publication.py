@@ -261,3 +261,28 @@ def published_wave_sources(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, st
         wave = waves.setdefault((survey_id, wave_id), {"codebook_version": codebook_version, "files": {}})
         wave["files"][source_file] = sha256
     return waves
+
+
+def published_inputs(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str | None]:
+    """The inputs fingerprint of each wave in the latest publication, by (survey id, wave id), from the
+    working database or an analysts' snapshot (both hold ``publications``)."""
+    try:
+        rows = con.execute(read_sql("published_inputs")).fetchall()
+    except duckdb.BinderException:
+        return {}  # published before fingerprints were recorded: every wave is loaded again, once
+    return {(survey_id, wave_id): fingerprint for survey_id, wave_id, fingerprint in rows}
+
+
+def read_published_inputs(snapshot: Path) -> dict[tuple[str, str], str | None]:
+    """``published_inputs`` of the analysts' snapshot, opened read-only beside analysts (empty when there is
+    none yet); raises ``duckdb.Error`` when it cannot be opened (a client holding it to write)."""
+    if not snapshot.exists():
+        return {}
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        return published_inputs(con)
+
+
+def loaded_waves(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """Every wave the working database holds a load of, by (survey id, wave id)."""
+    return [tuple(row) for row in con.execute(
+        "SELECT DISTINCT survey_id, wave_id FROM load_log ORDER BY ALL").fetchall()]

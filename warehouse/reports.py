@@ -37,3 +37,16 @@ def load_report(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str, ru
            WHERE survey_id = $survey_id AND wave_id = $wave_id AND run_id = $run_id
            GROUP BY rule ORDER BY rows DESC, rule""", params).fetchall()
     return {"files": files, "quarantined_by_rule": by_rule}
+
+
+def latest_loads(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict]:
+    """The latest load of each wave (run, time, rows read / loaded / quarantined), by (survey, wave)."""
+    frame = con.execute(read_sql("latest_loads")).df()
+    return {(r["survey_id"], r["wave_id"]): r for r in frame.to_dict("records")}
+
+
+def wave_removals(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict]:
+    """The latest withdrawal of each wave withdrawn, by (survey, wave)."""
+    frame = con.execute("SELECT * FROM wave_removals QUALIFY removed_at = max(removed_at) OVER "
+                        "(PARTITION BY survey_id, wave_id)").df()
+    return {(r["survey_id"], r["wave_id"]): r for r in frame.to_dict("records")}

@@ -13,7 +13,8 @@ SELECT
     log.codebook_version,
     log.source_file,
     log.sha256,
-    $code_version AS code_version
+    $code_version AS code_version,
+    log.inputs_fingerprint
 FROM load_log AS log
 JOIN latest_load USING (survey_id, wave_id, run_id)
 ORDER BY log.survey_id, log.wave_id, log.source_file

@@ -8,10 +8,12 @@ CREATE TABLE IF NOT EXISTS waves (
     wave_order         INTEGER NOT NULL,
     fieldwork_start    DATE NOT NULL,
     fieldwork_end      DATE NOT NULL,
-    population_trusts  INTEGER NOT NULL,
+    population_trusts  INTEGER,            -- NULL when the wave's declaration gives none
     synthetic          BOOLEAN NOT NULL,
     PRIMARY KEY (survey_id, wave_id)
 );
+-- Databases made before waves could be declared in a wave.yaml required a population.
+ALTER TABLE waves ALTER COLUMN population_trusts DROP NOT NULL;
 
 CREATE TABLE IF NOT EXISTS questions (
     survey_id      VARCHAR NOT NULL,
@@ -128,6 +130,9 @@ CREATE TABLE IF NOT EXISTS load_log (
     run_id           VARCHAR NOT NULL,
     loaded_at        TIMESTAMP WITH TIME ZONE NOT NULL
 );
+-- What decided the load's result (files, wave.yaml, codebook as it applies to the wave): a wave is loaded
+-- again when this differs for what is landed now (pipelines/landing.py). Added after the first release.
+ALTER TABLE load_log ADD COLUMN IF NOT EXISTS inputs_fingerprint VARCHAR;
 
 CREATE TABLE IF NOT EXISTS headline_indicators (
     survey_id      VARCHAR NOT NULL,
@@ -203,6 +208,21 @@ CREATE TABLE IF NOT EXISTS publications (
     source_file      VARCHAR NOT NULL,
     sha256           VARCHAR NOT NULL,
     code_version     VARCHAR NOT NULL
+);
+ALTER TABLE publications ADD COLUMN IF NOT EXISTS inputs_fingerprint VARCHAR;
+
+-- Waves withdrawn (`survey wave remove`, or `survey run --prune` for a landing folder that is gone): who,
+-- when, and which loads. The wave's rows are gone from every other table; its files are in the archive.
+CREATE TABLE IF NOT EXISTS wave_removals (
+    survey_id     VARCHAR NOT NULL,
+    wave_id       VARCHAR NOT NULL,
+    removed_at    TIMESTAMP WITH TIME ZONE NOT NULL,
+    removed_by    VARCHAR NOT NULL,
+    reason        VARCHAR NOT NULL,
+    load_run_ids  VARCHAR[] NOT NULL,
+    source_files  VARCHAR[] NOT NULL,
+    respondents   BIGINT NOT NULL,
+    archived_to   VARCHAR
 );
 
 -- Which load of each wave each per-wave result table was computed from: a publication refuses results
