@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from schemas.codebook import Codebook
+from warehouse.sql_text import literal
 
 DICTIONARY_PATH = Path(__file__).with_name("dictionary.yaml")
 
@@ -49,26 +50,22 @@ def private_tables() -> dict[str, str]:
     return dict(_raw()["private"])
 
 
-def _sql_string(text: str) -> str:
-    # COMMENT ON takes no bound parameters, so the text becomes a quoted SQL literal.
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _surveys_note(codebooks: Iterable[Codebook]) -> str:
     described = [f"{cb.survey_id} ({cb.title}; codebook {cb.version})" for cb in codebooks]
     return f" Surveys: {'; '.join(described)}." if described else ""
 
 
 def comment_statements(catalog: str, codebooks: Iterable[Codebook]) -> list[str]:
-    """``COMMENT ON`` statements for every published table and column of the database ``catalog``."""
+    """``COMMENT ON`` statements for every published table and column of the database ``catalog``.
+    COMMENT ON takes no bound parameter, so the descriptions are placed in the text as literals."""
     note = _surveys_note(codebooks)
     statements = []
     for table in published_tables():
         qualified = f'"{catalog}".main."{table.name}"'
         description = table.description + (note if table.name in SURVEY_TABLES else "")
-        statements.append(f"COMMENT ON TABLE {qualified} IS {_sql_string(description)}")
+        statements.append(f"COMMENT ON TABLE {qualified} IS {literal(description)}")
         statements += [
-            f'COMMENT ON COLUMN {qualified}."{column}" IS {_sql_string(text)}'
+            f'COMMENT ON COLUMN {qualified}."{column}" IS {literal(text)}'
             for column, text in table.columns.items()
         ]
     return statements
