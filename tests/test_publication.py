@@ -159,7 +159,8 @@ def test_a_refresh_that_adds_a_wave_keeps_the_others_rows_and_publishes_what_a_f
     assert set(published) == {("run-1", "2023"), ("run-2", "2023"), ("run-2", "2024")}
     assert comments == []
     for table in ["respondents", "responses", "load_log", "headline_indicators", "indicator_breakdowns",
-                  "trust_coverage", "quarantine_counts", "waves", "questions", "options", "indicator_trends"]:
+                  "trust_coverage", "quarantine_counts", "waves", "questions", "options", "indicator_trends",
+                  "responses_labelled", "improvement_journey_wide"]:
         assert table_contents(target, table) == table_contents(tmp_path / "fresh" / "survey.duckdb", table), table
 
 
@@ -308,6 +309,8 @@ def test_half_built_snapshots_left_by_a_killed_publish_are_removed_by_the_next(w
     "create table mine as select 1",
     "select 1; drop table waves",
     "install httpfs",
+    "create table mine as pivot waves on wave_id using count(*)",  # a MULTI statement, as a PIVOT is
+    "insert into waves pivot waves on wave_id using count(*)",
 ])
 def test_statements_that_write_are_refused_before_they_run(query):
     with pytest.raises(QueryRefused):
@@ -315,7 +318,9 @@ def test_statements_that_write_are_refused_before_they_run(query):
 
 
 @pytest.mark.parametrize("query", ["select 1", "describe respondents", "show tables", "summarize waves",
-                                   "from waves", "explain select 1", "pragma table_info('waves')"])
+                                   "from waves", "explain select 1", "pragma table_info('waves')",
+                                   "pivot waves on wave_id using count(*)",
+                                   "-- a crosstab\nPIVOT waves on wave_id using count(*) group by synthetic"])
 def test_reading_statements_are_accepted(query):
     check_read_only(query)
 

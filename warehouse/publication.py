@@ -14,7 +14,8 @@ a column added, a file written in another storage format) builds the file afresh
 replaced do not stay behind, even in free blocks.
 
 The file is written in DuckDB's storage format of an older release (``SNAPSHOT_STORAGE_VERSION``) so
-that analysts' clients, which lag the pipeline's own DuckDB, can open it.
+that analysts' clients, which lag the pipeline's own DuckDB, can open it; its views
+(``warehouse.snapshot_views``) are created last, over the file's own tables.
 
 What does not belong here: who may write the working database (``warehouse.writer_lock``), or when a
 refresh publishes (the ``analyst_warehouse`` asset).
@@ -34,6 +35,8 @@ import duckdb
 from schemas.codebook import Codebook
 from warehouse.connection import WAVE_RESULT_TABLES, read_sql, transaction
 from warehouse.dictionary import DERIVED_TABLES, comment_statements, published_tables
+from warehouse.snapshot_views import view_statements
+from warehouse.sql_text import identifier
 from warehouse.stop_points import stop_point
 
 SNAPSHOT = "snapshot"  # the alias of the file being built, attached to the working connection
@@ -45,8 +48,8 @@ RESPONDENT_TABLES = ("respondents", "responses")
 # DuckDB 2 (DBeaver and R bring their own, older DuckDB): even the newest DuckDB shell, 1.5, refuses
 # DuckDB 2's own format ("Trying to read a database file with version number 69, but we can only read
 # versions between 64 and 68"). Files in the v1.4.0 format open in DuckDB 1.4 (the long-term-support
-# release) and every later one, comments included (tests/test_old_clients.py, with the 1.5 shell and
-# Python's duckdb 1.4).
+# release) and every later one, comments and views included (tests/test_old_clients.py, with the 1.5
+# shell and Python's duckdb 1.4).
 # A snapshot kept from the previous one must have been written in this format too: an existing file's
 # format cannot be lowered, and a copy would carry the old one on.
 SNAPSHOT_STORAGE_VERSION = "v1.4.0"
@@ -131,7 +134,7 @@ def kept_waves(con: duckdb.DuckDBPyConnection, target: Path, working: str) -> li
 
 
 def _fill_snapshot(con: duckdb.DuckDBPyConnection, working: str, publication: dict, codebooks: list[Codebook],
-                   kept: list[tuple[str, str]]) -> dict:
+                   views: list[str], kept: list[tuple[str, str]]) -> dict:
     ddl = dict(con.execute(
         "SELECT table_name, sql FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main'", [working]
     ).fetchall())
@@ -145,11 +148,18 @@ def _fill_snapshot(con: duckdb.DuckDBPyConnection, working: str, publication: di
         con.executemany("INSERT INTO temp.kept_waves VALUES (?, ?)", kept)
     con.execute(f"USE {SNAPSHOT}")
     try:
+        # A copied snapshot's views are made again from today's codebooks (a survey may have gone).
+        for (view,) in con.execute("SELECT view_name FROM duckdb_views() WHERE database_name = ? AND NOT internal",
+                                   [SNAPSHOT]).fetchall():
+            con.execute(f"DROP VIEW {identifier(view)}")
         for table in rewritten:
             con.execute(f'DROP TABLE IF EXISTS "{table}"')
             if table not in DERIVED_TABLES:
                 con.execute(ddl[table])  # the working table's own definition, keys included
         con.execute(read_sql("snapshot_schema"))
+        # With the snapshot as default database, so that the views name its own tables.
+        for statement in views:
+            con.execute(statement)
     finally:
         con.execute(f'USE "{working}"')
     rows = {}
@@ -194,6 +204,12 @@ def publish_snapshot(
         "published_at": published_at or dt.datetime.now(dt.timezone.utc),
         "code_version": code_version,
     }
+    codebooks = list(codebooks)
+    try:
+        views = view_statements(codebooks)
+    except ValueError as exc:  # a codebook the wide view cannot be made from
+        raise PublishFailed(f"not publishing the analysts' warehouse {target}: {exc}. "
+                            f"The previous snapshot is unchanged.") from None
     temporary = _temporary_path(target, run_id)
     working = con.execute("SELECT current_database()").fetchall()[0][0]
     stale = con.execute(read_sql("stale_wave_results"), {"result_tables": list(WAVE_RESULT_TABLES)}).fetchall()
@@ -212,7 +228,7 @@ def publish_snapshot(
             shutil.copyfile(target, temporary)  # a file analysts only read, checkpointed when it was written
         con.execute(f"ATTACH ? AS {SNAPSHOT} (STORAGE_VERSION ?)", [str(temporary), SNAPSHOT_STORAGE_VERSION])
         try:
-            rows = _fill_snapshot(con, working, publication, list(codebooks), kept)
+            rows = _fill_snapshot(con, working, publication, codebooks, views, kept)
         except BaseException:
             _detach_quietly(con, working)  # the first error is the one worth reporting
             raise
