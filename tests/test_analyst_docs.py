@@ -1,5 +1,6 @@
-"""The analysts' page says what the published file holds: its data dictionary is the one in the file,
-each of its example queries runs against the sample warehouse and returns rows, and the
+"""The analysts' page and the README say what the published file holds: its data dictionary is the one
+in the file, their dictionary queries list the warehouse's tables, views and columns and nothing of
+DuckDB's own, each example query runs against the sample warehouse and returns rows, and the
 cross-tabulations give the numbers that counting the tables gives."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from warehouse.analyst_queries import run_query
 from warehouse.dictionary import markdown, private_tables, published_tables, published_views
 
 PAGE = PROJECT_ROOT / "docs" / "for-analysts.md"
+README = PROJECT_ROOT / "README.md"
 # Typed here, not derived: the views the sample warehouse must hold.
 SAMPLE_VIEWS = {"responses_labelled", "improvement_journey_wide"}
 
@@ -71,6 +73,25 @@ def test_every_published_table_and_column_is_described_in_the_file(demo_run, cod
     # a question's column says which question it is, in the codebook's words
     assert comments[("improvement_journey_wide", "trust_barriers.funding")].startswith(
         "Barriers to improvement at the trust: Lack of funding.")
+
+
+def test_the_readme_dictionary_query_lists_only_the_warehouse_columns(demo_run, codebook):
+    """DuckDB's catalog functions list its own system views too: the README's query must leave them out."""
+    [query] = [q for q in _queries("## For analysts: connecting to the warehouse", README) if "duckdb_columns" in q]
+    rows = run_query(demo_run.warehouse, query).rows
+    described = {(t.name, c) for t in published_tables() + published_views([codebook]) for c in t.columns}
+    assert {(table, column) for table, column, _ in rows} == described
+    assert len(rows) == len(described) and all(comment for _, _, comment in rows)
+
+
+def test_the_analysts_dictionary_queries_list_only_the_warehouse(demo_run):
+    every_name, one_table = _queries("## The data dictionary in the file")
+    names = run_query(demo_run.warehouse, every_name).rows
+    assert sorted((name, kind) for name, kind, _ in names) == sorted(
+        [(t.name, "table") for t in published_tables()] + [(v, "view") for v in SAMPLE_VIEWS])
+    columns = run_query(demo_run.warehouse, one_table).rows
+    [headline] = [t for t in published_tables() if t.name == "headline_indicators"]
+    assert [(name, comment) for name, _, comment in columns] == list(headline.columns.items())
 
 
 def _pivot(result) -> dict[tuple[str, str], int]:
