@@ -2,8 +2,11 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+# Older DuckDB clients (the shell and the Python package), apart from the project's own duckdb: the tests
+# open the published warehouse with them, as analysts do.
+CLIENTS := .venv-clients
 
-.PHONY: demo test install dev clean
+.PHONY: demo test install clients dev clean
 
 $(BIN)/survey: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: set PYTHON=/path/to/python3.11"; exit 1; }
@@ -14,14 +17,22 @@ $(BIN)/survey: pyproject.toml
 
 install: $(BIN)/survey
 
+$(CLIENTS)/bin/duckdb: tests/old_clients.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: set PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(CLIENTS)
+	$(CLIENTS)/bin/python -m pip install --quiet -r tests/old_clients.txt
+	@touch $@
+
+clients: $(CLIENTS)/bin/duckdb
+
 demo: install
 	$(BIN)/survey demo
 
-test: install
+test: install clients
 	$(BIN)/python -m pytest
 
 dev: install
 	$(BIN)/survey dev
 
 clean:
-	rm -rf $(VENV) survey_home
+	rm -rf $(VENV) $(CLIENTS) survey_home

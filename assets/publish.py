@@ -25,7 +25,8 @@ def _code_version_text() -> str:
 def analyst_warehouse(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource) -> dg.MaterializeResult:
     """The read-only warehouse analysts query, `<home>/warehouse/survey.duckdb`: respondents, closed
     answers, dimensions, indicators, breakdowns, trends, the load log and quarantine counts (no free
-    text, no refused values), with a comment on every table and column and a `publications` record.
+    text, no refused values), views for cross-tabulations, a comment on every table, view and column and
+    a `publications` record; in a storage format older DuckDB clients read.
     Built beside the old file and renamed over it in one step, so open connections keep working. When
     the refresh only added waves, the respondents and answers of the others are kept from the old file."""
     target = survey_home.paths.warehouse_path

@@ -96,6 +96,14 @@ def demo_run(tmp_path_factory) -> DemoRun:
     return DemoRun(home, result.output)
 
 
+@pytest.fixture(scope="session")
+def old_clients():
+    """The older DuckDB clients analysts use (the 1.5 shell, Python's duckdb 1.4), from `make clients`."""
+    from tests.old_clients import find_old_clients
+
+    return find_old_clients()
+
+
 def personal_values_in(warehouse: Path, values: set[str], whole_cells: set[str] = frozenset()) -> list[str]:
     """Every table.column of the warehouse file with a cell containing any of ``values`` (inside a reason
     or a sentence too) or equal to one of ``whole_cells`` (short values, such as a first name, that

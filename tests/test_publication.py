@@ -23,7 +23,7 @@ from schemas.validation import validate_wave
 from tests.conftest import SURVEY_ID, read_sample, write_csv
 from warehouse.analyst_queries import QueryRefused, check_read_only, run_query
 from warehouse.breakdowns import compute_indicator_breakdowns, compute_trust_coverage
-from warehouse.connection import connect, replace_wave_rows
+from warehouse.connection import connect, ensure_schema, replace_wave_rows
 from warehouse.dimensions import write_survey_dimensions, write_trusts
 from warehouse.indicators import compute_headline_indicators, write_headline_indicators
 from warehouse.load import load_wave
@@ -73,6 +73,14 @@ def reload_first_rows(con, codebook, tmp_path, rows: int, wave_id: str = "2023")
 def table_contents(path, table: str) -> list[tuple]:
     with duckdb.connect(str(path), read_only=True) as snap:
         return sorted(snap.execute(f"select * from {table}").fetchall(), key=repr)
+
+
+def storage_version(path) -> str:
+    """The storage format of a DuckDB file, as DuckDB reports it (``v1.4.0+``: readable from DuckDB 1.4 on)."""
+    with duckdb.connect() as con:
+        con.execute("ATTACH ? AS f (READ_ONLY)", [str(path)])
+        return con.execute("select tags['storage_version'] from duckdb_databases() where database_name = 'f'"
+                           ).fetchall()[0][0]
 
 
 def first_snapshot(con, codebook, tmp_path):
@@ -151,8 +159,51 @@ def test_a_refresh_that_adds_a_wave_keeps_the_others_rows_and_publishes_what_a_f
     assert set(published) == {("run-1", "2023"), ("run-2", "2023"), ("run-2", "2024")}
     assert comments == []
     for table in ["respondents", "responses", "load_log", "headline_indicators", "indicator_breakdowns",
-                  "trust_coverage", "quarantine_counts", "waves", "questions", "options", "indicator_trends"]:
+                  "trust_coverage", "quarantine_counts", "waves", "questions", "options", "indicator_trends",
+                  "responses_labelled", "improvement_journey_wide"]:
         assert table_contents(target, table) == table_contents(tmp_path / "fresh" / "survey.duckdb", table), table
+
+
+def test_the_snapshot_is_written_in_a_storage_format_older_clients_read(working, codebook, tmp_path):
+    """DuckDB 1.4 and 1.5 clients cannot read duckdb 2's own format; the kept copy must not drift to it."""
+    con, _, _ = working
+    target = first_snapshot(con, codebook, tmp_path)
+    assert storage_version(target) == "v1.4.0+"
+    reload_first_rows(con, codebook, tmp_path, rows=60, wave_id="2024")
+    added = publish_snapshot(con, target, "run-2", "test code", [codebook])
+    assert added.kept_waves == [(SURVEY_ID, "2023")] and storage_version(target) == "v1.4.0+"
+    assert con.execute("select run_id, storage_version from snapshot_files order by rowid").fetchall() == [
+        ("run-1", "v1.4.0"), ("run-2", "v1.4.0")]
+
+
+def test_a_snapshot_from_before_the_storage_format_was_recorded_is_rebuilt_for_older_clients(
+        working, codebook, tmp_path, old_clients):
+    """A home published before: its snapshot in duckdb 2's own format, recorded in a snapshot_files without
+    the format. Copying that file would carry the format on (and DuckDB cannot lower it), so the first
+    refresh builds the snapshot afresh, and the DuckDB 1.5 shell then opens it."""
+    con, _, _ = working
+    target = first_snapshot(con, codebook, tmp_path)
+    rewritten = tmp_path / "duckdb2.duckdb"
+    con.execute("ATTACH ? AS written (READ_ONLY)", [str(target)])
+    con.execute("ATTACH ? AS duckdb2", [str(rewritten)])  # duckdb 2's default format, as before
+    con.execute("COPY FROM DATABASE written TO duckdb2")
+    con.execute("DETACH written")
+    con.execute("DETACH duckdb2")
+    rewritten.replace(target)
+    assert storage_version(target) == "v2.0.0+"
+    assert old_clients.run_shell(target, "select count(*) from respondents").returncode != 0
+    written = target.stat()
+    con.execute("alter table snapshot_files drop column storage_version")  # the table as it was then
+    con.execute("update snapshot_files set size_bytes = ?, modified_ns = ?", [written.st_size, written.st_mtime_ns])
+    ensure_schema(con)  # what every writing connection runs first
+    assert con.execute("select storage_version from snapshot_files").fetchall() == [(None,)]
+
+    reload_first_rows(con, codebook, tmp_path, rows=60, wave_id="2024")
+    again = publish_snapshot(con, target, "run-2", "test code", [codebook])
+    assert again.kept_waves == []
+    assert storage_version(target) == "v1.4.0+"
+    assert old_clients.shell_rows(target, "select wave_id, count(*) from respondents group by all order by 1") == [
+        ["2023", 128], ["2024", 60]]
 
 
 def test_a_wave_loaded_again_is_published_afresh_without_its_old_rows(working, codebook, tmp_path):
@@ -258,6 +309,8 @@ def test_half_built_snapshots_left_by_a_killed_publish_are_removed_by_the_next(w
     "create table mine as select 1",
     "select 1; drop table waves",
     "install httpfs",
+    "create table mine as pivot waves on wave_id using count(*)",  # a MULTI statement, as a PIVOT is
+    "insert into waves pivot waves on wave_id using count(*)",
 ])
 def test_statements_that_write_are_refused_before_they_run(query):
     with pytest.raises(QueryRefused):
@@ -265,7 +318,9 @@ def test_statements_that_write_are_refused_before_they_run(query):
 
 
 @pytest.mark.parametrize("query", ["select 1", "describe respondents", "show tables", "summarize waves",
-                                   "from waves", "explain select 1", "pragma table_info('waves')"])
+                                   "from waves", "explain select 1", "pragma table_info('waves')",
+                                   "pivot waves on wave_id using count(*)",
+                                   "-- a crosstab\nPIVOT waves on wave_id using count(*) group by synthetic"])
 def test_reading_statements_are_accepted(query):
     check_read_only(query)
 

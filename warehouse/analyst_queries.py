@@ -1,8 +1,9 @@
 """Read-only queries against the analysts' snapshot, for people without a DuckDB client (`survey sql`).
 
 A query is refused before it runs unless it is one statement that reads (SELECT, with DESCRIBE, SHOW,
-SUMMARIZE and FROM-first forms; EXPLAIN; PRAGMA and CALL of the catalog functions). The connection is
-read-only and has file access disabled as well, so nothing can write the snapshot or reach other files.
+SUMMARIZE and FROM-first forms; EXPLAIN; PRAGMA and CALL of the catalog functions; a PIVOT). The
+connection is read-only and has file access disabled as well, so nothing can write the snapshot or reach
+other files.
 
 What does not belong here: formatting the result for the terminal (the CLI).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,10 @@ READING_STATEMENTS = {
     duckdb.StatementType.CALL,
 }
 FORMATS = ("table", "csv", "json")
+# A PIVOT without an IN list (the analysts' cross-tabulations) parses as several statements, DuckDB
+# first listing the distinct values, so its type is MULTI, as is a CREATE TABLE ... AS PIVOT: only a
+# statement that starts with PIVOT (after comments) is taken as reading.
+PIVOT_STATEMENT = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*pivot\b", re.IGNORECASE | re.DOTALL)
 
 
 class QueryRefused(ValueError):
@@ -59,10 +65,11 @@ def check_read_only(query: str) -> None:
     if len(statements) != 1:
         raise QueryRefused(f"give one statement at a time ({len(statements)} given)")
     kind = statements[0].type
-    if kind not in READING_STATEMENTS:
+    pivot = kind == duckdb.StatementType.MULTI and PIVOT_STATEMENT.match(query)
+    if kind not in READING_STATEMENTS and not pivot:
         raise QueryRefused(
             f"{kind.name} statements are refused: `survey sql` only reads the analysts' warehouse "
-            "(SELECT, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN). Each refresh replaces the file, so change the "
+            "(SELECT, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN, PIVOT). Each refresh replaces the file, so change the "
             "data through the pipeline, or copy the result elsewhere with --format csv."
         )
 

@@ -1,8 +1,9 @@
 """The data dictionary of the analysts' warehouse, read from ``dictionary.yaml``.
 
-It says which tables are published and which stay private, and describes every published table and
-column. From it come the DuckDB comments of the published snapshot and the dictionary in the analysts'
-docs. What does not belong here: copying the tables (``warehouse.publication``).
+It says which tables are published and which stay private, and describes every published table, view
+and column (a wide view's question columns from the survey's codebook). From it come the DuckDB comments
+of the published snapshot and the dictionary in the analysts' docs. What does not belong here: copying
+the tables (``warehouse.publication``), defining the views (``warehouse.snapshot_views``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from pathlib import Path
 import yaml
 
 from schemas.codebook import Codebook
+from schemas.indicator_catalogue import option_indicator_id
+from warehouse.snapshot_views import wide_columns, wide_view_name
+from warehouse.sql_text import identifier, literal
 
 DICTIONARY_PATH = Path(__file__).with_name("dictionary.yaml")
 
@@ -49,36 +53,68 @@ def private_tables() -> dict[str, str]:
     return dict(_raw()["private"])
 
 
-def _sql_string(text: str) -> str:
-    # COMMENT ON takes no bound parameters, so the text becomes a quoted SQL literal.
-    return "'" + text.replace("'", "''") + "'"
+def published_views(codebooks: Iterable[Codebook]) -> list[TableEntry]:
+    """Every view of the snapshot: the shared ones, then each survey's wide view with its question columns
+    described from the codebook."""
+    views = [TableEntry(name, entry["description"], dict(entry["columns"])) for name, entry in _raw()["views"].items()]
+    wide = _raw()["wide_views"]
+    for codebook in codebooks:
+        columns = dict(wide["columns"])
+        for column in wide_columns(codebook):
+            if column.option is None:
+                columns[column.name] = f"{column.question.title}. {wide['single_choice']}"
+            else:
+                columns[column.name] = f"{column.question.title}: {column.option.label}. {wide['multiple_choice']}"
+        views.append(TableEntry(wide_view_name(codebook.survey_id),
+                                f"{wide['description']} Survey: {_survey_text(codebook)}.", columns))
+    return views
+
+
+def _survey_text(codebook: Codebook) -> str:
+    return f"{codebook.survey_id} ({codebook.title}; codebook {codebook.version})"
 
 
 def _surveys_note(codebooks: Iterable[Codebook]) -> str:
-    described = [f"{cb.survey_id} ({cb.title}; codebook {cb.version})" for cb in codebooks]
+    described = [_survey_text(cb) for cb in codebooks]
     return f" Surveys: {'; '.join(described)}." if described else ""
 
 
 def comment_statements(catalog: str, codebooks: Iterable[Codebook]) -> list[str]:
-    """``COMMENT ON`` statements for every published table and column of the database ``catalog``."""
+    """``COMMENT ON`` statements for every published table, view and column of the database ``catalog``.
+    COMMENT ON takes no bound parameter, so the descriptions are placed in the text as literals."""
+    codebooks = list(codebooks)
     note = _surveys_note(codebooks)
+    entries = [("TABLE", t, t.description + (note if t.name in SURVEY_TABLES else "")) for t in published_tables()]
+    entries += [("VIEW", v, v.description) for v in published_views(codebooks)]
     statements = []
-    for table in published_tables():
-        qualified = f'"{catalog}".main."{table.name}"'
-        description = table.description + (note if table.name in SURVEY_TABLES else "")
-        statements.append(f"COMMENT ON TABLE {qualified} IS {_sql_string(description)}")
+    for kind, entry, description in entries:
+        qualified = f"{identifier(catalog)}.main.{identifier(entry.name)}"
+        statements.append(f"COMMENT ON {kind} {qualified} IS {literal(description)}")
         statements += [
-            f'COMMENT ON COLUMN {qualified}."{column}" IS {_sql_string(text)}'
-            for column, text in table.columns.items()
+            f"COMMENT ON COLUMN {qualified}.{identifier(column)} IS {literal(text)}"
+            for column, text in entry.columns.items()
         ]
     return statements
 
 
+def _markdown_entry(heading: str, description: str, columns: dict[str, str]) -> list[str]:
+    lines = [f"### {heading}", "", description, "", "| column | meaning |", "|---|---|"]
+    lines += [f"| `{column}` | {text.replace('|', '/')} |" for column, text in columns.items()]
+    return lines + [""]
+
+
 def markdown() -> str:
-    """The dictionary as markdown: a heading and a column table per published table."""
+    """The dictionary as markdown: a heading and a column table per published table, then per view (the
+    wide views once, for every survey, with their question columns as patterns)."""
     lines = []
     for table in published_tables():
-        lines += [f"### `{table.name}`", "", table.description, "", "| column | meaning |", "|---|---|"]
-        lines += [f"| `{column}` | {text.replace('|', '/')} |" for column, text in table.columns.items()]
-        lines.append("")
+        lines += _markdown_entry(f"`{table.name}`", table.description, table.columns)
+    for view in published_views([]):
+        lines += _markdown_entry(f"`{view.name}` (view)", view.description, view.columns)
+    wide = _raw()["wide_views"]
+    columns = {**wide["columns"],
+               "<question_id>": f"One per single-choice question. {wide['single_choice']}",
+               option_indicator_id("<question_id>", "<option_id>"):
+                   f"One per option of a multiple-choice question. {wide['multiple_choice']}"}
+    lines += _markdown_entry(f"`{wide_view_name('<survey>')}` (view, one per survey)", wide["description"], columns)
     return "\n".join(lines).rstrip() + "\n"

@@ -10,7 +10,12 @@ or refused value can linger in its free blocks.
 When a refresh only adds waves, the new file starts as a copy of the previous snapshot: its rows of
 respondents and answers are kept and only the new waves' rows are appended; every other table (small:
 dimensions, indicators, trends, the load log) is written again. Any other change (a wave loaded again,
-a column added) builds the file afresh, so rows a reload replaced do not stay behind, even in free blocks.
+a column added, a file written in another storage format) builds the file afresh, so rows a reload
+replaced do not stay behind, even in free blocks.
+
+The file is written in DuckDB's storage format of an older release (``SNAPSHOT_STORAGE_VERSION``) so
+that analysts' clients, which lag the pipeline's own DuckDB, can open it; its views
+(``warehouse.snapshot_views``) are created last, over the file's own tables.
 
 What does not belong here: who may write the working database (``warehouse.writer_lock``), or when a
 refresh publishes (the ``analyst_warehouse`` asset).
@@ -30,6 +35,8 @@ import duckdb
 from schemas.codebook import Codebook
 from warehouse.connection import WAVE_RESULT_TABLES, read_sql, transaction
 from warehouse.dictionary import DERIVED_TABLES, comment_statements, published_tables
+from warehouse.snapshot_views import view_statements
+from warehouse.sql_text import identifier
 from warehouse.stop_points import stop_point
 
 SNAPSHOT = "snapshot"  # the alias of the file being built, attached to the working connection
@@ -37,6 +44,15 @@ PREVIOUS = "previous"  # the alias of the snapshot analysts have, while deciding
 # The tables with a row per respondent (or per answer): the only ones worth keeping from the previous
 # snapshot; the rest are small and written again every time.
 RESPONDENT_TABLES = ("respondents", "responses")
+# The storage format the snapshot is written in. Analysts open it with clients that lag the pipeline's
+# DuckDB 2 (DBeaver and R bring their own, older DuckDB): even the newest DuckDB shell, 1.5, refuses
+# DuckDB 2's own format ("Trying to read a database file with version number 69, but we can only read
+# versions between 64 and 68"). Files in the v1.4.0 format open in DuckDB 1.4 (the long-term-support
+# release) and every later one, comments and views included (tests/test_old_clients.py, with the 1.5
+# shell and Python's duckdb 1.4).
+# A snapshot kept from the previous one must have been written in this format too: an existing file's
+# format cannot be lowered, and a copy would carry the old one on.
+SNAPSHOT_STORAGE_VERSION = "v1.4.0"
 
 
 @dataclass(frozen=True)
@@ -81,15 +97,18 @@ def kept_waves(con: duckdb.DuckDBPyConnection, target: Path, working: str) -> li
 
     The file must also be exactly as this pipeline wrote it (its size and modification time as recorded
     in ``snapshot_files``): a client that opened it to write may have changed rows, which must not be
-    carried into the next snapshot."""
+    carried into the next snapshot. And it must have been written in ``SNAPSHOT_STORAGE_VERSION``: a
+    file written before that was recorded (in DuckDB 2's own format, which older clients cannot read), or
+    in another format, is rebuilt rather than copied."""
     if not target.exists():
         return []
     stat = target.stat()
     written = con.execute(
-        "SELECT size_bytes, modified_ns FROM snapshot_files WHERE path = ? ORDER BY rowid DESC LIMIT 1",
+        "SELECT size_bytes, modified_ns, storage_version FROM snapshot_files WHERE path = ? "
+        "ORDER BY rowid DESC LIMIT 1",
         [str(target.resolve())],
     ).fetchall()
-    if written != [(stat.st_size, stat.st_mtime_ns)]:
+    if written != [(stat.st_size, stat.st_mtime_ns, SNAPSHOT_STORAGE_VERSION)]:
         return []
     try:
         con.execute(f"ATTACH ? AS {PREVIOUS} (READ_ONLY)", [str(target)])
@@ -115,7 +134,7 @@ def kept_waves(con: duckdb.DuckDBPyConnection, target: Path, working: str) -> li
 
 
 def _fill_snapshot(con: duckdb.DuckDBPyConnection, working: str, publication: dict, codebooks: list[Codebook],
-                   kept: list[tuple[str, str]]) -> dict:
+                   views: list[str], kept: list[tuple[str, str]]) -> dict:
     ddl = dict(con.execute(
         "SELECT table_name, sql FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main'", [working]
     ).fetchall())
@@ -129,11 +148,18 @@ def _fill_snapshot(con: duckdb.DuckDBPyConnection, working: str, publication: di
         con.executemany("INSERT INTO temp.kept_waves VALUES (?, ?)", kept)
     con.execute(f"USE {SNAPSHOT}")
     try:
+        # A copied snapshot's views are made again from today's codebooks (a survey may have gone).
+        for (view,) in con.execute("SELECT view_name FROM duckdb_views() WHERE database_name = ? AND NOT internal",
+                                   [SNAPSHOT]).fetchall():
+            con.execute(f"DROP VIEW {identifier(view)}")
         for table in rewritten:
             con.execute(f'DROP TABLE IF EXISTS "{table}"')
             if table not in DERIVED_TABLES:
                 con.execute(ddl[table])  # the working table's own definition, keys included
         con.execute(read_sql("snapshot_schema"))
+        # With the snapshot as default database, so that the views name its own tables.
+        for statement in views:
+            con.execute(statement)
     finally:
         con.execute(f'USE "{working}"')
     rows = {}
@@ -178,6 +204,12 @@ def publish_snapshot(
         "published_at": published_at or dt.datetime.now(dt.timezone.utc),
         "code_version": code_version,
     }
+    codebooks = list(codebooks)
+    try:
+        views = view_statements(codebooks)
+    except ValueError as exc:  # a codebook the wide view cannot be made from
+        raise PublishFailed(f"not publishing the analysts' warehouse {target}: {exc}. "
+                            f"The previous snapshot is unchanged.") from None
     temporary = _temporary_path(target, run_id)
     working = con.execute("SELECT current_database()").fetchall()[0][0]
     stale = con.execute(read_sql("stale_wave_results"), {"result_tables": list(WAVE_RESULT_TABLES)}).fetchall()
@@ -194,9 +226,9 @@ def publish_snapshot(
         kept = kept_waves(con, target, working)
         if kept:
             shutil.copyfile(target, temporary)  # a file analysts only read, checkpointed when it was written
-        con.execute(f"ATTACH ? AS {SNAPSHOT}", [str(temporary)])
+        con.execute(f"ATTACH ? AS {SNAPSHOT} (STORAGE_VERSION ?)", [str(temporary), SNAPSHOT_STORAGE_VERSION])
         try:
-            rows = _fill_snapshot(con, working, publication, list(codebooks), kept)
+            rows = _fill_snapshot(con, working, publication, codebooks, views, kept)
         except BaseException:
             _detach_quietly(con, working)  # the first error is the one worth reporting
             raise
@@ -226,8 +258,9 @@ def publish_snapshot(
     # redone by the next run.
     with transaction(con):
         con.execute(f"INSERT INTO publications BY NAME {read_sql('publication_rows')}", publication)
-        con.execute("INSERT INTO snapshot_files VALUES (?, ?, ?, ?)",
-                    [run_id, str(target.resolve()), written.st_size, written.st_mtime_ns])
+        con.execute("INSERT INTO snapshot_files (run_id, path, size_bytes, modified_ns, storage_version) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [run_id, str(target.resolve()), written.st_size, written.st_mtime_ns, SNAPSHOT_STORAGE_VERSION])
     return Snapshot(rows, kept)
 
 

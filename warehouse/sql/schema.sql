@@ -243,6 +243,9 @@ CREATE TABLE IF NOT EXISTS snapshot_files (
     size_bytes   BIGINT NOT NULL,
     modified_ns  BIGINT NOT NULL
 );
+-- The DuckDB storage format the snapshot was written in (publication.SNAPSHOT_STORAGE_VERSION); NULL for
+-- snapshots written before it was recorded, in DuckDB 2's own format, which are rebuilt, not copied.
+ALTER TABLE snapshot_files ADD COLUMN IF NOT EXISTS storage_version VARCHAR;
 
 -- How many respondents of each trust answered each question, and chose the options each share indicator
 -- counts, in one wave (`warehouse/trust_counts.py`): counted as the wave is loaded, from its rows while
