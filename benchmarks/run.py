@@ -1,7 +1,8 @@
 """The benchmark suite: the whole pipeline against bare DuckDB, measured in the same invocation.
 
-    .venv/bin/python -m benchmarks.run                      # 10k, 100k, 1M respondents, sample, incremental
-    .venv/bin/python -m benchmarks.run --sizes 10000 --skip-incremental
+    .venv/bin/python -m benchmarks.run                      # 10k, 100k, 1M respondents, sample, incremental,
+                                                            # the bundled questionnaire at 1M (run and ingest)
+    .venv/bin/python -m benchmarks.run --sizes 10000 --skip-incremental --bundled-sizes
     .venv/bin/python -m benchmarks.run --sizes 10000000     # the 10M wave (about 10 GB of CSV; not committed)
 
 Every measurement is a separate process, timed from outside (wall clock) with its peak resident memory
@@ -14,10 +15,15 @@ are noisy and absolute times are not comparable between runs:
 - ``sample``: ``survey run`` of the three bundled waves from a cold process against importing dagster,
   pandera, duckdb and pandas; and, against the same imports, the fixed cost under it
   (``benchmarks.dagster_floor``: the same imports, a new instance and the same runs with idle steps);
-- ``incremental``: one new wave into a warehouse of ten waves against the same wave into an empty one.
+- ``incremental``: one new wave into a warehouse of ten waves against the same wave into an empty one;
+- ``bundled``: one wave of N respondents of the bundled questionnaire (single and multiple choice, free
+  text, personal-data columns), loaded by ``survey run`` from the landing folder and by ``survey ingest``
+  from a file elsewhere, each against ``benchmarks.baseline`` on the same file; the ingest's ratio to the
+  run is reported too (``ingest_over_run``): ingest reads the file once, so it should cost only the copy.
 
 The sample and the incremental scenario are short (seconds), so load on the machine moves them most:
-each is measured ``--repeats`` times (3), in turn with its baseline, and the median reported.
+each is measured ``--repeats`` times (3), in turn with its baseline, and the median reported; so are the
+run and the ingest of the bundled wave, whose ratio to each other is the one that matters.
 
 Results print as a table and are written as JSON (``--json``). Generated waves are kept in ``--cache``
 so that a second invocation does not regenerate them.
@@ -44,7 +50,7 @@ from tabulate import tabulate
 from benchmarks.wide_codebook import SURVEY_ID, wave_ids, write_wide_codebook
 from pipelines.settings import PROJECT_ROOT
 from sample_data.generator import LANDING_DIR, write_large_wave_csv
-from schemas.codebook import Codebook, load_codebook
+from schemas.codebook import BUNDLED_CODEBOOKS_DIR, Codebook, load_codebook
 from schemas.reference import load_trusts
 
 PYTHON = sys.executable
@@ -99,7 +105,7 @@ def survey_env() -> dict:
 
 
 def wave_csv(cache: Path, codebook: Codebook, wave_id: str, respondents: int, seed: int) -> Path:
-    path = cache / f"{SURVEY_ID}_{wave_id}_{respondents}_{seed}.csv"
+    path = cache / f"{codebook.survey_id}_{wave_id}_{respondents}_{seed}.csv"
     if not path.exists():
         started = time.perf_counter()
         trust_codes = load_trusts()["ods_code"].tolist()
@@ -116,8 +122,8 @@ def new_home(root: Path, name: str, waves: int) -> Path:
     return home
 
 
-def land(home: Path, wave_id: str, csv: Path) -> None:
-    target = home / "landing" / SURVEY_ID / wave_id / csv.name
+def land(home: Path, wave_id: str, csv: Path, survey_id: str = SURVEY_ID) -> None:
+    target = home / "landing" / survey_id / wave_id / csv.name
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.link(csv, target)  # no copy of gigabytes; the pipeline only reads landed files
@@ -202,12 +208,46 @@ def bench_incremental(root: Path, cache: Path, codebook: Codebook, respondents: 
                   added.wall_s / single.wall_s, respondents / added.wall_s, repeats)
 
 
+BUNDLED_SURVEY, BUNDLED_WAVE = "improvement-journey", "2025"
+
+
+def bench_bundled(root: Path, cache: Path, respondents: int, repeats: int) -> tuple[list[Result], dict]:
+    """A wave of the bundled questionnaire by `survey run` (landed) and by `survey ingest` (delivered from
+    elsewhere, so it is copied in), each against bare DuckDB; all three measured in turn ``repeats`` times."""
+    codebook_path = BUNDLED_CODEBOOKS_DIR / f"{BUNDLED_SURVEY}.yaml"
+    csv = wave_csv(cache, load_codebook(codebook_path), BUNDLED_WAVE, respondents, seed=7)
+    baselines, runs, ingests = [], [], []
+    for _ in range(repeats):
+        baselines.append(measure([PYTHON, "-m", "benchmarks.baseline", str(codebook_path), BUNDLED_WAVE, str(csv),
+                                  str(root / "baseline.duckdb")]))
+        (root / "baseline.duckdb").unlink(missing_ok=True)
+        home = root / "bundled_run"
+        shutil.rmtree(home, ignore_errors=True)
+        land(home, BUNDLED_WAVE, csv, BUNDLED_SURVEY)
+        runs.append(survey_run(home))
+        shutil.rmtree(home, ignore_errors=True)
+        ingests.append(measure([SURVEY, "ingest", str(csv), "--survey", BUNDLED_SURVEY, "--wave", BUNDLED_WAVE,
+                                "--home", str(root / "bundled_ingest")], env=survey_env()))
+        shutil.rmtree(root / "bundled_ingest", ignore_errors=True)
+    baseline, run, ingest = typical(baselines), typical(runs), typical(ingests)
+    results = [
+        Result(f"bundled wave: {name}", respondents, m.wall_s, m.peak_mb, "bare DuckDB", baseline.wall_s,
+               baseline.peak_mb, m.wall_s / baseline.wall_s, respondents / m.wall_s, repeats)
+        for name, m in (("survey run", run), ("survey ingest", ingest))
+    ]
+    return results, {"respondents": respondents, "csv_mb": round(csv.stat().st_size / 1e6, 1),
+                     "ingest_over_run": round(ingest.wall_s / run.wall_s, 3),
+                     "ingest_peak_mb": round(ingest.peak_mb), "run_peak_mb": round(run.peak_mb)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--incremental-size", type=int, default=100_000)
     parser.add_argument("--skip-sample", action="store_true")
     parser.add_argument("--skip-incremental", action="store_true")
+    parser.add_argument("--bundled-sizes", type=int, nargs="*", default=[1_000_000],
+                        help="waves of the bundled questionnaire, by `survey run` and by `survey ingest`")
     parser.add_argument("--repeats", type=int, default=3,
                         help="times the sample and the incremental scenario are measured (median reported)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "survey-benchmark-waves")
@@ -230,6 +270,12 @@ def main() -> None:
     if not args.skip_incremental:
         print(f"incremental, waves of {args.incremental_size:,} ...", flush=True)
         results.append(bench_incremental(args.work, args.cache, codebook, args.incremental_size, args.repeats))
+    ingest_vs_run = []
+    for size in args.bundled_sizes:
+        print(f"bundled questionnaire, {size:,} respondents: survey run and survey ingest ...", flush=True)
+        bundled, comparison = bench_bundled(args.work, args.cache, size, args.repeats)
+        results += bundled
+        ingest_vs_run.append(comparison)
 
     rows = [asdict(r) for r in results]
     print(tabulate(rows, headers="keys", floatfmt=".2f", intfmt=","))
@@ -239,6 +285,7 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "results": rows,
         "sample_fixed_cost": sample_fixed_cost,
+        "ingest_vs_run": ingest_vs_run,
     }, indent=1), encoding="utf-8")
     print(f"written {args.json}")
 

@@ -45,14 +45,20 @@ def test_a_tiny_benchmark_run_reports_a_table_and_json(tmp_path):
     out = tmp_path / "results.json"
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--sizes", "500", "--skip-sample", "--skip-incremental",
+         "--bundled-sizes", "300", "--repeats", "1",
          "--cache", str(tmp_path / "cache"), "--work", str(tmp_path / "work"), "--json", str(out)],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    results = json.loads(out.read_text())["results"]
-    assert [(r["scenario"], r["respondents"]) for r in results] == [("wave", 500)]
-    assert results[0]["ratio"] == pytest.approx(results[0]["pipeline_s"] / results[0]["baseline_s"])
-    assert results[0]["pipeline_peak_mb"] > 0 and results[0]["baseline_peak_mb"] > 0
+    written = json.loads(out.read_text())
+    results = written["results"]
+    assert [(r["scenario"], r["respondents"]) for r in results] == [
+        ("wave", 500), ("bundled wave: survey run", 300), ("bundled wave: survey ingest", 300)]
+    for result in results:
+        assert result["ratio"] == pytest.approx(result["pipeline_s"] / result["baseline_s"])
+        assert result["pipeline_peak_mb"] > 0 and result["baseline_peak_mb"] > 0
+    [comparison] = written["ingest_vs_run"]
+    assert comparison["ingest_over_run"] == pytest.approx(results[2]["pipeline_s"] / results[1]["pipeline_s"], abs=1e-3)
     assert "pipeline_s" in completed.stdout
 
 
