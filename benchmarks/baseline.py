@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from schemas.codebook import load_codebook
+from schemas.codebook_files import load_codebook
 
 
 def allowed_cells(codebook, wave_id: str) -> pd.DataFrame:

@@ -368,7 +368,7 @@ def regenerate_sample(
 ) -> None:
     """Regenerate the bundled SYNTHETIC sample waves from the codebook and the calibration targets."""
     from sample_data.generator import write_bundled_sample
-    from schemas.codebook import BUNDLED_CODEBOOKS_DIR, load_codebook
+    from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebook
     from schemas.reference import load_trusts
 
     codebook = load_codebook(BUNDLED_CODEBOOKS_DIR / "improvement-journey.yaml")
@@ -377,7 +377,7 @@ def regenerate_sample(
 
 
 def main() -> None:
-    from schemas.codebook import CodebookError
+    from schemas.codebook_files import CodebookError
     from schemas.waves import WaveDeclarationError
 
     try:

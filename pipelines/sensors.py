@@ -21,7 +21,7 @@ from pipelines.landing import scan_landing
 from pipelines.resources import SurveyHomeResource
 from pipelines.settings import SurveyHome
 from pipelines.staleness import StaleWave, stale_waves
-from schemas.codebook import CodebookError
+from schemas.codebook_files import CodebookError
 from schemas.waves import WaveDeclarationError
 from warehouse.publication import read_published_inputs
 

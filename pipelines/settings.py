@@ -18,7 +18,8 @@ from functools import cached_property
 from pathlib import Path
 
 from pipelines.landing import wave_declarations
-from schemas.codebook import BUNDLED_CODEBOOKS_DIR, Codebook, load_codebooks
+from schemas.codebook import Codebook
+from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebooks
 from schemas.waves import WAVE_SETTINGS, DeclaredWave, WaveSettings
 
 HOME_ENV = "SURVEY_HOME"

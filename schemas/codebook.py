@@ -3,42 +3,34 @@
 A codebook (one YAML file per survey under ``schemas/codebooks/``) is the single source of truth for a
 survey: question ids, types, wording, option ids and labels, personal-data columns, waves and the
 indicator catalogue. This module turns the YAML into validated, immutable objects and refuses a
-codebook that contradicts itself, with an error naming the file and the field. A survey's waves may also
-be declared beside their files (``wave.yaml``, ``schemas.waves``): those declarations are merged in when
-the codebook is loaded, so that questions may name them (``asked_in``, ``asked_from``, ``rewordings``).
+codebook that contradicts itself. A survey's waves may also be declared beside their files (``wave.yaml``,
+``schemas.waves``): those declarations are merged in when the codebook is loaded, so that questions may
+name them (``asked_in``, ``asked_from``, ``rewordings``).
 
-What does not belong here: the indicator catalogue derived from a codebook (``schemas.indicator_catalogue``),
-the pandera schema built from it (``schemas.response_schema``), and anything that touches data or the warehouse.
+What does not belong here: reading codebook files (``schemas.codebook_files``), the indicator catalogue
+derived from a codebook (``schemas.indicator_catalogue``), the pandera schema built from it
+(``schemas.response_schema``), and anything that touches data or the warehouse.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from schemas.indicator_catalogue import BUILT_IN_INDICATORS, option_indicator_id
 from schemas.strict import Strict as _Strict
-from schemas.waves import WAVE_SETTINGS, DeclaredWave, Wave, merge_waves, order_waves, validation_problems
-
-BUNDLED_CODEBOOKS_DIR = Path(__file__).parent / "codebooks"
+from schemas.waves import WAVE_SETTINGS, Wave, order_waves
 
 # Ids become column names, SQL values and parts of indicator ids ("question.option"), so keep them plain.
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 SURVEY_ID = r"^[a-z][a-z0-9-]*$"
-
-
-class CodebookError(ValueError):
-    """A codebook file that cannot be used, with the file and the offending field in the message."""
 
 
 class WaveNotDeclared(KeyError):
@@ -409,78 +401,3 @@ def _refuse_duplicates(values: list[str], what: str) -> None:
     repeated = sorted(v for v, n in Counter(values).items() if n > 1)
     if repeated:
         raise ValueError(f"{what} must be unique; repeated: {repeated}")
-
-
-# libyaml's parser when PyYAML was built with it: the pure-Python one takes a quarter of a second per codebook.
-YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def load_codebook(path: Path | str, declared: Sequence[DeclaredWave] = ()) -> Codebook:
-    """Read and validate one codebook file, with the waves ``declared`` beside their files merged into
-    its own; raise ``CodebookError`` (or ``schemas.waves.WaveDeclarationError``) naming the file and field on any fault.
-
-    Parsed once per process for each version of the file (its modification time and size) and set of
-    declarations, since every step of a run asks for the codebooks."""
-    path = Path(path)
-    try:
-        stat = path.stat()
-    except OSError as exc:
-        raise CodebookError(f"{path}: cannot read codebook: {exc.strerror or exc}") from exc
-    return _validate_codebook(str(path), stat.st_mtime_ns, stat.st_size, tuple(declared))
-
-
-@functools.lru_cache(maxsize=64)
-def _read_raw(path_text: str, mtime_ns: int, size: int) -> dict:
-    path = Path(path_text)
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
-    except OSError as exc:
-        raise CodebookError(f"{path}: cannot read codebook: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise CodebookError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise CodebookError(f"{path}: a codebook must be a mapping of fields, got {type(raw).__name__}")
-    return raw
-
-
-@functools.lru_cache(maxsize=64)
-def _validate_codebook(path_text: str, mtime_ns: int, size: int, declared: tuple[DeclaredWave, ...]) -> Codebook:
-    raw = dict(_read_raw(path_text, mtime_ns, size))
-    if declared and isinstance(raw.get("waves", []), list):
-        own = []
-        for number, wave in enumerate(raw.get("waves", [])):
-            try:  # the codebook's own waves first, so that a fault names its place in the file
-                own.append(Wave.model_validate(wave))
-            except ValidationError as exc:
-                raise CodebookError(f"{path_text}: invalid codebook: waves.{number}: {validation_problems(exc)}") from exc
-        raw["waves"] = [w.model_dump() for w in merge_waves(own, declared, path_text)]
-    try:
-        codebook = Codebook.model_validate(raw)
-    except ValidationError as exc:
-        raise CodebookError(f"{path_text}: invalid codebook: {validation_problems(exc)}") from exc
-    codebook._source = path_text
-    own = raw_waves if isinstance(raw_waves := _read_raw(path_text, mtime_ns, size).get("waves"), list) else []
-    codebook._own_waves = frozenset(str(w.get("id")) for w in own if isinstance(w, dict))
-    return codebook
-
-
-def load_codebooks(
-    *directories: Path | str, declared: Callable[[str], Sequence[DeclaredWave]] | None = None
-) -> dict[str, Codebook]:
-    """Every codebook (``*.yaml``) in the given folders, by survey id; later folders override earlier
-    ones. ``declared`` gives the waves declared beside their files for a survey id."""
-    paths: dict[str, Path] = {}
-    for directory in directories:
-        directory = Path(directory)
-        if not directory.is_dir():
-            continue
-        for path in sorted(directory.glob("*.yaml")):
-            stat = path.stat()
-            survey_id = _read_raw(str(path), stat.st_mtime_ns, stat.st_size).get("survey_id")
-            # A file with no survey id is still validated, to say so.
-            paths[str(survey_id) if isinstance(survey_id, str) else str(path)] = path
-    codebooks: dict[str, Codebook] = {}
-    for key, path in paths.items():
-        codebook = load_codebook(path, declared(key) if declared is not None else ())
-        codebooks[codebook.survey_id] = codebook
-    return codebooks

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from schemas.codebook import BUNDLED_CODEBOOKS_DIR, load_codebook
+from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebook
 from schemas.exports import WaveFileRejected
 from schemas.pseudonyms import Pseudonymiser
 from schemas.reference import load_trusts

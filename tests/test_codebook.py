@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from schemas.codebook import BUNDLED_CODEBOOKS_DIR, CodebookError, load_codebook, load_codebooks
+from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, CodebookError, load_codebook, load_codebooks
 from schemas.indicator_catalogue import indicator_catalogue
 
 BUNDLED = BUNDLED_CODEBOOKS_DIR / "improvement-journey.yaml"

@@ -24,7 +24,7 @@ from pipelines.landing import partition_key
 from pipelines.resources import SurveyHomeResource
 from pipelines.sensors import daily_landing_sweep, landing_sensor
 from pipelines.settings import PROJECT_ROOT
-from schemas.codebook import BUNDLED_CODEBOOKS_DIR, load_codebook
+from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebook
 from schemas.indicator_catalogue import indicator_catalogue
 from tests.conftest import SURVEY_ID, read_sample, sample_wave_path, write_csv
 

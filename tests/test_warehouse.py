@@ -270,7 +270,8 @@ def test_a_composite_of_several_ticks_counts_each_respondent_once(tmp_path, reso
     multiple-choice question is where one can (two of its options ticked)."""
     import yaml
 
-    from schemas.codebook import BUNDLED_CODEBOOKS_DIR, Codebook
+    from schemas.codebook import Codebook
+    from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR
     from warehouse.breakdowns import compute_indicator_breakdowns
 
     raw = yaml.safe_load((BUNDLED_CODEBOOKS_DIR / f"{SURVEY_ID}.yaml").read_text(encoding="utf-8"))

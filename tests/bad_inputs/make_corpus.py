@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from schemas.codebook import BUNDLED_CODEBOOKS_DIR, load_codebook
+from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebook
 from tests.conftest import read_sample
 from tests.exports import BUILDERS
 
