@@ -20,7 +20,7 @@ from pipelines.jobs import refresh_wave_job
 from pipelines.landing import scan_landing
 from pipelines.resources import SurveyHomeResource
 from pipelines.settings import SurveyHome
-from pipelines.staleness import StaleWave, stale_waves
+from pipelines.staleness import StaleWave, missing_waves, stale_waves
 from schemas.codebook_files import CodebookError
 from schemas.waves import WaveDeclarationError
 from warehouse.publication import read_published_inputs
@@ -29,14 +29,20 @@ UNDER_WAY = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.Dag
              dg.DagsterRunStatus.STARTED]
 
 
-def _stale(home: SurveyHome, digests: dict | None = None) -> list[StaleWave] | dg.SkipReason:
+def _stale(home: SurveyHome, log, digests: dict | None = None) -> list[StaleWave] | dg.SkipReason:
     """The stale landed waves, or why they cannot be told (no landing folder, a codebook fault, the
-    published warehouse held open for writing)."""
+    published warehouse held open for writing). Published waves whose landing folder has gone are
+    logged, never withdrawn (`survey run --prune` does that)."""
     if not home.landing_dir.is_dir():
         return dg.SkipReason(f"no landing folder at {home.landing_dir}")
     try:
         published = read_published_inputs(home.warehouse_path)
-        return stale_waves(home, scan_landing(home.landing_dir, digests), published)
+        landed = scan_landing(home.landing_dir, digests)
+        missing = missing_waves(landed, list(published))
+        if missing:
+            log.warning("published, but their landing folder is gone (an unmounted volume?): %s; they stay "
+                        "published until `survey run --prune` withdraws them", ", ".join(missing))
+        return stale_waves(home, landed, published)
     except (CodebookError, WaveDeclarationError) as exc:
         return dg.SkipReason(f"waves not checked: {exc}")
     except duckdb.Error as exc:
@@ -73,7 +79,7 @@ def _run_request(stale: StaleWave, run_key: str) -> dg.RunRequest:
 def landing_sensor(context: dg.SensorEvaluationContext, survey_home: SurveyHomeResource):
     cursor = json.loads(context.cursor) if context.cursor else {}
     digests, requested = cursor.get("digests", {}), cursor.get("requested", {})
-    stale = _stale(survey_home.paths, digests)
+    stale = _stale(survey_home.paths, context.log, digests)
     if isinstance(stale, dg.SkipReason):
         return stale
     # Forget waves no longer stale, so that the same inputs landed again (after a withdrawal) are seen.
@@ -99,7 +105,7 @@ def landing_sensor(context: dg.SensorEvaluationContext, survey_home: SurveyHomeR
     "(a failed or missed load), whatever the sensor already asked for.",
 )
 def daily_landing_sweep(context: dg.ScheduleEvaluationContext, survey_home: SurveyHomeResource):
-    stale = _stale(survey_home.paths)
+    stale = _stale(survey_home.paths, context.log)
     if isinstance(stale, dg.SkipReason):
         return stale
     stale = [s for s in stale if not _under_way(context.instance, s.wave.partition_key)]

@@ -394,3 +394,12 @@ def test_the_sensor_leaves_a_wave_whose_run_is_under_way(tmp_path):
     assert _sensor(tmp_path, instance).run_requests == []
     instance.report_run_failed(run)
     assert [r.partition_key for r in _sensor(tmp_path, instance).run_requests] == [key]
+
+
+def test_the_sensor_says_when_a_published_waves_landing_folder_is_gone_and_requests_nothing(demo_run, tmp_path, capfd):
+    home = tmp_path / "home"
+    shutil.copytree(demo_run.home, home)
+    shutil.rmtree(home / "landing" / SURVEY_ID / "2024")
+    result = _sensor(home, dg.DagsterInstance.ephemeral())
+    assert result.run_requests == []
+    assert f"landing folder is gone (an unmounted volume?): {SURVEY_ID}/2024;" in capfd.readouterr().err
