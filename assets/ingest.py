@@ -23,13 +23,20 @@ from warehouse.stop_points import stop_point
 
 
 def _quarantine_preview(validation: WaveValidation, limit: int = 20) -> str:
+    """Failures by rule and the first few, as markdown for the UI: file, row, column and rule of each, its
+    value described (``schemas.validation.refusal_reason``), never copied; the values are in the working
+    database only."""
     quarantine = validation.quarantine
     if quarantine.empty:
         return "No row was quarantined."
     by_rule = quarantine.groupby("rule")["source_row"].count().sort_values(ascending=False)
     lines = ["| rule | failures |", "|---|---|"] + [f"| {rule} | {n} |" for rule, n in by_rule.items()]
-    lines += ["", f"First {min(limit, len(quarantine))} of {len(quarantine)} failures:", ""]
-    lines += [f"- {reason}" for reason in quarantine["reason"].head(limit)]
+    lines += ["", f"First {min(limit, len(quarantine))} of {len(quarantine)} failures (values described, not "
+              "shown; they are in the working database's `quarantine` table):", ""]
+    # File names are as delivered: characters that make markdown act (links, images, HTML, tables) are
+    # escaped, so that the UI shows them rather than renders them.
+    active = {ord(c): "\\" + c for c in "\\`*[]<>|!~"}
+    lines += [f"- {reason.translate(active)}" for reason in quarantine["reason"].head(limit)]
     return "\n".join(lines)
 
 

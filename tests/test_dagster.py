@@ -328,3 +328,18 @@ def test_a_refresh_reports_its_first_failure_whether_a_wave_or_the_publication()
     assert Refresh(runs=[ok, failed], publication=not_published).first_failure is failed
     assert Refresh(runs=[ok], publication=not_published).first_failure is not_published
     assert not Refresh(runs=[failed]).success and Refresh(runs=[ok]).success
+
+
+def test_the_quarantine_preview_shows_markdown_in_a_file_name_as_text(tmp_path, codebook, resolver):
+    """The preview is rendered as markdown by the UI: a file name as delivered must not become an image,
+    a link or HTML there."""
+    from assets.ingest import _quarantine_preview
+    from schemas.validation import validate_wave
+
+    rows = read_sample("2024").head(10)
+    rows.loc[3, "trust_code"] = "XXX"
+    path = write_csv(rows, tmp_path / "export ![x](http:example) <b>.csv")
+    preview = _quarantine_preview(validate_wave([path], codebook, "2024", resolver))
+    assert ("- export \\!\\[x\\](http:example) \\<b\\>.csv row 5, column trust_code: must be the ODS code of a "
+            "trust in the reference list (rule known_trust_code; value: 3 characters: letters)") in preview.splitlines()
+    assert "![x]" not in preview and "<b>" not in preview
