@@ -65,6 +65,6 @@ def leadership_pack(context: dg.AssetExecutionContext, survey_home: SurveyHomeRe
         for codebook in survey_home.paths.codebooks.values():
             if con.execute("select count(*) from headline_indicators where survey_id = ?",
                            [codebook.survey_id]).fetchall()[0][0]:
-                written.append(write_pack(con, codebook, survey_home.paths.root / "publish",
-                                          context.run.run_id, PROJECT_ROOT))
+                written.append(write_pack(con, codebook, survey_home.paths.root, context.run.run_id,
+                                          PROJECT_ROOT))
     return dg.MaterializeResult(metadata={"packs": dg.MetadataValue.md("\n".join(f"- {p}" for p in written) or "none")})

@@ -5,7 +5,12 @@ Written to ``<home>/publish/<survey_id>/<wave_id>/`` for the latest loaded wave,
 waves. Only aggregates leave the warehouse: no respondent-level row and no free text is ever read here.
 Every text cell is neutralised against formula injection. The manifest lists each file of the pack with
 its sha256, the input files behind the figures (from ``load_log``), the codebook and code versions, the
-Dagster run and the time, so any published number can be traced to the exact file it came from.
+Dagster run and the time, so any published number can be traced to the exact file it came from. It names
+no path of the host: the pack is copied and mailed, and a path would say whose machine and folders made it;
+files are named relative to the survey home.
+
+What does not belong here: the Dagster asset (``assets.publish``), the workbook's layout
+(``publish.workbook``) and the brief's (``publish.brief``).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import hashlib
 import json
 import subprocess
 from importlib import metadata
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import duckdb
 import pandas as pd
@@ -31,6 +36,8 @@ BRIEF = "brief.html"
 HEADLINE_CSV = "headline_indicators.csv"
 TRENDS_CSV = "indicator_trends.csv"
 MANIFEST = "manifest.json"
+PATHS_RELATIVE_TO = "survey home"
+ARCHIVE = "archive"  # the home's archive folder (pipelines.settings.SurveyHome.archive_dir)
 
 
 def headline_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: str) -> pd.DataFrame:
@@ -85,14 +92,36 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, publish_dir: Path, run_id: str,
+def home_relative(path: str | None, home: Path) -> str | None:
+    """A file of the home as the manifest names it: relative to the home, whether ``load_log`` recorded it
+    absolute (as older loads did) or relative; None when it cannot be placed in the home."""
+    if path is None or path != path:
+        return None
+    given = PurePath(path)
+    if not given.is_absolute():
+        return given.as_posix()
+    for root in (home, home.resolve()):
+        if given.is_relative_to(root):
+            return given.relative_to(root).as_posix()
+    # Recorded where the home was before it was moved or copied: below archive/ the layout is the same.
+    if ARCHIVE in given.parts:
+        last = len(given.parts) - 1 - given.parts[::-1].index(ARCHIVE)
+        tail = PurePath(*given.parts[last:])
+        if (home / tail).is_file():
+            return tail.as_posix()
+    return None  # never the host's own path
+
+
+def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, home: Path, run_id: str,
                project_root: Path) -> Path:
-    """Write the pack for the latest loaded wave; returns its folder."""
+    """Write the pack for the latest loaded wave into ``<home>/publish/<survey_id>/<wave_id>/``; returns
+    that folder."""
     waves = loaded_waves(con, codebook.survey_id)
     if not waves:
         raise ValueError(f"no wave of {codebook.survey_id} is loaded: nothing to publish")
     wave_id = waves[-1]
-    out = publish_dir / codebook.survey_id / wave_id
+    folder = PurePath("publish", codebook.survey_id, wave_id)
+    out = home / folder
     out.mkdir(parents=True, exist_ok=True)
     headline, trends = headline_table(con, codebook, wave_id), trend_table(con, codebook)
     files = {HEADLINE_CSV: neutralise_frame(headline), TRENDS_CSV: neutralise_frame(trends)}
@@ -110,10 +139,14 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, publish_dir: 
         "wave_id": wave_id,
         "waves": waves,
         "synthetic_data": synthetic,
+        # Every path below (the pack's folder, the archived inputs) is relative to the survey home.
+        "paths_relative_to": PATHS_RELATIVE_TO,
+        "folder": folder.as_posix(),
         "files": [{"name": name, "sha256": _sha256(out / name), "bytes": (out / name).stat().st_size}
                   for name in (*files, WORKBOOK, BRIEF)],
         "inputs": [
-            {"wave_id": r.wave_id, "file": r.source_file, "sha256": r.sha256, "archived_as": r.archived_as}
+            {"wave_id": r.wave_id, "file": r.source_file, "sha256": r.sha256,
+             "archived_as": home_relative(r.archived_as, home)}
             for r in inputs.itertuples(index=False)
         ],
         "codebook_version": codebook.version,

@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import shutil
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -66,10 +67,64 @@ def test_the_manifest_traces_files_and_inputs(demo_run):
         assert hashlib.sha256((out / entry["name"]).read_bytes()).hexdigest() == entry["sha256"]
     assert {i["wave_id"] for i in manifest["inputs"]} == {"2023", "2024", "2025"}
     for source in manifest["inputs"]:
-        assert hashlib.sha256(open(source["archived_as"], "rb").read()).hexdigest() == source["sha256"]
+        assert hashlib.sha256((demo_run.home / source["archived_as"]).read_bytes()).hexdigest() == source["sha256"]
     assert manifest["synthetic_data"] is True
     assert manifest["codebook_version"] and manifest["code_version"]["package"]
     assert manifest["dagster_run_id"]
+
+
+def _strings(value):
+    """Every string of a JSON document, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _host_paths(strings, *homes) -> list[str]:
+    """Strings that name a place on the host: absolute paths (POSIX, home-relative or Windows) or a home."""
+    return [s for s in strings if s.startswith(("/", "~", "\\")) or re.match(r"^[A-Za-z]:[\\/]", s)
+            or any(str(h) in s for h in homes)]
+
+
+def test_the_manifest_names_no_host_path_and_its_inputs_are_in_the_home(demo_run):
+    manifest = json.loads((_pack_dir(demo_run) / MANIFEST).read_text())
+    assert _host_paths(_strings(manifest), demo_run.home, demo_run.home.resolve()) == []
+    assert manifest["paths_relative_to"] == "survey home"
+    assert manifest["folder"] == "publish/improvement-journey/2025"
+    assert len(manifest["inputs"]) == 3
+    for source in manifest["inputs"]:
+        archived = demo_run.home / source["archived_as"]
+        assert archived.is_file() and archived.is_relative_to(demo_run.home / "archive")
+        assert hashlib.sha256(archived.read_bytes()).hexdigest() == source["sha256"]
+
+
+def test_archive_paths_recorded_absolute_or_relative_are_named_relative_to_the_home(demo_run, codebook, tmp_path):
+    """load_log has recorded archived copies as absolute paths; it may record them relative to the home.
+    The manifest names both relative to the home, as it does a path of a home that has since moved."""
+    home = tmp_path / "home"
+    shutil.copytree(demo_run.home / "archive", home / "archive")
+    copy = tmp_path / "survey.duckdb"
+    shutil.copyfile(demo_run.warehouse, copy)
+    with connect(copy) as con:
+        stored = dict(con.execute("select wave_id, archived_as from load_log").fetchall())
+        tails = {w: "archive/" + Path(p).relative_to(demo_run.home / "archive").as_posix() for w, p in stored.items()}
+        recorded = {"2023": tails["2023"],  # relative, as the home records it from now on
+                    "2024": str(home / tails["2024"]),  # absolute, in this home
+                    "2025": stored["2025"]}  # absolute, in the home this one was copied from
+        for wave_id, path in recorded.items():
+            con.execute("update load_log set archived_as = ? where wave_id = ?", [path, wave_id])
+        out = write_pack(con, codebook, home, "test-run", PROJECT_ROOT)
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert {i["wave_id"]: i["archived_as"] for i in manifest["inputs"]} == tails
+    assert _host_paths(_strings(manifest), home, demo_run.home) == []
+    for source in manifest["inputs"]:
+        assert hashlib.sha256((home / source["archived_as"]).read_bytes()).hexdigest() == source["sha256"]
 
 
 def test_no_free_text_and_no_respondent_row_in_the_pack(demo_run):
@@ -94,7 +149,7 @@ def test_labels_from_outside_are_neutralised_in_the_csv(demo_run, codebook, tmp_
     with connect(copy) as con:
         con.execute("update headline_indicators set label = '=HYPERLINK(\"http://example.org\",\"x\")' "
                     "where indicator_id = 'respondents'")
-        out = write_pack(con, codebook, tmp_path / "publish", "test-run", PROJECT_ROOT)
+        out = write_pack(con, codebook, tmp_path, "test-run", PROJECT_ROOT)
     with open(out / HEADLINE_CSV, newline="") as handle:
         labels = {row["indicator"]: row["label"] for row in csv.DictReader(handle)}
     assert labels["respondents"].startswith("'=HYPERLINK")
