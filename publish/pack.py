@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import json
 import subprocess
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path, PurePath
 
@@ -36,8 +37,29 @@ BRIEF = "brief.html"
 HEADLINE_CSV = "headline_indicators.csv"
 TRENDS_CSV = "indicator_trends.csv"
 MANIFEST = "manifest.json"
+# What each file of the pack is, in the order a reader would open them.
+PACK_FILES = {
+    WORKBOOK: "Excel workbook: contents, headline table and trends with charts, breakdowns by trust type "
+              "and by region, notes",
+    BRIEF: "one-page brief: findings in sentences, bar chart with intervals and trend lines (self-contained)",
+    HEADLINE_CSV: "headline table of the wave: percentage, 95% interval, base, change since the previous wave",
+    TRENDS_CSV: "headline indicators across every loaded wave",
+    MANIFEST: "sha256 of each file, the input files behind the figures, codebook and code versions, run",
+}
 PATHS_RELATIVE_TO = "survey home"
 ARCHIVE = "archive"  # the home's archive folder (pipelines.settings.SurveyHome.archive_dir)
+
+
+@dataclass(frozen=True)
+class Pack:
+    """A written pack: for which survey and wave, its folder and files relative to the home, and the
+    headline table it holds."""
+
+    survey_id: str
+    wave_id: str
+    folder: str  # relative to the home, as every path the pack names
+    files: dict[str, str]  # file name -> path relative to the home, in PACK_FILES order
+    headline: pd.DataFrame
 
 
 def headline_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: str) -> pd.DataFrame:
@@ -112,10 +134,30 @@ def home_relative(path: str | None, home: Path) -> str | None:
     return None  # never the host's own path
 
 
+def headline_markdown(headline: pd.DataFrame) -> str:
+    """The headline table as a markdown table, for the Dagster UI: label, percentage, interval, base,
+    change and note (a count's value in the percentage column's place)."""
+    active = {ord(c): "\\" + c for c in "\\`*_[]<>|!~"}  # labels as text, not markdown
+
+    def number(value, digits: int = 1) -> str:
+        return "" if pd.isna(value) else f"{value:.{digits}f}"
+
+    lines = ["| indicator | % | 95% interval | base | change (points) | note |", "|---|---:|---|---:|---:|---|"]
+    for row in headline.itertuples(index=False):
+        share = pd.notna(row.percentage)
+        value = number(row.percentage) if share else number(row.numerator, 0)
+        interval = f"{number(row.ci_low)} to {number(row.ci_high)}" if share and pd.notna(row.ci_low) else ""
+        change = number(row.change_points)
+        if change and row.significant_at_5pct == "yes":
+            change += " (significant)"
+        lines.append(f"| {str(row.label).translate(active)} | {value} | {interval} | {number(row.base, 0)} | "
+                     f"{change} | {str(row.note).translate(active)} |")
+    return "\n".join(lines)
+
+
 def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, home: Path, run_id: str,
-               project_root: Path) -> Path:
-    """Write the pack for the latest loaded wave into ``<home>/publish/<survey_id>/<wave_id>/``; returns
-    that folder."""
+               project_root: Path) -> Pack:
+    """Write the pack for the latest loaded wave into ``<home>/publish/<survey_id>/<wave_id>/``."""
     waves = loaded_waves(con, codebook.survey_id)
     if not waves:
         raise ValueError(f"no wave of {codebook.survey_id} is loaded: nothing to publish")
@@ -155,4 +197,5 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, home: Path, r
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    return out
+    return Pack(codebook.survey_id, wave_id, folder.as_posix(),
+                {name: (folder / name).as_posix() for name in PACK_FILES}, headline)

@@ -119,12 +119,42 @@ def test_archive_paths_recorded_absolute_or_relative_are_named_relative_to_the_h
                     "2025": stored["2025"]}  # absolute, in the home this one was copied from
         for wave_id, path in recorded.items():
             con.execute("update load_log set archived_as = ? where wave_id = ?", [path, wave_id])
-        out = write_pack(con, codebook, home, "test-run", PROJECT_ROOT)
-    manifest = json.loads((out / MANIFEST).read_text())
+        pack = write_pack(con, codebook, home, "test-run", PROJECT_ROOT)
+    manifest = json.loads((home / pack.folder / MANIFEST).read_text())
     assert {i["wave_id"]: i["archived_as"] for i in manifest["inputs"]} == tails
     assert _host_paths(_strings(manifest), home, demo_run.home) == []
     for source in manifest["inputs"]:
         assert hashlib.sha256((home / source["archived_as"]).read_bytes()).hexdigest() == source["sha256"]
+
+
+def test_the_pack_says_in_dagster_what_it_writes_for_which_wave(demo_run):
+    import dagster as dg
+
+    from pipelines.definitions import build_definitions
+    from pipelines.instance import instance_for
+    from pipelines.settings import SurveyHome
+
+    files = ("leadership_pack.xlsx", "brief.html", "headline_indicators.csv", "indicator_trends.csv", "manifest.json")
+    key = dg.AssetKey("leadership_pack")
+    description = build_definitions(demo_run.home).resolve_asset_graph().get(key).description
+    assert all(name in description for name in files), description
+    with instance_for(SurveyHome(demo_run.home)) as instance:
+        metadata = instance.fetch_materializations(key, limit=1).records[0].asset_materialization.metadata
+    assert metadata["packs"].value == "improvement-journey wave 2025"
+    assert metadata["paths_relative_to"].value == "survey home"
+    assert isinstance(metadata["files"], dg.MarkdownMetadataValue)
+    listed = metadata["files"].value
+    for name in files:
+        assert f"| improvement-journey | 2025 | `publish/improvement-journey/2025/{name}` |" in listed
+        assert (demo_run.home / "publish" / "improvement-journey" / "2025" / name).is_file()
+    assert str(demo_run.home) not in listed
+    assert isinstance(metadata["headline_indicators"], dg.MarkdownMetadataValue)
+    preview = metadata["headline_indicators"].value
+    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+        label, pct, base = con.execute("select label, pct, base from headline_indicators where wave_id = '2025' "
+                                       "and indicator_id = 'trust_approach_stage.embedded'").fetchone()
+    assert f"| {label} | {pct:.1f} | " in preview and f" | {base} | " in preview
+    assert preview.count("\n| ") == 1 + 27  # the header row and the 27 headline indicators
 
 
 def test_no_free_text_and_no_respondent_row_in_the_pack(demo_run):
@@ -149,7 +179,7 @@ def test_labels_from_outside_are_neutralised_in_the_csv(demo_run, codebook, tmp_
     with connect(copy) as con:
         con.execute("update headline_indicators set label = '=HYPERLINK(\"http://example.org\",\"x\")' "
                     "where indicator_id = 'respondents'")
-        out = write_pack(con, codebook, tmp_path, "test-run", PROJECT_ROOT)
+        out = tmp_path / write_pack(con, codebook, tmp_path, "test-run", PROJECT_ROOT).folder
     with open(out / HEADLINE_CSV, newline="") as handle:
         labels = {row["indicator"]: row["label"] for row in csv.DictReader(handle)}
     assert labels["respondents"].startswith("'=HYPERLINK")
