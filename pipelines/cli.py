@@ -205,8 +205,10 @@ def dev(
     home: HomeOption = None,
     port: Annotated[int, typer.Option("--port", help="Port of the Dagster UI.")] = 3000,
 ) -> None:
-    """Open the Dagster UI (`dg dev`) on the home's instance, with the landing sensor running."""
+    """Open the Dagster UI (`dg dev`) on the home's instance, with the landing sensor running. Ctrl-C,
+    SIGTERM or SIGHUP stops it and every process it started."""
     from pipelines.instance import prepare_dagster_home
+    from pipelines.processes import run_until_stopped
 
     survey_home = _home(home)
     env = {
@@ -217,7 +219,7 @@ def dev(
     }
     dg_command = Path(sys.executable).with_name("dg")
     command = [str(dg_command) if dg_command.exists() else "dg", "dev", "--port", str(port)]
-    raise typer.Exit(subprocess.call(command, cwd=PROJECT_ROOT, env=env))
+    raise typer.Exit(run_until_stopped(command, cwd=PROJECT_ROOT, env=env))
 
 
 @app.command("sample")
