@@ -43,14 +43,27 @@ class WaveDelivery(dg.Config):
     pending_folder: str | None = None  # a folder inside the wave's landing folder (`.pending-...`)
 
 
+# File names are as delivered: characters that make markdown act (links, images, HTML, tables) are
+# escaped, so that the UI shows them rather than renders them.
+_MARKDOWN_ACTIVE = {ord(c): "\\" + c for c in "\\`*[]<>|!~"}
+
+
+def as_markdown_text(text: str) -> str:
+    return str(text).translate(_MARKDOWN_ACTIVE)
+
+
 def _quarantine_preview(validation: WaveValidation, limit: int = 20) -> str:
+    """Failures by rule and the first few, as markdown for the UI: file, row, column and rule of each, its
+    value described (``schemas.validation.refusal_reason``), never copied; the values are in the working
+    database only."""
     quarantine = validation.quarantine
     if quarantine.empty:
         return "No row was quarantined."
     by_rule = quarantine.groupby("rule")["source_row"].count().sort_values(ascending=False)
     lines = ["| rule | failures |", "|---|---|"] + [f"| {rule} | {n} |" for rule, n in by_rule.items()]
-    lines += ["", f"First {min(limit, len(quarantine))} of {len(quarantine)} failures:", ""]
-    lines += [f"- {reason}" for reason in quarantine["reason"].head(limit)]
+    lines += ["", f"First {min(limit, len(quarantine))} of {len(quarantine)} failures (values described, not "
+              "shown; they are in the working database's `quarantine` table):", ""]
+    lines += [f"- {as_markdown_text(reason)}" for reason in quarantine["reason"].head(limit)]
     return "\n".join(lines)
 
 
@@ -150,6 +163,8 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
     )
     share = validation.rows_quarantined / validation.rows_read
     files_table = pd.DataFrame([f.__dict__ for f in validation.files])
+    for column in ("name", "duplicate_of"):
+        files_table[column] = files_table[column].map(lambda v: None if v is None else as_markdown_text(v))
     yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": validation.rows_loaded,

@@ -9,7 +9,7 @@ from assets.progress import report
 from pipelines.landing import partition_key
 from pipelines.resources import SurveyHomeResource
 from pipelines.settings import PROJECT_ROOT
-from publish.pack import code_version, write_pack
+from publish.pack import PACK_FILES, PATHS_RELATIVE_TO, Pack, code_version, headline_markdown, write_pack
 from warehouse.publication import PublishFailed, publish_snapshot, published_inputs
 
 PUBLISH_DEPS = dict(deps=[indicator_trends, indicator_breakdowns], group_name=GROUP_PUBLISH, pool=DUCKDB_POOL)
@@ -54,18 +54,48 @@ def analyst_warehouse(context: dg.AssetExecutionContext, survey_home: SurveyHome
     )
 
 
-@dg.asset(**PUBLISH_DEPS, kinds={"csv", "json"})
+@dg.asset(**PUBLISH_DEPS, kinds={"excel", "html", "csv", "json"})
 def leadership_pack(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource) -> dg.MaterializeResult:
-    """For each survey, the latest wave's headline table and the trend table across waves as CSV files,
-    with a manifest of every file's sha256, the input files behind the figures, the codebook and code
-    versions and this run, in `<home>/publish/<survey_id>/<wave_id>/`. Aggregates only; text cells
-    neutralised against formula injection."""
-    written = []
+    """What leadership receives, for the latest loaded wave of each survey, in
+    `<home>/publish/<survey_id>/<wave_id>/`:
+
+    - `leadership_pack.xlsx`, the Excel workbook: contents, headline table and trends with charts,
+      breakdowns by trust type and by region, notes;
+    - `brief.html`, the one-page brief: findings in sentences, a bar chart with intervals and trend lines,
+      self-contained;
+    - `headline_indicators.csv`, the wave's headline table, and `indicator_trends.csv`, the headline
+      indicators across every loaded wave;
+    - `manifest.json`: each file's sha256, the input files behind the figures and their archived copies,
+      the codebook and code versions, this run (paths relative to the home).
+
+    Aggregates only; text cells neutralised against formula injection. The materialisation lists the files
+    written for each survey and wave, relative to the home, and previews the headline table."""
+    packs = []
     report("all waves", "writing the leadership pack")
     with survey_home.warehouse(context.log) as con:
         for codebook in survey_home.paths.codebooks.values():
             if con.execute("select count(*) from headline_indicators where survey_id = ?",
                            [codebook.survey_id]).fetchall()[0][0]:
-                written.append(write_pack(con, codebook, survey_home.paths.root / "publish",
-                                          context.run.run_id, PROJECT_ROOT))
-    return dg.MaterializeResult(metadata={"packs": dg.MetadataValue.md("\n".join(f"- {p}" for p in written) or "none")})
+                packs.append(write_pack(con, codebook, survey_home.paths.root, context.run.run_id, PROJECT_ROOT))
+    return dg.MaterializeResult(metadata=pack_metadata(packs))
+
+
+def pack_metadata(packs: list[Pack]) -> dict:
+    """The leadership pack's materialisation metadata: which survey and wave, the files written (relative
+    to the home) and a preview of each headline table."""
+    if not packs:
+        return {"packs": "none: no survey has a loaded wave"}
+    files = ["| survey | wave | file | what it is |", "|---|---|---|---|"] + [
+        f"| {pack.survey_id} | {pack.wave_id} | `{path}` | {PACK_FILES[name]} |"
+        for pack in packs for name, path in pack.files.items()
+    ]
+    headline = "\n\n".join(f"**{pack.survey_id}, wave {pack.wave_id}**\n\n{headline_markdown(pack.headline)}"
+                            for pack in packs)
+    return {
+        "packs": ", ".join(f"{pack.survey_id} wave {pack.wave_id}" for pack in packs),
+        "folders": dg.MetadataValue.json({f"{pack.survey_id}/{pack.wave_id}": pack.folder for pack in packs}),
+        "paths_relative_to": PATHS_RELATIVE_TO,
+        "files": dg.MetadataValue.md("\n".join(files)),
+        "headline_indicators": dg.MetadataValue.md(headline),
+        "dagster/row_count": sum(len(pack.headline) for pack in packs),
+    }

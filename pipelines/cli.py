@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,8 +19,9 @@ from rich.console import Console
 
 from pipelines.settings import HOME_ENV, PROJECT_ROOT, SurveyHome, default_home
 
+# An unexpected error prints no local variables: they can hold what a delivered file contains.
 app = typer.Typer(help="Survey data pipeline: landing folder → validation → DuckDB warehouse → indicators.",
-                  no_args_is_help=True, add_completion=False)
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False)
 console = Console()
 
 HomeOption = Annotated[
@@ -347,8 +347,10 @@ def dev(
     home: HomeOption = None,
     port: Annotated[int, typer.Option("--port", help="Port of the Dagster UI.")] = 3000,
 ) -> None:
-    """Open the Dagster UI (`dg dev`) on the home's instance, with the landing sensor running."""
+    """Open the Dagster UI (`dg dev`) on the home's instance, with the landing sensor running. Ctrl-C,
+    SIGTERM or SIGHUP stops it and every process it started."""
     from pipelines.instance import prepare_dagster_home
+    from pipelines.processes import run_until_stopped
 
     survey_home = _home(home)
     env = {
@@ -359,7 +361,7 @@ def dev(
     }
     dg_command = Path(sys.executable).with_name("dg")
     command = [str(dg_command) if dg_command.exists() else "dg", "dev", "--port", str(port)]
-    raise typer.Exit(subprocess.call(command, cwd=PROJECT_ROOT, env=env))
+    raise typer.Exit(run_until_stopped(command, cwd=PROJECT_ROOT, env=env))
 
 
 @app.command("sample")

@@ -5,7 +5,12 @@ Written to ``<home>/publish/<survey_id>/<wave_id>/`` for the latest loaded wave,
 waves. Only aggregates leave the warehouse: no respondent-level row and no free text is ever read here.
 Every text cell is neutralised against formula injection. The manifest lists each file of the pack with
 its sha256, the input files behind the figures (from ``load_log``), the codebook and code versions, the
-Dagster run and the time, so any published number can be traced to the exact file it came from.
+Dagster run and the time, so any published number can be traced to the exact file it came from. It names
+no path of the host: the pack is copied and mailed, and a path would say whose machine and folders made it;
+files are named relative to the survey home.
+
+What does not belong here: the Dagster asset (``assets.publish``), the workbook's layout
+(``publish.workbook``) and the brief's (``publish.brief``).
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ import datetime as dt
 import hashlib
 import json
 import subprocess
+from dataclasses import dataclass
 from importlib import metadata
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import duckdb
 import pandas as pd
@@ -31,6 +37,29 @@ BRIEF = "brief.html"
 HEADLINE_CSV = "headline_indicators.csv"
 TRENDS_CSV = "indicator_trends.csv"
 MANIFEST = "manifest.json"
+# What each file of the pack is, in the order a reader would open them.
+PACK_FILES = {
+    WORKBOOK: "Excel workbook: contents, headline table and trends with charts, breakdowns by trust type "
+              "and by region, notes",
+    BRIEF: "one-page brief: findings in sentences, bar chart with intervals and trend lines (self-contained)",
+    HEADLINE_CSV: "headline table of the wave: percentage, 95% interval, base, change since the previous wave",
+    TRENDS_CSV: "headline indicators across every loaded wave",
+    MANIFEST: "sha256 of each file, the input files behind the figures, codebook and code versions, run",
+}
+PATHS_RELATIVE_TO = "survey home"
+ARCHIVE = "archive"  # the home's archive folder (pipelines.settings.SurveyHome.archive_dir)
+
+
+@dataclass(frozen=True)
+class Pack:
+    """A written pack: for which survey and wave, its folder and files relative to the home, and the
+    headline table it holds."""
+
+    survey_id: str
+    wave_id: str
+    folder: str  # relative to the home, as every path the pack names
+    files: dict[str, str]  # file name -> path relative to the home, in PACK_FILES order
+    headline: pd.DataFrame
 
 
 def headline_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: str) -> pd.DataFrame:
@@ -85,14 +114,56 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, publish_dir: Path, run_id: str,
-               project_root: Path) -> Path:
-    """Write the pack for the latest loaded wave; returns its folder."""
+def home_relative(path: str | None, home: Path) -> str | None:
+    """A file of the home as the manifest names it: relative to the home, whether ``load_log`` recorded it
+    absolute (as older loads did) or relative; None when it cannot be placed in the home."""
+    if path is None or path != path:
+        return None
+    given = PurePath(path)
+    if not given.is_absolute():
+        return given.as_posix()
+    for root in (home, home.resolve()):
+        if given.is_relative_to(root):
+            return given.relative_to(root).as_posix()
+    # Recorded where the home was before it was moved or copied: below archive/ the layout is the same.
+    if ARCHIVE in given.parts:
+        last = len(given.parts) - 1 - given.parts[::-1].index(ARCHIVE)
+        tail = PurePath(*given.parts[last:])
+        if (home / tail).is_file():
+            return tail.as_posix()
+    return None  # never the host's own path
+
+
+def headline_markdown(headline: pd.DataFrame) -> str:
+    """The headline table as a markdown table, for the Dagster UI: label, percentage, interval, base,
+    change and note (a count's value in the percentage column's place)."""
+    active = {ord(c): "\\" + c for c in "\\`*_[]<>|!~"}  # labels as text, not markdown
+
+    def number(value, digits: int = 1) -> str:
+        return "" if pd.isna(value) else f"{value:.{digits}f}"
+
+    lines = ["| indicator | % | 95% interval | base | change (points) | note |", "|---|---:|---|---:|---:|---|"]
+    for row in headline.itertuples(index=False):
+        share = pd.notna(row.percentage)
+        value = number(row.percentage) if share else number(row.numerator, 0)
+        interval = f"{number(row.ci_low)} to {number(row.ci_high)}" if share and pd.notna(row.ci_low) else ""
+        change = number(row.change_points)
+        if change and row.significant_at_5pct == "yes":
+            change += " (significant)"
+        lines.append(f"| {str(row.label).translate(active)} | {value} | {interval} | {number(row.base, 0)} | "
+                     f"{change} | {str(row.note).translate(active)} |")
+    return "\n".join(lines)
+
+
+def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, home: Path, run_id: str,
+               project_root: Path) -> Pack:
+    """Write the pack for the latest loaded wave into ``<home>/publish/<survey_id>/<wave_id>/``."""
     waves = loaded_waves(con, codebook.survey_id)
     if not waves:
         raise ValueError(f"no wave of {codebook.survey_id} is loaded: nothing to publish")
     wave_id = waves[-1]
-    out = publish_dir / codebook.survey_id / wave_id
+    folder = PurePath("publish", codebook.survey_id, wave_id)
+    out = home / folder
     out.mkdir(parents=True, exist_ok=True)
     headline, trends = headline_table(con, codebook, wave_id), trend_table(con, codebook)
     files = {HEADLINE_CSV: neutralise_frame(headline), TRENDS_CSV: neutralise_frame(trends)}
@@ -110,10 +181,14 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, publish_dir: 
         "wave_id": wave_id,
         "waves": waves,
         "synthetic_data": synthetic,
+        # Every path below (the pack's folder, the archived inputs) is relative to the survey home.
+        "paths_relative_to": PATHS_RELATIVE_TO,
+        "folder": folder.as_posix(),
         "files": [{"name": name, "sha256": _sha256(out / name), "bytes": (out / name).stat().st_size}
                   for name in (*files, WORKBOOK, BRIEF)],
         "inputs": [
-            {"wave_id": r.wave_id, "file": r.source_file, "sha256": r.sha256, "archived_as": r.archived_as}
+            {"wave_id": r.wave_id, "file": r.source_file, "sha256": r.sha256,
+             "archived_as": home_relative(r.archived_as, home)}
             for r in inputs.itertuples(index=False)
         ],
         "codebook_version": codebook.version,
@@ -122,4 +197,5 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, publish_dir: 
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    return out
+    return Pack(codebook.survey_id, wave_id, folder.as_posix(),
+                {name: (folder / name).as_posix() for name in PACK_FILES}, headline)

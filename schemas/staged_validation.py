@@ -12,7 +12,11 @@ the valid rows are those of the pandas path (``tests/test_staged_validation.py``
 Only files that DuckDB's strict CSV reader numbers exactly as a person would are staged. A file that is
 not UTF-8, has blank lines (DuckDB skips them, which would shift row numbers) or rows of the wrong width
 raises ``NotStageable``, and ``schemas.validation`` validates the wave on the pandas path, which handles
-every case and names every bad row.
+every case and names every bad row. The reason, logged and shown in Dagster, is worded here: DuckDB's own
+message quotes the offending line, which can hold anything a person typed.
+
+Offending values are returned as delivered; ``schemas.validation`` writes the reasons and describes free
+text, for both engines.
 
 What does not belong here: the rules (``schemas.response_schema``), other layouts (``schemas.exports``),
 loading the valid rows (``warehouse.load``).
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -51,6 +56,23 @@ def _sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
+# What DuckDB's CSV reader reports, in our words; its message goes on to quote the line ("Original Line:").
+CSV_PROBLEMS = (
+    ("Expected Number of Columns", "a row with more or fewer cells than the header"),
+    ("unterminated quote", "a cell with an unterminated quote"),
+    ("Invalid unicode", "not UTF-8"),
+    ("Maximum line size", "a line too long for DuckDB's reader"),
+)
+
+
+def csv_problem(message: str) -> str:
+    """What DuckDB's CSV reader found wrong with a file, and on which line, without a word of the line."""
+    kind = next((words for pattern, words in CSV_PROBLEMS if pattern.lower() in message.lower()),
+                "a line DuckDB's strict CSV reader refuses")
+    line = re.search(r"CSV Error on Line: (\d+)", message)
+    return f"{kind} (line {line.group(1)} of the file)" if line else kind
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -63,7 +85,6 @@ class _Staging:
         respondent = codebook.respondent
         self.id_column = respondent.id_column
         self.trust_column = respondent.trust.column
-        self.text_columns = {q.id for q in codebook.questions if q.type == "text"}
         self.canonical: list[str] = [c for c in codebook.expected_columns]
 
     def read(self, number: int, path: Path, scan: FileScan) -> dict[str, str]:
@@ -78,7 +99,7 @@ class _Staging:
                 {"path": str(path), "columns": positional},
             )
         except duckdb.Error as exc:
-            raise NotStageable(f"{path.name}: {str(exc).splitlines()[0]}") from None
+            raise NotStageable(f"{path.name}: {csv_problem(str(exc))}") from None
         records = self.con.execute(f"SELECT count(*) FROM raw_{number}").fetchone()[0]
         if records == 0:
             raise NotStageable(f"{path.name}: no responses")
@@ -147,18 +168,18 @@ class _Staging:
             schema.validate(frame, lazy=True)
         except pa.errors.SchemaErrors as errors:
             cases = errors.failure_cases
-            if cases["index"].isna().any():
-                unexplained = cases[cases["index"].isna()][["column", "check"]].drop_duplicates()
-                raise RuntimeError(f"validation failures not tied to a row: {unexplained.to_dict('records')}") from None
-            verdicts = []
-            for index, check, case in zip(cases["index"].astype(int), cases["check"].astype(str), cases["failure_case"]):
-                rule = PANDERA_CHECK_RULES.get(check, check.split(":")[0])
-                offending = None if case is None or case != case else str(case)
-                if column in self.text_columns and offending is not None:
-                    offending = f"{len(offending)} characters"  # never what a person typed
-                verdicts.append((canonical[index], rule, offending))
-            return verdicts
-        return []
+        else:
+            return []
+        # Outside the except block: pandera's message quotes the failing cells, and an error raised while
+        # handling it would carry it along as its context (into Dagster's failure record).
+        if cases["index"].isna().any():
+            unexplained = cases[cases["index"].isna()][["column", "check"]].drop_duplicates()
+            raise RuntimeError(f"validation failures not tied to a row: {unexplained.to_dict('records')}")
+        verdicts = []
+        for index, check, case in zip(cases["index"].astype(int), cases["check"].astype(str), cases["failure_case"]):
+            rule = PANDERA_CHECK_RULES.get(check, check.split(":")[0])
+            verdicts.append((canonical[index], rule, None if case is None or case != case else str(case)))
+        return verdicts
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame) -> None:

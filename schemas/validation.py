@@ -11,6 +11,12 @@ Every row read ends up either in ``WaveValidation.valid`` or, with one quarantin
    one) keeps the latest submission; earlier ones are quarantined as ``superseded``, pointing to it.
 Personal-data columns are dropped before anything leaves this module.
 
+A refused cell's value is kept in the quarantine's ``offending_value`` only, which goes to the private
+working database. Everything else that says why a row was refused (the quarantine's ``reason``, Dagster
+metadata and logs, failure messages, the terminal) shows the value through ``describe_value``: its length
+and the kinds of character in it, never the characters, which can be a name, an email or markdown that
+the Dagster UI would render. Free text is described even in ``offending_value``.
+
 Two engines give the same outcome. Small waves, and every layout but plain CSV, are validated as pandas
 frames here. Large plain-CSV waves are validated inside DuckDB (``schemas.staged_validation``), whose
 valid rows stay in a staging database until loaded; a file DuckDB cannot read exactly as the pandas path
@@ -22,6 +28,7 @@ What does not belong here: reading file formats (``schemas.exports``) and writin
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +39,7 @@ import pandera.pandas as pa
 
 from schemas.codebook import Codebook, fold
 from schemas.exports import COMPLETE, SOURCE_ROW, WHOLE_ROW, WaveFile, plain_csv, read_export
-from schemas.exports.base import map_distinct
+from schemas.exports.base import RULE_FIELD_COUNT, map_distinct
 from schemas.reference import TrustResolver
 from schemas.response_schema import (
     PANDERA_CHECK_RULES,
@@ -108,10 +115,48 @@ class WaveValidation:
         return sum(f.rows_quarantined for f in self.files)
 
 
-def _describe(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    return str(value)
+# Rules whose offending value is worded by the pipeline (a pointer to the submission kept, a count of
+# cells, "no option ticked"), never a cell as delivered: shown as they are.
+WORDED_BY_PIPELINE = frozenset({RULE_SUPERSEDED, RULE_INCOMPLETE, RULE_FIELD_COUNT, RULE_AT_LEAST_ONE_OPTION})
+
+# Unicode general categories (their first letter) by the word a person reads; marks are accents on letters.
+_CHARACTER_KINDS = (("letters", "LM"), ("digits", "N"), ("spaces", "Z"), ("punctuation", "P"), ("symbols", "S"))
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value))
+
+
+def describe_value(value: object) -> str:
+    """A refused cell as it may be shown outside the private working database: its length and the kinds of
+    character in it, never the characters themselves ("23 characters: letters, digits and punctuation")."""
+    if _missing(value):
+        return "missing"
+    text = str(value)
+    if not text:
+        return "empty"
+    categories = {"Z" if c.isspace() else unicodedata.category(c)[0] for c in text}
+    kinds = [word for word, letters in _CHARACTER_KINDS if categories & set(letters)]
+    if categories - set("LMNZPS"):
+        kinds.append("invisible or control characters")
+    listed = kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} and {kinds[-1]}"
+    return f"{len(text)} character{'' if len(text) == 1 else 's'}: {listed}"
+
+
+def refusal_reason(source_file: str, source_row: int, column: str, rule: str, offending_value: object) -> str:
+    """Why a row was refused, in one line that may be shown anywhere: file, row, column, rule and the
+    value described (``describe_value``), unless the pipeline worded it itself."""
+    shown = offending_value if rule in WORDED_BY_PIPELINE and not _missing(offending_value) else describe_value(offending_value)
+    return f"{source_file} row {source_row}, column {column}: {RULES.get(rule, rule)} (rule {rule}; value: {shown})"
+
+
+def text_columns(codebook: Codebook) -> set[str]:
+    """The free-text questions' columns, whose values are described even in the private quarantine."""
+    return {q.id for q in codebook.questions if q.type == "text"}
+
+
+def _as_offending(value: object) -> str | None:
+    return None if _missing(value) else str(value)
 
 
 def _entries(rows: pd.DataFrame, id_column: str, **columns) -> pd.DataFrame:
@@ -122,9 +167,7 @@ def _entries(rows: pd.DataFrame, id_column: str, **columns) -> pd.DataFrame:
     )
 
 
-def _schema_failures(
-    failure_cases: pd.DataFrame, responses: pd.DataFrame, id_column: str, text_columns: set[str]
-) -> pd.DataFrame:
+def _schema_failures(failure_cases: pd.DataFrame, responses: pd.DataFrame, id_column: str) -> pd.DataFrame:
     """One quarantine entry per (row, column, rule) from pandera's failure cases."""
     if failure_cases["index"].isna().any():
         # A failure not tied to a row (e.g. a whole-column dtype check) would let bad rows through.
@@ -139,11 +182,7 @@ def _schema_failures(
     failures.loc[whole_row, "column"] = check[whole_row].str.split(":").str[1]
     failures.loc[whole_row, "failure_case"] = "no option ticked"
     failures = failures.drop_duplicates(subset=["index", "column", "rule"])
-    # Free text can hold anything a person typed (names, phone numbers): say how long, never what.
-    offending = [
-        f"{len(str(v))} characters" if column in text_columns and _describe(v) is not None else _describe(v)
-        for column, v in zip(failures["column"], failures["failure_case"])
-    ]
+    offending = [_as_offending(v) for v in failures["failure_case"]]
     return _entries(
         responses.loc[failures["index"]], id_column,
         column_name=failures["column"].to_numpy(), rule=failures["rule"].to_numpy(), offending_value=offending,
@@ -193,16 +232,22 @@ def _superseded(responses: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     return pd.concat(entries, ignore_index=True)
 
 
-def _with_reasons(quarantine: pd.DataFrame) -> pd.DataFrame:
+def _with_reasons(quarantine: pd.DataFrame, free_text: set[str]) -> pd.DataFrame:
+    """The entries of either engine in order, with their reasons, and free text described."""
     quarantine = quarantine.reindex(columns=QUARANTINE_COLUMNS)
     quarantine = quarantine.sort_values([SOURCE_FILE, SOURCE_ROW, "column_name"]).reset_index(drop=True)
     quarantine["reason"] = [
-        f"{f} row {r}, column {c}: {RULES.get(rule, rule)} (value: {'missing' if v is None or v != v else repr(v)})"
+        refusal_reason(f, r, c, rule, v)
         for f, r, c, rule, v in zip(
             quarantine[SOURCE_FILE], quarantine[SOURCE_ROW], quarantine["column_name"],
             quarantine["rule"], quarantine["offending_value"],
         )
     ]
+    # Free text can hold anything a person typed (names, phone numbers, whole letters): even the private
+    # quarantine keeps only its description.
+    typed = quarantine["column_name"].isin(free_text) & quarantine["offending_value"].notna()
+    typed &= ~quarantine["rule"].isin(WORDED_BY_PIPELINE)
+    quarantine.loc[typed, "offending_value"] = quarantine.loc[typed, "offending_value"].map(describe_value)
     return quarantine
 
 
@@ -252,7 +297,8 @@ def validate_wave(
         else:
             files = tuple(SourceFile(p.name, plain_csv.NAME, scans[p].sha256, scans[p].size_bytes, **counts[p.name])
                           for p in paths)
-            quarantine = _with_reasons(entries) if not entries.empty else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+            quarantine = (_with_reasons(entries, text_columns(codebook)) if not entries.empty
+                          else pd.DataFrame(columns=QUARANTINE_COLUMNS))
             return WaveValidation(None, quarantine, files + duplicates, staged=staged, engine="duckdb")
     valid, quarantine, files = _validate_frames(paths, scans, codebook, schema, resolver, layout, max_bytes, progress)
     return WaveValidation(valid, quarantine, files + duplicates, engine_note=note)
@@ -270,11 +316,15 @@ def _validate_frames(paths, scans, codebook, schema, resolver, layout, max_bytes
     responses[trust_column] = map_distinct(responses[trust_column], lambda v: resolver.resolve(v)[0])
 
     quarantines = [_reader_failures(p.name, f) for p, f in zip(paths, wave_files) if not f.row_failures.empty]
+    failure_cases = None
     try:
         schema.validate(responses, lazy=True)
     except pa.errors.SchemaErrors as errors:
-        text_columns = {q.id for q in codebook.questions if q.type == "text"}
-        quarantines.append(_schema_failures(errors.failure_cases, responses, id_column, text_columns))
+        failure_cases = errors.failure_cases
+    # Outside the except block: pandera's message quotes the failing cells, and an error raised while
+    # handling it would carry it along as its context (into Dagster's failure record).
+    if failure_cases is not None:
+        quarantines.append(_schema_failures(failure_cases, responses, id_column))
     if not codebook.respondent.count_partial:
         partial = responses[~responses[COMPLETE].astype(bool)]
         quarantines.append(_entries(partial, id_column, column_name=WHOLE_ROW, rule=RULE_INCOMPLETE,
@@ -289,7 +339,8 @@ def _validate_frames(paths, scans, codebook, schema, resolver, layout, max_bytes
     superseded = _superseded(responses[passing], codebook)
     if not superseded.empty:
         quarantines.append(superseded)
-    quarantine = _with_reasons(pd.concat(quarantines, ignore_index=True)) if quarantines else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    quarantine = (_with_reasons(pd.concat(quarantines, ignore_index=True), text_columns(codebook)) if quarantines
+                  else pd.DataFrame(columns=QUARANTINE_COLUMNS))
 
     failed = pd.MultiIndex.from_frame(quarantine[[SOURCE_FILE, SOURCE_ROW]].drop_duplicates())
     is_failed = pd.MultiIndex.from_frame(responses[[SOURCE_FILE, SOURCE_ROW]]).isin(failed)

@@ -403,3 +403,27 @@ def test_the_sensor_says_when_a_published_waves_landing_folder_is_gone_and_reque
     result = _sensor(home, dg.DagsterInstance.ephemeral())
     assert result.run_requests == []
     assert f"landing folder is gone (an unmounted volume?): {SURVEY_ID}/2024;" in capfd.readouterr().err
+
+
+def test_the_quarantine_preview_shows_markdown_in_a_file_name_as_text(tmp_path, codebook, resolver):
+    """The preview is rendered as markdown by the UI: a file name as delivered must not become an image,
+    a link or HTML there."""
+    from assets.ingest import _quarantine_preview
+    from schemas.validation import validate_wave
+
+    rows = read_sample("2024").head(10)
+    rows.loc[3, "trust_code"] = "XXX"
+    path = write_csv(rows, tmp_path / "export ![x](http:example) <b>.csv")
+    preview = _quarantine_preview(validate_wave([path], codebook, "2024", resolver))
+    assert ("- export \\!\\[x\\](http:example) \\<b\\>.csv row 5, column trust_code: must be the ODS code of a "
+            "trust in the reference list (rule known_trust_code; value: 3 characters: letters)") in preview.splitlines()
+    assert "![x]" not in preview and "<b>" not in preview
+
+
+def test_the_files_table_of_a_load_shows_markdown_in_a_file_name_as_text(tmp_path):
+    _land(tmp_path, "2023", sample_wave_path("2023"), name="wave ![x](http:example) <b>.csv")
+    result = _materialize(tmp_path, dg.DagsterInstance.ephemeral(), "2023")
+    assert result.success
+    [materialization] = result.asset_materializations_for_node("wave_responses")
+    files = materialization.metadata["files"].value
+    assert "wave \\!\\[x\\](http:example) \\<b\\>.csv" in files and "![x]" not in files and "<b>" not in files

@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import shutil
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -72,6 +73,90 @@ def test_the_manifest_traces_files_and_inputs(demo_run):
     assert manifest["dagster_run_id"]
 
 
+def _strings(value):
+    """Every string of a JSON document, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _host_paths(strings, *homes) -> list[str]:
+    """Strings that name a place on the host: absolute paths (POSIX, home-relative or Windows) or a home."""
+    return [s for s in strings if s.startswith(("/", "~", "\\")) or re.match(r"^[A-Za-z]:[\\/]", s)
+            or any(str(h) in s for h in homes)]
+
+
+def test_the_manifest_names_no_host_path_and_its_inputs_are_in_the_home(demo_run):
+    manifest = json.loads((_pack_dir(demo_run) / MANIFEST).read_text())
+    assert _host_paths(_strings(manifest), demo_run.home, demo_run.home.resolve()) == []
+    assert manifest["paths_relative_to"] == "survey home"
+    assert manifest["folder"] == "publish/improvement-journey/2025"
+    assert len(manifest["inputs"]) == 3
+    for source in manifest["inputs"]:
+        archived = demo_run.home / source["archived_as"]
+        assert archived.is_file() and archived.is_relative_to(demo_run.home / "archive")
+        assert hashlib.sha256(archived.read_bytes()).hexdigest() == source["sha256"]
+
+
+def test_archive_paths_recorded_absolute_or_relative_are_named_relative_to_the_home(demo_run, codebook, tmp_path):
+    """load_log has recorded archived copies as absolute paths; it may record them relative to the home.
+    The manifest names both relative to the home, as it does a path of a home that has since moved."""
+    home = tmp_path / "home"
+    shutil.copytree(demo_run.home / "archive", home / "archive")
+    copy = tmp_path / "survey.duckdb"
+    shutil.copyfile(demo_run.warehouse, copy)
+    with connect(copy) as con:
+        stored = dict(con.execute("select wave_id, archived_as from load_log").fetchall())
+        tails = {w: "archive/" + Path(p).relative_to(demo_run.home / "archive").as_posix() for w, p in stored.items()}
+        recorded = {"2023": tails["2023"],  # relative, as the home records it from now on
+                    "2024": str(home / tails["2024"]),  # absolute, in this home
+                    "2025": stored["2025"]}  # absolute, in the home this one was copied from
+        for wave_id, path in recorded.items():
+            con.execute("update load_log set archived_as = ? where wave_id = ?", [path, wave_id])
+        pack = write_pack(con, codebook, home, "test-run", PROJECT_ROOT)
+    manifest = json.loads((home / pack.folder / MANIFEST).read_text())
+    assert {i["wave_id"]: i["archived_as"] for i in manifest["inputs"]} == tails
+    assert _host_paths(_strings(manifest), home, demo_run.home) == []
+    for source in manifest["inputs"]:
+        assert hashlib.sha256((home / source["archived_as"]).read_bytes()).hexdigest() == source["sha256"]
+
+
+def test_the_pack_says_in_dagster_what_it_writes_for_which_wave(demo_run):
+    import dagster as dg
+
+    from pipelines.definitions import build_definitions
+    from pipelines.instance import instance_for
+    from pipelines.settings import SurveyHome
+
+    files = ("leadership_pack.xlsx", "brief.html", "headline_indicators.csv", "indicator_trends.csv", "manifest.json")
+    key = dg.AssetKey("leadership_pack")
+    description = build_definitions(demo_run.home).resolve_asset_graph().get(key).description
+    assert all(name in description for name in files), description
+    with instance_for(SurveyHome(demo_run.home)) as instance:
+        metadata = instance.fetch_materializations(key, limit=1).records[0].asset_materialization.metadata
+    assert metadata["packs"].value == "improvement-journey wave 2025"
+    assert metadata["paths_relative_to"].value == "survey home"
+    assert isinstance(metadata["files"], dg.MarkdownMetadataValue)
+    listed = metadata["files"].value
+    for name in files:
+        assert f"| improvement-journey | 2025 | `publish/improvement-journey/2025/{name}` |" in listed
+        assert (demo_run.home / "publish" / "improvement-journey" / "2025" / name).is_file()
+    assert str(demo_run.home) not in listed
+    assert isinstance(metadata["headline_indicators"], dg.MarkdownMetadataValue)
+    preview = metadata["headline_indicators"].value
+    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+        label, pct, base = con.execute("select label, pct, base from headline_indicators where wave_id = '2025' "
+                                       "and indicator_id = 'trust_approach_stage.embedded'").fetchone()
+    assert f"| {label} | {pct:.1f} | " in preview and f" | {base} | " in preview
+    assert preview.count("\n| ") == 1 + 27  # the header row and the 27 headline indicators
+
+
 def test_no_free_text_and_no_respondent_row_in_the_pack(demo_run):
     from openpyxl import load_workbook
 
@@ -94,7 +179,7 @@ def test_labels_from_outside_are_neutralised_in_the_csv(demo_run, codebook, tmp_
     with connect(copy) as con:
         con.execute("update headline_indicators set label = '=HYPERLINK(\"http://example.org\",\"x\")' "
                     "where indicator_id = 'respondents'")
-        out = write_pack(con, codebook, tmp_path / "publish", "test-run", PROJECT_ROOT)
+        out = tmp_path / write_pack(con, codebook, tmp_path, "test-run", PROJECT_ROOT).folder
     with open(out / HEADLINE_CSV, newline="") as handle:
         labels = {row["indicator"]: row["label"] for row in csv.DictReader(handle)}
     assert labels["respondents"].startswith("'=HYPERLINK")

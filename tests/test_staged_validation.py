@@ -26,7 +26,7 @@ CORPUS = Path(__file__).parent / "bad_inputs"
 WAVE = "2024"
 # Corpus files the DuckDB engine hands back to the pandas engine, and why.
 NOT_STAGED = {
-    "download_cut_short.csv": "CSV Error",  # a row of the wrong width
+    "download_cut_short.csv": "a cell with an unterminated quote (line 31 of the file)",  # cut off mid-cell
     "windows_1252_curly_quotes.csv": "not UTF-8",
     "qualtrics_unfinished_response.csv": "not every file is a plain CSV",
     "surveymonkey_same_email_twice.csv": "not every file is a plain CSV",
@@ -223,3 +223,18 @@ def test_the_home_stages_from_the_same_size_as_the_library():
     from schemas.validation import STAGE_FROM_BYTES
 
     assert DEFAULT_STAGE_FROM_MB * 1024 * 1024 == STAGE_FROM_BYTES
+
+
+def test_the_way_back_to_pandas_says_why_without_quoting_the_line(tmp_path, codebook, resolver):
+    """DuckDB's reader quotes the line it refuses ("Original Line: ..."); the note, logged and shown in
+    Dagster, names the problem and the line only."""
+    rows = read_sample(WAVE).head(10)
+    path = write_csv(rows, tmp_path / "wave.csv")
+    lines = path.read_text().split("\n")
+    lines[5] = f"{rows.loc[4, 'respondent_id']},{rows.loc[4, 'submitted_at']},jo.bloggs@example.org"
+    path.write_text("\n".join(lines))
+    result = validate_wave([path], codebook, WAVE, resolver, engine="duckdb", staging_dir=tmp_path / "staging")
+    assert result.engine == "pandas"
+    assert result.engine_note == ("validated as pandas frames: wave.csv: a row with more or fewer cells than the "
+                                  "header (line 6 of the file)")
+    assert result.quarantine[["source_row", "rule"]].values.tolist() == [[6, "field_count"]]

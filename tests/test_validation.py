@@ -62,6 +62,12 @@ RULE_CASES = [
     ((13, "role", None), "required"),
     ((14, "respondent_id", "   "), "required"),  # blank after stripping
 ]
+# How each value is shown in a reason (and so in Dagster and the terminal): never the characters.
+DESCRIBED = {
+    "We are nearly there": "19 characters: letters and spaces", "Chair person": "12 characters: letters and spaces",
+    "ZZZ99": "5 characters: letters and digits", "2": "1 character: digits", "yes": "3 characters: letters",
+    "31/02/2024 25:00": "16 characters: digits, spaces and punctuation", "x" * 2001: "2001 characters: letters",
+}
 
 
 @pytest.mark.parametrize(("corruption", "rule"), RULE_CASES, ids=[c[1] + ":" + c[0][1] for c in RULE_CASES])
@@ -79,12 +85,13 @@ def test_each_rule_quarantines_its_row_with_a_reason(tmp_path, good_rows, codebo
     assert entry["source_file"] == FILE
     if value is None or not value.strip():
         assert entry["offending_value"] is None
-    elif column == "comments":  # free text: its length, never its words
-        assert entry["offending_value"] == f"{len(value)} characters"
-        assert value not in entry["reason"]
+    elif column == "comments":  # free text: described, never its words, even in the private quarantine
+        assert entry["offending_value"] == "2001 characters: letters"
     else:
-        assert entry["offending_value"] == value
+        assert entry["offending_value"] == value  # as delivered, for the private working database
     assert entry["reason"].startswith(f"{FILE} row {position + 2}, column {column}: ")
+    described = "missing" if value is None or not value.strip() else DESCRIBED[value]
+    assert entry["reason"].endswith(f"(rule {rule}; value: {described})")
     assert good_rows.loc[position, "respondent_id"] not in set(result.valid_rows()["respondent_id"].dropna())
 
 
@@ -284,3 +291,36 @@ def test_the_text_dtype_checks_columns_at_once_and_still_names_a_cell_that_is_no
         schema.validate(pd.DataFrame({"q": pd.Series(["Agree", 3, None, 4.5], dtype=object)}), lazy=True)
     failures = caught.value.failure_cases
     assert failures["index"].tolist() == [1, 3] and failures["failure_case"].tolist() == [3, 4.5]
+
+
+@pytest.mark.parametrize(("value", "described"), [
+    ("Margaret Okonkwo-Hale", "21 characters: letters, spaces and punctuation"),
+    ("m.okonkwo-hale@example.nhs.uk", "29 characters: letters and punctuation"),
+    ("+44 7700 900461", "15 characters: digits, spaces and symbols"),
+    ("![x](http://198.51.100.7/p.png)", "31 characters: letters, digits and punctuation"),
+    ("Zoë\u200b", "4 characters: letters and invisible or control characters"),  # a zero-width space
+    ("7", "1 character: digits"),
+    (None, "missing"),
+    (float("nan"), "missing"),
+])
+def test_a_refused_value_is_described_by_its_length_and_kinds_of_character(value, described):
+    from schemas.validation import describe_value
+
+    assert describe_value(value) == described
+
+
+def test_a_reason_names_file_row_column_and_rule_and_copies_no_value(tmp_path, good_rows, codebook, resolver):
+    good_rows.loc[2, "trust_code"] = "![x](http://198.51.100.7/p.png)"
+    good_rows.loc[4, "role"] = "jo.bloggs@example.org"
+    good_rows.loc[9, "respondent_id"] = good_rows.loc[12, "respondent_id"]  # submitted again: row 14 is kept
+    result = _validate(tmp_path, good_rows, codebook, resolver)
+    assert result.quarantine["reason"].tolist() == [
+        "wave.csv row 4, column trust_code: must be the ODS code of a trust in the reference list "
+        "(rule known_trust_code; value: 31 characters: letters, digits and punctuation)",
+        "wave.csv row 6, column role: must be one of the question's option labels "
+        "(rule allowed_option_label; value: 21 characters: letters and punctuation)",
+        "wave.csv row 11, column respondent_id: the same respondent submitted again later; the later submission "
+        "is kept (rule superseded; value: same respondent id as wave.csv row 14)",
+    ]
+    # The private quarantine keeps the value as delivered, for the engineer.
+    assert result.quarantine["offending_value"].tolist()[:2] == ["![x](http://198.51.100.7/p.png)", "jo.bloggs@example.org"]

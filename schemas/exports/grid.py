@@ -40,6 +40,11 @@ def xlsx_rows(path: Path, limit: int | None = None) -> list[list]:
     try:
         sheet = workbook.worksheets[0]
         rows = [list(row) for row in itertools.islice(sheet.iter_rows(values_only=True), limit)]
+    except (ValueError, KeyError, TypeError, zipfile.BadZipFile, OSError) as exc:
+        # A damaged cell (text where the sheet says number, say): openpyxl's message quotes the cell, which
+        # can be anything a person typed, so only the kind of error is kept.
+        raise WaveFileRejected(path, f"not a readable Excel workbook: a cell of its first sheet cannot be read "
+                               f"({type(exc).__name__})") from None
     finally:
         workbook.close()
     # Excel keeps formatting on empty trailing columns: trim them.
