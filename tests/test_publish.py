@@ -16,7 +16,7 @@ import pytest
 from pipelines.settings import PROJECT_ROOT
 from publish.pack import HEADLINE_CSV, MANIFEST, TRENDS_CSV, write_pack
 from publish.safety import neutralise, neutralise_frame
-from tests.conftest import read_sample
+from tests.conftest import SURVEY_ID, read_sample
 from warehouse.connection import connect
 
 PACK = ("improvement-journey", "2025")
@@ -112,11 +112,11 @@ def test_archive_paths_recorded_absolute_or_relative_are_named_relative_to_the_h
     copy = tmp_path / "survey.duckdb"
     shutil.copyfile(demo_run.warehouse, copy)
     with connect(copy) as con:
-        stored = dict(con.execute("select wave_id, archived_as from load_log").fetchall())
-        tails = {w: "archive/" + Path(p).relative_to(demo_run.home / "archive").as_posix() for w, p in stored.items()}
-        recorded = {"2023": tails["2023"],  # relative, as the home records it from now on
-                    "2024": str(home / tails["2024"]),  # absolute, in this home
-                    "2025": stored["2025"]}  # absolute, in the home this one was copied from
+        tails = dict(con.execute("select wave_id, archived_as from load_log").fetchall())  # inside the home
+        assert all(tail.startswith(f"archive/{SURVEY_ID}/") for tail in tails.values())
+        recorded = {"2023": tails["2023"],  # relative, as the home records it
+                    "2024": str(home / tails["2024"]),  # absolute, in this home (as loads once recorded it)
+                    "2025": str(demo_run.home / tails["2025"])}  # absolute, in the home this one was copied from
         for wave_id, path in recorded.items():
             con.execute("update load_log set archived_as = ? where wave_id = ?", [path, wave_id])
         pack = write_pack(con, codebook, home, "test-run", PROJECT_ROOT)
