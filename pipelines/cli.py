@@ -85,7 +85,10 @@ def _report(home: SurveyHome, refresh) -> None:
     for key in refresh.withdrawn:
         console.print(f"{key}: withdrawn (its landing folder is gone; its rows and files are archived)", soft_wrap=True)
     for key in refresh.missing:
-        if key not in refresh.withdrawn:
+        if key in refresh.prune_refused:
+            console.print(f"{key}: MISSING, NOT WITHDRAWN: {refresh.prune_refused[key]}; it stays published.",
+                          soft_wrap=True)
+        elif key not in refresh.withdrawn:
             console.print(f"{key}: MISSING: in the warehouse, but its landing folder is gone (an unmounted "
                           "volume?); it stays published. `survey run --prune` withdraws it.", soft_wrap=True)
     if not refresh.runs and not refresh.up_to_date and not refresh.missing:
@@ -188,18 +191,25 @@ def ingest(
     already there), so a new wave needs no edit of the codebook. FILE is read once: it waits beside the
     landing folder and replaces the wave's files only once every file-level check passes; a refused file
     leaves the landing folder, wave.yaml included, exactly as it was."""
+    from assets.ingest import wave_responses
     from pipelines.ingest import merged_settings, recover_deliveries, settings_file, stage_delivery
-    from pipelines.landing import partition_key
+    from pipelines.landing import partition_key, wave_files
     from pipelines.runner import run_landed_waves
-    from pipelines.settings import DEFAULT_MAX_FILE_MB, MAX_FILE_MB_ENV
+    from pipelines.settings import MAX_FILE_MB_ENV, max_file_mb
+    from schemas.exports import FILE_SUFFIXES
     from schemas.waves import WAVE_SETTINGS, WaveSettings, read_wave_settings
     from warehouse.reports import load_report
     from warehouse.writer_lock import writer_lock
 
     survey_home = _home(home)
-    max_bytes = int(os.environ.get(MAX_FILE_MB_ENV, DEFAULT_MAX_FILE_MB)) * 1024 * 1024
-    if file.stat().st_size > max_bytes:  # refused before a byte is copied
-        console.print(f"REJECTED: {file}: the file is {file.stat().st_size:,} bytes, over the limit of "
+    # Refused before a byte is copied: a file the landing folder would not hold as an export, or too large.
+    if file.suffix.lower() not in FILE_SUFFIXES or file.name.startswith("."):
+        console.print(f"REJECTED: {file.name}: not an export file: the name must end in "
+                      f"{', '.join(FILE_SUFFIXES)} and not start with '.'", soft_wrap=True)
+        raise typer.Exit(code=1)
+    max_bytes = max_file_mb() * 1024 * 1024
+    if file.stat().st_size > max_bytes:
+        console.print(f"REJECTED: {file.name}: the file is {file.stat().st_size:,} bytes, over the limit of "
                       f"{max_bytes:,} bytes ({MAX_FILE_MB_ENV})", soft_wrap=True)
         raise typer.Exit(code=1)
     key = partition_key(survey, wave)
@@ -218,24 +228,34 @@ def ingest(
         except KeyError as exc:
             console.print(f"REJECTED: {exc.args[0]}", soft_wrap=True)
             raise typer.Exit(code=1) from None
+        landed_before = [p.name for p in wave_files(wave_dir)] if wave_dir.is_dir() else []
         changed = settings != (current or WaveSettings())  # no wave.yaml is written to say nothing
         delivery = stage_delivery(file.resolve(), wave_dir, settings_file(settings, survey, wave) if changed else None)
         with _progress():
             refresh = run_landed_waves(survey_home, log_level=log_level.upper(), only=key,
                                        force=bool(delivery.files), delivery=delivery)
+        outcome = refresh.runs[0] if refresh.runs else None
         promoted = not delivery.pending_dir.exists()
         if not promoted:
-            if refresh.success:
-                delivery.commit()  # the same bytes were landed already: only wave.yaml may have changed
+            if outcome is None or outcome.loaded:
+                delivery.commit()  # the same bytes were landed already; the load used the new wave.yaml
             else:
                 delivery.roll_back()
-    if delivery.same_as and not refresh.runs:
+    if current is not None and current.layout and not layout and (delivery.files or changed):
+        console.print(f"{WAVE_SETTINGS}: `layout: {current.layout}` dropped, as it named the previous file's "
+                      "layout; --layout names this one's", soft_wrap=True)
+    if outcome is None:
         console.print(f"Already landed: {file.name} has the same content as {delivery.same_as} in wave {wave}; "
                       "nothing new to load.", soft_wrap=True)
         return
-    outcome, failure = refresh.runs[0], refresh.first_failure
+    if promoted and landed_before:
+        replaced = sorted((survey_home.archive_dir / survey / wave).glob("replaced-*"))[-1]
+        console.print(f"Replaced {', '.join(landed_before)} (kept in {replaced.relative_to(survey_home.root)})",
+                      soft_wrap=True)
+    failure = refresh.first_failure
     if failure is not None:
-        refused = not outcome.loaded and (not promoted or delivery.same_as)
+        # Refused: the delivery was read and turned down before anything of it was loaded.
+        refused = failure is outcome and not outcome.loaded and outcome.failed_step == wave_responses.key.path[-1]
         console.print(f"{'REJECTED' if refused else 'LOADED, THEN FAILED' if outcome.loaded else 'FAILED'}: "
                       f"{failure.error}", soft_wrap=True)
         raise typer.Exit(code=1)

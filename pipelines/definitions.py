@@ -17,13 +17,7 @@ from assets.publish import analyst_warehouse, leadership_pack
 from pipelines.jobs import refresh_wave_job
 from pipelines.resources import SurveyHomeResource
 from pipelines.sensors import daily_landing_sweep, landing_sensor
-from pipelines.settings import (
-    DEFAULT_MAX_FILE_MB,
-    DEFAULT_STAGE_FROM_MB,
-    MAX_FILE_MB_ENV,
-    STAGE_FROM_MB_ENV,
-    default_home,
-)
+from pipelines.settings import DEFAULT_STAGE_FROM_MB, STAGE_FROM_MB_ENV, default_home, max_file_mb
 
 ASSETS = [survey_dimensions, wave_responses, headline_indicators, indicator_breakdowns, indicator_trends, analyst_warehouse, leadership_pack]
 
@@ -38,7 +32,7 @@ def build_definitions(home: Path | str | None = None) -> dg.Definitions:
         resources={
             "survey_home": SurveyHomeResource(
                 home=str(Path(home or default_home()).resolve()),
-                max_file_mb=int(os.environ.get(MAX_FILE_MB_ENV, DEFAULT_MAX_FILE_MB)),
+                max_file_mb=max_file_mb(),
                 stage_from_mb=float(os.environ.get(STAGE_FROM_MB_ENV, DEFAULT_STAGE_FROM_MB)),
             )
         },

@@ -35,7 +35,7 @@ from schemas.waves import WAVE_SETTINGS, WaveSettings
 
 PENDING_PREFIX = ".pending-"
 JOURNAL = "delivery.json"
-PENDING, PROMOTING = "pending", "promoting"
+PENDING, PROMOTING, COMMITTED = "pending", "promoting", "committed"
 
 
 @dataclass(frozen=True)
@@ -67,14 +67,15 @@ class Delivery:
         journal = self._journal()
         if journal["state"] != PROMOTING:
             stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-            journal.update(state=PROMOTING, replaced_dir=str(archive_dir / f"replaced-{stamp}"))
+            journal.update(state=PROMOTING, replaced_dir=str(archive_dir / f"replaced-{stamp}"),
+                           new_files=[p.name for p in self.files])
             self._write_journal(journal)  # from here on, a killed command is finished, not undone
         replaced_dir = Path(journal["replaced_dir"])
-        new = {p.name for p in self.files}
+        new = set(journal["new_files"])
         replaced = []
         for path in wave_files(self.wave_dir):
             if path.name in new and not (self.pending_dir / path.name).exists():
-                continue  # moved in by an earlier, interrupted promotion
+                continue  # a new file an earlier, interrupted promotion already moved in
             replaced_dir.mkdir(parents=True, exist_ok=True)
             replaced.append(Path(shutil.move(str(path), replaced_dir / path.name)))
         for path in self.files:
@@ -97,6 +98,9 @@ class Delivery:
 
     def commit(self) -> None:
         """Keep the delivery's wave.yaml when it brought no new file (the same bytes were landed)."""
+        journal = self._journal()
+        journal["state"] = COMMITTED  # a command killed while removing the folder has still kept it
+        self._write_journal(journal)
         shutil.rmtree(self.pending_dir)
 
 
@@ -158,6 +162,8 @@ def recover_deliveries(landing_dir: Path, archive_dir: Path) -> list[str]:
         if state == PROMOTING:
             delivery.promote(archive_dir / survey_id / wave_id)
             done.append(f"{survey_id}/{wave_id}: finished promoting an interrupted delivery")
+        elif state == COMMITTED:
+            shutil.rmtree(pending)
         else:
             delivery.roll_back()
             done.append(f"{survey_id}/{wave_id}: rolled back an interrupted delivery")

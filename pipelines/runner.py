@@ -54,6 +54,7 @@ class WaveRun:
     success: bool
     error: str | None
     loaded: bool = False  # the wave reached the warehouse (its load step materialised)
+    failed_step: str | None = None  # the step whose failure ``error`` is
 
 
 @dataclass
@@ -67,6 +68,7 @@ class Refresh:
     recovered: list[str] = field(default_factory=list)  # deliveries a killed `survey ingest` left, settled
     missing: list[str] = field(default_factory=list)  # waves in the warehouse whose landing folder has gone
     withdrawn: list[str] = field(default_factory=list)  # of those, withdrawn (prune)
+    prune_refused: dict[str, str] = field(default_factory=dict)  # of those, not withdrawn, and why
 
     @property
     def first_failure(self) -> WaveRun | None:
@@ -77,30 +79,36 @@ class Refresh:
         return self.first_failure is None
 
 
-def _failure_message(result: dg.ExecuteInProcessResult, steps: set[str] | None = None) -> str | None:
-    """Why the run (or, with ``steps``, those of its steps) failed: the first failed step's own error, or
-    the blocking checks that failed; None when they succeeded."""
+def _failure(result: dg.ExecuteInProcessResult, steps: set[str] | None = None) -> tuple[str, str] | None:
+    """Which step failed and why (the first failed step's own error, or the blocking checks that failed),
+    among ``steps`` or the whole run; None when they succeeded."""
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.STEP_FAILURE and (steps is None or event.step_key in steps):
             failure = event.step_failure_data
             if failure.user_failure_data and failure.user_failure_data.description:
-                return f"step {event.step_key}: {failure.user_failure_data.description}"
+                return event.step_key, f"step {event.step_key}: {failure.user_failure_data.description}"
             error = failure.error
             while error is not None and error.cause is not None:  # the user's exception, not Dagster's wrapper
                 error = error.cause
-            return f"step {event.step_key}: {error.message.strip() if error else 'failed'}"
+            return event.step_key, f"step {event.step_key}: {error.message.strip() if error else 'failed'}"
     failed_checks = [
-        e.asset_check_evaluation_data
-        for e in result.all_events
+        e for e in result.all_events
         if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not e.asset_check_evaluation_data.passed
         and (steps is None or e.step_key in steps)
     ]
-    blocking = [c for c in failed_checks if c.severity == dg.AssetCheckSeverity.ERROR]
+    blocking = [e for e in failed_checks if e.asset_check_evaluation_data.severity == dg.AssetCheckSeverity.ERROR]
     if blocking:
-        return "blocking check failed: " + ", ".join(c.asset_check_key.name for c in blocking)
+        names = ", ".join(e.asset_check_evaluation_data.asset_check_key.name for e in blocking)
+        return blocking[0].step_key, f"blocking check failed: {names}"
     if steps is not None:
-        return None if all(result.is_node_success(step) for step in steps) else "not run: an earlier step failed"
-    return None if result.success else "run failed"
+        failed = [step for step in sorted(steps) if not result.is_node_success(step)]
+        return None if not failed else (failed[0], "not run: an earlier step failed")
+    return None if result.success else ("", "run failed")
+
+
+def _failure_message(result: dg.ExecuteInProcessResult, steps: set[str] | None = None) -> str | None:
+    failure = _failure(result, steps)
+    return failure[1] if failure else None
 
 
 def _step_names(assets) -> set[str]:
@@ -112,6 +120,22 @@ def _wave_order(home: SurveyHome, wave: LandedWave) -> tuple:
     codebook = home.codebooks.get(wave.survey_id)
     order = [w.id for w in codebook.waves] if codebook else []
     return (wave.survey_id, order.index(wave.wave_id) if wave.wave_id in order else len(order), wave.wave_id)
+
+
+def unprunable(home: SurveyHome, landed: list[LandedWave], loaded: list[tuple[str, str]],
+               missing: list[str]) -> dict[str, str]:
+    """The missing waves `--prune` must not withdraw, and why: every wave of their survey is missing (or
+    the landing folder itself), which looks like an unmounted volume rather than a wave taken away."""
+    refused = {}
+    landed_surveys = {w.survey_id for w in landed}
+    for key in missing:
+        survey_id = split_partition_key(key)[0]
+        if not home.landing_dir.is_dir():
+            refused[key] = f"the landing folder {home.landing_dir} is not there (is its volume mounted?)"
+        elif survey_id not in landed_surveys:
+            refused[key] = (f"every wave of {survey_id} is missing from the landing folder (is its volume mounted?); "
+                            f"withdraw a wave on purpose with `survey wave remove {survey_id} <wave>`")
+    return refused
 
 
 def fail_abandoned_runs(instance: dg.DagsterInstance, command_id: str) -> list[str]:
@@ -171,9 +195,11 @@ def _refresh(home: SurveyHome, log_level: str, only: str | None, force: bool, de
     published, loaded = _published_and_loaded(home)
     refresh.missing = missing_waves(landed, loaded)
     if prune and refresh.missing:
+        refresh.prune_refused = unprunable(home, landed, loaded, refresh.missing)
         for key in refresh.missing:
-            withdraw_wave(home, *split_partition_key(key), reason=PRUNE_REASON)
-            refresh.withdrawn.append(key)
+            if key not in refresh.prune_refused:
+                withdraw_wave(home, *split_partition_key(key), reason=PRUNE_REASON)
+                refresh.withdrawn.append(key)
         published, loaded = _published_and_loaded(home)
     if delivery is not None and delivery.files:
         survey_id, wave_id = delivery.wave_dir.parent.name, delivery.wave_dir.name
@@ -184,7 +210,9 @@ def _refresh(home: SurveyHome, log_level: str, only: str | None, force: bool, de
         stale = {s.wave.partition_key for s in stale_waves(home, waves, published)}
         refresh.up_to_date = [w.partition_key for w in waves if w.partition_key not in stale]
         waves = [w for w in waves if w.partition_key in stale]
-    if not waves and refresh.withdrawn:
+    if not waves and set(published) != set(loaded) and home.warehouse_path.exists():
+        # Nothing to load, but analysts' file lags the working database: a wave withdrawn since it was
+        # last published (by this command, or by one that was killed or failed to publish).
         refresh.publication = _publish(home, instance, log_level, {"started_by": "survey run", COMMAND_TAG: command_id})
         return refresh
     return _run_waves(home, instance, refresh, waves, log_level, command_id,
@@ -215,9 +243,11 @@ def _run_waves(home: SurveyHome, instance: dg.DagsterInstance, refresh: Refresh,
             asset_selection=[a.key for a in selection + (ACROSS_WAVES_STEPS if publishes else [])],
             tags={**tags, "survey_id": wave.survey_id, "wave_id": wave.wave_id},
         )
-        error = _failure_message(result, _step_names(selection))
+        failure = _failure(result, _step_names(selection))
+        error = failure[1] if failure else None
         loaded = bool(result.asset_materializations_for_node(wave_responses.key.path[-1]))
-        refresh.runs.append(WaveRun(wave.partition_key, result.run_id, error is None, error, loaded))
+        refresh.runs.append(WaveRun(wave.partition_key, result.run_id, error is None, error, loaded,
+                                    failure[0] if failure else None))
         loaded_then_failed |= error is not None and loaded
         if publishes and error is None:
             failure = _failure_message(result, across_steps)
@@ -235,11 +265,12 @@ def _run_waves(home: SurveyHome, instance: dg.DagsterInstance, refresh: Refresh,
 
 
 def _publish(home: SurveyHome, instance: dg.DagsterInstance, log_level: str, tags: dict, job=None) -> WaveRun:
-    """A run of the steps across waves only: trends, the analysts' warehouse and the pack."""
+    """A run of the dimensions (a withdrawn wave's declaration may have gone) and the steps across
+    waves: trends, the analysts' warehouse and the pack."""
     job = job or build_definitions(home.root).resolve_job_def(REFRESH_WAVE_JOB)
     result = job.execute_in_process(
         instance=instance, raise_on_error=False, run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        asset_selection=[a.key for a in ACROSS_WAVES_STEPS], tags=tags,
+        asset_selection=[a.key for a in [survey_dimensions, *ACROSS_WAVES_STEPS]], tags=tags,
     )
     error = _failure_message(result)
     return WaveRun(ACROSS_WAVES, result.run_id, result.success and error is None, error)

@@ -32,6 +32,11 @@ DEFAULT_HOME = "survey_home"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
+def max_file_mb() -> int:
+    """The size above which a delivered file is refused whole (``SURVEY_MAX_FILE_MB``)."""
+    return int(os.environ.get(MAX_FILE_MB_ENV, DEFAULT_MAX_FILE_MB))
+
+
 def default_home() -> Path:
     return Path(os.environ.get(HOME_ENV, DEFAULT_HOME)).resolve()
 

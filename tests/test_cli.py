@@ -117,6 +117,7 @@ def test_ingest_loads_recognises_redelivery_replaces_and_refuses(tmp_path):
     fixed = _ingest(home, corrected)
     assert fixed.exit_code == 0, fixed.output
     assert "142 rows read, 141 loaded, 1 quarantined" in fixed.output
+    assert f"Replaced {sample_wave_path('2024').name} (kept in archive/{SURVEY_ID}/2024/replaced-" in fixed.output
     assert "quarantined for allowed_option_label: 1 rows" in fixed.output
     landed = sorted(p.name for p in (home / "landing" / SURVEY_ID / "2024").iterdir())
     assert landed == ["corrected.csv"]

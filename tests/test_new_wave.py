@@ -113,6 +113,18 @@ def test_ingest_refuses_an_undeclared_wave_saying_both_ways_and_touching_nothing
     assert _tree(home / "landing") == before
 
 
+def test_ingest_refuses_a_file_that_is_not_an_export_before_writing_anything(home, tmp_path):
+    before = _tree(home / "landing")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("respondent_id,submitted_at\n")
+    result = _survey("ingest", str(notes), "--survey", SURVEY_ID, "--wave", "2026", "--fieldwork-start", "2026-09-07",
+                     "--fieldwork-end", "2026-10-02", "--home", str(home))
+    assert result.exit_code == 1
+    assert result.output.strip() == "REJECTED: notes.txt: not an export file: the name must end in .csv, .xlsx, .sav " \
+                                    "and not start with '.'"
+    assert _tree(home / "landing") == before and not (home / "landing" / SURVEY_ID / "2026").exists()
+
+
 def test_a_refused_delivery_leaves_the_landing_folder_and_its_wave_yaml_exactly_as_they_were(home, tmp_path):
     wave_dir = home / "landing" / SURVEY_ID / "2024"
     (wave_dir / "wave.yaml").write_bytes(b"# kept by the survey team\r\nlayout: plain_csv\r\n")
@@ -198,8 +210,14 @@ def test_a_landing_folder_that_disappears_is_reported_and_withdrawn_only_with_pr
     missing = [line for line in reported.output.splitlines() if "MISSING" in line]
     assert [line.split(":")[0] for line in missing] == [f"{SURVEY_ID}/2023", f"{SURVEY_ID}/2024"]
     assert "`survey run --prune` withdraws it" in missing[0]
+    (home / "landing" / SURVEY_ID).mkdir(parents=True)  # a mount point left empty: every wave missing
+    unmounted = _survey("run", "--prune", "--home", str(home))
+    assert unmounted.exit_code == 0, unmounted.output
+    assert [line for line in unmounted.output.splitlines() if "NOT WITHDRAWN" in line][0].startswith(
+        f"{SURVEY_ID}/2023: MISSING, NOT WITHDRAWN: every wave of {SURVEY_ID} is missing from the landing folder")
     assert _rows(home, "select wave_id, count(*) from respondents group by 1 order by 1") == [
         ("2023", len(read_sample("2023"))), ("2024", len(read_sample("2024")))]
+    shutil.rmtree(home / "landing")
 
     shutil.move(tmp_path / "unmounted", home / "landing")
     shutil.rmtree(home / "landing" / SURVEY_ID / "2024")
@@ -241,3 +259,21 @@ def test_an_ingest_killed_before_or_after_promotion_is_settled_by_the_next_comma
         assert f"{SURVEY_ID}/2024: ok" in after.stdout
         assert sorted(p.name for p in wave_dir.iterdir()) == ["corrected_2024.csv", "wave.yaml"]
         assert _rows(home, "select count(*) from respondents where wave_id = '2024'") == [(100,)]
+
+
+def test_a_withdrawal_that_was_not_published_is_published_by_the_next_run(home):
+    """Killed (or failed) between taking the wave out of the working database and publishing: the next
+    `survey run`, with nothing to load, publishes the warehouse without it."""
+    from pipelines.settings import SurveyHome
+    from pipelines.waves import withdraw_wave
+
+    withdraw_wave(SurveyHome(home), SURVEY_ID, "2024", reason="a test")  # no publication after it
+    assert _rows(home, "select distinct wave_id from respondents order by 1") == [("2023",), ("2024",)]
+
+    result = _survey("run", "--home", str(home))
+
+    assert result.exit_code == 0, result.output
+    assert "trends, analysts' warehouse and pack: ok" in result.output
+    assert _rows(home, "select distinct wave_id from respondents") == [("2023",)]
+    assert _rows(home, "select distinct wave_id from waves order by 1") == [("2023",), ("2024",), ("2025",)]
+    assert _rows(home, "select wave_id from wave_removals") == [("2024",)]
