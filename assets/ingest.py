@@ -22,6 +22,7 @@ from pipelines.landing import (
     WAVE_SETTINGS,
     archive_declaration,
     archive_files,
+    delivery_signature,
     inputs_fingerprint,
     settings_bytes,
     split_partition_key,
@@ -113,6 +114,7 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
     files = wave_files(delivery.pending_dir if delivery else wave_dir)
     if not files:
         raise dg.Failure(description=f"no export file (.csv, .xlsx, .sav) in {wave_dir}")
+    validated = delivery_signature(files, wave_dir)
     stop_point("ingest")
     try:
         validation = validate_wave(
@@ -148,6 +150,11 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
         archive_declaration(wave_dir, archive)
         report(context.partition_key, "loading", validation.rows_loaded)
         with survey_home.warehouse(context.log) as con:
+            # Validation ran before the writer lock was taken: another run (the sensor's, a `survey ingest`)
+            # may have replaced the wave's files meanwhile. Loading this validation would undo it.
+            if delivery_signature(wave_files(wave_dir), wave_dir) != validated:
+                raise dg.Failure(description=f"Wave {wave_id} not loaded: its files or wave.yaml changed while "
+                                 "it was validated (another delivery); the next run loads them as they are now")
             counts = load_wave(con, codebook, wave_id, validation, run_id=context.run.run_id,
                                pseudonymise=survey_home.pseudonymiser(), archived_as=archived,
                                inputs_fingerprint=fingerprint)

@@ -91,6 +91,12 @@ def wave_files(wave_dir: Path) -> list[Path]:
     )
 
 
+def delivery_signature(files: list[Path], wave_dir: Path) -> tuple:
+    """What tells one delivery of a wave from another without reading it: each file's name, size and
+    modification time (a promotion renames a file, which keeps them), and the wave's wave.yaml."""
+    return (tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files), settings_bytes(wave_dir / WAVE_SETTINGS))
+
+
 def wave_layout(wave_dir: Path) -> str | None:
     """The layout a wave names in its ``wave.yaml``, if it names one."""
     settings = wave_dir / WAVE_SETTINGS

@@ -10,12 +10,14 @@ every tick; the sweep requests every stale wave each morning. A wave with a run 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 from assets.constants import WAVE_PARTITIONS
 from assets.partitions import wave_partitions
+from pipelines.ingest import PENDING_PREFIX
 from pipelines.jobs import refresh_wave_job
 from pipelines.landing import scan_landing
 from pipelines.resources import SurveyHomeResource
@@ -38,7 +40,13 @@ def _stale(home: SurveyHome, log, digests: dict | None = None) -> list[StaleWave
     try:
         published = read_published_inputs(home.warehouse_path)
         landed = scan_landing(home.landing_dir, digests)
-        missing = missing_waves(landed, list(published))
+        # A wave with a delivery pending (`survey ingest` under way, or killed: the next command settles
+        # it) is left alone until then.
+        pending = [w for w in landed if any(w.files[0].parent.glob(f"{PENDING_PREFIX}*"))]
+        if pending:
+            log.info("delivery pending, not checked: %s", ", ".join(w.partition_key for w in pending))
+        landed = [w for w in landed if w not in pending]
+        missing = missing_waves(landed + pending, list(published))
         if missing:
             log.warning("published, but their landing folder is gone (an unmounted volume?): %s; they stay "
                         "published until `survey run --prune` withdraws them", ", ".join(missing))
@@ -89,10 +97,15 @@ def landing_sensor(context: dg.SensorEvaluationContext, survey_home: SurveyHomeR
              and not _under_way(context.instance, s.wave.partition_key)]
     new_partitions = _register(context.instance, waves)
     requested.update({s.wave.partition_key: s.fingerprint for s in waves})
+    # Dagster never runs a run key twice: a request's key is new each time, or the same inputs landed
+    # again later (a file restored, a withdrawn wave landed once more) would never run.
+    number = cursor.get("requests", 0)
+    keys = [f"{s.wave.partition_key}@{s.fingerprint}@{number + n}" for n, s in enumerate(waves, start=1)]
     return dg.SensorResult(
-        run_requests=[_run_request(s, f"{s.wave.partition_key}@{s.fingerprint}") for s in waves],
+        run_requests=[_run_request(s, key) for s, key in zip(waves, keys)],
         dynamic_partitions_requests=[wave_partitions.build_add_request(new_partitions)] if new_partitions else [],
-        cursor=json.dumps({"digests": digests, "requested": requested}, sort_keys=True),
+        cursor=json.dumps({"digests": {p: d for p, d in digests.items() if Path(p).exists()},  # files gone: forgotten
+                           "requested": requested, "requests": number + len(waves)}, sort_keys=True),
     )
 
 

@@ -427,3 +427,49 @@ def test_the_files_table_of_a_load_shows_markdown_in_a_file_name_as_text(tmp_pat
     [materialization] = result.asset_materializations_for_node("wave_responses")
     files = materialization.metadata["files"].value
     assert "wave \\!\\[x\\](http:example) \\<b\\>.csv" in files and "![x]" not in files and "<b>" not in files
+
+
+def test_the_sensor_requests_inputs_seen_before_under_a_new_run_key(tmp_path):
+    """Dagster never runs a run key twice: a file put back as it was must still be run."""
+    instance = dg.DagsterInstance.ephemeral()
+    landed = _land(tmp_path, "2023", sample_wave_path("2023"))
+    first = _sensor(tmp_path, instance)
+    corrected = read_sample("2023")
+    corrected.loc[0, "role"] = "Chair"
+    write_csv(corrected, landed)
+    second = _sensor(tmp_path, instance, first.cursor)
+    shutil.copyfile(sample_wave_path("2023"), landed)  # the first file back
+    third = _sensor(tmp_path, instance, second.cursor)
+    keys = [r.run_key for result in (first, second, third) for r in result.run_requests]
+    assert len(keys) == 3 and len(set(keys)) == 3
+    assert keys[0].split("@")[1] == keys[2].split("@")[1]  # the same inputs, asked for again
+
+
+def test_the_sensor_leaves_a_wave_with_a_delivery_pending(tmp_path):
+    instance = dg.DagsterInstance.ephemeral()
+    landed = _land(tmp_path, "2023", sample_wave_path("2023"))
+    (landed.parent / ".pending-0123456789ab").mkdir()
+    assert _sensor(tmp_path, instance).run_requests == []
+    (landed.parent / ".pending-0123456789ab").rmdir()
+    assert [r.partition_key for r in _sensor(tmp_path, instance).run_requests] == [f"{SURVEY_ID}/2023"]
+
+
+def test_a_wave_whose_files_change_while_it_is_validated_is_not_loaded_from_the_old_files(tmp_path, monkeypatch):
+    """Validation runs before the writer lock: a delivery landing meanwhile must not be undone."""
+    import assets.ingest as ingest_assets
+
+    landed = _land(tmp_path, "2023", sample_wave_path("2023"))
+    real = ingest_assets.validate_wave
+
+    def validated_then_redelivered(*args, **kwargs):
+        validation = real(*args, **kwargs)
+        write_csv(read_sample("2023").head(50), landed)  # another delivery lands before the lock is taken
+        return validation
+
+    monkeypatch.setattr(ingest_assets, "validate_wave", validated_then_redelivered)
+    result = _materialize(tmp_path, dg.DagsterInstance.ephemeral(), "2023")
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert "its files or wave.yaml changed while it was validated" in failure.step_failure_data.user_failure_data.description
+    with duckdb.connect(str(tmp_path / "working" / "survey.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from respondents").fetchone() == (0,)
