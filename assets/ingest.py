@@ -30,6 +30,7 @@ from pipelines.landing import (
     wave_layout,
 )
 from pipelines.resources import SurveyHomeResource
+from schemas.codebook_files import CodebookError
 from schemas.exports import WaveFileRejected
 from schemas.validation import WaveValidation, validate_wave
 from schemas.waves import WaveDeclarationError
@@ -107,7 +108,7 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
     try:
         codebook = paths.codebook(survey_id)
         codebook.wave(wave_id)
-    except (KeyError, WaveDeclarationError) as exc:
+    except (KeyError, CodebookError, WaveDeclarationError) as exc:
         raise dg.Failure(description=str(exc)) from None
     wave_dir = paths.wave_dir(survey_id, wave_id)
     delivery = Delivery(wave_dir, wave_dir / config.pending_folder) if config.pending_folder else None

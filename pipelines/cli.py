@@ -67,13 +67,20 @@ def _progress():
             bar.update(task, description=f"{what}: {stage}" + (f", {rows:,} rows" if rows is not None else ""))
             bar.refresh()  # a stage may end before the next timed refresh
 
-        with reporting(show):
-            yield
+        global _say
+        _say = bar.console.print  # printed above the bar, not through it
+        try:
+            with reporting(show):
+                yield
+        finally:
+            _say = console.print
+
+
+_say = console.print  # where a line goes while a command runs: above its progress bar, if it shows one
 
 
 def _waiting(holder: str) -> None:
-    console.print(f"Waiting: {holder} is writing the working database; this command starts when it ends.",
-                  soft_wrap=True)
+    _say(f"Waiting: {holder} is writing the working database; this command starts when it ends.", soft_wrap=True)
 
 
 def _report(home: SurveyHome, refresh) -> None:
@@ -282,7 +289,10 @@ def wave_list(home: HomeOption = None) -> None:
     """Each wave, in fieldwork order: its status, where it is declared, its files and its last load."""
     from pipelines.waves import list_waves
 
-    rows = list_waves(_home(home))
+    survey_home = _home(home)
+    rows = list_waves(survey_home)
+    for survey_id, error in survey_home.codebook_errors.items():
+        console.print(f"{survey_id}: CODEBOOK ERROR: {error}", soft_wrap=True, markup=False, highlight=False)
     if not rows:
         console.print("No wave declared, landed or loaded.", soft_wrap=True)
     for row in rows:  # a block per wave: readable in a narrow terminal, and each line greps alone

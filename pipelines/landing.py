@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from schemas.exports import FILE_SUFFIXES, sha256_of
-from schemas.waves import WAVE_SETTINGS, DeclaredWave, read_wave_settings
+from schemas.reference import reference_digest
+from schemas.waves import WAVE_SETTINGS, DeclaredWave, WaveDeclarationError, read_wave_settings
 
 PARTITION_SEPARATOR = "/"
 
@@ -70,16 +71,25 @@ class LandedWave:
 
 
 def settings_bytes(path: Path | None) -> bytes | None:
-    return path.read_bytes() if path is not None and path.is_file() else None
+    """What a wave.yaml says, in a canonical form: a comment, the order of keys or line endings changed
+    alone decide nothing (a file that does not parse counts as its bytes; loading it will say why)."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        return read_wave_settings(path).model_dump_json(exclude_none=True).encode()
+    except WaveDeclarationError:
+        return path.read_bytes()
 
 
 def inputs_fingerprint(named_digests: list[tuple[str, str]], wave_settings: bytes | None, codebook_digest: str) -> str:
-    """The hash of a wave's files (names and sha256), its wave.yaml's bytes and its codebook's digest."""
+    """The hash of a wave's files (names and sha256), its wave.yaml (``settings_bytes``), its codebook's
+    digest and the trust reference list the wave's trusts are resolved and broken down by."""
     digest = hashlib.sha256()
     for name, sha in sorted(named_digests):
         digest.update(f"{name}:{sha}\n".encode())
     settings = hashlib.sha256(wave_settings).hexdigest() if wave_settings is not None else "-"
-    digest.update(f"{WAVE_SETTINGS}:{settings}\ncodebook:{codebook_digest}\n".encode())
+    digest.update(f"{WAVE_SETTINGS}:{settings}\ncodebook:{codebook_digest}\n"
+                  f"trusts:{reference_digest()}\n".encode())
     return digest.hexdigest()
 
 
@@ -94,7 +104,9 @@ def wave_files(wave_dir: Path) -> list[Path]:
 def delivery_signature(files: list[Path], wave_dir: Path) -> tuple:
     """What tells one delivery of a wave from another without reading it: each file's name, size and
     modification time (a promotion renames a file, which keeps them), and the wave's wave.yaml."""
-    return (tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files), settings_bytes(wave_dir / WAVE_SETTINGS))
+    settings = wave_dir / WAVE_SETTINGS
+    return (tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files),
+            settings.read_bytes() if settings.is_file() else None)
 
 
 def wave_layout(wave_dir: Path) -> str | None:

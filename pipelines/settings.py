@@ -92,10 +92,21 @@ class SurveyHome:
         return wave_declarations(self.landing_dir, self.archive_dir, survey_id)
 
     @cached_property
+    def _codebooks(self) -> tuple[dict[str, Codebook], dict[str, Exception]]:
+        errors: dict[str, Exception] = {}
+        return load_codebooks(BUNDLED_CODEBOOKS_DIR, self.codebooks_dir, declared=self.declarations, errors=errors), errors
+
+    @property
     def codebooks(self) -> dict[str, Codebook]:
-        """Every survey's codebook (the home's own replacing a bundled one of the same survey id), with
-        the waves declared in the landing folder; raises ``CodebookError`` or ``WaveDeclarationError``."""
-        return load_codebooks(BUNDLED_CODEBOOKS_DIR, self.codebooks_dir, declared=self.declarations)
+        """Every usable survey codebook (the home's own replacing a bundled one of the same survey id),
+        with the waves declared in the landing folder. A survey whose codebook or wave.yaml files are at
+        fault is left out, its error in ``codebook_errors``: the other surveys go on."""
+        return self._codebooks[0]
+
+    @property
+    def codebook_errors(self) -> dict[str, Exception]:
+        """Why each survey left out of ``codebooks`` was (by survey id, or by file when it names none)."""
+        return self._codebooks[1]
 
     def codebook_declaring(self, survey_id: str, wave_id: str, settings: WaveSettings) -> Codebook:
         """The survey's codebook as it would be with ``settings`` as the wave's wave.yaml, to check a
@@ -103,17 +114,26 @@ class SurveyHome:
         path = str(self.wave_dir(survey_id, wave_id) / WAVE_SETTINGS)
         others = tuple(d for d in self.declarations(survey_id) if d.wave_id != wave_id)
         proposed = (*others, DeclaredWave(wave_id, settings, path))
-        codebooks = load_codebooks(BUNDLED_CODEBOOKS_DIR, self.codebooks_dir,
+        errors: dict[str, Exception] = {}
+        codebooks = load_codebooks(BUNDLED_CODEBOOKS_DIR, self.codebooks_dir, errors=errors,
                                    declared=lambda s: proposed if s == survey_id else self.declarations(s))
+        if survey_id in errors:
+            raise errors[survey_id]
         if survey_id not in codebooks:
             return self.codebook(survey_id)  # raises, naming the surveys known
         return codebooks[survey_id]
 
     def codebook(self, survey_id: str) -> Codebook:
+        """The survey's codebook; raises its fault (``CodebookError``, ``WaveDeclarationError``), or
+        ``KeyError`` naming the surveys known when there is none."""
+        if survey_id in self.codebook_errors:
+            raise self.codebook_errors[survey_id]
         try:
             return self.codebooks[survey_id]
         except KeyError:
             known = ", ".join(sorted(self.codebooks)) or "none"
+            unreadable = "".join(f"; unreadable: {error}" for key, error in self.codebook_errors.items()
+                                 if key not in self.codebooks)
             raise KeyError(
-                f"no codebook for survey {survey_id!r} (known: {known}); add one to {self.codebooks_dir}"
+                f"no codebook for survey {survey_id!r} (known: {known}{unreadable}); add one to {self.codebooks_dir}"
             ) from None

@@ -59,8 +59,10 @@ def withdraw_wave(home: SurveyHome, survey_id: str, wave_id: str, reason: str,
     then publish. A wave with nothing left to withdraw raises ``LookupError``."""
     wave_dir = home.wave_dir(survey_id, wave_id)
     archive = home.archive_dir / survey_id / wave_id
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    target = archive / f"removed-{stamp}"
+    _refuse_named_by_codebook(home, survey_id, wave_id)
+    # A withdrawal killed after its files moved is finished in the folder they went to.
+    target = _unrecorded_removal(home, archive) or archive / (
+        f"removed-{dt.datetime.now(dt.timezone.utc).strftime('%Y%m%dT%H%M%S%fZ')}")
     moves = []
     if wave_dir.is_dir():
         moves.append((wave_dir, target / "landing"))
@@ -83,6 +85,32 @@ def withdraw_wave(home: SurveyHome, survey_id: str, wave_id: str, reason: str,
             instance.delete_dynamic_partition(WAVE_PARTITIONS, key)
     return Withdrawal(survey_id, wave_id, respondents, archived_to,
                       tuple(d.relative_to(home.root).as_posix() for _, d in moves))
+
+
+def _refuse_named_by_codebook(home: SurveyHome, survey_id: str, wave_id: str) -> None:
+    """A wave only its wave.yaml declares cannot go while the codebook names it (``asked_in``,
+    ``asked_from``, a rewording): the codebook would name a wave nothing declares."""
+    codebook = home.codebooks.get(survey_id)
+    if codebook is None or codebook.declares_itself(wave_id):
+        return
+    naming = [q.id for q in codebook.questions
+              if wave_id in [*q.named_waves, *(r.wave for r in q.rewordings), *(w for o in q.options for w in o.named_waves)]]
+    if naming:
+        raise LookupError(
+            f"{survey_id}/{wave_id}: the codebook names wave {wave_id} ({', '.join(naming)}) and only its "
+            f"{WAVE_SETTINGS} declares it: declare it in the codebook's `waves:`, or change those questions, first")
+
+
+def _unrecorded_removal(home: SurveyHome, archive: Path) -> Path | None:
+    """The newest ``removed-*`` folder of a wave that no ``wave_removals`` row names: one a killed
+    withdrawal moved files into."""
+    folders = sorted(archive.glob("removed-*"))
+    if not folders or not home.working_path.exists():
+        return None
+    with connect(home.working_path) as con:
+        recorded = {r[0] for r in con.execute("SELECT archived_to FROM wave_removals").fetchall()}
+    newest = folders[-1]
+    return None if newest.relative_to(home.root).as_posix() in recorded else newest
 
 
 def _has_rows(home: SurveyHome, survey_id: str, wave_id: str) -> bool:
@@ -179,7 +207,11 @@ def _published_state(home: SurveyHome) -> tuple[dict, dict, dict]:
     if not home.warehouse_path.exists():
         return {}, {}, {}
     with duckdb.connect(str(home.warehouse_path), read_only=True) as con:
-        return published_inputs(con), latest_loads(con), wave_removals(con)
+        try:
+            removals = wave_removals(con)
+        except duckdb.CatalogException:  # a file published before withdrawals were recorded
+            removals = {}
+        return published_inputs(con), latest_loads(con), removals
 
 
 def _last_runs(home: SurveyHome) -> dict[str, tuple[str, str]]:

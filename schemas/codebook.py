@@ -326,14 +326,17 @@ class Codebook(_Strict):
 
     def digest_for(self, wave_id: str) -> str:
         """A digest of everything in the codebook that decides a wave's result: its questionnaire as
-        asked in that wave, its reporting rules, its catalogue and that wave's declaration. A wave the
-        codebook does not declare depends on all of it (declaring it is a change)."""
+        asked in that wave, its reporting rules, its catalogue and that wave's declaration (not the
+        survey's title or publisher, which only label the publication). A wave the codebook does not
+        declare depends on all of it (declaring it is a change)."""
+        labels_only = {"title", "publisher"}
         try:
             asked = self.for_wave(wave_id)
         except WaveNotDeclared:
-            content = self.model_dump(mode="json")
+            content = self.model_dump(mode="json", exclude=labels_only)
         else:
-            content = {**asked.model_dump(mode="json"), "waves": [asked.wave(wave_id).model_dump(mode="json")]}
+            content = {**asked.model_dump(mode="json", exclude=labels_only),
+                       "waves": [asked.wave(wave_id).model_dump(mode="json")]}
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
     def comparable_questions(self, wave_a: str, wave_b: str) -> frozenset[str]:

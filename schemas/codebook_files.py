@@ -16,7 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from schemas.codebook import Codebook
-from schemas.waves import DeclaredWave, Wave, merge_waves, validation_problems
+from schemas.waves import DeclaredWave, Wave, WaveDeclarationError, merge_waves, validation_problems
 
 BUNDLED_CODEBOOKS_DIR = Path(__file__).parent / "codebooks"
 
@@ -67,7 +67,8 @@ def _validate_codebook(path_text: str, mtime_ns: int, size: int, declared: tuple
                 own.append(Wave.model_validate(wave))
             except ValidationError as exc:
                 raise CodebookError(f"{path_text}: invalid codebook: waves.{number}: {validation_problems(exc)}") from exc
-        raw["waves"] = [w.model_dump() for w in merge_waves(own, declared, path_text)]
+        if len({w.id for w in own}) == len(own):  # else left as listed, for the model to refuse the repeat
+            raw["waves"] = [w.model_dump() for w in merge_waves(own, declared, path_text)]
     try:
         codebook = Codebook.model_validate(raw)
     except ValidationError as exc:
@@ -79,10 +80,25 @@ def _validate_codebook(path_text: str, mtime_ns: int, size: int, declared: tuple
 
 
 def load_codebooks(
-    *directories: Path | str, declared: Callable[[str], Sequence[DeclaredWave]] | None = None
+    *directories: Path | str, declared: Callable[[str], Sequence[DeclaredWave]] | None = None,
+    errors: dict[str, Exception] | None = None,
 ) -> dict[str, Codebook]:
     """Every codebook (``*.yaml``) in the given folders, by survey id; later folders override earlier
-    ones. ``declared`` gives the waves declared beside their files for a survey id."""
+    ones. ``declared`` gives the waves declared beside their files for a survey id.
+
+    Without ``errors`` the first fault raises. With it, a survey whose codebook or wave declarations
+    cannot be used is left out and its error kept in ``errors`` by survey id (by file, when the file
+    names no survey), so that one person's typo stops only their survey."""
+
+    def attempt(key: str, action):
+        try:
+            return action()
+        except (CodebookError, WaveDeclarationError) as exc:
+            if errors is None:
+                raise
+            errors[key] = exc
+            return None
+
     paths: dict[str, Path] = {}
     for directory in directories:
         directory = Path(directory)
@@ -90,11 +106,15 @@ def load_codebooks(
             continue
         for path in sorted(directory.glob("*.yaml")):
             stat = path.stat()
-            survey_id = _read_raw(str(path), stat.st_mtime_ns, stat.st_size).get("survey_id")
+            raw = attempt(str(path), lambda: _read_raw(str(path), stat.st_mtime_ns, stat.st_size))
+            if raw is None:
+                continue
+            survey_id = raw.get("survey_id")
             # A file with no survey id is still validated, to say so.
             paths[str(survey_id) if isinstance(survey_id, str) else str(path)] = path
     codebooks: dict[str, Codebook] = {}
     for key, path in paths.items():
-        codebook = load_codebook(path, declared(key) if declared is not None else ())
-        codebooks[codebook.survey_id] = codebook
+        codebook = attempt(key, lambda: load_codebook(path, declared(key) if declared is not None else ()))
+        if codebook is not None:
+            codebooks[codebook.survey_id] = codebook
     return codebooks

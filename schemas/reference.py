@@ -7,6 +7,8 @@ What does not: writing it to the warehouse (``warehouse.dimensions``).
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +27,13 @@ def load_trusts(path: Path | str = TRUSTS_CSV) -> pd.DataFrame:
     if duplicated:
         raise ValueError(f"{path}: ods_code must be unique; repeated: {duplicated}")
     return trusts[TRUST_COLUMNS]
+
+
+@functools.cache
+def reference_digest(path: Path | str = TRUSTS_CSV) -> str:
+    """The sha256 of the reference list: it decides which trust codes are valid, merged trusts' successors
+    and the breakdowns, so a wave loaded against another list is loaded again."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 class TrustResolver:

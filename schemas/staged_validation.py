@@ -86,6 +86,7 @@ class _Staging:
         self.id_column = respondent.id_column
         self.trust_column = respondent.trust.column
         self.canonical: list[str] = [c for c in codebook.expected_columns]
+        self.rows_read = 0  # in the files read so far
 
     def read(self, number: int, path: Path, scan: FileScan) -> dict[str, str]:
         """Read one file into ``raw_<number>``; the canonical column each of its columns feeds."""
@@ -101,6 +102,7 @@ class _Staging:
         except duckdb.Error as exc:
             raise NotStageable(f"{path.name}: {csv_problem(str(exc))}") from None
         records = self.con.execute(f"SELECT count(*) FROM raw_{number}").fetchone()[0]
+        self.rows_read += records
         if records == 0:
             raise NotStageable(f"{path.name}: no responses")
         if not scan.numbered_as_read(records):
@@ -191,13 +193,14 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame) -> N
 
 def stage_wave(
     paths: list[Path], scans: dict[Path, FileScan], codebook: Codebook, schema: pa.DataFrameSchema, resolver,
-    staging_dir: Path | None = None,
+    staging_dir: Path | None = None, progress=None,
 ) -> tuple[StagedWave, pd.DataFrame, dict[str, dict[str, int]]]:
     """Validate plain-CSV files of one wave (``codebook`` already for that wave) in a new staging database.
 
     Returns the staged valid rows, the quarantine entries (``QUARANTINE_COLUMNS`` without the reason)
     and per file {rows_read, rows_loaded, rows_quarantined}. Raises ``NotStageable`` (nothing kept) when a
     file needs the pandas path, ``WaveFileRejected`` when a file's header does not fit the codebook.
+    ``progress(stage, rows)`` is told when the files are read and validation starts.
     """
     if staging_dir is not None:
         staging_dir.mkdir(parents=True, exist_ok=True)
@@ -210,19 +213,21 @@ def stage_wave(
             "preserve_insertion_order": True,
         }) as con:
             con.execute("SET enable_progress_bar = false")
-            quarantine, counts = _validate(con, paths, scans, codebook, schema, resolver)
+            quarantine, counts = _validate(con, paths, scans, codebook, schema, resolver,
+                                           progress or (lambda stage, rows: None))
     except BaseException:
         staged.discard()
         raise
     return staged, quarantine, counts
 
 
-def _validate(con, paths, scans, codebook, schema, resolver):
+def _validate(con, paths, scans, codebook, schema, resolver, progress):
     stage = _Staging(con, codebook, schema, resolver)
     sources: dict[str, list[tuple[int, str]]] = {c: [] for c in stage.canonical}
     for number, path in enumerate(paths):
         for column, raw in stage.read(number, path, scans[path]).items():
             sources[column].append((number, raw))
+    progress("validating", stage.rows_read)
     con.execute(f"SET memory_limit = '{STAGING_MEMORY_LIMIT}'")
 
     # Each column's distinct values, made canonical and checked, in one pass.

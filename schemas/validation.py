@@ -289,8 +289,7 @@ def validate_wave(
                 raise NotStageable("a file is over the size limit")
             if layout not in (None, plain_csv.NAME) or not all(stageable_layout(p, codebook) for p in paths):
                 raise NotStageable("not every file is a plain CSV")
-            progress("validating", None)
-            staged, entries, counts = stage_wave(paths, scans, codebook, schema, resolver, staging_dir)
+            staged, entries, counts = stage_wave(paths, scans, codebook, schema, resolver, staging_dir, progress)
         except NotStageable as exc:
             note = f"validated as pandas frames: {exc}"
             log.info("wave %s %s", wave_id, note)

@@ -277,3 +277,63 @@ def test_a_withdrawal_that_was_not_published_is_published_by_the_next_run(home):
     assert _rows(home, "select distinct wave_id from respondents") == [("2023",)]
     assert _rows(home, "select distinct wave_id from waves order by 1") == [("2023",), ("2024",), ("2025",)]
     assert _rows(home, "select wave_id from wave_removals") == [("2024",)]
+
+
+def test_a_wave_the_codebook_names_cannot_be_withdrawn_while_only_its_wave_yaml_declares_it(home, tmp_path):
+    import yaml
+
+    from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR
+
+    raw = yaml.safe_load((BUNDLED_CODEBOOKS_DIR / f"{SURVEY_ID}.yaml").read_text())
+    raw["questions"][0]["asked_from"] = "2026"
+    (home / "codebooks").mkdir()
+    (home / "codebooks" / f"{SURVEY_ID}.yaml").write_text(yaml.safe_dump(raw))
+    wave_dir = home / "landing" / SURVEY_ID / "2026"
+    export_2026(wave_dir / "export.csv")
+    (wave_dir / "wave.yaml").write_text("fieldwork_start: 2026-09-07\nfieldwork_end: 2026-10-02\n")
+
+    refused = _survey("wave", "remove", SURVEY_ID, "2026", "--yes", "--home", str(home))
+
+    assert refused.exit_code == 1
+    assert refused.output.startswith(f"REFUSED: {SURVEY_ID}/2026: the codebook names wave 2026 (trust_approach_stage)")
+    assert (wave_dir / "wave.yaml").is_file() and not (home / "archive" / SURVEY_ID / "2026").exists()
+
+
+def test_a_withdrawal_killed_after_its_files_moved_is_finished_in_the_same_folder(home):
+    moved = home / "archive" / SURVEY_ID / "2024" / "removed-20261201T090000000000Z" / "landing"
+    moved.parent.mkdir(parents=True)
+    shutil.move(home / "landing" / SURVEY_ID / "2024", moved)  # as far as the killed command got
+
+    result = _survey("wave", "remove", SURVEY_ID, "2024", "--yes", "--home", str(home))
+
+    assert result.exit_code == 0, result.output
+    assert _rows(home, "select archived_to from wave_removals") == [
+        (f"archive/{SURVEY_ID}/2024/removed-20261201T090000000000Z",)]
+    assert [p.name for p in (home / "archive" / SURVEY_ID / "2024").glob("removed-*")] == [moved.parent.name]
+
+
+def test_a_fault_in_one_surveys_declarations_stops_only_that_survey(home, tmp_path):
+    import yaml
+
+    from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR
+
+    raw = yaml.safe_load((BUNDLED_CODEBOOKS_DIR / f"{SURVEY_ID}.yaml").read_text())
+    raw["survey_id"], raw["version"] = "staff-pulse", "1"
+    (home / "codebooks").mkdir()
+    (home / "codebooks" / "staff-pulse.yaml").write_text(yaml.safe_dump(raw))
+    target = home / "landing" / "staff-pulse" / "2024" / "export.csv"
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(sample_wave_path("2024"), target)
+    broken = home / "landing" / SURVEY_ID / "2024" / "wave.yaml"
+    broken.write_text("fieldwork_end: 2024-09-30\n")  # disagrees with the codebook
+
+    result = _survey("run", "--home", str(home))
+
+    assert result.exit_code == 1
+    assert "staff-pulse/2024: ok" in result.output
+    failed = [line for line in result.output.splitlines() if line.startswith(f"{SURVEY_ID}/")]
+    assert failed and all("FAILED" in line and str(broken) in line for line in failed), result.output
+    assert _rows(home, "select survey_id, count(*) from respondents group by 1 order by 1") == [
+        (SURVEY_ID, len(read_sample("2023")) + len(read_sample("2024"))), ("staff-pulse", len(read_sample("2024")))]
+    listing = _survey("wave", "list", "--home", str(home))
+    assert listing.output.startswith(f"{SURVEY_ID}: CODEBOOK ERROR: wave '2024' is declared in both")

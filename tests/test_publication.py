@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 from pipelines.landing import scan_landing
-from pipelines.settings import SurveyHome
+from pipelines.settings import PROJECT_ROOT, SurveyHome
 from pipelines.staleness import stale_waves
 from schemas.pseudonyms import Pseudonymiser
 from schemas.reference import TrustResolver, load_trusts
@@ -390,8 +390,10 @@ def test_landed_files_are_read_for_their_fingerprint_only_when_it_is_needed(tmp_
 
     sha = hashlib.sha256(wave_file.read_bytes()).hexdigest()
     digest = codebook.digest_for("2023")
+    trusts = hashlib.sha256((PROJECT_ROOT / "schemas" / "reference" / "nhs_trusts_england.csv").read_bytes()).hexdigest()
     [stale] = stale_waves(home, [wave], {(SURVEY_ID, "2023"): "0" * 64})
-    assert stale.fingerprint == hashlib.sha256(f"wave.csv:{sha}\nwave.yaml:-\ncodebook:{digest}\n".encode()).hexdigest()
+    assert stale.fingerprint == hashlib.sha256(
+        f"wave.csv:{sha}\nwave.yaml:-\ncodebook:{digest}\ntrusts:{trusts}\n".encode()).hexdigest()
     assert cache[str(wave_file)][2] == sha
     assert stale_waves(home, [wave], {(SURVEY_ID, "2023"): stale.fingerprint}) == []
     # the next scan trusts the cache while the size and modification time are the same
@@ -399,7 +401,7 @@ def test_landed_files_are_read_for_their_fingerprint_only_when_it_is_needed(tmp_
     [again] = scan_landing(home.landing_dir, cache)
     [restale] = stale_waves(home, [again], {(SURVEY_ID, "2023"): stale.fingerprint})
     assert restale.fingerprint == hashlib.sha256(
-        f"wave.csv:{'f' * 64}\nwave.yaml:-\ncodebook:{digest}\n".encode()).hexdigest()
+        f"wave.csv:{'f' * 64}\nwave.yaml:-\ncodebook:{digest}\ntrusts:{trusts}\n".encode()).hexdigest()
 
 
 def test_the_latest_publication_says_what_analysts_have(working, codebook, tmp_path):

@@ -59,7 +59,7 @@ def test_both_may_declare_a_wave_but_must_agree(tmp_path):
     assert SurveyHome(tmp_path).codebook(SURVEY_ID).wave("2024").population_trusts == 209  # agrees: fine
     path = _declare(tmp_path, "2024", "fieldwork_end: 2024-09-30\n")
     with pytest.raises(WaveDeclarationError) as error:
-        SurveyHome(tmp_path).codebooks
+        SurveyHome(tmp_path).codebook(SURVEY_ID)
     message = str(error.value)
     assert str(BUNDLED) in message and str(path) in message
     assert "fieldwork_end (2024-09-27 in the codebook, 2024-09-30 in wave.yaml)" in message
@@ -76,7 +76,7 @@ def test_both_may_declare_a_wave_but_must_agree(tmp_path):
 def test_a_faulty_wave_yaml_is_refused_naming_the_file_and_field(tmp_path, text, expected):
     path = _declare(tmp_path, "2026", text)
     with pytest.raises(WaveDeclarationError) as error:
-        SurveyHome(tmp_path).codebooks
+        SurveyHome(tmp_path).codebook(SURVEY_ID)
     assert str(path) in str(error.value) and expected in str(error.value)
 
 
@@ -183,3 +183,38 @@ def test_an_archived_declaration_keeps_a_loaded_wave_declared_only_while_its_lan
     assert [d.wave_id for d in wave_declarations(landing, archive, SURVEY_ID)] == ["2026"]
     (landing / SURVEY_ID / "2026").mkdir(parents=True)  # the folder is back, without a wave.yaml
     assert wave_declarations(landing, archive, SURVEY_ID) == ()
+
+
+def test_a_wave_listed_twice_in_the_codebook_is_refused_whatever_else_is_declared(tmp_path):
+    def twice(raw):
+        raw["waves"].append(dict(raw["waves"][1], fieldwork_start="2030-09-01", fieldwork_end="2030-09-30"))
+    path = _codebook_with(tmp_path, twice)
+    declared = DeclaredWave("2026", WaveSettings(fieldwork_start="2026-09-01", fieldwork_end="2026-09-30"), "w.yaml")
+    for declarations in ([], [declared]):
+        with pytest.raises(CodebookError, match=r"wave ids must be unique; repeated: \['2024'\]"):
+            load_codebook(path, declarations)
+
+
+def test_what_only_labels_the_publication_or_formats_a_wave_yaml_decides_nothing(tmp_path, codebook):
+    from pipelines.landing import settings_bytes
+
+    retitled = load_codebook(_codebook_with(tmp_path, lambda raw: raw.update(title="Another title", publisher="X")))
+    assert retitled.digest_for("2024") == codebook.digest_for("2024")
+    plain, noted = tmp_path / "plain.yaml", tmp_path / "noted.yaml"
+    plain.write_text("fieldwork_start: 2026-09-07\nfieldwork_end: 2026-10-02\n")
+    noted.write_bytes(b"# from the survey team\r\nfieldwork_end: 2026-10-02\r\nfieldwork_start: 2026-09-07\r\n")
+    assert settings_bytes(plain) == settings_bytes(noted)
+    noted.write_text("fieldwork_start: 2026-09-07\nfieldwork_end: 2026-10-03\n")
+    assert settings_bytes(plain) != settings_bytes(noted)
+
+
+def test_an_option_not_offered_in_the_wave_inside_a_joined_cell_refuses_the_file_saying_so(tmp_path, codebook):
+    from tests.exports import microsoft_forms
+
+    export = microsoft_forms(read_sample("2025"), codebook.for_wave("2025"), tmp_path / "forms.xlsx")
+    with pytest.raises(WaveFileRejected) as error:
+        read_export(export, codebook.for_wave("2024"))
+    assert error.value.reason.startswith(
+        "column 'What are the main barriers to improvement at your trust? (select all that apply)': "
+        "'Financial pressures' is not offered in this wave: it is option 'Financial pressures' of trust_barriers")
+    # (a label the codebook does not know at all stays a row's fault: tests/bad_inputs, forms_unknown_label_*)

@@ -305,6 +305,14 @@ def finish(path: Path, layout: str, grid, plan: list[Target | None], headings: l
     refuse_double_mapping(path, plan, headings)
     refuse_missing(path, plan, codebook)
     responses, failures = canonical_frame(grid.records, grid.row_numbers, plan, codebook)
+    # A label of the codebook's own that this wave did not offer is the questionnaire of another wave,
+    # not a respondent's slip: the file is refused saying so, rather than its rows quarantined.
+    for question_id, label in failures.loc[failures["rule"] == RULE_OPTION_LABEL, ["column_name", "offending_value"]
+                                           ].drop_duplicates().itertuples(index=False):
+        hint = codebook.not_asked_option(question_id, label)
+        if hint is not None:
+            question = next(q for q in codebook.questions if q.id == question_id)
+            raise WaveFileRejected(path, f"column {question.wording!r}: {label!r} is not offered in this wave: {hint}")
     malformed = pd.DataFrame(grid.malformed, columns=ROW_FAILURE_COLUMNS)
     row_failures = pd.concat([f for f in (failures, malformed) if not f.empty], ignore_index=True) if (
         not failures.empty or not malformed.empty) else failures
