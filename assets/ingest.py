@@ -32,7 +32,7 @@ from pipelines.landing import (
 from pipelines.resources import SurveyHomeResource
 from schemas.codebook_files import CodebookError
 from schemas.exports import WaveFileRejected
-from schemas.validation import WaveValidation, validate_wave
+from validation.engine import WaveValidation, validate_wave
 from schemas.waves import WaveDeclarationError
 from warehouse.load import WaveDoesNotReconcile, load_wave
 from warehouse.stop_points import stop_point
@@ -56,7 +56,7 @@ def as_markdown_text(text: str) -> str:
 
 def _quarantine_preview(validation: WaveValidation, limit: int = 20) -> str:
     """Failures by rule and the first few, as markdown for the UI: file, row, column and rule of each, its
-    value described (``schemas.validation.refusal_reason``), never copied; the values are in the working
+    value described (``validation.quarantine.refusal_reason``), never copied; the values are in the working
     database only."""
     quarantine = validation.quarantine
     if quarantine.empty:
@@ -121,7 +121,6 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
         validation = validate_wave(
             files, codebook, wave_id, survey_home.trust_resolver(), layout=wave_layout(wave_dir),
             max_bytes=survey_home.max_file_bytes, staging_dir=paths.staging_dir,
-            stage_from_bytes=survey_home.stage_from_bytes,
             progress=lambda stage, rows: report(context.partition_key, stage, rows),
         )
     except WaveFileRejected as exc:
@@ -165,9 +164,8 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
     finally:
         validation.discard()
     context.log.info(
-        "Wave %s: %d rows read, %d loaded, %d quarantined (validated in %s%s)",
-        context.partition_key, validation.rows_read, validation.rows_loaded, validation.rows_quarantined,
-        validation.engine, f"; {validation.engine_note}" if validation.engine_note else "",
+        "Wave %s: %d rows read, %d loaded, %d quarantined%s", context.partition_key, validation.rows_read,
+        validation.rows_loaded, validation.rows_quarantined, "".join(f"; {note}" for note in validation.notes),
     )
     share = validation.rows_quarantined / validation.rows_read
     files_table = pd.DataFrame([f.__dict__ for f in validation.files])
@@ -183,7 +181,6 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
             "quarantine": dg.MetadataValue.md(_quarantine_preview(validation)),
             FINGERPRINT_METADATA: fingerprint,
             "codebook_version": codebook.version,
-            "validated_in": validation.engine,
         },
         check_results=[
             dg.AssetCheckResult(check_name=CHECK_ROWS_RECONCILE, passed=True, metadata=_int_metadata(counts)),

@@ -19,7 +19,10 @@ are noisy and absolute times are not comparable between runs:
 - ``bundled``: one wave of N respondents of the bundled questionnaire (single and multiple choice, free
   text, personal-data columns), loaded by ``survey run`` from the landing folder and by ``survey ingest``
   from a file elsewhere, each against ``benchmarks.baseline`` on the same file; the ingest's ratio to the
-  run is reported too (``ingest_over_run``): ingest reads the file once, so it should cost only the copy.
+  run is reported too (``ingest_over_run``): ingest reads the file once, so it should cost only the copy;
+- ``small ingest``: ``survey ingest`` of a new wave of ``--small-size`` (200) respondents into a home that
+  already holds the three sample waves, against importing dagster, pandera, duckdb and pandas: what an
+  engineer waits for when a small survey's wave arrives.
 
 The sample and the incremental scenario are short (seconds), so load on the machine moves them most:
 each is measured ``--repeats`` times (3), in turn with its baseline, and the median reported; so are the
@@ -241,12 +244,45 @@ def bench_bundled(root: Path, cache: Path, respondents: int, repeats: int) -> tu
                      "ingest_peak_mb": round(ingest.peak_mb), "run_peak_mb": round(run.peak_mb)}
 
 
+SMALL_WAVE = "2026"
+
+
+def bench_small_ingest(root: Path, cache: Path, respondents: int, repeats: int) -> Result:
+    """A new small wave by `survey ingest` into a home holding the sample's three waves, against the four
+    imports; both measured in turn ``repeats`` times (the home restored before each ingest)."""
+    codebook_path = BUNDLED_CODEBOOKS_DIR / f"{BUNDLED_SURVEY}.yaml"
+    # The 2025 questionnaire, delivered as wave 2026: its questions are asked from 2025 on.
+    csv = wave_csv(cache, load_codebook(codebook_path), BUNDLED_WAVE, respondents, seed=11)
+    three, home = root / "three_waves", root / "small_ingest"
+    shutil.rmtree(three, ignore_errors=True)
+    for source in sorted(LANDING_DIR.rglob("*.csv")):
+        target = three / "landing" / source.relative_to(LANDING_DIR)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    survey_run(three)  # set-up, not measured
+    imports, ingests = [], []
+    for _ in range(repeats):
+        imports.append(measure([PYTHON, "-c", IMPORTS]))
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.copytree(three, home, copy_function=shutil.copy2)
+        ingests.append(measure([SURVEY, "ingest", str(csv), "--survey", BUNDLED_SURVEY, "--wave", SMALL_WAVE,
+                                "--fieldwork-start", "2026-09-01", "--fieldwork-end", "2026-09-30",
+                                "--home", str(home)], env=survey_env()))
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(three, ignore_errors=True)
+    imported, ingest = typical(imports), typical(ingests)
+    return Result("small ingest (new wave into the sample's 3)", respondents, ingest.wall_s, ingest.peak_mb,
+                  f"`{IMPORTS}`", imported.wall_s, imported.peak_mb, ingest.wall_s / imported.wall_s,
+                  respondents / ingest.wall_s, repeats)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--incremental-size", type=int, default=100_000)
     parser.add_argument("--skip-sample", action="store_true")
     parser.add_argument("--skip-incremental", action="store_true")
+    parser.add_argument("--small-size", type=int, default=200, help="respondents of the small ingest (0: skip)")
     parser.add_argument("--bundled-sizes", type=int, nargs="*", default=[1_000_000],
                         help="waves of the bundled questionnaire, by `survey run` and by `survey ingest`")
     parser.add_argument("--repeats", type=int, default=3,
@@ -271,6 +307,9 @@ def main() -> None:
     if not args.skip_incremental:
         print(f"incremental, waves of {args.incremental_size:,} ...", flush=True)
         results.append(bench_incremental(args.work, args.cache, codebook, args.incremental_size, args.repeats))
+    if args.small_size:
+        print(f"small ingest, {args.small_size:,} respondents ...", flush=True)
+        results.append(bench_small_ingest(args.work, args.cache, args.small_size, args.repeats))
     ingest_vs_run = []
     for size in args.bundled_sizes:
         print(f"bundled questionnaire, {size:,} respondents: survey run and survey ingest ...", flush=True)

@@ -3,7 +3,10 @@
 The schema checks the plain wide layout (one column per single-choice question holding the option
 label, one 0/1 column per multiple-choice option, one column per free-text question) with every cell
 read as text, so that no bad value is hidden by type inference. Each check carries the name of a
-quarantine rule from ``RULES``; ``schemas.validation`` turns pandera's failure cases into quarantine rows.
+quarantine rule from ``RULES``; ``validation.quarantine`` turns pandera's failure cases into quarantine
+verdicts. Each column's checks see that column alone (``validation.rules`` checks a column's distinct
+values); the rules that span cells (a required multiple-choice question needs a tick, partial responses,
+resubmissions) are SQL in ``validation.rules``, named here in ``RULES`` with the others.
 
 What does not belong here: reading files, and deciding what happens to failing rows.
 """
@@ -17,7 +20,7 @@ import pandera.pandas as pa
 from pandera.dtypes import immutable
 from pandera.engines import pandas_engine
 
-from schemas.codebook import Codebook, Question
+from schemas.codebook import Codebook
 from schemas.exports.base import RULE_FIELD_COUNT, RULE_OPTION_LABEL
 
 # Quarantine rules: the name stored in `quarantine.rule`, and the sentence a person reads.
@@ -88,14 +91,6 @@ def _is_in(allowed: Iterable[str], rule: str) -> pa.Check:
     return pa.Check(lambda s: s.isin(allowed_set), name=rule)
 
 
-def _required_multiple_check(question: Question) -> pa.Check:
-    columns = question.option_columns
-    return pa.Check(
-        lambda df: df[columns].eq("1").any(axis=1),
-        name=f"{RULE_AT_LEAST_ONE_OPTION}:{question.id}",
-    )
-
-
 def build_response_schema(codebook: Codebook, trust_codes: Iterable[str]) -> pa.DataFrameSchema:
     """The schema a wave file must meet, for this codebook and this list of trust codes."""
     respondent = codebook.respondent
@@ -112,7 +107,6 @@ def build_response_schema(codebook: Codebook, trust_codes: Iterable[str]) -> pa.
             TEXT, _is_in((o.label for o in respondent.role.options), RULE_OPTION_LABEL), nullable=False
         ),
     }
-    dataframe_checks: list[pa.Check] = []
     for question in codebook.questions:
         if question.type == "single":
             columns[question.id] = pa.Column(
@@ -123,8 +117,6 @@ def build_response_schema(codebook: Codebook, trust_codes: Iterable[str]) -> pa.
         elif question.type == "multiple":
             for column in question.option_columns:
                 columns[column] = pa.Column(TEXT, _is_in(OPTION_FLAGS, RULE_OPTION_FLAG), nullable=True)
-            if question.required:
-                dataframe_checks.append(_required_multiple_check(question))
         else:
             columns[question.id] = pa.Column(
                 TEXT,
@@ -133,7 +125,6 @@ def build_response_schema(codebook: Codebook, trust_codes: Iterable[str]) -> pa.
             )
     return pa.DataFrameSchema(
         columns,
-        checks=dataframe_checks,
         name=f"{codebook.survey_id} responses",
         description=f"Responses to {codebook.title}, codebook version {codebook.version}",
     )

@@ -13,8 +13,8 @@ from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebook
 from schemas.exports import WaveFileRejected
 from schemas.pseudonyms import Pseudonymiser
 from schemas.reference import load_trusts
-from schemas.validation import validate_wave
 from tests.conftest import sample_wave_path
+from validation.engine import validate_wave
 from warehouse.connection import connect
 from warehouse.dimensions import write_survey_dimensions, write_trusts
 from warehouse.load import load_wave

@@ -103,21 +103,17 @@ def test_a_wave_materialises_with_checks_and_row_counts(tmp_path):
     assert published == stored and publication == [(result.run_id,)]
 
 
-def test_a_wave_staged_in_duckdb_loads_the_same_rows_and_leaves_no_staging_behind(tmp_path):
-    """Every wave staged (``stage_from_mb=0``), as large waves are: the same warehouse as the pandas path."""
-    counts = {}
-    for engine, stage_from_mb in (("duckdb", 0), ("pandas", 10_000)):
-        home = tmp_path / engine
-        _land(home, "2025", sample_wave_path("2025"))
-        result = _materialize(home, dg.DagsterInstance.ephemeral(), "2025", stage_from_mb=stage_from_mb)
-        assert result.success
-        materialization = next(iter(result.asset_materializations_for_node("wave_responses")))
-        assert materialization.metadata["validated_in"].value == engine
-        with duckdb.connect(str(home / "warehouse" / "survey.duckdb"), read_only=True) as con:
-            counts[engine] = con.execute(
-                "select indicator_id, numerator, base, pct_trust_weighted from headline_indicators order by all").fetchall()
-        assert not list((home / "working" / "staging").glob("*"))
-    assert counts["duckdb"] == counts["pandas"] and counts["duckdb"]
+def test_a_loaded_wave_leaves_no_staging_behind(tmp_path):
+    """A wave's valid rows wait in a staging database of their own until loaded; then it is removed."""
+    _land(tmp_path, "2025", sample_wave_path("2025"))
+    result = _materialize(tmp_path, dg.DagsterInstance.ephemeral(), "2025")
+    assert result.success
+    materialization = next(iter(result.asset_materializations_for_node("wave_responses")))
+    assert materialization.metadata["rows_loaded"].value == len(read_sample("2025"))
+    with duckdb.connect(str(tmp_path / "warehouse" / "survey.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from respondents where wave_id = '2025'").fetchone()[0] == len(
+            read_sample("2025"))
+    assert not list((tmp_path / "working" / "staging").glob("*"))
 
 
 def _home_with_2023(tmp_path: Path):
@@ -409,7 +405,7 @@ def test_the_quarantine_preview_shows_markdown_in_a_file_name_as_text(tmp_path, 
     """The preview is rendered as markdown by the UI: a file name as delivered must not become an image,
     a link or HTML there."""
     from assets.ingest import _quarantine_preview
-    from schemas.validation import validate_wave
+    from validation.engine import validate_wave
 
     rows = read_sample("2024").head(10)
     rows.loc[3, "trust_code"] = "XXX"

@@ -114,7 +114,7 @@ def test_each_wave_has_the_questions_asked_in_it(codebook, trust_codes):
 
 def test_a_large_wave_is_written_in_chunks_as_one_valid_file(codebook, trust_codes, resolver, tmp_path):
     from sample_data.generator import write_large_wave_csv
-    from schemas.validation import validate_wave
+    from validation.engine import validate_wave
 
     path = write_large_wave_csv(codebook, "2024", trust_codes, respondents=1000, seed=5,
                                 path=tmp_path / "big.csv", chunk=300)

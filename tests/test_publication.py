@@ -19,8 +19,8 @@ from pipelines.settings import PROJECT_ROOT, SurveyHome
 from pipelines.staleness import stale_waves
 from schemas.pseudonyms import Pseudonymiser
 from schemas.reference import TrustResolver, load_trusts
-from schemas.validation import validate_wave
 from tests.conftest import SURVEY_ID, read_sample, write_csv
+from validation.engine import validate_wave
 from warehouse.analyst_queries import QueryRefused, check_read_only, run_query
 from warehouse.breakdowns import compute_indicator_breakdowns, compute_trust_coverage
 from warehouse.connection import connect, ensure_schema, replace_wave_rows
@@ -411,7 +411,7 @@ def test_the_latest_publication_says_what_analysts_have(working, codebook, tmp_p
     first = published_wave_sources(con)
     corrected = validation.files[0].__class__(**{**validation.files[0].__dict__, "name": "corrected.csv",
                                                  "sha256": "c" * 64})
-    load_wave(con, codebook, "2023", validation.__class__(validation.valid, validation.quarantine, (corrected,)),
+    load_wave(con, codebook, "2023", validation.__class__(validation.staged, validation.quarantine, (corrected,)),
               run_id="run-corrected", pseudonymise=PSEUDONYMISE)
     write_wave_results(con, codebook)
     assert published_wave_sources(con) == first  # loaded, not yet published

@@ -5,22 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from schemas import validation
 from schemas.exports import WaveFileRejected
-from schemas.validation import validate_wave
 from tests.conftest import read_sample, sample_wave_path, write_csv
+from validation.engine import validate_wave
 
 FILE = "wave.csv"
 WAVE = "2024"  # the rows below come from the 2024 sample
 
 
-@pytest.fixture(autouse=True, params=["pandas", "duckdb"])
-def engine(request, monkeypatch, tmp_path):
-    """Every test here runs on both engines (the size from which a wave is staged in DuckDB set to 0 or to
-    more than any test file): both must give the same outcome for every rule and every file."""
-    monkeypatch.setattr(validation, "STAGE_FROM_BYTES", 0 if request.param == "duckdb" else 1 << 40)
+@pytest.fixture(autouse=True)
+def staging_in_tmp(monkeypatch, tmp_path):
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))  # staging folders of this test
-    return request.param
 
 
 @pytest.fixture()
@@ -304,7 +299,7 @@ def test_the_text_dtype_checks_columns_at_once_and_still_names_a_cell_that_is_no
     (float("nan"), "missing"),
 ])
 def test_a_refused_value_is_described_by_its_length_and_kinds_of_character(value, described):
-    from schemas.validation import describe_value
+    from validation.quarantine import describe_value
 
     assert describe_value(value) == described
 

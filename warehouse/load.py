@@ -16,8 +16,7 @@ import pandas as pd
 
 from schemas.codebook import Codebook
 from schemas.pseudonyms import Pseudonymiser
-from schemas.response_schema import parse_timestamps
-from schemas.validation import WaveValidation
+from validation.engine import WaveValidation
 from warehouse.connection import read_sql, transaction
 from warehouse.stop_points import stop_point
 from warehouse.trust_counts import count_staged_wave
@@ -160,9 +159,8 @@ def load_wave(
         for view in ("staged_rows", "quarantine_rows", "load_log_rows"):
             con.unregister(view)
         con.execute("DROP MACRO TABLE IF EXISTS temp.staged_wave")
-        if validation.staged is not None:
-            con.execute("DROP VIEW IF EXISTS temp.staged_rows")
-            con.execute(f"DETACH DATABASE IF EXISTS {STAGED_DATABASE}")
+        con.execute("DROP VIEW IF EXISTS temp.staged_rows")
+        con.execute(f"DETACH DATABASE IF EXISTS {STAGED_DATABASE}")
 
 
 STAGED_DATABASE = "staged_wave_database"
@@ -174,20 +172,14 @@ def _stage_valid_rows(con, codebook: Codebook, validation: WaveValidation) -> No
 
     Pseudonyms are computed in SQL (``keyed_pseudonym`` in schema.sql, the same HMAC as
     ``schemas.pseudonyms``) from the key's pads passed as parameters: a wave of millions of respondents
-    needs no table of pseudonyms to join, and rows validated in DuckDB are read from their staging
-    database where they are.
+    needs no table of pseudonyms to join, and the valid rows are read from their staging database where
+    they are.
     """
     id_column = quote_identifier(codebook.respondent.id_column)
-    if validation.staged is None:
-        staged = validation.valid.copy()
-        staged["submitted_at_parsed"] = parse_timestamps(staged[codebook.respondent.submitted_at_column])
-        con.register("staged_rows", staged)
-    else:
-        # ATTACH takes no parameters; the path is the staging folder's own, quoted as a literal.
-        database = str(validation.staged.database).replace("'", "''")
-        con.execute(f"ATTACH '{database}' AS {STAGED_DATABASE} (READ_ONLY)")
-        con.execute(f"CREATE OR REPLACE TEMP VIEW staged_rows AS "
-                    f"SELECT * FROM {STAGED_DATABASE}.{validation.staged.table}")
+    # ATTACH takes no parameters; the path is the staging folder's own, quoted as a literal.
+    database = str(validation.staged.database).replace("'", "''")
+    con.execute(f"ATTACH '{database}' AS {STAGED_DATABASE} (READ_ONLY)")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW staged_rows AS SELECT * FROM {STAGED_DATABASE}.{validation.staged.table}")
     con.execute(
         "CREATE OR REPLACE TEMP MACRO staged_wave(inner_pad, outer_pad, survey) AS TABLE "
         f"SELECT v.* REPLACE (keyed_pseudonym(inner_pad, outer_pad, survey, v.{id_column}) AS {id_column}) "

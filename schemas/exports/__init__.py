@@ -3,7 +3,7 @@
 Layouts: the plain CSV of the foundation (``plain_csv``), Microsoft Forms (``microsoft_forms``, .xlsx),
 SurveyMonkey (``surveymonkey``, .csv or .xlsx), Qualtrics (``qualtrics``, .csv) and SPSS (``spss``, .sav).
 The layout is detected from the file, or named by the caller. Each layout module says what it reads;
-``base`` says what they all produce. Validation is not done here but in ``schemas.validation``.
+``base`` says what they all produce. Validation is not done here but in ``validation``.
 """
 
 from __future__ import annotations

@@ -48,10 +48,14 @@ def sha256_of(path: Path | str) -> str:
     return digest.hexdigest()
 
 
-def read_bytes(path: Path, max_bytes: int | None = None) -> bytes:
+def refuse_oversized(path: Path, max_bytes: int | None) -> None:
     size = path.stat().st_size
     if max_bytes is not None and size > max_bytes:
         raise WaveFileRejected(path, f"the file is {size:,} bytes, over the limit of {max_bytes:,} bytes")
+
+
+def read_bytes(path: Path, max_bytes: int | None = None) -> bytes:
+    refuse_oversized(path, max_bytes)
     data = path.read_bytes()
     if not data.strip():
         raise WaveFileRejected(path, "the file is empty")

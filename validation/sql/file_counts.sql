@@ -1,4 +1,4 @@
--- Rows read, loaded and quarantined in each file of a staged wave ($files: the file names, in order).
+-- Rows read (as records), loaded and quarantined in each file of a wave ($files: the file names, in order).
 WITH files AS (
     SELECT unnest($files) AS source_file, generate_subscripts($files, 1) - 1 AS file_order
 )

@@ -1,7 +1,6 @@
 -- Earlier submissions of a respondent, among the rows that pass every other rule (view `submissions`).
 -- The latest submission is kept: by submission time, then file, then row. Rows sharing a respondent id
 -- come first; then, among rows not already superseded, rows sharing an email (folded, no 'anonymous').
--- The pandas path's equivalent is `schemas.validation._superseded`; both give the same entries.
 CREATE TABLE superseded_entries AS
 WITH keyed AS (
     SELECT *, 'id' AS key_kind, respondent_id AS match_key FROM submissions WHERE respondent_id IS NOT NULL

@@ -1,4 +1,4 @@
--- Every quarantine entry of a staged wave (one per failing cell or rule), and the rows they quarantine.
+-- Every quarantine entry of a wave (one per failing cell or rule), and the rows they quarantine.
 CREATE VIEW quarantine_entries AS
 SELECT source_file, source_row, respondent_id, column_name, rule, offending_value,
        NULL::VARCHAR AS kept_source_file, NULL::BIGINT AS kept_source_row

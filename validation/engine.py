@@ -1,0 +1,196 @@
+"""Validating a wave against its codebook: valid rows go on, failing rows go to quarantine with a reason.
+
+Every row read ends up either in the wave's valid rows or, with one quarantine entry per failure, in
+``WaveValidation.quarantine``. In order:
+1. each file is copied into the wave's own staging database (``validation.files``): a file that cannot
+   be used whole is refused, and nothing of the wave goes on;
+2. every rule runs once over all the wave's rows (``validation.rules``): cells made canonical and
+   checked by the pandera schema generated from the codebook, trusts given by name or by a merged
+   trust's old code mapped to the current ODS code (the value as given kept in ``trust_code_reported``),
+   partial responses and earlier submissions of a respondent quarantined;
+3. the valid rows stay in the staging database, without personal data, until the warehouse loads them
+   (``warehouse.load``); ``discard()`` removes it.
+
+What does not belong here: reading file formats (``schemas.exports``) and writing to the warehouse.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from schemas.codebook import Codebook
+from schemas.exports import SOURCE_ROW
+from schemas.reference import TrustResolver
+from schemas.response_schema import build_response_schema
+from validation.files import FileScan, scan_file, stage_file
+from validation.quarantine import QUARANTINE_COLUMNS, with_reasons
+from validation.rules import WaveRules, _sql
+
+# DuckDB's own memory while staging; it spills to the staging folder beyond this. Reading the files gets
+# more (a lower limit made reading a 1 GB file twice as slow); the joins and windows after it get less,
+# which kept a wave of ten million respondents from peaking at 2.4 GB (docs/performance.md).
+STAGING_READ_MEMORY_LIMIT = "2GB"
+STAGING_MEMORY_LIMIT = "1GB"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One landed file of a wave, as recorded in the load log."""
+
+    name: str
+    layout: str
+    sha256: str
+    size_bytes: int
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    duplicate_of: str | None = None  # an identical file of the same wave, which was read instead
+
+
+@dataclass(frozen=True)
+class StagedWave:
+    """The valid rows of a wave, in a staging database of their own, until they are loaded."""
+
+    database: Path
+    table: str = "valid_rows"
+
+    def frame(self) -> pd.DataFrame:
+        """The valid rows as a frame (for tests and small waves), in file and row order."""
+        with duckdb.connect(str(self.database), read_only=True) as con:
+            return con.execute(f"SELECT * FROM {self.table} ORDER BY file_order, {SOURCE_ROW}").df().drop(
+                columns=["file_order"])
+
+    def discard(self) -> None:
+        shutil.rmtree(self.database.parent, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class WaveValidation:
+    """The outcome of validating every file of one wave."""
+
+    staged: StagedWave  # the valid rows
+    quarantine: pd.DataFrame  # QUARANTINE_COLUMNS, one row per failure (a row may fail several rules)
+    files: tuple[SourceFile, ...]
+    notes: tuple[str, ...] = ()  # why a plain CSV was read by its export reader rather than DuckDB's
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows_loaded for f in self.files)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f.rows_quarantined for f in self.files)
+
+    def valid_rows(self) -> pd.DataFrame:
+        """The valid rows as a frame (the whole wave in memory: small waves, tests)."""
+        return self.staged.frame()
+
+    def discard(self) -> None:
+        """Remove the staging database, once the wave is loaded (or will not be)."""
+        self.staged.discard()
+
+
+def text_columns(codebook: Codebook) -> set[str]:
+    """The free-text questions' columns, whose values are described even in the private quarantine."""
+    return {q.id for q in codebook.questions if q.type == "text"}
+
+
+def validate_wave(
+    paths: list[Path], codebook: Codebook, wave_id: str, resolver: TrustResolver, layout: str | None = None,
+    max_bytes: int | None = None, staging_dir: Path | None = None,
+    progress: Callable[[str, int | None], None] | None = None,
+) -> WaveValidation:
+    """Read and validate every file of a wave against the questionnaire as asked in that wave; raises
+    ``WaveFileRejected`` if any file is unusable.
+
+    The files of a wave are validated together: a respondent may appear in more than one of them. The
+    staging database is a new folder under ``staging_dir`` (default: the system's temporary folder); the
+    caller loads the valid rows and then calls ``discard()``. ``progress`` is told each stage reached
+    ("reading", "validating") with the rows read when known.
+    """
+    progress = progress or (lambda stage, rows: None)
+    progress("reading", None)
+    codebook = codebook.for_wave(wave_id)
+    schema = build_response_schema(codebook, resolver.codes)
+    # One read of each file: its digest (for the load log and the archive) and its line breaks.
+    scans = {path: scan_file(path) for path in paths}
+    # The same bytes delivered twice under two names are one delivery: read once, log both.
+    first_with: dict[str, Path] = {}
+    for path in paths:
+        first_with.setdefault(scans[path].sha256, path)
+    duplicates = tuple(
+        SourceFile(p.name, "duplicate", scans[p].sha256, scans[p].size_bytes, 0, 0, 0,
+                   duplicate_of=first_with[scans[p].sha256].name)
+        for p in paths if first_with[scans[p].sha256] != p)
+    paths = [p for p in paths if first_with[scans[p].sha256] == p]
+    staged = StagedWave(_new_staging_folder(staging_dir) / "staging.duckdb")
+    try:
+        with duckdb.connect(str(staged.database), config={
+            "memory_limit": STAGING_READ_MEMORY_LIMIT, "temp_directory": str(staged.database.parent / "spill"),
+            "preserve_insertion_order": True,
+        }) as con:
+            con.execute("SET enable_progress_bar = false")
+            files, entries = _validate(con, paths, scans, codebook, schema, resolver, layout, max_bytes, progress)
+    except BaseException:
+        staged.discard()
+        raise
+    notes = tuple(f.note for f, _ in files if f.note)
+    for note in notes:
+        log.info("wave %s: %s", wave_id, note)
+    quarantine = with_reasons(entries, text_columns(codebook)) if len(entries) else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    source_files = tuple(SourceFile(f.path.name, f.layout, scans[f.path].sha256, scans[f.path].size_bytes, **counts)
+                         for f, counts in files)
+    return WaveValidation(staged, quarantine, source_files + duplicates, notes)
+
+
+def _validate(con, paths, scans: dict[Path, FileScan], codebook, schema, resolver, layout, max_bytes, progress):
+    staged = [stage_file(con, n, p, scans[p], codebook, layout, max_bytes) for n, p in enumerate(paths)]
+    progress("validating", sum(f.records for f in staged))
+    con.execute(f"SET memory_limit = '{STAGING_MEMORY_LIMIT}'")
+    WaveRules(con, codebook, schema, resolver, staged).run()
+    entries = con.execute(
+        "SELECT source_file, source_row, respondent_id, column_name, rule, offending_value, kept_source_file, "
+        "kept_source_row FROM quarantine_entries").df()
+    rows = con.execute(_sql("file_counts"), {"files": [p.name for p in paths]}).fetchall()
+    counts = [(f, {"rows_read": read + f.malformed_rows, "rows_loaded": loaded, "rows_quarantined": quarantined})
+              for f, (_, read, loaded, quarantined) in zip(staged, rows)]
+    return counts, entries
+
+
+def _new_staging_folder(staging_dir: Path | None) -> Path:
+    if staging_dir is not None:
+        staging_dir.mkdir(parents=True, exist_ok=True)
+        remove_abandoned(staging_dir)
+    return Path(tempfile.mkdtemp(prefix=f"wave-{os.getpid()}-", dir=staging_dir))
+
+
+def remove_abandoned(staging_dir: Path) -> None:
+    """Staging folders of processes that died before loading (killed, say): nothing else will use them."""
+    for folder in staging_dir.glob("wave-*-*"):
+        pid = folder.name.split("-")[1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

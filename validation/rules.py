@@ -1,0 +1,263 @@
+"""Every rule of the response contract, run once against a wave's rows in its staging database.
+
+A wave of a million respondents has a hundred million cells but few distinct values in most columns, so
+Python sees each column's *distinct* values only, a chunk at a time: they are made canonical (surrounding
+spaces, the codebook's label for an alias, the current ODS code of a trust given by name or old code) and
+checked by the column's pandera schema, generated from the codebook (``schemas.response_schema``). SQL
+then joins those verdicts back to the rows and applies the rules that span cells: a required
+multiple-choice question needs a tick, a partial response is quarantined unless the codebook counts it, and
+a respondent who submitted more than once keeps the latest submission (``sql/superseded_submissions.sql``).
+The export readers' own row failures (a row cut short, an unknown label in a joined cell) join the same
+entries. Personal-data columns never reach ``valid_rows``.
+
+What does not belong here: reading files (``validation.files``), wording reasons (``validation.quarantine``).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pandera.pandas as pa
+
+from schemas.codebook import Codebook, fold
+from schemas.exports import COMPLETE, SOURCE_ROW, WHOLE_ROW
+from schemas.exports.base import canonical_label
+from schemas.reference import TrustResolver
+from schemas.response_schema import RULE_AT_LEAST_ONE_OPTION, RULE_INCOMPLETE, RULE_SUPERSEDED, parse_timestamps
+from validation.files import StagedFile
+from validation.quarantine import SOURCE_FILE, failing_values
+from warehouse.sql_text import identifier as quote_identifier
+from warehouse.sql_text import literal
+
+TRUST_REPORTED = "trust_code_reported"
+SUBMITTED_AT_PARSED = "submitted_at_parsed"
+DISTINCT_CHUNK = 100_000  # distinct values handed to Python at a time: bounds its memory
+SQL_DIR = Path(__file__).parent / "sql"
+ENTRY_COLUMNS = "file_order, source_file, source_row, respondent_id, column_name, rule, offending_value"
+
+
+def _sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame) -> None:
+    if len(rows):
+        con.register("_rows", rows)
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
+        con.unregister("_rows")
+
+
+class WaveRules:
+    """The rules of one wave (``codebook`` already for that wave) over its staged files."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, codebook: Codebook, schema: pa.DataFrameSchema,
+                 resolver: TrustResolver, files: list[StagedFile]):
+        self.con, self.codebook, self.schema, self.resolver, self.files = con, codebook, schema, resolver, files
+        self.id_column = codebook.respondent.id_column
+        self.trust_column = codebook.respondent.trust.column
+        self.canonical = list(codebook.expected_columns)
+
+    def run(self) -> None:
+        """Fill ``quarantine_entries``, ``quarantined_rows`` and ``valid_rows`` in the staging database."""
+        con = self.con
+        changed = self._stage_values()
+        con.execute("CREATE TABLE staged_files AS SELECT unnest($files) AS source_file, "
+                    "generate_subscripts($files, 1) - 1 AS file_order", {"files": [f.path.name for f in self.files]})
+        con.execute(self._wave_rows_sql(changed))
+        self._cell_entries()
+        self._superseded()
+        con.execute(_sql("quarantine_entries"))
+        personal = set(self.codebook.respondent.personal_data)
+        kept = ", ".join(quote_identifier(c) for c in self.canonical if c not in personal)
+        con.execute(
+            f"CREATE VIEW valid_rows AS SELECT {SOURCE_ROW}, {kept}, {SOURCE_FILE}, {TRUST_REPORTED}, "
+            f"{SUBMITTED_AT_PARSED}, file_order FROM wave_rows WHERE NOT EXISTS (SELECT 1 FROM quarantined_rows AS q "
+            f"WHERE q.file_order = wave_rows.file_order AND q.{SOURCE_ROW} = wave_rows.{SOURCE_ROW})"
+        )
+
+    # --- cells: distinct values, canonical and checked -----------------------------------------------
+
+    def _chunks(self, select: str, table: str):
+        """The rows of ``select``, stored as ``table``, a chunk at a time (read by row id: statements run on
+        the connection meanwhile would discard a pending result)."""
+        self.con.execute(f"CREATE TABLE {table} AS {select}")
+        (rows,) = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
+        for start in range(0, rows, DISTINCT_CHUNK):
+            yield self.con.execute(f"SELECT * FROM {table} WHERE rowid >= $start AND rowid < $end",
+                                   {"start": start, "end": start + DISTINCT_CHUNK}).df()
+
+    def _distinct_values(self):
+        """Every canonical column's distinct raw values across the files, as (column_name, raw) chunks; a
+        column some file lacks has a missing value too, which its rows hold."""
+        parts = []
+        for column in self.canonical:
+            for f in self.files:
+                raw = f"{quote_identifier(f.sources[column])}" if column in f.sources else "NULL::VARCHAR"
+                parts.append(f"SELECT {literal(column)} AS column_name, {raw} AS raw FROM {f.table}")
+        select = f"SELECT DISTINCT column_name, raw FROM ({' UNION ALL '.join(parts)})"
+        for chunk in self._chunks(select, "distinct_values"):
+            chunk["raw"] = chunk["raw"].astype(object).where(chunk["raw"].notna(), None)
+            yield chunk
+
+    @functools.cached_property
+    def _choices(self) -> dict:
+        choices = {q.id: q for q in self.codebook.questions if q.type == "single"}
+        choices[self.codebook.respondent.role.column] = self.codebook.respondent.role
+        return choices
+
+    def _canonical(self, column: str, raw: pd.Series) -> pd.Series:
+        """The canonical values of distinct raw cells, as the export readers make them (idempotent on cells
+        a reader already made canonical), with trusts resolved to their current code."""
+        text = raw.str.strip()  # every Unicode space, as the readers strip; empty is missing
+        text = text.where(text.notna() & (text != ""), None)
+        if column == self.trust_column:
+            return text.map(lambda v: self.resolver.resolve(v)[0], na_action="ignore").astype(object)
+        question = self._choices.get(column)
+        if question is not None:
+            return text.map(lambda v: canonical_label(question, v), na_action="ignore").astype(object)
+        return text
+
+    def _stage_values(self) -> set[str]:
+        """Make every column's distinct values canonical and check them: ``value_map`` holds the values that
+        change (every value of the submission time, with its parsed time, and of the trust, with the value
+        as reported), ``cell_failures`` those failing a check. Returns the columns with a value that changes."""
+        self.con.execute("CREATE TABLE value_map (column_name VARCHAR, raw VARCHAR, canonical VARCHAR, "
+                         "parsed_at TIMESTAMPTZ, reported VARCHAR)")
+        time_column, changed, failures = self.codebook.respondent.submitted_at_column, set(), set()
+        for chunk in self._distinct_values():
+            mapped, canonical_values = [], {}
+            for column, values in chunk.groupby("column_name", sort=False)["raw"]:
+                raw = values.reset_index(drop=True)
+                canonical = self._canonical(column, raw)
+                rows = pd.DataFrame({"column_name": column, "raw": raw, "canonical": canonical})
+                if column == time_column:
+                    rows["parsed_at"] = parse_timestamps(canonical)
+                elif column == self.trust_column:
+                    reported = raw.str.strip()
+                    rows["reported"] = reported.where(reported != "", None)
+                else:
+                    rows = rows[raw.ne(canonical) & ~(raw.isna() & canonical.isna())]
+                if len(rows):
+                    mapped.append(rows)
+                    changed.add(column)
+                canonical_values[column] = list(pd.unique(canonical))
+            if mapped:
+                insert_frame(self.con, "value_map", pd.concat(mapped, ignore_index=True))
+            failures.update(self._verdicts(canonical_values))
+        self.con.execute("CREATE TABLE cell_failures (column_name VARCHAR, value VARCHAR, rule VARCHAR, "
+                         "offending_value VARCHAR)")
+        insert_frame(self.con, "cell_failures", pd.DataFrame(
+            sorted(failures, key=str), columns=["column_name", "value", "rule", "offending_value"]))
+        return changed
+
+    def _verdicts(self, canonical: dict[str, list]) -> set[tuple]:
+        """(column, value, rule, offending value) for each distinct canonical value failing its column's checks.
+
+        One pandera validation for every column of a chunk (each column's own checks, which see that
+        column alone): columns with fewer distinct values are padded with their first value, whose verdict
+        is then found twice and kept once.
+        """
+        columns = {c: v for c, v in canonical.items() if c in self.schema.columns}  # personal data is not checked
+        if not columns:
+            return set()
+        length = max(len(v) for v in columns.values())
+        padded = {c: v + [v[0]] * (length - len(v)) for c, v in columns.items()}
+        schema = pa.DataFrameSchema({c: self.schema.columns[c] for c in columns})
+        try:
+            schema.validate(pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in padded.items()}), lazy=True)
+        except pa.errors.SchemaErrors as errors:
+            cases = errors.failure_cases
+        else:
+            return set()
+        # Outside the except block: pandera's message quotes the failing cells, and an error raised while
+        # handling it would carry it along as its context (into Dagster's failure record).
+        return set(failing_values(cases, padded))
+
+    # --- rows ------------------------------------------------------------------------------------------
+
+    def _wave_rows_sql(self, changed: set[str]) -> str:
+        """One row per record of every file, in canonical columns, with what the rules need."""
+        cells = [quote_identifier(c) for c in self.canonical if c != self.trust_column] + [TRUST_REPORTED]
+        selects = []
+        for f in self.files:
+            columns, joins = [], []
+            for position, column in enumerate(self.canonical):
+                raw = f.sources.get(column)
+                raw = None if raw is None else f"r.{quote_identifier(raw)}"
+                name, m = quote_identifier(column), f"m{position}"
+                if raw is None:
+                    columns.append(f"NULL::VARCHAR AS {name}")
+                    if column == self.codebook.respondent.submitted_at_column:
+                        columns.append(f"NULL::TIMESTAMPTZ AS {SUBMITTED_AT_PARSED}")
+                    continue
+                if column in changed:
+                    joins.append(f"LEFT JOIN value_map AS {m} ON {m}.column_name = {literal(column)} AND {m}.raw = {raw}")
+                    columns.append(f"CASE WHEN {m}.raw IS NULL THEN {raw} ELSE {m}.canonical END AS {name}")
+                else:
+                    columns.append(f"{raw} AS {name}")
+                if column == self.codebook.respondent.submitted_at_column:
+                    columns.append(f"{m}.parsed_at AS {SUBMITTED_AT_PARSED}")
+                if column == self.trust_column:
+                    columns.append(f"{m}.reported AS {TRUST_REPORTED}")
+            select = (f"SELECT {f.number} AS file_order, s.{SOURCE_FILE}, {f.row_number} AS {SOURCE_ROW}, "
+                      f"{f.complete} AS {COMPLETE}, {', '.join(columns)} FROM {f.table} AS r "
+                      f"JOIN staged_files AS s ON s.file_order = {f.number} {' '.join(joins)}")
+            # DuckDB's reader keeps a record with no filled cell (a blank row: skipped, as in a spreadsheet,
+            # its number kept); the export readers have skipped them already.
+            if f.read_by_duckdb:
+                select = f"SELECT * FROM ({select}) WHERE NOT ({' AND '.join(f'{c} IS NULL' for c in cells)})"
+            selects.append(select)
+        return f"CREATE VIEW wave_rows AS {' UNION ALL '.join(selects)}"
+
+    def _cell_entries(self) -> None:
+        """Entries of single cells, of the rules spanning cells and of the readers, and the rows they fail."""
+        id_column = quote_identifier(self.id_column)
+        parts = [f"SELECT {ENTRY_COLUMNS} FROM reader_entries"]
+        self.con.execute("CREATE TABLE reader_entries (file_order INTEGER, source_file VARCHAR, source_row BIGINT, "
+                         "respondent_id VARCHAR, column_name VARCHAR, rule VARCHAR, offending_value VARCHAR)")
+        for f in self.files:
+            if not f.reader_failures.empty:
+                insert_frame(self.con, "reader_entries", f.reader_failures.assign(
+                    file_order=f.number, source_file=f.path.name, respondent_id=None,
+                    offending_value=f.reader_failures["offending_value"].map(lambda v: None if v is None else str(v))))
+        for (column,) in self.con.execute("SELECT DISTINCT column_name FROM cell_failures ORDER BY 1").fetchall():
+            parts.append(
+                f"SELECT w.file_order, w.{SOURCE_FILE}, w.{SOURCE_ROW}, w.{id_column} AS respondent_id, f.column_name, "
+                f"f.rule, f.offending_value FROM wave_rows AS w JOIN cell_failures AS f "
+                f"ON f.column_name = {literal(column)} AND w.{quote_identifier(column)} IS NOT DISTINCT FROM f.value"
+            )
+        whole_row = f"file_order, {SOURCE_FILE}, {SOURCE_ROW}, {id_column} AS respondent_id"
+        for question in self.codebook.questions:
+            if question.type == "multiple" and question.required:
+                none_ticked = " AND ".join(f"coalesce({quote_identifier(c)} <> '1', true)" for c in question.option_columns)
+                parts.append(f"SELECT {whole_row}, {literal(question.id)} AS column_name, "
+                             f"{literal(RULE_AT_LEAST_ONE_OPTION)} AS rule, 'no option ticked' AS offending_value "
+                             f"FROM wave_rows WHERE {none_ticked}")
+        if not self.codebook.respondent.count_partial:
+            parts.append(f"SELECT {whole_row}, {literal(WHOLE_ROW)} AS column_name, {literal(RULE_INCOMPLETE)} AS rule, "
+                         f"'response not finished' AS offending_value FROM wave_rows WHERE NOT {COMPLETE}")
+        self.con.execute(f"CREATE TABLE cell_entries AS {' UNION ALL '.join(parts)}")
+        self.con.execute(f"CREATE TABLE failed_rows AS SELECT DISTINCT file_order, {SOURCE_ROW} FROM cell_entries")
+
+    def _superseded(self) -> None:
+        """Earlier submissions of a respondent, among the rows that pass every other rule."""
+        email = "email" in self.codebook.respondent.personal_data
+        if email:
+            self.con.execute("CREATE TABLE email_keys (email VARCHAR, email_key VARCHAR)")
+            cursor = self.con.cursor().execute('SELECT DISTINCT "email" FROM wave_rows WHERE "email" IS NOT NULL')
+            while chunk := cursor.fetchmany(DISTINCT_CHUNK):
+                rows = [(e, None if fold(e) == "anonymous" else fold(e)) for (e,) in chunk]
+                insert_frame(self.con, "email_keys", pd.DataFrame(rows, columns=["email", "email_key"]))
+        self.con.execute(
+            f"CREATE VIEW submissions AS SELECT w.file_order, w.{SOURCE_FILE}, w.{SOURCE_ROW}, "
+            f"w.{quote_identifier(self.id_column)} AS respondent_id, "
+            + ("k.email_key" if email else "NULL::VARCHAR AS email_key")
+            + f", w.{SUBMITTED_AT_PARSED} AS submitted_at FROM wave_rows AS w "
+            + ('LEFT JOIN email_keys AS k ON k.email = w."email" ' if email else "")
+            + f"WHERE NOT EXISTS (SELECT 1 FROM failed_rows AS f WHERE f.file_order = w.file_order "
+            f"AND f.{SOURCE_ROW} = w.{SOURCE_ROW})"
+        )
+        self.con.execute(_sql("superseded_submissions"), {"rule": RULE_SUPERSEDED, "id_column": self.id_column})
