@@ -94,56 +94,56 @@ class WaveRules:
         column some file lacks has a missing value too, which its rows hold."""
         parts = []
         for column in self.canonical:
-            for f in self.files:
-                raw = f"{quote_identifier(f.sources[column])}" if column in f.sources else "NULL::VARCHAR"
-                parts.append(f"SELECT {literal(column)} AS column_name, {raw} AS raw FROM {f.table}")
-        select = f"SELECT DISTINCT column_name, raw FROM ({' UNION ALL '.join(parts)})"
-        for chunk in self._chunks(select, "distinct_values"):
+            cells = " UNION ALL ".join(
+                f"SELECT {quote_identifier(f.sources[column]) if column in f.sources else 'NULL::VARCHAR'} AS raw "
+                f"FROM {f.table}" for f in self.files)
+            # Distinct within each column first: a column's scan is cheap, pairs of column and value are not.
+            parts.append(f"SELECT {literal(column)} AS column_name, raw FROM (SELECT DISTINCT raw FROM ({cells}))")
+        for chunk in self._chunks(" UNION ALL ".join(parts), "distinct_values"):
             chunk["raw"] = chunk["raw"].astype(object).where(chunk["raw"].notna(), None)
             yield chunk
 
     @functools.cached_property
-    def _choices(self) -> dict:
-        choices = {q.id: q for q in self.codebook.questions if q.type == "single"}
-        choices[self.codebook.respondent.role.column] = self.codebook.respondent.role
-        return choices
-
-    def _canonical(self, column: str, raw: pd.Series) -> pd.Series:
-        """The canonical values of distinct raw cells, as the export readers make them (idempotent on cells
-        a reader already made canonical), with trusts resolved to their current code."""
-        text = raw.str.strip()  # every Unicode space, as the readers strip; empty is missing
-        text = text.where(text.notna() & (text != ""), None)
-        if column == self.trust_column:
-            return text.map(lambda v: self.resolver.resolve(v)[0], na_action="ignore").astype(object)
-        question = self._choices.get(column)
-        if question is not None:
-            return text.map(lambda v: canonical_label(question, v), na_action="ignore").astype(object)
-        return text
+    def _conversions(self) -> dict:
+        """Per column, what makes a stripped cell canonical: the current code of a trust given by name or
+        old code, the codebook's label for a choice's alias; other columns are canonical once stripped."""
+        conversions = {q.id: functools.partial(canonical_label, q) for q in self.codebook.questions if q.type == "single"}
+        conversions[self.codebook.respondent.role.column] = functools.partial(canonical_label, self.codebook.respondent.role)
+        conversions[self.trust_column] = lambda v: self.resolver.resolve(v)[0]
+        return conversions
 
     def _stage_values(self) -> set[str]:
         """Make every column's distinct values canonical and check them: ``value_map`` holds the values that
         change (every value of the submission time, with its parsed time, and of the trust, with the value
-        as reported), ``cell_failures`` those failing a check. Returns the columns with a value that changes."""
+        as reported), ``cell_failures`` those failing a check. Returns the columns with a value that changes.
+
+        Distinct values are handled as Python lists: most columns have a handful, for which pandas' own
+        costs would be most of the time.
+        """
         self.con.execute("CREATE TABLE value_map (column_name VARCHAR, raw VARCHAR, canonical VARCHAR, "
                          "parsed_at TIMESTAMPTZ, reported VARCHAR)")
         time_column, changed, failures = self.codebook.respondent.submitted_at_column, set(), set()
         for chunk in self._distinct_values():
+            raw_values = chunk["raw"].to_numpy(dtype=object)
             mapped, canonical_values = [], {}
-            for column, values in chunk.groupby("column_name", sort=False)["raw"]:
-                raw = values.reset_index(drop=True)
-                canonical = self._canonical(column, raw)
-                rows = pd.DataFrame({"column_name": column, "raw": raw, "canonical": canonical})
+            for column, positions in chunk.groupby("column_name", sort=False).indices.items():
+                raw = raw_values[positions].tolist()  # missing cells already None
+                stripped = [None if v is None else (v.strip() or None) for v in raw]  # as the export readers strip
+                convert = self._conversions.get(column)
+                canonical = stripped if convert is None else [None if v is None else convert(v) for v in stripped]
+                rows = {"column_name": column, "raw": raw, "canonical": canonical}
                 if column == time_column:
-                    rows["parsed_at"] = parse_timestamps(canonical)
+                    rows["parsed_at"] = parse_timestamps(pd.Series(canonical, dtype=object)).to_numpy()
                 elif column == self.trust_column:
-                    reported = raw.str.strip()
-                    rows["reported"] = reported.where(reported != "", None)
+                    rows["reported"] = stripped
                 else:
-                    rows = rows[raw.ne(canonical) & ~(raw.isna() & canonical.isna())]
-                if len(rows):
-                    mapped.append(rows)
+                    keep = [r != c for r, c in zip(raw, canonical)]
+                    rows = {"column_name": column, "raw": [r for r, k in zip(raw, keep) if k],
+                            "canonical": [c for c, k in zip(canonical, keep) if k]}
+                if rows["raw"]:
+                    mapped.append(pd.DataFrame(rows))
                     changed.add(column)
-                canonical_values[column] = list(pd.unique(canonical))
+                canonical_values[column] = list(dict.fromkeys(canonical))
             if mapped:
                 insert_frame(self.con, "value_map", pd.concat(mapped, ignore_index=True))
             failures.update(self._verdicts(canonical_values))
@@ -156,25 +156,30 @@ class WaveRules:
     def _verdicts(self, canonical: dict[str, list]) -> set[tuple]:
         """(column, value, rule, offending value) for each distinct canonical value failing its column's checks.
 
-        One pandera validation for every column of a chunk (each column's own checks, which see that
-        column alone): columns with fewer distinct values are padded with their first value, whose verdict
-        is then found twice and kept once.
+        One pandera validation for the columns of a chunk with about as many distinct values (each column's
+        own checks, which see that column alone): the shorter are padded with their first value, whose
+        verdict is then found twice and kept once. Grouping by size keeps a column of a million ids from
+        padding ninety columns of a handful of answers to a million.
         """
-        columns = {c: v for c, v in canonical.items() if c in self.schema.columns}  # personal data is not checked
-        if not columns:
-            return set()
-        length = max(len(v) for v in columns.values())
-        padded = {c: v + [v[0]] * (length - len(v)) for c, v in columns.items()}
-        schema = pa.DataFrameSchema({c: self.schema.columns[c] for c in columns})
-        try:
-            schema.validate(pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in padded.items()}), lazy=True)
-        except pa.errors.SchemaErrors as errors:
-            cases = errors.failure_cases
-        else:
-            return set()
-        # Outside the except block: pandera's message quotes the failing cells, and an error raised while
-        # handling it would carry it along as its context (into Dagster's failure record).
-        return set(failing_values(cases, padded))
+        groups: dict[int, dict[str, list]] = {}
+        for column, values in canonical.items():
+            if column in self.schema.columns:  # personal data is not checked
+                groups.setdefault(max(len(values), 1024).bit_length(), {})[column] = values
+        verdicts = set()
+        for columns in groups.values():
+            length = max(len(v) for v in columns.values())
+            padded = {c: v + [v[0]] * (length - len(v)) for c, v in columns.items()}
+            schema = pa.DataFrameSchema({c: self.schema.columns[c] for c in columns})
+            try:
+                schema.validate(pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in padded.items()}), lazy=True)
+            except pa.errors.SchemaErrors as errors:
+                cases = errors.failure_cases
+            else:
+                continue
+            # Outside the except block: pandera's message quotes the failing cells, and an error raised while
+            # handling it would carry it along as its context (into Dagster's failure record).
+            verdicts.update(failing_values(cases, padded))
+        return verdicts
 
     # --- rows ------------------------------------------------------------------------------------------
 
