@@ -17,6 +17,7 @@ from assets.constants import (
 from assets.dimensions import survey_dimensions
 from assets.partitions import wave_partitions
 from assets.progress import report
+from exports import WaveFileRejected
 from pipelines.ingest import Delivery
 from pipelines.landing import (
     WAVE_SETTINGS,
@@ -31,7 +32,6 @@ from pipelines.landing import (
 )
 from pipelines.resources import SurveyHomeResource
 from schemas.codebook_files import CodebookError
-from schemas.exports import WaveFileRejected
 from schemas.validation import WaveValidation, validate_wave
 from schemas.waves import WaveDeclarationError
 from warehouse.load import WaveDoesNotReconcile, load_wave

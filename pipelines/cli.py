@@ -199,11 +199,11 @@ def ingest(
     landing folder and replaces the wave's files only once every file-level check passes; a refused file
     leaves the landing folder, wave.yaml included, exactly as it was."""
     from assets.ingest import wave_responses
+    from exports import FILE_SUFFIXES
     from pipelines.ingest import merged_settings, recover_deliveries, settings_file, stage_delivery
     from pipelines.landing import partition_key, wave_files
     from pipelines.runner import run_landed_waves
     from pipelines.settings import MAX_FILE_MB_ENV, max_file_mb
-    from schemas.exports import FILE_SUFFIXES
     from schemas.waves import WAVE_SETTINGS, WaveSettings, read_wave_settings
     from warehouse.reports import load_report
     from warehouse.writer_lock import writer_lock

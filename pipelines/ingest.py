@@ -29,8 +29,8 @@ from pathlib import Path
 
 import yaml
 
+from exports import sha256_of
 from pipelines.landing import wave_files
-from schemas.exports import sha256_of
 from schemas.waves import WAVE_SETTINGS, WaveSettings
 
 PENDING_PREFIX = ".pending-"

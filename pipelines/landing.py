@@ -21,7 +21,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from schemas.exports import FILE_SUFFIXES, sha256_of
+from exports import FILE_SUFFIXES, sha256_of
 from schemas.reference import reference_digest
 from schemas.waves import WAVE_SETTINGS, DeclaredWave, WaveDeclarationError, read_wave_settings
 

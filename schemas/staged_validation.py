@@ -3,7 +3,7 @@
 A wave of a million respondents has a hundred million cells but few distinct values in most columns. Here
 DuckDB reads the files into a staging database on disk, so memory stays flat whatever the wave's size, and
 Python sees each column's *distinct* values only, a chunk at a time: they are made canonical by the
-functions the pandas path uses (``schemas.exports.base``), trust codes resolved by the same resolver, and
+functions the pandas path uses (``exports.base``), trust codes resolved by the same resolver, and
 checked by the same pandera schema, column by column. SQL then joins the verdicts back to the rows,
 applies the one rule that spans columns (a required multiple-choice question needs a tick) and keeps the
 latest of a respondent's submissions (``warehouse/sql/superseded_submissions.sql``). The quarantine and
@@ -18,7 +18,7 @@ message quotes the offending line, which can hold anything a person typed.
 Offending values are returned as delivered; ``schemas.validation`` writes the reasons and describes free
 text, for both engines.
 
-What does not belong here: the rules (``schemas.response_schema``), other layouts (``schemas.exports``),
+What does not belong here: the rules (``schemas.response_schema``), other layouts (``exports``),
 loading the valid rows (``warehouse.load``).
 """
 
@@ -34,9 +34,9 @@ import duckdb
 import pandas as pd
 import pandera.pandas as pa
 
+from exports import SOURCE_ROW, plain_csv
+from exports.base import canonical_label
 from schemas.codebook import Codebook, fold
-from schemas.exports import SOURCE_ROW, plain_csv
-from schemas.exports.base import canonical_label
 from schemas.response_schema import PANDERA_CHECK_RULES, RULE_AT_LEAST_ONE_OPTION, RULE_SUPERSEDED, parse_timestamps
 from schemas.staging import FileScan, NotStageable, StagedWave, headings, remove_abandoned
 
@@ -119,7 +119,7 @@ class _Staging:
             yield chunk["raw"].astype(object).where(chunk["raw"].notna(), None)
 
     def convert(self, column: str, raw: pd.Series) -> pd.Series:
-        """The canonical values of distinct raw cells, as ``schemas.exports.base.canonical_frame`` and the
+        """The canonical values of distinct raw cells, as ``exports.base.canonical_frame`` and the
         trust resolution of ``schemas.validation`` make them."""
         # _as_text of a str, vectorised: the same strip() (every Unicode space), empty as missing.
         text = raw.str.strip()

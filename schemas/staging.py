@@ -16,9 +16,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from exports import SOURCE_ROW, WaveFileRejected, detect_layout, plain_csv
+from exports.grid import csv_rows
 from schemas.codebook import Codebook
-from schemas.exports import SOURCE_ROW, WaveFileRejected, detect_layout, plain_csv
-from schemas.exports.grid import csv_rows
 
 HEAD_BYTES = 1 << 16
 

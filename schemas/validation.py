@@ -2,7 +2,7 @@
 
 Every row read ends up either in ``WaveValidation.valid`` or, with one quarantine entry per failure, in
 ``WaveValidation.quarantine``. In order:
-1. each file is read by its layout (``schemas.exports``): a file that cannot be used whole is refused;
+1. each file is read by its layout (``exports``): a file that cannot be used whole is refused;
 2. trusts given by name or by a merged trust's old code are mapped to the current ODS code (the value
    as given is kept in ``trust_code_reported``);
 3. the pandera schema generated from the codebook checks every cell, lazily;
@@ -22,7 +22,7 @@ frames here. Large plain-CSV waves are validated inside DuckDB (``schemas.staged
 valid rows stay in a staging database until loaded; a file DuckDB cannot read exactly as the pandas path
 does comes back here.
 
-What does not belong here: reading file formats (``schemas.exports``) and writing to the warehouse.
+What does not belong here: reading file formats (``exports``) and writing to the warehouse.
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ from typing import Literal
 import pandas as pd
 import pandera.pandas as pa
 
+from exports import COMPLETE, SOURCE_ROW, WHOLE_ROW, WaveFile, plain_csv, read_export
+from exports.base import RULE_FIELD_COUNT, map_distinct
 from schemas.codebook import Codebook, fold
-from schemas.exports import COMPLETE, SOURCE_ROW, WHOLE_ROW, WaveFile, plain_csv, read_export
-from schemas.exports.base import RULE_FIELD_COUNT, map_distinct
 from schemas.reference import TrustResolver
 from schemas.response_schema import (
     PANDERA_CHECK_RULES,

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from exports import WaveFileRejected
 from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebook
-from schemas.exports import WaveFileRejected
 from schemas.pseudonyms import Pseudonymiser
 from schemas.reference import load_trusts
 from schemas.validation import validate_wave
@@ -95,7 +95,7 @@ def test_no_personal_data_from_the_corpus_reaches_the_warehouse(warehouse, codeb
 
 def _personal_values(path: Path) -> set[str]:
     """Emails and the free text too long to keep, from a corpus file, whatever its layout."""
-    from schemas.exports import read_export
+    from exports import read_export
 
     responses = read_export(path, load_codebook(BUNDLED_CODEBOOKS_DIR / "improvement-journey.yaml").for_wave(WAVE)).responses
     values = set(responses["email"].dropna()) if "email" in responses else set()

@@ -8,7 +8,7 @@ import re
 import pandas as pd
 import pytest
 
-from schemas.exports import WaveFileRejected, read_export
+from exports import WaveFileRejected, read_export
 from schemas.pseudonyms import Pseudonymiser
 from schemas.reference import load_trusts
 from schemas.validation import validate_wave
@@ -148,7 +148,7 @@ def test_a_named_layout_is_used_and_an_unknown_one_refused(codebook, tmp_path):
 
 
 def test_cells_converted_once_per_distinct_value_match_a_cell_by_cell_conversion():
-    from schemas.exports.base import _as_text, map_distinct
+    from exports.base import _as_text, map_distinct
 
     text = pd.Series(["Agree", None, "Agree", " Disagree ", float("nan"), "Agree"], dtype=object)
     assert map_distinct(text, _as_text).tolist() == ["Agree", None, "Agree", "Disagree", None, "Agree"]

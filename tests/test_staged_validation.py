@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from schemas.exports import WaveFileRejected
+from exports import WaveFileRejected
 from schemas.pseudonyms import Pseudonymiser
 from schemas.reference import load_trusts
 from schemas.response_schema import parse_timestamps

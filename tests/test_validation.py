@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from exports import WaveFileRejected
 from schemas import validation
-from schemas.exports import WaveFileRejected
 from schemas.validation import validate_wave
 from tests.conftest import read_sample, sample_wave_path, write_csv
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from exports import WaveFileRejected, read_export
 from pipelines.landing import wave_declarations
 from pipelines.settings import SurveyHome
 from schemas.codebook import WaveNotDeclared
 from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, CodebookError, load_codebook
-from schemas.exports import WaveFileRejected, read_export
 from schemas.waves import DeclaredWave, WaveDeclarationError, WaveSettings
 from tests.conftest import SURVEY_ID, read_sample, write_csv
 

@@ -3,16 +3,15 @@
 Layouts: the plain CSV of the foundation (``plain_csv``), Microsoft Forms (``microsoft_forms``, .xlsx),
 SurveyMonkey (``surveymonkey``, .csv or .xlsx), Qualtrics (``qualtrics``, .csv) and SPSS (``spss``, .sav).
 The layout is detected from the file, or named by the caller. Each layout module says what it reads;
-``base`` says what they all produce. Validation is not done here but in ``schemas.validation``.
+``base`` says what they all produce. Validation is not done here but in ``validation`` (today ``schemas.validation``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from schemas.codebook import Codebook
-from schemas.exports import microsoft_forms, plain_csv, qualtrics, spss, surveymonkey
-from schemas.exports.base import (
+from exports import microsoft_forms, plain_csv, qualtrics, spss, surveymonkey
+from exports.base import (
     COMPLETE,
     ROW_FAILURE_COLUMNS,
     SOURCE_ROW,
@@ -23,7 +22,8 @@ from schemas.exports.base import (
     read_bytes,
     sha256_of,
 )
-from schemas.exports.grid import csv_rows, xlsx_rows
+from exports.grid import csv_rows, xlsx_rows
+from schemas.codebook import Codebook
 
 LAYOUTS = (plain_csv.NAME, microsoft_forms.NAME, surveymonkey.NAME, qualtrics.NAME, spss.NAME)
 FILE_SUFFIXES = (".csv", ".xlsx", ".sav")
