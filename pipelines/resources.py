@@ -17,9 +17,9 @@ import duckdb
 import pandas as pd
 
 from pipelines.settings import DEFAULT_MAX_FILE_MB, DEFAULT_STAGE_FROM_MB, SurveyHome
-from schemas.pseudonyms import Pseudonymiser, respondent_key
 from schemas.reference import TrustResolver, load_trusts
 from warehouse.connection import connect
+from warehouse.pseudonyms import Pseudonymiser, respondent_key
 from warehouse.writer_lock import writer_lock
 
 

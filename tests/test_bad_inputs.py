@@ -11,13 +11,13 @@ import yaml
 
 from exports import WaveFileRejected
 from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebook
-from schemas.pseudonyms import Pseudonymiser
 from schemas.reference import load_trusts
 from schemas.validation import validate_wave
 from tests.conftest import sample_wave_path
 from warehouse.connection import connect
 from warehouse.dimensions import write_survey_dimensions, write_trusts
 from warehouse.load import load_wave
+from warehouse.pseudonyms import Pseudonymiser
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text())

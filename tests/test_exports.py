@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from exports import WaveFileRejected, read_export
-from schemas.pseudonyms import Pseudonymiser
 from schemas.reference import load_trusts
 from schemas.validation import validate_wave
 from tests.conftest import SURVEY_ID, personal_values_in, read_sample, sample_wave_path
@@ -18,6 +17,7 @@ from warehouse.connection import connect
 from warehouse.dimensions import write_survey_dimensions, write_trusts
 from warehouse.indicators import compute_headline_indicators, write_headline_indicators
 from warehouse.load import load_wave
+from warehouse.pseudonyms import Pseudonymiser
 
 WAVE = "2024"
 

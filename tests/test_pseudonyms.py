@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from schemas.pseudonyms import KEY_ENV, Pseudonymiser, respondent_key
+from warehouse.pseudonyms import KEY_ENV, Pseudonymiser, respondent_key
 
 KEY = b"0123456789abcdef0123456789abcdef"
 

@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 
 from exports import WaveFileRejected
-from schemas.pseudonyms import Pseudonymiser
 from schemas.reference import load_trusts
 from schemas.response_schema import parse_timestamps
 from schemas.validation import validate_wave
@@ -21,6 +20,7 @@ from tests.conftest import read_sample, sample_wave_path, write_csv
 from warehouse.connection import connect
 from warehouse.dimensions import write_survey_dimensions, write_trusts
 from warehouse.load import load_wave
+from warehouse.pseudonyms import Pseudonymiser
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 WAVE = "2024"

@@ -15,10 +15,10 @@ import duckdb
 import pandas as pd
 
 from schemas.codebook import Codebook
-from schemas.pseudonyms import Pseudonymiser
 from schemas.response_schema import parse_timestamps
 from schemas.validation import WaveValidation
 from warehouse.connection import read_sql, transaction
+from warehouse.pseudonyms import Pseudonymiser
 from warehouse.stop_points import stop_point
 from warehouse.trust_counts import count_staged_wave
 
@@ -173,7 +173,7 @@ def _stage_valid_rows(con, codebook: Codebook, validation: WaveValidation) -> No
     ``staged_wave(inner_pad, outer_pad, survey)``, with respondent ids replaced by their pseudonyms.
 
     Pseudonyms are computed in SQL (``keyed_pseudonym`` in schema.sql, the same HMAC as
-    ``schemas.pseudonyms``) from the key's pads passed as parameters: a wave of millions of respondents
+    ``warehouse.pseudonyms``) from the key's pads passed as parameters: a wave of millions of respondents
     needs no table of pseudonyms to join, and rows validated in DuckDB are read from their staging
     database where they are.
     """

@@ -272,7 +272,7 @@ CREATE TABLE IF NOT EXISTS trust_share_numerators (
 );
 
 -- A respondent's pseudonym: HMAC-SHA256 of survey id, unit separator, respondent id, under the respondent
--- key, as its first 24 hex digits; the same value as schemas.pseudonyms.Pseudonymiser. The key is never
+-- key, as its first 24 hex digits; the same value as warehouse.pseudonyms.Pseudonymiser. The key is never
 -- stored here: the load passes its pads (Pseudonymiser.pads) as parameters.
 CREATE OR REPLACE MACRO keyed_pseudonym(inner_pad, outer_pad, survey, respondent) AS
     left(sha256(outer_pad || unhex(sha256(inner_pad || encode(survey || chr(31) || respondent)))), 24);

@@ -5,6 +5,10 @@ keeps each respondent's identity, while nobody without the key can go back from 
 id (or guess it by hashing candidate ids, as an unkeyed hash would allow). The key comes from
 ``$SURVEY_RESPONDENT_KEY`` or, when that is unset, from a random key created once under the survey home
 and readable by its owner only.
+
+It lives beside its SQL twin, the ``keyed_pseudonym`` macro of ``warehouse/sql/schema.sql``, which
+computes the same pseudonyms inside DuckDB. What does not belong here: where the key comes from (the
+settings, ``home.settings``, read once at the entry points) or anything else about a respondent.
 """
 
 from __future__ import annotations
