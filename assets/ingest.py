@@ -18,8 +18,8 @@ from assets.dimensions import survey_dimensions
 from assets.partitions import wave_partitions
 from assets.progress import report
 from exports import WaveFileRejected
-from pipelines.ingest import Delivery
-from pipelines.landing import (
+from home.deliveries import Delivery
+from home.landing import (
     WAVE_SETTINGS,
     archive_declaration,
     archive_files,

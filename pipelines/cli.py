@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from pipelines.settings import HOME_ENV, PROJECT_ROOT, SurveyHome, default_home
+from home.settings import HOME_ENV, PROJECT_ROOT, SurveyHome, default_home
 
 # An unexpected error prints no local variables: they can hold what a delivered file contains.
 app = typer.Typer(help="Survey data pipeline: landing folder → validation → DuckDB warehouse → indicators.",
@@ -200,10 +200,10 @@ def ingest(
     leaves the landing folder, wave.yaml included, exactly as it was."""
     from assets.ingest import wave_responses
     from exports import FILE_SUFFIXES
-    from pipelines.ingest import merged_settings, recover_deliveries, settings_file, stage_delivery
-    from pipelines.landing import partition_key, wave_files
+    from home.deliveries import merged_settings, recover_deliveries, settings_file, stage_delivery
+    from home.landing import partition_key, wave_files
+    from home.settings import MAX_FILE_MB_ENV, max_file_mb
     from pipelines.runner import run_landed_waves
-    from pipelines.settings import MAX_FILE_MB_ENV, max_file_mb
     from schemas.waves import WAVE_SETTINGS, WaveSettings, read_wave_settings
     from warehouse.reports import load_report
     from warehouse.writer_lock import writer_lock

@@ -16,7 +16,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from pipelines.settings import DEFAULT_MAX_FILE_MB, DEFAULT_STAGE_FROM_MB, SurveyHome
+from home.settings import DEFAULT_MAX_FILE_MB, DEFAULT_STAGE_FROM_MB, SurveyHome
 from schemas.reference import TrustResolver, load_trusts
 from warehouse.connection import connect
 from warehouse.pseudonyms import Pseudonymiser, respondent_key

@@ -1,6 +1,6 @@
 """Running the pipeline from the command line: real Dagster runs, in process, on the home's instance.
 
-Each landed wave that is stale (``pipelines.staleness``: its files, wave.yaml or codebook differ from
+Each landed wave that is stale (``home.staleness``: its files, wave.yaml or codebook differ from
 what analysts were last published) becomes a partition and gets a run of its own steps, in fieldwork
 order; the last wave's run then goes on to what spans every wave (trends, the analysts' warehouse, the
 leadership pack), or a run of its own does when that wave failed before it was loaded. Runs are recorded
@@ -24,13 +24,13 @@ from assets.dimensions import survey_dimensions
 from assets.indicators import headline_indicators, indicator_breakdowns, indicator_trends
 from assets.ingest import wave_responses
 from assets.publish import analyst_warehouse, leadership_pack
+from home.deliveries import Delivery, recover_deliveries
+from home.landing import LandedWave, scan_landing, split_partition_key
+from home.settings import SurveyHome
+from home.staleness import missing_waves, stale_waves
 from pipelines.definitions import build_definitions
-from pipelines.ingest import Delivery, recover_deliveries
 from pipelines.instance import instance_for
 from pipelines.jobs import REFRESH_WAVE_JOB
-from pipelines.landing import LandedWave, scan_landing, split_partition_key
-from pipelines.settings import SurveyHome
-from pipelines.staleness import missing_waves, stale_waves
 from pipelines.waves import withdraw_wave
 from warehouse.connection import connect
 from warehouse.publication import loaded_waves, published_inputs

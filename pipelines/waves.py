@@ -24,10 +24,10 @@ from pathlib import Path
 import duckdb
 
 from assets.constants import WAVE_PARTITIONS
+from home.landing import partition_key, scan_landing, wave_files
+from home.settings import SurveyHome
+from home.staleness import codebook_digest
 from pipelines.instance import instance_for
-from pipelines.landing import partition_key, scan_landing, wave_files
-from pipelines.settings import SurveyHome
-from pipelines.staleness import codebook_digest
 from schemas.waves import WAVE_SETTINGS
 from warehouse.connection import connect
 from warehouse.publication import published_inputs

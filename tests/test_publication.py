@@ -13,10 +13,10 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from home.landing import scan_landing
+from home.settings import PROJECT_ROOT, SurveyHome
+from home.staleness import stale_waves
 from pipelines.cli import app
-from pipelines.landing import scan_landing
-from pipelines.settings import PROJECT_ROOT, SurveyHome
-from pipelines.staleness import stale_waves
 from schemas.reference import TrustResolver, load_trusts
 from schemas.validation import validate_wave
 from tests.conftest import SURVEY_ID, read_sample, write_csv

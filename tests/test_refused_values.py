@@ -19,8 +19,8 @@ import dagster as dg
 import duckdb
 import pytest
 
+from home.settings import SurveyHome
 from pipelines.instance import instance_for
-from pipelines.settings import SurveyHome
 from tests.conftest import SURVEY_ID, read_sample, write_csv
 from tests.processes import run_survey, survey_env
 

@@ -219,7 +219,7 @@ def test_staging_folders_of_processes_that_died_are_removed(tmp_path, codebook, 
 
 
 def test_the_home_stages_from_the_same_size_as_the_library():
-    from pipelines.settings import DEFAULT_STAGE_FROM_MB
+    from home.settings import DEFAULT_STAGE_FROM_MB
     from schemas.validation import STAGE_FROM_BYTES
 
     assert DEFAULT_STAGE_FROM_MB * 1024 * 1024 == STAGE_FROM_BYTES

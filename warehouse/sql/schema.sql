@@ -131,7 +131,7 @@ CREATE TABLE IF NOT EXISTS load_log (
     loaded_at        TIMESTAMP WITH TIME ZONE NOT NULL
 );
 -- What decided the load's result (files, wave.yaml, codebook as it applies to the wave): a wave is loaded
--- again when this differs for what is landed now (pipelines/landing.py). Added after the first release.
+-- again when this differs for what is landed now (home/landing.py). Added after the first release.
 ALTER TABLE load_log ADD COLUMN IF NOT EXISTS inputs_fingerprint VARCHAR;
 
 CREATE TABLE IF NOT EXISTS headline_indicators (

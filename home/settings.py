@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from pipelines.landing import wave_declarations
+from home.landing import wave_declarations
 from schemas.codebook import Codebook
 from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebooks
 from schemas.waves import WAVE_SETTINGS, DeclaredWave, WaveSettings
@@ -88,7 +88,7 @@ class SurveyHome:
         return self.landing_dir / survey_id / wave_id
 
     def declarations(self, survey_id: str) -> tuple[DeclaredWave, ...]:
-        """The wave.yaml files of a survey's waves (``pipelines.landing.wave_declarations``)."""
+        """The wave.yaml files of a survey's waves (``home.landing.wave_declarations``)."""
         return wave_declarations(self.landing_dir, self.archive_dir, survey_id)
 
     @cached_property
