@@ -17,6 +17,7 @@ from assets.constants import (
 from assets.dimensions import survey_dimensions
 from assets.partitions import wave_partitions
 from assets.progress import report
+from assets.resources import SurveyHomeResource
 from exports import WaveFileRejected
 from home.deliveries import Delivery
 from home.landing import (
@@ -30,7 +31,6 @@ from home.landing import (
     wave_files,
     wave_layout,
 )
-from pipelines.resources import SurveyHomeResource
 from schemas.codebook_files import CodebookError
 from schemas.validation import WaveValidation, validate_wave
 from schemas.waves import WaveDeclarationError

@@ -14,9 +14,9 @@ from assets.dimensions import survey_dimensions
 from assets.indicators import headline_indicators, indicator_breakdowns, indicator_trends
 from assets.ingest import wave_responses
 from assets.publish import analyst_warehouse, leadership_pack
+from assets.resources import SurveyHomeResource
 from home.settings import DEFAULT_STAGE_FROM_MB, STAGE_FROM_MB_ENV, default_home, max_file_mb
 from pipelines.jobs import refresh_wave_job
-from pipelines.resources import SurveyHomeResource
 from pipelines.sensors import daily_landing_sweep, landing_sensor
 
 ASSETS = [survey_dimensions, wave_responses, headline_indicators, indicator_breakdowns, indicator_trends, analyst_warehouse, leadership_pack]

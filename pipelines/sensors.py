@@ -17,12 +17,12 @@ import duckdb
 
 from assets.constants import WAVE_PARTITIONS
 from assets.partitions import wave_partitions
+from assets.resources import SurveyHomeResource
 from home.deliveries import PENDING_PREFIX
 from home.landing import scan_landing
 from home.settings import SurveyHome
 from home.staleness import StaleWave, missing_waves, stale_waves
 from pipelines.jobs import refresh_wave_job
-from pipelines.resources import SurveyHomeResource
 from schemas.codebook_files import CodebookError
 from schemas.waves import WaveDeclarationError
 from warehouse.publication import read_published_inputs

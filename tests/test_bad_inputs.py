@@ -118,8 +118,8 @@ def dagster_home(tmp_path_factory):
     """A home whose warehouse holds wave 2023, loaded by a real Dagster run, and the instance it used."""
     import dagster as dg
 
+    from assets.resources import SurveyHomeResource
     from pipelines.definitions import ASSETS
-    from pipelines.resources import SurveyHomeResource
 
     home = tmp_path_factory.mktemp("corpus_home")
     instance = dg.DagsterInstance.ephemeral()
