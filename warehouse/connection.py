@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+import sql_text
 from warehouse.stop_points import stop_point
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -23,8 +24,8 @@ DEFAULT_MEMORY_LIMIT_MB = 1024
 
 
 def read_sql(name: str) -> str:
-    """The text of ``warehouse/sql/<name>.sql``."""
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    """The text of ``warehouse/sql/<name>.sql`` (``sql_text.read_sql`` on the warehouse's folder)."""
+    return sql_text.read_sql(SQL_DIR, name)
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

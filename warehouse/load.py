@@ -17,6 +17,7 @@ import pandas as pd
 from schemas.codebook import Codebook
 from schemas.response_schema import parse_timestamps
 from schemas.validation import WaveValidation
+from sql_text import identifier
 from warehouse.connection import read_sql, transaction
 from warehouse.pseudonyms import Pseudonymiser
 from warehouse.stop_points import stop_point
@@ -25,31 +26,27 @@ from warehouse.trust_counts import count_staged_wave
 WAVE_TABLES = ("respondents", "responses", "free_text_responses", "quarantine")
 
 
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _columns(names: list[str]) -> str:
-    return ", ".join(quote_identifier(n) for n in names)
+    return ", ".join(identifier(n) for n in names)
 
 
 def insert_respondents_sql(codebook: Codebook) -> str:
     r = codebook.respondent
     return f"""
         INSERT INTO respondents
-        SELECT $survey_id, $wave_id, s.{quote_identifier(r.id_column)}, s.{quote_identifier(r.trust.column)},
+        SELECT $survey_id, $wave_id, s.{identifier(r.id_column)}, s.{identifier(r.trust.column)},
                s.trust_code_reported, o.option_id, s.submitted_at_parsed, s.source_file, s.source_row
         FROM staged_wave($inner_pad, $outer_pad, $survey_id) AS s
         JOIN options AS o
           ON o.survey_id = $survey_id AND o.question_id = $role_question
-         AND o.label = s.{quote_identifier(r.role.column)}
+         AND o.label = s.{identifier(r.role.column)}
     """
 
 
 def _unpivoted(codebook: Codebook, columns: list[str], name: str, value: str) -> str:
     """The staged wave's columns as (respondent_id, name, value) rows; empty cells are dropped."""
     return f"""(
-            SELECT {quote_identifier(codebook.respondent.id_column)} AS respondent_id, {_columns(columns)}
+            SELECT {identifier(codebook.respondent.id_column)} AS respondent_id, {_columns(columns)}
             FROM staged_wave($inner_pad, $outer_pad, $survey_id)
         ) UNPIVOT ({value} FOR {name} IN ({_columns(columns)}))"""
 
@@ -177,7 +174,7 @@ def _stage_valid_rows(con, codebook: Codebook, validation: WaveValidation) -> No
     needs no table of pseudonyms to join, and rows validated in DuckDB are read from their staging
     database where they are.
     """
-    id_column = quote_identifier(codebook.respondent.id_column)
+    id_column = identifier(codebook.respondent.id_column)
     if validation.staged is None:
         staged = validation.valid.copy()
         staged["submitted_at_parsed"] = parse_timestamps(staged[codebook.respondent.submitted_at_column])
