@@ -121,7 +121,6 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
         validation = validate_wave(
             files, codebook, wave_id, survey_home.trust_resolver(), layout=wave_layout(wave_dir),
             max_bytes=survey_home.max_file_bytes, staging_dir=paths.staging_dir,
-            stage_from_bytes=survey_home.stage_from_bytes,
             progress=lambda stage, rows: report(context.partition_key, stage, rows),
         )
     except WaveFileRejected as exc:

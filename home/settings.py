@@ -1,49 +1,111 @@
-"""Where a survey home keeps its things, and the codebooks and reference data it uses.
+"""The settings of a survey home, read once from the ``SURVEY_*`` variables, and where the home keeps its things.
 
-``<home>`` is ``$SURVEY_HOME`` or ``./survey_home``. Inside it: ``landing/<survey_id>/<wave_id>/`` for
-delivered files; ``working/survey.duckdb``, the pipeline's private working database (free text and
-quarantined values included), written by one process at a time under ``working/writer.lock``;
-``warehouse/survey.duckdb``, the read-only snapshot published for analysts after each refresh;
-``dagster/`` for the Dagster instance (runs, event log, schedules); ``archive/`` for every loaded file;
-``publish/`` for leadership packs; ``secrets/`` for the pseudonym key; and, optionally, ``codebooks/`` for
-codebooks that add to or replace the bundled ones. A survey's codebook is read with the waves declared
-beside their files (``landing/<survey_id>/<wave_id>/wave.yaml``) merged in.
+**Settings.** ``Settings`` reads every ``SURVEY_*`` environment variable, checked (pydantic-settings):
+``SURVEY_HOME`` (the home folder, default ``./survey_home``), ``SURVEY_MAX_FILE_MB`` (a delivered file
+larger than this is refused whole, default 500), ``SURVEY_DUCKDB_MEMORY_MB`` (DuckDB's memory for a writing
+connection, default 1024) and ``SURVEY_RESPONDENT_KEY`` (the pseudonym key; default: a key file in the
+home). ``load_settings`` builds it at the entry points only (the ``survey`` command, the Dagster
+definitions), and the object is passed down from there (``SurveyHome.settings``, the Dagster resource,
+connection opening, the pseudonymiser); nothing deeper reads the environment. A bad value stops the entry
+point with one line naming the variable (``SettingsError``). The two ``SURVEY_TEST_STOP_*`` variables
+are a test hook of ``warehouse.stop_points``, read there.
+
+**The home.** ``<home>`` is ``--home``, else ``$SURVEY_HOME``, else ``./survey_home``. Inside it:
+``landing/<survey_id>/<wave_id>/`` for delivered files; ``working/survey.duckdb``, the pipeline's private
+working database (free text and quarantined values included), written by one process at a time under
+``working/writer.lock``; ``warehouse/survey.duckdb``, the read-only snapshot published for analysts after
+each refresh; ``dagster/`` for the Dagster instance (runs, event log, schedules); ``archive/`` for every
+loaded file; ``publish/`` for leadership packs; ``secrets/`` for the pseudonym key; and, optionally,
+``codebooks/`` for codebooks that add to or replace the bundled ones. A survey's codebook is read with the
+waves declared beside their files (``landing/<survey_id>/<wave_id>/wave.yaml``) merged in.
+
+What does not belong here: opening the databases (``warehouse.connection``), or anything Dagster.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+
+from pydantic import PositiveInt, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from home.landing import wave_declarations
 from schemas.codebook import Codebook
 from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebooks
 from schemas.waves import WAVE_SETTINGS, DeclaredWave, WaveSettings
 
-HOME_ENV = "SURVEY_HOME"
-MAX_FILE_MB_ENV = "SURVEY_MAX_FILE_MB"
-DEFAULT_MAX_FILE_MB = 500
-# From this many MB of plain CSV a wave is validated in DuckDB (docs/performance.md); 0 stages every wave.
-STAGE_FROM_MB_ENV = "SURVEY_STAGE_FROM_MB"
-DEFAULT_STAGE_FROM_MB = 24.0  # schemas.validation.STAGE_FROM_BYTES, without importing pandera here
+ENV_PREFIX = "SURVEY_"
+HOME_ENV = f"{ENV_PREFIX}HOME"
+MAX_FILE_MB_ENV = f"{ENV_PREFIX}MAX_FILE_MB"
+RESPONDENT_KEY_ENV = f"{ENV_PREFIX}RESPONDENT_KEY"
 DEFAULT_HOME = "survey_home"
+DEFAULT_MAX_FILE_MB = 500
+# DuckDB's memory for a writing connection; beyond it, DuckDB spills to ``<file>.tmp/``. Without a limit
+# it takes up to 80% of the machine's memory (5.3 GB counting a wave of a million respondents by trust);
+# with 1 GB that step used 1.2 GB in all and took 1.6 times as long (docs/performance.md).
+DEFAULT_DUCKDB_MEMORY_MB = 1024
+MIN_RESPONDENT_KEY_BYTES = 16
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-def max_file_mb() -> int:
-    """The size above which a delivered file is refused whole (``SURVEY_MAX_FILE_MB``)."""
-    return int(os.environ.get(MAX_FILE_MB_ENV, DEFAULT_MAX_FILE_MB))
+class SettingsError(ValueError):
+    """A ``SURVEY_*`` variable with a value that cannot be used: the message names it, on one line."""
 
 
-def default_home() -> Path:
-    return Path(os.environ.get(HOME_ENV, DEFAULT_HOME)).resolve()
+class Settings(BaseSettings):
+    """Every ``SURVEY_*`` setting; an unset or empty variable takes the default."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True, extra="ignore", frozen=True)
+
+    home: Path = Path(DEFAULT_HOME)
+    max_file_mb: PositiveInt = DEFAULT_MAX_FILE_MB
+    duckdb_memory_mb: PositiveInt = DEFAULT_DUCKDB_MEMORY_MB
+    respondent_key: SecretStr | None = None
+
+    @field_validator("respondent_key")
+    @classmethod
+    def _long_enough(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None and len(key.get_secret_value().encode()) < MIN_RESPONDENT_KEY_BYTES:
+            raise ValueError(f"a respondent key needs at least {MIN_RESPONDENT_KEY_BYTES} bytes")
+        return key
+
+    @classmethod
+    def defaults(cls) -> Settings:
+        """Every setting at its default, without looking at the environment."""
+        return cls.model_construct()
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
+
+    @property
+    def respondent_key_text(self) -> str | None:
+        return self.respondent_key.get_secret_value() if self.respondent_key is not None else None
+
+
+def load_settings() -> Settings:
+    """The settings from the process's environment; ``SettingsError`` names each variable whose value
+    cannot be used (never echoing the respondent key)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else ""
+            variable = f"{ENV_PREFIX}{name.upper()}"
+            shown = "" if name == "respondent_key" else f" (got {error.get('input')!r})"
+            problems.append(f"{variable}: {error['msg'].removeprefix('Value error, ')}{shown}")
+        raise SettingsError("; ".join(problems)) from None
 
 
 @dataclass(frozen=True)
 class SurveyHome:
+    """A survey home's folder, and the settings it runs with."""
+
     root: Path
+    settings: Settings = field(default_factory=Settings.defaults, compare=False)
 
     @property
     def landing_dir(self) -> Path:

@@ -1,7 +1,8 @@
 """The `survey` command: run the pipeline, ingest a delivered file, manage waves, run the demo, query the
 analysts' warehouse, open the Dagster UI, regenerate the sample.
 
-Every command takes ``--home DIR`` (default ``$SURVEY_HOME`` or ``./survey_home``).
+Every command takes ``--home DIR`` (default ``$SURVEY_HOME`` or ``./survey_home``). The command is an entry
+point: it reads the settings (``home.settings``) once and passes them down with the home.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from home.settings import HOME_ENV, PROJECT_ROOT, SurveyHome, default_home
+from home.settings import HOME_ENV, MAX_FILE_MB_ENV, PROJECT_ROOT, Settings, SettingsError, SurveyHome, load_settings
 
 # An unexpected error prints no local variables: they can hold what a delivered file contains.
 app = typer.Typer(help="Survey data pipeline: landing folder → validation → DuckDB warehouse → indicators.",
@@ -29,8 +30,23 @@ HomeOption = Annotated[
 ]
 
 
+_settings = Settings.defaults()  # replaced by the environment's, read once as each command starts
+
+
+@app.callback()
+def _read_settings() -> None:
+    """Read the settings once, before the command runs; a bad value ends it with one line."""
+    global _settings
+    try:
+        _settings = load_settings()
+    except SettingsError as exc:
+        console.print(f"SETTINGS ERROR: {exc}", soft_wrap=True, markup=False, highlight=False)
+        raise typer.Exit(code=2) from None
+
+
 def _home(home: Path | None) -> SurveyHome:
-    return SurveyHome((home or default_home()).resolve())
+    root = (home or _settings.home).resolve()
+    return SurveyHome(root, _settings.model_copy(update={"home": root}))
 
 
 # Dagster's console log prints each failed step with its stack trace; the command's own one-line summary per
@@ -202,7 +218,6 @@ def ingest(
     from exports import FILE_SUFFIXES
     from home.deliveries import merged_settings, recover_deliveries, settings_file, stage_delivery
     from home.landing import partition_key, wave_files
-    from home.settings import MAX_FILE_MB_ENV, max_file_mb
     from pipelines.runner import run_landed_waves
     from schemas.waves import WAVE_SETTINGS, WaveSettings, read_wave_settings
     from warehouse.reports import load_report
@@ -214,7 +229,7 @@ def ingest(
         console.print(f"REJECTED: {file.name}: not an export file: the name must end in "
                       f"{', '.join(FILE_SUFFIXES)} and not start with '.'", soft_wrap=True)
         raise typer.Exit(code=1)
-    max_bytes = max_file_mb() * 1024 * 1024
+    max_bytes = survey_home.settings.max_file_bytes
     if file.stat().st_size > max_bytes:
         console.print(f"REJECTED: {file.name}: the file is {file.stat().st_size:,} bytes, over the limit of "
                       f"{max_bytes:,} bytes ({MAX_FILE_MB_ENV})", soft_wrap=True)

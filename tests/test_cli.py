@@ -177,11 +177,11 @@ def test_long_commands_show_each_stage_with_rows_on_a_terminal_and_nothing_extra
                             "--home", str(tmp_path / "tty")], survey_env())
     for stage in ("reading", f"validating, {rows} rows", f"loading, {rows} rows", "indicators", "publishing"):
         assert f"{SURVEY_ID}/2024: {stage}" in shown or f"all waves: {stage}" in shown, stage
-    # `survey run` too, with the wave validated inside DuckDB as large waves are
+    # `survey run` too
     staged_home = tmp_path / "staged"
     (staged_home / "landing" / SURVEY_ID / "2023").mkdir(parents=True)
     shutil.copyfile(sample_wave_path("2023"), staged_home / "landing" / SURVEY_ID / "2023" / "wave.csv")
-    shown = _on_a_terminal([SURVEY, "run", "--home", str(staged_home)], survey_env(SURVEY_STAGE_FROM_MB="0"))
+    shown = _on_a_terminal([SURVEY, "run", "--home", str(staged_home)], survey_env())
     assert f"{SURVEY_ID}/2023: validating, {len(read_sample('2023'))} rows" in shown
 
     piped = run_survey(tmp_path / "piped", "ingest", str(sample_wave_path("2024")), "--survey", SURVEY_ID,

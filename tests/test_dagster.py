@@ -103,13 +103,14 @@ def test_a_wave_materialises_with_checks_and_row_counts(tmp_path):
     assert published == stored and publication == [(result.run_id,)]
 
 
-def test_a_wave_staged_in_duckdb_loads_the_same_rows_and_leaves_no_staging_behind(tmp_path):
-    """Every wave staged (``stage_from_mb=0``), as large waves are: the same warehouse as the pandas path."""
+def test_a_wave_staged_in_duckdb_loads_the_same_rows_and_leaves_no_staging_behind(tmp_path, monkeypatch):
+    """Every wave staged (a threshold of 0 bytes), as large waves are: the same warehouse as the pandas path."""
     counts = {}
-    for engine, stage_from_mb in (("duckdb", 0), ("pandas", 10_000)):
+    for engine, stage_from_bytes in (("duckdb", 0), ("pandas", 10_000 * 1024 * 1024)):
+        monkeypatch.setattr("schemas.validation.STAGE_FROM_BYTES", stage_from_bytes)
         home = tmp_path / engine
         _land(home, "2025", sample_wave_path("2025"))
-        result = _materialize(home, dg.DagsterInstance.ephemeral(), "2025", stage_from_mb=stage_from_mb)
+        result = _materialize(home, dg.DagsterInstance.ephemeral(), "2025")
         assert result.success
         materialization = next(iter(result.asset_materializations_for_node("wave_responses")))
         assert materialization.metadata["validated_in"].value == engine

@@ -7,7 +7,6 @@ import hashlib
 import json
 import re
 import shutil
-from pathlib import Path
 
 import duckdb
 import pandas as pd

@@ -131,13 +131,13 @@ def _damaged_workbook(path: Path) -> Path:
 @pytest.fixture(scope="module")
 def refused(tmp_path_factory, codebook):
     """A home after `survey run` (waves 2023 and 2024 landed), `survey ingest` of wave 2025 and `survey
-    ingest` of a damaged workbook, every plain-CSV wave set to be validated in DuckDB."""
+    ingest` of a damaged workbook."""
     home = tmp_path_factory.mktemp("refused") / "home"
     delivered = tmp_path_factory.mktemp("delivered")
     landing = home / "landing" / SURVEY_ID
     _forms_export(landing / "2023" / FORMS, codebook)
     _cut_short_csv(landing / "2024" / CUT_SHORT)
-    env = survey_env(SURVEY_STAGE_FROM_MB="0")
+    env = survey_env()
     run = run_survey(home, "run", env=env)
     ingest = run_survey(home, "ingest", str(_staged_csv(delivered / STAGED)), "--survey", SURVEY_ID,
                         "--wave", "2025", env=env)
