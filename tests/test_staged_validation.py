@@ -218,13 +218,6 @@ def test_staging_folders_of_processes_that_died_are_removed(tmp_path, codebook, 
     assert not result.staged.database.parent.exists()
 
 
-def test_the_home_stages_from_the_same_size_as_the_library():
-    from home.settings import DEFAULT_STAGE_FROM_MB
-    from schemas.validation import STAGE_FROM_BYTES
-
-    assert DEFAULT_STAGE_FROM_MB * 1024 * 1024 == STAGE_FROM_BYTES
-
-
 def test_the_way_back_to_pandas_says_why_without_quoting_the_line(tmp_path, codebook, resolver):
     """DuckDB's reader quotes the line it refuses ("Original Line: ..."); the note, logged and shown in
     Dagster, names the problem and the line only."""
