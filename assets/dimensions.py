@@ -3,7 +3,7 @@
 import dagster as dg
 
 from assets.constants import DUCKDB_POOL, GROUP_DIMENSIONS
-from pipelines.resources import SurveyHomeResource
+from assets.resources import SurveyHomeResource
 from warehouse.dimensions import write_survey_dimensions, write_trusts
 
 

@@ -7,8 +7,8 @@ from assets.constants import CHECK_INDICATORS_VALID, DUCKDB_POOL, GROUP_INDICATO
 from assets.ingest import wave_responses
 from assets.partitions import wave_partitions
 from assets.progress import report
-from pipelines.landing import split_partition_key
-from pipelines.resources import SurveyHomeResource
+from assets.resources import SurveyHomeResource
+from home.landing import split_partition_key
 from warehouse.breakdowns import SECONDARY, SMALL_BASE, compute_indicator_breakdowns, compute_trust_coverage
 from warehouse.connection import replace_wave_rows
 from warehouse.indicators import compute_headline_indicators, indicator_problems, write_headline_indicators

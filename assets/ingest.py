@@ -17,8 +17,10 @@ from assets.constants import (
 from assets.dimensions import survey_dimensions
 from assets.partitions import wave_partitions
 from assets.progress import report
-from pipelines.ingest import Delivery
-from pipelines.landing import (
+from assets.resources import SurveyHomeResource
+from exports import WaveFileRejected
+from home.deliveries import Delivery
+from home.landing import (
     WAVE_SETTINGS,
     archive_declaration,
     archive_files,
@@ -29,11 +31,9 @@ from pipelines.landing import (
     wave_files,
     wave_layout,
 )
-from pipelines.resources import SurveyHomeResource
 from schemas.codebook_files import CodebookError
-from schemas.exports import WaveFileRejected
-from validation.engine import WaveValidation, validate_wave
 from schemas.waves import WaveDeclarationError
+from validation.engine import WaveValidation, validate_wave
 from warehouse.load import WaveDoesNotReconcile, load_wave
 from warehouse.stop_points import stop_point
 

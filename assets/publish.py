@@ -6,9 +6,9 @@ import dagster as dg
 from assets.constants import DUCKDB_POOL, GROUP_PUBLISH, PUBLISHED_WAVES_METADATA
 from assets.indicators import indicator_breakdowns, indicator_trends
 from assets.progress import report
-from pipelines.landing import partition_key
-from pipelines.resources import SurveyHomeResource
-from pipelines.settings import PROJECT_ROOT
+from assets.resources import SurveyHomeResource
+from home.landing import partition_key
+from home.settings import PROJECT_ROOT
 from publish.pack import PACK_FILES, PATHS_RELATIVE_TO, Pack, code_version, headline_markdown, write_pack
 from warehouse.publication import PublishFailed, publish_snapshot, published_inputs
 

@@ -25,10 +25,10 @@ import statsmodels.stats.proportion  # noqa: F401  the steps' statistics
 
 import publish.brief  # noqa: F401  matplotlib, imported by the pack step
 import publish.pack  # noqa: F401  xlsxwriter
+from home.settings import SurveyHome
 from pipelines.cli import app  # noqa: F401  the command's own imports (typer, rich)
 from pipelines.instance import instance_for
 from pipelines.runner import ACROSS_WAVES_STEPS, WAVE_STEPS
-from pipelines.settings import SurveyHome
 
 
 def idle_copy(asset: dg.AssetsDefinition) -> dg.AssetsDefinition:

@@ -51,7 +51,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from benchmarks.wide_codebook import SURVEY_ID, wave_ids, write_wide_codebook
-from pipelines.settings import PROJECT_ROOT
+from home.settings import PROJECT_ROOT
 from sample_data.generator import LANDING_DIR, write_large_wave_csv
 from schemas.codebook import Codebook
 from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebook

@@ -1,7 +1,9 @@
 """The `survey` command: run the pipeline, ingest a delivered file, manage waves, run the demo, query the
 analysts' warehouse, open the Dagster UI, regenerate the sample.
 
-Every command takes ``--home DIR`` (default ``$SURVEY_HOME`` or ``./survey_home``).
+Every command takes ``--home DIR`` (default ``$SURVEY_HOME`` or ``./survey_home``). The command is an entry
+point: it reads the settings (``home.settings``) once and passes them down with the home. What it prints
+while running (the progress bar, the outcome of a refresh) is ``pipelines.terminal``.
 """
 
 from __future__ import annotations
@@ -15,22 +17,36 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from pipelines.settings import HOME_ENV, PROJECT_ROOT, SurveyHome, default_home
+from home.settings import HOME_ENV, MAX_FILE_MB_ENV, PROJECT_ROOT, Settings, SettingsError, SurveyHome, load_settings
+from pipelines.terminal import console, progress, report_refresh, waiting
 
 # An unexpected error prints no local variables: they can hold what a delivered file contains.
 app = typer.Typer(help="Survey data pipeline: landing folder → validation → DuckDB warehouse → indicators.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False)
-console = Console()
 
 HomeOption = Annotated[
     Path | None, typer.Option("--home", help="Survey home folder (default: $SURVEY_HOME or ./survey_home).")
 ]
 
 
+_settings = Settings.defaults()  # replaced by the environment's, read once as each command starts
+
+
+@app.callback()
+def _read_settings() -> None:
+    """Read the settings once, before the command runs; a bad value ends it with one line."""
+    global _settings
+    try:
+        _settings = load_settings()
+    except SettingsError as exc:
+        console.print(f"SETTINGS ERROR: {exc}", soft_wrap=True, markup=False, highlight=False)
+        raise typer.Exit(code=2) from None
+
+
 def _home(home: Path | None) -> SurveyHome:
-    return SurveyHome((home or default_home()).resolve())
+    root = (home or _settings.home).resolve()
+    return SurveyHome(root, _settings.model_copy(update={"home": root}))
 
 
 # Dagster's console log prints each failed step with its stack trace; the command's own one-line summary per
@@ -43,80 +59,12 @@ LogLevelOption = Annotated[
 ]
 
 
-@contextmanager
-def _progress():
-    """Show the stage each wave reaches, with rows done, on a terminal only (CI and cron logs stay as
-    they were); the line goes when the command ends, leaving the one-line summaries."""
-    from assets.progress import reporting
-
-    if not console.is_terminal:
-        with reporting(None):
-            yield
-        return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    # Dagster points file descriptor 1 at its compute-log capture while a step runs; a copy of the
-    # descriptor taken now still reaches the terminal.
-    terminal = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8", errors="replace")
-    with terminal, Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                            console=Console(file=terminal, force_terminal=True), transient=True,
-                            redirect_stdout=False, redirect_stderr=False) as bar:
-        task = bar.add_task("starting")
-
-        def show(what: str, stage: str, rows: int | None) -> None:
-            bar.update(task, description=f"{what}: {stage}" + (f", {rows:,} rows" if rows is not None else ""))
-            bar.refresh()  # a stage may end before the next timed refresh
-
-        global _say
-        _say = bar.console.print  # printed above the bar, not through it
-        try:
-            with reporting(show):
-                yield
-        finally:
-            _say = console.print
-
-
-_say = console.print  # where a line goes while a command runs: above its progress bar, if it shows one
-
-
-def _waiting(holder: str) -> None:
-    _say(f"Waiting: {holder} is writing the working database; this command starts when it ends.", soft_wrap=True)
-
-
-def _report(home: SurveyHome, refresh) -> None:
-    """The outcome of a refresh, one line per wave (so it can be grepped from logs)."""
-    for run_id in refresh.abandoned:
-        console.print(f"Run {run_id[:8]} had been killed before it finished; marked failed.", soft_wrap=True)
-    for line in refresh.recovered:
-        console.print(line, soft_wrap=True)
-    for key in refresh.withdrawn:
-        console.print(f"{key}: withdrawn (its landing folder is gone; its rows and files are archived)", soft_wrap=True)
-    for key in refresh.missing:
-        if key in refresh.prune_refused:
-            console.print(f"{key}: MISSING, NOT WITHDRAWN: {refresh.prune_refused[key]}; it stays published.",
-                          soft_wrap=True)
-        elif key not in refresh.withdrawn:
-            console.print(f"{key}: MISSING: in the warehouse, but its landing folder is gone (an unmounted "
-                          "volume?); it stays published. `survey run --prune` withdraws it.", soft_wrap=True)
-    if not refresh.runs and not refresh.up_to_date and not refresh.missing:
-        console.print(f"No wave in {home.landing_dir}: put files in <survey_id>/<wave_id>/ there.", soft_wrap=True)
-    for key in refresh.up_to_date:
-        console.print(f"{key}: up to date (published as landed; --force reloads it)", soft_wrap=True)
-    for outcome in refresh.runs + ([refresh.publication] if refresh.publication else []):
-        status = "[green]ok[/green]" if outcome.success else f"[red]FAILED[/red]: {outcome.error}"
-        run = f" (run {outcome.run_id[:8]})" if outcome.run_id else ""
-        # One line per wave however long the reason, so it can be grepped from logs.
-        console.print(f"{outcome.partition_key}: {status}{run}", soft_wrap=True)
-    if refresh.publication and refresh.success:
-        console.print(f"Analysts' warehouse: {home.warehouse_path}", soft_wrap=True)
-
-
 def _run(home: SurveyHome, log_level: str, force: bool = False, prune: bool = False) -> bool:
     from pipelines.runner import run_landed_waves
 
-    with _progress():
-        refresh = run_landed_waves(home, log_level=log_level.upper(), force=force, on_wait=_waiting, prune=prune)
-    _report(home, refresh)
+    with progress():
+        refresh = run_landed_waves(home, log_level=log_level.upper(), force=force, on_wait=waiting, prune=prune)
+    report_refresh(home, refresh)
     return refresh.success
 
 
@@ -199,11 +147,10 @@ def ingest(
     landing folder and replaces the wave's files only once every file-level check passes; a refused file
     leaves the landing folder, wave.yaml included, exactly as it was."""
     from assets.ingest import wave_responses
-    from pipelines.ingest import merged_settings, recover_deliveries, settings_file, stage_delivery
-    from pipelines.landing import partition_key, wave_files
+    from exports import FILE_SUFFIXES
+    from home.deliveries import merged_settings, recover_deliveries, settings_file, stage_delivery
+    from home.landing import partition_key, wave_files
     from pipelines.runner import run_landed_waves
-    from pipelines.settings import MAX_FILE_MB_ENV, max_file_mb
-    from schemas.exports import FILE_SUFFIXES
     from schemas.waves import WAVE_SETTINGS, WaveSettings, read_wave_settings
     from warehouse.reports import load_report
     from warehouse.writer_lock import writer_lock
@@ -214,14 +161,14 @@ def ingest(
         console.print(f"REJECTED: {file.name}: not an export file: the name must end in "
                       f"{', '.join(FILE_SUFFIXES)} and not start with '.'", soft_wrap=True)
         raise typer.Exit(code=1)
-    max_bytes = max_file_mb() * 1024 * 1024
+    max_bytes = survey_home.settings.max_file_bytes
     if file.stat().st_size > max_bytes:
         console.print(f"REJECTED: {file.name}: the file is {file.stat().st_size:,} bytes, over the limit of "
                       f"{max_bytes:,} bytes ({MAX_FILE_MB_ENV})", soft_wrap=True)
         raise typer.Exit(code=1)
     key = partition_key(survey, wave)
     wave_dir = survey_home.wave_dir(survey, wave)
-    with writer_lock(survey_home.writer_lock_path, on_wait=_waiting):
+    with writer_lock(survey_home.writer_lock_path, on_wait=waiting):
         for line in recover_deliveries(survey_home.landing_dir, survey_home.archive_dir):
             console.print(line, soft_wrap=True)
         settings_path = wave_dir / WAVE_SETTINGS
@@ -238,7 +185,7 @@ def ingest(
         landed_before = [p.name for p in wave_files(wave_dir)] if wave_dir.is_dir() else []
         changed = settings != (current or WaveSettings())  # no wave.yaml is written to say nothing
         delivery = stage_delivery(file.resolve(), wave_dir, settings_file(settings, survey, wave) if changed else None)
-        with _progress():
+        with progress():
             refresh = run_landed_waves(survey_home, log_level=log_level.upper(), only=key,
                                        force=bool(delivery.files), delivery=delivery)
         outcome = refresh.runs[0] if refresh.runs else None
@@ -323,7 +270,7 @@ def wave_remove(
             console.print("REFUSED: withdrawing a wave needs confirmation: add --yes", soft_wrap=True)
             raise typer.Exit(code=2)
         typer.confirm(f"Withdraw {survey}/{wave} from the warehouse and move its files into the archive?", abort=True)
-    with writer_lock(survey_home.writer_lock_path, on_wait=_waiting):
+    with writer_lock(survey_home.writer_lock_path, on_wait=waiting):
         try:
             withdrawal = withdraw_wave(survey_home, survey, wave, reason="withdrawn by `survey wave remove`")
         except LookupError as exc:

@@ -7,7 +7,7 @@ import shutil
 
 import dagster as dg
 
-from pipelines.settings import PROJECT_ROOT, SurveyHome
+from home.settings import PROJECT_ROOT, SurveyHome
 
 INSTANCE_CONFIG = PROJECT_ROOT / "dagster.yaml"
 

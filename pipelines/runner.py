@@ -1,6 +1,6 @@
 """Running the pipeline from the command line: real Dagster runs, in process, on the home's instance.
 
-Each landed wave that is stale (``pipelines.staleness``: its files, wave.yaml or codebook differ from
+Each landed wave that is stale (``home.staleness``: its files, wave.yaml or codebook differ from
 what analysts were last published) becomes a partition and gets a run of its own steps, in fieldwork
 order; the last wave's run then goes on to what spans every wave (trends, the analysts' warehouse, the
 leadership pack), or a run of its own does when that wave failed before it was loaded. Runs are recorded
@@ -24,13 +24,13 @@ from assets.dimensions import survey_dimensions
 from assets.indicators import headline_indicators, indicator_breakdowns, indicator_trends
 from assets.ingest import wave_responses
 from assets.publish import analyst_warehouse, leadership_pack
+from home.deliveries import Delivery, recover_deliveries
+from home.landing import LandedWave, scan_landing, split_partition_key
+from home.settings import SurveyHome
+from home.staleness import missing_waves, stale_waves
 from pipelines.definitions import build_definitions
-from pipelines.ingest import Delivery, recover_deliveries
 from pipelines.instance import instance_for
 from pipelines.jobs import REFRESH_WAVE_JOB
-from pipelines.landing import LandedWave, scan_landing, split_partition_key
-from pipelines.settings import SurveyHome
-from pipelines.staleness import missing_waves, stale_waves
 from pipelines.waves import withdraw_wave
 from warehouse.connection import connect
 from warehouse.publication import loaded_waves, published_inputs
@@ -158,7 +158,7 @@ def _published_and_loaded(home: SurveyHome) -> tuple[dict, list[tuple[str, str]]
     Nothing counts as published when the analysts' file has gone: every wave is then published again."""
     if not home.working_path.exists():
         return {}, []
-    with connect(home.working_path) as con:
+    with connect(home.working_path, memory_limit_mb=home.settings.duckdb_memory_mb) as con:
         published = published_inputs(con) if home.warehouse_path.exists() else {}
         return published, loaded_waves(con)
 
@@ -225,7 +225,7 @@ def _run_waves(home: SurveyHome, instance: dg.DagsterInstance, refresh: Refresh,
     new = [k for k in keys if not instance.has_dynamic_partition(WAVE_PARTITIONS, k)]
     if new:
         instance.add_dynamic_partitions(WAVE_PARTITIONS, new)
-    job = build_definitions(home.root).resolve_job_def(REFRESH_WAVE_JOB)
+    job = build_definitions(home.root, home.settings).resolve_job_def(REFRESH_WAVE_JOB)
     loggers = {"console": {"config": {"log_level": log_level}}}
     tags = {"started_by": "survey run", COMMAND_TAG: command_id, "survey/pid": str(os.getpid())}
     across_steps = _step_names(ACROSS_WAVES_STEPS)
@@ -267,7 +267,7 @@ def _run_waves(home: SurveyHome, instance: dg.DagsterInstance, refresh: Refresh,
 def _publish(home: SurveyHome, instance: dg.DagsterInstance, log_level: str, tags: dict, job=None) -> WaveRun:
     """A run of the dimensions (a withdrawn wave's declaration may have gone) and the steps across
     waves: trends, the analysts' warehouse and the pack."""
-    job = job or build_definitions(home.root).resolve_job_def(REFRESH_WAVE_JOB)
+    job = job or build_definitions(home.root, home.settings).resolve_job_def(REFRESH_WAVE_JOB)
     result = job.execute_in_process(
         instance=instance, raise_on_error=False, run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         asset_selection=[a.key for a in [survey_dimensions, *ACROSS_WAVES_STEPS]], tags=tags,

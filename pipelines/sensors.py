@@ -1,6 +1,6 @@
 """Watching the landing folder: a sensor for new or changed waves, and a daily sweep as a safety net.
 
-Both ask ``pipelines.staleness`` which landed waves differ from what analysts were last published (read
+Both ask ``home.staleness`` which landed waves differ from what analysts were last published (read
 from the published warehouse's ``publications``, beside analysts, read-only): a new file, a corrected
 file, a changed wave.yaml or a codebook fix makes a wave stale. The sensor requests each stale state of a
 wave once (its memory is its cursor), so a wave that fails is retried when one of its inputs changes, not
@@ -17,12 +17,12 @@ import duckdb
 
 from assets.constants import WAVE_PARTITIONS
 from assets.partitions import wave_partitions
-from pipelines.ingest import PENDING_PREFIX
+from assets.resources import SurveyHomeResource
+from home.deliveries import PENDING_PREFIX
+from home.landing import scan_landing
+from home.settings import SurveyHome
+from home.staleness import StaleWave, missing_waves, stale_waves
 from pipelines.jobs import refresh_wave_job
-from pipelines.landing import scan_landing
-from pipelines.resources import SurveyHomeResource
-from pipelines.settings import SurveyHome
-from pipelines.staleness import StaleWave, missing_waves, stale_waves
 from schemas.codebook_files import CodebookError
 from schemas.waves import WaveDeclarationError
 from warehouse.publication import read_published_inputs

@@ -24,10 +24,10 @@ from pathlib import Path
 import duckdb
 
 from assets.constants import WAVE_PARTITIONS
+from home.landing import partition_key, scan_landing, wave_files
+from home.settings import SurveyHome
+from home.staleness import codebook_digest
 from pipelines.instance import instance_for
-from pipelines.landing import partition_key, scan_landing, wave_files
-from pipelines.settings import SurveyHome
-from pipelines.staleness import codebook_digest
 from schemas.waves import WAVE_SETTINGS
 from warehouse.connection import connect
 from warehouse.publication import published_inputs
@@ -77,7 +77,7 @@ def withdraw_wave(home: SurveyHome, survey_id: str, wave_id: str, reason: str,
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(source), destination)
     archived_to = target.relative_to(home.root).as_posix()
-    with connect(home.working_path) as con:
+    with connect(home.working_path, memory_limit_mb=home.settings.duckdb_memory_mb) as con:
         respondents = remove_wave(con, survey_id, wave_id, removed_by or _user(), reason, archived_to)
     with instance_for(home) as instance:
         key = partition_key(survey_id, wave_id)
@@ -107,14 +107,14 @@ def _unrecorded_removal(home: SurveyHome, archive: Path) -> Path | None:
     folders = sorted(archive.glob("removed-*"))
     if not folders or not home.working_path.exists():
         return None
-    with connect(home.working_path) as con:
+    with connect(home.working_path, memory_limit_mb=home.settings.duckdb_memory_mb) as con:
         recorded = {r[0] for r in con.execute("SELECT archived_to FROM wave_removals").fetchall()}
     newest = folders[-1]
     return None if newest.relative_to(home.root).as_posix() in recorded else newest
 
 
 def _has_rows(home: SurveyHome, survey_id: str, wave_id: str) -> bool:
-    with connect(home.working_path) as con:
+    with connect(home.working_path, memory_limit_mb=home.settings.duckdb_memory_mb) as con:
         return bool(con.execute("SELECT count(*) FROM load_log WHERE survey_id = ? AND wave_id = ?",
                                 [survey_id, wave_id]).fetchone()[0])
 

@@ -47,7 +47,7 @@ PACK_FILES = {
     MANIFEST: "sha256 of each file, the input files behind the figures, codebook and code versions, run",
 }
 PATHS_RELATIVE_TO = "survey home"
-ARCHIVE = "archive"  # the home's archive folder (pipelines.settings.SurveyHome.archive_dir)
+ARCHIVE = "archive"  # the home's archive folder (home.settings.SurveyHome.archive_dir)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ names the file and the field for any fault. Each version of a file (and set of d
 once per process, since every step of a run asks for the codebooks.
 
 What does not belong here: the codebook's model and rules (``schemas.codebook``), the wave declarations'
-own model (``schemas.waves``), where a home keeps its codebooks (``pipelines.settings``).
+own model (``schemas.waves``), where a home keeps its codebooks (``home.settings``).
 """
 
 from __future__ import annotations

@@ -3,10 +3,10 @@
 The schema checks the plain wide layout (one column per single-choice question holding the option
 label, one 0/1 column per multiple-choice option, one column per free-text question) with every cell
 read as text, so that no bad value is hidden by type inference. Each check carries the name of a
-quarantine rule from ``RULES``; ``validation.quarantine`` turns pandera's failure cases into quarantine
-verdicts. Each column's checks see that column alone (``validation.rules`` checks a column's distinct
-values); the rules that span cells (a required multiple-choice question needs a tick, partial responses,
-resubmissions) are SQL in ``validation.rules``, named here in ``RULES`` with the others.
+quarantine rule (``schemas.quarantine_rules``); ``validation.quarantine`` turns pandera's failure cases
+into quarantine verdicts. Each column's checks see that column alone (``validation.rules`` checks a
+column's distinct values); the rules that span cells (a required multiple-choice question needs a tick,
+partial responses, resubmissions) are SQL in ``validation.rules``.
 
 What does not belong here: reading files, and deciding what happens to failing rows.
 """
@@ -21,30 +21,14 @@ from pandera.dtypes import immutable
 from pandera.engines import pandas_engine
 
 from schemas.codebook import Codebook
-from schemas.exports.base import RULE_FIELD_COUNT, RULE_OPTION_LABEL
-
-# Quarantine rules: the name stored in `quarantine.rule`, and the sentence a person reads.
-RULE_REQUIRED = "required"
-RULE_SUPERSEDED = "superseded"
-RULE_INCOMPLETE = "incomplete"
-RULE_KNOWN_TRUST = "known_trust_code"
-RULE_OPTION_FLAG = "option_flag_0_or_1"
-RULE_TIMESTAMP = "timestamp_parses"
-RULE_MAX_LENGTH = "text_max_length"
-RULE_AT_LEAST_ONE_OPTION = "at_least_one_option"
-
-RULES: dict[str, str] = {
-    RULE_REQUIRED: "a value is required",
-    RULE_SUPERSEDED: "the same respondent submitted again later; the later submission is kept",
-    RULE_INCOMPLETE: "a partial response (not finished, or no completion time)",
-    RULE_KNOWN_TRUST: "must be the ODS code of a trust in the reference list",
-    RULE_OPTION_LABEL: "must be one of the question's option labels",
-    RULE_OPTION_FLAG: "an option column must hold 0 or 1",
-    RULE_TIMESTAMP: "must be a date and time such as 2023-09-14T10:30:00",
-    RULE_MAX_LENGTH: "is longer than the codebook allows",
-    RULE_AT_LEAST_ONE_OPTION: "a required multiple-choice question needs at least one option ticked",
-    RULE_FIELD_COUNT: "the row does not have one cell per column (cut short, or extra cells)",
-}
+from schemas.quarantine_rules import (
+    RULE_KNOWN_TRUST,
+    RULE_MAX_LENGTH,
+    RULE_OPTION_FLAG,
+    RULE_OPTION_LABEL,
+    RULE_REQUIRED,
+    RULE_TIMESTAMP,
+)
 
 # pandera's own name for the check it adds from `nullable=False`.
 PANDERA_CHECK_RULES = {"not_nullable": RULE_REQUIRED}

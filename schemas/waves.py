@@ -6,7 +6,7 @@ Both may declare the same wave; where they disagree the wave is refused with bot
 are ordered by the start of their fieldwork, so trends know which wave came before.
 
 What belongs here: the wave model, the model of a ``wave.yaml`` file, reading one, and merging the
-declarations of a survey. What does not: finding ``wave.yaml`` files in a home (``pipelines.landing``),
+declarations of a survey. What does not: finding ``wave.yaml`` files in a home (``home.landing``),
 the questionnaire as asked in a wave (``schemas.codebook``).
 """
 

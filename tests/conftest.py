@@ -15,8 +15,8 @@ from pipelines.cli import app
 from sample_data.generator import LANDING_DIR
 from schemas.codebook import Codebook
 from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebook
-from schemas.pseudonyms import Pseudonymiser, respondent_key
 from schemas.reference import TrustResolver, load_trusts
+from warehouse.pseudonyms import Pseudonymiser, respondent_key
 
 SURVEY_ID = "improvement-journey"
 

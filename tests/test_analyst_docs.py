@@ -11,7 +11,7 @@ from collections import Counter
 import duckdb
 import pytest
 
-from pipelines.settings import PROJECT_ROOT
+from home.settings import PROJECT_ROOT
 from tests.conftest import read_sample
 from warehouse.analyst_queries import run_query
 from warehouse.dictionary import markdown, private_tables, published_tables, published_views

@@ -9,15 +9,15 @@ import pandas as pd
 import pytest
 import yaml
 
+from exports import WaveFileRejected
 from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebook
-from schemas.exports import WaveFileRejected
-from schemas.pseudonyms import Pseudonymiser
 from schemas.reference import load_trusts
 from tests.conftest import sample_wave_path
 from validation.engine import validate_wave
 from warehouse.connection import connect
 from warehouse.dimensions import write_survey_dimensions, write_trusts
 from warehouse.load import load_wave
+from warehouse.pseudonyms import Pseudonymiser
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text())
@@ -95,7 +95,7 @@ def test_no_personal_data_from_the_corpus_reaches_the_warehouse(warehouse, codeb
 
 def _personal_values(path: Path) -> set[str]:
     """Emails and the free text too long to keep, from a corpus file, whatever its layout."""
-    from schemas.exports import read_export
+    from exports import read_export
 
     responses = read_export(path, load_codebook(BUNDLED_CODEBOOKS_DIR / "improvement-journey.yaml").for_wave(WAVE)).responses
     values = set(responses["email"].dropna()) if "email" in responses else set()
@@ -118,8 +118,8 @@ def dagster_home(tmp_path_factory):
     """A home whose warehouse holds wave 2023, loaded by a real Dagster run, and the instance it used."""
     import dagster as dg
 
+    from assets.resources import SurveyHomeResource
     from pipelines.definitions import ASSETS
-    from pipelines.resources import SurveyHomeResource
 
     home = tmp_path_factory.mktemp("corpus_home")
     instance = dg.DagsterInstance.ephemeral()

@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks.baseline import run_baseline
 from benchmarks.wide_codebook import SURVEY_ID, wave_ids, write_wide_codebook
-from pipelines.settings import PROJECT_ROOT
+from home.settings import PROJECT_ROOT
 from sample_data.generator import write_large_wave_csv
 from schemas.codebook_files import load_codebook
 from tests.processes import run_survey

@@ -9,10 +9,10 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from exports import sha256_of
+from home.settings import SurveyHome
 from pipelines.cli import app
 from pipelines.instance import instance_for
-from pipelines.settings import SurveyHome
-from schemas.exports import sha256_of
 from tests.conftest import SURVEY_ID, read_sample, sample_wave_path, write_csv
 
 

@@ -19,11 +19,11 @@ from assets.constants import CHECK_FILES_READABLE, CHECK_INDICATORS_VALID, CHECK
 from assets.dimensions import survey_dimensions
 from assets.indicators import headline_indicators, indicator_trends
 from assets.ingest import wave_responses
+from assets.resources import SurveyHomeResource
+from home.landing import partition_key
+from home.settings import PROJECT_ROOT
 from pipelines.definitions import ASSETS, build_definitions, defs
-from pipelines.landing import partition_key
-from pipelines.resources import SurveyHomeResource
 from pipelines.sensors import daily_landing_sweep, landing_sensor
-from pipelines.settings import PROJECT_ROOT
 from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebook
 from schemas.indicator_catalogue import indicator_catalogue
 from tests.conftest import SURVEY_ID, read_sample, sample_wave_path, write_csv

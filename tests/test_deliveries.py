@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from pipelines.ingest import recover_deliveries, stage_delivery
+from home.deliveries import recover_deliveries, stage_delivery
 
 SURVEY_ID = "improvement-journey"
 

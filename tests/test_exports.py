@@ -8,8 +8,7 @@ import re
 import pandas as pd
 import pytest
 
-from schemas.exports import WaveFileRejected, read_export
-from schemas.pseudonyms import Pseudonymiser
+from exports import WaveFileRejected, read_export
 from schemas.reference import load_trusts
 from tests.conftest import SURVEY_ID, personal_values_in, read_sample, sample_wave_path
 from tests.exports import BUILDERS
@@ -18,6 +17,7 @@ from warehouse.connection import connect
 from warehouse.dimensions import write_survey_dimensions, write_trusts
 from warehouse.indicators import compute_headline_indicators, write_headline_indicators
 from warehouse.load import load_wave
+from warehouse.pseudonyms import Pseudonymiser
 
 WAVE = "2024"
 
@@ -148,7 +148,7 @@ def test_a_named_layout_is_used_and_an_unknown_one_refused(codebook, tmp_path):
 
 
 def test_cells_converted_once_per_distinct_value_match_a_cell_by_cell_conversion():
-    from schemas.exports.base import _as_text, map_distinct
+    from exports.base import _as_text, map_distinct
 
     text = pd.Series(["Agree", None, "Agree", " Disagree ", float("nan"), "Agree"], dtype=object)
     assert map_distinct(text, _as_text).tolist() == ["Agree", None, "Agree", "Disagree", None, "Agree"]

@@ -264,7 +264,7 @@ def test_an_ingest_killed_before_or_after_promotion_is_settled_by_the_next_comma
 def test_a_withdrawal_that_was_not_published_is_published_by_the_next_run(home):
     """Killed (or failed) between taking the wave out of the working database and publishing: the next
     `survey run`, with nothing to load, publishes the warehouse without it."""
-    from pipelines.settings import SurveyHome
+    from home.settings import SurveyHome
     from pipelines.waves import withdraw_wave
 
     withdraw_wave(SurveyHome(home), SURVEY_ID, "2024", reason="a test")  # no publication after it

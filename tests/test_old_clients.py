@@ -10,9 +10,9 @@ import json
 import duckdb
 import pytest
 
+from sql_text import identifier, literal
 from tests.test_analyst_docs import SAMPLE_VIEWS, crosstab_queries
 from warehouse.dictionary import published_tables
-from warehouse.sql_text import identifier, literal
 
 CATALOG_QUERIES = [
     "select table_name, comment from duckdb_tables() where not internal order by table_name",

@@ -6,7 +6,8 @@ import stat
 
 import pytest
 
-from schemas.pseudonyms import KEY_ENV, Pseudonymiser, respondent_key
+from home.settings import RESPONDENT_KEY_ENV, load_settings
+from warehouse.pseudonyms import Pseudonymiser, respondent_key
 
 KEY = b"0123456789abcdef0123456789abcdef"
 
@@ -31,8 +32,7 @@ def test_short_keys_are_refused():
         Pseudonymiser(b"short")
 
 
-def test_key_file_is_created_once_owner_only(tmp_path, monkeypatch):
-    monkeypatch.delenv(KEY_ENV, raising=False)
+def test_key_file_is_created_once_owner_only(tmp_path):
     key_file = tmp_path / "secrets" / "respondent.key"
     key = respondent_key(key_file)
     assert len(key) == 64
@@ -41,8 +41,9 @@ def test_key_file_is_created_once_owner_only(tmp_path, monkeypatch):
 
 
 def test_the_environment_key_wins(tmp_path, monkeypatch):
-    monkeypatch.setenv(KEY_ENV, "a key set by the engineer, long enough")
-    assert respondent_key(tmp_path / "unused.key") == b"a key set by the engineer, long enough"
+    monkeypatch.setenv(RESPONDENT_KEY_ENV, "a key set by the engineer, long enough")
+    settings = load_settings()
+    assert respondent_key(tmp_path / "unused.key", settings.respondent_key_text) == b"a key set by the engineer, long enough"
     assert not (tmp_path / "unused.key").exists()
 
 

@@ -13,11 +13,10 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from home.landing import scan_landing
+from home.settings import PROJECT_ROOT, SurveyHome
+from home.staleness import stale_waves
 from pipelines.cli import app
-from pipelines.landing import scan_landing
-from pipelines.settings import PROJECT_ROOT, SurveyHome
-from pipelines.staleness import stale_waves
-from schemas.pseudonyms import Pseudonymiser
 from schemas.reference import TrustResolver, load_trusts
 from tests.conftest import SURVEY_ID, read_sample, write_csv
 from validation.engine import validate_wave
@@ -27,6 +26,7 @@ from warehouse.connection import connect, ensure_schema, replace_wave_rows
 from warehouse.dimensions import write_survey_dimensions, write_trusts
 from warehouse.indicators import compute_headline_indicators, write_headline_indicators
 from warehouse.load import load_wave
+from warehouse.pseudonyms import Pseudonymiser
 from warehouse.publication import PublishFailed, publish_snapshot, published_wave_sources
 from warehouse.writer_lock import WarehouseBusy, writer_lock
 

@@ -7,13 +7,12 @@ import hashlib
 import json
 import re
 import shutil
-from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.settings import PROJECT_ROOT
+from home.settings import PROJECT_ROOT
 from publish.pack import HEADLINE_CSV, MANIFEST, TRENDS_CSV, write_pack
 from publish.safety import neutralise, neutralise_frame
 from tests.conftest import SURVEY_ID, read_sample
@@ -130,9 +129,9 @@ def test_archive_paths_recorded_absolute_or_relative_are_named_relative_to_the_h
 def test_the_pack_says_in_dagster_what_it_writes_for_which_wave(demo_run):
     import dagster as dg
 
+    from home.settings import SurveyHome
     from pipelines.definitions import build_definitions
     from pipelines.instance import instance_for
-    from pipelines.settings import SurveyHome
 
     files = ("leadership_pack.xlsx", "brief.html", "headline_indicators.csv", "indicator_trends.csv", "manifest.json")
     key = dg.AssetKey("leadership_pack")

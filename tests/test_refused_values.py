@@ -1,6 +1,6 @@
 """No value of a refused cell outside private storage: a name, an email, a phone number and a markdown image
 link typed into the trust, role and submission-time cells of waves of three kinds (a Microsoft Forms export,
-a plain CSV with a row cut short, a plain CSV validated in DuckDB), run through the real `survey` command,
+a plain CSV with a row cut short, a plain CSV delivered by `survey ingest`), run through the real `survey` command,
 are then nowhere in the home outside ``landing/``, ``archive/``, ``working/`` and ``secrets/``: not in
 Dagster's run and event storage, not in the analysts' warehouse, not in the leadership pack, not on the
 terminal. They are in the working database's quarantine, and Dagster's metadata still says where they were.
@@ -19,8 +19,8 @@ import dagster as dg
 import duckdb
 import pytest
 
+from home.settings import SurveyHome
 from pipelines.instance import instance_for
-from pipelines.settings import SurveyHome
 from tests.conftest import SURVEY_ID, read_sample, write_csv
 from tests.processes import run_survey, survey_env
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from schemas.exports import WaveFileRejected
+from exports import WaveFileRejected
 from tests.conftest import read_sample, sample_wave_path, write_csv
 from validation.engine import validate_wave
 

@@ -10,7 +10,6 @@ import duckdb
 import pandas as pd
 import pytest
 
-from schemas.pseudonyms import Pseudonymiser
 from schemas.reference import load_trusts
 from tests.conftest import SURVEY_ID, personal_values_in, read_sample, sample_wave_path, write_csv
 from validation.engine import validate_wave
@@ -19,6 +18,7 @@ from warehouse.connection import connect
 from warehouse.dimensions import write_survey_dimensions, write_trusts
 from warehouse.indicators import compute_headline_indicators, write_headline_indicators
 from warehouse.load import WaveDoesNotReconcile, load_wave, wave_reconciliation
+from warehouse.pseudonyms import Pseudonymiser
 from warehouse.trends import compute_indicator_trends
 from warehouse.trust_counts import COUNT_TABLES, count_wave_from_responses, counts_are_current
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipelines.landing import wave_declarations
-from pipelines.settings import SurveyHome
+from exports import WaveFileRejected, read_export
+from home.landing import wave_declarations
+from home.settings import SurveyHome
 from schemas.codebook import WaveNotDeclared
 from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, CodebookError, load_codebook
-from schemas.exports import WaveFileRejected, read_export
 from schemas.waves import DeclaredWave, WaveDeclarationError, WaveSettings
 from tests.conftest import SURVEY_ID, read_sample, write_csv
 
@@ -196,7 +196,7 @@ def test_a_wave_listed_twice_in_the_codebook_is_refused_whatever_else_is_declare
 
 
 def test_what_only_labels_the_publication_or_formats_a_wave_yaml_decides_nothing(tmp_path, codebook):
-    from pipelines.landing import settings_bytes
+    from home.landing import settings_bytes
 
     retitled = load_codebook(_codebook_with(tmp_path, lambda raw: raw.update(title="Another title", publisher="X")))
     assert retitled.digest_for("2024") == codebook.digest_for("2024")

@@ -11,7 +11,7 @@ Every row read ends up either in the wave's valid rows or, with one quarantine e
 3. the valid rows stay in the staging database, without personal data, until the warehouse loads them
    (``warehouse.load``); ``discard()`` removes it.
 
-What does not belong here: reading file formats (``schemas.exports``) and writing to the warehouse.
+What does not belong here: reading file formats (``exports``) and writing to the warehouse.
 """
 
 from __future__ import annotations
@@ -27,13 +27,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from exports import SOURCE_ROW
 from schemas.codebook import Codebook
-from schemas.exports import SOURCE_ROW
 from schemas.reference import TrustResolver
 from schemas.response_schema import build_response_schema
+from sql_text import read_sql
 from validation.files import FileScan, scan_file, stage_file
 from validation.quarantine import QUARANTINE_COLUMNS, with_reasons
-from validation.rules import WaveRules, _sql
+from validation.rules import SQL_DIR, WaveRules
 
 # DuckDB's own memory while staging; it spills to the staging folder beyond this. Reading the files gets
 # more (a lower limit made reading a 1 GB file twice as slow); the joins and windows after it get less,
@@ -165,7 +166,7 @@ def _validate(con, paths, scans: dict[Path, FileScan], codebook, schema, resolve
     entries = con.execute(
         "SELECT source_file, source_row, respondent_id, column_name, rule, offending_value, kept_source_file, "
         "kept_source_row FROM quarantine_entries").df()
-    rows = con.execute(_sql("file_counts"), {"files": [p.name for p in paths]}).fetchall()
+    rows = con.execute(read_sql(SQL_DIR, "file_counts"), {"files": [p.name for p in paths]}).fetchall()
     counts = [(f, {"rows_read": read + f.malformed_rows, "rows_loaded": loaded, "rows_quarantined": quarantined})
               for f, (_, read, loaded, quarantined) in zip(staged, rows)]
     return counts, entries

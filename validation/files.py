@@ -3,7 +3,7 @@
 A plain CSV that DuckDB's strict CSV reader numbers exactly as a person would is read by DuckDB straight
 into the staging database, raw cells as text (``raw_<n>``, columns ``c0``, ``c1``, ...): a wave of millions
 of rows never passes through Python whole. Every other file (another layout, not UTF-8, blank lines,
-rows of the wrong width) is read by its export reader (``schemas.exports``) into the canonical frame,
+rows of the wrong width) is read by its export reader (``exports``) into the canonical frame,
 which is appended as ``raw_<n>`` in canonical columns, with the reader's row failures beside it. Either
 way the rules (``validation.rules``) see the same canonical cells; which reader read a file decides no
 outcome. Why DuckDB's reader did not read a CSV is worded here: its own message quotes the offending
@@ -23,11 +23,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from exports import COMPLETE, SOURCE_ROW, WaveFileRejected, detect_layout, plain_csv, read_export
+from exports.base import refuse_oversized
+from exports.grid import csv_rows
 from schemas.codebook import Codebook
-from schemas.exports import COMPLETE, SOURCE_ROW, WaveFileRejected, detect_layout, plain_csv, read_export
-from schemas.exports.base import refuse_oversized
-from schemas.exports.grid import csv_rows
-from warehouse.sql_text import identifier as quote_identifier
+from sql_text import identifier as quote_identifier
 
 HEAD_BYTES = 1 << 16
 # What DuckDB's CSV reader reports, in our words; its message goes on to quote the line ("Original Line:").

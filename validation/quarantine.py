@@ -15,14 +15,8 @@ import unicodedata
 
 import pandas as pd
 
-from schemas.exports.base import RULE_FIELD_COUNT
-from schemas.response_schema import (
-    PANDERA_CHECK_RULES,
-    RULE_AT_LEAST_ONE_OPTION,
-    RULE_INCOMPLETE,
-    RULE_SUPERSEDED,
-    RULES,
-)
+from schemas.quarantine_rules import RULE_AT_LEAST_ONE_OPTION, RULE_FIELD_COUNT, RULE_INCOMPLETE, RULE_SUPERSEDED, RULES
+from schemas.response_schema import PANDERA_CHECK_RULES
 
 SOURCE_FILE = "source_file"
 SOURCE_ROW = "source_row"

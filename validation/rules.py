@@ -22,25 +22,22 @@ import duckdb
 import pandas as pd
 import pandera.pandas as pa
 
+from exports import COMPLETE, SOURCE_ROW, WHOLE_ROW
+from exports.base import canonical_label
 from schemas.codebook import Codebook, fold
-from schemas.exports import COMPLETE, SOURCE_ROW, WHOLE_ROW
-from schemas.exports.base import canonical_label
+from schemas.quarantine_rules import RULE_AT_LEAST_ONE_OPTION, RULE_INCOMPLETE, RULE_SUPERSEDED
 from schemas.reference import TrustResolver
-from schemas.response_schema import RULE_AT_LEAST_ONE_OPTION, RULE_INCOMPLETE, RULE_SUPERSEDED, parse_timestamps
+from schemas.response_schema import parse_timestamps
+from sql_text import identifier as quote_identifier
+from sql_text import literal, read_sql
 from validation.files import StagedFile
 from validation.quarantine import SOURCE_FILE, failing_values
-from warehouse.sql_text import identifier as quote_identifier
-from warehouse.sql_text import literal
 
 TRUST_REPORTED = "trust_code_reported"
 SUBMITTED_AT_PARSED = "submitted_at_parsed"
 DISTINCT_CHUNK = 100_000  # distinct values handed to Python at a time: bounds its memory
 SQL_DIR = Path(__file__).parent / "sql"
 ENTRY_COLUMNS = "file_order, source_file, source_row, respondent_id, column_name, rule, offending_value"
-
-
-def _sql(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame) -> None:
@@ -69,7 +66,7 @@ class WaveRules:
         con.execute(self._wave_rows_sql(changed))
         self._cell_entries()
         self._superseded()
-        con.execute(_sql("quarantine_entries"))
+        con.execute(read_sql(SQL_DIR, "quarantine_entries"))
         personal = set(self.codebook.respondent.personal_data)
         kept = ", ".join(quote_identifier(c) for c in self.canonical if c not in personal)
         con.execute(
@@ -265,4 +262,4 @@ class WaveRules:
             + f"WHERE NOT EXISTS (SELECT 1 FROM failed_rows AS f WHERE f.file_order = w.file_order "
             f"AND f.{SOURCE_ROW} = w.{SOURCE_ROW})"
         )
-        self.con.execute(_sql("superseded_submissions"), {"rule": RULE_SUPERSEDED, "id_column": self.id_column})
+        self.con.execute(read_sql(SQL_DIR, "superseded_submissions"), {"rule": RULE_SUPERSEDED, "id_column": self.id_column})

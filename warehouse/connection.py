@@ -5,26 +5,22 @@ What belongs here: where the file lives and how a connection is made. What does 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
+import sql_text
+from home.settings import DEFAULT_DUCKDB_MEMORY_MB
 from warehouse.stop_points import stop_point
 
 SQL_DIR = Path(__file__).parent / "sql"
-# DuckDB's memory for a writing connection; beyond it, DuckDB spills to ``<file>.tmp/``. Without a limit
-# it takes up to 80% of the machine's memory (5.3 GB counting a wave of a million respondents by trust);
-# with 1 GB that step used 1.2 GB in all and took 1.6 times as long (docs/performance.md).
-MEMORY_LIMIT_ENV = "SURVEY_DUCKDB_MEMORY_MB"
-DEFAULT_MEMORY_LIMIT_MB = 1024
 
 
 def read_sql(name: str) -> str:
-    """The text of ``warehouse/sql/<name>.sql``."""
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    """The text of ``warehouse/sql/<name>.sql`` (``sql_text.read_sql`` on the warehouse's folder)."""
+    return sql_text.read_sql(SQL_DIR, name)
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -32,13 +28,15 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 @contextmanager
-def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to the warehouse file; a writing connection first ensures the schema."""
+def connect(path: Path | str, read_only: bool = False,
+            memory_limit_mb: int = DEFAULT_DUCKDB_MEMORY_MB) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the warehouse file; a writing connection first ensures the schema, and spills to
+    ``<file>.tmp/`` beyond ``memory_limit_mb`` (``SURVEY_DUCKDB_MEMORY_MB``, passed down from the settings)."""
     path = Path(path)
     if read_only and not path.exists():
         raise FileNotFoundError(f"no warehouse at {path}: run `survey run` or `survey demo` first")
     path.parent.mkdir(parents=True, exist_ok=True)
-    config = {} if read_only else {"memory_limit": f"{int(os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT_MB))}MB"}
+    config = {} if read_only else {"memory_limit": f"{int(memory_limit_mb)}MB"}
     con = duckdb.connect(str(path), read_only=read_only, config=config)
     try:
         if not read_only:

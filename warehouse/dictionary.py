@@ -17,8 +17,8 @@ import yaml
 
 from schemas.codebook import Codebook
 from schemas.indicator_catalogue import option_indicator_id
+from sql_text import identifier, literal
 from warehouse.snapshot_views import wide_columns, wide_view_name
-from warehouse.sql_text import identifier, literal
 
 DICTIONARY_PATH = Path(__file__).with_name("dictionary.yaml")
 

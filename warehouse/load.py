@@ -15,40 +15,37 @@ import duckdb
 import pandas as pd
 
 from schemas.codebook import Codebook
-from schemas.pseudonyms import Pseudonymiser
+from sql_text import identifier
 from validation.engine import WaveValidation
 from warehouse.connection import read_sql, transaction
+from warehouse.pseudonyms import Pseudonymiser
 from warehouse.stop_points import stop_point
 from warehouse.trust_counts import count_staged_wave
 
 WAVE_TABLES = ("respondents", "responses", "free_text_responses", "quarantine")
 
 
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _columns(names: list[str]) -> str:
-    return ", ".join(quote_identifier(n) for n in names)
+    return ", ".join(identifier(n) for n in names)
 
 
 def insert_respondents_sql(codebook: Codebook) -> str:
     r = codebook.respondent
     return f"""
         INSERT INTO respondents
-        SELECT $survey_id, $wave_id, s.{quote_identifier(r.id_column)}, s.{quote_identifier(r.trust.column)},
+        SELECT $survey_id, $wave_id, s.{identifier(r.id_column)}, s.{identifier(r.trust.column)},
                s.trust_code_reported, o.option_id, s.submitted_at_parsed, s.source_file, s.source_row
         FROM staged_wave($inner_pad, $outer_pad, $survey_id) AS s
         JOIN options AS o
           ON o.survey_id = $survey_id AND o.question_id = $role_question
-         AND o.label = s.{quote_identifier(r.role.column)}
+         AND o.label = s.{identifier(r.role.column)}
     """
 
 
 def _unpivoted(codebook: Codebook, columns: list[str], name: str, value: str) -> str:
     """The staged wave's columns as (respondent_id, name, value) rows; empty cells are dropped."""
     return f"""(
-            SELECT {quote_identifier(codebook.respondent.id_column)} AS respondent_id, {_columns(columns)}
+            SELECT {identifier(codebook.respondent.id_column)} AS respondent_id, {_columns(columns)}
             FROM staged_wave($inner_pad, $outer_pad, $survey_id)
         ) UNPIVOT ({value} FOR {name} IN ({_columns(columns)}))"""
 
@@ -171,11 +168,11 @@ def _stage_valid_rows(con, codebook: Codebook, validation: WaveValidation) -> No
     ``staged_wave(inner_pad, outer_pad, survey)``, with respondent ids replaced by their pseudonyms.
 
     Pseudonyms are computed in SQL (``keyed_pseudonym`` in schema.sql, the same HMAC as
-    ``schemas.pseudonyms``) from the key's pads passed as parameters: a wave of millions of respondents
+    ``warehouse.pseudonyms``) from the key's pads passed as parameters: a wave of millions of respondents
     needs no table of pseudonyms to join, and the valid rows are read from their staging database where
     they are.
     """
-    id_column = quote_identifier(codebook.respondent.id_column)
+    id_column = identifier(codebook.respondent.id_column)
     # ATTACH takes no parameters; the path is the staging folder's own, quoted as a literal.
     database = str(validation.staged.database).replace("'", "''")
     con.execute(f"ATTACH '{database}' AS {STAGED_DATABASE} (READ_ONLY)")

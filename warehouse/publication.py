@@ -33,10 +33,10 @@ from pathlib import Path
 import duckdb
 
 from schemas.codebook import Codebook
+from sql_text import identifier
 from warehouse.connection import WAVE_RESULT_TABLES, read_sql, transaction
 from warehouse.dictionary import DERIVED_TABLES, comment_statements, published_tables
 from warehouse.snapshot_views import view_statements
-from warehouse.sql_text import identifier
 from warehouse.stop_points import stop_point
 
 SNAPSHOT = "snapshot"  # the alias of the file being built, attached to the working connection

@@ -22,8 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from schemas.codebook import Codebook, Option, Question
+from sql_text import identifier, literal
 from warehouse.connection import read_sql
-from warehouse.sql_text import identifier, literal
 
 # The columns of every wide view before the questions': who answered, and the trust's attributes that
 # crosstabs use.

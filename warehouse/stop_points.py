@@ -4,6 +4,10 @@ Crash-safety tests need to SIGKILL a run in the middle of a given stage (ingest,
 load, indicators, publish) without guessing with sleeps. When ``SURVEY_TEST_STOP_AT`` names the stage
 reached, the process writes the stage's name to the file ``SURVEY_TEST_STOP_FILE`` and waits there until
 it is killed. When the variable is unset (always, outside tests) ``stop_point`` does nothing.
+
+These two variables are read here, where the run stops, and not by the settings (``home.settings``): they
+are a hook for tests alone, set in the environment of the process a test is about to kill, and passing
+them down would thread a test hook through every step's signature.
 """
 
 from __future__ import annotations

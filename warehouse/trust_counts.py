@@ -22,18 +22,15 @@ import duckdb
 import pandas as pd
 
 from schemas.codebook import Codebook
+from sql_text import identifier
 from warehouse.connection import read_sql, transaction
 
 COUNT_TABLES = {"trust_question_bases": "trust_question_base_rows", "trust_share_numerators": "trust_share_numerator_rows"}
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _ticked(columns: list[str]) -> str:
     # As text: a column pandas holds with no value at all reaches DuckDB untyped.
-    return "(" + " OR ".join(f"{_quote(c)}::VARCHAR = '1'" for c in columns) + ")"
+    return "(" + " OR ".join(f"{identifier(c)}::VARCHAR = '1'" for c in columns) + ")"
 
 
 def count_staged_wave(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: str, staged: str) -> None:
@@ -53,7 +50,7 @@ def count_staged_wave(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_i
     kinds = {q: (kind, set(options)) for q, kind, options in asked}
     for question_id, (kind, options) in kinds.items():
         if kind == "single":
-            counts.append(("base", question_id, None, f"count({_quote(question_id)})"))
+            counts.append(("base", question_id, None, f"count({identifier(question_id)})"))
         else:
             present = [c for c in (f"{question_id}.{o}" for o in sorted(options)) if c in columns]
             counts.append(("base", question_id, None, f"count_if({_ticked(present)})" if present else "0"))
@@ -61,7 +58,7 @@ def count_staged_wave(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_i
         kind = kinds[question_id][0]
         if kind == "single":
             arguments.append([labels[(question_id, o)] for o in option_ids])
-            expression = f"count_if(list_contains(${len(arguments)}, {_quote(question_id)}::VARCHAR))"
+            expression = f"count_if(list_contains(${len(arguments)}, {identifier(question_id)}::VARCHAR))"
         else:
             expression = f"count_if({_ticked([f'{question_id}.{o}' for o in option_ids])})"
         counts.append(("share", indicator_id, list(option_ids), expression))

@@ -1,5 +1,5 @@
 -- The inputs fingerprint of each wave in the latest publication: what analysts have. A wave whose landed
--- inputs differ is loaded again (pipelines/staleness.py). NULL for waves published before fingerprints
+-- inputs differ is loaded again (home/staleness.py). NULL for waves published before fingerprints
 -- were recorded: those are loaded again once.
 SELECT survey_id, wave_id, any_value(inputs_fingerprint) AS inputs_fingerprint
 FROM publications

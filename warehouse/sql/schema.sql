@@ -131,7 +131,7 @@ CREATE TABLE IF NOT EXISTS load_log (
     loaded_at        TIMESTAMP WITH TIME ZONE NOT NULL
 );
 -- What decided the load's result (files, wave.yaml, codebook as it applies to the wave): a wave is loaded
--- again when this differs for what is landed now (pipelines/landing.py). Added after the first release.
+-- again when this differs for what is landed now (home/landing.py). Added after the first release.
 ALTER TABLE load_log ADD COLUMN IF NOT EXISTS inputs_fingerprint VARCHAR;
 
 CREATE TABLE IF NOT EXISTS headline_indicators (
@@ -272,7 +272,7 @@ CREATE TABLE IF NOT EXISTS trust_share_numerators (
 );
 
 -- A respondent's pseudonym: HMAC-SHA256 of survey id, unit separator, respondent id, under the respondent
--- key, as its first 24 hex digits; the same value as schemas.pseudonyms.Pseudonymiser. The key is never
+-- key, as its first 24 hex digits; the same value as warehouse.pseudonyms.Pseudonymiser. The key is never
 -- stored here: the load passes its pads (Pseudonymiser.pads) as parameters.
 CREATE OR REPLACE MACRO keyed_pseudonym(inner_pad, outer_pad, survey, respondent) AS
     left(sha256(outer_pad || unhex(sha256(inner_pad || encode(survey || chr(31) || respondent)))), 24);

@@ -3,6 +3,10 @@
 A resource of our own rather than dagster-duckdb's ``DuckDBResource``: steps write the home's private
 working database, one process at a time under the home's writer lock, and open it only inside a step
 (never at definitions load); analysts read the snapshot the ``analyst_warehouse`` asset publishes.
+
+Its fields are the home's settings (``home.settings.Settings``) as the Dagster definitions pass them
+down; the resource reads no environment variable of its own. What does not belong here: any asset, or
+the wiring of resources into definitions (``pipelines.definitions``).
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pandas as pd
+from pydantic import SecretStr
 
-from pipelines.settings import DEFAULT_MAX_FILE_MB, DEFAULT_STAGE_FROM_MB, SurveyHome
-from schemas.pseudonyms import Pseudonymiser, respondent_key
+from home.settings import DEFAULT_DUCKDB_MEMORY_MB, DEFAULT_MAX_FILE_MB, Settings, SurveyHome
 from schemas.reference import TrustResolver, load_trusts
 from warehouse.connection import connect
+from warehouse.pseudonyms import Pseudonymiser, respondent_key
 from warehouse.writer_lock import writer_lock
 
 
@@ -28,29 +33,35 @@ class SurveyHomeResource(dg.ConfigurableResource):
 
     home: str
     max_file_mb: int = DEFAULT_MAX_FILE_MB  # a landed file larger than this is refused whole
-    stage_from_mb: float = DEFAULT_STAGE_FROM_MB  # plain-CSV waves this large are validated in DuckDB
+    duckdb_memory_mb: int = DEFAULT_DUCKDB_MEMORY_MB  # DuckDB's memory for the working database
+    # The pseudonym key when the settings have one (passed as ``dg.EnvVar``, so Dagster's config, which the
+    # UI shows, holds the variable's name and never the key); otherwise the home's key file.
+    respondent_key: str | None = None
     writer_wait_minutes: int = 60  # how long a step waits for another process writing the working database
 
     @property
+    def settings(self) -> Settings:
+        """The settings this resource was given, as one object again."""
+        return Settings.model_construct(
+            home=Path(self.home), max_file_mb=self.max_file_mb, duckdb_memory_mb=self.duckdb_memory_mb,
+            respondent_key=SecretStr(self.respondent_key) if self.respondent_key else None)
+
+    @property
     def paths(self) -> SurveyHome:
-        return SurveyHome(Path(self.home))
+        return SurveyHome(Path(self.home), self.settings)
 
     def trusts(self) -> pd.DataFrame:
         return load_trusts()
 
     def pseudonymiser(self) -> Pseudonymiser:
-        return Pseudonymiser(respondent_key(self.paths.respondent_key_file))
+        return Pseudonymiser(respondent_key(self.paths.respondent_key_file, self.respondent_key))
 
     def trust_resolver(self) -> TrustResolver:
         return TrustResolver(self.trusts())
 
     @property
     def max_file_bytes(self) -> int:
-        return self.max_file_mb * 1024 * 1024
-
-    @property
-    def stage_from_bytes(self) -> int:
-        return int(self.stage_from_mb * 1024 * 1024)
+        return self.settings.max_file_bytes
 
     @contextmanager
     def warehouse(self, log: logging.Logger | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -62,5 +73,5 @@ class SurveyHomeResource(dg.ConfigurableResource):
                 log.info("Waiting for the working database: %s is writing it", holder)
 
         with writer_lock(self.paths.writer_lock_path, timeout_s=self.writer_wait_minutes * 60, on_wait=waiting):
-            with connect(self.paths.working_path) as con:
+            with connect(self.paths.working_path, memory_limit_mb=self.duckdb_memory_mb) as con:
                 yield con

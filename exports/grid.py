@@ -9,7 +9,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from schemas.exports.base import RULE_FIELD_COUNT, WHOLE_ROW, WaveFileRejected
+from exports.base import RULE_FIELD_COUNT, WHOLE_ROW, WaveFileRejected
 
 
 @dataclass

@@ -3,8 +3,8 @@ survey tool's own ids, ignoring case, surrounding and repeated spaces, curly quo
 
 from __future__ import annotations
 
+from exports.base import Target
 from schemas.codebook import Codebook, Question, fold
-from schemas.exports.base import Target
 
 
 class HeadingMatcher:

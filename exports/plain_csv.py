@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schemas.codebook import Codebook, fold
-from schemas.exports.base import (
+from exports.base import (
     Target,
     WaveFile,
     WaveFileRejected,
@@ -16,7 +15,8 @@ from schemas.exports.base import (
     refuse_missing,
     refuse_unmatched,
 )
-from schemas.exports.grid import csv_rows, to_grid
+from exports.grid import csv_rows, to_grid
+from schemas.codebook import Codebook, fold
 
 NAME = "plain_csv"
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from exports.base import COMPLETE, IGNORE, Target, WaveFile, finish, personal
+from exports.grid import to_grid, xlsx_rows
+from exports.matching import HeadingMatcher
 from schemas.codebook import Codebook, fold
-from schemas.exports.base import COMPLETE, IGNORE, Target, WaveFile, finish, personal
-from schemas.exports.grid import to_grid, xlsx_rows
-from schemas.exports.matching import HeadingMatcher
 
 NAME = "microsoft_forms"
 SIGNATURE = {"id", "start time", "completion time"}

@@ -14,6 +14,9 @@ wave.yaml as it was before the command merged its dates into it. Then:
   finished, anything earlier rolled back.
 
 A file with the same bytes as one already landed for the wave is not copied again.
+
+What belongs here: the files and folders of a delivery, plain file handling. What does not: running the
+wave (``pipelines.runner``) or reading the file's rows (``exports``).
 """
 
 from __future__ import annotations
@@ -29,8 +32,8 @@ from pathlib import Path
 
 import yaml
 
-from pipelines.landing import wave_files
-from schemas.exports import sha256_of
+from exports import sha256_of
+from home.landing import wave_files
 from schemas.waves import WAVE_SETTINGS, WaveSettings
 
 PENDING_PREFIX = ".pending-"

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from exports.base import Target, WaveFile, WaveFileRejected, finish, not_an_option, option_for
+from exports.grid import Grid
+from exports.matching import HeadingMatcher
+from exports.plain_csv import plan_for as plain_plan
+from exports.qualtrics import metadata_targets
 from schemas.codebook import Codebook, fold
-from schemas.exports.base import Target, WaveFile, WaveFileRejected, finish, not_an_option, option_for
-from schemas.exports.grid import Grid
-from schemas.exports.matching import HeadingMatcher
-from schemas.exports.plain_csv import plan_for as plain_plan
-from schemas.exports.qualtrics import metadata_targets
 
 NAME = "spss"
 

@@ -11,6 +11,9 @@ sensor ticking every few seconds does not re-read large files, and computed only
 When a wave is loaded its wave.yaml is kept in the archive too, so that a loaded wave stays declared
 while its landing folder is out of reach (an unmounted volume); the landing folder's own file wins
 whenever the folder is there.
+
+What does not belong here: reading a file's rows (``exports``) or anything Dagster (the landing sensor is
+``pipelines.sensors``).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from schemas.exports import FILE_SUFFIXES, sha256_of
+from exports import FILE_SUFFIXES, sha256_of
 from schemas.reference import reference_digest
 from schemas.waves import WAVE_SETTINGS, DeclaredWave, WaveDeclarationError, read_wave_settings
 

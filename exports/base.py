@@ -22,13 +22,12 @@ import numpy as np
 import pandas as pd
 
 from schemas.codebook import Codebook, Question, fold
+from schemas.quarantine_rules import RULE_FIELD_COUNT, RULE_OPTION_LABEL  # noqa: F401  (readers import them from here)
 
 SOURCE_ROW = "source_row"
 COMPLETE = "_complete"
 ROW_FAILURE_COLUMNS = [SOURCE_ROW, "column_name", "rule", "offending_value"]
 WHOLE_ROW = "(whole row)"
-RULE_FIELD_COUNT = "field_count"
-RULE_OPTION_LABEL = "allowed_option_label"
 
 
 class WaveFileRejected(ValueError):

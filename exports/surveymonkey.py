@@ -13,8 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from schemas.codebook import Codebook, fold
-from schemas.exports.base import (
+from exports.base import (
     COMPLETE,
     IGNORE,
     Target,
@@ -25,8 +24,9 @@ from schemas.exports.base import (
     option_for,
     personal,
 )
-from schemas.exports.grid import csv_rows, to_grid, xlsx_rows
-from schemas.exports.matching import HeadingMatcher
+from exports.grid import csv_rows, to_grid, xlsx_rows
+from exports.matching import HeadingMatcher
+from schemas.codebook import Codebook, fold
 
 NAME = "surveymonkey"
 SIGNATURE = {"respondent id", "collector id"}

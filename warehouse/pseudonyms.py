@@ -2,9 +2,13 @@
 
 The same id under the same key always gives the same pseudonym, so a corrected re-delivery of a wave
 keeps each respondent's identity, while nobody without the key can go back from the pseudonym to the
-id (or guess it by hashing candidate ids, as an unkeyed hash would allow). The key comes from
-``$SURVEY_RESPONDENT_KEY`` or, when that is unset, from a random key created once under the survey home
-and readable by its owner only.
+id (or guess it by hashing candidate ids, as an unkeyed hash would allow). The key comes from the
+settings (``$SURVEY_RESPONDENT_KEY``, read once by ``home.settings``) or, when they have none, from a
+random key created once under the survey home and readable by its owner only.
+
+It lives beside its SQL twin, the ``keyed_pseudonym`` macro of ``warehouse/sql/schema.sql``, which
+computes the same pseudonyms inside DuckDB. What does not belong here: where the key comes from (the
+settings, ``home.settings``, read once at the entry points) or anything else about a respondent.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ import os
 import secrets
 from pathlib import Path
 
-KEY_ENV = "SURVEY_RESPONDENT_KEY"
 PSEUDONYM_HEX_CHARS = 24  # 96 bits: no collision in any realistic survey
 
 
@@ -48,11 +51,11 @@ class Pseudonymiser:
                 for v in respondent_ids]
 
 
-def respondent_key(key_file: Path) -> bytes:
-    """The key from the environment, else from ``key_file``, created (owner-only) on first use."""
-    from_env = os.environ.get(KEY_ENV)
-    if from_env:
-        return from_env.encode()
+def respondent_key(key_file: Path, from_settings: str | None = None) -> bytes:
+    """The key the settings give (``SURVEY_RESPONDENT_KEY``), else the one in ``key_file``, created
+    (owner-only) on first use."""
+    if from_settings:
+        return from_settings.encode()
     if not key_file.exists():
         key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schemas.codebook import Codebook
-from schemas.exports import microsoft_forms, plain_csv, qualtrics, spss, surveymonkey
-from schemas.exports.base import (
+from exports import microsoft_forms, plain_csv, qualtrics, spss, surveymonkey
+from exports.base import (
     COMPLETE,
     ROW_FAILURE_COLUMNS,
     SOURCE_ROW,
@@ -23,7 +22,8 @@ from schemas.exports.base import (
     read_bytes,
     sha256_of,
 )
-from schemas.exports.grid import csv_rows, xlsx_rows
+from exports.grid import csv_rows, xlsx_rows
+from schemas.codebook import Codebook
 
 LAYOUTS = (plain_csv.NAME, microsoft_forms.NAME, surveymonkey.NAME, qualtrics.NAME, spss.NAME)
 FILE_SUFFIXES = (".csv", ".xlsx", ".sav")

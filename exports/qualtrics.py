@@ -9,10 +9,10 @@ import json
 import re
 from pathlib import Path
 
+from exports.base import IGNORE, Target, WaveFile, decode_text, finish, not_an_option, option_for, personal
+from exports.grid import csv_rows, to_grid
+from exports.matching import HeadingMatcher
 from schemas.codebook import Codebook, fold
-from schemas.exports.base import IGNORE, Target, WaveFile, decode_text, finish, not_an_option, option_for, personal
-from schemas.exports.grid import csv_rows, to_grid
-from schemas.exports.matching import HeadingMatcher
 
 NAME = "qualtrics"
 

@@ -1,7 +1,7 @@
 """Which landed waves must be loaded: one answer for the landing sensor, the daily sweep and `survey run`.
 
 A wave is stale when what decides its result (its inputs fingerprint: files, wave.yaml, and the codebook
-as it applies to the wave; ``pipelines.landing``) differs from what the latest publication recorded for
+as it applies to the wave; ``home.landing``) differs from what the latest publication recorded for
 it. The publication is read from the warehouse's ``publications`` table, not from Dagster's event log,
 so a new Dagster instance does not reload every wave, and a wave that failed (not published) is retried
 as soon as any of its inputs changes: a corrected file, a wave.yaml, or a fixed codebook.
@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from pipelines.landing import LandedWave, partition_key
-from pipelines.settings import SurveyHome
+from home.landing import LandedWave, partition_key
+from home.settings import SurveyHome
 
 # The codebook digest of a wave whose survey has no codebook: such a wave fails until one is added.
 NO_CODEBOOK = "no codebook"
