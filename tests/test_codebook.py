@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from schemas.codebook import fold
 from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, CodebookError, load_codebook, load_codebooks
 from schemas.indicator_catalogue import indicator_catalogue
 
@@ -137,3 +138,16 @@ def test_versions_must_name_declared_waves(tmp_path):
     path = _broken(tmp_path, lambda r: r["questions"][0].update(asked_in=["2023", "2031"]))
     with pytest.raises(CodebookError, match=r"names waves that are not declared: \['2031'\]"):
         load_codebook(path)
+
+
+@pytest.mark.parametrize(("text", "folded"), [
+    ("  Chief\u00a0Executive \t", "chief executive"),
+    ("Don\u2019t\n\nknow", "don't know"),
+    ("\u201cNone\u201d\u3000of\u2003these", '"none" of these'),
+    ("A\x1cB", "a b"),  # an information separator is white space to Python's str and re alike
+    ("STRASSE", "strasse"),
+    ("Straße", "strasse"),  # casefold, not lower
+    ("", ""),
+])
+def test_folding_ignores_case_quotes_and_any_run_of_white_space(text, folded):
+    assert fold(text) == folded

@@ -35,6 +35,7 @@ from validation.quarantine import SOURCE_FILE, failing_values
 
 TRUST_REPORTED = "trust_code_reported"
 SUBMITTED_AT_PARSED = "submitted_at_parsed"
+EMAIL = "email"  # the personal-data column by which a respondent who resubmitted is also matched
 DISTINCT_CHUNK = 100_000  # distinct values handed to Python at a time: bounds its memory
 SQL_DIR = Path(__file__).parent / "sql"
 ENTRY_COLUMNS = "file_order, source_file, source_row, respondent_id, column_name, rule, offending_value"
@@ -119,6 +120,7 @@ class WaveRules:
         """
         self.con.execute("CREATE TABLE value_map (column_name VARCHAR, raw VARCHAR, canonical VARCHAR, "
                          "parsed_at TIMESTAMPTZ, reported VARCHAR)")
+        self.con.execute("CREATE TABLE email_keys (email VARCHAR, email_key VARCHAR)")
         time_column, changed, failures = self.codebook.respondent.submitted_at_column, set(), set()
         for chunk in self._distinct_values():
             raw_values = chunk["raw"].to_numpy(dtype=object)
@@ -141,6 +143,8 @@ class WaveRules:
                     mapped.append(pd.DataFrame(rows))
                     changed.add(column)
                 canonical_values[column] = list(dict.fromkeys(canonical))
+                if column == EMAIL:
+                    self._email_keys(canonical_values[column])
             if mapped:
                 insert_frame(self.con, "value_map", pd.concat(mapped, ignore_index=True))
             failures.update(self._verdicts(canonical_values))
@@ -149,6 +153,13 @@ class WaveRules:
         insert_frame(self.con, "cell_failures", pd.DataFrame(
             sorted(failures, key=str), columns=["column_name", "value", "rule", "offending_value"]))
         return changed
+
+    def _email_keys(self, emails: list) -> None:
+        """How resubmissions are matched by email (``email_keys``): ignoring case and spaces, and never on
+        "anonymous"; folded here, while the distinct emails are in Python anyway."""
+        folded = [None if e is None else fold(e) for e in emails]
+        insert_frame(self.con, "email_keys", pd.DataFrame({
+            "email": emails, "email_key": [None if k == "anonymous" else k for k in folded]}).dropna(subset=["email"]))
 
     def _verdicts(self, canonical: dict[str, list]) -> set[tuple]:
         """(column, value, rule, offending value) for each distinct canonical value failing its column's checks.
@@ -246,19 +257,15 @@ class WaveRules:
 
     def _superseded(self) -> None:
         """Earlier submissions of a respondent, among the rows that pass every other rule."""
-        email = "email" in self.codebook.respondent.personal_data
-        if email:
-            self.con.execute("CREATE TABLE email_keys (email VARCHAR, email_key VARCHAR)")
-            cursor = self.con.cursor().execute('SELECT DISTINCT "email" FROM wave_rows WHERE "email" IS NOT NULL')
-            while chunk := cursor.fetchmany(DISTINCT_CHUNK):
-                rows = [(e, None if fold(e) == "anonymous" else fold(e)) for (e,) in chunk]
-                insert_frame(self.con, "email_keys", pd.DataFrame(rows, columns=["email", "email_key"]))
+        email = EMAIL in self.codebook.respondent.personal_data
         self.con.execute(
             f"CREATE VIEW submissions AS SELECT w.file_order, w.{SOURCE_FILE}, w.{SOURCE_ROW}, "
             f"w.{quote_identifier(self.id_column)} AS respondent_id, "
             + ("k.email_key" if email else "NULL::VARCHAR AS email_key")
             + f", w.{SUBMITTED_AT_PARSED} AS submitted_at FROM wave_rows AS w "
-            + ('LEFT JOIN email_keys AS k ON k.email = w."email" ' if email else "")
+            # Two raw spellings of one address give it twice: once is enough to match.
+            + ('LEFT JOIN (SELECT DISTINCT email, email_key FROM email_keys) AS k ON k.email = w."email" '
+               if email else "")
             + f"WHERE NOT EXISTS (SELECT 1 FROM failed_rows AS f WHERE f.file_order = w.file_order "
             f"AND f.{SOURCE_ROW} = w.{SOURCE_ROW})"
         )
