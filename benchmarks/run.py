@@ -11,7 +11,8 @@ Each scenario reports its ratio to a baseline measured in the same invocation, b
 are noisy and absolute times are not comparable between runs:
 
 - ``wave``: ``survey run`` of one wave of N respondents × 50 questions (landing → validation → warehouse
-  → indicators → trends → publication for analysts → leadership pack) against ``benchmarks.baseline``;
+  → indicators → trends → publication for analysts → leadership pack) against ``benchmarks.baseline``,
+  and ``survey ingest`` of the same file from elsewhere (``wave: survey ingest``) against the same baseline;
 - ``sample``: ``survey run`` of the three bundled waves from a cold process against importing dagster,
   pandera, duckdb and pandas; and, against the same imports, the fixed cost under it
   (``benchmarks.dagster_floor``: the same imports, a new instance and the same runs with idle steps);
@@ -139,7 +140,9 @@ def survey_run(home: Path) -> Measurement:
     return measure([SURVEY, "run", "--home", str(home)], env=survey_env())
 
 
-def bench_wave(root: Path, cache: Path, codebook: Codebook, codebook_path: Path, respondents: int) -> Result:
+def bench_wave(root: Path, cache: Path, codebook: Codebook, codebook_path: Path, respondents: int) -> list[Result]:
+    """One wave of the wide codebook by `survey run` (landed) and by `survey ingest` (delivered from
+    elsewhere), each against bare DuckDB on the same file."""
     wave_id = wave_ids(1)[0]
     csv = wave_csv(cache, codebook, wave_id, respondents, seed=1)
     baseline = measure([PYTHON, "-m", "benchmarks.baseline", str(codebook_path), wave_id, str(csv),
@@ -147,10 +150,14 @@ def bench_wave(root: Path, cache: Path, codebook: Codebook, codebook_path: Path,
     (root / "baseline.duckdb").unlink(missing_ok=True)
     home = new_home(root, f"wave_{respondents}", waves=1)
     land(home, wave_id, csv)
-    pipeline = survey_run(home)
+    run = survey_run(home)
+    home = new_home(root, f"wave_{respondents}", waves=1)
+    ingest = measure([SURVEY, "ingest", str(csv), "--survey", SURVEY_ID, "--wave", wave_id, "--home", str(home)],
+                     env=survey_env())
     shutil.rmtree(home, ignore_errors=True)
-    return Result("wave", respondents, pipeline.wall_s, pipeline.peak_mb, "bare DuckDB", baseline.wall_s,
-                  baseline.peak_mb, pipeline.wall_s / baseline.wall_s, respondents / pipeline.wall_s)
+    return [Result(name, respondents, m.wall_s, m.peak_mb, "bare DuckDB", baseline.wall_s, baseline.peak_mb,
+                   m.wall_s / baseline.wall_s, respondents / m.wall_s)
+            for name, m in (("wave", run), ("wave: survey ingest", ingest))]
 
 
 def bench_sample(root: Path, repeats: int) -> tuple[list[Result], dict]:
@@ -303,7 +310,7 @@ def main() -> None:
         results += sample_results
     for size in args.sizes:
         print(f"wave of {size:,} respondents ...", flush=True)
-        results.append(bench_wave(args.work, args.cache, codebook, codebook_path, size))
+        results += bench_wave(args.work, args.cache, codebook, codebook_path, size)
     if not args.skip_incremental:
         print(f"incremental, waves of {args.incremental_size:,} ...", flush=True)
         results.append(bench_incremental(args.work, args.cache, codebook, args.incremental_size, args.repeats))

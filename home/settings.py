@@ -123,7 +123,7 @@ class SurveyHome:
 
     @property
     def staging_dir(self) -> Path:
-        """Where a large wave's validated rows wait in a database of their own until loaded."""
+        """Where a wave's validated rows wait in a database of their own until loaded."""
         return self.root / "working" / "staging"
 
     @property

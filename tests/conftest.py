@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from home.settings import SurveyHome
 from pipelines.cli import app
 from sample_data.generator import LANDING_DIR
 from schemas.codebook import Codebook
@@ -71,12 +72,12 @@ class DemoRun:
     @property
     def warehouse(self) -> Path:
         """The analysts' published snapshot."""
-        return self.home / "warehouse" / "survey.duckdb"
+        return SurveyHome(self.home).warehouse_path
 
     @property
     def working(self) -> Path:
         """The pipeline's working database (free text and quarantine included)."""
-        return self.home / "working" / "survey.duckdb"
+        return SurveyHome(self.home).working_path
 
     def pseudonym(self, respondent_id: str) -> str:
         """The pseudonym the demo run gave a respondent id, with the key it created in its home."""

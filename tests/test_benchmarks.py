@@ -53,13 +53,13 @@ def test_a_tiny_benchmark_run_reports_a_table_and_json(tmp_path):
     written = json.loads(out.read_text())
     results = written["results"]
     assert [(r["scenario"], r["respondents"]) for r in results] == [
-        ("wave", 500), ("small ingest (new wave into the sample's 3)", 50), ("bundled wave: survey run", 300),
+        ("wave", 500), ("wave: survey ingest", 500), ("small ingest (new wave into the sample's 3)", 50), ("bundled wave: survey run", 300),
         ("bundled wave: survey ingest", 300)]
     for result in results:
         assert result["ratio"] == pytest.approx(result["pipeline_s"] / result["baseline_s"])
         assert result["pipeline_peak_mb"] > 0 and result["baseline_peak_mb"] > 0
     [comparison] = written["ingest_vs_run"]
-    assert comparison["ingest_over_run"] == pytest.approx(results[3]["pipeline_s"] / results[2]["pipeline_s"], abs=1e-3)
+    assert comparison["ingest_over_run"] == pytest.approx(results[4]["pipeline_s"] / results[3]["pipeline_s"], abs=1e-3)
     assert "pipeline_s" in completed.stdout
 
 

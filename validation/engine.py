@@ -16,7 +16,6 @@ What does not belong here: reading file formats (``exports``) and writing to the
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import tempfile
@@ -41,7 +40,6 @@ from validation.rules import SQL_DIR, WaveRules
 # which kept a wave of ten million respondents from peaking at 2.4 GB (docs/performance.md).
 STAGING_READ_MEMORY_LIMIT = "2GB"
 STAGING_MEMORY_LIMIT = "1GB"
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -149,9 +147,7 @@ def validate_wave(
     except BaseException:
         staged.discard()
         raise
-    notes = tuple(f.note for f, _ in files if f.note)
-    for note in notes:
-        log.info("wave %s: %s", wave_id, note)
+    notes = tuple(f.note for f, _ in files if f.note)  # the caller says them where it reports the wave
     quarantine = with_reasons(entries, text_columns(codebook)) if len(entries) else pd.DataFrame(columns=QUARANTINE_COLUMNS)
     source_files = tuple(SourceFile(f.path.name, f.layout, scans[f.path].sha256, scans[f.path].size_bytes, **counts)
                          for f, counts in files)

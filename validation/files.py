@@ -134,7 +134,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, number: int, path: Path, scan: Fi
             note = f"{path.name} read by the plain-CSV reader: {exc}"
     wave_file = read_export(path, codebook, layout=layout, max_bytes=max_bytes)
     frame = wave_file.responses
-    columns = [c for c in codebook.expected_columns]
+    columns = list(codebook.expected_columns)
     typed = [f"CAST({quote_identifier(c)} AS VARCHAR) AS {quote_identifier(c)}" if c in frame else
              f"NULL::VARCHAR AS {quote_identifier(c)}" for c in columns]
     con.register("_frame", frame)
