@@ -394,8 +394,11 @@ def _fold(text: str) -> str:
     """The form in which headings and labels are compared: case, surrounding and repeated white space,
     curly versus straight quotes and non-breaking spaces do not matter."""
     # str.split() splits at exactly the characters the regex \s matches (str.isspace), a twentieth of the
-    # time of re.sub: a wave's emails are folded to match resubmissions, a million of them at a time.
-    return " ".join(text.translate(_QUOTES).split()).casefold()
+    # time of re.sub: a wave's emails are folded to match resubmissions, a million of them at a time. Only
+    # text outside ASCII can hold a curly quote, and translate() looks up every character (most of the time).
+    if not text.isascii():
+        text = text.translate(_QUOTES)
+    return " ".join(text.split()).casefold()
 
 
 fold = _fold

@@ -132,7 +132,8 @@ class WaveRules:
                 canonical = stripped if convert is None else [None if v is None else convert(v) for v in stripped]
                 rows = {"column_name": column, "raw": raw, "canonical": canonical}
                 if column == time_column:
-                    rows["parsed_at"] = parse_timestamps(pd.Series(canonical, dtype=object)).to_numpy()
+                    # As a column of times, not an array of Timestamp objects (a second per million).
+                    rows["parsed_at"] = parse_timestamps(pd.Series(canonical, dtype=object))
                 elif column == self.trust_column:
                     rows["reported"] = stripped
                 else:
@@ -155,11 +156,13 @@ class WaveRules:
         return changed
 
     def _email_keys(self, emails: list) -> None:
-        """How resubmissions are matched by email (``email_keys``): ignoring case and spaces, and never on
-        "anonymous"; folded here, while the distinct emails are in Python anyway."""
-        folded = [None if e is None else fold(e) for e in emails]
-        insert_frame(self.con, "email_keys", pd.DataFrame({
-            "email": emails, "email_key": [None if k == "anonymous" else k for k in folded]}).dropna(subset=["email"]))
+        """How resubmissions are matched by email: ignoring case and spaces, and never on "anonymous";
+        folded here, while the distinct emails are in Python anyway. ``email_keys`` holds only the emails
+        whose key is not the email itself (most are already folded: a million rows written for nothing took
+        a second)."""
+        keys = {e: None if k == "anonymous" else k for e, k in ((e, fold(e)) for e in emails if e is not None)}
+        changed = {e: k for e, k in keys.items() if k != e}
+        insert_frame(self.con, "email_keys", pd.DataFrame({"email": list(changed), "email_key": list(changed.values())}))
 
     def _verdicts(self, canonical: dict[str, list]) -> set[tuple]:
         """(column, value, rule, offending value) for each distinct canonical value failing its column's checks.
@@ -258,13 +261,15 @@ class WaveRules:
     def _superseded(self) -> None:
         """Earlier submissions of a respondent, among the rows that pass every other rule."""
         email = EMAIL in self.codebook.respondent.personal_data
+        column = quote_identifier(EMAIL)
         self.con.execute(
             f"CREATE VIEW submissions AS SELECT w.file_order, w.{SOURCE_FILE}, w.{SOURCE_ROW}, "
             f"w.{quote_identifier(self.id_column)} AS respondent_id, "
-            + ("k.email_key" if email else "NULL::VARCHAR AS email_key")
+            + (f"CASE WHEN k.email IS NULL THEN w.{column} ELSE k.email_key END AS email_key" if email
+               else "NULL::VARCHAR AS email_key")
             + f", w.{SUBMITTED_AT_PARSED} AS submitted_at FROM wave_rows AS w "
             # Two raw spellings of one address give it twice: once is enough to match.
-            + ('LEFT JOIN (SELECT DISTINCT email, email_key FROM email_keys) AS k ON k.email = w."email" '
+            + (f"LEFT JOIN (SELECT DISTINCT email, email_key FROM email_keys) AS k ON k.email = w.{column} "
                if email else "")
             + f"WHERE NOT EXISTS (SELECT 1 FROM failed_rows AS f WHERE f.file_order = w.file_order "
             f"AND f.{SOURCE_ROW} = w.{SOURCE_ROW})"

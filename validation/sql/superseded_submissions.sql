@@ -7,12 +7,16 @@ WITH keyed AS (
     UNION ALL
     SELECT *, 'email' AS key_kind, email_key AS match_key FROM submissions WHERE email_key IS NOT NULL
 ),
+-- Only keys given more than once can supersede: sorting the rest for the window was most of the time.
+repeated AS (
+    SELECT key_kind, match_key FROM keyed GROUP BY key_kind, match_key HAVING count(*) > 1
+),
 latest AS (
     SELECT k.*,
            last_value(file_order) OVER same_key AS kept_file_order,
            last_value(source_file) OVER same_key AS kept_source_file,
            last_value(source_row) OVER same_key AS kept_source_row
-    FROM keyed AS k
+    FROM keyed AS k SEMI JOIN repeated USING (key_kind, match_key)
     WINDOW same_key AS (PARTITION BY key_kind, match_key ORDER BY submitted_at NULLS FIRST, file_order, source_row
                         ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 ),
