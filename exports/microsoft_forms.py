@@ -1,7 +1,7 @@
 """Microsoft Forms (.xlsx): ``ID, Start time, Completion time, Email, Name`` (newer exports add
 ``Last modified time``), then one column per question headed by its wording; a multiple-choice answer
 is one cell of labels joined by ``;``, usually with a trailing ``;``. Anonymous forms put ``anonymous``
-in Email. A response without a completion time is incomplete."""
+in Email, a placeholder that identifies nobody (``schemas.emails``). A response without a completion time is incomplete."""
 
 from __future__ import annotations
 
@@ -42,6 +42,4 @@ def read(path: Path, codebook: Codebook) -> WaveFile:
     wave_file = finish(path, NAME, grid, plan, headings, codebook)
     responses = wave_file.responses
     responses[COMPLETE] = responses[respondent.submitted_at_column].notna()
-    if "email" in responses:
-        responses["email"] = responses["email"].where(responses["email"].map(lambda v: v is None or fold(v) != "anonymous"))
     return wave_file

@@ -159,6 +159,9 @@ class Respondent(_Strict):
     # Columns that identify a person (canonical names: `name`, `email`, `ip_address`, ...): read for
     # matching duplicates, never stored. Exports may lack them.
     personal_data: tuple[str, ...] = ()
+    # Emails that identify nobody, added to the defaults (schemas.emails.PLACEHOLDER_EMAILS): a whole value
+    # ("n/a") or a local part with any domain ("survey@").
+    placeholder_emails: tuple[str, ...] = ()
     # Whether partial responses (unfinished, or with no completion time) count; if not, quarantined.
     count_partial: bool = False
 

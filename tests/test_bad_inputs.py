@@ -94,11 +94,12 @@ def test_no_personal_data_from_the_corpus_reaches_the_warehouse(warehouse, codeb
 
 
 def _personal_values(path: Path) -> set[str]:
-    """Emails and the free text too long to keep, from a corpus file, whatever its layout."""
+    """Emails (anything with an @: "n/a" or "-" are no one's, and are part of other text) and the free text
+    too long to keep, from a corpus file, whatever its layout."""
     from exports import read_export
 
     responses = read_export(path, load_codebook(BUNDLED_CODEBOOKS_DIR / "improvement-journey.yaml").for_wave(WAVE)).responses
-    values = set(responses["email"].dropna()) if "email" in responses else set()
+    values = {e for e in responses["email"].dropna() if "@" in e} if "email" in responses else set()
     return values | {t for t in responses["comments"].dropna() if len(t) > 2000}
 
 

@@ -132,6 +132,15 @@ def test_the_same_email_is_the_same_respondent_whatever_the_id(tmp_path, good_ro
     assert "email" not in result.valid_rows().columns
 
 
+def test_an_email_the_codebook_calls_a_placeholder_matches_nobody(tmp_path, good_rows, codebook, resolver):
+    good_rows.loc[[3, 9], "email"] = "Board.Office@trust.example.org"  # a shared mailbox, two people
+    assert _validate(tmp_path, good_rows, codebook, resolver).quarantine["rule"].tolist() == ["superseded"]
+    shared = codebook.model_copy(update={"respondent": codebook.respondent.model_copy(
+        update={"placeholder_emails": ("board.office@trust.example.org",)})})
+    result = _validate(tmp_path, good_rows, shared, resolver)
+    assert result.rows_quarantined == 0 and result.rows_loaded == 20
+
+
 def test_a_row_breaking_several_rules_is_counted_once(tmp_path, good_rows, codebook, resolver):
     good_rows.loc[0, ["trust_code", "role", "pc_approach_stage"]] = ["NOPE", "Boss", "Maybe"]
     good_rows.loc[19, "trust_barriers.other"] = "9"

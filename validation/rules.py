@@ -24,7 +24,8 @@ import pandera.pandas as pa
 
 from exports import COMPLETE, SOURCE_ROW, WHOLE_ROW
 from exports.base import canonical_label
-from schemas.codebook import Codebook, fold
+from schemas.codebook import Codebook
+from schemas.emails import email_key, placeholder_set
 from schemas.quarantine_rules import RULE_AT_LEAST_ONE_OPTION, RULE_INCOMPLETE, RULE_SUPERSEDED
 from schemas.reference import TrustResolver
 from schemas.response_schema import parse_timestamps
@@ -57,6 +58,7 @@ class WaveRules:
         self.id_column = codebook.respondent.id_column
         self.trust_column = codebook.respondent.trust.column
         self.canonical = list(codebook.expected_columns)
+        self._placeholders = placeholder_set(codebook.respondent.placeholder_emails)
 
     def run(self) -> None:
         """Fill ``quarantine_entries``, ``quarantined_rows`` and ``valid_rows`` in the staging database."""
@@ -156,11 +158,11 @@ class WaveRules:
         return changed
 
     def _email_keys(self, emails: list) -> None:
-        """How resubmissions are matched by email: ignoring case and spaces, and never on "anonymous";
-        folded here, while the distinct emails are in Python anyway. ``email_keys`` holds only the emails
-        whose key is not the email itself (most are already folded: a million rows written for nothing took
-        a second)."""
-        keys = {e: None if k == "anonymous" else k for e, k in ((e, fold(e)) for e in emails if e is not None)}
+        """How resubmissions are matched by email (``schemas.emails``: a plausible email that is not a
+        placeholder, ignoring case and spaces), keyed here while the distinct emails are in Python anyway.
+        ``email_keys`` holds only the emails whose key is not the email itself (most are already folded:
+        a million rows written for nothing took a second)."""
+        keys = {e: email_key(e, self._placeholders) for e in emails if e is not None}
         changed = {e: k for e, k in keys.items() if k != e}
         insert_frame(self.con, "email_keys", pd.DataFrame({"email": list(changed), "email_key": list(changed.values())}))
 

@@ -52,6 +52,13 @@ def main() -> None:
     duplicated = rows()
     duplicated.loc[20, "respondent_id"] = duplicated.loc[2, "respondent_id"]
     files["respondent_submitted_twice.csv"] = plain(duplicated)
+    placeholders = rows()
+    for row, email in {1: "n/a", 2: "N/A", 4: "none", 5: "-", 7: "noreply@trust.nhs.uk", 9: "NoReply@other.nhs.uk",
+                       10: "not given", 12: "unknown", 13: "test@trust.nhs.uk", 14: "Test@Trust.NHS.uk",
+                       16: "no email", 17: "@trust.nhs.uk", 18: "someone@localhost",
+                       20: "Same.Person@trust.nhs.uk ", 25: " same.person@TRUST.nhs.uk"}.items():
+        placeholders.loc[row, "email"] = email
+    files["placeholder_emails.csv"] = plain(placeholders)
     text = plain(rows()).decode()
     files["download_cut_short.csv"] = text[: text.rstrip("\n").rfind(",", 0, len(text) - 200)].encode()
     files["windows_1252_curly_quotes.csv"] = plain(rows().assign(
