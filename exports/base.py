@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,23 @@ def sha256_of(path: Path | str) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def not_a_regular_file(path: Path) -> str | None:
+    """Why ``path`` is refused before it is opened, if it is not a regular file (a symlink to one is): a
+    named pipe or a device blocks a reader for ever, or never ends."""
+    mode = path.stat().st_mode
+    if stat.S_ISREG(mode):
+        return None
+    kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "a folder" if stat.S_ISDIR(mode) else "not a file")
+    return f"not a regular file but {kind}: save the export as a file and deliver that"
+
+
+def refuse_irregular(path: Path) -> None:
+    reason = not_a_regular_file(path)
+    if reason:
+        raise WaveFileRejected(path, reason)
 
 
 def refuse_oversized(path: Path, max_bytes: int | None) -> None:

@@ -148,6 +148,7 @@ def ingest(
     leaves the landing folder, wave.yaml included, exactly as it was."""
     from assets.ingest import wave_responses
     from exports import FILE_SUFFIXES
+    from exports.base import not_a_regular_file
     from home.deliveries import merged_settings, recover_deliveries, settings_file, stage_delivery
     from home.landing import partition_key, wave_files
     from pipelines.runner import run_landed_waves
@@ -160,6 +161,10 @@ def ingest(
     if file.suffix.lower() not in FILE_SUFFIXES or file.name.startswith("."):
         console.print(f"REJECTED: {file.name}: not an export file: the name must end in "
                       f"{', '.join(FILE_SUFFIXES)} and not start with '.'", soft_wrap=True)
+        raise typer.Exit(code=1)
+    irregular = not_a_regular_file(file)
+    if irregular:
+        console.print(f"REJECTED: {file.name}: {irregular}", soft_wrap=True)
         raise typer.Exit(code=1)
     max_bytes = survey_home.settings.max_file_bytes
     if file.stat().st_size > max_bytes:

@@ -35,7 +35,7 @@ def email_key(email: str, placeholders: frozenset[str]) -> str | None:
     # Plausible: [^@ ]+@[^@ ]+\.[^@ .]+ (fold() leaves single spaces for any white space), by partitions
     # rather than a regular expression: 1.5 s against 2.5 s for a million emails, one measured after the other.
     local, at, domain = key.partition("@")
-    host, dot, top = domain.rpartition(".")
+    host, _, top = domain.rpartition(".")
     if not (local and at and host and top) or "@" in domain or " " in key:
         return None
     if key in placeholders or local + "@" in placeholders:

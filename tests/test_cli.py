@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import dagster as dg
@@ -14,6 +15,7 @@ from home.settings import SurveyHome
 from pipelines.cli import app
 from pipelines.instance import instance_for
 from tests.conftest import SURVEY_ID, read_sample, sample_wave_path, write_csv
+from tests.processes import run_survey
 
 
 def test_run_reports_a_rejected_wave_loads_the_others_and_exits_non_zero(tmp_path):
@@ -98,6 +100,18 @@ def test_the_home_instance_uses_the_projects_dagster_yaml(tmp_path):
 def _ingest(home, path, wave="2024", *extra):
     return CliRunner().invoke(app, ["ingest", str(path), "--survey", SURVEY_ID, "--wave", wave,
                                     "--home", str(home), *extra], terminal_width=200)
+
+
+def test_ingest_refuses_a_named_pipe_at_once_rather_than_wait_for_it(tmp_path):
+    """A FIFO named like an export blocked `survey ingest` for ever: nothing ever writes to it."""
+    pipe = tmp_path / "wave.csv"
+    os.mkfifo(pipe)
+    home = tmp_path / "home"
+    refused = run_survey(home, "ingest", str(pipe), "--survey", SURVEY_ID, "--wave", "2024", timeout=60)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert refused.stdout.strip().splitlines()[-1] == (
+        "REJECTED: wave.csv: not a regular file but a named pipe (FIFO): save the export as a file and deliver that")
+    assert not (home / "landing" / SURVEY_ID / "2024").exists() or not any((home / "landing" / SURVEY_ID / "2024").iterdir())
 
 
 def test_ingest_loads_recognises_redelivery_replaces_and_refuses(tmp_path):

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
+from exports import WaveFileRejected
 from tests.conftest import read_sample, sample_wave_path, write_csv
 from validation.engine import validate_wave
 
@@ -77,3 +80,11 @@ def test_why_duckdb_did_not_read_a_file_is_said_without_quoting_the_line(tmp_pat
     assert result.quarantine[["source_row", "rule"]].values.tolist() == [[6, "field_count"]]
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (10, 9, 1)
     result.discard()
+
+
+def test_a_named_pipe_among_a_waves_files_is_refused_unopened(tmp_path, codebook, resolver):
+    pipe = tmp_path / "wave.csv"
+    os.mkfifo(pipe)  # opening it to read would wait for a writer that never comes
+    with pytest.raises(WaveFileRejected, match=r"not a regular file but a named pipe \(FIFO\)") as refused:
+        validate_wave([pipe], codebook, "2024", resolver, staging_dir=tmp_path / "staging")
+    assert refused.value.path == str(pipe)

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from exports import COMPLETE, SOURCE_ROW, WaveFileRejected, detect_layout, plain_csv, read_export
-from exports.base import refuse_oversized
+from exports.base import refuse_irregular, refuse_oversized
 from exports.grid import csv_rows
 from schemas.codebook import Codebook
 from sql_text import identifier as quote_identifier
@@ -61,7 +61,8 @@ class FileScan:
 
 
 def scan_file(path: Path) -> FileScan:
-    """sha256 and line breaks in one read of the file."""
+    """sha256 and line breaks in one read of the file (refused unopened if it is not a regular file)."""
+    refuse_irregular(path)
     digest, size, breaks, last = hashlib.sha256(), 0, 0, b""
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 22), b""):
