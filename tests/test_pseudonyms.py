@@ -32,6 +32,16 @@ def test_short_keys_are_refused():
         Pseudonymiser(b"short")
 
 
+def test_a_short_key_in_the_key_file_is_refused_naming_the_file(tmp_path):
+    key_file = tmp_path / "secrets" / "respondent.key"
+    key_file.parent.mkdir()
+    key_file.write_text("abc\n")  # cut by hand, say
+    with pytest.raises(ValueError) as refused:
+        respondent_key(key_file)
+    assert str(refused.value).startswith(f"the respondent key in {key_file} is 3 bytes, and needs at least 16: ")
+    assert "abc" not in str(refused.value)
+
+
 def test_key_file_is_created_once_owner_only(tmp_path):
     key_file = tmp_path / "secrets" / "respondent.key"
     key = respondent_key(key_file)

@@ -19,13 +19,15 @@ import os
 import secrets
 from pathlib import Path
 
+from home.settings import MIN_RESPONDENT_KEY_BYTES
+
 PSEUDONYM_HEX_CHARS = 24  # 96 bits: no collision in any realistic survey
 
 
 class Pseudonymiser:
     def __init__(self, key: bytes):
-        if len(key) < 16:
-            raise ValueError("a respondent key needs at least 16 bytes")
+        if len(key) < MIN_RESPONDENT_KEY_BYTES:
+            raise ValueError(f"a respondent key needs at least {MIN_RESPONDENT_KEY_BYTES} bytes")
         self._key = key
 
     def __call__(self, survey_id: str, respondent_id: str | None) -> str | None:
@@ -65,4 +67,9 @@ def respondent_key(key_file: Path, from_settings: str | None = None) -> bytes:
         else:
             with os.fdopen(descriptor, "w") as handle:
                 handle.write(secrets.token_hex(32))
-    return key_file.read_text().strip().encode()
+    key = key_file.read_text().strip().encode()
+    if len(key) < MIN_RESPONDENT_KEY_BYTES:  # the file's own name: the engineer who edited it must find it
+        raise ValueError(f"the respondent key in {key_file} is {len(key)} bytes, and needs at least "
+                         f"{MIN_RESPONDENT_KEY_BYTES}: restore the key the earlier waves were loaded with (if no wave "
+                         "was loaded yet, remove the file and a new key is made)")
+    return key
