@@ -78,7 +78,11 @@ def read_wave_settings(path: Path) -> WaveSettings:
     except OSError as exc:
         raise WaveDeclarationError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except yaml.YAMLError as exc:
-        raise WaveDeclarationError(f"{path}: not valid YAML: {exc}") from exc
+        # PyYAML's own message spans several lines and quotes the text around the problem.
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise WaveDeclarationError(
+            f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or 'cannot be parsed'}") from None
     if raw is None:
         return WaveSettings()
     if not isinstance(raw, dict):

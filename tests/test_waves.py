@@ -71,13 +71,16 @@ def test_both_may_declare_a_wave_but_must_agree(tmp_path):
     ("fieldwork_start: 2026-09-01\nfieldwork_end: 2026-09-30\npopulation_trust: 200\n", "population_trust"),
     ("fieldwork_start: 1 September\nfieldwork_end: 2026-09-30\n", "fieldwork_start"),
     ("- a list\n", "must be a mapping"),
-    ("fieldwork_start: [2026\n", "not valid YAML"),
+    ("fieldwork_start: [2026\n", "not valid YAML at line 2, column 1: expected ',' or ']'"),
+    # the second colon follows 27 characters
+    ("fieldwork_start: 2026-09-01: x\n", "not valid YAML at line 1, column 28: mapping values are not allowed here"),
 ])
 def test_a_faulty_wave_yaml_is_refused_naming_the_file_and_field(tmp_path, text, expected):
     path = _declare(tmp_path, "2026", text)
     with pytest.raises(WaveDeclarationError) as error:
         SurveyHome(tmp_path).codebook(SURVEY_ID)
     assert str(path) in str(error.value) and expected in str(error.value)
+    assert "\n" not in str(error.value)  # one line, as the run's failure shows it
 
 
 def test_a_layout_only_wave_yaml_declares_nothing_and_the_error_says_both_ways(tmp_path):
