@@ -15,6 +15,8 @@ CHECK_INDICATORS_VALID = "indicator_values_valid"
 
 # Above this share of quarantined rows a wave is probably the wrong layout or survey: worth a look.
 QUARANTINE_SHARE_LIMIT = 0.10
+# Above this share it is refused before it is loaded, unless its wave.yaml sets max_quarantined_share.
+QUARANTINE_REFUSAL_SHARE = 0.50
 
 FINGERPRINT_METADATA = "landing_fingerprint"
 PUBLISHED_WAVES_METADATA = "published_waves"  # partition key → landing fingerprint of what analysts have

@@ -12,6 +12,7 @@ from assets.constants import (
     DUCKDB_POOL,
     FINGERPRINT_METADATA,
     GROUP_INGEST,
+    QUARANTINE_REFUSAL_SHARE,
     QUARANTINE_SHARE_LIMIT,
 )
 from assets.dimensions import survey_dimensions
@@ -29,7 +30,7 @@ from home.landing import (
     settings_bytes,
     split_partition_key,
     wave_files,
-    wave_layout,
+    wave_settings,
 )
 from schemas.codebook_files import CodebookError
 from schemas.waves import WaveDeclarationError
@@ -93,8 +94,10 @@ def _quarantine_preview(validation: WaveValidation, limit: int = 20) -> str:
         dg.AssetCheckSpec(
             CHECK_QUARANTINE_SHARE,
             asset="wave_responses",
-            description=f"At most {QUARANTINE_SHARE_LIMIT:.0%} of the wave's rows are quarantined "
-            "(more usually means a wrong layout or survey).",
+            blocking=True,
+            description=f"At most {QUARANTINE_SHARE_LIMIT:.0%} of the wave's rows are quarantined (a warning: more "
+            f"usually means a wrong layout or survey); over {QUARANTINE_REFUSAL_SHARE:.0%}, or the wave.yaml's "
+            "max_quarantined_share, the wave is refused before it is loaded.",
         ),
     ],
 )
@@ -108,6 +111,7 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
     try:
         codebook = paths.codebook(survey_id)
         codebook.wave(wave_id)
+        declared = wave_settings(paths.wave_dir(survey_id, wave_id))
     except (KeyError, CodebookError, WaveDeclarationError) as exc:
         raise dg.Failure(description=str(exc)) from None
     wave_dir = paths.wave_dir(survey_id, wave_id)
@@ -119,7 +123,7 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
     stop_point("ingest")
     try:
         validation = validate_wave(
-            files, codebook, wave_id, survey_home.trust_resolver(), layout=wave_layout(wave_dir),
+            files, codebook, wave_id, survey_home.trust_resolver(), layout=declared.layout,
             max_bytes=survey_home.max_file_bytes, staging_dir=paths.staging_dir,
             progress=lambda stage, rows: report(context.partition_key, stage, rows),
         )
@@ -136,6 +140,20 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
             metadata={"file": shown, "reason": exc.reason},
         ) from None
     yield dg.AssetCheckResult(check_name=CHECK_FILES_READABLE, passed=True, metadata={"files": len(files)})
+    limit = declared.max_quarantined_share or QUARANTINE_REFUSAL_SHARE
+    refusal = validation.refusal_for_quarantine(limit)
+    if refusal is not None:
+        validation.discard()
+        yield dg.AssetCheckResult(
+            check_name=CHECK_QUARANTINE_SHARE, passed=False, severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"quarantined_share": dg.MetadataValue.float(round(validation.quarantined_share, 4)),
+                      "refused_above": dg.MetadataValue.float(limit),
+                      **{f"share_{rule}": dg.MetadataValue.float(round(share, 4))
+                         for rule, share in validation.quarantined_shares_by_rule().items()}})
+        raise dg.Failure(description=(
+            f"Wave {wave_id} refused, nothing of it loaded: {refusal}. Usually the wrong file, layout or survey; "
+            f"if the wave is right as it is, set max_quarantined_share in its {WAVE_SETTINGS} "
+            "(survey ingest --max-quarantined-share) to load its good rows"))
     fingerprint = inputs_fingerprint([(f.name, f.sha256) for f in validation.files],
                                      settings_bytes(wave_dir / WAVE_SETTINGS), codebook.digest_for(wave_id))
     try:
@@ -167,7 +185,7 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
         "Wave %s: %d rows read, %d loaded, %d quarantined%s", context.partition_key, validation.rows_read,
         validation.rows_loaded, validation.rows_quarantined, "".join(f"; {note}" for note in validation.notes),
     )
-    share = validation.rows_quarantined / validation.rows_read
+    share = validation.quarantined_share
     files_table = pd.DataFrame([f.__dict__ for f in validation.files])
     for column in ("name", "duplicate_of"):
         files_table[column] = files_table[column].map(lambda v: None if v is None else as_markdown_text(v))

@@ -108,10 +108,12 @@ class Delivery:
 
 
 def merged_settings(current: WaveSettings | None, update: dict) -> WaveSettings:
-    """A wave.yaml with ``update``'s fields set over the current ones. The layout describes the file
-    delivered, so a delivery that names none drops the old one (it is detected again)."""
+    """A wave.yaml with ``update``'s fields set over the current ones. The layout and an accepted share of
+    quarantined rows describe the file delivered, so a delivery that gives none drops the old one (the
+    layout is detected again; the default limit holds again)."""
     fields = (current or WaveSettings()).model_dump(exclude_none=True)
-    fields.pop("layout", None)
+    for of_the_file in ("layout", "max_quarantined_share"):
+        fields.pop(of_the_file, None)
     fields.update({k: v for k, v in update.items() if v is not None})
     return WaveSettings.model_validate(fields)
 
@@ -119,7 +121,8 @@ def merged_settings(current: WaveSettings | None, update: dict) -> WaveSettings:
 def settings_file(settings: WaveSettings, survey_id: str, wave_id: str) -> bytes:
     """The bytes of a wave.yaml holding ``settings``."""
     header = (f"# Wave {wave_id} of {survey_id}, declared beside its files (written by `survey ingest`).\n"
-              "# Fields: fieldwork_start, fieldwork_end (YYYY-MM-DD), population_trusts, synthetic, layout.\n")
+              "# Fields: fieldwork_start, fieldwork_end (YYYY-MM-DD), population_trusts, synthetic, layout, "
+              "max_quarantined_share.\n")
     fields = settings.model_dump(exclude_none=True)
     return (header + (yaml.safe_dump(fields, sort_keys=False) if fields else "")).encode("utf-8")
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from exports import FILE_SUFFIXES, sha256_of
 from schemas.reference import reference_digest
-from schemas.waves import WAVE_SETTINGS, DeclaredWave, WaveDeclarationError, read_wave_settings
+from schemas.waves import WAVE_SETTINGS, DeclaredWave, WaveDeclarationError, WaveSettings, read_wave_settings
 
 PARTITION_SEPARATOR = "/"
 
@@ -112,10 +112,10 @@ def delivery_signature(files: list[Path], wave_dir: Path) -> tuple:
             settings.read_bytes() if settings.is_file() else None)
 
 
-def wave_layout(wave_dir: Path) -> str | None:
-    """The layout a wave names in its ``wave.yaml``, if it names one."""
+def wave_settings(wave_dir: Path) -> WaveSettings:
+    """What the wave's ``wave.yaml`` says (nothing, if it has none)."""
     settings = wave_dir / WAVE_SETTINGS
-    return read_wave_settings(settings).layout if settings.is_file() else None
+    return read_wave_settings(settings) if settings.is_file() else WaveSettings()
 
 
 def _visible_dirs(folder: Path) -> list[Path]:

@@ -137,6 +137,9 @@ def ingest(
     population_trusts: Annotated[int | None, typer.Option(
         "--population-trusts", min=1, help="Trusts invited, for trust coverage.")] = None,
     layout: Annotated[str | None, typer.Option(help="Name the layout instead of detecting it.")] = None,
+    max_quarantined_share: Annotated[float | None, typer.Option(
+        "--max-quarantined-share", min=0.01, max=1.0,
+        help="Load this file even if up to this share of its rows is quarantined (default: refused over 0.5).")] = None,
     home: HomeOption = None,
     log_level: LogLevelOption = QUIET,
 ) -> None:
@@ -181,7 +184,8 @@ def ingest(
         settings = merged_settings(current, {
             "fieldwork_start": fieldwork_start.date() if fieldwork_start else None,
             "fieldwork_end": fieldwork_end.date() if fieldwork_end else None,
-            "population_trusts": population_trusts, "layout": layout})
+            "population_trusts": population_trusts, "layout": layout,
+            "max_quarantined_share": max_quarantined_share})
         try:  # the declaration is checked before anything is written
             survey_home.codebook_declaring(survey, wave, settings).wave(wave)
         except KeyError as exc:
@@ -203,6 +207,9 @@ def ingest(
     if current is not None and current.layout and not layout and (delivery.files or changed):
         console.print(f"{WAVE_SETTINGS}: `layout: {current.layout}` dropped, as it named the previous file's "
                       "layout; --layout names this one's", soft_wrap=True)
+    if current is not None and current.max_quarantined_share and max_quarantined_share is None and (delivery.files or changed):
+        console.print(f"{WAVE_SETTINGS}: `max_quarantined_share: {current.max_quarantined_share}` dropped, as it was "
+                      "accepted for the previous file; --max-quarantined-share accepts it for this one", soft_wrap=True)
     if outcome is None:
         console.print(f"Already landed: {file.name} has the same content as {delivery.same_as} in wave {wave}; "
                       "nothing new to load.", soft_wrap=True)

@@ -55,6 +55,9 @@ class WaveSettings(Strict):
     population_trusts: int | None = Field(default=None, gt=0)
     synthetic: bool | None = None
     layout: str | None = None
+    # The share of quarantined rows above which the wave is refused (default 0.5): raised on purpose for a
+    # wave known to be mostly refused rows, so that its good rows load.
+    max_quarantined_share: float | None = Field(default=None, gt=0, le=1)
 
     @property
     def declared(self) -> dict:

@@ -26,10 +26,13 @@ PSEUDONYMISE = Pseudonymiser(b"corpus tests key, thirty-two b..")
 MAX_BYTES = {"oversize.csv": 1000}
 
 
+SECTIONS = ("row_level", "wave_level", "file_level")
+
+
 def test_the_corpus_covers_at_least_twenty_cases():
-    assert len(CASES["row_level"]) + len(CASES["file_level"]) >= 20
+    assert sum(len(CASES[section]) for section in SECTIONS) >= 20
     on_disk = {p.name for p in CORPUS.iterdir() if p.suffix in (".csv", ".xlsx", ".sav")}
-    assert on_disk == set(CASES["row_level"]) | set(CASES["file_level"])
+    assert on_disk == set().union(*(CASES[section] for section in SECTIONS))
 
 
 @pytest.fixture()
@@ -117,12 +120,15 @@ def personal_values_in_connection(con, values: set[str]) -> list[str]:
 @pytest.fixture(scope="module")
 def dagster_home(tmp_path_factory):
     """A home whose warehouse holds wave 2023, loaded by a real Dagster run, and the instance it used."""
+    return _home_holding_2023(tmp_path_factory.mktemp("corpus_home"))
+
+
+def _home_holding_2023(home: Path):
     import dagster as dg
 
     from assets.resources import SurveyHomeResource
     from pipelines.definitions import ASSETS
 
-    home = tmp_path_factory.mktemp("corpus_home")
     instance = dg.DagsterInstance.ephemeral()
     landed = home / "landing" / "improvement-journey" / "2023"
     landed.mkdir(parents=True)
@@ -139,15 +145,55 @@ def dagster_home(tmp_path_factory):
     return home, run
 
 
-@pytest.mark.parametrize("name", sorted(set(CASES["file_level"]) - set(MAX_BYTES)))
-def test_a_refused_file_fails_its_dagster_check_and_leaves_earlier_waves(name, dagster_home):
-    home, run = dagster_home
+def _land_alone(home: Path, name: str, settings: str | None = None) -> None:
+    """The corpus file as the only file of wave 2024, with a wave.yaml or none."""
     wave_dir = home / "landing" / "improvement-journey" / WAVE
     if wave_dir.exists():
         for old in wave_dir.iterdir():
             old.unlink()
     wave_dir.mkdir(parents=True, exist_ok=True)
     (wave_dir / name).write_bytes((CORPUS / name).read_bytes())
+    if settings is not None:
+        (wave_dir / "wave.yaml").write_text(settings)
+
+
+@pytest.mark.parametrize("name", sorted(CASES["wave_level"]))
+def test_a_mostly_quarantined_wave_is_refused_before_it_is_loaded(name, dagster_home):
+    home, run = dagster_home
+    _land_alone(home, name)
+    with connect(home / "working" / "survey.duckdb", read_only=True) as con:
+        before = _wave_2023(con)
+    result = run(WAVE)
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert CASES["wave_level"][name] in failure.step_failure_data.user_failure_data.description
+    check = next(e for e in result.get_asset_check_evaluations() if e.asset_check_key.name == "quarantine_share_below_limit")
+    assert not check.passed and check.severity.value == "ERROR"
+    with connect(home / "working" / "survey.duckdb", read_only=True) as con:
+        after = _wave_2023(con)
+        assert con.execute("select count(*) from respondents where wave_id = ?", [WAVE]).fetchall()[0][0] == 0
+        assert con.execute("select count(*) from quarantine where wave_id = ?", [WAVE]).fetchall()[0][0] == 0
+    for table in before:
+        pd.testing.assert_frame_equal(before[table], after[table], obj=f"wave 2023 {table}")
+
+
+def test_a_wave_declared_mostly_quarantined_on_purpose_loads_its_good_rows(tmp_path):
+    home, run = _home_holding_2023(tmp_path)
+    _land_alone(home, "mostly_quarantined.csv", settings="max_quarantined_share: 0.7\n")
+    accepted = run(WAVE)
+    assert accepted.success
+    check = next(e for e in accepted.get_asset_check_evaluations() if e.asset_check_key.name == "quarantine_share_below_limit")
+    assert not check.passed and check.severity.value == "WARN"
+    assert accepted.asset_materializations_for_node("headline_indicators")  # a warning blocks nothing downstream
+    with connect(home / "working" / "survey.duckdb", read_only=True) as con:
+        assert con.execute("select count(*) from respondents where wave_id = ?", [WAVE]).fetchall()[0][0] == 10
+        assert con.execute("select count(distinct source_row) from quarantine where wave_id = ?", [WAVE]).fetchall()[0][0] == 20
+
+
+@pytest.mark.parametrize("name", sorted(set(CASES["file_level"]) - set(MAX_BYTES)))
+def test_a_refused_file_fails_its_dagster_check_and_leaves_earlier_waves(name, dagster_home):
+    home, run = dagster_home
+    _land_alone(home, name)
     with connect(home / "working" / "survey.duckdb", read_only=True) as con:
         before = _wave_2023(con)
     result = run(WAVE)

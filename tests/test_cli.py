@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -16,6 +17,8 @@ from pipelines.cli import app
 from pipelines.instance import instance_for
 from tests.conftest import SURVEY_ID, read_sample, sample_wave_path, write_csv
 from tests.processes import run_survey
+
+PROJECT_CORPUS = Path(__file__).parent / "bad_inputs"
 
 
 def test_run_reports_a_rejected_wave_loads_the_others_and_exits_non_zero(tmp_path):
@@ -112,6 +115,22 @@ def test_ingest_refuses_a_named_pipe_at_once_rather_than_wait_for_it(tmp_path):
     assert refused.stdout.strip().splitlines()[-1] == (
         "REJECTED: wave.csv: not a regular file but a named pipe (FIFO): save the export as a file and deliver that")
     assert not (home / "landing" / SURVEY_ID / "2024").exists() or not any((home / "landing" / SURVEY_ID / "2024").iterdir())
+
+
+def test_ingest_refuses_a_mostly_quarantined_file_unless_told_to_accept_it(tmp_path):
+    mostly = tmp_path / "mostly.csv"
+    shutil.copyfile(PROJECT_CORPUS / "mostly_quarantined.csv", mostly)  # 20 of 30 rows with an unknown trust
+    home = tmp_path / "home"
+    refused = _ingest(home, mostly)
+    assert refused.exit_code == 1
+    assert refused.output.strip().splitlines()[-1].startswith(
+        "REJECTED: step wave_responses: Wave 2024 refused, nothing of it loaded: 67% of its 30 rows would be quarantined, over the "
+        "limit of 50% (by rule: known_trust_code 67%).")
+    assert not (home / "landing" / SURVEY_ID / "2024").exists() or not list((home / "landing" / SURVEY_ID / "2024").glob("*.csv"))
+    accepted = _ingest(home, mostly, "2024", "--max-quarantined-share", "0.7")
+    assert accepted.exit_code == 0, accepted.output
+    assert "30 rows read, 10 loaded, 20 quarantined" in accepted.output
+    assert "max_quarantined_share: 0.7" in (home / "landing" / SURVEY_ID / "2024" / "wave.yaml").read_text()
 
 
 def test_ingest_loads_recognises_redelivery_replaces_and_refuses(tmp_path):

@@ -15,7 +15,13 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets.constants import CHECK_FILES_READABLE, CHECK_INDICATORS_VALID, CHECK_ROWS_RECONCILE, WAVE_PARTITIONS
+from assets.constants import (
+    CHECK_FILES_READABLE,
+    CHECK_INDICATORS_VALID,
+    CHECK_QUARANTINE_SHARE,
+    CHECK_ROWS_RECONCILE,
+    WAVE_PARTITIONS,
+)
 from assets.dimensions import survey_dimensions
 from assets.indicators import headline_indicators, indicator_trends
 from assets.ingest import wave_responses
@@ -64,7 +70,7 @@ def test_definitions_load_without_touching_a_warehouse(tmp_path):
         node = graph.get(key)
         assert node.description and node.kinds, f"{key} lacks a description or kinds"
     blocking = {key.name for key in graph.asset_check_keys if graph.get_check_spec(key).blocking}
-    assert blocking == {CHECK_FILES_READABLE, CHECK_ROWS_RECONCILE, CHECK_INDICATORS_VALID}
+    assert blocking == {CHECK_FILES_READABLE, CHECK_ROWS_RECONCILE, CHECK_INDICATORS_VALID, CHECK_QUARANTINE_SHARE}
     assert not list(tmp_path.iterdir())  # nothing created, no database opened
 
 

@@ -94,6 +94,25 @@ class WaveValidation:
     def rows_quarantined(self) -> int:
         return sum(f.rows_quarantined for f in self.files)
 
+    @property
+    def quarantined_share(self) -> float:
+        return self.rows_quarantined / self.rows_read if self.rows_read else 0.0
+
+    def quarantined_shares_by_rule(self) -> dict[str, float]:
+        """Per rule, the share of rows read that it quarantines, largest first (a row failing two rules
+        counts under both)."""
+        rows = self.quarantine.drop_duplicates(["source_file", "source_row", "rule"]).groupby("rule").size()
+        return {rule: n / self.rows_read for rule, n in rows.sort_values(ascending=False, kind="stable").items()}
+
+    def refusal_for_quarantine(self, limit: float) -> str | None:
+        """Why the wave is refused if more than ``limit`` of its rows are quarantined (a wrong layout or
+        survey, more often than bad answers), counts and rules only: never a value."""
+        if self.quarantined_share <= limit:
+            return None
+        by_rule = ", ".join(f"{rule} {share:.0%}" for rule, share in self.quarantined_shares_by_rule().items())
+        return (f"{self.quarantined_share:.0%} of its {self.rows_read:,} rows would be quarantined, over the limit of "
+                f"{limit:.0%} (by rule: {by_rule})")
+
     def valid_rows(self) -> pd.DataFrame:
         """The valid rows as a frame (the whole wave in memory: small waves, tests)."""
         return self.staged.frame()

@@ -59,6 +59,9 @@ def main() -> None:
                        20: "Same.Person@trust.nhs.uk ", 25: " same.person@TRUST.nhs.uk"}.items():
         placeholders.loc[row, "email"] = email
     files["placeholder_emails.csv"] = plain(placeholders)
+    mostly_refused = rows()
+    mostly_refused.loc[0:19, "trust_code"] = "XYZ01"  # 20 of 30 rows: a file of another organisation's survey
+    files["mostly_quarantined.csv"] = plain(mostly_refused)
     text = plain(rows()).decode()
     files["download_cut_short.csv"] = text[: text.rstrip("\n").rfind(",", 0, len(text) - 200)].encode()
     files["windows_1252_curly_quotes.csv"] = plain(rows().assign(
