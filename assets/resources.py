@@ -21,7 +21,7 @@ import duckdb
 import pandas as pd
 from pydantic import SecretStr
 
-from home.settings import DEFAULT_DUCKDB_MEMORY_MB, DEFAULT_MAX_FILE_MB, Settings, SurveyHome
+from home.settings import DEFAULT_DUCKDB_MEMORY_MB, DEFAULT_MAX_FILE_MB, DEFAULT_SETTLE_SECONDS, Settings, SurveyHome
 from schemas.reference import TrustResolver, load_trusts
 from warehouse.connection import connect
 from warehouse.pseudonyms import Pseudonymiser, respondent_key
@@ -37,6 +37,7 @@ class SurveyHomeResource(dg.ConfigurableResource):
     # The pseudonym key when the settings have one (passed as ``dg.EnvVar``, so Dagster's config, which the
     # UI shows, holds the variable's name and never the key); otherwise the home's key file.
     respondent_key: str | None = None
+    settle_seconds: float = DEFAULT_SETTLE_SECONDS  # a landed file changed more recently is not read yet
     writer_wait_minutes: int = 60  # how long a step waits for another process writing the working database
 
     @property
@@ -44,7 +45,7 @@ class SurveyHomeResource(dg.ConfigurableResource):
         """The settings this resource was given, as one object again."""
         return Settings.model_construct(
             home=Path(self.home), max_file_mb=self.max_file_mb, duckdb_memory_mb=self.duckdb_memory_mb,
-            respondent_key=SecretStr(self.respondent_key) if self.respondent_key else None)
+            settle_seconds=self.settle_seconds, respondent_key=SecretStr(self.respondent_key) if self.respondent_key else None)
 
     @property
     def paths(self) -> SurveyHome:

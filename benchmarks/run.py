@@ -133,7 +133,7 @@ def land(home: Path, wave_id: str, csv: Path, survey_id: str = SURVEY_ID) -> Non
     try:
         os.link(csv, target)  # no copy of gigabytes; the pipeline only reads landed files
     except OSError:
-        shutil.copyfile(csv, target)
+        shutil.copy2(csv, target)
 
 
 def survey_run(home: Path) -> Measurement:
@@ -172,7 +172,7 @@ def bench_sample(root: Path, repeats: int) -> tuple[list[Result], dict]:
         for source in sorted(LANDING_DIR.rglob("*.csv")):
             target = home / "landing" / source.relative_to(LANDING_DIR)
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
+            shutil.copy2(source, target)  # its time kept: a file landed earlier, settled
         pipelines.append(survey_run(home))
         shutil.rmtree(home, ignore_errors=True)
         floors.append(measure([PYTHON, "-m", "benchmarks.dagster_floor", str(home), str(waves)], env=survey_env()))
@@ -265,7 +265,7 @@ def bench_small_ingest(root: Path, cache: Path, respondents: int, repeats: int) 
     for source in sorted(LANDING_DIR.rglob("*.csv")):
         target = three / "landing" / source.relative_to(LANDING_DIR)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        shutil.copy2(source, target)
     survey_run(three)  # set-up, not measured
     imports, ingests = [], []
     for _ in range(repeats):

@@ -3,8 +3,9 @@
 **Settings.** ``Settings`` reads every ``SURVEY_*`` environment variable, checked (pydantic-settings):
 ``SURVEY_HOME`` (the home folder, default ``./survey_home``), ``SURVEY_MAX_FILE_MB`` (a delivered file
 larger than this is refused whole, default 500), ``SURVEY_DUCKDB_MEMORY_MB`` (DuckDB's memory for a writing
-connection, default 1024) and ``SURVEY_RESPONDENT_KEY`` (the pseudonym key; default: a key file in the
-home). ``load_settings`` builds it at the entry points only (the ``survey`` command, the Dagster
+connection, default 1024), ``SURVEY_SETTLE_SECONDS`` (a landed file changed more recently is not read
+yet, default 5: ``home.settling``) and ``SURVEY_RESPONDENT_KEY`` (the pseudonym key; default: a key file
+in the home). ``load_settings`` builds it at the entry points only (the ``survey`` command, the Dagster
 definitions), and the object is passed down from there (``SurveyHome.settings``, the Dagster resource,
 connection opening, the pseudonymiser); nothing deeper reads the environment. A bad value stops the entry
 point with one line naming the variable (``SettingsError``). The two ``SURVEY_TEST_STOP_*`` variables
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import PositiveInt, SecretStr, ValidationError, field_validator
+from pydantic import NonNegativeFloat, PositiveInt, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from home.landing import wave_declarations
@@ -47,6 +48,7 @@ DEFAULT_MAX_FILE_MB = 500
 # with 1 GB that step used 1.2 GB in all and took 1.6 times as long (docs/performance.md).
 DEFAULT_DUCKDB_MEMORY_MB = 1024
 MIN_RESPONDENT_KEY_BYTES = 16
+DEFAULT_SETTLE_SECONDS = 5.0
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -63,6 +65,8 @@ class Settings(BaseSettings):
     max_file_mb: PositiveInt = DEFAULT_MAX_FILE_MB
     duckdb_memory_mb: PositiveInt = DEFAULT_DUCKDB_MEMORY_MB
     respondent_key: SecretStr | None = None
+    # A landed file changed more recently than this is still being copied, perhaps: not read yet.
+    settle_seconds: NonNegativeFloat = DEFAULT_SETTLE_SECONDS
 
     @field_validator("respondent_key")
     @classmethod

@@ -117,7 +117,7 @@ def demo(home: HomeOption = None, log_level: LogLevelOption = QUIET) -> None:
         target = survey_home.landing_dir / source.relative_to(LANDING_DIR)
         if not target.exists() or target.read_bytes() != source.read_bytes():
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
+            shutil.copy2(source, target)  # with its time: a file landed whole, not one being copied
     console.print(f"Sample waves (synthetic) landed in {survey_home.landing_dir}")
     ok = _run(survey_home, log_level)
     _print_tables(survey_home, "improvement-journey", "2023")

@@ -37,6 +37,7 @@ def build_definitions(home: Path | str | None = None, settings: Settings | None 
                 home=str(Path(home or settings.home).resolve()),
                 max_file_mb=settings.max_file_mb,
                 duckdb_memory_mb=settings.duckdb_memory_mb,
+                settle_seconds=settings.settle_seconds,
                 # Dagster config, which the UI shows, names the variable the settings checked, not the key.
                 respondent_key=dg.EnvVar(RESPONDENT_KEY_ENV) if settings.respondent_key is not None else None,
             )

@@ -13,6 +13,7 @@ and withdrawn only when asked (``prune``): an unmounted volume must never withdr
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from assets.publish import analyst_warehouse, leadership_pack
 from home.deliveries import Delivery, recover_deliveries
 from home.landing import LandedWave, scan_landing, split_partition_key
 from home.settings import SurveyHome
+from home.settling import unsettled
 from home.staleness import missing_waves, stale_waves
 from pipelines.definitions import build_definitions
 from pipelines.instance import instance_for
@@ -69,6 +71,7 @@ class Refresh:
     missing: list[str] = field(default_factory=list)  # waves in the warehouse whose landing folder has gone
     withdrawn: list[str] = field(default_factory=list)  # of those, withdrawn (prune)
     prune_refused: dict[str, str] = field(default_factory=dict)  # of those, not withdrawn, and why
+    settling: dict[str, list[str]] = field(default_factory=dict)  # waves not read: files still being written
 
     @property
     def first_failure(self) -> WaveRun | None:
@@ -206,6 +209,8 @@ def _refresh(home: SurveyHome, log_level: str, only: str | None, force: bool, de
         landed = [w for w in landed if w.partition_key != only] + [
             LandedWave(survey_id, wave_id, tuple(delivery.files))]
     waves = sorted((w for w in landed if only is None or w.partition_key == only), key=lambda w: _wave_order(home, w))
+    if delivery is None:  # a delivery is copied in by this command, complete
+        waves, refresh.settling = _settled(waves, home.settings.settle_seconds)
     if not force:
         stale = {s.wave.partition_key for s in stale_waves(home, waves, published)}
         refresh.up_to_date = [w.partition_key for w in waves if w.partition_key not in stale]
@@ -217,6 +222,17 @@ def _refresh(home: SurveyHome, log_level: str, only: str | None, force: bool, de
         return refresh
     return _run_waves(home, instance, refresh, waves, log_level, command_id,
                       pending=delivery.pending_dir.name if delivery is not None and delivery.files else None)
+
+
+def _settled(waves: list[LandedWave], seconds: float) -> tuple[list[LandedWave], dict[str, list[str]]]:
+    """The waves whose files have settled (``home.settling``), after waiting once for files changed
+    moments ago; and, by wave, the names of files still being written after that wait."""
+    seen: dict[str, list] = {}
+    if not unsettled([p for w in waves for p in w.files], seconds, seen):
+        return waves, {}
+    time.sleep(seconds)
+    still = {w.partition_key: [p.name for p in unsettled(w.files, seconds, seen)] for w in waves}
+    return [w for w in waves if not still[w.partition_key]], {k: names for k, names in still.items() if names}
 
 
 def _run_waves(home: SurveyHome, instance: dg.DagsterInstance, refresh: Refresh, waves: list[LandedWave],

@@ -21,6 +21,7 @@ from assets.resources import SurveyHomeResource
 from home.deliveries import PENDING_PREFIX
 from home.landing import scan_landing
 from home.settings import SurveyHome
+from home.settling import unsettled
 from home.staleness import StaleWave, missing_waves, stale_waves
 from pipelines.jobs import refresh_wave_job
 from schemas.codebook_files import CodebookError
@@ -31,10 +32,11 @@ UNDER_WAY = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.Dag
              dg.DagsterRunStatus.STARTED]
 
 
-def _stale(home: SurveyHome, log, digests: dict | None = None) -> list[StaleWave] | dg.SkipReason:
+def _stale(home: SurveyHome, log, digests: dict | None = None, seen: dict | None = None) -> list[StaleWave] | dg.SkipReason:
     """The stale landed waves, or why they cannot be told (no landing folder, a codebook fault, the
     published warehouse held open for writing). Published waves whose landing folder has gone are
-    logged, never withdrawn (`survey run --prune` does that)."""
+    logged, never withdrawn (`survey run --prune` does that); waves with a file still being written
+    (``home.settling``; ``seen`` kept between ticks) are left until it settles."""
     if not home.landing_dir.is_dir():
         return dg.SkipReason(f"no landing folder at {home.landing_dir}")
     try:
@@ -45,8 +47,13 @@ def _stale(home: SurveyHome, log, digests: dict | None = None) -> list[StaleWave
         pending = [w for w in landed if any(w.files[0].parent.glob(f"{PENDING_PREFIX}*"))]
         if pending:
             log.info("delivery pending, not checked: %s", ", ".join(w.partition_key for w in pending))
-        landed = [w for w in landed if w not in pending]
-        missing = missing_waves(landed + pending, list(published))
+        settling = [w for w in landed if w not in pending
+                    and unsettled(w.files, home.settings.settle_seconds, {} if seen is None else seen)]
+        if settling:
+            log.info("a file changed in the last %s s (still being copied?), checked next time: %s",
+                     home.settings.settle_seconds, ", ".join(w.partition_key for w in settling))
+        landed = [w for w in landed if w not in pending and w not in settling]
+        missing = missing_waves(landed + pending + settling, list(published))
         if missing:
             log.warning("published, but their landing folder is gone (an unmounted volume?): %s; they stay "
                         "published until `survey run --prune` withdraws them", ", ".join(missing))
@@ -86,8 +93,8 @@ def _run_request(stale: StaleWave, run_key: str) -> dg.RunRequest:
 )
 def landing_sensor(context: dg.SensorEvaluationContext, survey_home: SurveyHomeResource):
     cursor = json.loads(context.cursor) if context.cursor else {}
-    digests, requested = cursor.get("digests", {}), cursor.get("requested", {})
-    stale = _stale(survey_home.paths, context.log, digests)
+    digests, requested, seen = cursor.get("digests", {}), cursor.get("requested", {}), cursor.get("seen", {})
+    stale = _stale(survey_home.paths, context.log, digests, seen)
     if isinstance(stale, dg.SkipReason):
         return stale
     # Forget waves no longer stale, so that the same inputs landed again (after a withdrawal) are seen.
@@ -105,7 +112,8 @@ def landing_sensor(context: dg.SensorEvaluationContext, survey_home: SurveyHomeR
         run_requests=[_run_request(s, key) for s, key in zip(waves, keys)],
         dynamic_partitions_requests=[wave_partitions.build_add_request(new_partitions)] if new_partitions else [],
         cursor=json.dumps({"digests": {p: d for p, d in digests.items() if Path(p).exists()},  # files gone: forgotten
-                           "requested": requested, "requests": number + len(waves)}, sort_keys=True),
+                           "requested": requested, "requests": number + len(waves),
+                           "seen": {p: s for p, s in seen.items() if Path(p).exists()}}, sort_keys=True),
     )
 
 

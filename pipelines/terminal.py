@@ -73,7 +73,11 @@ def report_refresh(home: SurveyHome, refresh) -> None:
         elif key not in refresh.withdrawn:
             console.print(f"{key}: MISSING: in the warehouse, but its landing folder is gone (an unmounted "
                           "volume?); it stays published. `survey run --prune` withdraws it.", soft_wrap=True)
-    if not refresh.runs and not refresh.up_to_date and not refresh.missing:
+    for key, names in refresh.settling.items():
+        console.print(f"{key}: not read yet: {', '.join(names)} changed in the last {home.settings.settle_seconds:g} s "
+                      "(still being copied?); it is read once it stops changing (the sensor, or `survey run` again)",
+                      soft_wrap=True)
+    if not refresh.runs and not refresh.up_to_date and not refresh.missing and not refresh.settling:
         console.print(f"No wave in {home.landing_dir}: put files in <survey_id>/<wave_id>/ there.", soft_wrap=True)
     for key in refresh.up_to_date:
         console.print(f"{key}: up to date (published as landed; --force reloads it)", soft_wrap=True)

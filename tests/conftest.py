@@ -20,6 +20,9 @@ from schemas.reference import TrustResolver, load_trusts
 from warehouse.pseudonyms import Pseudonymiser, respondent_key
 
 SURVEY_ID = "improvement-journey"
+# Tests write a landed file and run at once; waiting for files to settle (home.settling) has tests of its
+# own, which set the wait they need. Subprocesses inherit it (tests.processes.survey_env).
+os.environ.setdefault("SURVEY_SETTLE_SECONDS", "0")
 
 
 @pytest.fixture(scope="session")

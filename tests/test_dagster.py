@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -214,10 +215,9 @@ def test_invalid_indicators_are_not_written_and_fail_their_check(tmp_path, monke
         assert con.execute("select * from headline_indicators order by all").fetchall() == before
 
 
-def _sensor(home: Path, instance: dg.DagsterInstance, cursor: str | None = None):
-    with dg.build_sensor_context(
-        instance=instance, cursor=cursor, resources={"survey_home": SurveyHomeResource(home=str(home))}
-    ) as context:
+def _sensor(home: Path, instance: dg.DagsterInstance, cursor: str | None = None, settle_seconds: float = 0):
+    resource = SurveyHomeResource(home=str(home), settle_seconds=settle_seconds)
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources={"survey_home": resource}) as context:
         return landing_sensor(context)
 
 
@@ -246,6 +246,25 @@ def test_sensor_requests_new_and_changed_waves_once(tmp_path):
     same_bytes_again = _sensor(tmp_path, instance, changed.cursor)
     assert same_bytes_again.run_requests == []
     assert set(json.loads(changed.cursor)["requested"]) == {f"{SURVEY_ID}/2023", f"{SURVEY_ID}/2024"}
+
+
+def test_sensor_leaves_a_file_still_being_written_until_it_settles(tmp_path):
+    instance = dg.DagsterInstance.ephemeral()
+    landed = _land(tmp_path, "2023", sample_wave_path("2023"))
+    now = time.time()
+    os.utime(landed, (now, now))  # written a moment ago: perhaps still being copied
+    waiting = _sensor(tmp_path, instance, settle_seconds=5)
+    assert waiting.run_requests == []
+    os.utime(landed, (now - 10, now - 10))  # its own time says it stopped changing
+    assert [r.partition_key for r in _sensor(tmp_path, instance, waiting.cursor, settle_seconds=5).run_requests] == [
+        f"{SURVEY_ID}/2023"]
+    # On a volume whose clock is ahead, the file's time cannot say: the sensor's own looks, a second apart, do.
+    os.utime(landed, (now + 3600, now + 3600))
+    first = _sensor(tmp_path, instance, settle_seconds=1)
+    assert first.run_requests == []
+    time.sleep(1.1)
+    assert [r.partition_key for r in _sensor(tmp_path, instance, first.cursor, settle_seconds=1).run_requests] == [
+        f"{SURVEY_ID}/2023"]
 
 
 def test_waves_already_loaded_are_not_requested_again_until_they_change(tmp_path):
@@ -284,7 +303,7 @@ def test_daily_sweep_requests_waves_whose_last_load_failed(tmp_path):
         broken = read_sample("2024").drop(columns=["role"])
         write_csv(broken, home / "landing" / SURVEY_ID / "2024" / "wave.csv")
         assert not _materialize(home, instance, "2024").success
-        resources = {"survey_home": SurveyHomeResource(home=str(home))}
+        resources = {"survey_home": SurveyHomeResource(home=str(home), settle_seconds=0)}  # files written just now
         with dg.build_schedule_context(
             instance=instance, resources=resources, scheduled_execution_time=dt.datetime(2026, 11, 2, 6)
         ) as context:
