@@ -23,6 +23,7 @@ from exports import WaveFileRejected
 from home.deliveries import Delivery
 from home.landing import (
     WAVE_SETTINGS,
+    ArchivedOtherBytes,
     archive_declaration,
     archive_files,
     delivery_signature,
@@ -176,6 +177,8 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
             counts = load_wave(con, codebook, wave_id, validation, run_id=context.run.run_id,
                                pseudonymise=survey_home.pseudonymiser(), archived_as=archived,
                                inputs_fingerprint=fingerprint)
+    except ArchivedOtherBytes as exc:
+        raise dg.Failure(description=f"Wave {wave_id} not loaded: {exc}; the next run loads it as it is now") from None
     except WaveDoesNotReconcile as exc:
         yield dg.AssetCheckResult(check_name=CHECK_ROWS_RECONCILE, passed=False, metadata=_int_metadata(exc.counts))
         raise dg.Failure(description=f"Wave {wave_id} not loaded: {exc}") from None

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import json
 import shutil
 import uuid
@@ -33,7 +32,7 @@ from pathlib import Path
 import yaml
 
 from exports import sha256_of
-from home.landing import wave_files
+from home.landing import copy_hashing, wave_files
 from schemas.waves import WAVE_SETTINGS, WaveSettings
 
 PENDING_PREFIX = ".pending-"
@@ -140,7 +139,7 @@ def stage_delivery(source: Path, wave_dir: Path, settings: bytes | None) -> Deli
     delivery._write_journal({"state": PENDING, "source": source.name, "wave_dir_existed": existed,
                              "wave_settings_before": base64.b64encode(before).decode() if before is not None else None})
     partial = pending / f".{source.name}.partial"
-    digest = _copy_hashing(source, partial)
+    digest = copy_hashing(source, partial)
     same = [p for p in wave_files(wave_dir) if p.stat().st_size == partial.stat().st_size and sha256_of(p) == digest]
     if same:
         partial.unlink()
@@ -174,15 +173,6 @@ def recover_deliveries(landing_dir: Path, archive_dir: Path) -> list[str]:
             delivery.roll_back()
             done.append(f"{survey_id}/{wave_id}: rolled back an interrupted delivery")
     return done
-
-
-def _copy_hashing(source: Path, target: Path) -> str:
-    digest = hashlib.sha256()
-    with open(source, "rb") as reader, open(target, "wb") as writer:
-        for block in iter(lambda: reader.read(1 << 20), b""):
-            digest.update(block)
-            writer.write(block)
-    return digest.hexdigest()
 
 
 def _write_bytes(path: Path, data: bytes) -> None:

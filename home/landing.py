@@ -159,19 +159,42 @@ def wave_declarations(landing_dir: Path, archive_dir: Path, survey_id: str) -> t
     return tuple(declared[w] for w in sorted(declared))
 
 
+class ArchivedOtherBytes(RuntimeError):
+    """A file's bytes, as copied into the archive, are not those validated: it changed in between."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        super().__init__(f"{path.name} changed after it was validated (its bytes are not those read)")
+
+
+def copy_hashing(source: Path, target: Path) -> str:
+    """Copy ``source`` to ``target``; the sha256 of the bytes copied, read once."""
+    digest = hashlib.sha256()
+    with open(source, "rb") as reader, open(target, "wb") as writer:
+        for block in iter(lambda: reader.read(1 << 20), b""):
+            digest.update(block)
+            writer.write(block)
+    return digest.hexdigest()
+
+
 def archive_files(files: list[Path], archive_dir: Path, home_root: Path,
                   digests: dict[str, str] | None = None) -> dict[str, str]:
     """Keep a copy of each file under ``archive_dir``, named by its content, so that every load can be
     traced to the exact bytes it read; returns each file's archived path relative to the home, by file
-    name. ``digests`` (sha256 by file name, as validation computed them) saves reading each file again."""
+    name. ``digests`` are the sha256 of each file as validation read it (by file name): the copy is hashed
+    as it is made, and ``ArchivedOtherBytes`` raised, keeping nothing, if the file has changed since."""
     archive_dir.mkdir(parents=True, exist_ok=True)
     archived = {}
     for path in files:
-        digest = (digests or {}).get(path.name) or sha256_of(path)
+        expected = (digests or {}).get(path.name)
+        digest = expected or sha256_of(path)
         target = archive_dir / f"{digest[:16]}-{path.name}"
-        if not target.exists():
+        if not target.exists():  # an archived copy was checked against its name when it was made
             partial = target.with_name(f".{target.name}.partial")
-            shutil.copyfile(path, partial)
+            copied = copy_hashing(path, partial)
+            if copied != digest:
+                partial.unlink()
+                raise ArchivedOtherBytes(path)
             partial.replace(target)
         archived[path.name] = target.relative_to(home_root).as_posix()
     return archived

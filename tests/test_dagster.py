@@ -169,6 +169,34 @@ def test_quarantined_rows_are_reported_and_reconciled(tmp_path):
     assert check.passed and check.metadata["rows_in_quarantine"].value == 2
 
 
+def test_a_file_replaced_while_it_was_validated_is_not_archived_under_the_validated_digest(tmp_path, monkeypatch):
+    """The archive keeps exactly the bytes that were validated, or nothing."""
+    import assets.ingest as ingest
+    from exports import sha256_of
+
+    landed = _land(tmp_path, "2023", sample_wave_path("2023"))
+    validate = ingest.validate_wave
+
+    def validated_then_replaced(*args, **kwargs):
+        validation = validate(*args, **kwargs)
+        rows = read_sample("2023")
+        rows.loc[0, "role"] = "Chair"  # another delivery lands meanwhile
+        write_csv(rows, landed)
+        return validation
+
+    monkeypatch.setattr(ingest, "validate_wave", validated_then_replaced)
+    result = _materialize(tmp_path, dg.DagsterInstance.ephemeral(), "2023")
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert failure.step_failure_data.user_failure_data.description == (
+        f"Wave 2023 not loaded: {landed.name} changed after it was validated (its bytes are not those read); "
+        "the next run loads it as it is now")
+    archived = [p for p in (tmp_path / "archive").rglob("*") if p.is_file()]
+    assert all(p.name.startswith(sha256_of(p)[:16]) for p in archived if p.suffix == ".csv")
+    assert not [p for p in archived if p.name.startswith(".")]  # no partial copy left
+    assert not list(tmp_path.joinpath("archive").rglob(f"{sha256_of(sample_wave_path('2023'))[:16]}-*"))
+
+
 def test_rows_lost_in_loading_fail_the_blocking_check_and_change_nothing(tmp_path):
     instance = dg.DagsterInstance.ephemeral()
     _land(tmp_path, "2023", sample_wave_path("2023"))
