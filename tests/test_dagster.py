@@ -171,7 +171,7 @@ def test_quarantined_rows_are_reported_and_reconciled(tmp_path):
 
 def test_a_file_replaced_while_it_was_validated_is_not_archived_under_the_validated_digest(tmp_path, monkeypatch):
     """The archive keeps exactly the bytes that were validated, or nothing."""
-    import assets.ingest as ingest
+    from assets import ingest
     from exports import sha256_of
 
     landed = _land(tmp_path, "2023", sample_wave_path("2023"))
