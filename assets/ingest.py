@@ -6,10 +6,12 @@ import dagster as dg
 import pandas as pd
 
 from assets.constants import (
+    CHECK_FIELDWORK,
     CHECK_FILES_READABLE,
     CHECK_QUARANTINE_SHARE,
     CHECK_ROWS_RECONCILE,
     DUCKDB_POOL,
+    FIELDWORK_REFUSAL_SHARE,
     FINGERPRINT_METADATA,
     GROUP_INGEST,
     QUARANTINE_REFUSAL_SHARE,
@@ -93,6 +95,15 @@ def _quarantine_preview(validation: WaveValidation, limit: int = 20) -> str:
             "otherwise the load is rolled back.",
         ),
         dg.AssetCheckSpec(
+            CHECK_FIELDWORK,
+            asset="wave_responses",
+            blocking=True,
+            description="Every submission time falls within the wave's fieldwork dates, inclusive, in Europe/London "
+            f"(a warning with the count otherwise); over {FIELDWORK_REFUSAL_SHARE:.0%} outside, the wave is refused "
+            "before it is loaded (another wave's file, or the wrong dates), unless its wave.yaml sets "
+            "accept_times_outside_fieldwork.",
+        ),
+        dg.AssetCheckSpec(
             CHECK_QUARANTINE_SHARE,
             asset="wave_responses",
             blocking=True,
@@ -141,6 +152,19 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
             metadata={"file": shown, "reason": exc.reason},
         ) from None
     yield dg.AssetCheckResult(check_name=CHECK_FILES_READABLE, passed=True, metadata={"files": len(files)})
+    times = validation.submission_times
+    times_metadata = {"outside_fieldwork": times.outside, "with_a_time": times.timed,
+                      "fieldwork": f"{times.start} to {times.end}"}
+    if times.outside_share > FIELDWORK_REFUSAL_SHARE and not declared.accept_times_outside_fieldwork:
+        validation.discard()
+        yield dg.AssetCheckResult(check_name=CHECK_FIELDWORK, passed=False, severity=dg.AssetCheckSeverity.ERROR,
+                                  metadata=times_metadata)
+        raise dg.Failure(description=(
+            f"Wave {wave_id} refused, nothing of it loaded: {times}, over the limit of {FIELDWORK_REFUSAL_SHARE:.0%}. "
+            f"Another wave's file, or the wrong dates? If the file is right, set accept_times_outside_fieldwork: "
+            f"true in its {WAVE_SETTINGS} (survey ingest --accept-times-outside-fieldwork)"))
+    if times.outside:
+        context.log.warning("Wave %s: %s", context.partition_key, times)
     limit = declared.max_quarantined_share or QUARANTINE_REFUSAL_SHARE
     refusal = validation.refusal_for_quarantine(limit)
     if refusal is not None:
@@ -178,7 +202,7 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
                                pseudonymise=survey_home.pseudonymiser(), archived_as=archived,
                                inputs_fingerprint=fingerprint)
     except ArchivedOtherBytes as exc:
-        raise dg.Failure(description=f"Wave {wave_id} not loaded: {exc}; the next run loads it as it is now") from None
+        raise dg.Failure(description=f"Wave {wave_id} not loaded: {exc}; the next run loads them as they are now") from None
     except WaveDoesNotReconcile as exc:
         yield dg.AssetCheckResult(check_name=CHECK_ROWS_RECONCILE, passed=False, metadata=_int_metadata(exc.counts))
         raise dg.Failure(description=f"Wave {wave_id} not loaded: {exc}") from None
@@ -205,6 +229,8 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
         },
         check_results=[
             dg.AssetCheckResult(check_name=CHECK_ROWS_RECONCILE, passed=True, metadata=_int_metadata(counts)),
+            dg.AssetCheckResult(check_name=CHECK_FIELDWORK, passed=times.outside == 0,
+                                severity=dg.AssetCheckSeverity.WARN, metadata=times_metadata),
             dg.AssetCheckResult(
                 check_name=CHECK_QUARANTINE_SHARE,
                 passed=share <= QUARANTINE_SHARE_LIMIT,

@@ -57,6 +57,7 @@ from sample_data.generator import LANDING_DIR, write_large_wave_csv
 from schemas.codebook import Codebook
 from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebook
 from schemas.reference import load_trusts
+from schemas.waves import Wave
 
 PYTHON = sys.executable
 SURVEY = str(Path(sys.executable).with_name("survey"))
@@ -252,14 +253,18 @@ def bench_bundled(root: Path, cache: Path, respondents: int, repeats: int) -> tu
 
 
 SMALL_WAVE = "2026"
+SMALL_FIELDWORK = (dt.date(2026, 9, 1), dt.date(2026, 9, 30))
 
 
 def bench_small_ingest(root: Path, cache: Path, respondents: int, repeats: int) -> Result:
     """A new small wave by `survey ingest` into a home holding the sample's three waves, against the four
     imports; both measured in turn ``repeats`` times (the home restored before each ingest)."""
-    codebook_path = BUNDLED_CODEBOOKS_DIR / f"{BUNDLED_SURVEY}.yaml"
-    # The 2025 questionnaire, delivered as wave 2026: its questions are asked from 2025 on.
-    csv = wave_csv(cache, load_codebook(codebook_path), BUNDLED_WAVE, respondents, seed=11)
+    codebook = load_codebook(BUNDLED_CODEBOOKS_DIR / f"{BUNDLED_SURVEY}.yaml")
+    # A new wave, 2026, declared by the ingest's dates as by the codebook here (its questions are asked
+    # from 2025 on), so that its submission times fall in its fieldwork.
+    declared = Wave(id=SMALL_WAVE, fieldwork_start=SMALL_FIELDWORK[0], fieldwork_end=SMALL_FIELDWORK[1])
+    csv = wave_csv(cache, codebook.model_copy(update={"waves": (*codebook.waves, declared)}), SMALL_WAVE,
+                   respondents, seed=11)
     three, home = root / "three_waves", root / "small_ingest"
     shutil.rmtree(three, ignore_errors=True)
     for source in sorted(LANDING_DIR.rglob("*.csv")):
@@ -273,7 +278,8 @@ def bench_small_ingest(root: Path, cache: Path, respondents: int, repeats: int) 
         shutil.rmtree(home, ignore_errors=True)
         shutil.copytree(three, home, copy_function=shutil.copy2)
         ingests.append(measure([SURVEY, "ingest", str(csv), "--survey", BUNDLED_SURVEY, "--wave", SMALL_WAVE,
-                                "--fieldwork-start", "2026-09-01", "--fieldwork-end", "2026-09-30",
+                                "--fieldwork-start", SMALL_FIELDWORK[0].isoformat(),
+                                "--fieldwork-end", SMALL_FIELDWORK[1].isoformat(),
                                 "--home", str(home)], env=survey_env()))
     shutil.rmtree(home, ignore_errors=True)
     shutil.rmtree(three, ignore_errors=True)

@@ -107,11 +107,12 @@ class Delivery:
 
 
 def merged_settings(current: WaveSettings | None, update: dict) -> WaveSettings:
-    """A wave.yaml with ``update``'s fields set over the current ones. The layout and an accepted share of
-    quarantined rows describe the file delivered, so a delivery that gives none drops the old one (the
-    layout is detected again; the default limit holds again)."""
+    """A wave.yaml with ``update``'s fields set over the current ones. The layout and what was accepted of
+    a file on purpose (a share of quarantined rows, times outside the fieldwork) describe the file
+    delivered, so a delivery that gives none drops the old one (the layout is detected again; the default
+    limits hold again)."""
     fields = (current or WaveSettings()).model_dump(exclude_none=True)
-    for of_the_file in ("layout", "max_quarantined_share"):
+    for of_the_file in ("layout", "max_quarantined_share", "accept_times_outside_fieldwork"):
         fields.pop(of_the_file, None)
     fields.update({k: v for k, v in update.items() if v is not None})
     return WaveSettings.model_validate(fields)
@@ -121,7 +122,7 @@ def settings_file(settings: WaveSettings, survey_id: str, wave_id: str) -> bytes
     """The bytes of a wave.yaml holding ``settings``."""
     header = (f"# Wave {wave_id} of {survey_id}, declared beside its files (written by `survey ingest`).\n"
               "# Fields: fieldwork_start, fieldwork_end (YYYY-MM-DD), population_trusts, synthetic, layout, "
-              "max_quarantined_share.\n")
+              "max_quarantined_share, accept_times_outside_fieldwork.\n")
     fields = settings.model_dump(exclude_none=True)
     return (header + (yaml.safe_dump(fields, sort_keys=False) if fields else "")).encode("utf-8")
 

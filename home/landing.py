@@ -164,7 +164,7 @@ class ArchivedOtherBytes(RuntimeError):
 
     def __init__(self, path: Path):
         self.path = path
-        super().__init__(f"{path.name} changed after it was validated (its bytes are not those read)")
+        super().__init__(f"its files changed while it was validated ({path.name} no longer holds the bytes read)")
 
 
 def copy_hashing(source: Path, target: Path) -> str:

@@ -140,6 +140,9 @@ def ingest(
     max_quarantined_share: Annotated[float | None, typer.Option(
         "--max-quarantined-share", min=0.01, max=1.0,
         help="Load this file even if up to this share of its rows is quarantined (default: refused over 0.5).")] = None,
+    accept_times_outside_fieldwork: Annotated[bool, typer.Option(
+        "--accept-times-outside-fieldwork",
+        help="Load this file even if over a tenth of its submission times fall outside the fieldwork dates.")] = False,
     home: HomeOption = None,
     log_level: LogLevelOption = QUIET,
 ) -> None:
@@ -185,7 +188,8 @@ def ingest(
             "fieldwork_start": fieldwork_start.date() if fieldwork_start else None,
             "fieldwork_end": fieldwork_end.date() if fieldwork_end else None,
             "population_trusts": population_trusts, "layout": layout,
-            "max_quarantined_share": max_quarantined_share})
+            "max_quarantined_share": max_quarantined_share,
+            "accept_times_outside_fieldwork": accept_times_outside_fieldwork or None})
         try:  # the declaration is checked before anything is written
             survey_home.codebook_declaring(survey, wave, settings).wave(wave)
         except KeyError as exc:
@@ -207,9 +211,12 @@ def ingest(
     if current is not None and current.layout and not layout and (delivery.files or changed):
         console.print(f"{WAVE_SETTINGS}: `layout: {current.layout}` dropped, as it named the previous file's "
                       "layout; --layout names this one's", soft_wrap=True)
-    if current is not None and current.max_quarantined_share and max_quarantined_share is None and (delivery.files or changed):
-        console.print(f"{WAVE_SETTINGS}: `max_quarantined_share: {current.max_quarantined_share}` dropped, as it was "
-                      "accepted for the previous file; --max-quarantined-share accepts it for this one", soft_wrap=True)
+    accepted_now = {"max_quarantined_share": max_quarantined_share, "accept_times_outside_fieldwork": accept_times_outside_fieldwork}
+    for name, given in accepted_now.items():
+        before = getattr(current, name, None)
+        if before and not given and (delivery.files or changed):
+            console.print(f"{WAVE_SETTINGS}: `{name}: {before}` dropped, as it was accepted for the previous file; "
+                          f"--{name.replace('_', '-')} accepts it for this one", soft_wrap=True)
     if outcome is None:
         console.print(f"Already landed: {file.name} has the same content as {delivery.same_as} in wave {wave}; "
                       "nothing new to load.", soft_wrap=True)

@@ -58,6 +58,8 @@ class WaveSettings(Strict):
     # The share of quarantined rows above which the wave is refused (default 0.5): raised on purpose for a
     # wave known to be mostly refused rows, so that its good rows load.
     max_quarantined_share: float | None = Field(default=None, gt=0, le=1)
+    # Load the file even if more than a tenth of its submission times fall outside the fieldwork dates.
+    accept_times_outside_fieldwork: bool | None = None
 
     @property
     def declared(self) -> dict:

@@ -158,7 +158,7 @@ def _land_alone(home: Path, name: str, settings: str | None = None) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(CASES["wave_level"]))
-def test_a_mostly_quarantined_wave_is_refused_before_it_is_loaded(name, dagster_home):
+def test_a_wave_failing_a_wave_level_check_is_refused_before_it_is_loaded(name, dagster_home):
     home, run = dagster_home
     _land_alone(home, name)
     with connect(home / "working" / "survey.duckdb", read_only=True) as con:
@@ -166,8 +166,9 @@ def test_a_mostly_quarantined_wave_is_refused_before_it_is_loaded(name, dagster_
     result = run(WAVE)
     assert not result.success
     [failure] = [e for e in result.all_events if e.is_step_failure]
-    assert CASES["wave_level"][name] in failure.step_failure_data.user_failure_data.description
-    check = next(e for e in result.get_asset_check_evaluations() if e.asset_check_key.name == "quarantine_share_below_limit")
+    expected = CASES["wave_level"][name]
+    assert expected["reason"] in failure.step_failure_data.user_failure_data.description
+    check = next(e for e in result.get_asset_check_evaluations() if e.asset_check_key.name == expected["check"])
     assert not check.passed and check.severity.value == "ERROR"
     with connect(home / "working" / "survey.duckdb", read_only=True) as con:
         after = _wave_2023(con)
@@ -177,17 +178,34 @@ def test_a_mostly_quarantined_wave_is_refused_before_it_is_loaded(name, dagster_
         pd.testing.assert_frame_equal(before[table], after[table], obj=f"wave 2023 {table}")
 
 
-def test_a_wave_declared_mostly_quarantined_on_purpose_loads_its_good_rows(tmp_path):
+@pytest.mark.parametrize("name", sorted(CASES["wave_level"]))
+def test_a_wave_accepted_on_purpose_in_its_wave_yaml_loads_with_the_warning(name, tmp_path):
+    expected = CASES["wave_level"][name]
     home, run = _home_holding_2023(tmp_path)
-    _land_alone(home, "mostly_quarantined.csv", settings="max_quarantined_share: 0.7\n")
+    _land_alone(home, name, settings=expected["accepted_by"] + "\n")
     accepted = run(WAVE)
     assert accepted.success
-    check = next(e for e in accepted.get_asset_check_evaluations() if e.asset_check_key.name == "quarantine_share_below_limit")
+    check = next(e for e in accepted.get_asset_check_evaluations() if e.asset_check_key.name == expected["check"])
     assert not check.passed and check.severity.value == "WARN"
     assert accepted.asset_materializations_for_node("headline_indicators")  # a warning blocks nothing downstream
     with connect(home / "working" / "survey.duckdb", read_only=True) as con:
-        assert con.execute("select count(*) from respondents where wave_id = ?", [WAVE]).fetchall()[0][0] == 10
-        assert con.execute("select count(distinct source_row) from quarantine where wave_id = ?", [WAVE]).fetchall()[0][0] == 20
+        loaded = con.execute("select count(*) from respondents where wave_id = ?", [WAVE]).fetchall()[0][0]
+    assert loaded == expected["loaded"]
+
+
+def test_a_few_times_outside_the_fieldwork_are_a_warning_with_the_count(tmp_path):
+    home, run = _home_holding_2023(tmp_path)
+    rows = pd.read_csv(CORPUS / "times_outside_fieldwork.csv", dtype=str, keep_default_na=False)
+    rows.loc[3, "submitted_at"] = "2024-09-27T23:30:00Z"  # 00:30 on 28 September in London: a day late
+    rows.loc[[8, 13, 18, 23], "submitted_at"] = "2024-09-02T00:00:00+01:00"  # the first minute: inside
+    wave_dir = home / "landing" / "improvement-journey" / WAVE
+    wave_dir.mkdir(parents=True)
+    rows.to_csv(wave_dir / "wave.csv", index=False)
+    result = run(WAVE)
+    assert result.success
+    check = next(e for e in result.get_asset_check_evaluations() if e.asset_check_key.name == "submission_times_in_fieldwork")
+    assert not check.passed and check.severity.value == "WARN"
+    assert check.metadata["outside_fieldwork"].value == 1 and check.metadata["with_a_time"].value == 30
 
 
 @pytest.mark.parametrize("name", sorted(set(CASES["file_level"]) - set(MAX_BYTES)))

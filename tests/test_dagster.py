@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 from assets.constants import (
+    CHECK_FIELDWORK,
     CHECK_FILES_READABLE,
     CHECK_INDICATORS_VALID,
     CHECK_QUARANTINE_SHARE,
@@ -71,7 +72,8 @@ def test_definitions_load_without_touching_a_warehouse(tmp_path):
         node = graph.get(key)
         assert node.description and node.kinds, f"{key} lacks a description or kinds"
     blocking = {key.name for key in graph.asset_check_keys if graph.get_check_spec(key).blocking}
-    assert blocking == {CHECK_FILES_READABLE, CHECK_ROWS_RECONCILE, CHECK_INDICATORS_VALID, CHECK_QUARANTINE_SHARE}
+    assert blocking == {CHECK_FILES_READABLE, CHECK_ROWS_RECONCILE, CHECK_INDICATORS_VALID, CHECK_QUARANTINE_SHARE,
+                        CHECK_FIELDWORK}
     assert not list(tmp_path.iterdir())  # nothing created, no database opened
 
 
@@ -167,34 +169,6 @@ def test_quarantined_rows_are_reported_and_reconciled(tmp_path):
     assert "wave.csv row 5, column trust_code" in metadata["quarantine"].value
     check = next(e for e in result.get_asset_check_evaluations() if e.asset_check_key.name == CHECK_ROWS_RECONCILE)
     assert check.passed and check.metadata["rows_in_quarantine"].value == 2
-
-
-def test_a_file_replaced_while_it_was_validated_is_not_archived_under_the_validated_digest(tmp_path, monkeypatch):
-    """The archive keeps exactly the bytes that were validated, or nothing."""
-    from assets import ingest
-    from exports import sha256_of
-
-    landed = _land(tmp_path, "2023", sample_wave_path("2023"))
-    validate = ingest.validate_wave
-
-    def validated_then_replaced(*args, **kwargs):
-        validation = validate(*args, **kwargs)
-        rows = read_sample("2023")
-        rows.loc[0, "role"] = "Chair"  # another delivery lands meanwhile
-        write_csv(rows, landed)
-        return validation
-
-    monkeypatch.setattr(ingest, "validate_wave", validated_then_replaced)
-    result = _materialize(tmp_path, dg.DagsterInstance.ephemeral(), "2023")
-    assert not result.success
-    [failure] = [e for e in result.all_events if e.is_step_failure]
-    assert failure.step_failure_data.user_failure_data.description == (
-        f"Wave 2023 not loaded: {landed.name} changed after it was validated (its bytes are not those read); "
-        "the next run loads it as it is now")
-    archived = [p for p in (tmp_path / "archive").rglob("*") if p.is_file()]
-    assert all(p.name.startswith(sha256_of(p)[:16]) for p in archived if p.suffix == ".csv")
-    assert not [p for p in archived if p.name.startswith(".")]  # no partial copy left
-    assert not list(tmp_path.joinpath("archive").rglob(f"{sha256_of(sample_wave_path('2023'))[:16]}-*"))
 
 
 def test_rows_lost_in_loading_fail_the_blocking_check_and_change_nothing(tmp_path):
@@ -400,7 +374,7 @@ def test_a_wave_that_failed_undeclared_is_retried_once_its_wave_yaml_is_added(tm
     assert _sensor(tmp_path, instance, first.cursor).run_requests == []  # same inputs: not every tick
 
     (tmp_path / "landing" / SURVEY_ID / "2026" / "wave.yaml").write_text(
-        "fieldwork_start: 2026-09-07\nfieldwork_end: 2026-10-02\n")
+        "fieldwork_start: 2026-09-01\nfieldwork_end: 2026-09-30\n")
     retried = _sensor(tmp_path, instance, first.cursor)
     assert [r.partition_key for r in retried.run_requests] == [f"{SURVEY_ID}/2026"]
     assert _materialize(tmp_path, instance, "2026").success
@@ -506,6 +480,7 @@ def test_the_sensor_leaves_a_wave_with_a_delivery_pending(tmp_path):
 def test_a_wave_whose_files_change_while_it_is_validated_is_not_loaded_from_the_old_files(tmp_path, monkeypatch):
     """Validation runs before the writer lock: a delivery landing meanwhile must not be undone."""
     import assets.ingest as ingest_assets
+    from exports import sha256_of
 
     landed = _land(tmp_path, "2023", sample_wave_path("2023"))
     real = ingest_assets.validate_wave
@@ -519,6 +494,12 @@ def test_a_wave_whose_files_change_while_it_is_validated_is_not_loaded_from_the_
     result = _materialize(tmp_path, dg.DagsterInstance.ephemeral(), "2023")
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
-    assert "its files or wave.yaml changed while it was validated" in failure.step_failure_data.user_failure_data.description
+    assert failure.step_failure_data.user_failure_data.description == (
+        f"Wave 2023 not loaded: its files changed while it was validated ({landed.name} no longer holds the bytes "
+        "read); the next run loads them as they are now")
+    # The archive keeps exactly the bytes validated, or nothing: no copy of the new bytes under the old digest.
+    archived = [p for p in (tmp_path / "archive").rglob("*") if p.is_file()]
+    assert not [p for p in archived if p.suffix == ".csv" and not p.name.startswith(sha256_of(p)[:16])]
+    assert not [p for p in archived if p.name.startswith(".")]  # no partial copy left
     with duckdb.connect(str(tmp_path / "working" / "survey.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from respondents").fetchone() == (0,)

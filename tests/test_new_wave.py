@@ -72,7 +72,7 @@ def test_a_new_wave_dropped_with_its_wave_yaml_loads_with_survey_run(home, tmp_p
     assert f"{SURVEY_ID}/2026: FAILED: step wave_responses: wave '2026' is not declared" in undeclared.output
     assert "Traceback" not in undeclared.output and "Stack Trace" not in undeclared.output
 
-    (wave_dir / "wave.yaml").write_text("fieldwork_start: 2026-09-07\nfieldwork_end: 2026-10-02\npopulation_trusts: 203\n")
+    (wave_dir / "wave.yaml").write_text("fieldwork_start: 2026-09-01\nfieldwork_end: 2026-09-30\npopulation_trusts: 203\n")
     declared = _survey("run", "--home", str(home))
 
     assert declared.exit_code == 0, declared.output
@@ -80,7 +80,7 @@ def test_a_new_wave_dropped_with_its_wave_yaml_loads_with_survey_run(home, tmp_p
     expected = len(read_sample("2025"))  # every row of the 2025 sample is valid
     assert _rows(home, "select count(*) from respondents where wave_id = '2026'") == [(expected,)]
     assert _rows(home, "select wave_id, fieldwork_start::varchar, population_trusts from waves order by wave_order") == [
-        ("2023", "2023-09-01", 211), ("2024", "2024-09-02", 209), ("2025", "2025-09-01", 205), ("2026", "2026-09-07", 203)]
+        ("2023", "2023-09-01", 211), ("2024", "2024-09-02", 209), ("2025", "2025-09-01", 205), ("2026", "2026-09-01", 203)]
     # 2024 is the previous loaded wave; "Financial pressures" is asked in 2026 but was not in 2024
     assert _rows(home, "select previous_wave_id, comparable from indicator_trends where wave_id = '2026' "
                        "and indicator_id = 'trust_barriers.operational_pressures'") == [("2024", False)]
@@ -91,14 +91,14 @@ def test_a_new_wave_dropped_with_its_wave_yaml_loads_with_survey_run(home, tmp_p
 
 def test_one_survey_ingest_with_the_dates_declares_and_loads_a_new_wave(home, tmp_path):
     export = export_2026(tmp_path / "delivered_2026.csv")
-    result = _survey("ingest", str(export), "--survey", SURVEY_ID, "--wave", "2026", "--fieldwork-start", "2026-09-07",
-                     "--fieldwork-end", "2026-10-02", "--population-trusts", "203", "--home", str(home))
+    result = _survey("ingest", str(export), "--survey", SURVEY_ID, "--wave", "2026", "--fieldwork-start", "2026-09-01",
+                     "--fieldwork-end", "2026-09-30", "--population-trusts", "203", "--home", str(home))
 
     assert result.exit_code == 0, result.output
     rows = len(read_sample("2025"))
     assert f"delivered_2026.csv: layout plain_csv; {rows} rows read, {rows} loaded, 0 quarantined" in result.output
     settings = (home / "landing" / SURVEY_ID / "2026" / "wave.yaml").read_text()
-    assert "fieldwork_start: 2026-09-07\nfieldwork_end: 2026-10-02\npopulation_trusts: 203\n" in settings
+    assert "fieldwork_start: 2026-09-01\nfieldwork_end: 2026-09-30\npopulation_trusts: 203\n" in settings
     assert sorted(p.name for p in (home / "landing" / SURVEY_ID / "2026").iterdir()) == ["delivered_2026.csv", "wave.yaml"]
     assert _rows(home, "select count(*) from respondents where wave_id = '2026'") == [(rows,)]
 
@@ -117,8 +117,8 @@ def test_ingest_refuses_a_file_that_is_not_an_export_before_writing_anything(hom
     before = _tree(home / "landing")
     notes = tmp_path / "notes.txt"
     notes.write_text("respondent_id,submitted_at\n")
-    result = _survey("ingest", str(notes), "--survey", SURVEY_ID, "--wave", "2026", "--fieldwork-start", "2026-09-07",
-                     "--fieldwork-end", "2026-10-02", "--home", str(home))
+    result = _survey("ingest", str(notes), "--survey", SURVEY_ID, "--wave", "2026", "--fieldwork-start", "2026-09-01",
+                     "--fieldwork-end", "2026-09-30", "--home", str(home))
     assert result.exit_code == 1
     assert result.output.strip() == "REJECTED: notes.txt: not an export file: the name must end in .csv, .xlsx, .sav " \
                                     "and not start with '.'"
@@ -145,13 +145,13 @@ def test_a_refused_delivery_leaves_the_landing_folder_and_its_wave_yaml_exactly_
 def test_ingest_merges_into_a_wave_yaml_and_never_deletes_it(home, tmp_path):
     wave_dir = home / "landing" / SURVEY_ID / "2026"
     wave_dir.mkdir(parents=True)
-    (wave_dir / "wave.yaml").write_text("fieldwork_start: 2026-09-07\nfieldwork_end: 2026-10-02\nlayout: qualtrics\n")
+    (wave_dir / "wave.yaml").write_text("fieldwork_start: 2026-09-01\nfieldwork_end: 2026-09-30\nlayout: qualtrics\n")
     result = _survey("ingest", str(export_2026(tmp_path / "plain.csv")), "--survey", SURVEY_ID, "--wave", "2026",
                      "--population-trusts", "198", "--home", str(home))
     assert result.exit_code == 0, result.output
     settings = (wave_dir / "wave.yaml").read_text()
     # the dates kept, the population added, and the old layout dropped: it described the previous file
-    assert "fieldwork_start: 2026-09-07" in settings and "population_trusts: 198" in settings
+    assert "fieldwork_start: 2026-09-01" in settings and "population_trusts: 198" in settings
     assert "layout" not in settings.split("\n", 2)[2]
     assert _rows(home, "select population_trusts from waves where wave_id = '2026'") == [(198,)]
 
@@ -180,7 +180,7 @@ def test_a_wave_loaded_by_mistake_is_withdrawn_and_its_file_landed_again_under_t
     assert "2025" not in latest_pack.columns
 
     again = _survey("ingest", str(archived), "--survey", SURVEY_ID, "--wave", "2026", "--fieldwork-start",
-                    "2026-09-07", "--fieldwork-end", "2026-10-02", "--home", str(home))
+                    "2026-09-01", "--fieldwork-end", "2026-09-30", "--home", str(home))
     assert again.exit_code == 0, again.output
     assert _rows(home, "select wave_id, count(*) from respondents group by 1 order by 1") == [
         ("2023", len(read_sample("2023"))), ("2024", len(read_sample("2024"))), ("2026", len(read_sample("2025")))]
@@ -190,7 +190,7 @@ def test_a_wave_loaded_by_mistake_is_withdrawn_and_its_file_landed_again_under_t
     blocks = re.split(f"^{SURVEY_ID}/", listing.output, flags=re.MULTILINE)[1:]
     assert [b.split(":")[0] for b in blocks] == ["2023", "2024", "2025", "2026"]  # fieldwork order
     assert blocks[2].startswith("2025: withdrawn ") and f" by {getpass.getuser()} " in blocks[2]
-    assert blocks[3].startswith("2026: published\n  declared in wave.yaml; fieldwork 2026-09-07 to 2026-10-02\n"
+    assert blocks[3].startswith("2026: published\n  declared in wave.yaml; fieldwork 2026-09-01 to 2026-09-30\n"
                                 "  files: export_2026.csv\n  last load: ")
     assert f"{len(read_sample('2025'))} loaded, 0 quarantined" in blocks[3]
 
@@ -290,7 +290,7 @@ def test_a_wave_the_codebook_names_cannot_be_withdrawn_while_only_its_wave_yaml_
     (home / "codebooks" / f"{SURVEY_ID}.yaml").write_text(yaml.safe_dump(raw))
     wave_dir = home / "landing" / SURVEY_ID / "2026"
     export_2026(wave_dir / "export.csv")
-    (wave_dir / "wave.yaml").write_text("fieldwork_start: 2026-09-07\nfieldwork_end: 2026-10-02\n")
+    (wave_dir / "wave.yaml").write_text("fieldwork_start: 2026-09-01\nfieldwork_end: 2026-09-30\n")
 
     refused = _survey("wave", "remove", SURVEY_ID, "2026", "--yes", "--home", str(home))
 

@@ -28,7 +28,7 @@ def _declare(home: Path, wave_id: str, text: str) -> Path:
 
 
 def test_a_wave_declared_beside_its_files_joins_the_codebooks_waves_in_fieldwork_order(tmp_path):
-    _declare(tmp_path, "2026", "fieldwork_start: 2026-09-07\nfieldwork_end: 2026-10-02\npopulation_trusts: 203\n")
+    _declare(tmp_path, "2026", "fieldwork_start: 2026-09-01\nfieldwork_end: 2026-09-30\npopulation_trusts: 203\n")
     _declare(tmp_path, "pilot", "fieldwork_start: 2022-03-01\nfieldwork_end: 2022-03-31\n")
     codebook = SurveyHome(tmp_path).codebook(SURVEY_ID)
     assert [w.id for w in codebook.waves] == ["pilot", "2023", "2024", "2025", "2026"]
@@ -42,7 +42,7 @@ def test_a_wave_declared_beside_its_files_joins_the_codebooks_waves_in_fieldwork
 def test_the_bundled_questionnaire_carries_forward_to_a_wave_declared_later(tmp_path):
     """A 2026 export of the 2025 questionnaire: "Financial pressures" (asked from 2025 on) and the 2025
     rewording are the 2026 questionnaire too, with no edit of the codebook."""
-    _declare(tmp_path, "2026", "fieldwork_start: 2026-09-07\nfieldwork_end: 2026-10-02\n")
+    _declare(tmp_path, "2026", "fieldwork_start: 2026-09-01\nfieldwork_end: 2026-09-30\n")
     codebook = SurveyHome(tmp_path).codebook(SURVEY_ID)
     options = {w: [o.id for o in codebook.for_wave(w).question("trust_barriers").options] for w in ("2024", "2026")}
     assert "financial_pressures" in options["2026"] and "financial_pressures" not in options["2024"]
@@ -204,10 +204,10 @@ def test_what_only_labels_the_publication_or_formats_a_wave_yaml_decides_nothing
     retitled = load_codebook(_codebook_with(tmp_path, lambda raw: raw.update(title="Another title", publisher="X")))
     assert retitled.digest_for("2024") == codebook.digest_for("2024")
     plain, noted = tmp_path / "plain.yaml", tmp_path / "noted.yaml"
-    plain.write_text("fieldwork_start: 2026-09-07\nfieldwork_end: 2026-10-02\n")
-    noted.write_bytes(b"# from the survey team\r\nfieldwork_end: 2026-10-02\r\nfieldwork_start: 2026-09-07\r\n")
+    plain.write_text("fieldwork_start: 2026-09-01\nfieldwork_end: 2026-09-30\n")
+    noted.write_bytes(b"# from the survey team\r\nfieldwork_end: 2026-09-30\r\nfieldwork_start: 2026-09-01\r\n")
     assert settings_bytes(plain) == settings_bytes(noted)
-    noted.write_text("fieldwork_start: 2026-09-07\nfieldwork_end: 2026-10-03\n")
+    noted.write_text("fieldwork_start: 2026-09-01\nfieldwork_end: 2026-10-03\n")
     assert settings_bytes(plain) != settings_bytes(noted)
 
 

@@ -16,6 +16,7 @@ What does not belong here: reading file formats (``exports``) and writing to the
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import tempfile
@@ -74,6 +75,24 @@ class StagedWave:
 
 
 @dataclass(frozen=True)
+class SubmissionTimes:
+    """How many rows read have a submission time, and how many of those fall outside the wave's fieldwork."""
+
+    timed: int
+    outside: int
+    start: dt.date
+    end: dt.date
+
+    @property
+    def outside_share(self) -> float:
+        return self.outside / self.timed if self.timed else 0.0
+
+    def __str__(self) -> str:
+        return (f"{self.outside:,} of {self.timed:,} submission times ({self.outside_share:.0%}) fall outside the "
+                f"wave's fieldwork, {self.start} to {self.end} (Europe/London)")
+
+
+@dataclass(frozen=True)
 class WaveValidation:
     """The outcome of validating every file of one wave."""
 
@@ -81,6 +100,7 @@ class WaveValidation:
     quarantine: pd.DataFrame  # QUARANTINE_COLUMNS, one row per failure (a row may fail several rules)
     files: tuple[SourceFile, ...]
     notes: tuple[str, ...] = ()  # why a plain CSV was read by its export reader rather than DuckDB's
+    submission_times: SubmissionTimes | None = None
 
     @property
     def rows_read(self) -> int:
@@ -163,6 +183,10 @@ def validate_wave(
         }) as con:
             con.execute("SET enable_progress_bar = false")
             files, entries = _validate(con, paths, scans, codebook, schema, resolver, layout, max_bytes, progress)
+            wave = codebook.wave(wave_id)
+            timed, outside = con.execute(read_sql(SQL_DIR, "fieldwork_counts"),
+                                         {"start": wave.fieldwork_start, "end": wave.fieldwork_end}).fetchone()
+            times = SubmissionTimes(timed, outside, wave.fieldwork_start, wave.fieldwork_end)
     except BaseException:
         staged.discard()
         raise
@@ -170,7 +194,7 @@ def validate_wave(
     quarantine = with_reasons(entries, text_columns(codebook)) if len(entries) else pd.DataFrame(columns=QUARANTINE_COLUMNS)
     source_files = tuple(SourceFile(f.path.name, f.layout, scans[f.path].sha256, scans[f.path].size_bytes, **counts)
                          for f, counts in files)
-    return WaveValidation(staged, quarantine, source_files + duplicates, notes)
+    return WaveValidation(staged, quarantine, source_files + duplicates, notes, times)
 
 
 def _validate(con, paths, scans: dict[Path, FileScan], codebook, schema, resolver, layout, max_bytes, progress):

@@ -62,6 +62,9 @@ def main() -> None:
     mostly_refused = rows()
     mostly_refused.loc[0:19, "trust_code"] = "XYZ01"  # 20 of 30 rows: a file of another organisation's survey
     files["mostly_quarantined.csv"] = plain(mostly_refused)
+    last_year = rows()
+    last_year.loc[[3, 8, 13, 18, 23], "submitted_at"] = "2023-09-12T10:15:00"  # a year before the fieldwork
+    files["times_outside_fieldwork.csv"] = plain(last_year)
     text = plain(rows()).decode()
     files["download_cut_short.csv"] = text[: text.rstrip("\n").rfind(",", 0, len(text) - 200)].encode()
     files["windows_1252_curly_quotes.csv"] = plain(rows().assign(
