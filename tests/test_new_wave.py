@@ -159,7 +159,14 @@ def test_ingest_merges_into_a_wave_yaml_and_never_deletes_it(home, tmp_path):
 def test_a_wave_loaded_by_mistake_is_withdrawn_and_its_file_landed_again_under_the_right_wave(home, tmp_path):
     """The 2026 export was ingested as wave 2025: withdraw 2025, land the file as 2026."""
     export = export_2026(tmp_path / "export_2026.csv")
-    assert _survey("ingest", str(export), "--survey", SURVEY_ID, "--wave", "2025", "--home", str(home)).exit_code == 0
+    caught = _survey("ingest", str(export), "--survey", SURVEY_ID, "--wave", "2025", "--home", str(home))
+    assert caught.exit_code == 1  # its times are a year after the wave's fieldwork
+    assert caught.output.strip().splitlines()[-1].startswith(
+        "REJECTED: step wave_responses: Wave 2025 refused, nothing of it loaded: 118 of 118 submission times (100%) "
+        "fall outside the wave's fieldwork, 2025-09-01 to 2025-09-26 (Europe/London)")
+    # Forced past that refusal, as a mistake can be.
+    assert _survey("ingest", str(export), "--survey", SURVEY_ID, "--wave", "2025", "--accept-times-outside-fieldwork",
+                   "--home", str(home)).exit_code == 0
     [(load_run,)] = _rows(home, "select distinct run_id from load_log where wave_id = '2025'")
     assert (home / "publish" / SURVEY_ID / "2025").is_dir()
 

@@ -34,7 +34,7 @@ def test_a_wave_declared_beside_its_files_joins_the_codebooks_waves_in_fieldwork
     assert [w.id for w in codebook.waves] == ["pilot", "2023", "2024", "2025", "2026"]
     wave = codebook.wave("2026")
     assert (wave.fieldwork_start, wave.fieldwork_end, wave.population_trusts, wave.synthetic) == (
-        dt.date(2026, 9, 7), dt.date(2026, 10, 2), 203, False)
+        dt.date(2026, 9, 1), dt.date(2026, 9, 30), 203, False)
     assert codebook.wave("pilot").population_trusts is None  # optional
     assert codebook.declares_itself("2024") and not codebook.declares_itself("2026")
 
