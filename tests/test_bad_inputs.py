@@ -159,23 +159,29 @@ def _land_alone(home: Path, name: str, settings: str | None = None) -> None:
 
 @pytest.mark.parametrize("name", sorted(CASES["wave_level"]))
 def test_a_wave_failing_a_wave_level_check_is_refused_before_it_is_loaded(name, dagster_home):
-    home, run = dagster_home
-    _land_alone(home, name)
-    with connect(home / "working" / "survey.duckdb", read_only=True) as con:
-        before = _wave_2023(con)
-    result = run(WAVE)
-    assert not result.success
+    result = _refused_leaving_earlier_waves(*dagster_home, name)
     [failure] = [e for e in result.all_events if e.is_step_failure]
     expected = CASES["wave_level"][name]
     assert expected["reason"] in failure.step_failure_data.user_failure_data.description
     check = next(e for e in result.get_asset_check_evaluations() if e.asset_check_key.name == expected["check"])
     assert not check.passed and check.severity.value == "ERROR"
+
+
+def _refused_leaving_earlier_waves(home: Path, run, name: str):
+    """Run the corpus file landed alone as wave 2024: the run fails, nothing of 2024 (not even its
+    quarantine) is in the working database, and wave 2023 is as it was."""
+    _land_alone(home, name)
+    with connect(home / "working" / "survey.duckdb", read_only=True) as con:
+        before = _wave_2023(con)
+    result = run(WAVE)
+    assert not result.success
     with connect(home / "working" / "survey.duckdb", read_only=True) as con:
         after = _wave_2023(con)
-        assert con.execute("select count(*) from respondents where wave_id = ?", [WAVE]).fetchall()[0][0] == 0
-        assert con.execute("select count(*) from quarantine where wave_id = ?", [WAVE]).fetchall()[0][0] == 0
+        for table in ("respondents", "quarantine"):
+            assert con.execute(f"select count(*) from {table} where wave_id = ?", [WAVE]).fetchall()[0][0] == 0
     for table in before:
         pd.testing.assert_frame_equal(before[table], after[table], obj=f"wave 2023 {table}")
+    return result
 
 
 @pytest.mark.parametrize("name", sorted(CASES["wave_level"]))
@@ -210,16 +216,6 @@ def test_a_few_times_outside_the_fieldwork_are_a_warning_with_the_count(tmp_path
 
 @pytest.mark.parametrize("name", sorted(set(CASES["file_level"]) - set(MAX_BYTES)))
 def test_a_refused_file_fails_its_dagster_check_and_leaves_earlier_waves(name, dagster_home):
-    home, run = dagster_home
-    _land_alone(home, name)
-    with connect(home / "working" / "survey.duckdb", read_only=True) as con:
-        before = _wave_2023(con)
-    result = run(WAVE)
-    assert not result.success
+    result = _refused_leaving_earlier_waves(*dagster_home, name)
     check = next(e for e in result.get_asset_check_evaluations() if e.asset_check_key.name == "files_readable")
     assert not check.passed and CASES["file_level"][name] in check.metadata["reason"].value
-    with connect(home / "working" / "survey.duckdb", read_only=True) as con:
-        after = _wave_2023(con)
-        assert con.execute("select count(*) from respondents where wave_id = ?", [WAVE]).fetchall()[0][0] == 0
-    for table in before:
-        pd.testing.assert_frame_equal(before[table], after[table], obj=f"wave 2023 {table}")
