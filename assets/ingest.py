@@ -120,13 +120,13 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
     fingerprint of what decided the load. The wave is replaced as a whole, in one transaction."""
     survey_id, wave_id = split_partition_key(context.partition_key)
     paths = survey_home.paths
+    wave_dir = paths.wave_dir(survey_id, wave_id)
     try:
         codebook = paths.codebook(survey_id)
         codebook.wave(wave_id)
-        declared = wave_settings(paths.wave_dir(survey_id, wave_id))
+        declared = wave_settings(wave_dir)
     except (KeyError, CodebookError, WaveDeclarationError) as exc:
         raise dg.Failure(description=str(exc)) from None
-    wave_dir = paths.wave_dir(survey_id, wave_id)
     delivery = Delivery(wave_dir, wave_dir / config.pending_folder) if config.pending_folder else None
     files = wave_files(delivery.pending_dir if delivery else wave_dir)
     if not files:
@@ -156,10 +156,7 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
     times_metadata = {"outside_fieldwork": times.outside, "with_a_time": times.timed,
                       "fieldwork": f"{times.start} to {times.end}"}
     if times.outside_share > FIELDWORK_REFUSAL_SHARE and not declared.accept_times_outside_fieldwork:
-        validation.discard()
-        yield dg.AssetCheckResult(check_name=CHECK_FIELDWORK, passed=False, severity=dg.AssetCheckSeverity.ERROR,
-                                  metadata=times_metadata)
-        raise dg.Failure(description=(
+        yield from _refuse(validation, CHECK_FIELDWORK, times_metadata, (
             f"Wave {wave_id} refused, nothing of it loaded: {times}, over the limit of {FIELDWORK_REFUSAL_SHARE:.0%}. "
             f"Another wave's file, or the wrong dates? If the file is right, set accept_times_outside_fieldwork: "
             f"true in its {WAVE_SETTINGS} (survey ingest --accept-times-outside-fieldwork)"))
@@ -168,14 +165,11 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
     limit = declared.max_quarantined_share or QUARANTINE_REFUSAL_SHARE
     refusal = validation.refusal_for_quarantine(limit)
     if refusal is not None:
-        validation.discard()
-        yield dg.AssetCheckResult(
-            check_name=CHECK_QUARANTINE_SHARE, passed=False, severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"quarantined_share": dg.MetadataValue.float(round(validation.quarantined_share, 4)),
-                      "refused_above": dg.MetadataValue.float(limit),
-                      **{f"share_{rule}": dg.MetadataValue.float(round(share, 4))
-                         for rule, share in validation.quarantined_shares_by_rule().items()}})
-        raise dg.Failure(description=(
+        yield from _refuse(validation, CHECK_QUARANTINE_SHARE, {
+            "quarantined_share": dg.MetadataValue.float(round(validation.quarantined_share, 4)),
+            "refused_above": dg.MetadataValue.float(limit),
+            **{f"share_{rule}": dg.MetadataValue.float(round(share, 4))
+               for rule, share in validation.quarantined_shares_by_rule().items()}}, (
             f"Wave {wave_id} refused, nothing of it loaded: {refusal}. Usually the wrong file, layout or survey; "
             f"if the wave is right as it is, set max_quarantined_share in its {WAVE_SETTINGS} "
             "(survey ingest --max-quarantined-share) to load its good rows"))
@@ -239,6 +233,13 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
             ),
         ],
     )
+
+
+def _refuse(validation: WaveValidation, check_name: str, metadata: dict, description: str):
+    """Fail ``check_name`` (blocking) and the step: the wave is refused whole before anything is loaded."""
+    validation.discard()
+    yield dg.AssetCheckResult(check_name=check_name, passed=False, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata)
+    raise dg.Failure(description=description)
 
 
 def _int_metadata(counts: dict) -> dict:
