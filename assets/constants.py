@@ -12,6 +12,8 @@ CHECK_FILES_READABLE = "files_readable"
 CHECK_ROWS_RECONCILE = "rows_reconcile"
 CHECK_QUARANTINE_SHARE = "quarantine_share_below_limit"
 CHECK_FIELDWORK = "submission_times_in_fieldwork"
+CHECK_NOT_ANOTHER_WAVES_FILES = "files_not_another_waves"
+CHECK_SAME_RESPONDENT_KEY = "same_respondent_key_as_earlier_waves"
 CHECK_INDICATORS_VALID = "indicator_values_valid"
 
 # Above this share of quarantined rows a wave is probably the wrong layout or survey: worth a look.

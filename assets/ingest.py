@@ -8,8 +8,10 @@ import pandas as pd
 from assets.constants import (
     CHECK_FIELDWORK,
     CHECK_FILES_READABLE,
+    CHECK_NOT_ANOTHER_WAVES_FILES,
     CHECK_QUARANTINE_SHARE,
     CHECK_ROWS_RECONCILE,
+    CHECK_SAME_RESPONDENT_KEY,
     DUCKDB_POOL,
     FIELDWORK_REFUSAL_SHARE,
     FINGERPRINT_METADATA,
@@ -21,7 +23,7 @@ from assets.dimensions import survey_dimensions
 from assets.partitions import wave_partitions
 from assets.progress import report
 from assets.resources import SurveyHomeResource
-from exports import WaveFileRejected
+from exports import FILE_SUFFIXES, WaveFileRejected
 from home.deliveries import Delivery
 from home.landing import (
     WAVE_SETTINGS,
@@ -35,9 +37,11 @@ from home.landing import (
     wave_files,
     wave_settings,
 )
+from home.settings import RESPONDENT_KEY_ENV
 from schemas.codebook_files import CodebookError
 from schemas.waves import WaveDeclarationError
 from validation.engine import WaveValidation, validate_wave
+from warehouse.admission import files_of_other_waves, waves_under_other_keys
 from warehouse.load import WaveDoesNotReconcile, load_wave
 from warehouse.stop_points import stop_point
 
@@ -95,6 +99,21 @@ def _quarantine_preview(validation: WaveValidation, limit: int = 20) -> str:
             "otherwise the load is rolled back.",
         ),
         dg.AssetCheckSpec(
+            CHECK_NOT_ANOTHER_WAVES_FILES,
+            asset="wave_responses",
+            blocking=True,
+            description="No file has the bytes of a file loaded in another wave (another wave's export landed in the "
+            "wrong folder); otherwise the wave is refused before it is loaded, unless its wave.yaml sets "
+            "accept_files_of_other_waves. Waves withdrawn with `survey wave remove` do not count.",
+        ),
+        dg.AssetCheckSpec(
+            CHECK_SAME_RESPONDENT_KEY,
+            asset="wave_responses",
+            blocking=True,
+            description="The pseudonym key is the one the survey's other waves were loaded with (by its "
+            "fingerprint in load_log); otherwise the wave is refused, as its pseudonyms would match none of theirs.",
+        ),
+        dg.AssetCheckSpec(
             CHECK_FIELDWORK,
             asset="wave_responses",
             blocking=True,
@@ -130,13 +149,13 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
     delivery = Delivery(wave_dir, wave_dir / config.pending_folder) if config.pending_folder else None
     files = wave_files(delivery.pending_dir if delivery else wave_dir)
     if not files:
-        raise dg.Failure(description=f"no export file (.csv, .xlsx, .sav) in {wave_dir}")
+        raise dg.Failure(description=f"no export file ({', '.join(FILE_SUFFIXES)}) in {wave_dir}")
     validated = delivery_signature(files, wave_dir)
     stop_point("ingest")
     try:
         validation = validate_wave(
             files, codebook, wave_id, survey_home.trust_resolver(), layout=declared.layout,
-            max_bytes=survey_home.max_file_bytes, staging_dir=paths.staging_dir,
+            limits=survey_home.read_limits, staging_dir=paths.staging_dir,
             progress=lambda stage, rows: report(context.partition_key, stage, rows),
         )
     except WaveFileRejected as exc:
@@ -155,45 +174,35 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
     times = validation.submission_times
     times_metadata = {"outside_fieldwork": times.outside, "with_a_time": times.timed,
                       "fieldwork": f"{times.start} to {times.end}"}
-    if times.outside_share > FIELDWORK_REFUSAL_SHARE and not declared.accept_times_outside_fieldwork:
-        yield from _refuse(validation, CHECK_FIELDWORK, times_metadata, (
-            f"Wave {wave_id} refused, nothing of it loaded: {times}, over the limit of {FIELDWORK_REFUSAL_SHARE:.0%}. "
-            f"Another wave's file, or the wrong dates? If the file is right, set accept_times_outside_fieldwork: "
-            f"true in its {WAVE_SETTINGS} (survey ingest --accept-times-outside-fieldwork)"))
-    if times.outside:
-        context.log.warning("Wave %s: %s", context.partition_key, times)
-    limit = declared.max_quarantined_share or QUARANTINE_REFUSAL_SHARE
-    refusal = validation.refusal_for_quarantine(limit)
-    if refusal is not None:
-        yield from _refuse(validation, CHECK_QUARANTINE_SHARE, {
-            "quarantined_share": dg.MetadataValue.float(round(validation.quarantined_share, 4)),
-            "refused_above": dg.MetadataValue.float(limit),
-            **{f"share_{rule}": dg.MetadataValue.float(round(share, 4))
-               for rule, share in validation.quarantined_shares_by_rule().items()}}, (
-            f"Wave {wave_id} refused, nothing of it loaded: {refusal}. Usually the wrong file, layout or survey; "
-            f"if the wave is right as it is, set max_quarantined_share in its {WAVE_SETTINGS} "
-            "(survey ingest --max-quarantined-share) to load its good rows"))
+    try:
+        pseudonymise = survey_home.pseudonymiser()
+    except ValueError as exc:  # a key too short to be safe: its message names the key file or setting
+        validation.discard()
+        raise dg.Failure(description=f"Wave {wave_id} not loaded: {exc}") from None
     fingerprint = inputs_fingerprint([(f.name, f.sha256) for f in validation.files],
                                      settings_bytes(wave_dir / WAVE_SETTINGS), codebook.digest_for(wave_id))
     try:
-        if delivery is not None:
-            replaced = delivery.promote(paths.archive_dir / survey_id / wave_id)
-            files = wave_files(wave_dir)
-            context.log.info("Delivery promoted into %s; replaced %s", wave_dir.relative_to(paths.root),
-                             ", ".join(p.name for p in replaced) or "nothing")
-        stop_point("validation")
-        archive = paths.archive_dir / survey_id / wave_id
-        archived = archive_files(files, archive, paths.root, digests={f.name: f.sha256 for f in validation.files})
-        archive_declaration(wave_dir, archive)
-        report(context.partition_key, "loading", validation.rows_loaded)
+        # The refusals that need what the working database holds are made under the writer lock that the
+        # load then keeps, so that no other run can load the same bytes or another key in between.
         with survey_home.warehouse(context.log) as con:
+            others = yield from _refusals(context, validation, declared, con, pseudonymise.fingerprint)
+            if delivery is not None:
+                replaced = delivery.promote(paths.archive_dir / survey_id / wave_id)
+                files = wave_files(wave_dir)
+                context.log.info("Delivery promoted into %s; replaced %s", wave_dir.relative_to(paths.root),
+                                 ", ".join(p.name for p in replaced) or "nothing")
+            stop_point("validation")
+            archive = paths.archive_dir / survey_id / wave_id
+            archived = archive_files(files, archive, paths.root, digests={f.name: f.sha256 for f in validation.files})
+            archive_declaration(wave_dir, archive)
+            report(context.partition_key, "loading", validation.rows_loaded)
             # Validation ran before the writer lock was taken: another run (the sensor's, a `survey ingest`)
             # may have replaced the wave's files meanwhile. Loading this validation would undo it.
             if delivery_signature(wave_files(wave_dir), wave_dir) != validated:
                 raise dg.Failure(description=f"Wave {wave_id} not loaded: its files or wave.yaml changed while "
                                  "it was validated (another delivery); the next run loads them as they are now")
             counts = load_wave(con, codebook, wave_id, validation, run_id=context.run.run_id,
-                               pseudonymise=survey_home.pseudonymiser(), archived_as=archived,
+                               pseudonymise=pseudonymise, archived_as=archived,
                                inputs_fingerprint=fingerprint)
     except ArchivedOtherBytes as exc:
         raise dg.Failure(description=f"Wave {wave_id} not loaded: {exc}; the next run loads them as they are now") from None
@@ -223,6 +232,9 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
         },
         check_results=[
             dg.AssetCheckResult(check_name=CHECK_ROWS_RECONCILE, passed=True, metadata=_int_metadata(counts)),
+            dg.AssetCheckResult(check_name=CHECK_NOT_ANOTHER_WAVES_FILES, passed=not others,
+                                severity=dg.AssetCheckSeverity.WARN, metadata=_other_waves_metadata(others)),
+            dg.AssetCheckResult(check_name=CHECK_SAME_RESPONDENT_KEY, passed=True),
             dg.AssetCheckResult(check_name=CHECK_FIELDWORK, passed=times.outside == 0,
                                 severity=dg.AssetCheckSeverity.WARN, metadata=times_metadata),
             dg.AssetCheckResult(
@@ -233,6 +245,56 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
             ),
         ],
     )
+
+
+def _refusals(context, validation: WaveValidation, declared, con, key_fingerprint: str):
+    """Refuse the wave whole, before anything of it is moved or loaded, for the first reason that holds: a
+    file with another wave's bytes, submission times outside the fieldwork, most rows quarantined, or a
+    pseudonym key other than the earlier waves'. Each but the last may be accepted on purpose in wave.yaml."""
+    survey_id, wave_id = split_partition_key(context.partition_key)
+    others = files_of_other_waves(con, survey_id, wave_id, [(f.name, f.sha256) for f in validation.files])
+    if others and declared.accept_files_of_other_waves:
+        context.log.warning("Wave %s loaded as accepted in its %s: %s", context.partition_key, WAVE_SETTINGS,
+                            "; ".join(map(str, others)))
+    elif others:
+        yield from _refuse(validation, CHECK_NOT_ANOTHER_WAVES_FILES, _other_waves_metadata(others), (
+            f"Wave {wave_id} refused, nothing of it loaded: {'; '.join(map(str, others))}. Another wave's export "
+            f"landed in the wrong folder? If the file is right, set accept_files_of_other_waves: true in its "
+            f"{WAVE_SETTINGS} (survey ingest --accept-files-of-other-waves)"))
+    times = validation.submission_times
+    if times.outside_share > FIELDWORK_REFUSAL_SHARE and not declared.accept_times_outside_fieldwork:
+        yield from _refuse(validation, CHECK_FIELDWORK, {
+            "outside_fieldwork": times.outside, "with_a_time": times.timed,
+            "fieldwork": f"{times.start} to {times.end}"}, (
+            f"Wave {wave_id} refused, nothing of it loaded: {times}, over the limit of {FIELDWORK_REFUSAL_SHARE:.0%}. "
+            f"Another wave's file, or the wrong dates? If the file is right, set accept_times_outside_fieldwork: "
+            f"true in its {WAVE_SETTINGS} (survey ingest --accept-times-outside-fieldwork)"))
+    if times.outside:
+        context.log.warning("Wave %s: %s", context.partition_key, times)
+    limit = declared.max_quarantined_share or QUARANTINE_REFUSAL_SHARE
+    refusal = validation.refusal_for_quarantine(limit)
+    if refusal is not None:
+        yield from _refuse(validation, CHECK_QUARANTINE_SHARE, {
+            "quarantined_share": dg.MetadataValue.float(round(validation.quarantined_share, 4)),
+            "refused_above": dg.MetadataValue.float(limit),
+            **{f"share_{rule}": dg.MetadataValue.float(round(share, 4))
+               for rule, share in validation.quarantined_shares_by_rule().items()}}, (
+            f"Wave {wave_id} refused, nothing of it loaded: {refusal}. Usually the wrong file, layout or survey; "
+            f"if the wave is right as it is, set max_quarantined_share in its {WAVE_SETTINGS} "
+            "(survey ingest --max-quarantined-share) to load its good rows"))
+    rekeyed = waves_under_other_keys(con, survey_id, wave_id, key_fingerprint)
+    if rekeyed:
+        yield from _refuse(validation, CHECK_SAME_RESPONDENT_KEY, {"other_key_waves": ", ".join(rekeyed)}, (
+            f"Wave {wave_id} refused, nothing of it loaded: the respondent key is not the one wave(s) "
+            f"{', '.join(rekeyed)} of {survey_id} were loaded with, so its pseudonyms would match none of theirs. "
+            f"Restore that key ({RESPONDENT_KEY_ENV}, or the key file under the home's secrets), or withdraw those "
+            "waves (survey wave remove) and load them again under the new key"))
+    return others
+
+
+def _other_waves_metadata(others: list) -> dict:
+    return {"files": ", ".join(sorted({as_markdown_text(o.file) for o in others})),
+            "other_waves": ", ".join(sorted({f"{o.other_survey_id}/{o.other_wave_id}" for o in others}))}
 
 
 def _refuse(validation: WaveValidation, check_name: str, metadata: dict, description: str):

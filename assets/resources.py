@@ -21,6 +21,7 @@ import duckdb
 import pandas as pd
 from pydantic import SecretStr
 
+from exports import ReadLimits
 from home.settings import DEFAULT_DUCKDB_MEMORY_MB, DEFAULT_MAX_FILE_MB, DEFAULT_SETTLE_SECONDS, Settings, SurveyHome
 from schemas.reference import TrustResolver, load_trusts
 from warehouse.connection import connect
@@ -38,6 +39,9 @@ class SurveyHomeResource(dg.ConfigurableResource):
     # UI shows, holds the variable's name and never the key); otherwise the home's key file.
     respondent_key: str | None = None
     settle_seconds: float = DEFAULT_SETTLE_SECONDS  # a landed file changed more recently is not read yet
+    # Rows with bytes that are not UTF-8 a UTF-8 file may have, quarantined: this many or this share.
+    encoding_error_rows: int = ReadLimits.encoding_error_rows
+    encoding_error_share: float = ReadLimits.encoding_error_share
     writer_wait_minutes: int = 60  # how long a step waits for another process writing the working database
 
     @property
@@ -45,7 +49,9 @@ class SurveyHomeResource(dg.ConfigurableResource):
         """The settings this resource was given, as one object again."""
         return Settings.model_construct(
             home=Path(self.home), max_file_mb=self.max_file_mb, duckdb_memory_mb=self.duckdb_memory_mb,
-            settle_seconds=self.settle_seconds, respondent_key=SecretStr(self.respondent_key) if self.respondent_key else None)
+            settle_seconds=self.settle_seconds, encoding_error_rows=self.encoding_error_rows,
+            encoding_error_share=self.encoding_error_share,
+            respondent_key=SecretStr(self.respondent_key) if self.respondent_key else None)
 
     @property
     def paths(self) -> SurveyHome:
@@ -61,8 +67,8 @@ class SurveyHomeResource(dg.ConfigurableResource):
         return TrustResolver(self.trusts())
 
     @property
-    def max_file_bytes(self) -> int:
-        return self.settings.max_file_bytes
+    def read_limits(self) -> ReadLimits:
+        return self.settings.read_limits
 
     @contextmanager
     def warehouse(self, log: logging.Logger | None = None) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -23,12 +23,27 @@ import numpy as np
 import pandas as pd
 
 from schemas.codebook import Codebook, Question, fold
-from schemas.quarantine_rules import RULE_FIELD_COUNT, RULE_OPTION_LABEL  # noqa: F401  (readers import them from here)
+from schemas.quarantine_rules import RULE_ENCODING, RULE_FIELD_COUNT, RULE_OPTION_LABEL, RULE_UNCALCULATED  # noqa: F401  (readers import them from here)
 
 SOURCE_ROW = "source_row"
 COMPLETE = "_complete"
 ROW_FAILURE_COLUMNS = [SOURCE_ROW, "column_name", "rule", "offending_value"]
 WHOLE_ROW = "(whole row)"
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How much a reader accepts of a file before refusing it, from the settings (``home.settings``)."""
+
+    max_bytes: int | None = None
+    # Rows holding bytes that are not UTF-8, quarantined in a file read as UTF-8: this many, or this share of
+    # its rows, whichever is more (``exports.text``).
+    encoding_error_rows: int = 10
+    encoding_error_share: float = 0.001
+    # A workbook is refused before it is read past these (a small file can unpack to gigabytes).
+    workbook_uncompressed_bytes: int = 1024 * 1024 * 1024
+    workbook_shared_strings: int = 2_000_000
+    workbook_cells: int = 50_000_000
 
 
 class WaveFileRejected(ValueError):
@@ -71,26 +86,12 @@ def refuse_oversized(path: Path, max_bytes: int | None) -> None:
         raise WaveFileRejected(path, f"the file is {size:,} bytes, over the limit of {max_bytes:,} bytes")
 
 
-def read_bytes(path: Path, max_bytes: int | None = None) -> bytes:
-    refuse_oversized(path, max_bytes)
+def read_bytes(path: Path, limits: ReadLimits | None = None) -> bytes:
+    refuse_oversized(path, (limits or ReadLimits()).max_bytes)
     data = path.read_bytes()
     if not data.strip():
         raise WaveFileRejected(path, "the file is empty")
     return data
-
-
-def decode_text(path: Path, data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252, Excel's default on many NHS machines."""
-    if b"\x00" in data[:4096]:
-        raise WaveFileRejected(path, "the file is binary, not a text export")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError as exc:
-        raise WaveFileRejected(path, f"the file is neither UTF-8 nor Windows-1252 text (byte {exc.start})") from exc
 
 
 # --- how a source column feeds the canonical frame ----------------------------------------------
@@ -117,6 +118,8 @@ class WaveFile:
     responses: pd.DataFrame
     row_failures: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ROW_FAILURE_COLUMNS))
     malformed_rows: int = 0
+    encoding: str | None = None  # of a text file: how its bytes were decoded
+    note: str | None = None  # said where the wave is reported: which sheet of a workbook was read, say
 
     @property
     def rows_read(self) -> int:
@@ -337,4 +340,5 @@ def finish(path: Path, layout: str, grid, plan: list[Target | None], headings: l
     malformed = pd.DataFrame(grid.malformed, columns=ROW_FAILURE_COLUMNS)
     row_failures = pd.concat([f for f in (failures, malformed) if not f.empty], ignore_index=True) if (
         not failures.empty or not malformed.empty) else failures
-    return WaveFile(layout, responses, row_failures, malformed_rows=len(grid.malformed))
+    return WaveFile(layout, responses, row_failures, malformed_rows=len(grid.malformed), encoding=grid.encoding,
+                    note=grid.note)

@@ -5,11 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from exports.base import RULE_FIELD_COUNT, WHOLE_ROW, WaveFileRejected
+from exports.base import RULE_ENCODING, RULE_FIELD_COUNT, RULE_UNCALCULATED, WHOLE_ROW, ReadLimits, WaveFileRejected
+from exports.text import UNDECODABLE, decode_text, readable
+from exports.workbook import UNCALCULATED
+
+# The csv module refuses a field over 128 KiB as an error of the whole file; a long comment is one row's
+# problem (the codebook's text_max_length quarantines it), and files are bounded by size before this.
+csv.field_size_limit(1 << 30)
+DELIMITERS = (",", ";", "\t")
 
 
 @dataclass
@@ -17,46 +23,42 @@ class Grid:
     headers: list[list]  # header rows, each padded to the width of the first
     records: list[list]  # data rows with exactly that width
     row_numbers: list[int]  # spreadsheet row number of each record (first header row = 1)
-    malformed: list[tuple]  # (row number, column, rule, value) for rows of the wrong width
+    malformed: list[tuple]  # (row number, column, rule, value) for rows of the wrong width or not decodable
+    encoding: str | None = None  # of a text file: how its bytes were decoded (``exports.text``)
+    note: str | None = None  # of a workbook: which sheet was read, when it has several
+
+
+def text_grid(path: Path, data: bytes, limits: ReadLimits | None, header_rows: int) -> Grid:
+    """A text export's grid: its bytes decoded on evidence (``exports.text``), split by its delimiter."""
+    text = decode_text(path, data, limits)
+    return to_grid(path, csv_rows(path, text.text), header_rows=header_rows, strict_width=True, encoding=text.encoding)
 
 
 def csv_rows(path: Path, text: str, limit: int | None = None) -> list[list[str]]:
-    """The file's rows, or only its first ``limit`` rows (enough to recognise a layout)."""
+    """The file's rows, or only its first ``limit`` rows (enough to recognise a layout), split by the
+    delimiter of its header line."""
     try:
-        return list(itertools.islice(csv.reader(io.StringIO(text, newline="")), limit))
+        return list(itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text)), limit))
     except csv.Error as exc:
         raise WaveFileRejected(path, f"the file is not a well-formed CSV: {exc}") from exc
 
 
-def xlsx_rows(path: Path, limit: int | None = None) -> list[list]:
-    """The first sheet's rows (or its first ``limit`` rows), trailing empty columns trimmed."""
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as exc:
-        raise WaveFileRejected(path, f"not a readable Excel workbook: {exc}") from exc
-    try:
-        sheet = workbook.worksheets[0]
-        rows = [list(row) for row in itertools.islice(sheet.iter_rows(values_only=True), limit)]
-    except (ValueError, KeyError, TypeError, zipfile.BadZipFile, OSError) as exc:
-        # A damaged cell (text where the sheet says number, say): openpyxl's message quotes the cell, which
-        # can be anything a person typed, so only the kind of error is kept.
-        raise WaveFileRejected(path, f"not a readable Excel workbook: a cell of its first sheet cannot be read "
-                               f"({type(exc).__name__})") from None
-    finally:
-        workbook.close()
-    # Excel keeps formatting on empty trailing columns: trim them.
-    width = max((max((i + 1 for i, v in enumerate(r) if _filled(v)), default=0) for r in rows), default=0)
-    return [r[:width] + [None] * (width - len(r)) for r in rows]
+def delimiter_of(text: str) -> str:
+    """The delimiter that splits the first line into the most cells: a comma, or a semicolon (Excel where
+    the decimal mark is a comma) or a tab; a comma when none splits it."""
+    end = text.find("\n")
+    line = text if end < 0 else text[:end]
+    counts = {d: len(next(csv.reader([line], delimiter=d), [])) for d in DELIMITERS}
+    return max(DELIMITERS, key=lambda d: (counts[d], d == ","))
 
 
-def to_grid(path: Path, rows: list[list], header_rows: int, strict_width: bool) -> Grid:
+def to_grid(path: Path, rows: list[list], header_rows: int, strict_width: bool, encoding: str | None = None,
+            note: str | None = None) -> Grid:
     """Split rows into headers and records; blank rows are skipped but keep their number.
 
     With ``strict_width`` (text files) a record of another width than the first header is malformed;
-    spreadsheets pad rows themselves, so there a short row is only empty cells.
+    spreadsheets pad rows themselves, so there a short row is only empty cells. A record holding bytes
+    that are not UTF-8 (``exports.text``) is quarantined whole, its first such cell named.
     """
     if len(rows) < header_rows or not any(_filled(c) for c in rows[0]):
         raise WaveFileRejected(path, f"the file lacks its {header_rows} header row(s)")
@@ -67,6 +69,17 @@ def to_grid(path: Path, rows: list[list], header_rows: int, strict_width: bool) 
     for number, row in enumerate(rows[header_rows:], start=header_rows + 1):
         if not any(_filled(c) for c in row):
             continue
+        undecodable = next((i for i, c in enumerate(row) if isinstance(c, str) and UNDECODABLE.search(c)), None)
+        if undecodable is not None:
+            heading = next((h[undecodable] for h in headers if undecodable < width and _filled(h[undecodable])), None)
+            malformed.append((number, str(heading) if heading is not None else WHOLE_ROW, RULE_ENCODING,
+                              readable(row[undecodable])))
+            continue
+        uncalculated = next((i for i, c in enumerate(row) if c is UNCALCULATED), None)
+        if uncalculated is not None:
+            heading = next((h[uncalculated] for h in headers if _filled(h[uncalculated])), None)
+            malformed.append((number, str(heading) if heading is not None else WHOLE_ROW, RULE_UNCALCULATED, None))
+            continue
         if len(row) != width and (strict_width or len(row) > width):
             malformed.append((number, WHOLE_ROW, RULE_FIELD_COUNT, f"{len(row)} cells; the header has {width}"))
             continue
@@ -76,7 +89,7 @@ def to_grid(path: Path, rows: list[list], header_rows: int, strict_width: bool) 
         raise WaveFileRejected(path, "the file has a header but no responses")
     if not records:
         raise WaveFileRejected(path, f"no row has the header's {width} cells: is the header complete?")
-    return Grid(headers, records, numbers, malformed)
+    return Grid(headers, records, numbers, malformed, encoding, note)
 
 
 def _filled(cell) -> bool:

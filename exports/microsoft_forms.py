@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from exports.base import COMPLETE, IGNORE, Target, WaveFile, finish, personal
-from exports.grid import to_grid, xlsx_rows
+from exports.base import COMPLETE, IGNORE, ReadLimits, Target, WaveFile, finish, personal
+from exports.grid import to_grid
 from exports.matching import HeadingMatcher
+from exports.workbook import workbook_rows
 from schemas.codebook import Codebook, fold
 
 NAME = "microsoft_forms"
@@ -20,8 +21,9 @@ def looks_like(header: list) -> bool:
     return SIGNATURE <= {fold(str(h)) for h in header if h}
 
 
-def read(path: Path, codebook: Codebook) -> WaveFile:
-    grid = to_grid(path, xlsx_rows(path), header_rows=1, strict_width=False)
+def read(path: Path, codebook: Codebook, limits: ReadLimits | None = None) -> WaveFile:
+    sheet = workbook_rows(path, limits=limits, looks_like=looks_like)
+    grid = to_grid(path, sheet.rows, header_rows=1, strict_width=False, note=sheet.note)
     respondent = codebook.respondent
     metadata = {
         "id": Target("field", respondent.id_column),

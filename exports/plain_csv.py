@@ -6,16 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from exports.base import (
+    ReadLimits,
     Target,
     WaveFile,
     WaveFileRejected,
-    decode_text,
     finish,
     refuse_double_mapping,
     refuse_missing,
     refuse_unmatched,
 )
-from exports.grid import csv_rows, to_grid
+from exports.grid import text_grid
 from schemas.codebook import Codebook, fold
 
 NAME = "plain_csv"
@@ -55,7 +55,7 @@ def column_plan(path: Path, headings: list[str], codebook: Codebook) -> list[Tar
     return plan
 
 
-def read(path: Path, data: bytes, codebook: Codebook) -> WaveFile:
-    grid = to_grid(path, csv_rows(path, decode_text(path, data)), header_rows=1, strict_width=True)
+def read(path: Path, data: bytes, codebook: Codebook, limits: ReadLimits | None = None) -> WaveFile:
+    grid = text_grid(path, data, limits, header_rows=1)
     headings = [str(h or "") for h in grid.headers[0]]
     return finish(path, NAME, grid, column_plan(path, headings, codebook), headings, codebook)

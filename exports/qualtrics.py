@@ -9,8 +9,8 @@ import json
 import re
 from pathlib import Path
 
-from exports.base import IGNORE, Target, WaveFile, decode_text, finish, not_an_option, option_for, personal
-from exports.grid import csv_rows, to_grid
+from exports.base import IGNORE, ReadLimits, Target, WaveFile, finish, not_an_option, option_for, personal
+from exports.grid import text_grid
 from exports.matching import HeadingMatcher
 from schemas.codebook import Codebook, fold
 
@@ -71,8 +71,8 @@ def target_for(field_id: str, wording: str, matcher: HeadingMatcher, metadata: d
     return Target("option", question.option_column(option_id), question, option_id)
 
 
-def read(path: Path, data: bytes, codebook: Codebook) -> WaveFile:
-    grid = to_grid(path, csv_rows(path, decode_text(path, data)), header_rows=3, strict_width=True)
+def read(path: Path, data: bytes, codebook: Codebook, limits: ReadLimits | None = None) -> WaveFile:
+    grid = text_grid(path, data, limits, header_rows=3)
     matcher, metadata = HeadingMatcher(codebook, tool=NAME), metadata_targets(codebook)
     plan, headings = [], []
     for field_id, wording, import_cell in zip(grid.headers[0], grid.headers[1], grid.headers[2]):

@@ -16,16 +16,17 @@ from pathlib import Path
 from exports.base import (
     COMPLETE,
     IGNORE,
+    ReadLimits,
     Target,
     WaveFile,
-    decode_text,
     finish,
     not_an_option,
     option_for,
     personal,
 )
-from exports.grid import csv_rows, to_grid, xlsx_rows
+from exports.grid import text_grid, to_grid
 from exports.matching import HeadingMatcher
+from exports.workbook import WORKBOOK_SUFFIXES, workbook_rows
 from schemas.codebook import Codebook, fold
 
 NAME = "surveymonkey"
@@ -50,9 +51,12 @@ def iso_from_us_date(value: str | None) -> str | None:
     return value
 
 
-def read(path: Path, data: bytes, codebook: Codebook) -> WaveFile:
-    rows = xlsx_rows(path) if path.suffix.lower() == ".xlsx" else csv_rows(path, decode_text(path, data))
-    grid = to_grid(path, rows, header_rows=2, strict_width=path.suffix.lower() != ".xlsx")
+def read(path: Path, data: bytes, codebook: Codebook, limits: ReadLimits | None = None) -> WaveFile:
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        sheet = workbook_rows(path, limits=limits, looks_like=looks_like)
+        grid = to_grid(path, sheet.rows, header_rows=2, strict_width=False, note=sheet.note)
+    else:
+        grid = text_grid(path, data, limits, header_rows=2)
     respondent = codebook.respondent
     metadata = {
         "respondent id": Target("field", respondent.id_column),

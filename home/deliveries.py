@@ -33,7 +33,7 @@ import yaml
 
 from exports import sha256_of
 from home.landing import copy_hashing, wave_files
-from schemas.waves import WAVE_SETTINGS, WaveSettings
+from schemas.waves import ACCEPTED_ON_PURPOSE, OF_THE_FILE, WAVE_SETTINGS, WaveSettings
 
 PENDING_PREFIX = ".pending-"
 JOURNAL = "delivery.json"
@@ -112,7 +112,7 @@ def merged_settings(current: WaveSettings | None, update: dict) -> WaveSettings:
     delivered, so a delivery that gives none drops the old one (the layout is detected again; the default
     limits hold again)."""
     fields = (current or WaveSettings()).model_dump(exclude_none=True)
-    for of_the_file in ("layout", "max_quarantined_share", "accept_times_outside_fieldwork"):
+    for of_the_file in OF_THE_FILE:
         fields.pop(of_the_file, None)
     fields.update({k: v for k, v in update.items() if v is not None})
     return WaveSettings.model_validate(fields)
@@ -122,7 +122,7 @@ def settings_file(settings: WaveSettings, survey_id: str, wave_id: str) -> bytes
     """The bytes of a wave.yaml holding ``settings``."""
     header = (f"# Wave {wave_id} of {survey_id}, declared beside its files (written by `survey ingest`).\n"
               "# Fields: fieldwork_start, fieldwork_end (YYYY-MM-DD), population_trusts, synthetic, layout, "
-              "max_quarantined_share, accept_times_outside_fieldwork.\n")
+              f"{', '.join(ACCEPTED_ON_PURPOSE)}.\n")
     fields = settings.model_dump(exclude_none=True)
     return (header + (yaml.safe_dump(fields, sort_keys=False) if fields else "")).encode("utf-8")
 

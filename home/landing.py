@@ -1,6 +1,6 @@
 """The landing folder: which waves have arrived, their files and declarations, and what decides their result.
 
-A wave is the set of export files (``.csv``, ``.xlsx``, ``.sav``) in ``<home>/landing/<survey_id>/<wave_id>/``,
+A wave is the set of export files (``.csv``, ``.xlsx``, ``.xlsm``, ``.sav``) in ``<home>/landing/<survey_id>/<wave_id>/``,
 with an optional ``wave.yaml`` beside them declaring the wave (fieldwork dates, population) and naming
 their layout (``schemas.waves``). A wave's **inputs fingerprint** hashes everything that decides its
 result: the files' names and sha256 digests, the bytes of its wave.yaml, and the digest of the codebook

@@ -4,8 +4,10 @@
 ``SURVEY_HOME`` (the home folder, default ``./survey_home``), ``SURVEY_MAX_FILE_MB`` (a delivered file
 larger than this is refused whole, default 500), ``SURVEY_DUCKDB_MEMORY_MB`` (DuckDB's memory for a writing
 connection, default 1024), ``SURVEY_SETTLE_SECONDS`` (a landed file changed more recently is not read
-yet, default 5: ``home.settling``) and ``SURVEY_RESPONDENT_KEY`` (the pseudonym key; default: a key file
-in the home). ``load_settings`` builds it at the entry points only (the ``survey`` command, the Dagster
+yet, default 5: ``home.settling``), ``SURVEY_ENCODING_ERROR_ROWS`` and ``SURVEY_ENCODING_ERROR_SHARE``
+(how many rows with bytes that are not UTF-8 a UTF-8 file may have, quarantined, before it is read as
+Windows-1252 or refused: the larger of the two, defaults 10 and 0.001: ``exports.text``) and
+``SURVEY_RESPONDENT_KEY`` (the pseudonym key; default: a key file in the home). ``load_settings`` builds it at the entry points only (the ``survey`` command, the Dagster
 definitions), and the object is passed down from there (``SurveyHome.settings``, the Dagster resource,
 connection opening, the pseudonymiser); nothing deeper reads the environment. A bad value stops the entry
 point with one line naming the variable (``SettingsError``). The two ``SURVEY_TEST_STOP_*`` variables
@@ -29,9 +31,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import NonNegativeFloat, PositiveInt, SecretStr, ValidationError, field_validator
+from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveInt, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from exports import ReadLimits
 from home.landing import wave_declarations
 from schemas.codebook import Codebook
 from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebooks
@@ -67,6 +70,8 @@ class Settings(BaseSettings):
     respondent_key: SecretStr | None = None
     # A landed file changed more recently than this is still being copied, perhaps: not read yet.
     settle_seconds: NonNegativeFloat = DEFAULT_SETTLE_SECONDS
+    encoding_error_rows: NonNegativeInt = ReadLimits.encoding_error_rows
+    encoding_error_share: float = Field(default=ReadLimits.encoding_error_share, ge=0, le=1)
 
     @field_validator("respondent_key")
     @classmethod
@@ -83,6 +88,11 @@ class Settings(BaseSettings):
     @property
     def max_file_bytes(self) -> int:
         return self.max_file_mb * 1024 * 1024
+
+    @property
+    def read_limits(self) -> ReadLimits:
+        return ReadLimits(max_bytes=self.max_file_bytes, encoding_error_rows=self.encoding_error_rows,
+                          encoding_error_share=self.encoding_error_share)
 
     @property
     def respondent_key_text(self) -> str | None:

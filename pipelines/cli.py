@@ -143,6 +143,9 @@ def ingest(
     accept_times_outside_fieldwork: Annotated[bool, typer.Option(
         "--accept-times-outside-fieldwork",
         help="Load this file even if over a tenth of its submission times fall outside the fieldwork dates.")] = False,
+    accept_files_of_other_waves: Annotated[bool, typer.Option(
+        "--accept-files-of-other-waves",
+        help="Load this file even if its bytes are those of a file loaded in another wave.")] = False,
     home: HomeOption = None,
     log_level: LogLevelOption = QUIET,
 ) -> None:
@@ -189,7 +192,8 @@ def ingest(
             "fieldwork_end": fieldwork_end.date() if fieldwork_end else None,
             "population_trusts": population_trusts, "layout": layout,
             "max_quarantined_share": max_quarantined_share,
-            "accept_times_outside_fieldwork": accept_times_outside_fieldwork or None})
+            "accept_times_outside_fieldwork": accept_times_outside_fieldwork or None,
+            "accept_files_of_other_waves": accept_files_of_other_waves or None})
         try:  # the declaration is checked before anything is written
             survey_home.codebook_declaring(survey, wave, settings).wave(wave)
         except KeyError as exc:
@@ -211,7 +215,8 @@ def ingest(
     if current is not None and current.layout and not layout and (delivery.files or changed):
         console.print(f"{WAVE_SETTINGS}: `layout: {current.layout}` dropped, as it named the previous file's "
                       "layout; --layout names this one's", soft_wrap=True)
-    accepted_now = {"max_quarantined_share": max_quarantined_share, "accept_times_outside_fieldwork": accept_times_outside_fieldwork}
+    accepted_now = {"max_quarantined_share": max_quarantined_share, "accept_times_outside_fieldwork": accept_times_outside_fieldwork,
+                    "accept_files_of_other_waves": accept_files_of_other_waves}
     for name, given in accepted_now.items():
         before = getattr(current, name, None)
         if before and not given and (delivery.files or changed):

@@ -38,6 +38,8 @@ def build_definitions(home: Path | str | None = None, settings: Settings | None 
                 max_file_mb=settings.max_file_mb,
                 duckdb_memory_mb=settings.duckdb_memory_mb,
                 settle_seconds=settings.settle_seconds,
+                encoding_error_rows=settings.encoding_error_rows,
+                encoding_error_share=settings.encoding_error_share,
                 # Dagster config, which the UI shows, names the variable the settings checked, not the key.
                 respondent_key=dg.EnvVar(RESPONDENT_KEY_ENV) if settings.respondent_key is not None else None,
             )

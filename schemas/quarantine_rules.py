@@ -8,6 +8,8 @@ rule without importing the other. What does not belong here: checking anything.
 from __future__ import annotations
 
 RULE_FIELD_COUNT = "field_count"
+RULE_ENCODING = "encoding"
+RULE_UNCALCULATED = "formula_without_value"
 RULE_OPTION_LABEL = "allowed_option_label"
 RULE_REQUIRED = "required"
 RULE_SUPERSEDED = "superseded"
@@ -29,4 +31,6 @@ RULES: dict[str, str] = {
     RULE_MAX_LENGTH: "is longer than the codebook allows",
     RULE_AT_LEAST_ONE_OPTION: "a required multiple-choice question needs at least one option ticked",
     RULE_FIELD_COUNT: "the row does not have one cell per column (cut short, or extra cells)",
+    RULE_ENCODING: "the cell holds bytes that are not UTF-8 text, in a file read as UTF-8",
+    RULE_UNCALCULATED: "a formula saved without its value (open the workbook in Excel and save it, or export CSV)",
 }

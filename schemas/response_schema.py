@@ -35,6 +35,9 @@ PANDERA_CHECK_RULES = {"not_nullable": RULE_REQUIRED}
 
 OPTION_FLAGS = ("0", "1")
 _UTC_OFFSET = r"(?:Z|[+-][0-9]{2}:?[0-9]{2})$"
+# Five digits of days: 1927 to 2173, so that no other number in a time column passes for a date.
+_EXCEL_SERIAL = r"[1-9][0-9]{4}(?:\.[0-9]+)?"
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30", tz="UTC")
 
 
 def parse_timestamps(values: pd.Series) -> pd.Series:
@@ -48,10 +51,17 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
     # Python's regex cell by cell (a second for a million submission times, validated twice).
     text = values.astype("string[pyarrow]")
     has_offset = text.str.contains(_UTC_OFFSET, regex=True, na=False).to_numpy(dtype=bool)
+    serial = text.str.fullmatch(_EXCEL_SERIAL, na=False).to_numpy(dtype=bool)
     parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
-    for part in (has_offset, ~has_offset):
+    for part in (has_offset, ~has_offset & ~serial):
         if part.any():
             parsed[part] = pd.to_datetime(values[part], errors="coerce", format="ISO8601", utc=True)
+    if serial.any():
+        # Excel's serial dates (days since 30 December 1899, the time as the fraction), as a sheet saved
+        # without a date format gives them; like a time without an offset, taken to be UTC. Rounded to the
+        # second, as Excel shows them.
+        days = pd.to_numeric(values[serial], errors="coerce").astype(float)
+        parsed[serial] = (_EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).dt.round("s")
     return parsed
 
 

@@ -26,6 +26,9 @@ WAVE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 WAVE_SETTINGS = "wave.yaml"
 # The fields a wave.yaml shares with a codebook's wave: where both give one, they must agree.
 DECLARED_FIELDS = ("fieldwork_start", "fieldwork_end", "population_trusts", "synthetic")
+# The fields that describe the file delivered, not the wave: a new delivery that gives none drops them.
+ACCEPTED_ON_PURPOSE = ("max_quarantined_share", "accept_times_outside_fieldwork", "accept_files_of_other_waves")
+OF_THE_FILE = ("layout", *ACCEPTED_ON_PURPOSE)
 
 
 class WaveDeclarationError(ValueError):
@@ -60,6 +63,8 @@ class WaveSettings(Strict):
     max_quarantined_share: float | None = Field(default=None, gt=0, le=1)
     # Load the file even if more than a tenth of its submission times fall outside the fieldwork dates.
     accept_times_outside_fieldwork: bool | None = None
+    # Load the files even if one has the bytes of a file loaded in another wave (a survey delivered twice on purpose).
+    accept_files_of_other_waves: bool | None = None
 
     @property
     def declared(self) -> dict:

@@ -204,3 +204,29 @@ def spss_mr_sets(wave: pd.DataFrame, codebook: Codebook, path: Path) -> Path:
 BUILDERS = {"microsoft_forms": (microsoft_forms, ".xlsx"), "surveymonkey": (surveymonkey, ".csv"),
             "surveymonkey_xlsx": (surveymonkey_xlsx, ".xlsx"),
             "qualtrics": (qualtrics, ".csv"), "spss": (spss, ".sav"), "spss_mr_sets": (spss_mr_sets, ".sav")}
+
+
+def with_shared_strings(path: Path, count: int, declared: bool = True) -> Path:
+    """The workbook at ``path`` given a shared-strings part of ``count`` strings, wired in as Excel wires it
+    (relationship and content type), so that a reader opening the workbook reads them all first: the shape
+    of a small file that unpacks to millions of strings (identical here, so that the file stays small)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as source:
+        parts = {info.filename: source.read(info) for info in source.infolist()}
+    counts = f' count="{count}" uniqueCount="{count}"'.encode() if declared else b""
+    parts["xl/sharedStrings.xml"] = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                                     b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"' + counts
+                                     + b">" + b"<si><t>x</t></si>" * count + b"</sst>")
+    rels = parts["xl/_rels/workbook.xml.rels"]
+    if b"/sharedStrings" not in rels:
+        parts["xl/_rels/workbook.xml.rels"] = rels.replace(b"</Relationships>", (
+            b'<Relationship Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" '
+            b'Target="sharedStrings.xml" Id="rIdStrings" /></Relationships>'))
+        parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(b"</Types>", (
+            b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+            b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    return path

@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from exports import WaveFileRejected
+from exports import FILE_SUFFIXES, ReadLimits, WaveFileRejected
 from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebook
 from schemas.reference import load_trusts
 from tests.conftest import sample_wave_path
+from tests.wave_runs import home_holding_2023
 from validation.engine import validate_wave
 from warehouse.connection import connect
 from warehouse.dimensions import write_survey_dimensions, write_trusts
@@ -31,7 +32,7 @@ SECTIONS = ("row_level", "wave_level", "file_level")
 
 def test_the_corpus_covers_at_least_twenty_cases():
     assert sum(len(CASES[section]) for section in SECTIONS) >= 20
-    on_disk = {p.name for p in CORPUS.iterdir() if p.suffix in (".csv", ".xlsx", ".sav")}
+    on_disk = {p.name for p in CORPUS.iterdir() if p.suffix in FILE_SUFFIXES}
     assert on_disk == set().union(*(CASES[section] for section in SECTIONS))
 
 
@@ -58,7 +59,7 @@ def _wave_2023(con) -> dict[str, pd.DataFrame]:
 @pytest.mark.parametrize("name", sorted(CASES["file_level"]))
 def test_file_level_faults_refuse_the_file_whole(name, warehouse, codebook, resolver):
     with pytest.raises(WaveFileRejected) as error:
-        validate_wave([CORPUS / name], codebook, WAVE, resolver, max_bytes=MAX_BYTES.get(name))
+        validate_wave([CORPUS / name], codebook, WAVE, resolver, limits=ReadLimits(max_bytes=MAX_BYTES.get(name)))
     assert name in str(error.value)
     assert CASES["file_level"][name] in str(error.value)
 
@@ -78,6 +79,18 @@ def test_row_level_faults_quarantine_the_row_and_load_the_rest(name, warehouse, 
     if "kept" in expected:
         kept = warehouse.execute("select kept_source_row from quarantine where rule = 'superseded'").fetchone()[0]
         assert kept == expected["kept"]
+    if "encoding" in expected:
+        assert validation.files[0].encoding == expected["encoding"]
+    if "text" in expected:  # a free-text answer as stored: nothing garbled
+        row, text = expected["text"]
+        assert warehouse.execute(
+            "select f.text from free_text_responses as f join respondents as r using (survey_id, wave_id, respondent_id) "
+            "where f.wave_id = ? and r.source_row = ? and f.question_id = 'comments'", [WAVE, row]).fetchall() == [(text,)]
+    if "timed" in expected:  # every submission time read, and inside the fieldwork
+        times = validation.submission_times
+        assert (times.timed, times.outside) == (expected["timed"], 0)
+    if "note" in expected:
+        assert any(expected["note"] in note for note in validation.notes)
     if "trust" in expected:
         row, code, reported = expected["trust"]
         stored = warehouse.execute(
@@ -120,29 +133,7 @@ def personal_values_in_connection(con, values: set[str]) -> list[str]:
 @pytest.fixture(scope="module")
 def dagster_home(tmp_path_factory):
     """A home whose warehouse holds wave 2023, loaded by a real Dagster run, and the instance it used."""
-    return _home_holding_2023(tmp_path_factory.mktemp("corpus_home"))
-
-
-def _home_holding_2023(home: Path):
-    import dagster as dg
-
-    from assets.resources import SurveyHomeResource
-    from pipelines.definitions import ASSETS
-
-    instance = dg.DagsterInstance.ephemeral()
-    landed = home / "landing" / "improvement-journey" / "2023"
-    landed.mkdir(parents=True)
-    (landed / "wave.csv").write_bytes(sample_wave_path("2023").read_bytes())
-
-    def run(wave_id: str):
-        key = f"improvement-journey/{wave_id}"
-        if not instance.has_dynamic_partition("survey_waves", key):
-            instance.add_dynamic_partitions("survey_waves", [key])
-        return dg.materialize(ASSETS, partition_key=key, instance=instance, raise_on_error=False,
-                              resources={"survey_home": SurveyHomeResource(home=str(home))})
-
-    assert run("2023").success
-    return home, run
+    return home_holding_2023(tmp_path_factory.mktemp("corpus_home"))
 
 
 def _land_alone(home: Path, name: str, settings: str | None = None) -> None:
@@ -187,7 +178,7 @@ def _refused_leaving_earlier_waves(home: Path, run, name: str):
 @pytest.mark.parametrize("name", sorted(CASES["wave_level"]))
 def test_a_wave_accepted_on_purpose_in_its_wave_yaml_loads_with_the_warning(name, tmp_path):
     expected = CASES["wave_level"][name]
-    home, run = _home_holding_2023(tmp_path)
+    home, run = home_holding_2023(tmp_path)
     _land_alone(home, name, settings=expected["accepted_by"] + "\n")
     accepted = run(WAVE)
     assert accepted.success
@@ -200,7 +191,7 @@ def test_a_wave_accepted_on_purpose_in_its_wave_yaml_loads_with_the_warning(name
 
 
 def test_a_few_times_outside_the_fieldwork_are_a_warning_with_the_count(tmp_path):
-    home, run = _home_holding_2023(tmp_path)
+    home, run = home_holding_2023(tmp_path)
     rows = pd.read_csv(CORPUS / "times_outside_fieldwork.csv", dtype=str, keep_default_na=False)
     rows.loc[3, "submitted_at"] = "2024-09-27T23:30:00Z"  # 00:30 on 28 September in London: a day late
     rows.loc[[8, 13, 18, 23], "submitted_at"] = "2024-09-02T00:00:00+01:00"  # the first minute: inside

@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from exports import SOURCE_ROW
+from exports import SOURCE_ROW, ReadLimits
 from schemas.codebook import Codebook
 from schemas.reference import TrustResolver
 from schemas.response_schema import build_response_schema
@@ -55,6 +55,7 @@ class SourceFile:
     rows_loaded: int
     rows_quarantined: int
     duplicate_of: str | None = None  # an identical file of the same wave, which was read instead
+    encoding: str | None = None  # how a text file's bytes were decoded (UTF-8, Windows-1252, UTF-16)
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def text_columns(codebook: Codebook) -> set[str]:
 
 def validate_wave(
     paths: list[Path], codebook: Codebook, wave_id: str, resolver: TrustResolver, layout: str | None = None,
-    max_bytes: int | None = None, staging_dir: Path | None = None,
+    limits: ReadLimits | None = None, staging_dir: Path | None = None,
     progress: Callable[[str, int | None], None] | None = None,
 ) -> WaveValidation:
     """Read and validate every file of a wave against the questionnaire as asked in that wave; raises
@@ -182,7 +183,7 @@ def validate_wave(
             "preserve_insertion_order": True,
         }) as con:
             con.execute("SET enable_progress_bar = false")
-            files, entries = _validate(con, paths, scans, codebook, schema, resolver, layout, max_bytes, progress)
+            files, entries = _validate(con, paths, scans, codebook, schema, resolver, layout, limits, progress)
             wave = codebook.wave(wave_id)
             timed, outside = con.execute(read_sql(SQL_DIR, "fieldwork_counts"),
                                          {"start": wave.fieldwork_start, "end": wave.fieldwork_end}).fetchone()
@@ -192,13 +193,14 @@ def validate_wave(
         raise
     notes = tuple(f.note for f, _ in files if f.note)  # the caller says them where it reports the wave
     quarantine = with_reasons(entries, text_columns(codebook)) if len(entries) else pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    source_files = tuple(SourceFile(f.path.name, f.layout, scans[f.path].sha256, scans[f.path].size_bytes, **counts)
+    source_files = tuple(SourceFile(f.path.name, f.layout, scans[f.path].sha256, scans[f.path].size_bytes, **counts,
+                                    encoding=f.encoding)
                          for f, counts in files)
     return WaveValidation(staged, quarantine, source_files + duplicates, notes, times)
 
 
-def _validate(con, paths, scans: dict[Path, FileScan], codebook, schema, resolver, layout, max_bytes, progress):
-    staged = [stage_file(con, n, p, scans[p], codebook, layout, max_bytes) for n, p in enumerate(paths)]
+def _validate(con, paths, scans: dict[Path, FileScan], codebook, schema, resolver, layout, limits, progress):
+    staged = [stage_file(con, n, p, scans[p], codebook, layout, limits) for n, p in enumerate(paths)]
     progress("validating", sum(f.records for f in staged))
     con.execute(f"SET memory_limit = '{STAGING_MEMORY_LIMIT}'")
     WaveRules(con, codebook, schema, resolver, staged).run()

@@ -23,9 +23,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from exports import COMPLETE, SOURCE_ROW, WaveFileRejected, detect_layout, plain_csv, read_export
+from exports import COMPLETE, SOURCE_ROW, ReadLimits, WaveFileRejected, detect_layout, plain_csv, read_export
 from exports.base import refuse_irregular, refuse_oversized
-from exports.grid import csv_rows
+from exports.grid import csv_rows, delimiter_of
+from exports.text import UTF8, UTF8_BOM
 from schemas.codebook import Codebook
 from sql_text import identifier as quote_identifier
 
@@ -99,7 +100,8 @@ class StagedFile:
     records: int  # as read, blank rows and rows the export reader could not use included
     malformed_rows: int = 0  # rows the export reader could not use at all (counted read, quarantined)
     reader_failures: pd.DataFrame = field(default_factory=pd.DataFrame)
-    note: str | None = None  # why DuckDB's reader did not read a plain CSV
+    note: str | None = None  # why DuckDB's reader did not read a plain CSV, or which sheet was read
+    encoding: str | None = None  # of a text file
 
     @property
     def table(self) -> str:
@@ -124,16 +126,17 @@ def csv_problem(message: str) -> str:
 
 
 def stage_file(con: duckdb.DuckDBPyConnection, number: int, path: Path, scan: FileScan, codebook: Codebook,
-               layout: str | None, max_bytes: int | None) -> StagedFile:
+               layout: str | None, limits: ReadLimits | None) -> StagedFile:
     """Copy one file into the staging database; raises ``WaveFileRejected`` if it cannot be used whole."""
-    refuse_oversized(path, max_bytes)
+    limits = limits or ReadLimits()
+    refuse_oversized(path, limits.max_bytes)
     note = None
     if layout in (None, plain_csv.NAME) and _plain_csv(path, codebook):
         try:
             return _read_with_duckdb(con, number, path, scan, codebook)
         except NotForDuckDB as exc:
             note = f"{path.name} read by the plain-CSV reader: {exc}"
-    wave_file = read_export(path, codebook, layout=layout, max_bytes=max_bytes)
+    wave_file = read_export(path, codebook, layout=layout, limits=limits)
     frame = wave_file.responses
     columns = list(codebook.expected_columns)
     typed = [f"CAST({quote_identifier(c)} AS VARCHAR) AS {quote_identifier(c)}" if c in frame else
@@ -143,17 +146,18 @@ def stage_file(con: duckdb.DuckDBPyConnection, number: int, path: Path, scan: Fi
                 f"CAST({COMPLETE} AS BOOLEAN) AS {COMPLETE}, {', '.join(typed)} FROM _frame")
     con.unregister("_frame")
     return StagedFile(number, path, wave_file.layout, {c: c for c in columns}, read_by_duckdb=False,
-                      records=wave_file.rows_read, malformed_rows=wave_file.malformed_rows, reader_failures=wave_file.row_failures, note=note)
+                      records=wave_file.rows_read, malformed_rows=wave_file.malformed_rows, reader_failures=wave_file.row_failures,
+                      note="; ".join(n for n in (note, wave_file.note) if n) or None, encoding=wave_file.encoding)
 
 
 def _read_with_duckdb(con, number: int, path: Path, scan: FileScan, codebook: Codebook) -> StagedFile:
-    names = _headings(path)
+    names, delimiter, bom = _headings(path)
     positional = {f"c{i}": "VARCHAR" for i in range(len(names))}
     try:
         con.execute(
             f"CREATE TABLE raw_{number} AS SELECT * FROM read_csv($path, columns = $columns, header = true, "
-            "auto_detect = false, delim = ',', quote = '\"', escape = '\"', strict_mode = true, encoding = 'utf-8')",
-            {"path": str(path), "columns": positional},
+            "auto_detect = false, delim = $delimiter, quote = '\"', escape = '\"', strict_mode = true, encoding = 'utf-8')",
+            {"path": str(path), "columns": positional, "delimiter": delimiter},
         )
     except duckdb.Error as exc:
         raise NotForDuckDB(csv_problem(str(exc))) from None
@@ -163,10 +167,12 @@ def _read_with_duckdb(con, number: int, path: Path, scan: FileScan, codebook: Co
         raise NotForDuckDB("no responses" if records == 0 else "it has blank lines, whose numbers DuckDB does not count")
     plan = plain_csv.column_plan(path, names, codebook)
     sources = {target.column: f"c{i}" for i, target in enumerate(plan) if target is not None}
-    return StagedFile(number, path, plain_csv.NAME, sources, read_by_duckdb=True, records=records)
+    return StagedFile(number, path, plain_csv.NAME, sources, read_by_duckdb=True, records=records,
+                      encoding=UTF8_BOM if bom else UTF8)
 
 
-def _headings(path: Path) -> list[str]:
+def _headings(path: Path) -> tuple[list[str], str, bool]:
+    """The header's cells, its delimiter and whether the file opens with a UTF-8 BOM."""
     with open(path, "rb") as handle:
         head = handle.read(HEAD_BYTES)
     try:
@@ -180,7 +186,7 @@ def _headings(path: Path) -> list[str]:
     rows = csv_rows(path, text.split("\n", 1)[0] + "\n", limit=1)
     if not rows or not any(h.strip() for h in rows[0]):
         raise NotForDuckDB("no header")
-    return [str(h or "") for h in rows[0]]
+    return [str(h or "") for h in rows[0]], delimiter_of(text), head.startswith(b"\xef\xbb\xbf")
 
 
 def _plain_csv(path: Path, codebook: Codebook) -> bool:

@@ -36,6 +36,12 @@ class Pseudonymiser:
         message = f"{survey_id}\x1f{respondent_id}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_CHARS]
 
+    @property
+    def fingerprint(self) -> str:
+        """Names the key without revealing it: an HMAC of a fixed text, stored with each load so that a load
+        under another key (new pseudonyms beside the earlier waves' old ones) can be refused."""
+        return hmac.new(self._key, b"respondent key fingerprint", hashlib.sha256).hexdigest()[:16]
+
     def pads(self) -> tuple[bytes, bytes]:
         """The key's inner and outer HMAC-SHA256 pads, for the warehouse's ``keyed_pseudonym`` macro, which
         computes the same pseudonyms in SQL (the key itself is never passed to the database)."""

@@ -7,14 +7,16 @@ by hand in ``cases.yaml`` (not produced by the pipeline), and ``tests/test_bad_i
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebook
-from tests.conftest import read_sample
-from tests.exports import BUILDERS
+from tests.conftest import read_sample, sample_wave_path
+from tests.exports import BUILDERS, with_shared_strings
 
 HERE = Path(__file__).parent
 WAVE = "2024"
@@ -65,10 +67,31 @@ def main() -> None:
     last_year = rows()
     last_year.loc[[3, 8, 13, 18, 23], "submitted_at"] = "2023-09-12T10:15:00"  # a year before the fieldwork
     files["times_outside_fieldwork.csv"] = plain(last_year)
+    # Wave 2023's export, byte for byte, landed as wave 2024 (the warehouse holds 2023 already).
+    files["another_waves_export.csv"] = sample_wave_path("2023").read_bytes()
     text = plain(rows()).decode()
     files["download_cut_short.csv"] = text[: text.rstrip("\n").rfind(",", 0, len(text) - 200)].encode()
     files["windows_1252_curly_quotes.csv"] = plain(rows().assign(
         trust_impact_alignment=lambda f: f["trust_impact_alignment"].str.replace("Don't", "Don\u2019t"))).decode().encode("cp1252")
+
+    # Encodings and delimiters (exports.text, exports.grid): decided on the file's evidence.
+    commented = rows().assign(comments="Café culture: naïve hopes, élan")
+    commented.loc[5, "comments"] = "NOT-UTF8"
+    files["utf8_one_invalid_byte.csv"] = plain(commented).replace(b"NOT-UTF8", b"Caf\xe9")  # é as Windows-1252
+    files["windows_1252_accents_in_every_row.csv"] = plain(rows().assign(comments="Café culture")).decode().encode("cp1252")
+    undefined = rows()
+    undefined.loc[0:10, "comments"] = "UNDEFINED"  # eleven rows: one more than a UTF-8 file may have
+    files["not_utf8_nor_windows_1252.csv"] = plain(undefined).replace(b"UNDEFINED", b"\x81\x8d\x8f")
+    files["utf16_with_bom.csv"] = plain(rows()).decode().encode("utf-16")
+    files["semicolon_delimited.csv"] = rows().to_csv(index=False, sep=";", lineterminator="\r\n").encode()
+    files["tab_delimited.csv"] = rows().to_csv(index=False, sep="\t", lineterminator="\n").encode()
+    long_comment = rows()
+    long_comment.loc[10, "comments"] = "a long comment " * 10_000  # 150,000 characters: over csv's field limit
+    files["comment_over_csv_field_limit.csv"] = plain(long_comment)
+    serial = rows()
+    times = pd.to_datetime(serial["submitted_at"], utc=True, format="ISO8601")
+    serial["submitted_at"] = ((times - pd.Timestamp("1899-12-30", tz="UTC")) / pd.Timedelta(days=1)).round(6).astype(str)
+    files["excel_serial_dates.csv"] = plain(serial)
 
     files["empty.csv"] = b""
     files["binary_image.csv"] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10"
@@ -95,6 +118,13 @@ def main() -> None:
     export("surveymonkey", "surveymonkey_same_email_twice", monkey)
     two = export("microsoft_forms", "forms_two_columns_one_question")
     _duplicate_xlsx_column(two, codebook)
+    _add_cover_sheet(export("microsoft_forms", "forms_responses_on_sheet_2"))
+    macros = export("microsoft_forms", "forms_macro_enabled")
+    macros.rename(macros.with_suffix(".xlsm"))
+    _set_xlsx_cell(export("microsoft_forms", "forms_formula_without_value"), codebook, row=8,
+                   heading=codebook.question("trust_approach_stage").wording, value="=H2")  # openpyxl saves no value
+    _completion_times_as_serials(export("microsoft_forms", "forms_excel_serial_dates"))
+    with_shared_strings(export("microsoft_forms", "workbook_too_many_shared_strings"), 2_000_001)
     good_xlsx = export("microsoft_forms", "truncated_workbook")
     good_xlsx.write_bytes(good_xlsx.read_bytes()[:1500])
     good_sav = export("spss", "truncated_spss")
@@ -123,6 +153,40 @@ def _duplicate_xlsx_column(path: Path, codebook) -> None:
     for row in range(1, sheet.max_row + 1):
         sheet.cell(row=row, column=last).value = sheet.cell(row=row, column=column).value
     sheet.cell(row=1, column=last).value = "  " + heading.upper().replace("'", "\u2019") + " "
+    book.save(path)
+
+
+def _add_cover_sheet(path: Path) -> None:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    cover = book.create_sheet("Read me", 0)
+    cover.append(["Board survey export"])
+    cover.append(["Responses are on the next sheet."])
+    book.save(path)
+
+
+def _set_xlsx_cell(path: Path, codebook, row: int, heading: str, value) -> None:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    sheet = book.active
+    sheet.cell(row=row, column=[c.value for c in sheet[1]].index(heading) + 1).value = value
+    book.save(path)
+
+
+def _completion_times_as_serials(path: Path) -> None:
+    """The completion times as Excel's day numbers, formatted General (a sheet saved without date formats)."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    sheet = book.active
+    column = [c.value for c in sheet[1]].index("Completion time") + 1
+    epoch = dt.datetime(1899, 12, 30)
+    for row in range(2, sheet.max_row + 1):
+        cell = sheet.cell(row=row, column=column)
+        cell.value = round((cell.value - epoch) / dt.timedelta(days=1), 6)
+        cell.number_format = "General"
     book.save(path)
 
 

@@ -133,6 +133,9 @@ CREATE TABLE IF NOT EXISTS load_log (
 -- What decided the load's result (files, wave.yaml, codebook as it applies to the wave): a wave is loaded
 -- again when this differs for what is landed now (home/landing.py). Added after the first release.
 ALTER TABLE load_log ADD COLUMN IF NOT EXISTS inputs_fingerprint VARCHAR;
+-- A fingerprint of the pseudonym key the wave was loaded under (an HMAC of a fixed text, not the key): a load
+-- under another key would give its respondents pseudonyms that match no earlier wave's. Added later too.
+ALTER TABLE load_log ADD COLUMN IF NOT EXISTS key_fingerprint VARCHAR;
 
 CREATE TABLE IF NOT EXISTS headline_indicators (
     survey_id      VARCHAR NOT NULL,
