@@ -15,6 +15,7 @@ CHECK_FIELDWORK = "submission_times_in_fieldwork"
 CHECK_NOT_ANOTHER_WAVES_FILES = "files_not_another_waves"
 CHECK_SAME_RESPONDENT_KEY = "same_respondent_key_as_earlier_waves"
 CHECK_INDICATORS_VALID = "indicator_values_valid"
+CHECK_CODEBOOK_KEEPS_ANSWERS = "codebook_keeps_loaded_answers"
 
 # Above this share of quarantined rows a wave is probably the wrong layout or survey: worth a look.
 QUARANTINE_SHARE_LIMIT = 0.10

@@ -30,8 +30,13 @@ def plan_for(codebook: Codebook) -> dict[str, Target]:
         if question.type == "multiple":
             # Kept as delivered: the schema checks the cells are 0 or 1.
             plan.update({fold(c): Target("field", c, question) for c in question.option_columns})
+            if question.renamed_from:  # a file of a wave before the rename
+                plan.update({fold(f"{question.renamed_from}.{o.id}"): Target("field", question.option_column(o.id), question)
+                             for o in question.options})
         else:
             plan[fold(question.id)] = Target(question.type, question.id, question)
+            if question.renamed_from:  # a file of a wave before the rename
+                plan[fold(question.renamed_from)] = plan[fold(question.id)]
     return plan
 
 

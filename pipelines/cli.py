@@ -44,9 +44,14 @@ def _read_settings() -> None:
         raise typer.Exit(code=2) from None
 
 
+_command_home: SurveyHome | None = None  # the home of the command running, for its failure log
+
+
 def _home(home: Path | None) -> SurveyHome:
+    global _command_home
     root = (home or _settings.home).resolve()
-    return SurveyHome(root, _settings.model_copy(update={"home": root}))
+    _command_home = SurveyHome(root, _settings.model_copy(update={"home": root}))
+    return _command_home
 
 
 # Dagster's console log prints each failed step with its stack trace; the command's own one-line summary per
@@ -384,8 +389,25 @@ def main() -> None:
     from schemas.waves import WaveDeclarationError
 
     try:
-        app()
+        app(standalone_mode=True)
     except (CodebookError, WaveDeclarationError) as exc:  # a person's YAML, not a bug: one line, no traceback
         what = "CODEBOOK ERROR" if isinstance(exc, CodebookError) else "WAVE DECLARATION ERROR"
         console.print(f"{what}: {exc}", soft_wrap=True, markup=False)
         raise SystemExit(2) from None
+    except Exception as exc:  # unforeseen: one line, the traceback in a private log file
+        from pipelines.crash_log import crash_line
+
+        working = _command_home.working_path.parent if _command_home is not None else None
+        try:
+            console.print(crash_line(exc, _command_words(sys.argv[1:]), working), soft_wrap=True, markup=False,
+                          highlight=False)
+        except OSError:  # not even the terminal can be written
+            pass
+        raise SystemExit(1) from None
+
+
+def _command_words(argv: list[str]) -> str:
+    """The command and the file it was given, as the line names them: ``ingest export.csv``, ``run``."""
+    command = next((a for a in argv if not a.startswith("-")), "survey")
+    files = [Path(a).name for a in argv[argv.index(command) + 1:] if not a.startswith("-") and Path(a).is_file()]
+    return " ".join([command, *files[:1]]) if command in argv else command

@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 
@@ -30,6 +31,7 @@ from home.landing import LandedWave, scan_landing, split_partition_key
 from home.settings import SurveyHome
 from home.settling import unsettled
 from home.staleness import missing_waves, stale_waves
+from pipelines.crash_log import write_log
 from pipelines.definitions import build_definitions
 from pipelines.instance import instance_for
 from pipelines.jobs import REFRESH_WAVE_JOB
@@ -82,7 +84,8 @@ class Refresh:
         return self.first_failure is None
 
 
-def _failure(result: dg.ExecuteInProcessResult, steps: set[str] | None = None) -> tuple[str, str] | None:
+def _failure(result: dg.ExecuteInProcessResult, steps: set[str] | None = None,
+             working_dir: Path | None = None) -> tuple[str, str] | None:
     """Which step failed and why (the first failed step's own error, or the blocking checks that failed),
     among ``steps`` or the whole run; None when they succeeded."""
     for event in result.all_events:
@@ -93,7 +96,12 @@ def _failure(result: dg.ExecuteInProcessResult, steps: set[str] | None = None) -
             error = failure.error
             while error is not None and error.cause is not None:  # the user's exception, not Dagster's wrapper
                 error = error.cause
-            return event.step_key, f"step {event.step_key}: {error.message.strip() if error else 'failed'}"
+            message = error.message.strip().splitlines()[0] if error and error.message.strip() else "failed"
+            # Unforeseen (no refusal worded for it): the traceback goes to a private log file the line names.
+            log = write_log(f"step {event.step_key} of run {result.run_id} failed", failure.error.to_string(),
+                            working_dir) if failure.error is not None else None
+            where = f" (full traceback in {log})" if log else ""
+            return event.step_key, f"step {event.step_key}: {message}{where}"
     failed_checks = [
         e for e in result.all_events
         if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not e.asset_check_evaluation_data.passed
@@ -109,8 +117,9 @@ def _failure(result: dg.ExecuteInProcessResult, steps: set[str] | None = None) -
     return None if result.success else ("", "run failed")
 
 
-def _failure_message(result: dg.ExecuteInProcessResult, steps: set[str] | None = None) -> str | None:
-    failure = _failure(result, steps)
+def _failure_message(result: dg.ExecuteInProcessResult, steps: set[str] | None = None,
+                     working_dir: Path | None = None) -> str | None:
+    failure = _failure(result, steps, working_dir)
     return failure[1] if failure else None
 
 
@@ -259,14 +268,14 @@ def _run_waves(home: SurveyHome, instance: dg.DagsterInstance, refresh: Refresh,
             asset_selection=[a.key for a in selection + (ACROSS_WAVES_STEPS if publishes else [])],
             tags={**tags, "survey_id": wave.survey_id, "wave_id": wave.wave_id},
         )
-        failure = _failure(result, _step_names(selection))
+        failure = _failure(result, _step_names(selection), home.working_path.parent)
         error = failure[1] if failure else None
         loaded = bool(result.asset_materializations_for_node(wave_responses.key.path[-1]))
         refresh.runs.append(WaveRun(wave.partition_key, result.run_id, error is None, error, loaded,
                                     failure[0] if failure else None))
         loaded_then_failed |= error is not None and loaded
         if publishes and error is None:
-            failure = _failure_message(result, across_steps)
+            failure = _failure_message(result, across_steps, home.working_path.parent)
             refresh.publication = WaveRun(ACROSS_WAVES, result.run_id, failure is None, failure)
     if refresh.publication is not None or not waves or all(not r.success for r in refresh.runs):
         return refresh
@@ -288,7 +297,7 @@ def _publish(home: SurveyHome, instance: dg.DagsterInstance, log_level: str, tag
         instance=instance, raise_on_error=False, run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         asset_selection=[a.key for a in [survey_dimensions, *ACROSS_WAVES_STEPS]], tags=tags,
     )
-    error = _failure_message(result)
+    error = _failure_message(result, working_dir=home.working_path.parent)
     return WaveRun(ACROSS_WAVES, result.run_id, result.success and error is None, error)
 
 

@@ -101,6 +101,9 @@ class Question(_AskedInWaves):
     aliases: tuple[str, ...] = ()  # other headings an export may use for this question
     tool_ids: dict[str, str] = Field(default_factory=dict)  # e.g. {qualtrics: Q3, spss: q3}
     rewordings: tuple[Rewording, ...] = ()  # wording changes, each from a wave on
+    # The id this question had before (a rename, declared so that loaded waves' answers stay its answers,
+    # and a plain CSV headed with the old id still reads); without it, a vanished id is a removal.
+    renamed_from: str | None = Field(default=None, pattern=IDENTIFIER)
 
     @property
     def headings(self) -> tuple[str, ...]:
@@ -225,6 +228,12 @@ class Codebook(_Strict):
                     f"question {question.id!r} names waves that are not declared: {unknown}; declare each in "
                     f"the codebook's `waves:` or in landing/{self.survey_id}/<wave>/{WAVE_SETTINGS} beside its files")
         _refuse_duplicates([q.id for q in self.questions], "question ids")
+        ids = {q.id for q in self.questions}
+        for question in self.questions:
+            if question.renamed_from in ids:
+                raise ValueError(f"question {question.id!r} is renamed_from {question.renamed_from!r}, which is "
+                                 "still a question of the codebook: a rename leaves the old id behind")
+        _refuse_duplicates([q.renamed_from for q in self.questions if q.renamed_from], "renamed_from ids")
         _refuse_duplicates(self.expected_columns, "column names (respondent fields, personal data and questions)")
         questions = {q.id: q for q in self.questions}
         for composite in self.indicators.composites:

@@ -1,5 +1,7 @@
-"""What a validated wave must not be, judged against what the working database already holds: another
-wave's files delivered again, or pseudonymised under a key other than the earlier waves'.
+"""What must not be loaded, judged against what the working database already holds: a wave holding another
+wave's files, or pseudonymised under a key other than the earlier waves'; a codebook that no longer
+holds questions or options that loaded waves were asked (their answers would vanish from published
+history without anyone deciding it).
 
 Each check is a plain function returning what it found (empty when the wave may be loaded); the ingest
 asset turns a finding into a refusal and its one-line reason. What does not belong here: rules on the
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from schemas.codebook import Codebook
 from warehouse.connection import read_sql
 
 
@@ -48,3 +51,44 @@ def waves_under_other_keys(con: duckdb.DuckDBPyConnection, survey_id: str, wave_
     rows = con.execute(read_sql("waves_under_other_keys"),
                        {"survey_id": survey_id, "wave_id": wave_id, "key_fingerprint": key_fingerprint}).fetchall()
     return [wave for (wave,) in rows]
+
+
+@dataclass(frozen=True)
+class DroppedAnswers:
+    """A question (``option_id`` None) or an option that a loaded wave was asked and a new codebook drops."""
+
+    wave_id: str
+    question_id: str
+    option_id: str | None
+    answers: int
+
+    def __str__(self) -> str:
+        what = f"option {self.option_id!r} of {self.question_id!r}" if self.option_id else f"question {self.question_id!r}"
+        return f"wave {self.wave_id}: {what}, {self.answers:,} answers"
+
+
+def answers_the_codebook_drops(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> list[DroppedAnswers]:
+    """What each loaded wave of the survey was asked (``wave_questions`` as written from the codebook it was
+    loaded under) that ``codebook`` no longer asks it, with the answers held. A question kept for the waves
+    that asked it (``asked_in``, ``asked_from``) is not dropped, nor one renamed with ``renamed_from``."""
+    params = {"survey_id": codebook.survey_id}
+    asked = con.execute(read_sql("loaded_wave_questions"), params).fetchall()
+    declared = {w.id for w in codebook.waves}
+    kept: dict[str, dict[str, set]] = {}
+    for wave_id in {wave for wave, _, _ in asked} & declared:
+        questions = kept.setdefault(wave_id, {})
+        for question in codebook.for_wave(wave_id).questions:
+            for name in filter(None, (question.id, question.renamed_from)):
+                questions[name] = {o.id for o in question.options}
+    dropped = []
+    for wave_id, question_id, option_ids in asked:
+        if wave_id not in declared:
+            continue  # a wave no codebook or wave.yaml declares any more is refused where it is read
+        still = kept[wave_id].get(question_id)
+        gone = [None] if still is None else [o for o in option_ids or () if o not in still]
+        for option_id in gone:
+            [(answers,)] = con.execute(read_sql("answers_held"), {
+                **params, "wave_id": wave_id, "question_id": question_id, "option_id": option_id}).fetchall()
+            if answers:
+                dropped.append(DroppedAnswers(wave_id, question_id, option_id, answers))
+    return dropped

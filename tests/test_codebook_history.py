@@ -1,0 +1,81 @@
+"""A codebook edit never rewrites published history silently: removing a question or an option that a
+loaded wave was asked, or renaming a question, is refused before anything is written, naming the waves
+and the answers they hold, unless the change is declared (``asked_in``, ``renamed_from``). Real Dagster
+runs over a home holding wave 2023; the answer counts are counted from the bundled file itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assets.constants import CHECK_CODEBOOK_KEEPS_ANSWERS
+from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR
+from tests.conftest import read_sample
+from tests.wave_runs import SURVEY_ID, check_evaluation, failure_description, home_holding_2023
+from warehouse.connection import connect
+
+BUNDLED = (BUNDLED_CODEBOOKS_DIR / f"{SURVEY_ID}.yaml").read_text(encoding="utf-8")
+BARRIERS_OTHER = "      - {id: financial_pressures, label: Financial pressures, asked_from: \"2025\"}\n      - {id: other, label: Other}\n"
+
+
+def _edit_codebook(home: Path, text: str) -> None:
+    (home / "codebooks").mkdir(exist_ok=True)
+    (home / "codebooks" / f"{SURVEY_ID}.yaml").write_text(text, encoding="utf-8")
+
+
+def _tables(home: Path) -> dict:
+    with connect(home / "working" / "survey.duckdb", read_only=True) as con:
+        return {t: con.execute(f"select * from {t} order by all").fetchall()
+                for t in ("questions", "options", "wave_questions", "responses", "free_text_responses")}
+
+
+def test_removing_an_option_a_loaded_wave_was_asked_is_refused_with_its_answers(tmp_path):
+    home, run = home_holding_2023(tmp_path)
+    assert BARRIERS_OTHER in BUNDLED
+    before = _tables(home)
+    _edit_codebook(home, BUNDLED.replace(BARRIERS_OTHER, BARRIERS_OTHER.split("\n")[0] + "\n"))
+    result = run("2023")
+    assert not result.success
+    ticked = int((read_sample("2023")["trust_barriers.other"] == "1").sum())
+    assert ticked > 0
+    description = failure_description(result)
+    assert f"wave 2023: option 'other' of 'trust_barriers', {ticked:,} answers" in description
+    assert "asked_in" in description and "renamed_from" in description
+    assert not check_evaluation(result, CHECK_CODEBOOK_KEEPS_ANSWERS).passed
+    assert _tables(home) == before  # not even the dimensions were written
+
+
+def test_an_option_kept_for_the_waves_that_asked_it_is_not_a_removal(tmp_path):
+    home, run = home_holding_2023(tmp_path)
+    kept = BARRIERS_OTHER.replace("{id: other, label: Other}", '{id: other, label: Other, asked_in: ["2023", "2024"]}')
+    _edit_codebook(home, BUNDLED.replace(BARRIERS_OTHER, kept))
+    result = run("2023")
+    assert result.success, failure_description(result)
+    assert check_evaluation(result, CHECK_CODEBOOK_KEEPS_ANSWERS).passed
+
+
+def test_removing_a_free_text_question_is_refused_with_its_answers(tmp_path):
+    home, run = home_holding_2023(tmp_path)
+    start = BUNDLED.index("  - id: comments\n")
+    end = BUNDLED.index("\nindicators:")
+    _edit_codebook(home, BUNDLED[:start] + BUNDLED[end + 1:])
+    result = run("2023")
+    assert not result.success
+    comments = int(read_sample("2023")["comments"].fillna("").str.strip().ne("").sum())
+    assert f"wave 2023: question 'comments', {comments:,} answers" in failure_description(result)
+
+
+def test_a_renamed_question_is_refused_unless_it_says_what_it_was_renamed_from(tmp_path):
+    home, run = home_holding_2023(tmp_path)
+    renamed = BUNDLED.replace("trust_approach_stage", "trust_stage")
+    _edit_codebook(home, renamed)
+    refused = run("2023")
+    assert not refused.success
+    answered = int(read_sample("2023")["trust_approach_stage"].fillna("").str.strip().ne("").sum())
+    assert f"wave 2023: question 'trust_approach_stage', {answered:,} answers" in failure_description(refused)
+    _edit_codebook(home, renamed.replace("  - id: trust_stage\n", "  - id: trust_stage\n    renamed_from: trust_approach_stage\n"))
+    declared = run("2023")  # the file, headed trust_approach_stage, is read under the new id
+    assert declared.success, failure_description(declared)
+    with connect(home / "working" / "survey.duckdb", read_only=True) as con:
+        ids = dict(con.execute("select question_id, count(*) from responses where question_id in "
+                               "('trust_stage', 'trust_approach_stage') group by all").fetchall())
+    assert ids == {"trust_stage": answered}
