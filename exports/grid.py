@@ -31,6 +31,9 @@ class Grid:
 def text_grid(path: Path, data: bytes, limits: ReadLimits | None, header_rows: int) -> Grid:
     """A text export's grid: its bytes decoded on evidence (``exports.text``), split by its delimiter."""
     text = decode_text(path, data, limits)
+    if text.text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
+        raise WaveFileRejected(path, "an HTML page, not an export: a download that returned a sign-in or error "
+                               "page? Download the export again")
     return to_grid(path, csv_rows(path, text.text), header_rows=header_rows, strict_width=True, encoding=text.encoding)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from exports.base import (
+    IGNORE,
     ReadLimits,
     Target,
     WaveFile,
@@ -48,7 +49,9 @@ def column_plan(path: Path, headings: list[str], codebook: Codebook) -> list[Tar
     """What each column of a plain CSV holds, from its header; raises ``WaveFileRejected`` for a header
     that does not fit the codebook (unknown, doubled or missing columns)."""
     known = plan_for(codebook)
-    plan = [known.get(fold(heading)) for heading in headings]
+    # A column with no heading is what a spreadsheet re-saving a CSV leaves at the end: empty, not a
+    # question. One that holds values is refused where the values are seen (``refuse_unheaded_values``).
+    plan = [known.get(fold(heading)) if heading.strip() else IGNORE for heading in headings]
     refuse_unmatched(path, plan, headings, codebook)
     present = {t.column for t in plan if t is not None}
     for question in codebook.questions:
@@ -60,7 +63,22 @@ def column_plan(path: Path, headings: list[str], codebook: Codebook) -> list[Tar
     return plan
 
 
+def refuse_unheaded_values(path: Path, headings: list[str], filled_rows: dict[int, int]) -> None:
+    """``filled_rows``: for each column without a heading, the rows with a value in it."""
+    filled = {i: n for i, n in filled_rows.items() if n}
+    if filled:
+        where = ", ".join(f"column {i + 1} ({n:,} rows)" for i, n in sorted(filled.items()))
+        raise WaveFileRejected(path, f"a column without a heading holds values: {where}; give it the heading of its "
+                               "question, or delete it")
+
+
+def unheaded(headings: list[str]) -> list[int]:
+    return [i for i, heading in enumerate(headings) if not heading.strip()]
+
+
 def read(path: Path, data: bytes, codebook: Codebook, limits: ReadLimits | None = None) -> WaveFile:
     grid = text_grid(path, data, limits, header_rows=1)
     headings = [str(h or "") for h in grid.headers[0]]
+    refuse_unheaded_values(path, headings, {i: sum(1 for r in grid.records if str(r[i] or "").strip())
+                                            for i in unheaded(headings)})
     return finish(path, NAME, grid, column_plan(path, headings, codebook), headings, codebook)

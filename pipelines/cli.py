@@ -394,7 +394,7 @@ def main() -> None:
         what = "CODEBOOK ERROR" if isinstance(exc, CodebookError) else "WAVE DECLARATION ERROR"
         console.print(f"{what}: {exc}", soft_wrap=True, markup=False)
         raise SystemExit(2) from None
-    except Exception as exc:  # unforeseen: one line, the traceback in a private log file
+    except Exception as exc:  # noqa: BLE001 - unforeseen: one line, the traceback in a private log file
         from pipelines.crash_log import crash_line
 
         working = _command_home.working_path.parent if _command_home is not None else None

@@ -44,7 +44,7 @@ def _write_log(exc: BaseException, command: str, working_dir: Path | None) -> Pa
 def write_log(title: str, details: str, working_dir: Path | None) -> Path | None:
     """A new log file holding ``details`` (a traceback), in the working folder's ``logs/`` or the system's
     temporary folder; None when neither can be written."""
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     text = f"{title} at {stamp} (pid {os.getpid()})\n\n{details}"
     folders = ([working_dir / LOGS_FOLDER] if working_dir is not None else []) + [Path(tempfile.gettempdir())]
     for folder in folders:

@@ -30,10 +30,18 @@ MAX_BYTES = {"oversize.csv": 1000}
 SECTIONS = ("row_level", "wave_level", "file_level")
 
 
-def test_the_corpus_covers_at_least_twenty_cases():
-    assert sum(len(CASES[section]) for section in SECTIONS) >= 20
+def test_the_corpus_covers_at_least_sixty_cases_and_every_file_has_its_outcome():
+    assert sum(len(CASES[section]) for section in SECTIONS) >= 60
     on_disk = {p.name for p in CORPUS.iterdir() if p.suffix in FILE_SUFFIXES}
     assert on_disk == set().union(*(CASES[section] for section in SECTIONS))
+
+
+@pytest.mark.parametrize("name", sorted(CASES["process_level"]))
+def test_each_process_level_case_names_a_test_that_exists(name):
+    import importlib
+
+    path, function = CASES["process_level"][name]["test"].split("::")
+    assert callable(getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), function, None)), name
 
 
 @pytest.fixture()

@@ -17,11 +17,14 @@ import duckdb
 import pytest
 
 from assets.constants import (
+    CHECK_CODEBOOK_KEEPS_ANSWERS,
     CHECK_FIELDWORK,
     CHECK_FILES_READABLE,
     CHECK_INDICATORS_VALID,
+    CHECK_NOT_ANOTHER_WAVES_FILES,
     CHECK_QUARANTINE_SHARE,
     CHECK_ROWS_RECONCILE,
+    CHECK_SAME_RESPONDENT_KEY,
     WAVE_PARTITIONS,
 )
 from assets.dimensions import survey_dimensions
@@ -73,7 +76,8 @@ def test_definitions_load_without_touching_a_warehouse(tmp_path):
         assert node.description and node.kinds, f"{key} lacks a description or kinds"
     blocking = {key.name for key in graph.asset_check_keys if graph.get_check_spec(key).blocking}
     assert blocking == {CHECK_FILES_READABLE, CHECK_ROWS_RECONCILE, CHECK_INDICATORS_VALID, CHECK_QUARANTINE_SHARE,
-                        CHECK_FIELDWORK}
+                        CHECK_FIELDWORK, CHECK_NOT_ANOTHER_WAVES_FILES, CHECK_SAME_RESPONDENT_KEY,
+                        CHECK_CODEBOOK_KEEPS_ANSWERS}
     assert not list(tmp_path.iterdir())  # nothing created, no database opened
 
 

@@ -120,7 +120,7 @@ def test_ingest_refuses_a_file_that_is_not_an_export_before_writing_anything(hom
     result = _survey("ingest", str(notes), "--survey", SURVEY_ID, "--wave", "2026", "--fieldwork-start", "2026-09-01",
                      "--fieldwork-end", "2026-09-30", "--home", str(home))
     assert result.exit_code == 1
-    assert result.output.strip() == "REJECTED: notes.txt: not an export file: the name must end in .csv, .xlsx, .sav " \
+    assert result.output.strip() == "REJECTED: notes.txt: not an export file: the name must end in .csv, .xlsx, .xlsm, .sav " \
                                     "and not start with '.'"
     assert _tree(home / "landing") == before and not (home / "landing" / SURVEY_ID / "2026").exists()
 

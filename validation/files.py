@@ -166,7 +166,12 @@ def _read_with_duckdb(con, number: int, path: Path, scan: FileScan, codebook: Co
         con.execute(f"DROP TABLE raw_{number}")
         raise NotForDuckDB("no responses" if records == 0 else "it has blank lines, whose numbers DuckDB does not count")
     plan = plain_csv.column_plan(path, names, codebook)
-    sources = {target.column: f"c{i}" for i, target in enumerate(plan) if target is not None}
+    blank = plain_csv.unheaded(names)
+    if blank:
+        counts = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE trim(c{i}) <> '')" for i in blank)
+                             + f" FROM raw_{number}").fetchone()
+        plain_csv.refuse_unheaded_values(path, names, dict(zip(blank, counts)))
+    sources = {target.column: f"c{i}" for i, target in enumerate(plan) if target is not None and target.kind != "ignore"}
     return StagedFile(number, path, plain_csv.NAME, sources, read_by_duckdb=True, records=records,
                       encoding=UTF8_BOM if bom else UTF8)
 

@@ -35,7 +35,8 @@ class FileOfAnotherWave:
 def files_of_other_waves(
     con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str, files: list[tuple[str, str]],
 ) -> list[FileOfAnotherWave]:
-    """The ``(name, sha256)`` files whose bytes are those of a file of another wave's latest load."""
+    """The ``(name, sha256)`` files whose bytes are those of a file of the latest load of another wave of
+    the survey (another survey's waves are other questionnaires: a file of theirs fails on its columns)."""
     digests = sorted({sha for _, sha in files})
     rows = con.execute(read_sql("other_waves_files"),
                        {"survey_id": survey_id, "wave_id": wave_id, "digests": digests}).fetchall()

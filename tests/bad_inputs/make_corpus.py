@@ -93,6 +93,56 @@ def main() -> None:
     serial["submitted_at"] = ((times - pd.Timestamp("1899-12-30", tz="UTC")) / pd.Timedelta(days=1)).round(6).astype(str)
     files["excel_serial_dates.csv"] = plain(serial)
 
+    # What spreadsheets and people do to a CSV on its way: each still loads, or loses only its own row.
+    lower = rows()
+    lower.loc[3, "trust_code"] = lower.loc[3, "trust_code"].lower()
+    files["trust_code_in_lower_case.csv"] = plain(lower)
+    files["option_labels_in_capitals.csv"] = plain(rows().assign(trust_approach_stage=lambda f: f["trust_approach_stage"].str.upper()))
+    twice = rows()
+    twice.loc[7, ["respondent_id", "email", "submitted_at"]] = twice.loc[2, ["respondent_id", "email", "submitted_at"]].values
+    files["submitted_twice_at_the_same_time.csv"] = plain(twice)  # a tie: the later row of the file is kept
+    multiline = rows()
+    multiline.loc[4, "comments"] = "line one\nline two"
+    multiline.loc[9, "trust_approach_stage"] = "Nonsense"
+    files["comment_over_two_lines.csv"] = plain(multiline)  # a record is a row, however many lines it spans
+    lines = plain(rows().assign(trust_approach_stage=lambda f: f["trust_approach_stage"].mask(f.index == 9, "Nonsense"))).decode().split("\n")
+    lines.insert(5, "")
+    files["blank_line_before_a_bad_row.csv"] = "\n".join(lines).encode()  # the blank line keeps its number
+    files["windows_line_endings.csv"] = plain(rows()).replace(b"\n", b"\r\n")
+    files["utf8_with_bom.csv"] = b"\xef\xbb\xbf" + plain(rows())
+    lines = plain(rows()).decode().split("\n")
+    lines[0] = ",".join(f" {heading.upper()} " for heading in lines[0].split(","))
+    files["headings_in_capitals_with_spaces.csv"] = "\n".join(lines).encode()
+    injected = rows()
+    injected.loc[6, "comments"] = '=HYPERLINK("http://example.com","click")'
+    injected.loc[8, "comments"] = "<script>alert(1)</script>"
+    files["formula_and_html_in_comments.csv"] = plain(injected)  # stored as text; the pack makes it safe
+    lines = plain(rows()).decode().split("\n")
+    lines[10] += ",an extra cell"
+    files["row_with_an_extra_cell.csv"] = "\n".join(lines).encode()
+    files["blank_lines_at_the_end.csv"] = plain(rows()) + b"\n\n\n,,,\n"
+    trailing = plain(rows().assign(**{"": "", " ": ""}))
+    files["empty_columns_without_headings.csv"] = trailing  # as a spreadsheet saving a CSV leaves them
+    unheaded = rows().assign(**{"": ""})
+    unheaded.loc[[3, 4], ""] = "a value"
+    files["values_in_a_column_without_heading.csv"] = plain(unheaded)
+    offsets = rows()
+    offsets["submitted_at"] = pd.to_datetime(offsets["submitted_at"], utc=True, format="ISO8601").dt.tz_convert(
+        "Europe/London").dt.strftime("%Y-%m-%dT%H:%M:%S%z")
+    files["times_with_london_offsets.csv"] = plain(offsets)
+    flag = rows()
+    flag.loc[5, "trust_barriers.funding"] = "TRUE"
+    files["option_flag_written_true.csv"] = plain(flag)
+    no_role = rows()
+    no_role.loc[11, "role"] = ""
+    files["role_left_blank.csv"] = plain(no_role)
+    lines = plain(rows()).decode().split("\n")
+    files["a_column_twice.csv"] = "\n".join([lines[0] + ",role", *(f"{line},Chair" for line in lines[1:-1]), ""]).encode()
+    files["sign_in_page_saved_as_csv.csv"] = (b"<!DOCTYPE html><html><head><title>Sign in</title></head>"
+                                              b"<body>Please sign in to download your results</body></html>\n")
+    files["header_then_blank_lines.csv"] = plain(rows().head(0)) + b"\n\n\n"
+    files["text_saved_as_xlsx.xlsx"] = plain(rows())  # a CSV renamed: not a workbook
+
     files["empty.csv"] = b""
     files["binary_image.csv"] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10"
     files["wrong_encoding.csv"] = plain(rows()) + b"\x81\x8d\x8f\x90\x9d\n"
@@ -125,6 +175,11 @@ def main() -> None:
                    heading=codebook.question("trust_approach_stage").wording, value="=H2")  # openpyxl saves no value
     _completion_times_as_serials(export("microsoft_forms", "forms_excel_serial_dates"))
     with_shared_strings(export("microsoft_forms", "workbook_too_many_shared_strings"), 2_000_001)
+    workbook = export("microsoft_forms", "workbook_saved_as_csv")
+    files_after = {"workbook_saved_as_csv.csv": workbook.read_bytes()}  # a workbook renamed: binary, not text
+    workbook.unlink()
+    for name, data in files_after.items():
+        (HERE / name).write_bytes(data)
     good_xlsx = export("microsoft_forms", "truncated_workbook")
     good_xlsx.write_bytes(good_xlsx.read_bytes()[:1500])
     good_sav = export("spss", "truncated_spss")
