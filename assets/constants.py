@@ -26,4 +26,5 @@ QUARANTINE_REFUSAL_SHARE = 0.50
 FIELDWORK_REFUSAL_SHARE = 0.10
 
 FINGERPRINT_METADATA = "landing_fingerprint"
+FIGURES_CHANGED_METADATA = "published_figures_changed"  # of a wave computed again: how many differ
 PUBLISHED_WAVES_METADATA = "published_waves"  # partition key → landing fingerprint of what analysts have

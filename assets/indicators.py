@@ -3,7 +3,7 @@
 import dagster as dg
 import pandas as pd
 
-from assets.constants import CHECK_INDICATORS_VALID, DUCKDB_POOL, GROUP_INDICATORS
+from assets.constants import CHECK_INDICATORS_VALID, DUCKDB_POOL, FIGURES_CHANGED_METADATA, GROUP_INDICATORS
 from assets.ingest import wave_responses
 from assets.partitions import wave_partitions
 from assets.progress import report
@@ -11,7 +11,13 @@ from assets.resources import SurveyHomeResource
 from home.landing import split_partition_key
 from warehouse.breakdowns import SECONDARY, SMALL_BASE, compute_indicator_breakdowns, compute_trust_coverage
 from warehouse.connection import replace_wave_rows
-from warehouse.indicators import compute_headline_indicators, indicator_problems, write_headline_indicators
+from warehouse.indicators import (
+    compute_headline_indicators,
+    figure_changes,
+    indicator_problems,
+    published_headline,
+    write_headline_indicators,
+)
 from warehouse.trends import compute_indicator_trends, write_indicator_trends
 
 # Per-wave results computed in the warehouse from one wave's responses.
@@ -50,6 +56,7 @@ def headline_indicators(context: dg.AssetExecutionContext, survey_home: SurveyHo
     codebook = survey_home.paths.codebook(survey_id)
     report(context.partition_key, "indicators")
     with survey_home.warehouse(context.log) as con:
+        before = published_headline(con, survey_id, wave_id)
         indicators = compute_headline_indicators(con, survey_id, wave_id, codebook.reporting)
         problems = indicator_problems(indicators, codebook.reporting.min_base)
         if problems:
@@ -61,6 +68,12 @@ def headline_indicators(context: dg.AssetExecutionContext, survey_home: SurveyHo
             )
             raise dg.Failure(description=f"Indicators of {context.partition_key} not written: {'; '.join(problems)}")
         write_headline_indicators(con, survey_id, wave_id, indicators)
+    # Said before the steps across waves publish them: which of the wave's published figures change
+    # (a corrected delivery, or a codebook version that changes what an earlier wave counts).
+    changes = figure_changes(before, indicators)
+    if len(changes):
+        context.log.warning("Wave %s: %d published figures change, e.g. %s", context.partition_key, len(changes),
+                            "; ".join(f"{r.indicator_id} {r.before} → {r.after}" for r in changes.head(3).itertuples()))
     headline_ids = list(codebook.indicators.headline)
     headline = indicators.set_index("indicator_id").loc[headline_ids].reset_index() if headline_ids else indicators
     yield dg.MaterializeResult(
@@ -68,6 +81,10 @@ def headline_indicators(context: dg.AssetExecutionContext, survey_home: SurveyHo
             "dagster/row_count": len(indicators),
             "suppressed": int(indicators["suppressed"].sum()),
             "headline": dg.MetadataValue.md(_headline_preview(headline)),
+            FIGURES_CHANGED_METADATA: len(changes),
+            "figure_changes": dg.MetadataValue.md(changes.head(50).to_markdown(index=False) if len(changes)
+                                                  else "No published figure changes."),
+            "codebook_version": codebook.version,
         },
         check_results=[dg.AssetCheckResult(check_name=CHECK_INDICATORS_VALID, passed=True)],
     )

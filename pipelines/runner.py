@@ -21,7 +21,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.constants import WAVE_PARTITIONS
+from assets.constants import FIGURES_CHANGED_METADATA, WAVE_PARTITIONS
 from assets.dimensions import survey_dimensions
 from assets.indicators import headline_indicators, indicator_breakdowns, indicator_trends
 from assets.ingest import wave_responses
@@ -59,6 +59,7 @@ class WaveRun:
     error: str | None
     loaded: bool = False  # the wave reached the warehouse (its load step materialised)
     failed_step: str | None = None  # the step whose failure ``error`` is
+    figures_changed: int = 0  # published figures of the wave that its new indicators change
 
 
 @dataclass
@@ -121,6 +122,12 @@ def _failure_message(result: dg.ExecuteInProcessResult, steps: set[str] | None =
                      working_dir: Path | None = None) -> str | None:
     failure = _failure(result, steps, working_dir)
     return failure[1] if failure else None
+
+
+def _figures_changed(result: dg.ExecuteInProcessResult) -> int:
+    materialized = result.asset_materializations_for_node(headline_indicators.key.path[-1])
+    value = materialized[-1].metadata.get(FIGURES_CHANGED_METADATA) if materialized else None
+    return int(value.value) if value is not None else 0
 
 
 def _step_names(assets) -> set[str]:
@@ -272,7 +279,7 @@ def _run_waves(home: SurveyHome, instance: dg.DagsterInstance, refresh: Refresh,
         error = failure[1] if failure else None
         loaded = bool(result.asset_materializations_for_node(wave_responses.key.path[-1]))
         refresh.runs.append(WaveRun(wave.partition_key, result.run_id, error is None, error, loaded,
-                                    failure[0] if failure else None))
+                                    failure[0] if failure else None, _figures_changed(result)))
         loaded_then_failed |= error is not None and loaded
         if publishes and error is None:
             failure = _failure_message(result, across_steps, home.working_path.parent)

@@ -84,7 +84,10 @@ def report_refresh(home: SurveyHome, refresh) -> None:
     for outcome in refresh.runs + ([refresh.publication] if refresh.publication else []):
         status = "[green]ok[/green]" if outcome.success else f"[red]FAILED[/red]: {outcome.error}"
         run = f" (run {outcome.run_id[:8]})" if outcome.run_id else ""
+        changed = outcome.figures_changed
+        changes = (f"; published figures that change: {changed} (headline_indicators' figure_changes in the UI)"
+                   if changed else "")
         # One line per wave however long the reason, so it can be grepped from logs.
-        console.print(f"{outcome.partition_key}: {status}{run}", soft_wrap=True)
+        console.print(f"{outcome.partition_key}: {status}{run}{changes}", soft_wrap=True)
     if refresh.publication and refresh.success:
         console.print(f"Analysts' warehouse: {home.warehouse_path}", soft_wrap=True)

@@ -79,3 +79,43 @@ def test_a_renamed_question_is_refused_unless_it_says_what_it_was_renamed_from(t
         ids = dict(con.execute("select question_id, count(*) from responses where question_id in "
                                "('trust_stage', 'trust_approach_stage') group by all").fetchall())
     assert ids == {"trust_stage": answered}
+
+
+def test_a_codebook_version_that_changes_an_earlier_waves_figures_says_which_before_publishing(tmp_path):
+    from home.settings import Settings, SurveyHome
+    from pipelines.runner import run_landed_waves
+    from pipelines.terminal import console, report_refresh
+
+    home, _ = home_holding_2023(tmp_path)
+    composite = "      question: trust_impact_alignment\n      options: [fully, mostly]\n"
+    assert composite in BUNDLED
+    # The next version counts "partly aligned" in the composite too: its 2023 share rises by those answers.
+    _edit_codebook(home, BUNDLED.replace(composite, composite.replace("[fully, mostly]", "[fully, mostly, partly]"), 1)
+                   .replace('version: "', 'version: "2-', 1))
+    partly = int((read_sample("2023")["trust_impact_alignment"] == "Partly aligned").sum())
+    assert partly > 0
+    survey_home = SurveyHome(home, Settings.defaults().model_copy(update={"home": home, "settle_seconds": 0}))
+    refresh = run_landed_waves(survey_home, log_level="CRITICAL")
+    [wave] = refresh.runs
+    assert wave.success and wave.figures_changed == 1  # the composite alone: no other figure counts it
+    with console.capture() as printed:
+        report_refresh(survey_home, refresh)
+    assert f"{SURVEY_ID}/2023: ok (run {wave.run_id[:8]}); published figures that change: 1" in printed.get()
+
+
+def test_figure_changes_are_what_a_reader_sees_change():
+    import pandas as pd
+
+    from warehouse.indicators import figure_changes
+
+    def rows(*values):
+        return pd.DataFrame(values, columns=["indicator_id", "indicator_kind", "numerator", "pct", "suppressed"])
+
+    before = rows(("a", "share", 10, 12.34, False), ("b", "share", 3, None, True), ("c", "count", 129, None, False),
+                  ("d", "share", 5, 50.0, False))
+    after = rows(("a", "share", 10, 12.3400001, False), ("b", "share", 12, 20.0, False), ("c", "count", 130, None, False),
+                 ("e", "share", 1, None, True))
+    changes = figure_changes(before, after)
+    assert changes.values.tolist() == [["b", "suppressed", "20.0%"], ["c", "129", "130"], ["d", "50.0%", "none"],
+                                       ["e", "none", "suppressed"]]  # a's change is below what is shown
+    assert figure_changes(before.head(0), after).empty  # first computed: nothing published changes

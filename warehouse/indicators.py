@@ -45,6 +45,31 @@ def compute_headline_indicators(
     return result[HEADLINE_COLUMNS]
 
 
+def published_headline(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str) -> pd.DataFrame:
+    """The wave's rows of ``headline_indicators`` as they stand (the last ones computed and published)."""
+    return con.execute(read_sql("wave_headline_rows"), {"survey_id": survey_id, "wave_id": wave_id}).df()
+
+
+def figure_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Each indicator whose figure, as a reader sees it (a share to one decimal or "suppressed", a count),
+    is not what it was: ``indicator_id``, ``before`` and ``after`` ("none" where it was or is not there).
+    A codebook version that changes an earlier wave's figures, or a corrected delivery, says so with this.
+    A wave computed for the first time changes nothing that was published: no rows."""
+    if before.empty:
+        return pd.DataFrame(columns=["indicator_id", "before", "after"])
+    shown = {frame_name: dict(zip(frame["indicator_id"], map(_as_read, frame.itertuples(index=False))))
+             for frame_name, frame in (("before", before), ("after", after))}
+    ids = sorted(set(shown["before"]) | set(shown["after"]))
+    rows = [(i, shown["before"].get(i, "none"), shown["after"].get(i, "none")) for i in ids]
+    return pd.DataFrame([r for r in rows if r[1] != r[2]], columns=["indicator_id", "before", "after"])
+
+
+def _as_read(row) -> str:
+    if row.indicator_kind != "share":
+        return f"{row.numerator:,}"
+    return "suppressed" if row.suppressed else f"{row.pct:.1f}%"
+
+
 def write_headline_indicators(
     con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str, indicators: pd.DataFrame
 ) -> None:
