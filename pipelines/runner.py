@@ -60,6 +60,7 @@ class WaveRun:
     loaded: bool = False  # the wave reached the warehouse (its load step materialised)
     failed_step: str | None = None  # the step whose failure ``error`` is
     figures_changed: int = 0  # published figures of the wave that its new indicators change
+    warnings: tuple[str, ...] = ()  # the checks that passed with a warning (a few times outside fieldwork, ...)
 
 
 @dataclass
@@ -128,6 +129,11 @@ def _figures_changed(result: dg.ExecuteInProcessResult) -> int:
     materialized = result.asset_materializations_for_node(headline_indicators.key.path[-1])
     value = materialized[-1].metadata.get(FIGURES_CHANGED_METADATA) if materialized else None
     return int(value.value) if value is not None else 0
+
+
+def _warnings(result: dg.ExecuteInProcessResult) -> tuple[str, ...]:
+    return tuple(sorted({e.asset_check_key.name for e in result.get_asset_check_evaluations()
+                         if not e.passed and e.severity == dg.AssetCheckSeverity.WARN}))
 
 
 def _step_names(assets) -> set[str]:
@@ -279,7 +285,7 @@ def _run_waves(home: SurveyHome, instance: dg.DagsterInstance, refresh: Refresh,
         error = failure[1] if failure else None
         loaded = bool(result.asset_materializations_for_node(wave_responses.key.path[-1]))
         refresh.runs.append(WaveRun(wave.partition_key, result.run_id, error is None, error, loaded,
-                                    failure[0] if failure else None, _figures_changed(result)))
+                                    failure[0] if failure else None, _figures_changed(result), _warnings(result)))
         loaded_then_failed |= error is not None and loaded
         if publishes and error is None:
             failure = _failure_message(result, across_steps, home.working_path.parent)

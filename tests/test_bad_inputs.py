@@ -211,6 +211,16 @@ def test_a_few_times_outside_the_fieldwork_are_a_warning_with_the_count(tmp_path
     check = next(e for e in result.get_asset_check_evaluations() if e.asset_check_key.name == "submission_times_in_fieldwork")
     assert not check.passed and check.severity.value == "WARN"
     assert check.metadata["outside_fieldwork"].value == 1 and check.metadata["with_a_time"].value == 30
+    # `survey run` (the runner, and the line it prints) says which checks warned, not only "ok".
+    from home.settings import Settings, SurveyHome
+    from pipelines.runner import run_landed_waves
+    from pipelines.terminal import console, report_refresh
+
+    survey_home = SurveyHome(home, Settings.defaults().model_copy(update={"home": home, "settle_seconds": 0}))
+    refresh = run_landed_waves(survey_home, log_level="CRITICAL", force=True, only=f"improvement-journey/{WAVE}")
+    with console.capture() as printed:
+        report_refresh(survey_home, refresh)
+    assert "warnings: submission_times_in_fieldwork (its check in the UI)" in printed.get()
 
 
 @pytest.mark.parametrize("name", sorted(set(CASES["file_level"]) - set(MAX_BYTES)))
