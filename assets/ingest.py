@@ -22,6 +22,7 @@ from assets.constants import (
 from assets.dimensions import survey_dimensions
 from assets.partitions import wave_partitions
 from assets.progress import report
+from assets.refusals import as_markdown_text, other_waves_metadata, refusals
 from assets.resources import SurveyHomeResource
 from exports import FILE_SUFFIXES, WaveFileRejected
 from home.deliveries import Delivery
@@ -37,11 +38,9 @@ from home.landing import (
     wave_files,
     wave_settings,
 )
-from home.settings import RESPONDENT_KEY_ENV
 from schemas.codebook_files import CodebookError
 from schemas.waves import WaveDeclarationError
 from validation.engine import WaveValidation, validate_wave
-from warehouse.admission import files_of_other_waves, waves_under_other_keys
 from warehouse.load import WaveDoesNotReconcile, load_wave
 from warehouse.stop_points import stop_point
 
@@ -51,15 +50,6 @@ class WaveDelivery(dg.Config):
     the landed files and promoted into the folder once every file of it is readable."""
 
     pending_folder: str | None = None  # a folder inside the wave's landing folder (`.pending-...`)
-
-
-# File names are as delivered: characters that make markdown act (links, images, HTML, tables) are
-# escaped, so that the UI shows them rather than renders them.
-_MARKDOWN_ACTIVE = {ord(c): "\\" + c for c in "\\`*[]<>|!~"}
-
-
-def as_markdown_text(text: str) -> str:
-    return str(text).translate(_MARKDOWN_ACTIVE)
 
 
 def _quarantine_preview(validation: WaveValidation, limit: int = 20) -> str:
@@ -185,7 +175,7 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
         # The refusals that need what the working database holds are made under the writer lock that the
         # load then keeps, so that no other run can load the same bytes or another key in between.
         with survey_home.warehouse(context.log) as con:
-            others = yield from _refusals(context, validation, declared, con, pseudonymise.fingerprint)
+            others = yield from refusals(context, validation, declared, con, pseudonymise.fingerprint)
             if delivery is not None:
                 replaced = delivery.promote(paths.archive_dir / survey_id / wave_id)
                 files = wave_files(wave_dir)
@@ -233,7 +223,7 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
         check_results=[
             dg.AssetCheckResult(check_name=CHECK_ROWS_RECONCILE, passed=True, metadata=_int_metadata(counts)),
             dg.AssetCheckResult(check_name=CHECK_NOT_ANOTHER_WAVES_FILES, passed=not others,
-                                severity=dg.AssetCheckSeverity.WARN, metadata=_other_waves_metadata(others)),
+                                severity=dg.AssetCheckSeverity.WARN, metadata=other_waves_metadata(others)),
             dg.AssetCheckResult(check_name=CHECK_SAME_RESPONDENT_KEY, passed=True),
             dg.AssetCheckResult(check_name=CHECK_FIELDWORK, passed=times.outside == 0,
                                 severity=dg.AssetCheckSeverity.WARN, metadata=times_metadata),
@@ -245,63 +235,6 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
             ),
         ],
     )
-
-
-def _refusals(context, validation: WaveValidation, declared, con, key_fingerprint: str):
-    """Refuse the wave whole, before anything of it is moved or loaded, for the first reason that holds: a
-    file with another wave's bytes, submission times outside the fieldwork, most rows quarantined, or a
-    pseudonym key other than the earlier waves'. Each but the last may be accepted on purpose in wave.yaml."""
-    survey_id, wave_id = split_partition_key(context.partition_key)
-    others = files_of_other_waves(con, survey_id, wave_id, [(f.name, f.sha256) for f in validation.files])
-    if others and declared.accept_files_of_other_waves:
-        context.log.warning("Wave %s loaded as accepted in its %s: %s", context.partition_key, WAVE_SETTINGS,
-                            "; ".join(map(str, others)))
-    elif others:
-        yield from _refuse(validation, CHECK_NOT_ANOTHER_WAVES_FILES, _other_waves_metadata(others), (
-            f"Wave {wave_id} refused, nothing of it loaded: {'; '.join(map(str, others))}. Another wave's export "
-            f"landed in the wrong folder? If the file is right, set accept_files_of_other_waves: true in its "
-            f"{WAVE_SETTINGS} (survey ingest --accept-files-of-other-waves)"))
-    times = validation.submission_times
-    if times.outside_share > FIELDWORK_REFUSAL_SHARE and not declared.accept_times_outside_fieldwork:
-        yield from _refuse(validation, CHECK_FIELDWORK, {
-            "outside_fieldwork": times.outside, "with_a_time": times.timed,
-            "fieldwork": f"{times.start} to {times.end}"}, (
-            f"Wave {wave_id} refused, nothing of it loaded: {times}, over the limit of {FIELDWORK_REFUSAL_SHARE:.0%}. "
-            f"Another wave's file, or the wrong dates? If the file is right, set accept_times_outside_fieldwork: "
-            f"true in its {WAVE_SETTINGS} (survey ingest --accept-times-outside-fieldwork)"))
-    if times.outside:
-        context.log.warning("Wave %s: %s", context.partition_key, times)
-    limit = declared.max_quarantined_share or QUARANTINE_REFUSAL_SHARE
-    refusal = validation.refusal_for_quarantine(limit)
-    if refusal is not None:
-        yield from _refuse(validation, CHECK_QUARANTINE_SHARE, {
-            "quarantined_share": dg.MetadataValue.float(round(validation.quarantined_share, 4)),
-            "refused_above": dg.MetadataValue.float(limit),
-            **{f"share_{rule}": dg.MetadataValue.float(round(share, 4))
-               for rule, share in validation.quarantined_shares_by_rule().items()}}, (
-            f"Wave {wave_id} refused, nothing of it loaded: {refusal}. Usually the wrong file, layout or survey; "
-            f"if the wave is right as it is, set max_quarantined_share in its {WAVE_SETTINGS} "
-            "(survey ingest --max-quarantined-share) to load its good rows"))
-    rekeyed = waves_under_other_keys(con, survey_id, wave_id, key_fingerprint)
-    if rekeyed:
-        yield from _refuse(validation, CHECK_SAME_RESPONDENT_KEY, {"other_key_waves": ", ".join(rekeyed)}, (
-            f"Wave {wave_id} refused, nothing of it loaded: the respondent key is not the one wave(s) "
-            f"{', '.join(rekeyed)} of {survey_id} were loaded with, so its pseudonyms would match none of theirs. "
-            f"Restore that key ({RESPONDENT_KEY_ENV}, or the key file under the home's secrets), or withdraw those "
-            "waves (survey wave remove) and load them again under the new key"))
-    return others
-
-
-def _other_waves_metadata(others: list) -> dict:
-    return {"files": ", ".join(sorted({as_markdown_text(o.file) for o in others})),
-            "other_waves": ", ".join(sorted({f"{o.other_survey_id}/{o.other_wave_id}" for o in others}))}
-
-
-def _refuse(validation: WaveValidation, check_name: str, metadata: dict, description: str):
-    """Fail ``check_name`` (blocking) and the step: the wave is refused whole before anything is loaded."""
-    validation.discard()
-    yield dg.AssetCheckResult(check_name=check_name, passed=False, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata)
-    raise dg.Failure(description=description)
 
 
 def _int_metadata(counts: dict) -> dict:

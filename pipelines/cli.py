@@ -245,7 +245,8 @@ def ingest(
     with _working_database(survey_home) as con:
         report = load_report(con, survey, wave, outcome.run_id)
     for row in report["files"].itertuples(index=False):
-        console.print(f"{row.source_file}: layout {row.layout}; {row.rows_read} rows read, {row.rows_loaded} loaded, "
+        encoding = f", {row.encoding}" if isinstance(row.encoding, str) else ""
+        console.print(f"{row.source_file}: layout {row.layout}{encoding}; {row.rows_read} rows read, {row.rows_loaded} loaded, "
                       f"{row.rows_quarantined} quarantined", soft_wrap=True)
     for rule, rows in report["quarantined_by_rule"]:
         console.print(f"  quarantined for {rule}: {rows} rows", soft_wrap=True)

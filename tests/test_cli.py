@@ -137,7 +137,7 @@ def test_ingest_loads_recognises_redelivery_replaces_and_refuses(tmp_path):
     home = tmp_path / "home"
     first = _ingest(home, sample_wave_path("2024"))
     assert first.exit_code == 0, first.output
-    assert "layout plain_csv; 142 rows read, 142 loaded, 0 quarantined" in first.output
+    assert "layout plain_csv, UTF-8; 142 rows read, 142 loaded, 0 quarantined" in first.output
 
     copy = tmp_path / "same-bytes-new-name.csv"
     shutil.copyfile(sample_wave_path("2024"), copy)
@@ -223,7 +223,7 @@ def test_long_commands_show_each_stage_with_rows_on_a_terminal_and_nothing_extra
     assert piped.stderr == ""
     lines = piped.stdout.splitlines()  # the summary only
     assert len(lines) == 3, piped.stdout
-    assert lines[0] == f"{sample_wave_path('2024').name}: layout plain_csv; {rows} rows read, {rows} loaded, 0 quarantined"
+    assert lines[0] == f"{sample_wave_path('2024').name}: layout plain_csv, UTF-8; {rows} rows read, {rows} loaded, 0 quarantined"
     assert lines[1].startswith("Analysts' warehouse: ") and lines[2].startswith("Quarantined rows, with their values")
     assert "validating" not in piped.stdout and "\x1b[" not in piped.stdout
 

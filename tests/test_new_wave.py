@@ -96,7 +96,7 @@ def test_one_survey_ingest_with_the_dates_declares_and_loads_a_new_wave(home, tm
 
     assert result.exit_code == 0, result.output
     rows = len(read_sample("2025"))
-    assert f"delivered_2026.csv: layout plain_csv; {rows} rows read, {rows} loaded, 0 quarantined" in result.output
+    assert f"delivered_2026.csv: layout plain_csv, UTF-8; {rows} rows read, {rows} loaded, 0 quarantined" in result.output
     settings = (home / "landing" / SURVEY_ID / "2026" / "wave.yaml").read_text()
     assert "fieldwork_start: 2026-09-01\nfieldwork_end: 2026-09-30\npopulation_trusts: 203\n" in settings
     assert sorted(p.name for p in (home / "landing" / SURVEY_ID / "2026").iterdir()) == ["delivered_2026.csv", "wave.yaml"]

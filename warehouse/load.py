@@ -127,7 +127,8 @@ def load_wave(
              "rows_read": f.rows_read, "rows_loaded": f.rows_loaded, "rows_quarantined": f.rows_quarantined,
              "codebook_version": codebook.version, "duplicate_of": f.duplicate_of,
              "archived_as": (archived_as or {}).get(f.name), "run_id": run_id, "loaded_at": loaded_at,
-             "inputs_fingerprint": inputs_fingerprint, "key_fingerprint": pseudonymise.fingerprint}
+             "inputs_fingerprint": inputs_fingerprint, "key_fingerprint": pseudonymise.fingerprint,
+             "encoding": f.encoding}
             for f in validation.files
         ]
     )

@@ -29,7 +29,7 @@ def load_report(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str, ru
     """What one run loaded for a wave: its files from the load log, and quarantined rows by rule."""
     params = {"survey_id": survey_id, "wave_id": wave_id, "run_id": run_id}
     files = con.execute(
-        """SELECT source_file, layout, rows_read, rows_loaded, rows_quarantined, duplicate_of, archived_as
+        """SELECT source_file, layout, encoding, rows_read, rows_loaded, rows_quarantined, duplicate_of, archived_as
            FROM load_log WHERE survey_id = $survey_id AND wave_id = $wave_id AND run_id = $run_id
            ORDER BY source_file""", params).df()
     by_rule = con.execute(

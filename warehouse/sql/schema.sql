@@ -136,6 +136,8 @@ ALTER TABLE load_log ADD COLUMN IF NOT EXISTS inputs_fingerprint VARCHAR;
 -- A fingerprint of the pseudonym key the wave was loaded under (an HMAC of a fixed text, not the key): a load
 -- under another key would give its respondents pseudonyms that match no earlier wave's. Added later too.
 ALTER TABLE load_log ADD COLUMN IF NOT EXISTS key_fingerprint VARCHAR;
+-- How a text file's bytes were decoded (UTF-8, UTF-8 with BOM, UTF-16, Windows-1252); NULL for workbooks and SPSS.
+ALTER TABLE load_log ADD COLUMN IF NOT EXISTS encoding VARCHAR;
 
 CREATE TABLE IF NOT EXISTS headline_indicators (
     survey_id      VARCHAR NOT NULL,
