@@ -33,7 +33,9 @@ PUBLISHED_TEXT = ((BUNDLED_CODEBOOKS_DIR / f"{SURVEY_ID}.yaml").read_text(encodi
 
 
 def _corpus_files() -> list[str]:
-    return sorted(name for section in ("row_level", "wave_level", "file_level") for name in CASES[section])
+    """The corpus files that refuse something: a row (quarantined), the wave, or the file."""
+    return sorted([name for name, case in CASES["row_level"].items() if case["quarantined"]]
+                  + list(CASES["wave_level"]) + list(CASES["file_level"]))
 
 
 def _refused_values(codebook, resolver) -> set[str]:

@@ -186,8 +186,10 @@ def _headings(path: Path) -> tuple[list[str], str, bool]:
         if exc.start < len(head) - 4:
             raise NotForDuckDB("not UTF-8") from None
         text = head[: exc.start].decode("utf-8-sig")
-    if "\n" not in text or "\x00" in text:
+    if "\n" not in text:
         raise NotForDuckDB(f"no complete header line in its first {HEAD_BYTES} bytes")
+    if "\x00" in text:
+        raise NotForDuckDB("a NUL byte in its first lines")
     rows = csv_rows(path, text.split("\n", 1)[0] + "\n", limit=1)
     if not rows or not any(h.strip() for h in rows[0]):
         raise NotForDuckDB("no header")
