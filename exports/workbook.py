@@ -121,11 +121,13 @@ def _shared_strings(archive: zipfile.ZipFile, name: str, limit: int) -> int:
         declared = _UNIQUE_COUNT.search(head)
         if declared:
             return int(declared.group(1))
-        count, tail = head.count(b"<si>") + head.count(b"<si "), head[-4:]
+        # A tail one byte shorter than "<si>" carries a string cut by a block's end into the next block,
+        # and can hold no whole one, so none is counted twice.
+        count, tail = head.count(b"<si>") + head.count(b"<si "), head[-3:]
         for block in iter(lambda: part.read(1 << 20), b""):
             joined = tail + block
-            count += joined.count(b"<si>") + joined.count(b"<si ") - tail.count(b"<si")
-            tail = block[-4:]
+            count += joined.count(b"<si>") + joined.count(b"<si ")
+            tail = joined[-3:]
             if count > limit:
                 break
         return count
