@@ -14,6 +14,7 @@ What does not belong here: validation, loading, or anything that reads the wareh
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import pandas as pd
 import yaml
 
 from schemas.codebook import Codebook, Question
+from schemas.waves import FIELDWORK_TIMEZONE
 
 SAMPLE_DIR = Path(__file__).parent
 TARGETS_DIR = SAMPLE_DIR / "targets"
@@ -123,9 +125,12 @@ def generate_wave(
     respondent = codebook.respondent
     columns: dict[str, object] = {}
 
-    start = pd.Timestamp(wave.fieldwork_start)
-    seconds = (pd.Timestamp(wave.fieldwork_end) + pd.Timedelta(days=1) - start).total_seconds()
-    submitted = start + pd.to_timedelta(np.sort(rng.integers(0, int(seconds), size=n)), unit="s")
+    # Fieldwork dates are days in London: times are drawn between its first midnight and the midnight after
+    # its last day there, and written in UTC without an offset (which the pipeline reads as UTC).
+    start = pd.Timestamp(wave.fieldwork_start, tz=FIELDWORK_TIMEZONE)
+    end = pd.Timestamp(wave.fieldwork_end + dt.timedelta(days=1), tz=FIELDWORK_TIMEZONE)
+    offsets = pd.to_timedelta(np.sort(rng.integers(0, int((end - start).total_seconds()), size=n)), unit="s")
+    submitted = (start + offsets).tz_convert("UTC").tz_localize(None)
     columns[respondent.id_column] = [f"{wave_id}-{i:06d}" for i in range(first_respondent, first_respondent + n)]
     columns[respondent.submitted_at_column] = submitted.strftime("%Y-%m-%dT%H:%M:%S")
     columns[respondent.trust.column] = _trust_per_respondent(rng, n, targets.trusts, trust_codes)

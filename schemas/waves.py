@@ -24,6 +24,8 @@ from schemas.strict import Strict
 
 WAVE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 WAVE_SETTINGS = "wave.yaml"
+# Fieldwork dates are days as the calendar in England shows them (also in validation/sql/fieldwork_counts.sql).
+FIELDWORK_TIMEZONE = "Europe/London"
 # The fields a wave.yaml shares with a codebook's wave: where both give one, they must agree.
 DECLARED_FIELDS = ("fieldwork_start", "fieldwork_end", "population_trusts", "synthetic")
 # The fields that describe the file delivered, not the wave: a new delivery that gives none drops them.
