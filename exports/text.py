@@ -55,9 +55,9 @@ def decode_text(path: Path, data: bytes, limits: ReadLimits | None = None) -> Te
     except UnicodeDecodeError:
         pass
     text = data.decode("utf-8-sig", errors="surrogateescape")
-    bad_lines = len({text.count("\n", 0, m.start()) for m in UNDECODABLE.finditer(text)})
     lines = text.count("\n") + (not text.endswith("\n"))
     allowed = max(limits.encoding_error_rows, int(limits.encoding_error_share * lines))
+    bad_lines = _lines_with_undecodable_bytes(text, stop_after=allowed)
     as_utf8 = Text(text, UTF8_BOM if bom else UTF8, bad_lines) if bad_lines <= allowed else None
     if as_utf8 is not None and _MULTIBYTE.search(text):
         return as_utf8
@@ -67,8 +67,21 @@ def decode_text(path: Path, data: bytes, limits: ReadLimits | None = None) -> Te
         if as_utf8 is not None:
             return as_utf8
         raise WaveFileRejected(
-            path, f"the file is neither UTF-8 ({bad_lines:,} of its {lines:,} lines hold bytes that are not UTF-8, "
-            f"over the {allowed:,} a file may have) nor Windows-1252 text (byte {exc.start})") from None
+            path, f"the file is neither UTF-8 (more than {allowed:,} of its {lines:,} lines hold bytes that are not "
+            f"UTF-8, the most a file may have) nor Windows-1252 text (byte {exc.start})") from None
+
+
+def _lines_with_undecodable_bytes(text: str, stop_after: int) -> int:
+    """The lines holding invalid bytes, counted in one pass (a Windows-1252 file has one on every accented
+    line), stopping once past ``stop_after``: beyond it, how many more does not change the decision."""
+    lines, line, position = set(), 0, 0
+    for match in UNDECODABLE.finditer(text):
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        lines.add(line)
+        if len(lines) > stop_after:
+            break
+    return len(lines)
 
 
 def readable(cell: str) -> str:

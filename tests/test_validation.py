@@ -172,7 +172,7 @@ def test_a_wave_of_several_files_is_checked_as_one(tmp_path, good_rows, codebook
         (lambda p, rows: p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), "binary"),
         # Eleven lines with bytes neither UTF-8 nor Windows-1252 defines: one more than a file may have.
         (lambda p, rows: p.write_bytes(rows.to_csv(index=False).encode() + b"\x81\x8d\x8f\x90,x\n" * 11),
-         "lines hold bytes that are not UTF-8, over the 10 a file may have) nor Windows-1252 text"),
+         "lines hold bytes that are not UTF-8, the most a file may have) nor Windows-1252 text"),
         (lambda p, rows: write_csv(rows.drop(columns=["trust_impact_alignment"]), p),
          "required columns are missing: trust_impact_alignment"),
         (lambda p, rows: write_csv(rows.assign(favourite_colour="blue"), p), "match no question of the improvement-journey codebook: 'favourite_colour'"),
