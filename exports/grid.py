@@ -34,7 +34,8 @@ def text_grid(path: Path, data: bytes, limits: ReadLimits | None, header_rows: i
     if text.text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
         raise WaveFileRejected(path, "an HTML page, not an export: a download that returned a sign-in or error "
                                "page? Download the export again")
-    return to_grid(path, csv_rows(path, text.text), header_rows=header_rows, strict_width=True, encoding=text.encoding)
+    return to_grid(path, csv_rows(path, text.text), header_rows=header_rows, strict_width=True, encoding=text.encoding,
+                   undecodable=text.undecodable_lines > 0)
 
 
 def csv_rows(path: Path, text: str, limit: int | None = None) -> list[list[str]]:
@@ -56,12 +57,15 @@ def delimiter_of(text: str) -> str:
 
 
 def to_grid(path: Path, rows: list[list], header_rows: int, strict_width: bool, encoding: str | None = None,
-            note: str | None = None) -> Grid:
+            note: str | None = None, undecodable: bool = False, uncalculated: bool = False) -> Grid:
     """Split rows into headers and records; blank rows are skipped but keep their number.
 
     With ``strict_width`` (text files) a record of another width than the first header is malformed;
     spreadsheets pad rows themselves, so there a short row is only empty cells. A record holding bytes
-    that are not UTF-8 (``exports.text``) is quarantined whole, its first such cell named.
+    that are not UTF-8 (``exports.text``) is quarantined whole, its first such cell named, as is one
+    holding a formula saved without its value (``exports.workbook``). The cells are searched for them only
+    when the file has any (``undecodable``, ``uncalculated``): a cell-by-cell search of a million rows costs
+    seconds.
     """
     if len(rows) < header_rows or not any(_filled(c) for c in rows[0]):
         raise WaveFileRejected(path, f"the file lacks its {header_rows} header row(s)")
@@ -72,15 +76,16 @@ def to_grid(path: Path, rows: list[list], header_rows: int, strict_width: bool, 
     for number, row in enumerate(rows[header_rows:], start=header_rows + 1):
         if not any(_filled(c) for c in row):
             continue
-        undecodable = next((i for i, c in enumerate(row) if isinstance(c, str) and UNDECODABLE.search(c)), None)
-        if undecodable is not None:
-            heading = next((h[undecodable] for h in headers if undecodable < width and _filled(h[undecodable])), None)
+        bad_text = next((i for i, c in enumerate(row) if isinstance(c, str) and UNDECODABLE.search(c)),
+                        None) if undecodable else None
+        if bad_text is not None:
+            heading = next((h[bad_text] for h in headers if bad_text < width and _filled(h[bad_text])), None)
             malformed.append((number, str(heading) if heading is not None else WHOLE_ROW, RULE_ENCODING,
-                              readable(row[undecodable])))
+                              readable(row[bad_text])))
             continue
-        uncalculated = next((i for i, c in enumerate(row) if c is UNCALCULATED), None)
-        if uncalculated is not None:
-            heading = next((h[uncalculated] for h in headers if _filled(h[uncalculated])), None)
+        formula = next((i for i, c in enumerate(row) if c is UNCALCULATED), None) if uncalculated else None
+        if formula is not None:
+            heading = next((h[formula] for h in headers if _filled(h[formula])), None)
             malformed.append((number, str(heading) if heading is not None else WHOLE_ROW, RULE_UNCALCULATED, None))
             continue
         if len(row) != width and (strict_width or len(row) > width):

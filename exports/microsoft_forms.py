@@ -23,7 +23,8 @@ def looks_like(header: list) -> bool:
 
 def read(path: Path, codebook: Codebook, limits: ReadLimits | None = None) -> WaveFile:
     sheet = workbook_rows(path, limits=limits, looks_like=looks_like)
-    grid = to_grid(path, sheet.rows, header_rows=1, strict_width=False, note=sheet.note)
+    grid = to_grid(path, sheet.rows, header_rows=1, strict_width=False, note=sheet.note,
+                   uncalculated=sheet.uncalculated)
     respondent = codebook.respondent
     metadata = {
         "id": Target("field", respondent.id_column),

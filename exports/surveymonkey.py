@@ -54,7 +54,8 @@ def iso_from_us_date(value: str | None) -> str | None:
 def read(path: Path, data: bytes, codebook: Codebook, limits: ReadLimits | None = None) -> WaveFile:
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
         sheet = workbook_rows(path, limits=limits, looks_like=looks_like)
-        grid = to_grid(path, sheet.rows, header_rows=2, strict_width=False, note=sheet.note)
+        grid = to_grid(path, sheet.rows, header_rows=2, strict_width=False, note=sheet.note,
+                       uncalculated=sheet.uncalculated)
     else:
         grid = text_grid(path, data, limits, header_rows=2)
     respondent = codebook.respondent

@@ -45,6 +45,7 @@ UNCALCULATED = _Uncalculated()
 class SheetRows:
     rows: list[list]
     note: str | None = None  # which sheet was read, when the workbook has several
+    uncalculated: bool = False  # whether a cell is ``UNCALCULATED``
 
 
 def workbook_rows(path: Path, limit: int | None = None, limits: ReadLimits | None = None,
@@ -65,8 +66,7 @@ def workbook_rows(path: Path, limit: int | None = None, limits: ReadLimits | Non
         number = _sheet_with_responses(sheets, looks_like)
         sheet = sheets[number]
         rows = _read_rows(path, sheet, limit, limits)
-        if limit is None and _has_formulas(path, sheet):
-            rows = _mark_uncalculated(path, sheet.title, rows)
+        uncalculated = limit is None and _has_formulas(path, sheet) and _mark_uncalculated(path, sheet.title, rows)
     except WaveFileRejected:
         raise
     except (ValueError, KeyError, TypeError, zipfile.BadZipFile, OSError) as exc:
@@ -82,7 +82,7 @@ def workbook_rows(path: Path, limit: int | None = None, limits: ReadLimits | Non
                 f"{', the first with the questions' if number else ''})")
     if path.suffix.lower() == ".xlsm":
         note = "; ".join(filter(None, (note, f"{path.name}: a macro-enabled workbook, read as values (macros not run)")))
-    return SheetRows(_trimmed(rows), note)
+    return SheetRows(_trimmed(rows), note, bool(uncalculated))
 
 
 def _refuse_oversized_parts(path: Path, limits: ReadLimits) -> None:
@@ -169,19 +169,21 @@ def _has_formulas(path: Path, sheet) -> bool:
     return False
 
 
-def _mark_uncalculated(path: Path, title: str, rows: list[list]) -> list[list]:
-    """``rows`` with each formula cell that has no saved value replaced by ``UNCALCULATED``."""
+def _mark_uncalculated(path: Path, title: str, rows: list[list]) -> bool:
+    """Replace in ``rows`` each formula cell that has no saved value by ``UNCALCULATED``; whether any was."""
     from openpyxl import load_workbook
 
     formulas = load_workbook(path, read_only=True, data_only=False)
+    marked = False
     try:
         for values, written in zip(rows, formulas[title].iter_rows(values_only=True)):
             for i, (value, cell) in enumerate(zip(values, written)):
                 if value is None and isinstance(cell, str) and cell.startswith("="):
                     values[i] = UNCALCULATED
+                    marked = True
     finally:
         formulas.close()
-    return rows
+    return marked
 
 
 def _trimmed(rows: list[list]) -> list[list]:
