@@ -222,7 +222,7 @@ def test_the_commands_ran_and_say_what_was_refused_without_a_value(refused):
     assert run.returncode == 0, run.stdout + run.stderr
     assert f"{SURVEY_ID}/2023: ok" in run.stdout and f"{SURVEY_ID}/2024: ok" in run.stdout
     assert ingest.returncode == 0, ingest.stdout + ingest.stderr
-    assert f"{STAGED}: layout plain_csv; 118 rows read, 114 loaded, 4 quarantined" in ingest.stdout
+    assert f"{STAGED}: layout plain_csv, UTF-8; 118 rows read, 114 loaded, 4 quarantined" in ingest.stdout
     assert "quarantined for known_trust_code: 2 rows" in ingest.stdout
     assert damaged.returncode == 1
     assert "REJECTED:" in damaged.stdout and "not a readable Excel workbook" in damaged.stdout
