@@ -22,7 +22,7 @@ from assets.constants import (
 from assets.dimensions import survey_dimensions
 from assets.partitions import wave_partitions
 from assets.progress import report
-from assets.refusals import as_markdown_text, other_waves_metadata, refusals
+from assets.refusals import as_markdown_text, fieldwork_metadata, other_waves_metadata, refusals
 from assets.resources import SurveyHomeResource
 from exports import FILE_SUFFIXES, WaveFileRejected
 from home.deliveries import Delivery
@@ -162,8 +162,6 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
         ) from None
     yield dg.AssetCheckResult(check_name=CHECK_FILES_READABLE, passed=True, metadata={"files": len(files)})
     times = validation.submission_times
-    times_metadata = {"outside_fieldwork": times.outside, "with_a_time": times.timed,
-                      "fieldwork": f"{times.start} to {times.end}"}
     try:
         pseudonymise = survey_home.pseudonymiser()
     except ValueError as exc:  # a key too short to be safe: its message names the key file or setting
@@ -226,7 +224,7 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
                                 severity=dg.AssetCheckSeverity.WARN, metadata=other_waves_metadata(others)),
             dg.AssetCheckResult(check_name=CHECK_SAME_RESPONDENT_KEY, passed=True),
             dg.AssetCheckResult(check_name=CHECK_FIELDWORK, passed=times.outside == 0,
-                                severity=dg.AssetCheckSeverity.WARN, metadata=times_metadata),
+                                severity=dg.AssetCheckSeverity.WARN, metadata=fieldwork_metadata(validation)),
             dg.AssetCheckResult(
                 check_name=CHECK_QUARANTINE_SHARE,
                 passed=share <= QUARANTINE_SHARE_LIMIT,

@@ -45,9 +45,7 @@ def refusals(context, validation: WaveValidation, declared, con, key_fingerprint
             f"{WAVE_SETTINGS} (survey ingest --accept-files-of-other-waves)"))
     times = validation.submission_times
     if times.outside_share > FIELDWORK_REFUSAL_SHARE and not declared.accept_times_outside_fieldwork:
-        yield from refuse(validation, CHECK_FIELDWORK, {
-            "outside_fieldwork": times.outside, "with_a_time": times.timed,
-            "fieldwork": f"{times.start} to {times.end}"}, (
+        yield from refuse(validation, CHECK_FIELDWORK, fieldwork_metadata(validation), (
             f"Wave {wave_id} refused, nothing of it loaded: {times}, over the limit of {FIELDWORK_REFUSAL_SHARE:.0%}. "
             f"Another wave's file, or the wrong dates? If the file is right, set accept_times_outside_fieldwork: "
             f"true in its {WAVE_SETTINGS} (survey ingest --accept-times-outside-fieldwork)"))
@@ -72,6 +70,11 @@ def refusals(context, validation: WaveValidation, declared, con, key_fingerprint
             f"Restore that key ({RESPONDENT_KEY_ENV}, or the key file under the home's secrets), or withdraw those "
             "waves (survey wave remove) and load them again under the new key"))
     return others
+
+
+def fieldwork_metadata(validation: WaveValidation) -> dict:
+    times = validation.submission_times
+    return {"outside_fieldwork": times.outside, "with_a_time": times.timed, "fieldwork": f"{times.start} to {times.end}"}
 
 
 def other_waves_metadata(others: list) -> dict:
