@@ -57,16 +57,17 @@ def analyst_warehouse(context: dg.AssetExecutionContext, survey_home: SurveyHome
 @dg.asset(**PUBLISH_DEPS, kinds={"excel", "html", "csv", "json"})
 def leadership_pack(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource) -> dg.MaterializeResult:
     """What leadership receives, for the latest loaded wave of each survey, in
-    `<home>/publish/<survey_id>/<wave_id>/`:
+    `<home>/publish/<survey_id>/<wave_id>/` (`survey pack S W` writes any other loaded wave's):
 
-    - `leadership_pack.xlsx`, the Excel workbook: contents, headline table and trends with charts,
-      breakdowns by trust type and by region, notes;
-    - `brief.html`, the one-page brief: findings in sentences, a bar chart with intervals and trend lines,
-      self-contained;
-    - `headline_indicators.csv`, the wave's headline table, and `indicator_trends.csv`, the headline
-      indicators across every loaded wave;
-    - `manifest.json`: each file's sha256, the input files behind the figures and their archived copies,
-      the codebook and code versions, this run (paths relative to the home).
+    - `brief.html`, the one-page brief: findings under the codebook's report sections, each figure with
+      its base, a chart per section, changes only where significant; self-contained;
+    - `brief.pdf`, the brief printed to one A4 page by headless Chromium (where none is installed, or
+      `SURVEY_BRIEF_PDF` is false, the manifest says so and the run still succeeds);
+    - `leadership_pack.xlsx`, the Excel workbook: contents, headline table, trends with a chart per section,
+      breakdowns by trust type and by region, notes; labels, bases and print set-up on every sheet;
+    - `headline_indicators.csv` and `indicator_trends.csv`, with labels beside ids and a `synthetic` column;
+    - `README.txt`, what each file is; `manifest.json`: each file's sha256, the input files behind the
+      figures and their archived copies, the codebook and code versions, this run (paths relative to the home).
 
     Aggregates only; text cells neutralised against formula injection. The materialisation lists the files
     written for each survey and wave, relative to the home, and previews the headline table."""
@@ -76,7 +77,8 @@ def leadership_pack(context: dg.AssetExecutionContext, survey_home: SurveyHomeRe
         for codebook in survey_home.paths.codebooks.values():
             if con.execute("select count(*) from headline_indicators where survey_id = ?",
                            [codebook.survey_id]).fetchall()[0][0]:
-                packs.append(write_pack(con, codebook, survey_home.paths.root, context.run.run_id, PROJECT_ROOT))
+                packs.append(write_pack(con, codebook, survey_home.paths.root, context.run.run_id, PROJECT_ROOT,
+                                        print_pdf=survey_home.brief_pdf))
     return dg.MaterializeResult(metadata=pack_metadata(packs))
 
 

@@ -42,6 +42,7 @@ class SurveyHomeResource(dg.ConfigurableResource):
     # Rows with bytes that are not UTF-8 a UTF-8 file may have, quarantined: this many or this share.
     encoding_error_rows: int = ReadLimits.encoding_error_rows
     encoding_error_share: float = ReadLimits.encoding_error_share
+    brief_pdf: bool = True  # the pack's brief printed to PDF by headless Chromium
     writer_wait_minutes: int = 60  # how long a step waits for another process writing the working database
 
     @property
@@ -50,7 +51,7 @@ class SurveyHomeResource(dg.ConfigurableResource):
         return Settings.model_construct(
             home=Path(self.home), max_file_mb=self.max_file_mb, duckdb_memory_mb=self.duckdb_memory_mb,
             settle_seconds=self.settle_seconds, encoding_error_rows=self.encoding_error_rows,
-            encoding_error_share=self.encoding_error_share,
+            encoding_error_share=self.encoding_error_share, brief_pdf=self.brief_pdf,
             respondent_key=SecretStr(self.respondent_key) if self.respondent_key else None)
 
     @property

@@ -6,7 +6,8 @@ larger than this is refused whole, default 500), ``SURVEY_DUCKDB_MEMORY_MB`` (Du
 connection, default 1024), ``SURVEY_SETTLE_SECONDS`` (a landed file changed more recently is not read
 yet, default 5: ``home.settling``), ``SURVEY_ENCODING_ERROR_ROWS`` and ``SURVEY_ENCODING_ERROR_SHARE``
 (how many rows with bytes that are not UTF-8 a UTF-8 file may have, quarantined, before it is read as
-Windows-1252 or refused: the larger of the two, defaults 10 and 0.001: ``exports.text``) and
+Windows-1252 or refused: the larger of the two, defaults 10 and 0.001: ``exports.text``),
+``SURVEY_BRIEF_PDF`` (print the leadership brief to PDF with headless Chromium, default true) and
 ``SURVEY_RESPONDENT_KEY`` (the pseudonym key; default: a key file in the home). ``load_settings`` builds it at the entry points only (the ``survey`` command, the Dagster
 definitions), and the object is passed down from there (``SurveyHome.settings``, the Dagster resource,
 connection opening, the pseudonymiser); nothing deeper reads the environment. A bad value stops the entry
@@ -72,6 +73,8 @@ class Settings(BaseSettings):
     settle_seconds: NonNegativeFloat = DEFAULT_SETTLE_SECONDS
     encoding_error_rows: NonNegativeInt = ReadLimits.encoding_error_rows
     encoding_error_share: float = Field(default=ReadLimits.encoding_error_share, ge=0, le=1)
+    # The pack's brief printed to PDF (a few seconds of headless Chromium per pack); off, the manifest says so.
+    brief_pdf: bool = True
 
     @field_validator("respondent_key")
     @classmethod

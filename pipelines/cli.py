@@ -342,6 +342,42 @@ def sql(
 
 
 @app.command()
+def pack(
+    survey: Annotated[str, typer.Argument(help="Survey id.")],
+    wave: Annotated[str, typer.Argument(help="Wave id: any loaded wave, not only the latest.")],
+    home: HomeOption = None,
+) -> None:
+    """Write the leadership pack of one loaded wave (workbook, brief in HTML and PDF, CSVs, README, manifest)
+    into <home>/publish/<survey>/<wave>/, with the trends of the waves up to it. `survey run` writes the
+    latest wave's pack by itself."""
+    import json
+
+    from publish.pack import MANIFEST, write_pack
+
+    survey_home = _home(home)
+    try:
+        codebook = survey_home.codebook(survey)
+    except Exception as exc:  # noqa: BLE001 - the codebook's own fault, said in one line
+        console.print(f"REFUSED: {exc.args[0] if isinstance(exc, KeyError) else exc}", soft_wrap=True, markup=False)
+        raise typer.Exit(code=1) from None
+    if not survey_home.working_path.exists():
+        console.print(f"REFUSED: nothing is loaded in {survey_home.root}: run `survey run` first", soft_wrap=True)
+        raise typer.Exit(code=1)
+    with _working_database(survey_home) as con:
+        try:
+            written = write_pack(con, codebook, survey_home.root, run_id="survey pack", project_root=PROJECT_ROOT,
+                                 wave_id=wave, print_pdf=survey_home.settings.brief_pdf)
+        except ValueError as exc:
+            console.print(f"REFUSED: {exc}", soft_wrap=True, markup=False)
+            raise typer.Exit(code=1) from None
+    pdf = json.loads((survey_home.root / written.folder / MANIFEST).read_text())["brief_pdf"]
+    console.print(f"Pack of {survey}/{wave} written to {survey_home.root / written.folder}: "
+                  f"{', '.join(written.files)}", soft_wrap=True, markup=False)
+    if pdf["file"] is None:
+        console.print(f"No brief.pdf: {pdf['why_not']}", soft_wrap=True, markup=False)
+
+
+@app.command()
 def dictionary() -> None:
     """Print the analysts' data dictionary (markdown): every published table and column."""
     from warehouse.dictionary import markdown

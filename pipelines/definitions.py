@@ -40,6 +40,7 @@ def build_definitions(home: Path | str | None = None, settings: Settings | None 
                 settle_seconds=settings.settle_seconds,
                 encoding_error_rows=settings.encoding_error_rows,
                 encoding_error_share=settings.encoding_error_share,
+                brief_pdf=settings.brief_pdf,
                 # Dagster config, which the UI shows, names the variable the settings checked, not the key.
                 respondent_key=dg.EnvVar(RESPONDENT_KEY_ENV) if settings.respondent_key is not None else None,
             )

@@ -1,11 +1,14 @@
-"""The pack's one-page HTML brief: findings as sentences generated from the data, a bar chart with
-95% interval whiskers, and a small trend line per indicator.
+"""The pack's one-page brief (``brief.html``): the findings of ``publish.findings`` under the codebook's
+report sections, a small chart per section, and a page laid out for A4.
 
 The file stands alone: charts are inline SVG drawn by matplotlib, styles are inline, and nothing is
 fetched when it is opened or printed. Chart text stays text in the reader's own sans-serif font, so
-screen readers and search can read it. A change is called a rise or a fall only
-when the two-proportion test says it is significant; otherwise the sentence says the difference is not
-statistically significant.
+screen readers and search can read it. Printed, it is one portrait A4 page for the bundled survey, with
+the synthetic-data banner repeated at the top of every printed page (a fixed element, which print
+engines repeat) when the data are synthetic.
+
+What does not belong here: what the findings say (``publish.findings``), printing it to PDF
+(``publish.pdf``).
 """
 
 from __future__ import annotations
@@ -13,128 +16,113 @@ from __future__ import annotations
 import html
 import io
 
+import duckdb
 import matplotlib
 
 matplotlib.use("Agg")  # no display: render to files only
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
 
-from schemas.codebook import Codebook  # noqa: E402
+from publish.findings import HOW_TO_READ, BriefContent, Figure, Section, brief_content, brief_figures
+from schemas.codebook import Codebook
 
 # Text as text rather than glyph outlines: readable by assistive technology, a third of the size, and
 # drawn in a third of the time. matplotlib names a generic sans-serif font last, so any viewer has one.
 plt.rcParams["svg.fonttype"] = "none"
+NHS_BLUE, TEXT = "#005EB8", "#231f20"
+SYNTHETIC_BANNER = "SYNTHETIC DATA: generated to reproduce published aggregates; these are not real responses."
+BAR_INCHES = 0.17  # the height of one bar's row: a section's chart fits beside its two or three lines
 
 
-def finding(row, wave_id: str) -> str:
-    """One sentence for one headline share of the latest wave."""
-    label = row.label
-    if pd.isna(row.percentage):
-        return f"{label}: too few respondents answered to report a percentage."
-    sentence = f"{row.percentage:.0f}% of respondents ({int(row.numerator)} of {int(row.base)}): {label}."
-    if pd.isna(row.previous_wave) or row.previous_wave == "":
-        return sentence
-    previous = row.percentage - row.change_points if pd.notna(row.change_points) else None
-    if row.note.startswith("change not comparable"):
-        return f"{sentence} Not comparable with {row.previous_wave}: the question changed."
-    if previous is None:
-        return sentence
-    if row.significant_at_5pct == "yes":
-        direction = "a statistically significant rise" if row.change_points > 0 else "a statistically significant fall"
-    else:
-        direction = "a difference that is not statistically significant"
-    return f"{sentence} {previous:.0f}% said so in {row.previous_wave}, {direction}."
-
-
-def _svg(figure, tight: bool = True) -> str:
+def section_chart(section: Section) -> str:
+    """The section's chart: its first question's options, largest first, 95% intervals as whiskers, each bar
+    labelled with its percentage."""
+    figures: tuple[Figure, ...] = section.chart
+    figure, axes = plt.subplots(figsize=(3.5, BAR_INCHES * len(figures) + 0.32))
+    y = list(range(len(figures)))
+    pcts = [f.pct for f in figures]
+    axes.barh(y, pcts, color=NHS_BLUE, height=0.7)
+    axes.errorbar(pcts, y, fmt="none", ecolor=TEXT, elinewidth=0.8, capsize=1.5,
+                  xerr=[[p - f.ci_low for p, f in zip(pcts, figures)], [f.ci_high - p for p, f in zip(pcts, figures)]])
+    for position, f in zip(y, figures):
+        axes.text(f.ci_high + 1.5, position, f"{f.pct:.0f}%", va="center", fontsize=6.5, color=TEXT)
+    axes.set_yticks(y, [f.label for f in figures], fontsize=6.5)
+    axes.invert_yaxis()
+    axes.set_xlim(0, 108)
+    axes.set_xticks([0, 50, 100], ["0%", "50%", "100%"], fontsize=6)
+    axes.tick_params(length=2, pad=1.5)
+    axes.spines[["top", "right"]].set_visible(False)
+    # Fixed margins rather than a tight bounding box, which lays the figure out again: the labels get
+    # the left 45%.
+    height = BAR_INCHES * len(figures) + 0.32
+    figure.subplots_adjust(left=0.45, right=0.98, bottom=0.2 / height, top=1 - 0.04 / height)
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight" if tight else None)
+    figure.savefig(buffer, format="svg")
     plt.close(figure)
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
-
-
-def bar_chart(headline: pd.DataFrame) -> str:
-    shares = headline[headline["percentage"].notna() & headline["indicator"].str.contains(".", regex=False)]
-    figure, axes = plt.subplots(figsize=(9, 0.32 * len(shares) + 1))
-    y = range(len(shares))
-    axes.barh(list(y), shares["percentage"], color="#005EB8")
-    axes.errorbar(shares["percentage"], list(y), fmt="none", ecolor="#231f20", capsize=3,
-                  xerr=[shares["percentage"] - shares["ci_low"], shares["ci_high"] - shares["percentage"]])
-    axes.set_yticks(list(y), [i.replace("_", " ") for i in shares["indicator"]], fontsize=8)
-    axes.invert_yaxis()
-    axes.set_xlim(0, 100)
-    axes.set_xlabel("% of respondents (95% interval)")
-    axes.spines[["top", "right"]].set_visible(False)
-    return _svg(figure)
-
-
-def trend_lines(trends: pd.DataFrame) -> str:
-    waves = [c for c in trends.columns if c != "indicator"]
-    rows = trends[~trends["indicator"].isin(["respondents", "trusts_responding"])]
-    columns = 4
-    height = 1.3 * -(-len(rows) // columns)  # inches: 1.3 a row of charts
-    figure, grid = plt.subplots(-(-len(rows) // columns), columns, figsize=(10, height), squeeze=False)
-    for axes in grid.flat:
-        axes.set_visible(False)
-    for axes, row in zip(grid.flat, rows.itertuples(index=False)):
-        axes.set_visible(True)
-        axes.plot(waves, list(row[1:]), marker="o", color="#005EB8", linewidth=1.5)
-        axes.set_ylim(0, 100)
-        axes.set_yticks([0, 50, 100])  # fixed ticks: the automatic ones cost most of the drawing time
-        axes.set_title(row.indicator.replace("_", " "), fontsize=6)
-        axes.tick_params(labelsize=6)
-        axes.spines[["top", "right"]].set_visible(False)
-    # Fixed margins rather than tight_layout and a tight bounding box, which lay the grid out twice more
-    # (1 s instead of 4 s for the bundled survey's 27 indicators).
-    figure.subplots_adjust(left=0.04, right=0.99, bottom=0.3 / height, top=1 - 0.25 / height, wspace=0.25, hspace=0.9)
-    return _svg(figure, tight=False)
-
-
-def across_waves(trends: pd.DataFrame) -> str:
-    """The trend charts, or why there are none: a single wave has no trend to draw."""
-    if len([c for c in trends.columns if c != "indicator"]) < 2:
-        return "<p>Only one wave so far: trends start with the second.</p>"
-    return f"<figure>{trend_lines(trends)}</figure>"
+    svg = text[text.index("<svg"):]
+    title = html.escape(f"{section.chart_title}: % of those who answered, with 95% intervals")
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{title}" ', 1)
 
 
 STYLE = """
-body { font-family: Arial, Helvetica, sans-serif; margin: 2em auto; max-width: 60em; color: #231f20; }
-h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 1.5em; }
-.warning { background: #fde8e8; border-left: 6px solid #c00000; padding: .6em 1em; font-weight: bold; }
-li { margin: .3em 0; } svg { max-width: 100%; height: auto; }
-@media print { body { margin: 0; font-size: 10pt; } h2 { break-after: avoid; } figure { break-inside: avoid; } }
+@page { size: A4 portrait; margin: 11mm 13mm 10mm; }
+* { box-sizing: border-box; }
+body { font-family: Arial, Helvetica, sans-serif; color: #231f20; margin: 1.5em auto; max-width: 46em;
+       font-size: 10.5pt; line-height: 1.3; }
+.banner { background: #fde8e8; border-left: 5px solid #c00000; color: #8a0000; font-weight: bold;
+          padding: .3em .7em; font-size: 9pt; }
+h1 { font-size: 15pt; margin: .5em 0 .1em; color: #005EB8; }
+.meta { margin: 0 0 .4em; color: #425563; font-size: 9pt; }
+h2 { font-size: 11pt; margin: .55em 0 .15em; border-bottom: 1px solid #d8dde0; padding-bottom: .1em; }
+.section { display: grid; grid-template-columns: 1fr 3.5in; gap: .8em; align-items: start; }
+.section ul { margin: 0; padding-left: 1.1em; } .section li { margin: 0 0 .2em; }
+figure { margin: 0; } svg { max-width: 100%; height: auto; display: block; }
+.closing p { margin: .35em 0; font-size: 9pt; } .closing .coverage { font-weight: bold; font-size: 10pt; }
+@media print {
+  body { margin: 0; max-width: none; font-size: 8.6pt; line-height: 1.25; }
+  .banner { position: fixed; top: 0; left: 0; right: 0; }
+  .page { padding-top: 1.9em; }
+  .synthetic-free .page { padding-top: 0; }
+  h2, .section { break-inside: avoid; }
+}
 """
 
 
-def write_brief(path, codebook: Codebook, wave_id: str, headline: pd.DataFrame, trends: pd.DataFrame,
-                synthetic: bool) -> None:
-    shares = headline[headline["indicator"].str.contains(".", regex=False)]
-    counts = headline.set_index("indicator")
-    findings = "\n".join(f"<li>{html.escape(finding(r, wave_id))}</li>" for r in shares.itertuples(index=False))
-    respondents = counts.loc["respondents", "numerator"] if "respondents" in counts.index else None
-    trusts = counts.loc["trusts_responding", "numerator"] if "trusts_responding" in counts.index else None
-    warning = ('<p class="warning">SYNTHETIC DATA: generated to reproduce published aggregates; '
-               "these are not real responses.</p>") if synthetic else ""
-    page = f"""<!DOCTYPE html>
+def _day(date) -> str:
+    return f"{date.day} {date:%B %Y}"  # "1 September 2025", as a person writes it
+
+
+def render_brief(codebook: Codebook, wave_id: str, content: BriefContent, synthetic: bool) -> str:
+    """The brief's HTML page."""
+    wave = codebook.wave(wave_id)
+    title = f"{codebook.title}: wave {wave_id}"
+    banner = f'<div class="banner" role="note">{html.escape(SYNTHETIC_BANNER)}</div>' if synthetic else ""
+    sections = []
+    for section in content.sections:
+        lines = "\n".join(f"<li>{html.escape(f.sentence)}</li>" for f in section.findings)
+        chart = f"<figure>{section_chart(section)}</figure>" if section.chart else "<div></div>"
+        sections.append(f'<h2>{html.escape(section.heading)}</h2>\n<div class="section"><ul>\n{lines}\n</ul>{chart}</div>')
+    body = "\n".join(sections)
+    return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<title>{html.escape(codebook.title)}: wave {html.escape(wave_id)}</title>
+<title>{html.escape(title)}</title>
 <style>{STYLE}</style></head>
-<body>
-<h1>{html.escape(codebook.title)}: wave {html.escape(wave_id)}</h1>
-{warning}
-<p>{html.escape(codebook.publisher)}. {'' if respondents is None else f'{int(respondents)} respondents'}{'' if trusts is None else f' from {int(trusts)} trusts'}.
-Percentages are of those who answered each question; changes are called rises or falls only when significant at 5%.</p>
-<h2>Key findings</h2>
-<ul>
-{findings}
-</ul>
-<h2>Headline indicators with 95% intervals</h2>
-<figure>{bar_chart(headline)}</figure>
-<h2>Across waves</h2>
-{across_waves(trends)}
-<p><small>Codebook version {html.escape(codebook.version)}. Suppression: percentages on fewer than
-{codebook.reporting.min_base} respondents are not shown.</small></p>
+<body class="{'synthetic' if synthetic else 'synthetic-free'}">
+{banner}
+<div class="page">
+<h1>{html.escape(title)}</h1>
+<p class="meta">{html.escape(codebook.publisher)}. Fieldwork {_day(wave.fieldwork_start)} to {_day(wave.fieldwork_end)}.</p>
+{body}
+<div class="closing">
+<p>{html.escape(content.changes.sentence())}</p>
+<p>{html.escape(HOW_TO_READ)} {html.escape(content.suppressed_note)}</p>
+<p class="coverage">{html.escape(content.coverage)}</p>
+</div>
+</div>
 </body></html>
 """
-    path.write_text(page, encoding="utf-8")
+
+
+def write_brief(path, con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: str, synthetic: bool) -> None:
+    content = brief_content(brief_figures(con, codebook.survey_id, wave_id), codebook, wave_id)
+    path.write_text(render_brief(codebook, wave_id, content, synthetic), encoding="utf-8")

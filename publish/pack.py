@@ -1,16 +1,18 @@
-"""The leadership pack of a survey: an Excel workbook, CSV files of the headline and trend tables, and a
-manifest.
+"""The leadership pack of a survey's wave: the brief (HTML and PDF), an Excel workbook, CSV files of the
+headline and trend tables, a README and a manifest.
 
-Written to ``<home>/publish/<survey_id>/<wave_id>/`` for the latest loaded wave, with the trend across all
-waves. Only aggregates leave the warehouse: no respondent-level row and no free text is ever read here.
-Every text cell is neutralised against formula injection. The manifest lists each file of the pack with
-its sha256, the input files behind the figures (from ``load_log``), the codebook and code versions, the
-Dagster run and the time, so any published number can be traced to the exact file it came from. It names
-no path of the host: the pack is copied and mailed, and a path would say whose machine and folders made it;
-files are named relative to the survey home.
+Written to ``<home>/publish/<survey_id>/<wave_id>/`` for the latest loaded wave (or any loaded wave, on
+request: ``survey pack``), with the trend across the waves up to it. Only aggregates leave the warehouse:
+no respondent-level row and no free text is ever read here. Every text cell is neutralised against
+formula injection. The manifest lists each file of the pack with its sha256, the input files behind the
+figures (from ``load_log``), the codebook and code versions, the Dagster run and the time, so any
+published number can be traced to the exact file it came from. It names no path of the host: the pack is
+copied and mailed, and a path would say whose machine and folders made it; files are named relative to
+the survey home.
 
-What does not belong here: the Dagster asset (``assets.publish``), the workbook's layout
-(``publish.workbook``) and the brief's (``publish.brief``).
+What does not belong here: the Dagster asset (``assets.publish``), the tables read from the warehouse
+(``publish.tables``), the workbook's layout (``publish.workbook``), the brief's words
+(``publish.findings``), its page (``publish.brief``) and its printing (``publish.pdf``).
 """
 
 from __future__ import annotations
@@ -27,23 +29,31 @@ import duckdb
 import pandas as pd
 
 from publish.safety import neutralise_frame
-from publish.workbook import breakdown_table, write_workbook
+from publish.tables import breakdown_table, headline_csv, headline_table, trend_table, trends_csv
+from publish.workbook import write_workbook
 from schemas.codebook import Codebook
 from warehouse.connection import read_sql
-from warehouse.reports import headline_trends, loaded_waves
+from warehouse.reports import loaded_waves
 
 WORKBOOK = "leadership_pack.xlsx"
 BRIEF = "brief.html"
+BRIEF_PDF = "brief.pdf"
+README = "README.txt"
 HEADLINE_CSV = "headline_indicators.csv"
 TRENDS_CSV = "indicator_trends.csv"
 MANIFEST = "manifest.json"
 # What each file of the pack is, in the order a reader would open them.
 PACK_FILES = {
-    WORKBOOK: "Excel workbook: contents, headline table and trends with charts, breakdowns by trust type "
-              "and by region, notes",
-    BRIEF: "one-page brief: findings in sentences, bar chart with intervals and trend lines (self-contained)",
-    HEADLINE_CSV: "headline table of the wave: percentage, 95% interval, base, change since the previous wave",
-    TRENDS_CSV: "headline indicators across every loaded wave",
+    BRIEF_PDF: "the one-page brief printed to A4 (by headless Chromium; absent where no engine is installed)",
+    BRIEF: "the one-page brief: findings by section, each figure with its base, a chart per section "
+           "(self-contained HTML)",
+    WORKBOOK: "Excel workbook: contents, headline table and trends with a chart per section, breakdowns by "
+              "trust type and by region, notes; every sheet prints on whole landscape pages",
+    HEADLINE_CSV: "headline table of the wave: label, percentage, 95% interval, base, change since the previous "
+                  "wave, whether synthetic",
+    TRENDS_CSV: "headline indicators in each wave up to this one, a row per indicator and wave: label, percentage, "
+                "base, change, comparable, significant, whether synthetic",
+    README: "what each file is, the wave, and whether the data are synthetic",
     MANIFEST: "sha256 of each file, the input files behind the figures, codebook and code versions, run",
 }
 PATHS_RELATIVE_TO = "survey home"
@@ -60,43 +70,6 @@ class Pack:
     folder: str  # relative to the home, as every path the pack names
     files: dict[str, str]  # file name -> path relative to the home, in PACK_FILES order
     headline: pd.DataFrame
-
-
-def headline_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: str) -> pd.DataFrame:
-    rows = con.execute(read_sql("pack_headline"), {"survey_id": codebook.survey_id, "wave_id": wave_id}).df()
-    min_base = codebook.reporting.min_base
-
-    def note(row) -> str:
-        if row.suppressed:
-            return f"suppressed: fewer than {min_base} answered"
-        if pd.notna(row.comparable) and not row.comparable:
-            return "change not comparable: the question changed"
-        return "" if pd.isna(row.note) or row.note == "first wave with data" else row.note
-
-    significant = rows["significant"].map(lambda v: "" if pd.isna(v) else ("yes" if v else "no"))
-    return pd.DataFrame({
-        "indicator": rows["indicator_id"],
-        "label": rows["label"],
-        "percentage": rows["pct"].round(1),
-        "ci_low": rows["ci_low"].round(1),
-        "ci_high": rows["ci_high"].round(1),
-        "numerator": rows["numerator"].where(~rows["suppressed"]),
-        "base": rows["base"],
-        "percentage_trust_weighted": rows["pct_trust_weighted"].round(1),
-        "previous_wave": rows["previous_wave_id"],
-        "change_points": rows["change"].round(1),
-        "significant_at_5pct": significant,
-        "note": [note(r) for r in rows.itertuples(index=False)],
-    })
-
-
-def trend_table(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> pd.DataFrame:
-    """Headline indicators × waves (percentages; counts for counts)."""
-    trends = headline_trends(con, codebook.survey_id)
-    waves = loaded_waves(con, codebook.survey_id)
-    wide = trends.pivot(index="indicator_id", columns="wave_id", values="value").reindex(columns=waves)
-    order = list(dict.fromkeys(trends["indicator_id"]))
-    return wide.reindex(order).round(1).reset_index().rename(columns={"indicator_id": "indicator"})
 
 
 def code_version(project_root: Path) -> dict:
@@ -136,18 +109,19 @@ def home_relative(path: str | None, home: Path) -> str | None:
 
 def headline_markdown(headline: pd.DataFrame) -> str:
     """The headline table as a markdown table, for the Dagster UI: label, percentage, interval, base,
-    change and note (a count's value in the percentage column's place)."""
+    change and note (a count's value, and its change in number, in the percentage's place)."""
     active = {ord(c): "\\" + c for c in "\\`*_[]<>|!~"}  # labels as text, not markdown
 
     def number(value, digits: int = 1) -> str:
         return "" if pd.isna(value) else f"{value:.{digits}f}"
 
-    lines = ["| indicator | % | 95% interval | base | change (points) | note |", "|---|---:|---|---:|---:|---|"]
+    lines = ["| indicator | % | 95% interval | base | change (points; counts: number) | note |",
+             "|---|---:|---|---:|---:|---|"]
     for row in headline.itertuples(index=False):
-        share = pd.notna(row.percentage)
-        value = number(row.percentage) if share else number(row.numerator, 0)
-        interval = f"{number(row.ci_low)} to {number(row.ci_high)}" if share and pd.notna(row.ci_low) else ""
-        change = number(row.change_points)
+        count = row.kind == "count"
+        value = number(row.numerator, 0) if count else number(row.percentage)
+        interval = f"{number(row.ci_low)} to {number(row.ci_high)}" if pd.notna(row.ci_low) else ""
+        change = number(row.change_count, 0) if count else number(row.change_points)
         if change and row.significant_at_5pct == "yes":
             change += " (significant)"
         lines.append(f"| {str(row.label).translate(active)} | {value} | {interval} | {number(row.base, 0)} | "
@@ -156,26 +130,48 @@ def headline_markdown(headline: pd.DataFrame) -> str:
 
 
 def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, home: Path, run_id: str,
-               project_root: Path) -> Pack:
-    """Write the pack for the latest loaded wave into ``<home>/publish/<survey_id>/<wave_id>/``."""
-    waves = loaded_waves(con, codebook.survey_id)
-    if not waves:
+               project_root: Path, wave_id: str | None = None, print_pdf: bool = True) -> Pack:
+    """Write the pack of one loaded wave (default: the latest) into ``<home>/publish/<survey_id>/<wave_id>/``,
+    with the trends of the waves up to it; ``print_pdf`` false leaves the brief unprinted (the manifest says
+    so)."""
+    loaded = loaded_waves(con, codebook.survey_id)
+    if not loaded:
         raise ValueError(f"no wave of {codebook.survey_id} is loaded: nothing to publish")
-    wave_id = waves[-1]
+    wave_id = wave_id or loaded[-1]
+    if wave_id not in loaded:
+        raise ValueError(f"wave {wave_id} of {codebook.survey_id} is not loaded (loaded: {', '.join(loaded)})")
+    waves = loaded[: loaded.index(wave_id) + 1]
     folder = PurePath("publish", codebook.survey_id, wave_id)
     out = home / folder
     out.mkdir(parents=True, exist_ok=True)
-    headline, trends = headline_table(con, codebook, wave_id), trend_table(con, codebook)
-    files = {HEADLINE_CSV: neutralise_frame(headline), TRENDS_CSV: neutralise_frame(trends)}
+    synthetic = any(codebook.wave(w).synthetic for w in waves)
+    headline, trends = headline_table(con, codebook, wave_id), trend_table(con, codebook, waves)
+    files = {HEADLINE_CSV: neutralise_frame(headline_csv(headline, synthetic)),
+             TRENDS_CSV: neutralise_frame(trends_csv(trends, synthetic))}
     for name, frame in files.items():
         frame.to_csv(out / name, index=False, lineterminator="\n", encoding="utf-8")
-    synthetic = any(codebook.wave(w).synthetic for w in waves)
     breakdowns = {d: breakdown_table(con, codebook, wave_id, d) for d in ("trust_type", "region")}
     write_workbook(out / WORKBOOK, codebook, wave_id, headline, trends, breakdowns, synthetic)
-    from publish.brief import write_brief  # matplotlib: imported when a pack is written, not with the definitions
+    # matplotlib and the PDF engine: imported when a pack is written, not with the definitions
+    from publish.brief import write_brief
+    from publish.pdf import PdfNotMade, print_to_pdf
 
-    write_brief(out / BRIEF, codebook, wave_id, headline, trends, synthetic)
+    write_brief(out / BRIEF, con, codebook, wave_id, synthetic)
+    written = [*files, WORKBOOK, BRIEF]
+    try:
+        if not print_pdf:
+            raise PdfNotMade("not printed: printing the brief is turned off (SURVEY_BRIEF_PDF=false)")
+        engine = print_to_pdf(out / BRIEF, out / BRIEF_PDF)
+    except PdfNotMade as exc:
+        (out / BRIEF_PDF).unlink(missing_ok=True)  # never an older wave's or run's PDF beside this brief
+        brief_pdf = {"file": None, "engine": None, "why_not": str(exc)}
+    else:
+        written.append(BRIEF_PDF)
+        brief_pdf = {"file": BRIEF_PDF, "engine": engine}
+    (out / README).write_text(pack_readme(codebook, wave_id, waves, synthetic, written), encoding="utf-8")
+    written.append(README)
     inputs = con.execute(read_sql("pack_inputs"), {"survey_id": codebook.survey_id}).df()
+    inputs = inputs[inputs["wave_id"].isin(waves)]
     manifest = {
         "survey_id": codebook.survey_id,
         "wave_id": wave_id,
@@ -185,7 +181,8 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, home: Path, r
         "paths_relative_to": PATHS_RELATIVE_TO,
         "folder": folder.as_posix(),
         "files": [{"name": name, "sha256": _sha256(out / name), "bytes": (out / name).stat().st_size}
-                  for name in (*files, WORKBOOK, BRIEF)],
+                  for name in written],
+        "brief_pdf": brief_pdf,
         "inputs": [
             {"wave_id": r.wave_id, "file": r.source_file, "sha256": r.sha256,
              "archived_as": home_relative(r.archived_as, home)}
@@ -197,5 +194,19 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, home: Path, r
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    written.append(MANIFEST)
     return Pack(codebook.survey_id, wave_id, folder.as_posix(),
-                {name: (folder / name).as_posix() for name in PACK_FILES}, headline)
+                {name: (folder / name).as_posix() for name in PACK_FILES if name in written}, headline)
+
+
+def pack_readme(codebook: Codebook, wave_id: str, waves: list[str], synthetic: bool, files: list[str]) -> str:
+    """The pack's README.txt: what it is, for which wave, whether the data are synthetic, and each file."""
+    lines = [f"{codebook.title}", f"Leadership pack for wave {wave_id} ({codebook.publisher}).",
+             f"Trends cover the waves {', '.join(waves)}.", ""]
+    if synthetic:
+        lines += ["SYNTHETIC DATA: generated to reproduce published aggregates; these are not real responses.", ""]
+    else:
+        lines += ["The data are real survey responses (aggregates only; no respondent-level data).", ""]
+    listed = {*files, README, MANIFEST}
+    lines += ["Files:"] + [f"- {name}: {what}" for name, what in PACK_FILES.items() if name in listed]
+    return "\n".join(lines) + "\n"

@@ -1,171 +1,104 @@
-"""The pack's Excel workbook (xlsxwriter): contents, headline table, trends, breakdowns and notes, with
-native charts, frozen header rows, percentage number formats and set column widths.
+"""The pack's Excel workbook (xlsxwriter): which sheets it has and in which order (contents, headline
+table, trends, breakdowns by trust type and by region, notes), and the contents and notes sheets.
 
-Percentages are written as numbers (a share of 1 formatted ``0.0%``), never as text; a suppressed cell
-holds ``*``. Every text cell goes through ``publish.safety.neutralise`` first.
+Every sheet is made readable and printable alike (``publish.workbook_layout``): indicators named by their
+labels, the indicator id only in the last column (for analysts); the base beside every percentage; counts
+as whole numbers; hidden figures marked and explained above the table; the synthetic-data warning in the
+sheet and in its print header. Percentages are numbers (a share of 1 formatted ``0.0%``), never text.
+
+What does not belong here: the figures (``publish.tables``), the tables of the headline, trend and
+breakdown sheets (``publish.workbook_sheets``) and the charts (``publish.workbook_charts``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import xlsxwriter
 
-from publish.safety import neutralise
+from publish.workbook_layout import SECONDARY, SUPPRESSED, SYNTHETIC_WARNING, PackSheet, Styles, legend_text, pools
+from publish.workbook_sheets import breakdown_sheet, headline_sheet, trends_sheet
 from schemas.codebook import Codebook
-from warehouse.connection import read_sql
-
-SUPPRESSED = "*"
-SHEETS = ("Contents", "Headline", "Trends", "By trust type", "By region", "Notes")
-
-
-def breakdown_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: str, dimension: str) -> pd.DataFrame:
-    cells = con.execute(read_sql("pack_breakdowns"),
-                        {"survey_id": codebook.survey_id, "wave_id": wave_id, "dimension": dimension}).df()
-    cells["value"] = cells["pct"].where(~cells["suppressed"])
-    wide = cells.pivot(index="indicator_id", columns="category", values="value")
-    wide = wide.reindex(list(dict.fromkeys(cells["indicator_id"])))
-    return wide.where(wide.notna(), None)
 
 
 def write_workbook(path: Path, codebook: Codebook, wave_id: str, headline: pd.DataFrame, trends: pd.DataFrame,
                    breakdowns: dict[str, pd.DataFrame], synthetic: bool) -> Path:
+    """The workbook of one wave: ``headline`` (``publish.tables.headline_table``), ``trends``
+    (``trend_table``, the waves up to this one) and ``breakdowns`` by dimension (``breakdown_table``)."""
     book = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
-    bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7"})
-    pct = book.add_format({"num_format": "0.0%"})
-    number = book.add_format({"num_format": "0"})
-    wrap = book.add_format({"text_wrap": True, "valign": "top"})
-    title = book.add_format({"bold": True, "font_size": 14})
-    warning = book.add_format({"bold": True, "font_color": "#C00000"})
+    styles = Styles(book)
+    waves = list(dict.fromkeys(trends["wave"]))
+    contents_sheet(book, styles, codebook, wave_id, waves, synthetic)
+    headline_sheet(PackSheet(book, styles, "Headline", f"Headline indicators, wave {wave_id}", codebook, synthetic),
+                   codebook, headline)
+    title = (f"Headline indicators across waves {waves[0]} to {waves[-1]}" if len(waves) > 1
+             else f"Headline indicators, wave {waves[0]} (the first wave: no trend yet)")
+    trends_sheet(PackSheet(book, styles, "Trends", title, codebook, synthetic), codebook, trends, waves)
+    for name, dimension, by in (("By trust type", "trust_type", "trust type"), ("By region", "region", "region")):
+        page = PackSheet(book, styles, name, f"Headline percentages by {by}, wave {wave_id}", codebook, synthetic)
+        breakdown_sheet(page, codebook, dimension, breakdowns[dimension])
+    notes_sheet(book, styles, codebook, synthetic)
+    book.close()
+    return path
 
-    def text(sheet, row, col, value, fmt=None):
-        sheet.write_string(row, col, "" if value is None else str(neutralise(value)), fmt)
 
-    contents = book.add_worksheet("Contents")
-    text(contents, 0, 0, f"{codebook.title}: wave {wave_id}", title)
-    if synthetic:
-        text(contents, 1, 0, "SYNTHETIC DATA: generated to reproduce published aggregates; not real responses.", warning)
-    for n, (name, what) in enumerate([
-        ("Headline", "Headline indicators of the latest wave, with intervals, bases and change"),
-        ("Trends", "Headline indicators across all waves"),
-        ("By trust type", "Headline shares by trust type"),
-        ("By region", "Headline shares by NHS England region"),
-        ("Notes", "Definitions, bases, suppression rule and data source"),
-    ], start=3):
-        contents.write_url(n, 0, f"internal:'{name}'!A1", string=name)
-        text(contents, n, 1, what)
-    contents.set_column(0, 0, 18)
-    contents.set_column(1, 1, 70)
+def contents_sheet(book, styles: Styles, codebook: Codebook, wave_id: str, waves: list[str], synthetic: bool):
+    page = PackSheet(book, styles, "Contents", f"{codebook.title}: wave {wave_id}", codebook, synthetic)
+    since = f", with the trend since wave {waves[0]}" if len(waves) > 1 else ""
+    page.line(f"{codebook.publisher}. Leadership pack of wave {wave_id}{since}.")
+    page.columns([18, 100])
+    row = page.header(["Sheet", "What it shows"])
+    for name, what in (
+        ("Headline", "The headline indicators of the wave: percentage, base, 95% interval and change since "
+                     "the previous wave, and a chart per report section"),
+        ("Trends", "The headline indicators in each wave, with their bases, and a chart per report section"),
+        ("By trust type", "Headline percentages by trust type, with the base of each"),
+        ("By region", "Headline percentages by NHS England region, with the base of each"),
+        ("Notes", "What the figures mean: bases, intervals, the markers of hidden figures, pooled groups, "
+                  "source"),
+    ):
+        page.sheet.write_url(row, 0, f"internal:'{name}'!A1", string=name)
+        page.text(row, 1, what, styles.label)
+        row += 1
+    page.finish(row - 1)
 
-    sheet = book.add_worksheet("Headline")
-    columns = ["Indicator", "Percentage", "95% CI low", "95% CI high", "Base", "Trust-weighted %",
-               "Change (points)", "Significant", "Note"]
-    for col, name in enumerate(columns):
-        text(sheet, 0, col, name, bold)
-    for row, r in enumerate(headline.itertuples(index=False), start=1):
-        text(sheet, row, 0, r.label, wrap)
-        for col, value in ((1, r.percentage), (2, r.ci_low), (3, r.ci_high), (5, r.percentage_trust_weighted)):
-            if pd.isna(value):
-                text(sheet, row, col, SUPPRESSED if r.note.startswith("suppressed") else "")
-            else:
-                sheet.write_number(row, col, value / 100, pct)
-        if pd.notna(r.base):
-            sheet.write_number(row, 4, r.base, number)
-        if pd.notna(r.change_points):
-            sheet.write_number(row, 6, r.change_points, book.add_format({"num_format": "+0.0;-0.0;0.0"}))
-        text(sheet, row, 7, r.significant_at_5pct)
-        text(sheet, row, 8, r.note, wrap)
-    sheet.freeze_panes(1, 1)
-    sheet.set_column(0, 0, 60)
-    sheet.set_column(1, 7, 12)
-    sheet.set_column(8, 8, 40)
-    shares = [i + 1 for i, v in enumerate(headline["percentage"]) if pd.notna(v)]
-    if shares:
-        chart = book.add_chart({"type": "bar"})
-        first, last = shares[0], shares[-1]
-        chart.add_series({
-            "name": "Percentage",
-            "categories": ["Headline", first, 0, last, 0],
-            "values": ["Headline", first, 1, last, 1],
-            "y_error_bars": {"type": "custom",
-                             "plus_values": [max(0.0, (h - p) / 100) for h, p in zip(headline["ci_high"].iloc[first - 1:last], headline["percentage"].iloc[first - 1:last])],
-                             "minus_values": [max(0.0, (p - lo) / 100) for lo, p in zip(headline["ci_low"].iloc[first - 1:last], headline["percentage"].iloc[first - 1:last])]},
-        })
-        chart.set_title({"name": f"Headline indicators, wave {wave_id} (95% intervals)"})
-        chart.set_x_axis({"num_format": "0%", "min": 0, "max": 1})
-        chart.set_y_axis({"reverse": True})
-        chart.set_legend({"none": True})
-        chart.set_size({"width": 900, "height": 22 * len(shares) + 120})
-        sheet.insert_chart(1, 10, chart)
 
-    sheet = book.add_worksheet("Trends")
-    waves = [c for c in trends.columns if c != "indicator"]
-    text(sheet, 0, 0, "Indicator", bold)
-    for col, wave in enumerate(waves, start=1):
-        text(sheet, 0, col, wave, bold)
-    for row, r in enumerate(trends.itertuples(index=False), start=1):
-        text(sheet, row, 0, r.indicator)
-        for col, value in enumerate(r[1:], start=1):
-            if pd.notna(value):
-                is_count = r.indicator in ("respondents", "trusts_responding")
-                sheet.write_number(row, col, value if is_count else value / 100, number if is_count else pct)
-    sheet.freeze_panes(1, 1)
-    sheet.set_column(0, 0, 48)
-    sheet.set_column(1, len(waves), 10)
-    line = book.add_chart({"type": "line"})
-    for row, r in enumerate(trends.itertuples(index=False), start=1):
-        if r.indicator in ("respondents", "trusts_responding"):
-            continue
-        line.add_series({"name": ["Trends", row, 0], "categories": ["Trends", 0, 1, 0, len(waves)],
-                         "values": ["Trends", row, 1, row, len(waves)], "marker": {"type": "circle"}})
-    line.set_title({"name": "Headline indicators across waves"})
-    line.set_y_axis({"num_format": "0%"})
-    line.set_legend({"position": "right"})
-    line.set_size({"width": 1000, "height": 560})
-    sheet.insert_chart(1, len(waves) + 2, line)
-
-    for name, table in (("By trust type", breakdowns["trust_type"]), ("By region", breakdowns["region"])):
-        sheet = book.add_worksheet(name)
-        text(sheet, 0, 0, "Indicator", bold)
-        for col, category in enumerate(table.columns, start=1):
-            text(sheet, 0, col, category, bold)
-        for row, (indicator, values) in enumerate(table.iterrows(), start=1):
-            text(sheet, row, 0, indicator)
-            for col, value in enumerate(values, start=1):
-                if value is None or pd.isna(value):
-                    text(sheet, row, col, SUPPRESSED)
-                else:
-                    sheet.write_number(row, col, value / 100, pct)
-        sheet.freeze_panes(1, 1)
-        sheet.set_column(0, 0, 48)
-        sheet.set_column(1, len(table.columns), 16)
-        sheet.set_row(0, 60)
-
-    notes = book.add_worksheet("Notes")
+def notes_sheet(book, styles: Styles, codebook: Codebook, synthetic: bool):
+    page = PackSheet(book, styles, "Notes", "Notes", codebook, synthetic)
+    reporting = codebook.reporting
+    pooled = [f"{name}: {' and '.join(groups)}" for by in reporting.pooled_groups.values()
+              for name, groups in pools(by).items()]
     lines = [
         ("Percentage", "Respondents choosing the option, out of those who answered the question (the base). "
                        "For a multiple-choice question, those who ticked at least one option."),
+        ("Base", "The respondents who answered the question, which a percentage is out of. For trust "
+                 "coverage, the trusts in the wave's population."),
+        ("Number", "The respondents choosing the option; for a count, the count itself. Counts are whole "
+                   "numbers; the change of a count is a difference in number, of a percentage in points."),
         ("95% interval", "Wilson score interval for a proportion."),
         ("Trust-weighted %", "Each trust counts once: each respondent weighs 1 / respondents from their trust."),
-        ("Suppression", f"A percentage resting on fewer than {codebook.reporting.min_base} respondents is shown as "
-                        f"{SUPPRESSED}; in breakdowns, where one cell of a row is suppressed, the next smallest "
-                        "is suppressed too so it cannot be recovered by subtraction."),
+        (SUPPRESSED, _sentence(legend_text(SUPPRESSED, reporting.min_base)) + ". In breakdowns, its base too."),
+        (SECONDARY, _sentence(legend_text(SECONDARY, reporting.min_base))
+         + " by subtraction (secondary suppression). Counts of 1 to 4 are never shown."),
+        ("Pooled groups", "; ".join(pooled) + "." if pooled else "None: every group is reported under its own name."),
         ("Significance", "A change is marked significant only when a two-proportion z-test is significant at 5%; "
-                         "changes across a reworded question or changed options are not comparable."),
+                         "changes across a reworded question or changed options are not comparable, and a "
+                         "trend chart's line is broken there."),
         ("Source", f"{codebook.publisher}: {codebook.title}; codebook version {codebook.version}."),
     ]
     if synthetic:
-        lines.append(("WARNING", "These data are SYNTHETIC: generated to reproduce the published aggregates, "
-                                 "not real responses."))
-    text(notes, 0, 0, "Term", bold)
-    text(notes, 0, 1, "Meaning", bold)
-    for row, (term, meaning) in enumerate(lines, start=1):
-        text(notes, row, 0, term, warning if term == "WARNING" else None)
-        text(notes, row, 1, meaning, wrap)
-    notes.set_column(0, 0, 20)
-    notes.set_column(1, 1, 100)
-    notes.freeze_panes(1, 0)
-    book.close()
-    return path
+        lines.append(("WARNING", SYNTHETIC_WARNING))
+    page.columns([20, 110])
+    row = page.header(["Term", "Meaning"])
+    for term, meaning in lines:
+        page.text(row, 0, term, styles.warning if term == "WARNING" else styles.text)
+        page.text(row, 1, meaning, styles.label)
+        row += 1
+    page.finish(row - 1)
+
+
+def _sentence(legend: str) -> str:
+    """A legend line without its marker, as the start of a sentence."""
+    meaning = legend.lstrip("* ")
+    return meaning[:1].upper() + meaning[1:]

@@ -79,10 +79,18 @@ class Option(_AskedInWaves):
     id: str = Field(pattern=IDENTIFIER)
     label: str = Field(min_length=1)
     aliases: tuple[str, ...] = ()  # other labels an export may use for this option
+    # What charts and the brief call the option when its label is a sentence (the label stays what
+    # respondents read and what exports hold).
+    short_label: str | None = Field(default=None, min_length=1, max_length=40)
 
     @property
     def labels(self) -> tuple[str, ...]:
         return (self.label, *self.aliases)
+
+    @property
+    def shown_as(self) -> str:
+        """The option's name for people in charts and sentences: its short label, else its label."""
+        return self.short_label or self.label
 
 
 class Rewording(_Strict):
@@ -104,6 +112,10 @@ class Question(_AskedInWaves):
     # The id this question had before (a rename, declared so that loaded waves' answers stay its answers,
     # and a plain CSV headed with the old id still reads); without it, a vanished id is a removal.
     renamed_from: str | None = Field(default=None, pattern=IDENTIFIER)
+    # The heading of the leadership pack it is reported under (``Codebook.report_sections``); its title is
+    # its short label there. Not ``section``, which the warehouse's `questions` uses for respondent field
+    # or question.
+    report_section: str | None = Field(default=None, pattern=IDENTIFIER)
 
     @property
     def headings(self) -> tuple[str, ...]:
@@ -173,10 +185,28 @@ class Respondent(_Strict):
         return [self.id_column, self.submitted_at_column, self.trust.column, self.role.column]
 
 
+BREAKDOWN_DIMENSIONS = ("trust_type", "region")  # the reference list's columns that breakdowns group by
+
+
 class Reporting(_Strict):
     min_base: int = Field(default=10, ge=1)
     confidence_level: float = Field(default=0.95, gt=0, lt=1)
     significance_level: float = Field(default=0.05, gt=0, lt=1)
+    # Per breakdown dimension, groups of the reference list reported together under one name: a group
+    # of one or two trusts is below the base in every wave, and left alone it would make secondary
+    # suppression hide a whole other group. Groups not named are reported under their own name.
+    pooled_groups: dict[Literal["trust_type", "region"], dict[str, str]] = Field(default_factory=dict)
+
+    def reported_group(self, dimension: str, group: str) -> str:
+        """The name a reference-list group is reported under in a breakdown by ``dimension``."""
+        return self.pooled_groups.get(dimension, {}).get(group, group)
+
+
+class ReportSection(_Strict):
+    """A heading of the leadership pack, in the order listed, with the questions that name it."""
+
+    id: str = Field(pattern=IDENTIFIER)
+    heading: str = Field(min_length=1)
 
 
 class Composite(_Strict):
@@ -202,6 +232,9 @@ class Codebook(_Strict):
     respondent: Respondent
     questions: tuple[Question, ...] = Field(min_length=1)
     indicators: IndicatorCatalogue = IndicatorCatalogue()
+    # The leadership pack's headings, in order; with them, every single- or multiple-choice question
+    # names one (``Question.report_section``), so that none is left out of the brief unnoticed.
+    report_sections: tuple[ReportSection, ...] = ()
 
     # Where the codebook was read from, for messages; and, for the questionnaire of one wave
     # (``for_wave``), that wave and what the full codebook has that was not asked in it.
@@ -257,7 +290,24 @@ class Codebook(_Strict):
         if unknown_headline:
             raise ValueError(f"headline lists unknown indicators {unknown_headline}")
         _refuse_duplicates(list(self.indicators.headline), "headline indicators")
+        self._check_report_sections()
         return self
+
+    def _check_report_sections(self) -> None:
+        sections = [s.id for s in self.report_sections]
+        _refuse_duplicates(sections, "report section ids")
+        for question in self.questions:
+            if question.report_section is not None and question.report_section not in sections:
+                raise ValueError(f"question {question.id!r} names report_section {question.report_section!r}, "
+                                 f"which `report_sections` does not declare (declared: {', '.join(sections) or 'none'})")
+        if sections:
+            missing = [q.id for q in self.choice_questions if q.report_section is None]
+            if missing:
+                raise ValueError(f"questions {missing} name no report_section: with report_sections declared, "
+                                 "every single- or multiple-choice question names the heading it is reported under")
+            empty = [s for s in sections if not any(q.report_section == s for q in self.questions)]
+            if empty:
+                raise ValueError(f"report sections {empty} have no question")
 
     # --- derived views -------------------------------------------------------------------------
 
@@ -363,6 +413,13 @@ class Codebook(_Strict):
     @property
     def choice_questions(self) -> list[Question]:
         return [q for q in self.questions if q.type != "text"]
+
+    def reported_sections(self) -> list[tuple[str, list[Question]]]:
+        """The pack's headings in order, each with its single- and multiple-choice questions in codebook
+        order; a codebook without ``report_sections`` reports every such question under "Findings"."""
+        if not self.report_sections:
+            return [("Findings", self.choice_questions)] if self.choice_questions else []
+        return [(s.heading, [q for q in self.choice_questions if q.report_section == s.id]) for s in self.report_sections]
 
     @property
     def expected_columns(self) -> list[str]:

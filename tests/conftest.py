@@ -23,6 +23,9 @@ SURVEY_ID = "improvement-journey"
 # Tests write a landed file and run at once; waiting for files to settle (home.settling) has tests of its
 # own, which set the wait they need. Subprocesses inherit it (tests.processes.survey_env).
 os.environ.setdefault("SURVEY_SETTLE_SECONDS", "0")
+# Printing the brief takes headless Chromium a few seconds a pack; the tests of the brief and the demo
+# fixture they read print it (SURVEY_BRIEF_PDF=true), the many other runs of the suite do not.
+os.environ.setdefault("SURVEY_BRIEF_PDF", "false")
 
 
 @pytest.fixture(scope="session")
@@ -92,7 +95,8 @@ def demo_run(tmp_path_factory) -> DemoRun:
     """A home after `survey demo`: the bundled sample run through real Dagster runs."""
     home = tmp_path_factory.mktemp("demo_home")
     saved = os.environ.get("DAGSTER_HOME")
-    result = CliRunner().invoke(app, ["demo", "--home", str(home)], terminal_width=200)
+    # The brief printed, as a user's demo prints it: the tests of the brief read this PDF.
+    result = CliRunner().invoke(app, ["demo", "--home", str(home)], terminal_width=200, env={"SURVEY_BRIEF_PDF": "true"})
     if saved is None:
         os.environ.pop("DAGSTER_HOME", None)
     else:

@@ -58,13 +58,16 @@ def sample_2023():
 
 def test_breakdown_cells_match_the_raw_file(demo_run, sample_2023):
     column = "trust_barriers.operational_pressures"
-    expected = sample_2023.groupby("region").agg(base=(column, "size"), numerator=(column, lambda s: (s == "1").sum()))
+    # The codebook pools the region of one trust with London (reporting.pooled_groups).
+    reported = sample_2023["region"].replace({"National": "London and national trusts", "London": "London and national trusts"})
+    expected = sample_2023.assign(region=reported).groupby("region").agg(base=(column, "size"), numerator=(column, lambda s: (s == "1").sum()))
     with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
         stored = con.execute(
             """select category, numerator, base, pct, suppressed, suppression from indicator_breakdowns
                where wave_id = '2023' and indicator_id = ? and dimension = 'region'""", [column]).df()
     stored = stored.set_index("category")
     assert set(stored.index) == set(expected.index)
+    assert "London and national trusts" in stored.index and "National" not in stored.index
     for region, cell in stored.iterrows():
         raw = expected.loc[region]
         if raw["base"] < 10:
@@ -111,3 +114,21 @@ def test_trust_coverage_by_type_and_region(demo_run, sample_2023):
     for trust_type, in_reference in reference.groupby("type").size().items():
         assert coverage.loc[trust_type, "trusts_in_reference"] == in_reference
         assert coverage.loc[trust_type, "trusts_responding"] == responding.get(trust_type, 0)
+
+
+def test_pooled_groups_keep_secondary_suppression_from_hiding_a_whole_group(demo_run):
+    """Before pooling, the one respondent of The Online NHS Trust (region National) was a lone small cell in
+    every row of wave 2025, and secondary suppression hid London (11 respondents) whole. Pooled with London
+    as the codebook says, every region of 2025 shows every figure, on the bases of the raw file."""
+    trusts = load_trusts()
+    raw = read_sample("2025").merge(trusts, left_on="trust_code", right_on="ods_code", how="left")
+    pooled = int(raw["region"].isin(["London", "National"]).sum())
+    assert int((raw["region"] == "National").sum()) >= 1  # the case the pooling is for is in the sample
+    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+        cells = con.execute("select category, indicator_id, base, suppressed from indicator_breakdowns "
+                            "where wave_id = '2025' and dimension = 'region'").df()
+        categories = set(con.execute("select distinct category from indicator_breakdowns").df()["category"])
+    assert not categories & {"National", "Online / Digital", "London", "Community Trusts"}
+    assert not cells["suppressed"].any()
+    required = cells[cells["indicator_id"].str.startswith("trust_approach_stage.")]  # a required question
+    assert set(required.loc[required["category"] == "London and national trusts", "base"]) == {pooled}

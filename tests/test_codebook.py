@@ -76,6 +76,12 @@ def _broken(tmp_path: Path, change) -> Path:
         (lambda r: r["waves"].append(dict(r["waves"][0])), "wave ids must be unique"),
         (lambda r: r["respondent"].update(personal_data=["name", "role"]), "column names"),
         (lambda r: r["reporting"].update(min_base=0), "reporting.min_base"),
+        (lambda r: r["questions"][0].update(report_section="nowhere"), "names report_section 'nowhere', which"),
+        (lambda r: r["questions"][1].pop("report_section"), "questions ['trust_impact_alignment'] name no report_section"),
+        (lambda r: r["report_sections"].append({"id": "empty", "heading": "Nothing here"}), "sections ['empty'] have no question"),
+        (lambda r: r["report_sections"].append(dict(r["report_sections"][0])), "report section ids must be unique"),
+        (lambda r: r["questions"][0]["options"][0].update(short_label="x" * 41), "short_label"),
+        (lambda r: r["reporting"]["pooled_groups"].update(ics={"A": "B"}), "pooled_groups.ics"),
     ],
 )
 def test_contradictions_are_refused_naming_file_and_field(tmp_path, change, expected):
@@ -151,3 +157,34 @@ def test_versions_must_name_declared_waves(tmp_path):
 ])
 def test_folding_ignores_case_quotes_and_any_run_of_white_space(text, folded):
     assert fold(text) == folded
+
+
+def test_report_sections_keep_their_order_and_every_choice_question(codebook):
+    sections = codebook.reported_sections()
+    assert [heading for heading, _ in sections] == [
+        "Where trusts are now", "Barriers to improvement at trust level", "At the provider collaborative level",
+        "Common barriers across provider collaboratives", "Enablers of improvement"]
+    reported = [q.id for _, questions in sections for q in questions]
+    assert sorted(reported) == sorted(q.id for q in codebook.choice_questions)  # each once, none left out
+    assert sections[0][1][0].id == "trust_approach_stage"
+
+
+def test_without_report_sections_every_choice_question_is_reported_under_findings(tmp_path):
+    raw = yaml.safe_load(BUNDLED.read_text())
+    raw.pop("report_sections")
+    for question in raw["questions"]:
+        question.pop("report_section", None)
+    path = tmp_path / "plain.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    codebook = load_codebook(path)
+    assert [(h, [q.id for q in qs]) for h, qs in codebook.reported_sections()] == [
+        ("Findings", [q.id for q in codebook.choice_questions])]
+
+
+def test_an_option_is_shown_by_its_short_label_and_a_group_by_its_pooled_name(codebook):
+    stage = codebook.question("trust_approach_stage")
+    assert stage.options[0].shown_as == "Embedded and sustained" and stage.options[0].label.startswith("We have")
+    assert stage.options[-1].shown_as == stage.options[-1].label == "Don't know"
+    assert codebook.reporting.reported_group("region", "National") == "London and national trusts"
+    assert codebook.reporting.reported_group("region", "Midlands") == "Midlands"
+    assert codebook.reporting.reported_group("trust_type", "Online / Digital") == "Community and online trusts"

@@ -14,7 +14,7 @@ import pytest
 
 from home.settings import PROJECT_ROOT
 from publish.pack import HEADLINE_CSV, MANIFEST, TRENDS_CSV, write_pack
-from publish.safety import neutralise, neutralise_frame
+from publish.safety import FORMULA_STARTS, neutralise, neutralise_frame
 from tests.conftest import SURVEY_ID, read_sample
 from warehouse.connection import connect
 
@@ -47,16 +47,52 @@ def test_the_pack_holds_the_warehouse_numbers(demo_run):
     headline = pd.read_csv(out / HEADLINE_CSV)
     with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
         stored = con.execute("select indicator_id, pct, base from headline_indicators where wave_id = '2025'").df()
+        trended = con.execute("select h.indicator_id, h.wave_id, h.pct, h.base, t.comparable "
+                              "from headline_indicators h join indicators i using (survey_id, indicator_id) "
+                              "left join indicator_trends t using (survey_id, indicator_id, wave_id) "
+                              "where i.headline_order is not null").df()
     merged = headline.merge(stored, left_on="indicator", right_on="indicator_id")
     assert len(merged) == len(headline) == 27
     shares = merged[merged["pct"].notna()]
     assert (shares["percentage"] - shares["pct"]).abs().max() <= 0.05  # rounded to one decimal
-    trends = pd.read_csv(out / TRENDS_CSV)
-    assert list(trends.columns) == ["indicator", "2023", "2024", "2025"]
-    row = trends.set_index("indicator").loc["trust_approach_stage.embedded"]
-    assert round(row["2023"]) == 22  # the published figure, through the pack
+    assert (merged["base_x"].fillna(-1) == merged["base_y"].fillna(-1)).all()
+    trends = pd.read_csv(out / TRENDS_CSV, dtype={"wave": str, "previous_wave": str})
+    assert len(trends) == len(trended) == 27 * 3  # one row per headline indicator and wave
+    row = trends.set_index(["indicator", "wave"]).loc[("trust_approach_stage.embedded", "2023")]
+    assert round(row["percentage"]) == 22  # the published figure, through the pack
+    both = trends.merge(trended, left_on=["indicator", "wave"], right_on=["indicator_id", "wave_id"])
+    assert len(both) == len(trends)
+    assert (both["base_x"].fillna(-1) == both["base_y"].fillna(-1)).all()
+    assert (both["percentage"] - both["pct"]).abs().max() <= 0.05
+    assert (both["comparable_x"] == both["comparable_y"].fillna(True)).all()
+    assert not both.loc[~both["comparable_x"], "change_points"].notna().any()  # no change across a break
     not_comparable = headline.set_index("indicator").loc["trust_barriers.operational_pressures"]
     assert pd.isna(not_comparable["change_points"]) and "not comparable" in not_comparable["note"]
+
+
+def test_the_csv_files_label_every_id_count_in_whole_numbers_and_say_synthetic(demo_run, codebook):
+    out = _pack_dir(demo_run)
+    for name in (HEADLINE_CSV, TRENDS_CSV):
+        with open(out / name, newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        columns = list(rows[0])
+        assert columns.index("label") == columns.index("indicator") + 1, name  # the label beside the id
+        assert {r["synthetic"] for r in rows} == {"true"}, name  # a file forwarded alone still says so
+        for column in ("numerator", "base", "change_count"):
+            assert all(re.fullmatch(r"-?\d*", r[column]) for r in rows), (name, column)  # never "129.0"
+        assert any(r["base"] for r in rows) and any(r["change_count"] for r in rows)
+        labels = {r["indicator"]: r["label"] for r in rows}
+        for indicator, label in labels.items():
+            assert label and label != indicator and not re.search(r"\b[a-z]+(_[a-z]+)+\b", label)
+        question = codebook.question("trust_approach_stage")
+        assert labels["trust_approach_stage.embedded"] == f"{question.title}: {question.options[0].label}"
+    with open(out / HEADLINE_CSV, newline="") as handle:
+        counts = {r["indicator"]: r for r in csv.DictReader(handle)}
+    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+        count, change = con.execute("select value, change from indicator_trends where wave_id = '2025' "
+                                    "and indicator_id = 'respondents'").fetchone()
+    respondents = counts["respondents"]
+    assert (respondents["numerator"], respondents["change_count"]) == (f"{count:.0f}", f"{change:.0f}")
 
 
 def test_the_manifest_traces_files_and_inputs(demo_run):
@@ -173,165 +209,29 @@ def test_no_free_text_and_no_respondent_row_in_the_pack(demo_run):
 
 
 def test_labels_from_outside_are_neutralised_in_the_csv(demo_run, codebook, tmp_path):
+    """A question title from a codebook and a group name from the reference list, shaped as formulas."""
+    from openpyxl import load_workbook
+
+    from publish.pack import WORKBOOK
+    from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebook
+
+    formula = '=HYPERLINK("http://example.org","x")'
+    text = (BUNDLED_CODEBOOKS_DIR / f"{SURVEY_ID}.yaml").read_text()
+    assert text.count("title: Barriers to improvement at the trust\n") == 1
+    (tmp_path / "codebook.yaml").write_text(text.replace("title: Barriers to improvement at the trust\n",
+                                                         f"title: '{formula}'\n"))
+    changed = load_codebook(tmp_path / "codebook.yaml")
     copy = tmp_path / "survey.duckdb"
     shutil.copyfile(demo_run.warehouse, copy)
     with connect(copy) as con:
-        con.execute("update headline_indicators set label = '=HYPERLINK(\"http://example.org\",\"x\")' "
-                    "where indicator_id = 'respondents'")
-        out = tmp_path / write_pack(con, codebook, tmp_path, "test-run", PROJECT_ROOT).folder
-    with open(out / HEADLINE_CSV, newline="") as handle:
-        labels = {row["indicator"]: row["label"] for row in csv.DictReader(handle)}
-    assert labels["respondents"].startswith("'=HYPERLINK")
-    from openpyxl import load_workbook
-
-    from publish.pack import WORKBOOK
-
-    cells = [c for row in load_workbook(out / WORKBOOK)["Headline"].iter_rows() for c in row]
-    injected = [c for c in cells if isinstance(c.value, str) and "HYPERLINK" in c.value]
-    assert injected and all(c.value.startswith("'=") and c.data_type == "s" for c in injected)
-
-
-def _charts_by_sheet(path) -> dict[str, int]:
-    """Native charts per worksheet, read from the workbook's parts (openpyxl does not load charts)."""
-    import re
-    import zipfile
-
-    with zipfile.ZipFile(path) as book:
-        names = book.namelist()
-        workbook = book.read("xl/workbook.xml").decode()
-        rels = book.read("xl/_rels/workbook.xml.rels").decode()
-        sheet_files = {}
-        for name, rel in re.findall(r'<sheet name="([^"]+)" sheetId="\d+" r:id="(rId\d+)"', workbook):
-            sheet_files[name] = re.search(rf'Id="{rel}"[^>]*Target="([^"]+)"', rels).group(1).split("/")[-1]
-        charts = {}
-        for name, sheet_file in sheet_files.items():
-            rel_file = f"xl/worksheets/_rels/{sheet_file}.rels"
-            count = 0
-            if rel_file in names:
-                for drawing in re.findall(r'Target="\.\./drawings/([^"]+)"', book.read(rel_file).decode()):
-                    drawing_rels = book.read(f"xl/drawings/_rels/{drawing}.rels").decode()
-                    count += len(re.findall(r"charts/chart\d+\.xml", drawing_rels))
-            charts[name] = count
-    return charts
-
-
-def test_the_workbook_has_its_sheets_numbers_and_charts(demo_run):
-    from openpyxl import load_workbook
-
-    from publish.pack import WORKBOOK
-
-    path = _pack_dir(demo_run) / WORKBOOK
-    book = load_workbook(path)
-    assert book.sheetnames == ["Contents", "Headline", "Trends", "By trust type", "By region", "Notes"]
-    headline = book["Headline"]
-    assert headline.freeze_panes == "B2"
-    rows = {r[0].value: r for r in headline.iter_rows(min_row=2)}
-    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
-        pct, base = con.execute("select pct, base from headline_indicators where wave_id = '2025' and "
-                                "indicator_id = 'trust_approach_stage.embedded'").fetchone()
-    label = next(k for k in rows if k and k.startswith("Trust's improvement approach: We have largely"))
-    cell = rows[label][1]
-    assert isinstance(cell.value, float) and "%" in cell.number_format
-    assert cell.value == pytest.approx(pct / 100, abs=0.0006)
-    assert rows[label][4].value == base
-    trends = book["Trends"]
-    assert [c.value for c in trends[1]][:4] == ["Indicator", "2023", "2024", "2025"]
-    first = {r[0].value: r for r in trends.iter_rows(min_row=2)}["trust_approach_stage.embedded"]
-    assert round(first[1].value * 100) == 22 and "%" in first[1].number_format
-    assert "SYNTHETIC" in " ".join(str(c.value) for row in book["Notes"].iter_rows() for c in row)
-    assert "*" in {c.value for row in book["By trust type"].iter_rows(min_row=2) for c in row}  # suppressed cells
-    charts = _charts_by_sheet(path)
-    assert charts["Headline"] >= 1 and charts["Trends"] >= 1
-
-
-def _chromium() -> str | None:
-    import os
-
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None and os.environ.get("CI"):
-        pytest.fail("chromium is missing: .ci/run installs Debian's chromium package")
-    return found
-
-
-# Chromium's own background services (sign-in, time, suggestions) that it contacts whatever the page does.
-BROWSER_HOSTS = ("google.com", "googleapis.com", "gstatic.com", "gvt1.com")
-
-
-def test_the_brief_renders_offline_in_headless_chromium(demo_run, tmp_path):
-    import subprocess
-
-    from publish.pack import BRIEF
-
-    chromium = _chromium()
-    if chromium is None:
-        pytest.skip("chromium not installed here (CI installs it)")
-    brief = _pack_dir(demo_run) / BRIEF
-    page = brief.read_text()
-    for external in ("src=\"http", "href=\"http", "url(http", "@import", "<script", "<link"):
-        assert external not in page  # nothing to fetch: charts are inline SVG, styles inline
-    screenshot, netlog = tmp_path / "brief.png", tmp_path / "netlog.json"
-    subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,2400", f"--log-net-log={netlog}",
-         f"--screenshot={screenshot}", brief.as_uri()],
-        check=True, capture_output=True, timeout=120)
-    from PIL import Image
-
-    image = Image.open(screenshot).convert("L")
-    colours = image.getcolors(maxcolors=1 << 16)
-    assert colours is not None and len(colours) > 50  # text and charts, not a blank page
-    dark = sum(n for n, level in colours if level < 128)
-    assert dark > 0.01 * image.width * image.height
-    urls = set(re.findall(r'"url":"([^"]+)"', netlog.read_text()))
-    page_requests = {u for u in urls if not u.startswith("file:") and not any(h in u for h in BROWSER_HOSTS)}
-    assert page_requests == set()
-    pdf = tmp_path / "brief.pdf"  # leadership print it: it must print
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                    "--disable-background-networking", f"--user-data-dir={tmp_path / 'profile'}",
-                    "--no-pdf-header-footer", f"--print-to-pdf={pdf}", brief.as_uri()],
-                   check=True, capture_output=True, timeout=120)
-    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 20_000
-
-
-def _row(**changes):
-    from types import SimpleNamespace
-
-    row = dict(label="Barriers: Operational pressures", percentage=75.2, numerator=97, base=129,
-               previous_wave="2023", change_points=4.0, significant_at_5pct="no", note="")
-    row.update(changes)
-    return SimpleNamespace(**row)
-
-
-@pytest.mark.parametrize(("changes", "expected"), [
-    ({}, "75% of respondents (97 of 129): Barriers: Operational pressures. 71% said so in 2023, "
-         "a difference that is not statistically significant."),
-    ({"significant_at_5pct": "yes", "change_points": 14.0}, "61% said so in 2023, a statistically significant rise."),
-    ({"significant_at_5pct": "yes", "change_points": -14.0}, "89% said so in 2023, a statistically significant fall."),
-    ({"note": "change not comparable: the question changed", "change_points": float("nan")},
-     "Not comparable with 2023: the question changed."),
-    ({"percentage": float("nan"), "note": "suppressed: fewer than 10 answered"},
-     "too few respondents answered to report a percentage."),
-])
-def test_findings_call_a_change_a_rise_or_fall_only_when_significant(changes, expected):
-    from publish.brief import finding
-
-    sentence = finding(_row(**changes), "2025")
-    assert sentence.endswith(expected)
-    if changes.get("significant_at_5pct") != "yes":
-        assert "rise" not in sentence and "fall" not in sentence
-
-
-def test_trend_charts_need_two_waves_and_keep_their_labels_as_text():
-    import pandas as pd
-
-    from publish.brief import across_waves
-
-    one_wave = pd.DataFrame({"indicator": ["approach.embedded"], "2023": [21.0]})
-    assert "<svg" not in across_waves(one_wave) and "Only one wave so far" in across_waves(one_wave)
-    two_waves = pd.DataFrame({"indicator": ["approach.embedded", "barriers.pressures"],
-                              "2023": [21.0, 70.0], "2024": [25.0, 75.0]})
-    chart = across_waves(two_waves)
-    assert chart.count("<svg") == 1
-    # Titles and wave labels are text a screen reader can read, not glyph outlines.
-    assert ">approach.embedded</text>" in chart and ">2024</text>" in chart
+        con.execute("update indicator_breakdowns set category = '@SUM(1)' where category = 'Ambulance Trusts'")
+        out = tmp_path / write_pack(con, changed, tmp_path, "test-run", PROJECT_ROOT).folder
+    for name in (HEADLINE_CSV, TRENDS_CSV):
+        with open(out / name, newline="") as handle:
+            labels = {row["indicator"]: row["label"] for row in csv.DictReader(handle)}
+        assert labels["trust_barriers.workforce_capacity"].startswith("'=HYPERLINK"), name
+    book = load_workbook(out / WORKBOOK)
+    for sheet, injected in (("Headline", formula), ("Trends", formula), ("By trust type", "@SUM(1)")):
+        cells = [c for row in book[sheet].iter_rows() for c in row if isinstance(c.value, str) and injected in c.value]
+        assert any(c.value.startswith("'" + injected) for c in cells), sheet  # a label or group name, made text
+        assert all(c.data_type == "s" and not c.value.startswith(FORMULA_STARTS) for c in cells), sheet

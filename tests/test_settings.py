@@ -14,7 +14,7 @@ from pipelines.definitions import build_definitions
 
 def _environment(monkeypatch, **variables: str) -> None:
     for name in ("SURVEY_HOME", "SURVEY_MAX_FILE_MB", "SURVEY_DUCKDB_MEMORY_MB", "SURVEY_RESPONDENT_KEY",
-                 "SURVEY_SETTLE_SECONDS"):
+                 "SURVEY_SETTLE_SECONDS", "SURVEY_BRIEF_PDF"):
         monkeypatch.delenv(name, raising=False)
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
@@ -27,13 +27,15 @@ def test_unset_and_empty_variables_take_the_defaults(monkeypatch):
     assert settings.home == Path("survey_home") and settings.max_file_mb == DEFAULT_MAX_FILE_MB
     assert settings.max_file_bytes == DEFAULT_MAX_FILE_MB * 1024 * 1024 and settings.respondent_key is None
     assert settings.settle_seconds == 5  # the five seconds
+    assert settings.brief_pdf is True  # a user's pack has its PDF unless turned off
     assert SurveyHome(Path("x")).settings.model_dump() == Settings.defaults().model_dump()
 
 
 def test_every_variable_is_read(monkeypatch):
     _environment(monkeypatch, SURVEY_HOME="/srv/survey", SURVEY_MAX_FILE_MB="7", SURVEY_DUCKDB_MEMORY_MB="256",
-                 SURVEY_RESPONDENT_KEY="a key long enough for the test", SURVEY_SETTLE_SECONDS="2.5")
+                 SURVEY_RESPONDENT_KEY="a key long enough for the test", SURVEY_SETTLE_SECONDS="2.5", SURVEY_BRIEF_PDF="false")
     settings = load_settings()
+    assert settings.brief_pdf is False
     assert settings.home == Path("/srv/survey") and settings.max_file_mb == 7 and settings.duckdb_memory_mb == 256
     assert settings.settle_seconds == 2.5
     assert settings.respondent_key_text == "a key long enough for the test"
@@ -41,6 +43,7 @@ def test_every_variable_is_read(monkeypatch):
 
 @pytest.mark.parametrize(("environ", "message"), [
     ({"SURVEY_MAX_FILE_MB": "abc"}, "SURVEY_MAX_FILE_MB: Input should be a valid integer"),
+    ({"SURVEY_BRIEF_PDF": "perhaps"}, "SURVEY_BRIEF_PDF: Input should be a valid boolean"),
     ({"SURVEY_DUCKDB_MEMORY_MB": "-1"}, "SURVEY_DUCKDB_MEMORY_MB: Input should be greater than 0 (got '-1')"),
     ({"SURVEY_RESPONDENT_KEY": "short"}, "SURVEY_RESPONDENT_KEY: a respondent key needs at least 16 bytes"),
     ({"SURVEY_SETTLE_SECONDS": "-2"}, "SURVEY_SETTLE_SECONDS: Input should be greater than or equal to 0 (got '-2')"),

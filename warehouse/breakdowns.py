@@ -3,7 +3,9 @@
 Disclosure control follows the GP Patient Survey: a cell whose base is below the threshold is
 suppressed; where that leaves one suppressed cell in a row (an indicator within one dimension), the cell
 with the next smallest base is suppressed too, so the first cannot be recovered by subtracting the others
-from the total. Counts of 1 to 4 are never shown, even where the percentage is.
+from the total. Counts of 1 to 4 are never shown, even where the percentage is. Groups the codebook pools
+(``reporting.pooled_groups``: a type or region of one trust) are reported under their pooled name, so
+that a group below the base in every wave does not make secondary suppression hide another whole group.
 """
 
 from __future__ import annotations
@@ -44,7 +46,10 @@ def compute_indicator_breakdowns(
     con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str, reporting: Reporting
 ) -> pd.DataFrame:
     ensure_counts(con, survey_id, wave_id)
-    cells = con.execute(read_sql("breakdown_values"), {"survey_id": survey_id, "wave_id": wave_id}).df()
+    pooled = [[dimension, group, reported] for dimension, groups in reporting.pooled_groups.items()
+              for group, reported in groups.items()]
+    cells = con.execute(read_sql("breakdown_values"),
+                        {"survey_id": survey_id, "wave_id": wave_id, "pooled": pooled}).df()
     reason = suppress(cells, reporting.min_base)
     suppressed = reason.notna().to_numpy()
     low, high = wilson_interval(cells["numerator"].where(~suppressed), cells["base"], reporting.confidence_level)

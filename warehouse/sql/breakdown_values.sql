@@ -1,11 +1,19 @@
 -- Numerator and base of every share indicator of one wave, by trust type and by NHS region of the
--- respondent's trust (from the reference list). Parameters: $survey_id, $wave_id.
+-- respondent's trust (from the reference list), small groups pooled as the codebook says. Parameters:
+-- $survey_id, $wave_id, $pooled (the codebook's pooled groups: [dimension, group, reported as] lists).
 -- Both are added up from the wave's counts per trust (`trust_question_bases`, `trust_share_numerators`,
 -- written with its load): a trust's type and region are the same for all its respondents.
-WITH categories AS (
-    SELECT ods_code AS trust_code, 'trust_type' AS dimension, trust_type AS category FROM trusts
-    UNION ALL
-    SELECT ods_code AS trust_code, 'region' AS dimension, region AS category FROM trusts
+WITH pooled AS (
+    SELECT p[1] AS dimension, p[2] AS category, p[3] AS reported FROM (SELECT unnest($pooled::VARCHAR[][]) AS p)
+),
+categories AS (
+    SELECT c.trust_code, c.dimension, coalesce(p.reported, c.category) AS category
+    FROM (
+        SELECT ods_code AS trust_code, 'trust_type' AS dimension, trust_type AS category FROM trusts
+        UNION ALL
+        SELECT ods_code AS trust_code, 'region' AS dimension, region AS category FROM trusts
+    ) AS c
+    LEFT JOIN pooled AS p USING (dimension, category)
 ),
 asked AS (
     SELECT question_id, option_ids FROM wave_questions WHERE survey_id = $survey_id AND wave_id = $wave_id

@@ -1,0 +1,222 @@
+"""The pack's tables, read from the warehouse: the headline table of a wave, the headline indicators
+across the waves up to it, and the breakdowns by trust type and by region; the names people read for each
+indicator (from the codebook) and the report sections they are grouped under; and the CSV files made of
+the headline and trend tables.
+
+Only aggregate tables are read. Counts (numerators, bases, changes of a count) are whole numbers
+(pandas ``Int64``), so that no file shows "129.0". What does not belong here: how a sheet lays the
+tables out (``publish.workbook``), the brief's findings, and writing files (``publish.pack``).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from schemas.codebook import Codebook
+from schemas.indicator_catalogue import COVERAGE_INDICATOR, indicator_catalogue
+from warehouse.connection import read_sql
+
+# The built-in indicators as the pack names them: a count says it is a number, since a trend sheet shows
+# it in a column of percentages.
+BUILT_IN_LABELS = {
+    "respondents": "Number of respondents",
+    "trusts_responding": "Number of trusts responding",
+    COVERAGE_INDICATOR: "Trust coverage (% of the trusts in the wave's population)",
+}
+BUILT_IN_SHORT_LABELS = {"respondents": "Respondents", "trusts_responding": "Trusts responding",
+                         COVERAGE_INDICATOR: "Trust coverage"}
+# The heading of indicators that belong to no question: who responded.
+RESPONSE_SECTION = "Who responded"
+
+# Each headline indicator in each wave up to the pack's, with its base and its change since the wave
+# before. Parameters: $survey_id, $waves. (Kept here: the pack's own reading of the warehouse.)
+TRENDS_SQL = """
+SELECT h.indicator_id, h.indicator_kind, h.label, h.wave_id, h.pct, h.numerator, h.base, h.suppressed,
+       t.previous_wave_id, t.change, t.comparable, t.significant, t.note
+FROM headline_indicators AS h
+JOIN indicators AS i USING (survey_id, indicator_id)
+JOIN waves AS w USING (survey_id, wave_id)
+LEFT JOIN indicator_trends AS t USING (survey_id, wave_id, indicator_id)
+WHERE h.survey_id = $survey_id AND list_contains($waves, h.wave_id) AND i.headline_order IS NOT NULL
+ORDER BY i.headline_order, w.wave_order
+"""
+# Each headline share of one wave by the groups of one dimension, with the base of each cell.
+# Parameters: $survey_id, $wave_id, $dimension.
+BREAKDOWNS_SQL = """
+SELECT b.indicator_id, i.label, b.category, b.pct, b.base, b.suppressed, b.suppression
+FROM indicator_breakdowns AS b
+JOIN indicators AS i USING (survey_id, indicator_id)
+WHERE b.survey_id = $survey_id AND b.wave_id = $wave_id AND b.dimension = $dimension
+  AND i.headline_order IS NOT NULL
+ORDER BY i.headline_order, b.category
+"""
+
+
+def indicator_labels(codebook: Codebook) -> dict[str, str]:
+    """Indicator id -> its label: the question's title and the option's (or composite's) label."""
+    return {i.id: BUILT_IN_LABELS.get(i.id, i.label) for i in indicator_catalogue(codebook)}
+
+
+def short_labels(codebook: Codebook, indicator_ids: list[str]) -> dict[str, str]:
+    """Indicator id -> what a chart calls it: the option's short label (or label), a composite's label
+    (none for an indicator the codebook no longer has). Two indicators of the same name among
+    ``indicator_ids`` (one option of two questions) are told apart by their questions' titles."""
+    names, questions = {}, {}
+    composites = {c.id: c for c in codebook.indicators.composites}
+    for indicator in indicator_catalogue(codebook):
+        if indicator.id not in indicator_ids:
+            continue
+        questions[indicator.id] = indicator.question_id
+        if indicator.id in composites:
+            names[indicator.id] = composites[indicator.id].label
+        elif indicator.question_id is not None:
+            question = codebook.question(indicator.question_id)
+            names[indicator.id] = next(o.shown_as for o in question.options if o.id == indicator.option_ids[0])
+        else:
+            names[indicator.id] = BUILT_IN_SHORT_LABELS.get(indicator.id, indicator.label)
+    shared = {n for n in names.values() if list(names.values()).count(n) > 1}
+    return {i: f"{codebook.question(questions[i]).title}: {n}" if n in shared and questions[i] else n
+            for i, n in names.items()}
+
+
+def sections(codebook: Codebook, indicator_ids: list[str]) -> list[tuple[str, list[str]]]:
+    """``indicator_ids`` under the pack's report sections (``Codebook.reported_sections``), in the
+    sections' order and, within one, in the order given; indicators of no question (counts, coverage)
+    last, under "Who responded". Sections with none of the indicators are left out."""
+    question_of = {i.id: i.question_id for i in indicator_catalogue(codebook)}
+    grouped = []
+    for heading, questions in codebook.reported_sections():
+        ids = {q.id for q in questions}
+        grouped.append((heading, [i for i in indicator_ids if question_of.get(i) in ids]))
+    placed = {i for _, ids in grouped for i in ids}
+    grouped.append((RESPONSE_SECTION, [i for i in indicator_ids if i not in placed]))
+    return [(heading, ids) for heading, ids in grouped if ids]
+
+
+def _labelled(codebook: Codebook, ids: pd.Series, stored: pd.Series) -> list[str]:
+    """The codebook's label of each indicator; the warehouse's where the codebook no longer has it."""
+    labels = indicator_labels(codebook)
+    return [labels.get(i, s) for i, s in zip(ids, stored)]
+
+
+def _yes_no(values: pd.Series) -> pd.Series:
+    return values.map(lambda v: "" if pd.isna(v) else ("yes" if v else "no"))
+
+
+def _changes(change: pd.Series, kind: pd.Series) -> dict[str, pd.Series]:
+    """A change in percentage points (shares, coverage) or in number (counts), each in its own column."""
+    count = kind == "count"
+    return {"change_points": change.where(~count).round(1),
+            "change_count": change.where(count).round().astype("Int64")}
+
+
+def headline_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: str) -> pd.DataFrame:
+    """The headline indicators of one wave, in the headline order: percentage, interval, numerator, base,
+    trust-weighted percentage and change since the previous wave, with a note where suppressed or not
+    comparable."""
+    rows = con.execute(read_sql("pack_headline"), {"survey_id": codebook.survey_id, "wave_id": wave_id}).df()
+    min_base = codebook.reporting.min_base
+
+    def note(row) -> str:
+        if row.suppressed:
+            return f"suppressed: fewer than {min_base} answered"
+        if pd.notna(row.comparable) and not row.comparable:
+            return "change not comparable: the question changed"
+        return "" if pd.isna(row.note) or row.note == "first wave with data" else row.note
+
+    return pd.DataFrame({
+        "indicator": rows["indicator_id"],
+        "label": _labelled(codebook, rows["indicator_id"], rows["label"]),
+        "kind": rows["indicator_kind"],
+        "percentage": rows["pct"].round(1),
+        "ci_low": rows["ci_low"].round(1),
+        "ci_high": rows["ci_high"].round(1),
+        "numerator": rows["numerator"].where(~rows["suppressed"]).astype("Int64"),
+        "base": rows["base"].astype("Int64"),
+        "percentage_trust_weighted": rows["pct_trust_weighted"].round(1),
+        "previous_wave": rows["previous_wave_id"],
+        **_changes(rows["change"], rows["indicator_kind"]),
+        "significant_at_5pct": _yes_no(rows["significant"]),
+        "note": [note(r) for r in rows.itertuples(index=False)],
+    })
+
+
+def trend_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, waves: list[str]) -> pd.DataFrame:
+    """The headline indicators in each of ``waves``: one row per indicator and wave (headline order, then
+    wave order) with percentage, numerator, base, change since the wave before, whether the two waves
+    are comparable (the question unchanged) and whether the change is significant."""
+    rows = con.execute(TRENDS_SQL, {"survey_id": codebook.survey_id, "waves": list(waves)}).df()
+    min_base = codebook.reporting.min_base
+
+    def note(row) -> str:
+        if row.suppressed:
+            return f"suppressed: fewer than {min_base} answered"
+        if pd.notna(row.comparable) and not row.comparable:
+            return f"not comparable with {row.previous_wave_id}: the question changed"
+        return ""
+
+    return pd.DataFrame({
+        "indicator": rows["indicator_id"],
+        "label": _labelled(codebook, rows["indicator_id"], rows["label"]),
+        "kind": rows["indicator_kind"],
+        "wave": rows["wave_id"],
+        "percentage": rows["pct"].round(1),
+        "numerator": rows["numerator"].where(~rows["suppressed"]).astype("Int64"),
+        "base": rows["base"].astype("Int64"),
+        "suppressed": rows["suppressed"].astype(bool),
+        "previous_wave": rows["previous_wave_id"],
+        **_changes(rows["change"], rows["indicator_kind"]),
+        # No wave before (the first wave): nothing to compare, so nothing breaks a line there.
+        "comparable": rows["comparable"].fillna(True).astype(bool),
+        "significant_at_5pct": _yes_no(rows["significant"]),
+        "note": [note(r) for r in rows.itertuples(index=False)],
+    })
+
+
+def breakdown_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: str, dimension: str) -> pd.DataFrame:
+    """The headline shares of one wave by the groups of ``dimension`` (pooled groups under their pooled
+    name, as the warehouse reports them): one row per indicator and group, with percentage and base, and
+    why a suppressed cell is hidden ('small base' or 'secondary'). Numerators are never read: a count of
+    1 to 4 is never shown."""
+    cells = con.execute(BREAKDOWNS_SQL, {"survey_id": codebook.survey_id, "wave_id": wave_id,
+                                         "dimension": dimension}).df()
+    suppressed = cells["suppressed"].astype(bool)
+    suppression = cells["suppression"].where(suppressed)
+    return pd.DataFrame({
+        "indicator": cells["indicator_id"],
+        "label": _labelled(codebook, cells["indicator_id"], cells["label"]),
+        "category": cells["category"],
+        "percentage": cells["pct"].where(~suppressed),
+        "base": cells["base"].where(~suppressed).astype("Int64"),
+        "suppression": suppression.mask(suppressed & suppression.isna(), "small base"),
+    })
+
+
+# The columns of each CSV file, in order: every id column with its label beside it.
+HEADLINE_CSV_COLUMNS = ["indicator", "label", "kind", "percentage", "ci_low", "ci_high", "numerator", "base",
+                        "percentage_trust_weighted", "previous_wave", "change_points", "change_count",
+                        "significant_at_5pct", "note"]
+TRENDS_CSV_COLUMNS = ["indicator", "label", "kind", "wave", "percentage", "numerator", "base", "previous_wave",
+                      "change_points", "change_count", "comparable", "significant_at_5pct", "note"]
+
+
+def headline_csv(headline: pd.DataFrame, synthetic: bool) -> pd.DataFrame:
+    """``headline_indicators.csv``: the headline table, and whether the data are synthetic on every row."""
+    return _csv(headline[HEADLINE_CSV_COLUMNS], synthetic)
+
+
+def trends_csv(trends: pd.DataFrame, synthetic: bool) -> pd.DataFrame:
+    """``indicator_trends.csv``: one row per headline indicator and wave, and whether synthetic."""
+    return _csv(trends[TRENDS_CSV_COLUMNS], synthetic)
+
+
+def _csv(table: pd.DataFrame, synthetic: bool) -> pd.DataFrame:
+    """A table as its CSV file holds it (text not yet neutralised): ``synthetic`` on every row, so that a
+    file forwarded on its own still says so; true and false in lower case."""
+    frame = table.copy()
+    frame["synthetic"] = synthetic
+    for column in frame.columns:
+        if frame[column].dtype == bool:
+            frame[column] = frame[column].map({True: "true", False: "false"})
+    return frame

@@ -1,0 +1,149 @@
+"""The workbook's native charts: per report section, a bar chart of the wave's headline percentages with
+their 95% intervals and a trend chart across waves; and where charts go on a sheet so that none is cut
+when it is printed.
+
+A chart reads cells, and its arrangement is not the table's (short labels; a line broken in two series
+where the question changed), so each sheet's charts read their own cells in hidden columns to the right
+of the table, outside the print area. A trend line is broken where a wave is not comparable with the one
+before: the waves from the break on are a series of their own, in the same colour, left out of the legend.
+Chart text is neutralised like any cell (a name starting with ``=`` would be read as a formula).
+
+What does not belong here: the tables themselves (``publish.workbook_sheets``).
+"""
+
+from __future__ import annotations
+
+from itertools import cycle
+
+import pandas as pd
+from xlsxwriter.chart import Chart
+
+from publish.safety import neutralise
+from publish.tables import sections, short_labels
+from publish.workbook_layout import ROW_PX, PackSheet
+from schemas.codebook import Codebook
+
+COLOURS = ("#1F4E79", "#C55A11", "#548235", "#7030A0", "#BF9000", "#2E75B6", "#A50021", "#7F7F7F")
+# A4 landscape inside Excel's default margins, at 96 pixels an inch; a page's height kept a little short,
+# as Excel's column widths come out a little wider than computed.
+PAGE_WIDTH_PX, PAGE_HEIGHT_PX = 988, 0.9 * 650
+GAP_PX = 16
+
+
+class ChartData:
+    """The cells a sheet's charts read: rows in hidden columns to the right of the sheet's table."""
+
+    def __init__(self, page: PackSheet):
+        self.page, self.col, self.next_row = page, len(page.widths) + 1, 0
+
+    def add(self, values: list) -> int:
+        """One row of cells (text, numbers, None for a gap); returns its row."""
+        row, sheet = self.next_row, self.page.sheet
+        for offset, value in enumerate(values):
+            if isinstance(value, str):
+                self.page.text(row, self.col + offset, value)
+            elif value is not None and pd.notna(value):
+                sheet.write_number(row, self.col + offset, value)
+        sheet.set_column(self.col, self.col + len(values) - 1, None, None, {"hidden": True})
+        self.next_row += 1
+        return row
+
+    def ref(self, row: int, first: int, last: int | None = None) -> list:
+        """The cells ``first`` to ``last`` of ``row``, counted from the block's first column, as a chart's
+        range."""
+        return [self.page.name, row, self.col + first, row, self.col + (first if last is None else last)]
+
+
+def headline_charts(page: PackSheet, codebook: Codebook, headline: pd.DataFrame) -> list[Chart]:
+    """A bar chart per report section of the wave's headline shares, each with its 95% interval."""
+    shares = headline[(headline["kind"] == "share") & headline["percentage"].notna()].set_index("indicator")
+    data, charts = ChartData(page), []
+    for heading, ids in sections(codebook, list(shares.index)):
+        names, rows, plus, minus = short_labels(codebook, ids), [], [], []
+        for indicator in ids:
+            share = shares.loc[indicator]
+            rows.append(data.add([names.get(indicator, share.label), share.percentage / 100]))
+            plus.append(max(0.0, (share.ci_high - share.percentage) / 100) if pd.notna(share.ci_high) else 0)
+            minus.append(max(0.0, (share.percentage - share.ci_low) / 100) if pd.notna(share.ci_low) else 0)
+        chart = page.book.add_chart({"type": "bar"})
+        chart.add_series({
+            "name": "Percentage",
+            "categories": [page.name, rows[0], data.col, rows[-1], data.col],
+            "values": [page.name, rows[0], data.col + 1, rows[-1], data.col + 1],
+            "fill": {"color": COLOURS[0]}, "gap": 60,
+            "y_error_bars": {"type": "custom", "plus_values": plus, "minus_values": minus},
+        })
+        chart.set_title({"name": f"{neutralise(heading)} (with 95% intervals)", "name_font": {"size": 12}})
+        chart.set_x_axis({"num_format": "0%", "min": 0, "max": 1, "major_gridlines": {"visible": True}})
+        chart.set_y_axis({"reverse": True})
+        chart.set_legend({"none": True})
+        chart.show_hidden_data()
+        chart.set_size({"height": 300})
+        charts.append(chart)
+    return charts
+
+
+def _segments(cells: pd.DataFrame, waves: list[str]) -> list[list[str]]:
+    """The waves of one indicator, split before each wave not comparable with the wave before it."""
+    segments = [[]]
+    for wave in waves:
+        if wave in cells.index and not cells.at[wave, "comparable"] and segments[-1]:
+            segments.append([])
+        segments[-1].append(wave)
+    return segments
+
+
+def trend_charts(page: PackSheet, codebook: Codebook, trends: pd.DataFrame, waves: list[str]) -> list[Chart]:
+    """A line chart per report section of the headline shares of its questions, across ``waves``."""
+    data = ChartData(page)
+    categories = data.ref(data.add(["", *waves]), 1, len(waves))
+    shares = list(dict.fromkeys(trends.loc[trends["kind"] == "share", "indicator"]))
+    charts = []
+    for heading, ids in sections(codebook, shares):
+        chart, names, continued, count = page.book.add_chart({"type": "line"}), short_labels(codebook, ids), [], 0
+        for colour, indicator in zip(cycle(COLOURS), ids):
+            cells = trends[trends["indicator"] == indicator].set_index("wave")
+            for n, segment in enumerate(_segments(cells, waves)):
+                values = [cells.at[w, "percentage"] / 100 if w in segment and w in cells.index else None
+                          for w in waves]
+                row = data.add([names.get(indicator, cells["label"].iloc[0]), *values])
+                if n:
+                    continued.append(count)
+                count += 1
+                chart.add_series({"name": data.ref(row, 0), "categories": categories,
+                                  "values": data.ref(row, 1, len(waves)), "line": {"color": colour, "width": 2.25},
+                                  "marker": {"type": "circle", "size": 6, "border": {"color": colour},
+                                             "fill": {"color": colour}}})
+        chart.set_title({"name": str(neutralise(heading)), "name_font": {"size": 12}})
+        chart.set_y_axis({"num_format": "0%", "min": 0, "max": 1,
+                          "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+        chart.set_legend({"position": "bottom", "delete_series": continued})
+        chart.show_hidden_data()
+        chart.set_size({"height": 300})
+        charts.append(chart)
+    return charts
+
+
+def place_charts(page: PackSheet, charts: list[Chart], first_row: int, per_row: int = 1) -> int:
+    """``charts`` in rows of their own from ``first_row``, ``per_row`` side by side within the table's
+    width, starting on a new page and with a page break wherever the next row of charts would not fit on
+    the page: none is cut. Returns the last row they cover (``first_row - 2``, the table's last row, when
+    there are none)."""
+    if not charts:
+        return first_row - 2
+    height = max(chart.height for chart in charts)
+    table = page.width_px()
+    width = (table - GAP_PX * (per_row - 1)) // per_row
+    rows_each = -(-height // ROW_PX) + 1  # whole rows, and one between rows of charts
+    scale = min(1.0, PAGE_WIDTH_PX / table)  # one page wide
+    per_page = max(1, int((PAGE_HEIGHT_PX / scale - page.header_px) // (rows_each * ROW_PX)))
+    breaks = []
+    for n, chart in enumerate(charts):
+        line, place = divmod(n, per_row)
+        row = first_row + line * rows_each
+        if place == 0 and line % per_page == 0:
+            breaks.append(row)
+        chart.set_size({"width": width, "height": height})
+        page.sheet.insert_chart(row, 0, chart, {"x_offset": place * (width + GAP_PX), "y_offset": 0})
+    page.sheet.set_h_pagebreaks(breaks)
+    return first_row + (len(charts) - 1) // per_row * rows_each + rows_each - 1

@@ -1,0 +1,136 @@
+"""The tables of the workbook's headline, trends and breakdown sheets: which columns each has and what
+goes in each cell.
+
+Rows are grouped under the pack's report sections (``publish.tables.sections``), each indicator named by
+its label, its id in the last column. A percentage always has its base beside it; a hidden figure holds
+its marker (``*`` too small a base, ``**`` hidden so that another cannot be recovered), and the legend
+above the table says what the markers it uses mean. Counts are whole numbers; the change of a count is
+written ``+0``, the change of a percentage in points with one decimal. Breakdowns show percentages and
+bases, never numerators: a count of 1 to 4 is never shown.
+
+What does not belong here: the sheet's frame and print set-up (``publish.workbook_layout``) and the
+charts (``publish.workbook_charts``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from publish.tables import sections
+from publish.workbook_charts import headline_charts, place_charts, trend_charts
+from publish.workbook_layout import ID_COLUMN, MARKERS, SUPPRESSED, PackSheet, pools
+from schemas.codebook import Codebook
+
+
+def headline_sheet(page: PackSheet, codebook: Codebook, headline: pd.DataFrame) -> None:
+    styles = page.styles
+    page.legend({SUPPRESSED} if headline["note"].str.startswith("suppressed").any() else set(),
+                codebook.reporting.min_base)
+    page.line("Base: the respondents who answered the question (for trust coverage, the trusts in the wave's "
+              "population). Number: those choosing the option, or the count itself.")
+    previous = headline["previous_wave"].dropna().unique()
+    since = f"Change since {previous[0]}" if len(previous) == 1 else "Change since the previous wave"
+    columns = [("Indicator", 58), ("%", 8), ("Base", 8), ("Number", 8), ("95% interval: low", 10),
+               ("95% interval: high", 10), ("Trust-weighted %", 10), (f"{since} (points; for counts, number)", 16),
+               ("Significant change", 11), ("Note", 34), (ID_COLUMN, 38)]
+    page.columns([width for _, width in columns])
+    row = page.header([name for name, _ in columns])
+    table = headline.set_index("indicator")
+    for heading, ids in sections(codebook, list(headline["indicator"])):
+        page.section(row, heading)
+        row += 1
+        for indicator in ids:
+            r = table.loc[indicator]
+            count = r.kind == "count"
+            page.text(row, 0, r.label, styles.label)
+            if r.note.startswith("suppressed"):
+                page.text(row, 1, SUPPRESSED, styles.marker)
+            elif not count:
+                page.percent(row, 1, r.percentage)
+            page.whole(row, 2, r.base)
+            page.whole(row, 3, r.numerator)
+            page.percent(row, 4, r.ci_low)
+            page.percent(row, 5, r.ci_high)
+            page.percent(row, 6, r.percentage_trust_weighted)
+            if count:
+                page.whole(row, 7, r.change_count, styles.count_change)
+            elif pd.notna(r.change_points):
+                page.sheet.write_number(row, 7, r.change_points, styles.points)
+            page.text(row, 8, r.significant_at_5pct, styles.text)
+            page.text(row, 9, r.note, styles.label)
+            page.text(row, 10, indicator, styles.text)
+            row += 1
+    page.finish(place_charts(page, headline_charts(page, codebook, headline), row + 1, per_row=2))
+
+
+def trends_sheet(page: PackSheet, codebook: Codebook, trends: pd.DataFrame, waves: list[str]) -> None:
+    styles = page.styles
+    page.legend({SUPPRESSED} if trends["suppressed"].any() else set(), codebook.reporting.min_base)
+    page.line("Base: the respondents who answered the question in that wave. Counts are numbers, not percentages.")
+    if not trends["comparable"].all():
+        page.line("A chart's line is broken where the question changed between two waves: the waves either "
+                  "side of the break are not comparable.")
+    note_col = 1 + 2 * len(waves)
+    page.columns([58] + [8, 7] * len(waves) + [40, 38])
+    row = page.header(["Indicator"] + ["%", "base"] * len(waves) + ["Note", ID_COLUMN],
+                      [("", 1)] + [(wave, 2) for wave in waves] + [("", 1), ("", 1)])
+    for heading, ids in sections(codebook, list(dict.fromkeys(trends["indicator"]))):
+        page.section(row, heading)
+        row += 1
+        for indicator in ids:
+            cells = trends[trends["indicator"] == indicator].set_index("wave")
+            page.text(row, 0, cells["label"].iloc[0], styles.label)
+            for col, wave in enumerate(waves, start=0):
+                if wave not in cells.index:
+                    continue  # not asked in that wave
+                cell, col = cells.loc[wave], 1 + 2 * col
+                if cell.kind == "count":
+                    page.whole(row, col, cell.numerator)
+                elif cell.suppressed:
+                    page.text(row, col, SUPPRESSED, styles.marker)
+                else:
+                    page.percent(row, col, cell.percentage)
+                page.whole(row, col + 1, cell.base)
+            notes = [f"{wave} not comparable with {cell.previous_wave}: the question changed"
+                     for wave, cell in cells.iterrows() if not cell.comparable]
+            page.text(row, note_col, "; ".join(notes), styles.label)
+            page.text(row, note_col + 1, indicator, styles.text)
+            row += 1
+    page.finish(place_charts(page, trend_charts(page, codebook, trends, waves), row + 1, per_row=2))
+
+
+def breakdown_sheet(page: PackSheet, codebook: Codebook, dimension: str, cells: pd.DataFrame) -> None:
+    styles, min_base = page.styles, codebook.reporting.min_base
+    categories = list(dict.fromkeys(cells["category"]))
+    page.legend({MARKERS[why] for why in cells["suppression"].dropna()}, min_base)
+    for name, groups in pools(codebook.reporting.pooled_groups.get(dimension, {})).items():
+        page.line(f"Pooled: {name} combines {' and '.join(groups)}, so that a group of very few trusts is not "
+                  "hidden in every wave.")
+    never = [c for c in categories if (cells.loc[cells["category"] == c, "suppression"] == "small base").all()]
+    if never:
+        page.line(f"No figure for {', '.join(never)}: fewer than {min_base} of their respondents answered "
+                  "each question.")
+    page.line("Each percentage is of the respondents in the group who answered the question; its base is beside it.")
+    page.columns([58] + [9, 7] * len(categories) + [38])
+    row = page.header(["Indicator"] + ["%", "base"] * len(categories) + [ID_COLUMN],
+                      [("", 1)] + [(category, 2) for category in categories] + [("", 1)])
+    by_cell = cells.set_index(["indicator", "category"])
+    for heading, ids in sections(codebook, list(dict.fromkeys(cells["indicator"]))):
+        page.section(row, heading)
+        row += 1
+        for indicator in ids:
+            page.text(row, 0, cells.loc[cells["indicator"] == indicator, "label"].iloc[0], styles.label)
+            for n, category in enumerate(categories):
+                col = 1 + 2 * n
+                if (indicator, category) not in by_cell.index:
+                    continue
+                cell = by_cell.loc[(indicator, category)]
+                if pd.notna(cell.suppression):  # its base is hidden too (NULL in the warehouse)
+                    page.text(row, col, MARKERS[cell.suppression], styles.marker)
+                    page.text(row, col + 1, MARKERS[cell.suppression], styles.marker)
+                else:
+                    page.percent(row, col, cell.percentage)
+                    page.whole(row, col + 1, cell.base)
+            page.text(row, 1 + 2 * len(categories), indicator, styles.text)
+            row += 1
+    page.finish(row - 1)
