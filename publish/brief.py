@@ -22,18 +22,19 @@ import matplotlib
 matplotlib.use("Agg")  # no display: render to files only
 import matplotlib.pyplot as plt
 
-from publish.findings import HOW_TO_READ, BriefContent, Figure, Section, brief_content, brief_figures
+from publish.findings import BriefContent, Figure, Section, brief_content, brief_figures
 from schemas.codebook import Codebook
 
 # Text as text rather than glyph outlines: readable by assistive technology, a third of the size, and
 # drawn in a third of the time. matplotlib names a generic sans-serif font last, so any viewer has one.
 plt.rcParams["svg.fonttype"] = "none"
+plt.rcParams["text.parse_math"] = False  # a "$" in a label is a dollar sign, not the start of mathematics
 NHS_BLUE, TEXT = "#005EB8", "#231f20"
 SYNTHETIC_BANNER = "SYNTHETIC DATA: generated to reproduce published aggregates; these are not real responses."
 BAR_INCHES = 0.17  # the height of one bar's row: a section's chart fits beside its two or three lines
 
 
-def section_chart(section: Section) -> str:
+def section_chart(section: Section, confidence: float) -> str:
     """The section's chart: its first question's options, largest first, 95% intervals as whiskers, each bar
     labelled with its percentage."""
     figures: tuple[Figure, ...] = section.chart
@@ -60,7 +61,7 @@ def section_chart(section: Section) -> str:
     plt.close(figure)
     text = buffer.getvalue()
     svg = text[text.index("<svg"):]
-    title = html.escape(f"{section.chart_title}: % of those who answered, with 95% intervals")
+    title = html.escape(f"{section.chart_title}: % of those who answered, with {confidence:.0%} intervals")
     return svg.replace("<svg ", f'<svg role="img" aria-label="{title}" ', 1)
 
 
@@ -100,7 +101,8 @@ def render_brief(codebook: Codebook, wave_id: str, content: BriefContent, synthe
     sections = []
     for section in content.sections:
         lines = "\n".join(f"<li>{html.escape(f.sentence)}</li>" for f in section.findings)
-        chart = f"<figure>{section_chart(section)}</figure>" if section.chart else "<div></div>"
+        chart = (f"<figure>{section_chart(section, codebook.reporting.confidence_level)}</figure>" if section.chart
+                 else "<div></div>")
         sections.append(f'<h2>{html.escape(section.heading)}</h2>\n<div class="section"><ul>\n{lines}\n</ul>{chart}</div>')
     body = "\n".join(sections)
     return f"""<!DOCTYPE html>
@@ -115,7 +117,7 @@ def render_brief(codebook: Codebook, wave_id: str, content: BriefContent, synthe
 {body}
 <div class="closing">
 <p>{html.escape(content.changes.sentence())}</p>
-<p>{html.escape(HOW_TO_READ)} {html.escape(content.suppressed_note)}</p>
+<p>{html.escape(content.how_to_read)} {html.escape(content.suppressed_note)}</p>
 <p class="coverage">{html.escape(content.coverage)}</p>
 </div>
 </div>

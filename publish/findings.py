@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from schemas.codebook import Codebook, Question
-from schemas.indicator_catalogue import option_indicator_id
+from schemas.codebook import Codebook, Question, Reporting
+from schemas.indicator_catalogue import COVERAGE_INDICATOR, RESPONDENTS, TRUSTS_RESPONDING, option_indicator_id
 from warehouse.connection import read_sql
 
 TOP = 3  # a multiple-choice question is told by its most chosen options, as the published report does
@@ -45,7 +45,9 @@ class Figure:
         text = f"{self.label} {self.pct:.0f}%"
         if self.change is not None:
             direction = "up" if self.change > 0 else "down"
-            text += f" ({direction} {abs(self.change):.0f} points since {self.previous_wave}, a significant change)"
+            size = "less than 1 point" if abs(self.change) < 0.5 else (
+                "1 point" if round(abs(self.change)) == 1 else f"{abs(self.change):.0f} points")
+            text += f" ({direction} {size} since {self.previous_wave}, a significant change)"
         return text
 
 
@@ -65,17 +67,24 @@ class Section:
 
 @dataclass(frozen=True)
 class Changes:
-    """Changes since the previous wave among the brief's figures."""
+    """Changes since an earlier wave among the brief's figures: each figure is compared with the wave its
+    indicator was last reported in before (``indicator_trends.previous_wave_id``), usually the wave before."""
 
-    previous_wave: str | None
+    previous_waves: tuple[str, ...]  # the waves the figures were compared with
     tested: int
     significant: int
     not_comparable: int
+    first_wave: bool = False  # the survey's first wave: nothing to compare with
 
     def sentence(self) -> str:
-        if self.previous_wave is None:
-            return "This is the survey's first wave, so there are no changes to report."
-        sentence = (f"Of the {self.tested} figures above compared with {self.previous_wave}, "
+        if not self.previous_waves:
+            return ("This is the survey's first wave, so there are no changes to report." if self.first_wave else
+                    "No figure above could be compared with an earlier wave.")
+        against = self.previous_waves[0] if len(self.previous_waves) == 1 else "earlier waves"
+        if self.tested == 0:
+            return (f"No figure above could be tested against {against}: "
+                    f"{self.not_comparable} could not be compared because the question changed.")
+        sentence = (f"Of the {self.tested} figures above compared with {against}, "
                     + ("none changed significantly" if self.significant == 0 else
                        f"{self.significant} changed significantly, as marked" if self.significant > 1 else
                        "1 changed significantly, as marked")
@@ -91,14 +100,17 @@ class BriefContent:
     changes: Changes
     coverage: str
     suppressed_note: str
+    how_to_read: str
 
 
-HOW_TO_READ = (
-    "How to read this: each percentage is of those who answered the question, the base shown beside it. "
-    "The whiskers on the bars show the 95% interval: with this many answers, the figure for everyone the "
-    "survey asked very likely lies in that range. A change is called significant only when it is too large "
-    "to be put down to chance (5% level); smaller differences are not reported as rises or falls."
-)
+def how_to_read(reporting: Reporting) -> str:
+    """What the brief's intervals and "significant" mean, in plain words, at the codebook's levels."""
+    return (
+        "How to read this: each percentage is of those who answered the question, the base shown beside it. "
+        f"The whiskers on the bars show the {reporting.confidence_level:.0%} interval: with this many answers, "
+        "the figure for everyone the survey asked very likely lies in that range. A change is called significant "
+        f"only when it is too large to be put down to chance ({reporting.significance_level:.0%} level); smaller "
+        "differences are not reported as rises or falls.")
 
 
 def brief_figures(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str) -> pd.DataFrame:
@@ -161,23 +173,23 @@ def brief_content(rows: pd.DataFrame, codebook: Codebook, wave_id: str) -> Brief
         chart = tuple(sorted(_options(rows, charted), key=lambda f: -f.pct)) if charted else ()
         sections.append(Section(heading, tuple(findings), charted.title if charted else None, chart))
     return BriefContent(tuple(sections), changes(rows, sections, codebook, wave_id), coverage(rows),
-                        f"Figures resting on fewer than {codebook.reporting.min_base} answers are not shown.")
+                        f"Figures resting on fewer than {codebook.reporting.min_base} answers are not shown.",
+                        how_to_read(codebook.reporting))
 
 
 def changes(rows: pd.DataFrame, sections: list[Section], codebook: Codebook, wave_id: str) -> Changes:
-    """How many of the brief's figures were compared with the previous wave, and how many changed
-    significantly (the brief's own figures: a count over indicators it does not show would not add up)."""
-    order = codebook.wave_order(wave_id)
-    previous = codebook.waves[order - 1].id if order > 0 else None
+    """How many of the brief's figures were compared with an earlier wave, and how many changed
+    significantly: the brief's own figures (a composite and its options are figures of their own, each
+    tested), since a count over indicators it does not show would not add up."""
     told = {f.indicator for s in sections for finding in s.findings for f in finding.figures}
     compared = rows.loc[rows.index.isin(told)]
-    tested = compared["significant"].notna()
-    comparable = compared["comparable"].astype("boolean").fillna(True).astype(bool)
     with_previous = compared["previous_wave_id"].notna()
-    if previous is None or not with_previous.any():
-        return Changes(None if not with_previous.any() else previous, 0, 0, 0)
-    return Changes(previous, int(tested.sum()), int((compared["significant"] == True).sum()),
-                   int((with_previous & ~comparable).sum()))
+    comparable = compared["comparable"].astype("boolean").fillna(True).astype(bool)
+    previous = tuple(sorted(set(compared.loc[with_previous, "previous_wave_id"]),
+                            key=lambda w: codebook.wave_order(w), reverse=True))
+    return Changes(previous, int(compared["significant"].notna().sum()),
+                   int((compared["significant"] == True).sum()),  # a column holding None too: `is True` would not compare each
+                   int((with_previous & ~comparable).sum()), first_wave=codebook.wave_order(wave_id) == 0)
 
 
 def coverage(rows: pd.DataFrame) -> str:
@@ -185,10 +197,11 @@ def coverage(rows: pd.DataFrame) -> str:
     def count(indicator: str) -> int | None:
         return int(rows.loc[indicator, "numerator"]) if indicator in rows.index else None
 
-    respondents, trusts = count("respondents"), count("trusts_responding")
+    respondents, trusts = count(RESPONDENTS), count(TRUSTS_RESPONDING)
     line = f"Data drawn from {respondents} respondents" if respondents is not None else "Data"
     if trusts is not None:
         line += f", from {trusts} trusts"
-        if "trust_coverage" in rows.index and pd.notna(rows.loc["trust_coverage", "pct"]):
-            line += f" ({rows.loc['trust_coverage', 'pct']:.0f}% of trusts in England)"
+        if COVERAGE_INDICATOR in rows.index and pd.notna(rows.loc[COVERAGE_INDICATOR, "pct"]):
+            # As the published report words it: the wave's population is the trusts in England in scope.
+            line += f" ({rows.loc[COVERAGE_INDICATOR, 'pct']:.0f}% of trusts in England)"
     return line + "."

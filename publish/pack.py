@@ -144,10 +144,14 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, home: Path, r
     folder = PurePath("publish", codebook.survey_id, wave_id)
     out = home / folder
     out.mkdir(parents=True, exist_ok=True)
+    # An earlier run's PDF and manifest never stay beside this run's files, should this run stop half way.
+    for earlier in (BRIEF_PDF, MANIFEST):
+        (out / earlier).unlink(missing_ok=True)
     synthetic = any(codebook.wave(w).synthetic for w in waves)
     headline, trends = headline_table(con, codebook, wave_id), trend_table(con, codebook, waves)
-    files = {HEADLINE_CSV: neutralise_frame(headline_csv(headline, synthetic)),
-             TRENDS_CSV: neutralise_frame(trends_csv(trends, synthetic))}
+    # Each CSV row says whether its own wave is synthetic: a file forwarded alone still says so.
+    files = {HEADLINE_CSV: neutralise_frame(headline_csv(headline, codebook.wave(wave_id).synthetic)),
+             TRENDS_CSV: neutralise_frame(trends_csv(trends, trends["wave"].map(lambda w: codebook.wave(str(w)).synthetic)))}
     for name, frame in files.items():
         frame.to_csv(out / name, index=False, lineterminator="\n", encoding="utf-8")
     breakdowns = {d: breakdown_table(con, codebook, wave_id, d) for d in ("trust_type", "region")}
@@ -163,7 +167,6 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, home: Path, r
             raise PdfNotMade("not printed: printing the brief is turned off (SURVEY_BRIEF_PDF=false)")
         engine = print_to_pdf(out / BRIEF, out / BRIEF_PDF)
     except PdfNotMade as exc:
-        (out / BRIEF_PDF).unlink(missing_ok=True)  # never an older wave's or run's PDF beside this brief
         brief_pdf = {"file": None, "engine": None, "why_not": str(exc)}
     else:
         written.append(BRIEF_PDF)

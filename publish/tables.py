@@ -29,30 +29,6 @@ BUILT_IN_SHORT_LABELS = {"respondents": "Respondents", "trusts_responding": "Tru
 # The heading of indicators that belong to no question: who responded.
 RESPONSE_SECTION = "Who responded"
 
-# Each headline indicator in each wave up to the pack's, with its base and its change since the wave
-# before. Parameters: $survey_id, $waves. (Kept here: the pack's own reading of the warehouse.)
-TRENDS_SQL = """
-SELECT h.indicator_id, h.indicator_kind, h.label, h.wave_id, h.pct, h.numerator, h.base, h.suppressed,
-       t.previous_wave_id, t.change, t.comparable, t.significant, t.note
-FROM headline_indicators AS h
-JOIN indicators AS i USING (survey_id, indicator_id)
-JOIN waves AS w USING (survey_id, wave_id)
-LEFT JOIN indicator_trends AS t USING (survey_id, wave_id, indicator_id)
-WHERE h.survey_id = $survey_id AND list_contains($waves, h.wave_id) AND i.headline_order IS NOT NULL
-ORDER BY i.headline_order, w.wave_order
-"""
-# Each headline share of one wave by the groups of one dimension, with the base of each cell.
-# Parameters: $survey_id, $wave_id, $dimension.
-BREAKDOWNS_SQL = """
-SELECT b.indicator_id, i.label, b.category, b.pct, b.base, b.suppressed, b.suppression
-FROM indicator_breakdowns AS b
-JOIN indicators AS i USING (survey_id, indicator_id)
-WHERE b.survey_id = $survey_id AND b.wave_id = $wave_id AND b.dimension = $dimension
-  AND i.headline_order IS NOT NULL
-ORDER BY i.headline_order, b.category
-"""
-
-
 def indicator_labels(codebook: Codebook) -> dict[str, str]:
     """Indicator id -> its label: the question's title and the option's (or composite's) label."""
     return {i.id: BUILT_IN_LABELS.get(i.id, i.label) for i in indicator_catalogue(codebook)}
@@ -146,7 +122,7 @@ def trend_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, waves: list[
     """The headline indicators in each of ``waves``: one row per indicator and wave (headline order, then
     wave order) with percentage, numerator, base, change since the wave before, whether the two waves
     are comparable (the question unchanged) and whether the change is significant."""
-    rows = con.execute(TRENDS_SQL, {"survey_id": codebook.survey_id, "waves": list(waves)}).df()
+    rows = con.execute(read_sql("pack_trends"), {"survey_id": codebook.survey_id, "waves": list(waves)}).df()
     min_base = codebook.reporting.min_base
 
     def note(row) -> str:
@@ -179,7 +155,7 @@ def breakdown_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id:
     name, as the warehouse reports them): one row per indicator and group, with percentage and base, and
     why a suppressed cell is hidden ('small base' or 'secondary'). Numerators are never read: a count of
     1 to 4 is never shown."""
-    cells = con.execute(BREAKDOWNS_SQL, {"survey_id": codebook.survey_id, "wave_id": wave_id,
+    cells = con.execute(read_sql("pack_breakdowns"), {"survey_id": codebook.survey_id, "wave_id": wave_id,
                                          "dimension": dimension}).df()
     suppressed = cells["suppressed"].astype(bool)
     suppression = cells["suppression"].where(suppressed)
@@ -206,12 +182,12 @@ def headline_csv(headline: pd.DataFrame, synthetic: bool) -> pd.DataFrame:
     return _csv(headline[HEADLINE_CSV_COLUMNS], synthetic)
 
 
-def trends_csv(trends: pd.DataFrame, synthetic: bool) -> pd.DataFrame:
+def trends_csv(trends: pd.DataFrame, synthetic: bool | pd.Series) -> pd.DataFrame:
     """``indicator_trends.csv``: one row per headline indicator and wave, and whether synthetic."""
     return _csv(trends[TRENDS_CSV_COLUMNS], synthetic)
 
 
-def _csv(table: pd.DataFrame, synthetic: bool) -> pd.DataFrame:
+def _csv(table: pd.DataFrame, synthetic: bool | pd.Series) -> pd.DataFrame:
     """A table as its CSV file holds it (text not yet neutralised): ``synthetic`` on every row, so that a
     file forwarded on its own still says so; true and false in lower case."""
     frame = table.copy()

@@ -48,9 +48,10 @@ def contents_sheet(book, styles: Styles, codebook: Codebook, wave_id: str, waves
     since = f", with the trend since wave {waves[0]}" if len(waves) > 1 else ""
     page.line(f"{codebook.publisher}. Leadership pack of wave {wave_id}{since}.")
     page.columns([18, 100])
+    reporting = codebook.reporting
     row = page.header(["Sheet", "What it shows"])
     for name, what in (
-        ("Headline", "The headline indicators of the wave: percentage, base, 95% interval and change since "
+        ("Headline", f"The headline indicators of the wave: percentage, base, {reporting.confidence_level:.0%} interval and change since "
                      "the previous wave, and a chart per report section"),
         ("Trends", "The headline indicators in each wave, with their bases, and a chart per report section"),
         ("By trust type", "Headline percentages by trust type, with the base of each"),
@@ -76,13 +77,14 @@ def notes_sheet(book, styles: Styles, codebook: Codebook, synthetic: bool):
                  "coverage, the trusts in the wave's population."),
         ("Number", "The respondents choosing the option; for a count, the count itself. Counts are whole "
                    "numbers; the change of a count is a difference in number, of a percentage in points."),
-        ("95% interval", "Wilson score interval for a proportion."),
+        (f"{reporting.confidence_level:.0%} interval", "Wilson score interval for a proportion."),
         ("Trust-weighted %", "Each trust counts once: each respondent weighs 1 / respondents from their trust."),
         (SUPPRESSED, _sentence(legend_text(SUPPRESSED, reporting.min_base)) + ". In breakdowns, its base too."),
         (SECONDARY, _sentence(legend_text(SECONDARY, reporting.min_base))
          + " by subtraction (secondary suppression). Counts of 1 to 4 are never shown."),
         ("Pooled groups", "; ".join(pooled) + "." if pooled else "None: every group is reported under its own name."),
-        ("Significance", "A change is marked significant only when a two-proportion z-test is significant at 5%; "
+        ("Significance", f"A change is marked significant only when a two-proportion z-test is significant at "
+                         f"{reporting.significance_level:.0%}; "
                          "changes across a reworded question or changed options are not comparable, and a "
                          "trend chart's line is broken there."),
         ("Source", f"{codebook.publisher}: {codebook.title}; codebook version {codebook.version}."),

@@ -1,5 +1,5 @@
 """The workbook's native charts: per report section, a bar chart of the wave's headline percentages with
-their 95% intervals and a trend chart across waves; and where charts go on a sheet so that none is cut
+their intervals (the codebook's level) and a trend chart across waves; and where charts go on a sheet so that none is cut
 when it is printed.
 
 A chart reads cells, and its arrangement is not the table's (short labels; a line broken in two series
@@ -55,7 +55,7 @@ class ChartData:
 
 
 def headline_charts(page: PackSheet, codebook: Codebook, headline: pd.DataFrame) -> list[Chart]:
-    """A bar chart per report section of the wave's headline shares, each with its 95% interval."""
+    """A bar chart per report section of the wave's headline shares, each with its interval."""
     shares = headline[(headline["kind"] == "share") & headline["percentage"].notna()].set_index("indicator")
     data, charts = ChartData(page), []
     for heading, ids in sections(codebook, list(shares.index)):
@@ -73,7 +73,8 @@ def headline_charts(page: PackSheet, codebook: Codebook, headline: pd.DataFrame)
             "fill": {"color": COLOURS[0]}, "gap": 60,
             "y_error_bars": {"type": "custom", "plus_values": plus, "minus_values": minus},
         })
-        chart.set_title({"name": f"{neutralise(heading)} (with 95% intervals)", "name_font": {"size": 12}})
+        level = f"{codebook.reporting.confidence_level:.0%}"
+        chart.set_title({"name": f"{neutralise(heading)} (with {level} intervals)", "name_font": {"size": 12}})
         chart.set_x_axis({"num_format": "0%", "min": 0, "max": 1, "major_gridlines": {"visible": True}})
         chart.set_y_axis({"reverse": True})
         chart.set_legend({"none": True})

@@ -30,8 +30,9 @@ def headline_sheet(page: PackSheet, codebook: Codebook, headline: pd.DataFrame) 
               "population). Number: those choosing the option, or the count itself.")
     previous = headline["previous_wave"].dropna().unique()
     since = f"Change since {previous[0]}" if len(previous) == 1 else "Change since the previous wave"
-    columns = [("Indicator", 58), ("%", 8), ("Base", 8), ("Number", 8), ("95% interval: low", 10),
-               ("95% interval: high", 10), ("Trust-weighted %", 10), (f"{since} (points; for counts, number)", 16),
+    level = f"{codebook.reporting.confidence_level:.0%}"
+    columns = [("Indicator", 58), ("%", 8), ("Base", 8), ("Number", 8), (f"{level} interval: low", 10),
+               (f"{level} interval: high", 10), ("Trust-weighted %", 10), (f"{since} (points; for counts, number)", 16),
                ("Significant change", 11), ("Note", 34), (ID_COLUMN, 38)]
     page.columns([width for _, width in columns])
     row = page.header([name for name, _ in columns])

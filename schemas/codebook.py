@@ -185,9 +185,6 @@ class Respondent(_Strict):
         return [self.id_column, self.submitted_at_column, self.trust.column, self.role.column]
 
 
-BREAKDOWN_DIMENSIONS = ("trust_type", "region")  # the reference list's columns that breakdowns group by
-
-
 class Reporting(_Strict):
     min_base: int = Field(default=10, ge=1)
     confidence_level: float = Field(default=0.95, gt=0, lt=1)
@@ -195,11 +192,8 @@ class Reporting(_Strict):
     # Per breakdown dimension, groups of the reference list reported together under one name: a group
     # of one or two trusts is below the base in every wave, and left alone it would make secondary
     # suppression hide a whole other group. Groups not named are reported under their own name.
+    # The rule is applied once, in warehouse/sql/breakdown_values.sql.
     pooled_groups: dict[Literal["trust_type", "region"], dict[str, str]] = Field(default_factory=dict)
-
-    def reported_group(self, dimension: str, group: str) -> str:
-        """The name a reference-list group is reported under in a breakdown by ``dimension``."""
-        return self.pooled_groups.get(dimension, {}).get(group, group)
 
 
 class ReportSection(_Strict):

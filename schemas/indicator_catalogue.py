@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from schemas.codebook import Codebook
 
-COVERAGE_INDICATOR = "trust_coverage"
+RESPONDENTS, TRUSTS_RESPONDING, COVERAGE_INDICATOR = "respondents", "trusts_responding", "trust_coverage"
 BUILT_IN_INDICATORS: dict[str, tuple[Literal["count", "coverage"], str]] = {
-    "respondents": ("count", "Respondents"),
-    "trusts_responding": ("count", "Trusts responding"),
+    RESPONDENTS: ("count", "Respondents"),
+    TRUSTS_RESPONDING: ("count", "Trusts responding"),
     COVERAGE_INDICATOR: ("coverage", "Trusts responding, % of trusts in the wave's population"),
 }
 

@@ -3,6 +3,7 @@ them, every figure with its base, no identifier, and no change called a rise or 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -14,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+import yaml
 
 from home.settings import PROJECT_ROOT
 from publish.findings import Changes, brief_content, question_findings
@@ -112,12 +114,11 @@ def test_a_brief_longer_than_a_page_has_the_banner_on_every_page(tmp_path):
     if _chromium() is None:
         pytest.skip("chromium not installed here (CI installs it)")
     from publish.brief import render_brief
-    from publish.findings import BriefContent
     from publish.pdf import print_to_pdf
 
     codebook = load_codebook(PROJECT_ROOT / "schemas" / "codebooks" / f"{SURVEY_ID}.yaml")
     content = brief_content(_rows(codebook), codebook, "2025")
-    long = BriefContent(content.sections * 3, content.changes, content.coverage, content.suppressed_note)
+    long = dataclasses.replace(content, sections=content.sections * 3)
     page = tmp_path / "long.html"
     page.write_text(render_brief(codebook, "2025", long, synthetic=True), encoding="utf-8")
     print_to_pdf(page, tmp_path / "long.pdf")
@@ -229,20 +230,52 @@ def test_a_composite_has_its_own_line(codebook):
     assert distribution.sentence.startswith("Trust's alignment with NHS IMPACT, of the 100 who answered: Fully aligned 10%")
 
 
+def _figures_told(codebook, wave_id: str) -> int:
+    """How many figures the brief's sentences give, from the codebook alone (the issue's rule: every
+    option of a single-choice question and its composites, the top three of a multiple-choice question)."""
+    asked = codebook.for_wave(wave_id)
+    composites = {c.question for c in asked.indicators.composites}
+    return sum(len(q.options) + (q.id in composites) if q.type == "single" else min(3, len(q.options))
+               for q in asked.choice_questions)
+
+
 def test_a_change_is_told_only_where_significant_and_counted_once(codebook):
     rows = _rows(codebook, changes={"trust_barriers.other": (12.4, True),  # top of its question: told
                                     "trust_barriers.financial_pressures": (-9.6, True),  # second: told
                                     "trust_barriers.data_systems": (15.0, False)})  # third, not significant
+    # The largest share of its question (the last option, by construction): told, and not comparable.
     rows.loc["trust_support_needs.other", ["comparable", "significant", "change"]] = [False, None, None]
     content = brief_content(rows, codebook, "2025")
     barriers = next(f.sentence for s in content.sections for f in s.findings if f.sentence.startswith("Barriers"))
     assert "Other 80% (up 12 points since 2024, a significant change)" in barriers
     assert "Financial pressures 70% (down 10 points since 2024, a significant change)" in barriers
     assert "Data and IT systems 60%;" not in barriers and barriers.endswith("Data and IT systems 60%.")
-    told = [f for s in content.sections for finding in s.findings for f in finding.figures]
-    tested = sum(1 for f in told if f.indicator != "trust_support_needs.other")
-    assert content.changes == Changes("2024", tested, 2, 1 if any(f.indicator == "trust_support_needs.other" for f in told) else 0)
-    assert content.changes.sentence().startswith(f"Of the {tested} figures above compared with 2024, 2 changed significantly")
+    told = _figures_told(codebook, "2025")
+    assert told == 6 + 6 + 3 + 3 + 3 + 5 + 6 + 3 + 3 + 3  # the bundled 2025 questionnaire, counted by hand
+    assert content.changes == Changes(("2024",), told - 1, 2, 1)
+    assert content.changes.sentence() == (
+        f"Of the {told - 1} figures above compared with 2024, 2 changed significantly, as marked; other "
+        "differences are within what chance alone would give and are not reported; 1 could not be compared "
+        "because the question changed.")
+
+
+def test_the_changes_name_the_wave_each_figure_was_compared_with(codebook):
+    """A wave compared with an earlier one than the wave before (2024 not loaded, say) names that wave."""
+    rows = _rows(codebook, changes={"trust_barriers.other": (12.4, True)})
+    rows["previous_wave_id"] = "2023"
+    content = brief_content(rows, codebook, "2025")
+    assert content.changes.previous_waves == ("2023",)
+    assert content.changes.sentence().startswith("Of the ")
+    assert "compared with 2023, 1 changed significantly" in content.changes.sentence()
+    barriers = next(f.sentence for s in content.sections for f in s.findings if f.sentence.startswith("Barriers"))
+    assert "Other 80% (up 12 points since 2023, a significant change)" in barriers
+
+
+def test_a_significant_change_under_half_a_point_is_not_told_as_zero(codebook):
+    rows = _rows(codebook, changes={"trust_barriers.other": (0.3, True), "trust_barriers.financial_pressures": (-1.2, True)})
+    sentence = next(f.sentence for s in brief_content(rows, codebook, "2025").sections for f in s.findings
+                    if f.sentence.startswith("Barriers"))
+    assert "Other 80% (up less than 1 point since 2024" in sentence and "(down 1 point since 2024" in sentence
 
 
 def test_a_question_too_few_answered_shows_no_figure(codebook):
@@ -260,9 +293,21 @@ def test_a_question_too_few_answered_shows_no_figure(codebook):
 def test_the_first_wave_has_no_changes_and_coverage_closes_the_brief(codebook):
     rows = _rows(codebook)
     rows["previous_wave_id"], rows["significant"] = None, None
-    content = brief_content(rows, codebook, "2025")
-    assert content.changes.sentence() == "This is the survey's first wave, so there are no changes to report."
-    assert content.coverage == "Data drawn from 100 respondents, from 80 trusts (40% of trusts in England)."
+    first = brief_content(rows, codebook, "2023")  # the first wave the codebook declares
+    assert first.changes.sentence() == "This is the survey's first wave, so there are no changes to report."
+    assert first.coverage == "Data drawn from 100 respondents, from 80 trusts (40% of trusts in England)."
+    later = brief_content(rows, codebook, "2025")  # a later wave with nothing loaded before it
+    assert later.changes.sentence() == "No figure above could be compared with an earlier wave."
+
+
+def test_the_how_to_read_line_gives_the_codebooks_levels(codebook, tmp_path):
+    raw = yaml.safe_load((PROJECT_ROOT / "schemas" / "codebooks" / f"{SURVEY_ID}.yaml").read_text())
+    raw["reporting"].update(confidence_level=0.9, significance_level=0.01)
+    path = tmp_path / "levels.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    content = brief_content(_rows(codebook), load_codebook(path), "2025")
+    assert "the 90% interval" in content.how_to_read and "(1% level)" in content.how_to_read
+    assert "95%" not in content.how_to_read
 
 
 def test_without_a_pdf_engine_the_pack_says_so_and_is_written(demo_run, tmp_path, monkeypatch):
@@ -271,7 +316,10 @@ def test_without_a_pdf_engine_the_pack_says_so_and_is_written(demo_run, tmp_path
     codebook = load_codebook(PROJECT_ROOT / "schemas" / "codebooks" / f"{SURVEY_ID}.yaml")
     monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))  # no Chromium on this PATH
     with connect(home / "working" / "survey.duckdb") as con:
+        again = write_pack(con, codebook, home, "test-run", PROJECT_ROOT)  # the demo's 2025, which has a PDF
         pack = write_pack(con, codebook, home, "test-run", PROJECT_ROOT, wave_id="2024")
+    assert (demo_run.home / again.folder / BRIEF_PDF).is_file()
+    assert not (home / again.folder / BRIEF_PDF).exists()  # the earlier run's PDF is not left beside the new brief
     folder = home / pack.folder
     manifest = json.loads((folder / MANIFEST).read_text())
     assert manifest["wave_id"] == "2024" and manifest["waves"] == ["2023", "2024"]

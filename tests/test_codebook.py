@@ -181,10 +181,7 @@ def test_without_report_sections_every_choice_question_is_reported_under_finding
         ("Findings", [q.id for q in codebook.choice_questions])]
 
 
-def test_an_option_is_shown_by_its_short_label_and_a_group_by_its_pooled_name(codebook):
+def test_an_option_is_shown_by_its_short_label(codebook):
     stage = codebook.question("trust_approach_stage")
     assert stage.options[0].shown_as == "Embedded and sustained" and stage.options[0].label.startswith("We have")
     assert stage.options[-1].shown_as == stage.options[-1].label == "Don't know"
-    assert codebook.reporting.reported_group("region", "National") == "London and national trusts"
-    assert codebook.reporting.reported_group("region", "Midlands") == "Midlands"
-    assert codebook.reporting.reported_group("trust_type", "Online / Digital") == "Community and online trusts"
