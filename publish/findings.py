@@ -19,8 +19,9 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from schemas.codebook import Codebook, Question, Reporting
+from schemas.codebook import Codebook, Question
 from schemas.indicator_catalogue import COVERAGE_INDICATOR, RESPONDENTS, TRUSTS_RESPONDING, option_indicator_id
+from schemas.reporting import Reporting
 from warehouse.connection import read_sql
 
 TOP = 3  # a multiple-choice question is told by its most chosen options, as the published report does

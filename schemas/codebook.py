@@ -7,8 +7,9 @@ codebook that contradicts itself. A survey's waves may also be declared beside t
 ``schemas.waves``): those declarations are merged in when the codebook is loaded, so that questions may
 name them (``asked_in``, ``asked_from``, ``rewordings``).
 
-What does not belong here: reading codebook files (``schemas.codebook_files``), the indicator catalogue
-derived from a codebook (``schemas.indicator_catalogue``), the pandera schema built from it
+What does not belong here: reading codebook files (``schemas.codebook_files``), how a survey is reported
+(``schemas.reporting``: suppression, levels, pooled groups, report sections, composites and headline),
+the indicator catalogue derived from a codebook (``schemas.indicator_catalogue``), the pandera schema built from it
 (``schemas.response_schema``), and anything that touches data or the warehouse.
 """
 
@@ -24,11 +25,10 @@ from typing import Literal
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from schemas.indicator_catalogue import BUILT_IN_INDICATORS, option_indicator_id
+from schemas.reporting import IDENTIFIER, IndicatorCatalogue, Reporting, ReportSection
 from schemas.strict import Strict as _Strict
 from schemas.waves import WAVE_SETTINGS, Wave, order_waves
 
-# Ids become column names, SQL values and parts of indicator ids ("question.option"), so keep them plain.
-IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 SURVEY_ID = r"^[a-z][a-z0-9-]*$"
 
 
@@ -183,36 +183,6 @@ class Respondent(_Strict):
     @property
     def columns(self) -> list[str]:
         return [self.id_column, self.submitted_at_column, self.trust.column, self.role.column]
-
-
-class Reporting(_Strict):
-    min_base: int = Field(default=10, ge=1)
-    confidence_level: float = Field(default=0.95, gt=0, lt=1)
-    significance_level: float = Field(default=0.05, gt=0, lt=1)
-    # Per breakdown dimension, groups of the reference list reported together under one name: a group
-    # of one or two trusts is below the base in every wave, and left alone it would make secondary
-    # suppression hide a whole other group. Groups not named are reported under their own name.
-    # The rule is applied once, in warehouse/sql/breakdown_values.sql.
-    pooled_groups: dict[Literal["trust_type", "region"], dict[str, str]] = Field(default_factory=dict)
-
-
-class ReportSection(_Strict):
-    """A heading of the leadership pack, in the order listed, with the questions that name it."""
-
-    id: str = Field(pattern=IDENTIFIER)
-    heading: str = Field(min_length=1)
-
-
-class Composite(_Strict):
-    id: str
-    question: str = Field(pattern=IDENTIFIER)
-    options: tuple[str, ...] = Field(min_length=2)
-    label: str = Field(min_length=1)
-
-
-class IndicatorCatalogue(_Strict):
-    composites: tuple[Composite, ...] = ()
-    headline: tuple[str, ...] = ()
 
 
 class Codebook(_Strict):

@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from schemas.codebook import Reporting
+from schemas.reporting import Reporting
 from warehouse.connection import read_sql
 from warehouse.statistics import wilson_interval
 from warehouse.trust_counts import ensure_counts

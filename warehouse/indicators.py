@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from schemas.codebook import Reporting
+from schemas.reporting import Reporting
 from warehouse.connection import read_sql, replace_wave_rows
 from warehouse.statistics import wilson_interval
 from warehouse.trust_counts import ensure_counts
