@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import json
 import subprocess
+from contextlib import nullcontext
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path, PurePath
@@ -148,29 +149,30 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, home: Path, r
     for earlier in (BRIEF_PDF, MANIFEST):
         (out / earlier).unlink(missing_ok=True)
     synthetic = any(codebook.wave(w).synthetic for w in waves)
-    headline, trends = headline_table(con, codebook, wave_id), trend_table(con, codebook, waves)
-    # Each CSV row says whether its own wave is synthetic: a file forwarded alone still says so.
-    files = {HEADLINE_CSV: neutralise_frame(headline_csv(headline, codebook.wave(wave_id).synthetic)),
-             TRENDS_CSV: neutralise_frame(trends_csv(trends, trends["wave"].map(lambda w: codebook.wave(str(w)).synthetic)))}
-    for name, frame in files.items():
-        frame.to_csv(out / name, index=False, lineterminator="\n", encoding="utf-8")
-    breakdowns = {d: breakdown_table(con, codebook, wave_id, d) for d in ("trust_type", "region")}
-    write_workbook(out / WORKBOOK, codebook, wave_id, headline, trends, breakdowns, synthetic)
     # matplotlib and the PDF engine: imported when a pack is written, not with the definitions
     from publish.brief import write_brief
-    from publish.pdf import PdfNotMade, print_to_pdf
+    from publish.pdf import BriefPrint, PdfNotMade
 
     write_brief(out / BRIEF, con, codebook, wave_id, synthetic)
-    written = [*files, WORKBOOK, BRIEF]
-    try:
-        if not print_pdf:
-            raise PdfNotMade("not printed: printing the brief is turned off (SURVEY_BRIEF_PDF=false)")
-        engine = print_to_pdf(out / BRIEF, out / BRIEF_PDF)
-    except PdfNotMade as exc:
-        brief_pdf = {"file": None, "engine": None, "why_not": str(exc)}
-    else:
-        written.append(BRIEF_PDF)
-        brief_pdf = {"file": BRIEF_PDF, "engine": engine}
+    # Chromium prints the brief while the workbook and the CSVs are written (its start-up is most of it).
+    with BriefPrint(out / BRIEF, out / BRIEF_PDF) if print_pdf else nullcontext() as printing:
+        headline, trends = headline_table(con, codebook, wave_id), trend_table(con, codebook, waves)
+        # Each CSV row says whether its own wave is synthetic: a file forwarded alone still says so.
+        files = {HEADLINE_CSV: neutralise_frame(headline_csv(headline, codebook.wave(wave_id).synthetic)),
+                 TRENDS_CSV: neutralise_frame(trends_csv(trends, trends["wave"].map(
+                     lambda w: codebook.wave(str(w)).synthetic)))}
+        for name, frame in files.items():
+            frame.to_csv(out / name, index=False, lineterminator="\n", encoding="utf-8")
+        breakdowns = {d: breakdown_table(con, codebook, wave_id, d) for d in ("trust_type", "region")}
+        write_workbook(out / WORKBOOK, codebook, wave_id, headline, trends, breakdowns, synthetic)
+        written = [*files, WORKBOOK, BRIEF]
+        try:
+            if printing is None:
+                raise PdfNotMade("not printed: printing the brief is turned off (SURVEY_BRIEF_PDF=false)")
+            brief_pdf = {"file": BRIEF_PDF, "engine": printing.finish()}
+            written.append(BRIEF_PDF)
+        except PdfNotMade as exc:
+            brief_pdf = {"file": None, "engine": None, "why_not": str(exc)}
     (out / README).write_text(pack_readme(codebook, wave_id, waves, synthetic, written), encoding="utf-8")
     written.append(README)
     inputs = con.execute(read_sql("pack_inputs"), {"survey_id": codebook.survey_id}).df()

@@ -39,39 +39,69 @@ def engine_version(executable: str) -> str:
         return Path(executable).name
 
 
-def print_to_pdf(page: Path, pdf: Path) -> str:
-    """Print ``page`` to ``pdf`` (replaced only once the print succeeded); returns the engine's name and version."""
-    executable = chromium()
-    if executable is None:
-        raise PdfNotMade(f"no PDF engine: none of {', '.join(CHROMIUM_NAMES)} is installed")
-    name = Path(executable).name
-    with tempfile.TemporaryDirectory(prefix="brief-print-") as work:
-        partial = Path(work) / "brief.pdf"
-        command = [executable, "--headless", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
+class BriefPrint:
+    """A print of the brief by headless Chromium, started at once and finished later, so that the rest of
+    the pack is written while Chromium starts and prints (its start-up is most of the print's 2 s).
+
+    Use as a context manager: ``finish()`` waits for the print and returns the engine's name and version,
+    or raises ``PdfNotMade``; leaving the block stops a print still running and removes its files.
+    """
+
+    def __init__(self, page: Path, pdf: Path):
+        self.pdf, self._engine, self._error = pdf, None, None
+        self._executable = chromium()
+        self._work = Path(tempfile.mkdtemp(prefix="brief-print-"))
+        self._partial = self._work / "brief.pdf"
+        if self._executable is None:
+            self._error = f"no PDF engine: none of {', '.join(CHROMIUM_NAMES)} is installed"
+            return
+        command = [self._executable, "--headless", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
                    "--disable-extensions", "--disable-background-networking", "--host-resolver-rules=MAP * ~NOTFOUND",
-                   f"--user-data-dir={Path(work) / 'profile'}", "--no-pdf-header-footer", f"--print-to-pdf={partial}",
-                   page.resolve().as_uri()]
+                   f"--user-data-dir={self._work / 'profile'}", "--no-pdf-header-footer",
+                   f"--print-to-pdf={self._partial}", page.resolve().as_uri()]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             command.insert(1, "--no-sandbox")  # Chromium refuses to run as root with its sandbox
         try:
             # A session of its own, so that a print that hangs is stopped with every process it started.
-            engine = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                      start_new_session=True)
+            self._engine = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                            start_new_session=True)
         except OSError as exc:
-            raise PdfNotMade(f"{name} could not be started: {exc.strerror or exc}") from None
+            self._error = f"{self.name} could not be started: {exc.strerror or exc}"
+
+    @property
+    def name(self) -> str:
+        return Path(self._executable).name if self._executable else "no engine"
+
+    def finish(self) -> str:
+        """Wait for the print and put it in place as ``pdf`` (replaced only once the print succeeded)."""
+        if self._error:
+            raise PdfNotMade(self._error)
         try:
-            status = engine.wait(timeout=PRINT_TIMEOUT_S)
+            status = self._engine.wait(timeout=PRINT_TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            os.killpg(engine.pid, signal.SIGKILL)
-            engine.wait()
-            raise PdfNotMade(f"{name} did not finish printing in {PRINT_TIMEOUT_S} s") from None
-        if status != 0 or not partial.is_file() or partial.stat().st_size == 0:
-            raise PdfNotMade(f"{name} could not print the brief (exit status {status})")
-        beside = pdf.with_name(f".{pdf.name}.{os.getpid()}")  # on the pack's own file system, then renamed
+            raise PdfNotMade(f"{self.name} did not finish printing in {PRINT_TIMEOUT_S} s") from None
+        if status != 0 or not self._partial.is_file() or self._partial.stat().st_size == 0:
+            raise PdfNotMade(f"{self.name} could not print the brief (exit status {status})")
+        beside = self.pdf.with_name(f".{self.pdf.name}.{os.getpid()}")  # on the pack's file system, then renamed
         try:
-            shutil.move(partial, beside)
-            beside.replace(pdf)  # whole, or not at all
+            shutil.move(self._partial, beside)
+            beside.replace(self.pdf)  # whole, or not at all
         except OSError as exc:
             beside.unlink(missing_ok=True)
             raise PdfNotMade(f"the printed brief could not be saved: {exc.strerror or exc}") from None
-    return engine_version(executable)
+        return engine_version(self._executable)
+
+    def __enter__(self) -> BriefPrint:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._engine is not None and self._engine.poll() is None:
+            os.killpg(self._engine.pid, signal.SIGKILL)
+            self._engine.wait()
+        shutil.rmtree(self._work, ignore_errors=True)
+
+
+def print_to_pdf(page: Path, pdf: Path) -> str:
+    """Print ``page`` to ``pdf`` and wait for it; returns the engine's name and version."""
+    with BriefPrint(page, pdf) as printing:
+        return printing.finish()
