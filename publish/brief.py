@@ -18,17 +18,16 @@ import io
 
 import duckdb
 import matplotlib
-
-matplotlib.use("Agg")  # no display: render to files only
-import matplotlib.pyplot as plt
+# Figures made directly, not through pyplot: no display or backend to choose, no global figure to close.
+from matplotlib.figure import Figure as ChartFigure
 
 from publish.findings import BriefContent, Figure, Section, brief_content, brief_figures
 from schemas.codebook import Codebook
 
 # Text as text rather than glyph outlines: readable by assistive technology, a third of the size, and
 # drawn in a third of the time. matplotlib names a generic sans-serif font last, so any viewer has one.
-plt.rcParams["svg.fonttype"] = "none"
-plt.rcParams["text.parse_math"] = False  # a "$" in a label is a dollar sign, not the start of mathematics
+matplotlib.rcParams["svg.fonttype"] = "none"
+matplotlib.rcParams["text.parse_math"] = False  # a "$" in a label is a dollar sign, not the start of mathematics
 NHS_BLUE, TEXT = "#005EB8", "#231f20"
 SYNTHETIC_BANNER = "SYNTHETIC DATA: generated to reproduce published aggregates; these are not real responses."
 BAR_INCHES = 0.17  # the height of one bar's row: a section's chart fits beside its two or three lines
@@ -38,7 +37,8 @@ def section_chart(section: Section, confidence: float) -> str:
     """The section's chart: its first question's options, largest first, 95% intervals as whiskers, each bar
     labelled with its percentage."""
     figures: tuple[Figure, ...] = section.chart
-    figure, axes = plt.subplots(figsize=(3.5, BAR_INCHES * len(figures) + 0.32))
+    figure = ChartFigure(figsize=(3.5, BAR_INCHES * len(figures) + 0.32))
+    axes = figure.subplots()
     y = list(range(len(figures)))
     pcts = [f.pct for f in figures]
     axes.barh(y, pcts, color=NHS_BLUE, height=0.7)
@@ -58,7 +58,6 @@ def section_chart(section: Section, confidence: float) -> str:
     figure.subplots_adjust(left=0.45, right=0.98, bottom=0.2 / height, top=1 - 0.04 / height)
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg")
-    plt.close(figure)
     text = buffer.getvalue()
     svg = text[text.index("<svg"):]
     title = html.escape(f"{section.chart_title}: % of those who answered, with {confidence:.0%} intervals")

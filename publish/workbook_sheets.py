@@ -115,17 +115,18 @@ def breakdown_sheet(page: PackSheet, codebook: Codebook, dimension: str, cells: 
     page.columns([58] + [9, 7] * len(categories) + [38])
     row = page.header(["Indicator"] + ["%", "base"] * len(categories) + [ID_COLUMN],
                       [("", 1)] + [(category, 2) for category in categories] + [("", 1)])
-    by_cell = cells.set_index(["indicator", "category"])
+    by_cell = {(r.indicator, r.category): r for r in cells.itertuples(index=False)}
+    labels = dict(zip(cells["indicator"], cells["label"]))  # an indicator's label is the same in every row
     for heading, ids in sections(codebook, list(dict.fromkeys(cells["indicator"]))):
         page.section(row, heading)
         row += 1
         for indicator in ids:
-            page.text(row, 0, cells.loc[cells["indicator"] == indicator, "label"].iloc[0], styles.label)
+            page.text(row, 0, labels[indicator], styles.label)
             for n, category in enumerate(categories):
                 col = 1 + 2 * n
-                if (indicator, category) not in by_cell.index:
+                cell = by_cell.get((indicator, category))
+                if cell is None:
                     continue
-                cell = by_cell.loc[(indicator, category)]
                 if pd.notna(cell.suppression):  # its base is hidden too (NULL in the warehouse)
                     page.text(row, col, MARKERS[cell.suppression], styles.marker)
                     page.text(row, col + 1, MARKERS[cell.suppression], styles.marker)
