@@ -24,7 +24,7 @@ def allowed_cells(codebook, wave_id: str) -> pd.DataFrame:
     """Every allowed cell of every question column, with the question and option it stands for."""
     rows = []
     for question in codebook.for_wave(wave_id).questions:
-        if question.type == "single":
+        if question.answer_kind == "single":
             rows += [(question.id, o.label, question.id, o.id) for o in question.options]
         elif question.type == "multiple":
             for column, option in zip(question.option_columns, question.options):

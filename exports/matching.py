@@ -21,7 +21,7 @@ class HeadingMatcher:
             if tool and tool in spec.tool_ids:
                 self._by_tool_id[fold(spec.tool_ids[tool])] = target
         for question in codebook.questions:
-            kind = {"single": "single", "text": "text", "multiple": "multiple"}[question.type]
+            kind = question.answer_kind
             target = Target(kind, question.id, question)
             for heading in question.headings:
                 self._by_heading[fold(heading)] = target

@@ -35,7 +35,7 @@ def plan_for(codebook: Codebook) -> dict[str, Target]:
                 plan.update({fold(f"{question.renamed_from}.{o.id}"): Target("field", question.option_column(o.id), question)
                              for o in question.options})
         else:
-            plan[fold(question.id)] = Target(question.type, question.id, question)
+            plan[fold(question.id)] = Target(question.answer_kind, question.id, question)
             if question.renamed_from:  # a file of a wave before the rename
                 plan[fold(question.renamed_from)] = plan[fold(question.id)]
     return plan

@@ -150,7 +150,7 @@ def question_findings(rows: pd.DataFrame, codebook: Codebook, question: Question
         figure = _figure(rows, composite.id, composite.label) if composite.question == question.id else None
         if figure is not None:
             findings.append(Finding(f"{question.title}: {figure.told()} of the {base} who answered.", (figure,)))
-    if question.type == "single":
+    if question.answer_kind == "single":
         told = "; ".join(f.told() for f in options)
         findings.append(Finding(f"{question.title}, of the {base} who answered: {told}.", tuple(options)))
     else:

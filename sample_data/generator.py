@@ -164,7 +164,7 @@ def _answers(rng, question: Question, answering: np.ndarray, targets: WaveTarget
         texts[wants] = rng.choice(_COMMENTS, size=int(wants.sum()))
         return {question.id: texts}
     option_ids = [o.id for o in question.options]
-    if question.type == "single":
+    if question.answer_kind == "single":
         labels = {o.id: o.label for o in question.options}
         cells = np.full(n, None, dtype=object)
         cells[answering] = [labels[o] for o in _single_choice(rng, base, option_ids, counts, what)]

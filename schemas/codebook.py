@@ -24,8 +24,9 @@ from typing import Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from schemas.indicator_catalogue import BUILT_IN_INDICATORS, option_indicator_id
+from schemas.indicator_catalogue import BUILT_IN_INDICATORS, POSITIVE, option_indicator_id
 from schemas.reporting import IDENTIFIER, IndicatorCatalogue, Reporting, ReportSection
+from schemas.scales import Scale, expand_questionnaire
 from schemas.strict import Strict as _Strict
 from schemas.waves import WAVE_SETTINGS, Wave, order_waves
 
@@ -82,6 +83,13 @@ class Option(_AskedInWaves):
     # What charts and the brief call the option when its label is a sentence (the label stays what
     # respondents read and what exports hold).
     short_label: str | None = Field(default=None, min_length=1, max_length=40)
+    # A scale question's point on its scale (0-10 for the NHS Staff Survey's agreement items).
+    score: float | None = None
+    # "Don't know", "Not applicable": accepted, stored and counted, but in no share's base, score or mean,
+    # and with no share of its own.
+    exclude_from_base: bool = False
+    # "None of these" in a multiple-choice question: ticked with any other option, the row is refused.
+    exclusive: bool = False
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -98,9 +106,12 @@ class Rewording(_Strict):
     wording: str = Field(min_length=1)
 
 
+QuestionType = Literal["single", "multiple", "text", "scale"]
+
+
 class Question(_AskedInWaves):
     id: str = Field(pattern=IDENTIFIER)
-    type: Literal["single", "multiple", "text"]
+    type: QuestionType
     title: str = Field(min_length=1)
     wording: str = Field(min_length=1)
     required: bool = False
@@ -116,10 +127,26 @@ class Question(_AskedInWaves):
     # its short label there. Not ``section``, which the warehouse's `questions` uses for respondent field
     # or question.
     report_section: str | None = Field(default=None, pattern=IDENTIFIER)
+    # A scale question: the named scale its options come from (``schemas.scales``), and the options whose
+    # share is its positive score (agree and strongly agree).
+    scale: str | None = Field(default=None, pattern=IDENTIFIER)
+    positive: tuple[str, ...] = ()
+    # A grid item: the grid's stem wording, which exports put before the item's own wording.
+    grid_stem: str | None = Field(default=None, min_length=1)
 
     @property
     def headings(self) -> tuple[str, ...]:
         return (self.wording, *(r.wording for r in self.rewordings), *self.aliases)
+
+    @property
+    def answer_kind(self) -> Literal["single", "multiple", "text"]:
+        """How an answer is held: one option (single-choice and scale questions), options ticked, or text."""
+        return "single" if self.type == "scale" else self.type
+
+    @property
+    def base_options(self) -> tuple[Option, ...]:
+        """The options whose respondents make the question's base: all but those excluded from it."""
+        return tuple(o for o in self.options if not o.exclude_from_base)
 
     @model_validator(mode="after")
     def _options_fit_type(self) -> Question:
@@ -135,7 +162,37 @@ class Question(_AskedInWaves):
                 raise ValueError(f"max_length applies to text questions only, not {self.id!r}")
             _refuse_duplicates([o.id for o in self.options], f"option ids of {self.id!r}")
             _refuse_duplicates([_fold(label) for o in self.options for label in o.labels], f"option labels of {self.id!r}")
+            if not self.base_options:
+                raise ValueError(f"every option of {self.id!r} is excluded from the base: its shares would have no base")
+        self._check_scale_rules()
         return self
+
+    def _check_scale_rules(self) -> None:
+        """Scores, positive options and exclusive options where the question type gives them a meaning."""
+        scored = [o.id for o in self.options if o.score is not None]
+        exclusive = [o.id for o in self.options if o.exclusive]
+        if exclusive and self.type != "multiple":
+            raise ValueError(f"options {exclusive} of {self.id!r} are exclusive, which only a multiple-choice "
+                             "question's options can be")
+        if self.type != "scale":
+            if scored or self.positive or self.scale:
+                raise ValueError(f"{self.type} question {self.id!r} gives scores, positive options or a scale: "
+                                 "only a scale question (type: scale) has them")
+            return
+        unscored = [o.id for o in self.base_options if o.score is None]
+        if unscored:
+            raise ValueError(f"scale question {self.id!r}: options {unscored} need a score (or exclude_from_base: true)")
+        excluded_scored = [o.id for o in self.options if o.exclude_from_base and o.score is not None]
+        if excluded_scored:
+            raise ValueError(f"scale question {self.id!r}: options {excluded_scored} are excluded from the base "
+                             "and cannot have a score")
+        ids = {o.id for o in self.base_options}
+        unknown = sorted(set(self.positive) - ids)
+        if unknown:
+            raise ValueError(f"scale question {self.id!r}: positive names {unknown}, which are not its scored options")
+        if POSITIVE in {o.id for o in self.options}:
+            raise ValueError(f"scale question {self.id!r} has an option id {POSITIVE!r}, which its positive "
+                             f"score's indicator ({self.id}.{POSITIVE}) uses")
 
     def option_column(self, option_id: str) -> str:
         """Column holding the 0/1 flag of one option of a multiple-choice question."""
@@ -144,6 +201,11 @@ class Question(_AskedInWaves):
     @property
     def option_columns(self) -> list[str]:
         return [self.option_column(o.id) for o in self.options] if self.type == "multiple" else []
+
+    @property
+    def exclusive_columns(self) -> list[str]:
+        """The 0/1 columns of a multiple-choice question's exclusive options ("None of these")."""
+        return [self.option_column(o.id) for o in self.options if o.exclusive]
 
     @property
     def columns(self) -> list[str]:
@@ -199,6 +261,9 @@ class Codebook(_Strict):
     # The leadership pack's headings, in order; with them, every single- or multiple-choice question
     # names one (``Question.report_section``), so that none is left out of the brief unnoticed.
     report_sections: tuple[ReportSection, ...] = ()
+    # Answer scales named once and used by scale questions and grids (``schemas.scales``), kept for the
+    # record: each question already holds its scale's options.
+    scales: dict[str, Scale] = Field(default_factory=dict)
 
     # Where the codebook was read from, for messages; and, for the questionnaire of one wave
     # (``for_wave``), that wave and what the full codebook has that was not asked in it.
@@ -206,6 +271,11 @@ class Codebook(_Strict):
     _own_waves: frozenset[str] | None = PrivateAttr(default=None)  # listed in the file itself; None: all
     _asked_wave: str | None = PrivateAttr(default=None)
     _not_asked: tuple[NotAsked, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="before")
+    @classmethod
+    def _write_out_scales_and_grids(cls, raw):
+        return expand_questionnaire(raw)
 
     @field_validator("waves")
     @classmethod
@@ -245,7 +315,11 @@ class Codebook(_Strict):
             unknown = sorted(set(composite.options) - {o.id for o in question.options})
             if unknown:
                 raise ValueError(f"composite {composite.id!r} names unknown options {unknown}")
-        option_indicators = {option_indicator_id(q.id, o.id) for q in self.choice_questions for o in q.options}
+            excluded = sorted(set(composite.options) - {o.id for o in question.base_options})
+            if excluded:
+                raise ValueError(f"composite {composite.id!r} names options {excluded}, which are excluded from the base")
+        option_indicators = {option_indicator_id(q.id, o.id) for q in self.choice_questions for o in q.base_options}
+        option_indicators |= {option_indicator_id(q.id, POSITIVE) for q in self.choice_questions if q.positive}
         clash = sorted(option_indicators & {c.id for c in self.indicators.composites})
         if clash:
             raise ValueError(f"composite ids {clash} clash with option indicators of the same name")
@@ -355,13 +429,15 @@ class Codebook(_Strict):
         survey's title or publisher, which only label the publication). A wave the codebook does not
         declare depends on all of it (declaring it is a change)."""
         labels_only = {"title", "publisher"}
+        # Fields left at their defaults are not part of it: a release that adds an optional codebook field
+        # (a default that changes nothing) must not make every loaded wave stale.
         try:
             asked = self.for_wave(wave_id)
         except WaveNotDeclared:
-            content = self.model_dump(mode="json", exclude=labels_only)
+            content = self.model_dump(mode="json", exclude=labels_only, exclude_defaults=True)
         else:
-            content = {**asked.model_dump(mode="json", exclude=labels_only),
-                       "waves": [asked.wave(wave_id).model_dump(mode="json")]}
+            content = {**asked.model_dump(mode="json", exclude=labels_only, exclude_defaults=True),
+                       "waves": [asked.wave(wave_id).model_dump(mode="json", exclude_defaults=True)]}
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
     def comparable_questions(self, wave_a: str, wave_b: str) -> frozenset[str]:

@@ -1,6 +1,8 @@
 """The indicator catalogue: every indicator a survey reports, derived from its codebook.
 
-- a share for every option of every single- and multiple-choice question, ``<question_id>.<option_id>``;
+- a share for every option of every single-choice, scale and multiple-choice question,
+  ``<question_id>.<option_id>``, except options excluded from the base ("Don't know");
+- a scale question's positive score, ``<question_id>.positive``: the share choosing its positive options;
 - the composites the codebook declares (several options of one question added up);
 - the built-ins: the counts ``respondents`` and ``trusts_responding``, and ``trust_coverage``.
 
@@ -16,6 +18,7 @@ if TYPE_CHECKING:
     from schemas.codebook import Codebook
 
 RESPONDENTS, TRUSTS_RESPONDING, COVERAGE_INDICATOR = "respondents", "trusts_responding", "trust_coverage"
+POSITIVE = "positive"  # the last part of a scale question's positive score's id
 BUILT_IN_INDICATORS: dict[str, tuple[Literal["count", "coverage"], str]] = {
     RESPONDENTS: ("count", "Respondents"),
     TRUSTS_RESPONDING: ("count", "Trusts responding"),
@@ -42,11 +45,18 @@ def indicator_catalogue(codebook: Codebook) -> list[Indicator]:
     order = {indicator_id: n for n, indicator_id in enumerate(codebook.indicators.headline, start=1)}
     catalogue = []
     for question in codebook.choice_questions:
-        for option in question.options:
+        for option in question.base_options:
             indicator_id = option_indicator_id(question.id, option.id)
             catalogue.append(
                 Indicator(indicator_id, "share", f"{question.title}: {option.label}", question.id,
                           (option.id,), order.get(indicator_id))
+            )
+        if question.positive:
+            indicator_id = option_indicator_id(question.id, POSITIVE)
+            chosen = [o.label for o in question.options if o.id in question.positive]
+            catalogue.append(
+                Indicator(indicator_id, "share", f"{question.title}: {' or '.join(chosen)} (positive score)",
+                          question.id, tuple(question.positive), order.get(indicator_id))
             )
     for composite in codebook.indicators.composites:
         title = codebook.question(composite.question).title

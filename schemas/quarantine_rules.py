@@ -19,6 +19,7 @@ RULE_OPTION_FLAG = "option_flag_0_or_1"
 RULE_TIMESTAMP = "timestamp_parses"
 RULE_MAX_LENGTH = "text_max_length"
 RULE_AT_LEAST_ONE_OPTION = "at_least_one_option"
+RULE_EXCLUSIVE_OPTION = "exclusive_option"
 
 RULES: dict[str, str] = {
     RULE_REQUIRED: "a value is required",
@@ -30,6 +31,7 @@ RULES: dict[str, str] = {
     RULE_TIMESTAMP: "must be a date and time such as 2023-09-14T10:30:00",
     RULE_MAX_LENGTH: "is longer than the codebook allows",
     RULE_AT_LEAST_ONE_OPTION: "a required multiple-choice question needs at least one option ticked",
+    RULE_EXCLUSIVE_OPTION: "an option that excludes the others (such as \"None of these\") is ticked with another option",
     RULE_FIELD_COUNT: "the row does not have one cell per column (cut short, or extra cells)",
     RULE_ENCODING: "the cell holds bytes that are not UTF-8 text, in a file read as UTF-8",
     RULE_UNCALCULATED: "a formula saved without its value (open the workbook in Excel and save it, or export CSV)",

@@ -102,7 +102,7 @@ def build_response_schema(codebook: Codebook, trust_codes: Iterable[str]) -> pa.
         ),
     }
     for question in codebook.questions:
-        if question.type == "single":
+        if question.answer_kind == "single":
             columns[question.id] = pa.Column(
                 TEXT,
                 _is_in((o.label for o in question.options), RULE_OPTION_LABEL),

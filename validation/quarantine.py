@@ -15,7 +15,9 @@ import unicodedata
 
 import pandas as pd
 
-from schemas.quarantine_rules import RULE_AT_LEAST_ONE_OPTION, RULE_FIELD_COUNT, RULE_INCOMPLETE, RULE_SUPERSEDED, RULES
+from schemas.quarantine_rules import (
+    RULE_AT_LEAST_ONE_OPTION, RULE_EXCLUSIVE_OPTION, RULE_FIELD_COUNT, RULE_INCOMPLETE, RULE_SUPERSEDED, RULES,
+)
 from schemas.response_schema import PANDERA_CHECK_RULES
 
 SOURCE_FILE = "source_file"
@@ -25,8 +27,10 @@ QUARANTINE_COLUMNS = [
     "kept_source_file", "kept_source_row", "reason",
 ]
 # Rules whose offending value is worded by the pipeline (a pointer to the submission kept, a count of
-# cells, "no option ticked"), never a cell as delivered: shown as they are.
-WORDED_BY_PIPELINE = frozenset({RULE_SUPERSEDED, RULE_INCOMPLETE, RULE_FIELD_COUNT, RULE_AT_LEAST_ONE_OPTION})
+# cells, "no option ticked", the codebook's label of an exclusive option), never a cell as delivered: shown as
+# they are.
+WORDED_BY_PIPELINE = frozenset({RULE_SUPERSEDED, RULE_INCOMPLETE, RULE_FIELD_COUNT, RULE_AT_LEAST_ONE_OPTION,
+                                RULE_EXCLUSIVE_OPTION})
 
 # Unicode general categories (their first letter) by the word a person reads; marks are accents on letters.
 _CHARACTER_KINDS = (("letters", "LM"), ("digits", "N"), ("spaces", "Z"), ("punctuation", "P"), ("symbols", "S"))

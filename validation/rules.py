@@ -5,7 +5,7 @@ Python sees each column's *distinct* values only, a chunk at a time: they are ma
 spaces, the codebook's label for an alias, the current ODS code of a trust given by name or old code) and
 checked by the column's pandera schema, generated from the codebook (``schemas.response_schema``). SQL
 then joins those verdicts back to the rows and applies the rules that span cells: a required
-multiple-choice question needs a tick, a partial response is quarantined unless the codebook counts it, and
+multiple-choice question needs a tick, an exclusive option ("None of these") is ticked alone, a partial response is quarantined unless the codebook counts it, and
 a respondent who submitted more than once keeps the latest submission (``sql/superseded_submissions.sql``).
 The export readers' own row failures (a row cut short, an unknown label in a joined cell) join the same
 entries. Personal-data columns never reach ``valid_rows``.
@@ -26,7 +26,7 @@ from exports import COMPLETE, SOURCE_ROW, WHOLE_ROW
 from exports.base import canonical_label
 from schemas.codebook import Codebook
 from schemas.emails import email_key, placeholder_set
-from schemas.quarantine_rules import RULE_AT_LEAST_ONE_OPTION, RULE_INCOMPLETE, RULE_SUPERSEDED
+from schemas.quarantine_rules import RULE_AT_LEAST_ONE_OPTION, RULE_EXCLUSIVE_OPTION, RULE_INCOMPLETE, RULE_SUPERSEDED
 from schemas.reference import TrustResolver
 from schemas.response_schema import parse_timestamps
 from sql_text import identifier as quote_identifier
@@ -107,7 +107,7 @@ class WaveRules:
     def _conversions(self) -> dict:
         """Per column, what makes a stripped cell canonical: the current code of a trust given by name or
         old code, the codebook's label for a choice's alias; other columns are canonical once stripped."""
-        conversions = {q.id: functools.partial(canonical_label, q) for q in self.codebook.questions if q.type == "single"}
+        conversions = {q.id: functools.partial(canonical_label, q) for q in self.codebook.questions if q.answer_kind == "single"}
         conversions[self.codebook.respondent.role.column] = functools.partial(canonical_label, self.codebook.respondent.role)
         conversions[self.trust_column] = lambda v: self.resolver.resolve(v)[0]
         return conversions
@@ -254,6 +254,14 @@ class WaveRules:
                 parts.append(f"SELECT {whole_row}, {literal(question.id)} AS column_name, "
                              f"{literal(RULE_AT_LEAST_ONE_OPTION)} AS rule, 'no option ticked' AS offending_value "
                              f"FROM wave_rows WHERE {none_ticked}")
+            for option in (o for o in question.options if o.exclusive):
+                exclusive = question.option_column(option.id)
+                others = " OR ".join(f"{quote_identifier(c)} = '1'" for c in question.option_columns if c != exclusive)
+                # The entry names the exclusive option's column; its value is the codebook's label, not a cell.
+                parts.append(f"SELECT {whole_row}, {literal(exclusive)} AS column_name, "
+                             f"{literal(RULE_EXCLUSIVE_OPTION)} AS rule, "
+                             f"{literal(f'{option.label!r} ticked with another option')} AS offending_value "
+                             f"FROM wave_rows WHERE {quote_identifier(exclusive)} = '1' AND ({others})")
         if not self.codebook.respondent.count_partial:
             parts.append(f"SELECT {whole_row}, {literal(WHOLE_ROW)} AS column_name, {literal(RULE_INCOMPLETE)} AS rule, "
                          f"'response not finished' AS offending_value FROM wave_rows WHERE NOT {COMPLETE}")

@@ -27,16 +27,18 @@ def codebook_frames(codebook: Codebook) -> dict[str, pd.DataFrame]:
     )
     role = codebook.respondent.role
     question_rows = [(survey, role.column, 0, "respondent", "single", "Board role", role.wording, True)]
-    option_rows = [(survey, role.column, o.id, n, o.label) for n, o in enumerate(role.options, start=1)]
+    option_rows = [(survey, role.column, o.id, n, o.label, None, True) for n, o in enumerate(role.options, start=1)]
     for n, q in enumerate(codebook.questions, start=1):
         question_rows.append((survey, q.id, n, "question", q.type, q.title, q.wording, q.required))
-        option_rows += [(survey, q.id, o.id, m, o.label) for m, o in enumerate(q.options, start=1)]
+        option_rows += [(survey, q.id, o.id, m, o.label, o.score, not o.exclude_from_base)
+                        for m, o in enumerate(q.options, start=1)]
     questions = pd.DataFrame(
         question_rows,
         columns=["survey_id", "question_id", "question_order", "section", "question_type", "title",
                  "wording", "required"],
     )
-    options = pd.DataFrame(option_rows, columns=["survey_id", "question_id", "option_id", "option_order", "label"])
+    options = pd.DataFrame(option_rows, columns=["survey_id", "question_id", "option_id", "option_order", "label",
+                                                 "score", "in_base"])
     indicators = pd.DataFrame(
         [
             (survey, i.id, i.kind, i.label, i.question_id, list(i.option_ids) or None, i.headline_order)

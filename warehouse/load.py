@@ -51,7 +51,7 @@ def _unpivoted(codebook: Codebook, columns: list[str], name: str, value: str) ->
 
 
 def insert_single_choice_sql(codebook: Codebook) -> str | None:
-    columns = [q.id for q in codebook.questions if q.type == "single"]
+    columns = [q.id for q in codebook.questions if q.answer_kind == "single"]
     if not columns:
         return None
     return f"""

@@ -49,7 +49,7 @@ def wide_columns(codebook: Codebook) -> list[WideColumn]:
     """The question columns of the survey's wide view, in questionnaire order; every option of every wave."""
     columns: list[WideColumn] = []
     for question in codebook.choice_questions:
-        if question.type == "single":
+        if question.answer_kind == "single":
             columns.append(WideColumn(question.id, question))
         else:
             columns += [WideColumn(question.option_column(o.id), question, o) for o in question.options]

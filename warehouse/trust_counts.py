@@ -3,8 +3,9 @@
 ``trust_question_bases`` holds, per trust, the respondents who answered each question, and
 ``trust_share_numerators`` those counted by each share indicator (zeros included, with the option ids
 counted, so that a later change of the catalogue can be told). They are counted two ways, with the
-counting rules of the macros at the end of ``schema.sql`` (a respondent answered a question if they chose
-an option or ticked one; a share counts a respondent once however many of its options they ticked):
+counting rules of the macros at the end of ``schema.sql`` (a respondent is in a question's base if they chose
+an option or ticked one, other than an option excluded from the base such as "Don't know"; a share counts a
+respondent once however many of its options they ticked):
 
 - as a wave is loaded, from its valid rows while they are still one row per respondent: one scan grouped
   by trust, no join of millions of long rows to their respondents, no DISTINCT;
@@ -40,22 +41,27 @@ def count_staged_wave(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_i
     survey_id = codebook.survey_id
     params = {"survey_id": survey_id, "wave_id": wave_id}
     columns = {row[0] for row in con.execute(f"DESCRIBE {staged}").fetchall()}
-    # The questions answered in `responses`, with the options asked in this wave.
-    asked = [(q.id, q.type, [o.id for o in q.options]) for q in codebook.for_wave(wave_id).choice_questions]
+    # The questions answered in `responses`, with the options asked in this wave that count in the base.
+    asked = [(q.id, q.answer_kind, [o.id for o in q.base_options], len(q.base_options) < len(q.options))
+             for q in codebook.for_wave(wave_id).choice_questions]
     labels = dict(((q, o), label) for q, o, label in con.execute(
         "SELECT question_id, option_id, label FROM options WHERE survey_id = ?", [survey_id]).fetchall())
     shares = con.execute("SELECT indicator_id, question_id, option_ids FROM asked_shares($survey_id, $wave_id) "
                          "ORDER BY indicator_id", params).fetchall()
     counts, arguments = [], []
-    kinds = {q: (kind, set(options)) for q, kind, options in asked}
-    for question_id, (kind, options) in kinds.items():
-        if kind == "single":
+    kinds = {q: kind for q, kind, *_ in asked}
+    for question_id, kind, options, some_excluded in asked:
+        if kind == "single" and not some_excluded:
             counts.append(("base", question_id, None, f"count({identifier(question_id)})"))
+        elif kind == "single":  # "Don't know" and the like are answers, but not in the base
+            arguments.append([labels[(question_id, o)] for o in options])
+            counts.append(("base", question_id, None,
+                           f"count_if(list_contains(${len(arguments)}, {identifier(question_id)}::VARCHAR))"))
         else:
             present = [c for c in (f"{question_id}.{o}" for o in sorted(options)) if c in columns]
             counts.append(("base", question_id, None, f"count_if({_ticked(present)})" if present else "0"))
     for indicator_id, question_id, option_ids in shares:
-        kind = kinds[question_id][0]
+        kind = kinds[question_id]
         if kind == "single":
             arguments.append([labels[(question_id, o)] for o in option_ids])
             expression = f"count_if(list_contains(${len(arguments)}, {identifier(question_id)}::VARCHAR))"

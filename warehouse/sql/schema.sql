@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS questions (
     question_id    VARCHAR NOT NULL,
     question_order INTEGER NOT NULL,
     section        VARCHAR NOT NULL,   -- 'respondent' (e.g. role) or 'question'
-    question_type  VARCHAR NOT NULL,   -- single, multiple, text
+    question_type  VARCHAR NOT NULL,   -- single, multiple, scale, text
     title          VARCHAR NOT NULL,
     wording        VARCHAR NOT NULL,
     required       BOOLEAN NOT NULL,
@@ -35,6 +35,10 @@ CREATE TABLE IF NOT EXISTS options (
     label        VARCHAR NOT NULL,
     PRIMARY KEY (survey_id, question_id, option_id)
 );
+-- Added with scale questions: an option's score on its scale, and whether its respondents are in the
+-- question's base (false for "Don't know", "Not applicable": stored and counted, in no share's base).
+ALTER TABLE options ADD COLUMN IF NOT EXISTS score DOUBLE;
+ALTER TABLE options ADD COLUMN IF NOT EXISTS in_base BOOLEAN DEFAULT true;
 
 -- What was asked in each wave: the question's wording then, and the options offered.
 CREATE TABLE IF NOT EXISTS wave_questions (
@@ -287,16 +291,19 @@ CREATE OR REPLACE MACRO keyed_pseudonym(inner_pad, outer_pad, survey, respondent
 -- so rows are counted as they are wherever no respondent can appear twice; DISTINCT (costly on millions
 -- of rows) only where one can: several ticks of one multiple-choice question.
 CREATE OR REPLACE MACRO wave_answers(survey, wave) AS TABLE
-    SELECT a.respondent_id, a.question_id, a.option_id, q.question_type
+    SELECT a.respondent_id, a.question_id, a.option_id, q.question_type, coalesce(o.in_base, true) AS in_base
     FROM responses AS a
     JOIN questions AS q ON q.survey_id = a.survey_id AND q.question_id = a.question_id
+    LEFT JOIN options AS o
+      ON o.survey_id = a.survey_id AND o.question_id = a.question_id AND o.option_id = a.option_id
     WHERE a.survey_id = survey AND a.wave_id = wave AND a.option_id IS NOT NULL;
 
--- One row per respondent per question they answered (chose an option, or ticked at least one).
+-- One row per respondent per question in whose base they are: they chose an option, or ticked at least
+-- one, other than an option excluded from the base ("Don't know").
 CREATE OR REPLACE MACRO answered_questions(survey, wave) AS TABLE
-    SELECT respondent_id, question_id FROM wave_answers(survey, wave) WHERE question_type <> 'multiple'
+    SELECT respondent_id, question_id FROM wave_answers(survey, wave) WHERE question_type <> 'multiple' AND in_base
     UNION ALL
-    SELECT DISTINCT respondent_id, question_id FROM wave_answers(survey, wave) WHERE question_type = 'multiple';
+    SELECT DISTINCT respondent_id, question_id FROM wave_answers(survey, wave) WHERE question_type = 'multiple' AND in_base;
 
 -- The share indicators of the catalogue asked in one wave: their question and every one of their options.
 CREATE OR REPLACE MACRO asked_shares(survey, wave) AS TABLE

@@ -1,0 +1,238 @@
+"""Scale questions, grids and the base rules of codebook version 2 (``schemas/scales.py``, the option
+rules of ``schemas/codebook.py``, the ``exclusive_option`` rule of ``validation/rules.py``, and the bases
+counted by ``warehouse/trust_counts.py`` and ``schema.sql``).
+
+The known answers come from a dozen respondents typed in below; every expected count and percentage was
+worked out by hand from those rows (the working is beside each), not by the code under test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from schemas.codebook import Codebook
+from schemas.codebook_files import load_codebook
+from schemas.indicator_catalogue import indicator_catalogue
+from schemas.reference import load_trusts
+from tests.conftest import write_csv
+from validation.engine import validate_wave
+from warehouse.connection import connect
+from warehouse.dimensions import write_survey_dimensions, write_trusts
+from warehouse.indicators import compute_headline_indicators
+from warehouse.load import load_wave
+from warehouse.pseudonyms import Pseudonymiser
+from warehouse.trust_counts import COUNT_TABLES, count_wave_from_responses
+
+CODEBOOK = Path(__file__).parent / "codebooks" / "scales-test.yaml"
+SURVEY, WAVE = "scales-test", "2026Q1"
+SA, A, N, D, SD, DK = "Strongly agree", "Agree", "Neither agree nor disagree", "Disagree", "Strongly disagree", "Don't know"
+VU, FU, NVU = "Very useful", "Fairly useful", "Not very useful"
+COLUMNS = ["eng_enthusiastic", "eng_recommend_work", "improve_ideas", "qi_training_useful",
+           "improvement_barriers.time", "improvement_barriers.staffing", "improvement_barriers.none"]
+ROWS = {  # respondent: the answers, in COLUMNS order (None: left blank)
+    "r01": (SA, A, A, VU, "1", "0", "0"),
+    "r02": (A, D, DK, FU, "1", "1", "0"),
+    "r03": (N, None, SA, DK, "0", "0", "1"),
+    "r04": (D, SD, D, NVU, "0", "1", "0"),
+    "r05": (SA, SA, DK, None, "0", "0", "1"),
+    "r06": (A, A, N, VU, "1", "0", "0"),
+    "r07": (None, N, A, DK, None, None, None),
+    "r08": (SD, A, SA, FU, "0", "1", "0"),
+    "r09": (A, None, DK, VU, "1", "1", "0"),
+    "r10": (A, SA, A, NVU, "0", "0", "1"),
+    "r11": (A, A, A, VU, "1", "0", "1"),  # "None of these" with "Lack of time": refused
+    "r12": (N, D, SD, FU, "1", "0", "0"),
+}
+PSEUDONYMISE = Pseudonymiser(b"a key for tests only, 32 bytes..")
+
+
+@pytest.fixture(scope="module")
+def codebook() -> Codebook:
+    return load_codebook(CODEBOOK)
+
+
+def wave_frame() -> pd.DataFrame:
+    trusts = ["RC9", "RJN"]
+    return pd.DataFrame([
+        {"respondent_id": rid, "submitted_at": f"2026-01-{n:02d}T10:00:00", "trust_code": trusts[n % 2],
+         "role": "Other", "email": f"{rid}@trust.example.org", **dict(zip(COLUMNS, answers))}
+        for n, (rid, answers) in enumerate(ROWS.items(), start=1)])
+
+
+@pytest.fixture(scope="module")
+def loaded(codebook, tmp_path_factory, resolver):
+    folder = tmp_path_factory.mktemp("scales")
+    validation = validate_wave([write_csv(wave_frame(), folder / "pulse.csv")], codebook, WAVE, resolver)
+    with connect(folder / "survey.duckdb") as con:
+        write_trusts(con, load_trusts())
+        write_survey_dimensions(con, codebook)
+        load_wave(con, codebook, WAVE, validation, run_id="run-1", pseudonymise=PSEUDONYMISE)
+        indicators = compute_headline_indicators(con, SURVEY, WAVE, codebook.reporting).set_index("indicator_id")
+        responses = con.execute("SELECT question_id, option_id FROM responses").df()
+        made_while_loading = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").df() for t in COUNT_TABLES}
+        count_wave_from_responses(con, SURVEY, WAVE)
+        recounted = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").df() for t in COUNT_TABLES}
+    return validation, indicators, responses, made_while_loading, recounted
+
+
+# --- the codebook ------------------------------------------------------------------------------------
+
+def test_a_grid_becomes_one_scale_question_per_item_with_the_grids_stem_and_scale(codebook):
+    item = codebook.question("eng_recommend_work")
+    assert item.type == "scale" and item.scale == "agree5"
+    assert item.grid_stem == "To what extent do you agree or disagree with each of the following statements?"
+    assert item.wording == "I would recommend my organisation as a place to work."
+    assert [(o.id, o.score) for o in item.options] == [
+        ("strongly_disagree", 0), ("disagree", 2.5), ("neither", 5), ("agree", 7.5), ("strongly_agree", 10)]
+    assert item.positive == ("agree", "strongly_agree")
+    # A scale question's own options follow the scale's.
+    assert [o.id for o in codebook.question("improve_ideas").options][-1] == "dont_know"
+    assert codebook.expected_columns[:6] == ["respondent_id", "submitted_at", "trust_code", "role", "email",
+                                             "eng_enthusiastic"]
+
+
+def test_excluded_options_get_no_share_and_scale_items_get_a_positive_score(codebook):
+    catalogue = {i.id: i for i in indicator_catalogue(codebook)}
+    assert "improve_ideas.dont_know" not in catalogue and "qi_training_useful.dont_know" not in catalogue
+    assert "improvement_barriers.none" in catalogue  # an exclusive option is in the base like any other
+    positive = catalogue["eng_enthusiastic.positive"]
+    assert (positive.kind, positive.option_ids) == ("share", ("agree", "strongly_agree"))
+    assert positive.label == "Enthusiastic about my job: Agree or Strongly agree (positive score)"
+    assert "qi_training_useful.positive" not in catalogue  # not a scale question
+
+
+def _raw() -> dict:
+    return yaml.safe_load(CODEBOOK.read_text(encoding="utf-8"))
+
+
+def _question(raw: dict, question_id: str) -> dict:
+    return next(q for q in raw["questions"] if q.get("id") == question_id)
+
+
+def _refused(raw: dict) -> str:
+    with pytest.raises(ValidationError) as refused:
+        Codebook.model_validate(raw)
+    return str(refused.value)
+
+
+def test_a_scale_option_without_a_score_is_refused():
+    raw = _raw()
+    del raw["scales"]["agree5"]["options"][2]["score"]
+    assert "options ['neither'] need a score" in _refused(raw)
+
+
+def test_an_excluded_option_with_a_score_is_refused():
+    raw = _raw()
+    _question(raw, "improve_ideas")["options"][0]["score"] = 5
+    assert "excluded from the base and cannot have a score" in _refused(raw)
+
+
+def test_an_exclusive_option_outside_a_multiple_choice_question_is_refused():
+    raw = _raw()
+    _question(raw, "qi_training_useful")["options"][2]["exclusive"] = True
+    assert "only a multiple-choice question's options can be" in _refused(raw)
+
+
+def test_scores_on_a_single_choice_question_are_refused():
+    raw = _raw()
+    _question(raw, "qi_training_useful")["options"][0]["score"] = 1
+    assert "only a scale question (type: scale) has them" in _refused(raw)
+
+
+def test_a_positive_score_naming_an_excluded_option_is_refused():
+    raw = _raw()
+    _question(raw, "improve_ideas")["positive"] = ["agree", "dont_know"]
+    assert "positive names ['dont_know']" in _refused(raw)
+
+
+def test_a_composite_of_an_excluded_option_is_refused():
+    raw = _raw()
+    raw["indicators"]["composites"][0]["options"] = ["very_useful", "dont_know"]
+    assert "excluded from the base" in _refused(raw)
+
+
+def test_a_question_whose_every_option_is_excluded_is_refused():
+    raw = _raw()
+    for option in _question(raw, "qi_training_useful")["options"]:
+        option["exclude_from_base"] = True
+    assert "every option of 'qi_training_useful' is excluded from the base" in _refused(raw)
+
+
+def test_an_undeclared_scale_is_refused_by_name():
+    raw = _raw()
+    _question(raw, "improve_ideas")["scale"] = "agree7"
+    assert "names scale 'agree7', which `scales:` does not declare (declared: agree5)" in _refused(raw)
+
+
+def test_a_grid_with_an_unknown_key_is_refused():
+    raw = _raw()
+    raw["questions"][0]["grid"]["colour"] = "blue"
+    assert "unknown keys ['colour']" in _refused(raw)
+
+
+def test_a_default_written_out_does_not_change_a_waves_digest():
+    """A release adding an optional codebook field must not make every loaded wave stale."""
+    raw = _raw()
+    before = Codebook.model_validate(raw).digest_for(WAVE)
+    _question(raw, "qi_training_useful")["options"][2]["exclude_from_base"] = False
+    assert Codebook.model_validate(raw).digest_for(WAVE) == before
+    _question(raw, "qi_training_useful")["options"][2]["exclude_from_base"] = True
+    assert Codebook.model_validate(raw).digest_for(WAVE) != before
+
+
+# --- the wave ----------------------------------------------------------------------------------------
+
+def test_none_of_these_ticked_with_another_option_quarantines_the_row(loaded):
+    validation = loaded[0]
+    assert (validation.rows_read, validation.rows_loaded, validation.rows_quarantined) == (12, 11, 1)
+    entry = validation.quarantine.iloc[0]
+    assert (entry["source_row"], entry["column_name"], entry["rule"]) == (12, "improvement_barriers.none", "exclusive_option")
+    assert entry["reason"] == ("pulse.csv row 12, column improvement_barriers.none: an option that excludes the others "
+                               "(such as \"None of these\") is ticked with another option (rule exclusive_option; "
+                               "value: 'None of these' ticked with another option)")
+
+
+# indicator: (numerator, base), counted by hand from ROWS without r11
+KNOWN = {
+    # eng_enthusiastic: 10 answered (r07 blank); SA r01 r05, A r02 r06 r09 r10
+    "eng_enthusiastic.positive": (6, 10),
+    "eng_enthusiastic.agree": (4, 10),
+    # eng_recommend_work: 9 answered (r03, r09 blank); A r01 r06 r08, SA r05 r10
+    "eng_recommend_work.positive": (5, 9),
+    # improve_ideas: 11 answered, 3 of them "Don't know" (r02 r05 r09), so 8 in the base; A r01 r07 r10, SA r03 r08
+    "improve_ideas.positive": (5, 8),
+    "improve_ideas.strongly_disagree": (1, 8),
+    # qi_training_useful: 10 answered (r05 blank), 2 "Don't know" (r03 r07): 8; VU r01 r06 r09, FU r02 r08 r12
+    "qi_training_useful.very_useful": (3, 8),
+    "qi_training_useful.useful": (6, 8),
+    # improvement_barriers: 10 ticked something (r07 nothing); time r01 r02 r06 r09 r12; none r03 r05 r10
+    "improvement_barriers.time": (5, 10),
+    "improvement_barriers.none": (3, 10),
+}
+
+
+@pytest.mark.parametrize(("indicator_id", "expected"), KNOWN.items())
+def test_shares_rest_on_the_base_without_excluded_answers(loaded, indicator_id, expected):
+    row = loaded[1].loc[indicator_id]
+    numerator, base = expected
+    assert (row["numerator"], row["base"]) == (numerator, base)
+    assert row["pct"] == pytest.approx(100 * numerator / base)
+
+
+def test_excluded_answers_are_stored_and_counted_but_have_no_share(loaded):
+    _, indicators, responses, *_ = loaded
+    held = responses.value_counts(["question_id", "option_id"])
+    assert held[("improve_ideas", "dont_know")] == 3 and held[("qi_training_useful", "dont_know")] == 2
+    assert not any(i.endswith(".dont_know") for i in indicators.index)
+    assert indicators.loc["respondents", "numerator"] == 11
+
+
+def test_counts_from_the_long_responses_equal_the_counts_made_while_loading(loaded):
+    *_, made_while_loading, recounted = loaded
+    for table, frame in made_while_loading.items():
+        assert len(frame)
+        pd.testing.assert_frame_equal(recounted[table], frame, obj=table)
