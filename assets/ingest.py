@@ -199,9 +199,12 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
         raise dg.Failure(description=f"Wave {wave_id} not loaded: {exc}") from None
     finally:
         validation.discard()
+    cleaned = validation.cleaned_by_rule()  # counts only: a cleaned cell's value stays in the working database
     context.log.info(
-        "Wave %s: %d rows read, %d loaded, %d quarantined%s", context.partition_key, validation.rows_read,
-        validation.rows_loaded, validation.rows_quarantined, "".join(f"; {note}" for note in validation.notes),
+        "Wave %s: %d rows read, %d loaded, %d quarantined%s%s", context.partition_key, validation.rows_read,
+        validation.rows_loaded, validation.rows_quarantined,
+        "".join(f"; {n} cells cleaned ({rule})" for rule, n in cleaned.items()),
+        "".join(f"; {note}" for note in validation.notes),
     )
     share = validation.quarantined_share
     files_table = pd.DataFrame([f.__dict__ for f in validation.files])
@@ -213,6 +216,7 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
             "rows_read": validation.rows_read,
             "rows_loaded": validation.rows_loaded,
             "rows_quarantined": validation.rows_quarantined,
+            "cells_cleaned": sum(cleaned.values()),
             "files": dg.MetadataValue.md(files_table.to_markdown(index=False)),
             "quarantine": dg.MetadataValue.md(_quarantine_preview(validation)),
             FINGERPRINT_METADATA: fingerprint,

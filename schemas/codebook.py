@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from schemas.indicator_catalogue import BUILT_IN_INDICATORS, POSITIVE, option_indicator_id
 from schemas.reporting import IDENTIFIER, IndicatorCatalogue, Reporting, ReportSection
@@ -109,6 +109,15 @@ class Rewording(_Strict):
 QuestionType = Literal["single", "multiple", "text", "scale"]
 
 
+class Route(_Strict):
+    """Who is asked a question: the respondents whose answer to an earlier choice question is one of
+    ``in`` (for a multiple-choice question: who ticked one of them). ``{question: qi_training, in: [yes]}``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    question: str = Field(pattern=IDENTIFIER)
+    options: tuple[str, ...] = Field(alias="in", min_length=1)
+
+
 class Question(_AskedInWaves):
     id: str = Field(pattern=IDENTIFIER)
     type: QuestionType
@@ -133,6 +142,10 @@ class Question(_AskedInWaves):
     positive: tuple[str, ...] = ()
     # A grid item: the grid's stem wording, which exports put before the item's own wording.
     grid_stem: str | None = Field(default=None, min_length=1)
+    # Routing ("if yes, ..."): asked only of respondents whose earlier answer meets the condition; its base
+    # is those routed to it who answered, and an answer given where it was not asked is cleaned away
+    # (``cleaning_log``, rule ``not_routed``).
+    asked_if: Route | None = None
 
     @property
     def headings(self) -> tuple[str, ...]:
@@ -329,7 +342,24 @@ class Codebook(_Strict):
             raise ValueError(f"headline lists unknown indicators {unknown_headline}")
         _refuse_duplicates(list(self.indicators.headline), "headline indicators")
         self._check_report_sections()
+        self._check_routes()
         return self
+
+    def _check_routes(self) -> None:
+        """A route names an earlier choice question of the codebook, and options of it."""
+        earlier: dict[str, Question] = {}
+        for question in self.questions:
+            route = question.asked_if
+            if route is not None:
+                condition = earlier.get(route.question)
+                if condition is None or condition.type == "text":
+                    raise ValueError(f"question {question.id!r} is asked_if {route.question!r}, which is not an "
+                                     "earlier single-choice, scale or multiple-choice question of the codebook")
+                unknown = sorted(set(route.options) - {o.id for o in condition.options})
+                if unknown:
+                    raise ValueError(f"question {question.id!r} is asked_if {route.question!r} in {unknown}, "
+                                     f"which are not options of {route.question!r}")
+            earlier[question.id] = question
 
     def _check_report_sections(self) -> None:
         sections = [s.id for s in self.report_sections]
@@ -401,6 +431,10 @@ class Codebook(_Strict):
             others = tuple(h for h in question.headings if h != wording)
             questions.append(question.model_copy(update={"options": options, "wording": wording,
                                                          "aliases": others, "rewordings": ()}))
+        # A route on a question the wave did not ask routes nobody away: everyone was asked.
+        ids = {q.id for q in questions}
+        questions = [q.model_copy(update={"asked_if": None}) if q.asked_if and q.asked_if.question not in ids else q
+                     for q in questions]
         asked = self.model_copy(update={"questions": tuple(questions)})
         asked._asked_wave, asked._not_asked = wave_id, tuple(not_asked)
         return asked

@@ -20,6 +20,8 @@ RULE_TIMESTAMP = "timestamp_parses"
 RULE_MAX_LENGTH = "text_max_length"
 RULE_AT_LEAST_ONE_OPTION = "at_least_one_option"
 RULE_EXCLUSIVE_OPTION = "exclusive_option"
+# Not a refusal: an answer to a question the routing says was not asked, cleaned away (``cleaning_log``).
+RULE_NOT_ROUTED = "not_routed"
 
 RULES: dict[str, str] = {
     RULE_REQUIRED: "a value is required",
@@ -31,6 +33,7 @@ RULES: dict[str, str] = {
     RULE_TIMESTAMP: "must be a date and time such as 2023-09-14T10:30:00",
     RULE_MAX_LENGTH: "is longer than the codebook allows",
     RULE_AT_LEAST_ONE_OPTION: "a required multiple-choice question needs at least one option ticked",
+    RULE_NOT_ROUTED: "an answer to a question the routing says was not asked; cleaned away, the row loads",
     RULE_EXCLUSIVE_OPTION: "an option that excludes the others (such as \"None of these\") is ticked with another option",
     RULE_FIELD_COUNT: "the row does not have one cell per column (cut short, or extra cells)",
     RULE_ENCODING: "the cell holds bytes that are not UTF-8 text, in a file read as UTF-8",

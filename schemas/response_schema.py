@@ -101,12 +101,13 @@ def build_response_schema(codebook: Codebook, trust_codes: Iterable[str]) -> pa.
             TEXT, _is_in((o.label for o in respondent.role.options), RULE_OPTION_LABEL), nullable=False
         ),
     }
+    # A routed question is required only of those routed to it: that rule spans cells (validation.rules).
     for question in codebook.questions:
         if question.answer_kind == "single":
             columns[question.id] = pa.Column(
                 TEXT,
                 _is_in((o.label for o in question.options), RULE_OPTION_LABEL),
-                nullable=not question.required,
+                nullable=not question.required or question.asked_if is not None,
             )
         elif question.type == "multiple":
             for column in question.option_columns:
@@ -115,7 +116,7 @@ def build_response_schema(codebook: Codebook, trust_codes: Iterable[str]) -> pa.
             columns[question.id] = pa.Column(
                 TEXT,
                 pa.Check(lambda s, n=question.max_length: s.str.len() <= n, name=RULE_MAX_LENGTH),
-                nullable=not question.required,
+                nullable=not question.required or question.asked_if is not None,
             )
     return pa.DataFrameSchema(
         columns,

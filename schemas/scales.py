@@ -23,9 +23,9 @@ from pydantic import Field
 from schemas.strict import Strict
 
 # What a grid item may say for itself; everything else (type, scale, options, positive, required,
-# report_section, asked_in/asked_from) is the grid's, unless the item overrides it.
+# report_section, asked_in/asked_from, asked_if) is the grid's, unless the item overrides it.
 GRID_KEYS = frozenset({"id", "stem", "scale", "items", "title", "required", "report_section", "asked_in",
-                       "asked_from"})
+                       "asked_from", "asked_if"})
 
 
 class ScaleOption(Strict):

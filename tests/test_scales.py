@@ -31,21 +31,22 @@ CODEBOOK = Path(__file__).parent / "codebooks" / "scales-test.yaml"
 SURVEY, WAVE = "scales-test", "2026Q1"
 SA, A, N, D, SD, DK = "Strongly agree", "Agree", "Neither agree nor disagree", "Disagree", "Strongly disagree", "Don't know"
 VU, FU, NVU = "Very useful", "Fairly useful", "Not very useful"
-COLUMNS = ["eng_enthusiastic", "eng_recommend_work", "improve_ideas", "qi_training_useful",
-           "improvement_barriers.time", "improvement_barriers.staffing", "improvement_barriers.none"]
-ROWS = {  # respondent: the answers, in COLUMNS order (None: left blank)
-    "r01": (SA, A, A, VU, "1", "0", "0"),
-    "r02": (A, D, DK, FU, "1", "1", "0"),
-    "r03": (N, None, SA, DK, "0", "0", "1"),
-    "r04": (D, SD, D, NVU, "0", "1", "0"),
-    "r05": (SA, SA, DK, None, "0", "0", "1"),
-    "r06": (A, A, N, VU, "1", "0", "0"),
-    "r07": (None, N, A, DK, None, None, None),
-    "r08": (SD, A, SA, FU, "0", "1", "0"),
-    "r09": (A, None, DK, VU, "1", "1", "0"),
-    "r10": (A, SA, A, NVU, "0", "0", "1"),
-    "r11": (A, A, A, VU, "1", "0", "1"),  # "None of these" with "Lack of time": refused
-    "r12": (N, D, SD, FU, "1", "0", "0"),
+COLUMNS = ["eng_enthusiastic", "eng_recommend_work", "improve_ideas", "qi_training", "qi_training_useful",
+           "qi_training_comment", "improvement_barriers.time", "improvement_barriers.staffing",
+           "improvement_barriers.none"]
+ROWS = {  # respondent (file row = number + 1): the answers, in COLUMNS order (None: left blank)
+    "r01": (SA, A, A, "Yes", VU, "Fine", "1", "0", "0"),  # a comment where it was not asked: cleaned
+    "r02": (A, D, DK, "Yes", FU, None, "1", "1", "0"),
+    "r03": (N, None, SA, "Yes", DK, None, "0", "0", "1"),
+    "r04": (D, SD, D, "Yes", NVU, "Too theoretical", "0", "1", "0"),
+    "r05": (SA, SA, DK, "No", None, None, "0", "0", "1"),
+    "r06": (A, A, N, "No", VU, "Good course", "1", "0", "0"),  # not routed: both answers cleaned
+    "r07": (None, N, A, "Yes", DK, None, None, None, None),
+    "r08": (SD, A, SA, "Yes", FU, None, "0", "1", "0"),
+    "r09": (A, None, DK, "Yes", VU, None, "1", "1", "0"),
+    "r10": (A, SA, A, "Yes", NVU, None, "0", "0", "1"),
+    "r11": (A, A, A, "Yes", VU, None, "1", "0", "1"),  # "None of these" with "Lack of time": refused
+    "r12": (N, D, SD, "No", FU, None, "1", "0", "0"),  # not routed: cleaned
 }
 PSEUDONYMISE = Pseudonymiser(b"a key for tests only, 32 bytes..")
 
@@ -73,10 +74,11 @@ def loaded(codebook, tmp_path_factory, resolver):
         load_wave(con, codebook, WAVE, validation, run_id="run-1", pseudonymise=PSEUDONYMISE)
         indicators = compute_headline_indicators(con, SURVEY, WAVE, codebook.reporting).set_index("indicator_id")
         responses = con.execute("SELECT question_id, option_id FROM responses").df()
+        stored = {table: con.execute(f"SELECT * FROM {table}").df() for table in ("free_text_responses", "cleaning_log")}
         made_while_loading = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").df() for t in COUNT_TABLES}
         count_wave_from_responses(con, SURVEY, WAVE)
         recounted = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").df() for t in COUNT_TABLES}
-    return validation, indicators, responses, made_while_loading, recounted
+    return validation, indicators, responses, made_while_loading, recounted, stored
 
 
 # --- the codebook ------------------------------------------------------------------------------------
@@ -206,9 +208,12 @@ KNOWN = {
     # improve_ideas: 11 answered, 3 of them "Don't know" (r02 r05 r09), so 8 in the base; A r01 r07 r10, SA r03 r08
     "improve_ideas.positive": (5, 8),
     "improve_ideas.strongly_disagree": (1, 8),
-    # qi_training_useful: 10 answered (r05 blank), 2 "Don't know" (r03 r07): 8; VU r01 r06 r09, FU r02 r08 r12
-    "qi_training_useful.very_useful": (3, 8),
-    "qi_training_useful.useful": (6, 8),
+    # qi_training_useful, asked if qi_training is Yes: routed r01-r04 r07-r10; all answered, r03 r07 "Don't
+    # know": 6 (r06 r12 answered, not routed: cleaned); VU r01 r09, FU r02 r08
+    "qi_training_useful.very_useful": (2, 6),
+    "qi_training_useful.useful": (4, 6),
+    # qi_training: required, 11 answered; Yes 8
+    "qi_training.yes": (8, 11),
     # improvement_barriers: 10 ticked something (r07 nothing); time r01 r02 r06 r09 r12; none r03 r05 r10
     "improvement_barriers.time": (5, 10),
     "improvement_barriers.none": (3, 10),
@@ -227,12 +232,53 @@ def test_excluded_answers_are_stored_and_counted_but_have_no_share(loaded):
     _, indicators, responses, *_ = loaded
     held = responses.value_counts(["question_id", "option_id"])
     assert held[("improve_ideas", "dont_know")] == 3 and held[("qi_training_useful", "dont_know")] == 2
+    # r01 r09 (r06's "Very useful", given where it was not asked, is not stored)
+    assert held[("qi_training_useful", "very_useful")] == 2
     assert not any(i.endswith(".dont_know") for i in indicators.index)
     assert indicators.loc["respondents", "numerator"] == 11
 
 
 def test_counts_from_the_long_responses_equal_the_counts_made_while_loading(loaded):
-    *_, made_while_loading, recounted = loaded
+    *_, made_while_loading, recounted, _ = loaded
     for table, frame in made_while_loading.items():
         assert len(frame)
         pd.testing.assert_frame_equal(recounted[table], frame, obj=table)
+
+
+def test_answers_where_the_routing_says_not_asked_are_cleaned_logged_and_the_rows_load(loaded):
+    validation, *_, stored = loaded
+    log = stored["cleaning_log"].sort_values(["source_row", "column_name"])
+    # r01's comment (the training was very useful: not asked why not); r06 answered no to the training, so
+    # neither its usefulness nor (routed from that) its comment was asked; r12 answered no too.
+    assert list(zip(log["source_row"], log["column_name"], log["rule"])) == [
+        (2, "qi_training_comment", "not_routed"), (7, "qi_training_comment", "not_routed"),
+        (7, "qi_training_useful", "not_routed"), (13, "qi_training_useful", "not_routed")]
+    assert list(log["offending_value"]) == ["4 characters: letters", "11 characters: letters and spaces",
+                                            "Very useful", "Fairly useful"]  # free text described, labels kept
+    assert log["respondent_id"].str.fullmatch(r"[0-9a-f]{24}").all()  # pseudonyms
+    assert validation.cleaned_by_rule() == {"not_routed": 4}
+    assert validation.rows_loaded == 11  # the cleaned rows still load
+    comments = stored["free_text_responses"]
+    assert list(comments.loc[comments["question_id"] == "qi_training_comment", "text"]) == ["Too theoretical"]
+
+
+def test_a_required_routed_question_is_required_of_those_routed_only(tmp_path, resolver):
+    raw = _raw()
+    _question(raw, "qi_training_useful")["required"] = True
+    codebook = Codebook.model_validate(raw)
+    rows = wave_frame()
+    rows.loc[rows["respondent_id"] == "r08", "qi_training_useful"] = None  # routed (Yes), left blank
+    validation = validate_wave([write_csv(rows, tmp_path / "pulse.csv")], codebook, WAVE, resolver)
+    refused = validation.quarantine.set_index("source_row")
+    # r05 (No, blank) is not asked, so not refused; r08 (row 9) is; r11 (row 12) as before.
+    assert sorted(refused.index) == [9, 12]
+    assert (refused.loc[9, "column_name"], refused.loc[9, "rule"]) == ("qi_training_useful", "required")
+
+
+def test_a_route_on_a_later_or_unknown_question_is_refused():
+    raw = _raw()
+    _question(raw, "qi_training_useful")["asked_if"] = {"question": "improvement_barriers", "in": ["time"]}
+    assert "which is not an earlier single-choice, scale or multiple-choice question" in _refused(raw)
+    raw = _raw()
+    _question(raw, "qi_training_useful")["asked_if"] = {"question": "qi_training", "in": ["maybe"]}
+    assert "in ['maybe'], which are not options of 'qi_training'" in _refused(raw)

@@ -21,7 +21,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -33,7 +33,7 @@ from schemas.reference import TrustResolver
 from schemas.response_schema import build_response_schema
 from sql_text import read_sql
 from validation.files import FileScan, scan_file, stage_file
-from validation.quarantine import QUARANTINE_COLUMNS, with_reasons
+from validation.quarantine import CLEANING_COLUMNS, QUARANTINE_COLUMNS, described_cleaning, with_reasons
 from validation.rules import SQL_DIR, WaveRules
 
 # DuckDB's own memory while staging; it spills to the staging folder beyond this. Reading the files gets
@@ -102,6 +102,13 @@ class WaveValidation:
     files: tuple[SourceFile, ...]
     notes: tuple[str, ...] = ()  # why a plain CSV was read by its export reader rather than DuckDB's
     submission_times: SubmissionTimes | None = None
+    # Answers of loading rows cleaned away (CLEANING_COLUMNS): given where the routing says the question was
+    # not asked. The rows load; the cells are not stored.
+    cleaning: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CLEANING_COLUMNS))
+
+    def cleaned_by_rule(self) -> dict[str, int]:
+        """Cells cleaned away, by rule (counts only: never a value)."""
+        return {str(k): int(v) for k, v in self.cleaning.groupby("rule").size().items()}
 
     @property
     def rows_read(self) -> int:
@@ -184,6 +191,8 @@ def validate_wave(
         }) as con:
             con.execute("SET enable_progress_bar = false")
             files, entries = _validate(con, paths, scans, codebook, schema, resolver, layout, limits, progress)
+            cleaning = con.execute(f"SELECT {', '.join(CLEANING_COLUMNS)} FROM cleaning_entries "
+                                   f"ORDER BY file_order, {SOURCE_ROW}, column_name").df()
             wave = codebook.wave(wave_id)
             timed, outside = con.execute(read_sql(SQL_DIR, "fieldwork_counts"),
                                          {"start": wave.fieldwork_start, "end": wave.fieldwork_end}).fetchone()
@@ -196,7 +205,8 @@ def validate_wave(
     source_files = tuple(SourceFile(f.path.name, f.layout, scans[f.path].sha256, scans[f.path].size_bytes, **counts,
                                     encoding=f.encoding)
                          for f, counts in files)
-    return WaveValidation(staged, quarantine, source_files + duplicates, notes, times)
+    return WaveValidation(staged, quarantine, source_files + duplicates, notes, times,
+                          described_cleaning(cleaning, text_columns(codebook)))
 
 
 def _validate(con, paths, scans: dict[Path, FileScan], codebook, schema, resolver, layout, limits, progress):

@@ -26,6 +26,7 @@ QUARANTINE_COLUMNS = [
     SOURCE_FILE, SOURCE_ROW, "respondent_id", "column_name", "rule", "offending_value",
     "kept_source_file", "kept_source_row", "reason",
 ]
+CLEANING_COLUMNS = [SOURCE_FILE, SOURCE_ROW, "respondent_id", "column_name", "rule", "offending_value"]
 # Rules whose offending value is worded by the pipeline (a pointer to the submission kept, a count of
 # cells, "no option ticked", the codebook's label of an exclusive option), never a cell as delivered: shown as
 # they are.
@@ -96,3 +97,12 @@ def with_reasons(entries: pd.DataFrame, free_text: set[str]) -> pd.DataFrame:
     typed &= ~quarantine["rule"].isin(WORDED_BY_PIPELINE)
     quarantine.loc[typed, "offending_value"] = quarantine.loc[typed, "offending_value"].map(describe_value)
     return quarantine
+
+
+def described_cleaning(cleaning: pd.DataFrame, free_text: set[str]) -> pd.DataFrame:
+    """Cells cleaned away, with free text described as in the quarantine (even the private log keeps
+    only its description)."""
+    cleaning = cleaning.reindex(columns=CLEANING_COLUMNS).reset_index(drop=True)
+    typed = cleaning["column_name"].isin(free_text) & cleaning["offending_value"].notna()
+    cleaning.loc[typed, "offending_value"] = cleaning.loc[typed, "offending_value"].map(describe_value)
+    return cleaning

@@ -5,7 +5,8 @@ Python sees each column's *distinct* values only, a chunk at a time: they are ma
 spaces, the codebook's label for an alias, the current ODS code of a trust given by name or old code) and
 checked by the column's pandera schema, generated from the codebook (``schemas.response_schema``). SQL
 then joins those verdicts back to the rows and applies the rules that span cells: a required
-multiple-choice question needs a tick, an exclusive option ("None of these") is ticked alone, a partial response is quarantined unless the codebook counts it, and
+multiple-choice question needs a tick, an exclusive option ("None of these") is ticked alone, a routed
+question's answers given where it was not asked are cleaned away (``cleaning_entries``), a partial response is quarantined unless the codebook counts it, and
 a respondent who submitted more than once keeps the latest submission (``sql/superseded_submissions.sql``).
 The export readers' own row failures (a row cut short, an unknown label in a joined cell) join the same
 entries. Personal-data columns never reach ``valid_rows``.
@@ -26,7 +27,9 @@ from exports import COMPLETE, SOURCE_ROW, WHOLE_ROW
 from exports.base import canonical_label
 from schemas.codebook import Codebook
 from schemas.emails import email_key, placeholder_set
-from schemas.quarantine_rules import RULE_AT_LEAST_ONE_OPTION, RULE_EXCLUSIVE_OPTION, RULE_INCOMPLETE, RULE_SUPERSEDED
+from schemas.quarantine_rules import (
+    RULE_AT_LEAST_ONE_OPTION, RULE_EXCLUSIVE_OPTION, RULE_INCOMPLETE, RULE_NOT_ROUTED, RULE_REQUIRED, RULE_SUPERSEDED,
+)
 from schemas.reference import TrustResolver
 from schemas.response_schema import parse_timestamps
 from sql_text import identifier as quote_identifier
@@ -71,12 +74,14 @@ class WaveRules:
         self._superseded()
         con.execute(read_sql(SQL_DIR, "quarantine_entries"))
         personal = set(self.codebook.respondent.personal_data)
-        kept = ", ".join(quote_identifier(c) for c in self.canonical if c not in personal)
+        kept = ", ".join(f"{self._answer(c)} AS {quote_identifier(c)}" for c in self.canonical if c not in personal)
+        not_quarantined = (f"NOT EXISTS (SELECT 1 FROM quarantined_rows AS q WHERE q.file_order = wave_rows.file_order "
+                           f"AND q.{SOURCE_ROW} = wave_rows.{SOURCE_ROW})")
         con.execute(
             f"CREATE VIEW valid_rows AS SELECT {SOURCE_ROW}, {kept}, {SOURCE_FILE}, {TRUST_REPORTED}, "
-            f"{SUBMITTED_AT_PARSED}, file_order FROM wave_rows WHERE NOT EXISTS (SELECT 1 FROM quarantined_rows AS q "
-            f"WHERE q.file_order = wave_rows.file_order AND q.{SOURCE_ROW} = wave_rows.{SOURCE_ROW})"
+            f"{SUBMITTED_AT_PARSED}, file_order FROM wave_rows WHERE {not_quarantined}"
         )
+        self._cleaning_entries(not_quarantined)
 
     # --- cells: distinct values, canonical and checked -----------------------------------------------
 
@@ -194,6 +199,72 @@ class WaveRules:
             verdicts.update(failing_values(cases, padded))
         return verdicts
 
+    # --- routing ---------------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def _question_of_column(self) -> dict[str, object]:
+        return {c: q for q in self.codebook.questions for c in q.columns}
+
+    def _answer(self, column: str) -> str:
+        """A column's cells with the answers given where the routing says the question was not asked
+        cleaned away (NULL); other columns as they are."""
+        question = self._question_of_column.get(column)
+        if question is None or question.asked_if is None:
+            return quote_identifier(column)
+        return f"CASE WHEN {self._routed(question.id)} THEN {quote_identifier(column)} END"
+
+    def _routed(self, question_id: str) -> str:
+        """SQL that is true for the rows routed to a question: its condition on the earlier question's
+        answer, itself cleaned (a question routed from one that was not asked is not asked either)."""
+        route = self.codebook.question(question_id).asked_if
+        if route is None:
+            return "true"
+        condition = self.codebook.question(route.question)
+        offered = [o for o in condition.options if o.id in route.options]  # as asked in this wave
+        if condition.answer_kind == "single":
+            labels = ", ".join(literal(o.label) for o in offered)
+            return f"coalesce({self._answer(condition.id)} IN ({labels or 'NULL'}), false)"
+        ticked = " OR ".join(f"{self._answer(condition.option_column(o.id))} = '1'" for o in offered)
+        return f"coalesce({ticked or 'false'}, false)"
+
+    def _routed_entries(self, whole_row: str) -> list[str]:
+        """The rules of routed questions that span cells: required, or a tick required, of those routed."""
+        parts = []
+        for question in self.codebook.questions:
+            if question.asked_if is None or not question.required:
+                continue
+            routed = self._routed(question.id)
+            if question.type == "multiple":
+                none_ticked = " AND ".join(f"coalesce({quote_identifier(c)} <> '1', true)" for c in question.option_columns)
+                parts.append(f"SELECT {whole_row}, {literal(question.id)} AS column_name, "
+                             f"{literal(RULE_AT_LEAST_ONE_OPTION)} AS rule, 'no option ticked' AS offending_value "
+                             f"FROM wave_rows WHERE {routed} AND {none_ticked}")
+            else:
+                parts.append(f"SELECT {whole_row}, {literal(question.id)} AS column_name, {literal(RULE_REQUIRED)} "
+                             f"AS rule, NULL::VARCHAR AS offending_value FROM wave_rows "
+                             f"WHERE {routed} AND {quote_identifier(question.id)} IS NULL")
+        return parts
+
+    def _cleaning_entries(self, not_quarantined: str) -> None:
+        """``cleaning_entries``: each answer of a row that loads given where the routing says its question
+        was not asked (a 0 in an option column is no answer). The cell is not stored; the row still loads."""
+        id_column = quote_identifier(self.id_column)
+        parts = []
+        for question in self.codebook.questions:
+            if question.asked_if is None:
+                continue
+            for column in question.columns:
+                name = quote_identifier(column)
+                given = f"{name} = '1'" if question.type == "multiple" else f"{name} IS NOT NULL"
+                parts.append(f"SELECT file_order, {SOURCE_FILE}, {SOURCE_ROW}, {id_column} AS respondent_id, "
+                             f"{literal(column)} AS column_name, {literal(RULE_NOT_ROUTED)} AS rule, "
+                             f"{name} AS offending_value FROM wave_rows "
+                             f"WHERE {not_quarantined} AND {given} AND NOT {self._routed(question.id)}")
+        empty = (f"SELECT NULL::INTEGER AS file_order, NULL::VARCHAR AS {SOURCE_FILE}, NULL::BIGINT AS {SOURCE_ROW}, "
+                 "NULL::VARCHAR AS respondent_id, NULL::VARCHAR AS column_name, NULL::VARCHAR AS rule, "
+                 "NULL::VARCHAR AS offending_value WHERE false")
+        self.con.execute(f"CREATE TABLE cleaning_entries AS {' UNION ALL '.join(parts) or empty}")
+
     # --- rows ------------------------------------------------------------------------------------------
 
     def _wave_rows_sql(self, changed: set[str]) -> str:
@@ -248,8 +319,9 @@ class WaveRules:
                 f"ON f.column_name = {literal(column)} AND w.{quote_identifier(column)} IS NOT DISTINCT FROM f.value"
             )
         whole_row = f"file_order, {SOURCE_FILE}, {SOURCE_ROW}, {id_column} AS respondent_id"
+        parts += self._routed_entries(whole_row)
         for question in self.codebook.questions:
-            if question.type == "multiple" and question.required:
+            if question.type == "multiple" and question.required and question.asked_if is None:
                 none_ticked = " AND ".join(f"coalesce({quote_identifier(c)} <> '1', true)" for c in question.option_columns)
                 parts.append(f"SELECT {whole_row}, {literal(question.id)} AS column_name, "
                              f"{literal(RULE_AT_LEAST_ONE_OPTION)} AS rule, 'no option ticked' AS offending_value "

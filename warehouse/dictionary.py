@@ -24,7 +24,7 @@ DICTIONARY_PATH = Path(__file__).with_name("dictionary.yaml")
 
 # Tables the snapshot derives rather than copies, and the survey-level tables whose comment also lists
 # the surveys (from their codebooks).
-DERIVED_TABLES = ("quarantine_counts",)
+DERIVED_TABLES = ("quarantine_counts", "cleaning_counts")
 SURVEY_TABLES = ("waves", "questions", "options", "indicators")
 
 

@@ -22,7 +22,7 @@ from warehouse.pseudonyms import Pseudonymiser
 from warehouse.stop_points import stop_point
 from warehouse.trust_counts import count_staged_wave
 
-WAVE_TABLES = ("respondents", "responses", "free_text_responses", "quarantine")
+WAVE_TABLES = ("respondents", "responses", "free_text_responses", "quarantine", "cleaning_log")
 
 
 def _columns(names: list[str]) -> str:
@@ -110,7 +110,8 @@ def load_wave(
     archived_as: dict[str, str] | None = None,
     inputs_fingerprint: str | None = None,
 ) -> dict:
-    """Replace the wave's respondents, responses and quarantine, and log each file, in one transaction.
+    """Replace the wave's respondents, responses, quarantine and cleaning log, and log each file, in one
+    transaction.
 
     Before committing, the rows now in the warehouse are counted against the validation; if they differ
     (rows lost in the reshape, say) the transaction is rolled back and ``WaveDoesNotReconcile`` raised.
@@ -121,6 +122,8 @@ def load_wave(
     params = {"survey_id": codebook.survey_id, "wave_id": wave_id}
     quarantine = validation.quarantine.assign(**params, run_id=run_id)
     quarantine["respondent_id"] = pseudonymise.many(codebook.survey_id, quarantine["respondent_id"])
+    cleaning = validation.cleaning.assign(**params, run_id=run_id)
+    cleaning["respondent_id"] = pseudonymise.many(codebook.survey_id, cleaning["respondent_id"])
     log = pd.DataFrame(
         [
             {**params, "source_file": f.name, "layout": f.layout, "sha256": f.sha256, "size_bytes": f.size_bytes,
@@ -133,6 +136,7 @@ def load_wave(
         ]
     )
     con.register("quarantine_rows", quarantine)
+    con.register("cleaning_rows", cleaning)
     con.register("load_log_rows", log)
     try:
         _stage_valid_rows(con, codebook, validation, pseudonymise)
@@ -144,6 +148,7 @@ def load_wave(
                 if sql:
                     con.execute(sql, params)
             con.execute("INSERT INTO quarantine BY NAME SELECT * FROM quarantine_rows")
+            con.execute("INSERT INTO cleaning_log BY NAME SELECT * FROM cleaning_rows")
             con.execute("INSERT INTO load_log BY NAME SELECT * FROM load_log_rows")
             count_staged_wave(con, codebook, wave_id, "staged_rows")
             counts = wave_reconciliation(con, codebook.survey_id, wave_id, run_id)
@@ -152,7 +157,7 @@ def load_wave(
             stop_point("load")
         return counts
     finally:
-        for view in ("staged_rows", "quarantine_rows", "load_log_rows"):
+        for view in ("staged_rows", "quarantine_rows", "cleaning_rows", "load_log_rows"):
             con.unregister(view)
         con.execute("DROP MACRO TABLE IF EXISTS temp.staged_wave")
         con.execute("DROP TABLE IF EXISTS temp.staged_pseudonyms")

@@ -175,6 +175,7 @@ def _fill_snapshot(con: duckdb.DuckDBPyConnection, working: str, publication: di
                 + (only_new if kept and table in RESPONDENT_TABLES else "")
             )
         con.execute(f"INSERT INTO {SNAPSHOT}.main.quarantine_counts BY NAME {read_sql('quarantine_count_rows')}")
+        con.execute(f"INSERT INTO {SNAPSHOT}.main.cleaning_counts BY NAME {read_sql('cleaning_count_rows')}")
         con.execute(f"INSERT INTO {SNAPSHOT}.main.publications BY NAME {read_sql('publication_rows')}", publication)
         for statement in comment_statements(SNAPSHOT, codebooks):
             con.execute(statement)

@@ -118,6 +118,21 @@ CREATE TABLE IF NOT EXISTS quarantine (
     run_id          VARCHAR NOT NULL
 );
 
+-- Cells of loaded rows that were not stored, with the reason: an answer given where the routing says the
+-- question was not asked (rule not_routed). The row loads; its other answers stand. Private, like the
+-- quarantine: the value is as delivered (free text described). Published as counts (cleaning_counts).
+CREATE TABLE IF NOT EXISTS cleaning_log (
+    survey_id       VARCHAR NOT NULL,
+    wave_id         VARCHAR NOT NULL,
+    source_file     VARCHAR NOT NULL,
+    source_row      INTEGER NOT NULL,
+    respondent_id   VARCHAR,           -- pseudonym, as in `respondents`
+    column_name     VARCHAR NOT NULL,
+    rule            VARCHAR NOT NULL,
+    offending_value VARCHAR,
+    run_id          VARCHAR NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS load_log (
     survey_id        VARCHAR NOT NULL,
     wave_id          VARCHAR NOT NULL,
