@@ -80,7 +80,8 @@ def read(path: Path, data: bytes, codebook: Codebook, limits: ReadLimits | None 
         if top and fold(top) in metadata:
             plan.append(metadata[fold(top)])
             continue
-        target = matcher.by_heading(current)
+        # A grid's stem heads its items' columns, each item below it.
+        target = matcher.by_heading(current) or (matcher.by_heading(f"{current} / {sub}") if sub else None)
         if fold(sub) in OTHER_SPECIFY:
             plan.append(IGNORE)  # the text of "Other (please specify)": not in the codebook, not kept
             continue

@@ -149,6 +149,17 @@ class Question(_AskedInWaves):
 
     @property
     def headings(self) -> tuple[str, ...]:
+        """Every heading an export may give the question's column: its wordings and aliases, and for a grid
+        item each after the grid's stem, as tools head a grid's columns (Qualtrics "<stem> - <item>",
+        SurveyMonkey's two header rows read as "<stem> / <item>")."""
+        own = self.own_headings
+        if self.grid_stem is None:
+            return own
+        return (*own, *(f"{self.grid_stem}{separator}{wording}" for wording in own for separator in (" - ", " / ")))
+
+    @property
+    def own_headings(self) -> tuple[str, ...]:
+        """The question's wordings and aliases, without a grid's stem."""
         return (self.wording, *(r.wording for r in self.rewordings), *self.aliases)
 
     @property
@@ -428,7 +439,7 @@ class Codebook(_Strict):
             options = tuple(o for o in question.options if self.is_asked(o, wave_id))
             not_asked += [NotAsked(question, o) for o in question.options if o not in options]
             wording = self.wording_in(question, wave_id)
-            others = tuple(h for h in question.headings if h != wording)
+            others = tuple(h for h in question.own_headings if h != wording)
             questions.append(question.model_copy(update={"options": options, "wording": wording,
                                                          "aliases": others, "rewordings": ()}))
         # A route on a question the wave did not ask routes nobody away: everyone was asked.

@@ -67,13 +67,18 @@ def surveymonkey(wave: pd.DataFrame, codebook: Codebook, path: Path) -> Path:
     r = codebook.respondent
     top = list(SURVEYMONKEY_METADATA) + [r.trust.wording, r.role.wording]
     sub = [""] * len(SURVEYMONKEY_METADATA) + ["Response", "Response"]
+    stem = None
     for q in codebook.questions:
-        if q.type == "multiple":
+        if q.grid_stem is not None:  # the stem once, above its items
+            top.append(q.grid_stem if q.grid_stem != stem else "")
+            sub.append(q.wording)
+        elif q.type == "multiple":
             top += [q.wording] + [""] * (len(q.options) - 1)
             sub += [o.label for o in q.options]
         else:
             top.append(q.wording)
             sub.append("Open-Ended Response" if q.type == "text" else "Response")
+        stem = q.grid_stem
     rows = [top, sub]
     for n, (_, row) in enumerate(wave.iterrows()):
         done = _submitted(row)
@@ -119,7 +124,8 @@ def _qualtrics_columns(codebook: Codebook):
                 columns.append((f"Q{n}_{m}", f"{q.wording} - {o.label}", f"QID{n}_{m}",
                                 lambda row, c=q.option_column(o.id), label=o.label: label if row[c] == "1" else ""))
         else:
-            columns.append((f"Q{n}", q.wording, f"QID{n}", lambda row, c=q.id: _cell(row[c]) or ""))
+            wording = q.wording if q.grid_stem is None else f"{q.grid_stem} - {q.wording}"
+            columns.append((f"Q{n}", wording, f"QID{n}", lambda row, c=q.id: _cell(row[c]) or ""))
     return columns
 
 

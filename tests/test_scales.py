@@ -93,7 +93,7 @@ def test_a_grid_becomes_one_scale_question_per_item_with_the_grids_stem_and_scal
     assert item.positive == ("agree", "strongly_agree")
     # A scale question's own options follow the scale's.
     assert [o.id for o in codebook.question("improve_ideas").options][-1] == "dont_know"
-    assert codebook.expected_columns[:6] == ["respondent_id", "submitted_at", "trust_code", "role", "email",
+    assert codebook.expected_columns[:7] == ["respondent_id", "submitted_at", "trust_code", "role", "name", "email",
                                              "eng_enthusiastic"]
 
 
@@ -282,3 +282,21 @@ def test_a_route_on_a_later_or_unknown_question_is_refused():
     raw = _raw()
     _question(raw, "qi_training_useful")["asked_if"] = {"question": "qi_training", "in": ["maybe"]}
     assert "in ['maybe'], which are not options of 'qi_training'" in _refused(raw)
+
+
+@pytest.mark.parametrize("layout", ["qualtrics", "surveymonkey", "microsoft_forms"])
+def test_a_grid_in_a_tools_export_loads_to_the_plain_csvs_answers(layout, codebook, tmp_path, resolver):
+    """Qualtrics heads a grid item "<stem> - <item>", SurveyMonkey puts the stem above its items, Microsoft
+    Forms heads a column per statement: each reads to the same valid rows as the plain layout."""
+    from tests import exports
+
+    rows = wave_frame().assign(name="Sam Jones")
+    plain = validate_wave([write_csv(rows, tmp_path / "plain.csv")], codebook, WAVE, resolver)
+    suffix = ".xlsx" if layout == "microsoft_forms" else ".csv"
+    built = getattr(exports, layout)(rows, codebook, tmp_path / f"export{suffix}")
+    read = validate_wave([built], codebook, WAVE, resolver)
+    assert read.files[0].layout == layout
+    grid = ["eng_enthusiastic", "eng_recommend_work", "improve_ideas", "qi_training_useful"]
+    frames = [v.set_index("respondent_id")[grid].sort_index() for v in (plain.valid_rows(), read.valid_rows())]
+    pd.testing.assert_frame_equal(frames[1], frames[0])
+    assert len(frames[0]) == 11
