@@ -65,7 +65,7 @@ def expand_questionnaire(raw: Any) -> Any:
 
 def _grid_items(grid: Any, scales: dict[str, Scale]) -> list:
     if not isinstance(grid, dict):
-        raise ValueError("a grid is a mapping with stem, scale and items")
+        raise ValueError("a grid is a mapping with stem, scale and items")  # noqa: TRY004 - pydantic reports only ValueError
     unknown = sorted(set(grid) - GRID_KEYS)
     if unknown:
         raise ValueError(f"grid {grid.get('id', grid.get('stem', ''))!r} has unknown keys {unknown} "
@@ -77,7 +77,7 @@ def _grid_items(grid: Any, scales: dict[str, Scale]) -> list:
     items = []
     for item in grid["items"]:
         if not isinstance(item, dict):
-            raise ValueError(f"each item of grid {grid['stem']!r} is a mapping with id and wording")
+            raise ValueError(f"each item of grid {grid['stem']!r} is a mapping with id and wording")  # noqa: TRY004
         question = {"type": "scale", **shared, "grid_stem": grid["stem"], **item}
         question.setdefault("title", item.get("wording", ""))
         items.append(_with_scale(question, scales))

@@ -300,3 +300,17 @@ def test_a_grid_in_a_tools_export_loads_to_the_plain_csvs_answers(layout, codebo
     frames = [v.set_index("respondent_id")[grid].sort_index() for v in (plain.valid_rows(), read.valid_rows())]
     pd.testing.assert_frame_equal(frames[1], frames[0])
     assert len(frames[0]) == 11
+
+
+def test_analysts_see_each_questions_grid_and_routing(codebook, tmp_path):
+    with connect(tmp_path / "survey.duckdb") as con:
+        write_survey_dimensions(con, codebook)
+        rows = con.execute("SELECT question_id, question_type, grid_stem, asked_if_question, asked_if_options "
+                           "FROM questions ORDER BY question_order").fetchall()
+        in_base = dict(con.execute("SELECT option_id, in_base FROM options WHERE question_id = 'improve_ideas'").fetchall())
+    by_id = {r[0]: r[1:] for r in rows}
+    assert by_id["eng_enthusiastic"][:2] == ("scale", codebook.question("eng_enthusiastic").grid_stem)
+    assert by_id["qi_training_useful"] == ("single", None, "qi_training", ["yes"])
+    assert by_id["improvement_barriers"] == ("multiple", None, None, None)
+    assert in_base == {"strongly_disagree": True, "disagree": True, "neither": True, "agree": True,
+                       "strongly_agree": True, "dont_know": False}

@@ -16,7 +16,12 @@ import unicodedata
 import pandas as pd
 
 from schemas.quarantine_rules import (
-    RULE_AT_LEAST_ONE_OPTION, RULE_EXCLUSIVE_OPTION, RULE_FIELD_COUNT, RULE_INCOMPLETE, RULE_SUPERSEDED, RULES,
+    RULE_AT_LEAST_ONE_OPTION,
+    RULE_EXCLUSIVE_OPTION,
+    RULE_FIELD_COUNT,
+    RULE_INCOMPLETE,
+    RULE_SUPERSEDED,
+    RULES,
 )
 from schemas.response_schema import PANDERA_CHECK_RULES
 

@@ -28,7 +28,12 @@ from exports.base import canonical_label
 from schemas.codebook import Codebook
 from schemas.emails import email_key, placeholder_set
 from schemas.quarantine_rules import (
-    RULE_AT_LEAST_ONE_OPTION, RULE_EXCLUSIVE_OPTION, RULE_INCOMPLETE, RULE_NOT_ROUTED, RULE_REQUIRED, RULE_SUPERSEDED,
+    RULE_AT_LEAST_ONE_OPTION,
+    RULE_EXCLUSIVE_OPTION,
+    RULE_INCOMPLETE,
+    RULE_NOT_ROUTED,
+    RULE_REQUIRED,
+    RULE_SUPERSEDED,
 )
 from schemas.reference import TrustResolver
 from schemas.response_schema import parse_timestamps

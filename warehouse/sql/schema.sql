@@ -26,6 +26,10 @@ CREATE TABLE IF NOT EXISTS questions (
     required       BOOLEAN NOT NULL,
     PRIMARY KEY (survey_id, question_id)
 );
+-- Added with codebook version 2: a grid item's stem, and who a routed question was asked of.
+ALTER TABLE questions ADD COLUMN IF NOT EXISTS grid_stem VARCHAR;
+ALTER TABLE questions ADD COLUMN IF NOT EXISTS asked_if_question VARCHAR;
+ALTER TABLE questions ADD COLUMN IF NOT EXISTS asked_if_options VARCHAR[];
 
 CREATE TABLE IF NOT EXISTS options (
     survey_id    VARCHAR NOT NULL,
