@@ -314,3 +314,17 @@ def test_analysts_see_each_questions_grid_and_routing(codebook, tmp_path):
     assert by_id["improvement_barriers"] == ("multiple", None, None, None)
     assert in_base == {"strongly_disagree": True, "disagree": True, "neither": True, "agree": True,
                        "strongly_agree": True, "dont_know": False}
+
+
+def test_a_required_routed_multiple_choice_question_needs_a_tick_of_those_routed_only(tmp_path, resolver):
+    raw = _raw()
+    barriers = _question(raw, "improvement_barriers")
+    barriers.update(required=True, asked_if={"question": "qi_training", "in": ["yes"]})
+    codebook = Codebook.model_validate(raw)
+    validation = validate_wave([write_csv(wave_frame(), tmp_path / "pulse.csv")], codebook, WAVE, resolver)
+    refused = validation.quarantine.set_index("source_row")
+    # r07 (row 8) answered Yes and ticked nothing; r11 (row 12) as before; r05 r06 r12 said No: not asked,
+    # so their ticks are cleaned away, not refused.
+    assert sorted(refused.index) == [8, 12]
+    assert refused.loc[8, "rule"] == "at_least_one_option"
+    assert validation.cleaned_by_rule()["not_routed"] == 4 + 3  # r05's none, r06's time, r12's time

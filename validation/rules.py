@@ -232,23 +232,13 @@ class WaveRules:
         ticked = " OR ".join(f"{self._answer(condition.option_column(o.id))} = '1'" for o in offered)
         return f"coalesce({ticked or 'false'}, false)"
 
-    def _routed_entries(self, whole_row: str) -> list[str]:
-        """The rules of routed questions that span cells: required, or a tick required, of those routed."""
-        parts = []
-        for question in self.codebook.questions:
-            if question.asked_if is None or not question.required:
-                continue
-            routed = self._routed(question.id)
-            if question.type == "multiple":
-                none_ticked = " AND ".join(f"coalesce({quote_identifier(c)} <> '1', true)" for c in question.option_columns)
-                parts.append(f"SELECT {whole_row}, {literal(question.id)} AS column_name, "
-                             f"{literal(RULE_AT_LEAST_ONE_OPTION)} AS rule, 'no option ticked' AS offending_value "
-                             f"FROM wave_rows WHERE {routed} AND {none_ticked}")
-            else:
-                parts.append(f"SELECT {whole_row}, {literal(question.id)} AS column_name, {literal(RULE_REQUIRED)} "
-                             f"AS rule, NULL::VARCHAR AS offending_value FROM wave_rows "
-                             f"WHERE {routed} AND {quote_identifier(question.id)} IS NULL")
-        return parts
+    def _routed_required_entries(self, whole_row: str) -> list[str]:
+        """A routed single-choice or text question that is required needs an answer of those routed to it
+        (the schema lets its cells be empty: those not routed leave it blank)."""
+        return [f"SELECT {whole_row}, {literal(q.id)} AS column_name, {literal(RULE_REQUIRED)} AS rule, "
+                f"NULL::VARCHAR AS offending_value FROM wave_rows "
+                f"WHERE {self._routed(q.id)} AND {quote_identifier(q.id)} IS NULL"
+                for q in self.codebook.questions if q.asked_if is not None and q.required and q.type != "multiple"]
 
     def _cleaning_entries(self, not_quarantined: str) -> None:
         """``cleaning_entries``: each answer of a row that loads given where the routing says its question
@@ -324,13 +314,13 @@ class WaveRules:
                 f"ON f.column_name = {literal(column)} AND w.{quote_identifier(column)} IS NOT DISTINCT FROM f.value"
             )
         whole_row = f"file_order, {SOURCE_FILE}, {SOURCE_ROW}, {id_column} AS respondent_id"
-        parts += self._routed_entries(whole_row)
+        parts += self._routed_required_entries(whole_row)
         for question in self.codebook.questions:
-            if question.type == "multiple" and question.required and question.asked_if is None:
+            if question.type == "multiple" and question.required:  # of those routed to it ("true": everyone)
                 none_ticked = " AND ".join(f"coalesce({quote_identifier(c)} <> '1', true)" for c in question.option_columns)
                 parts.append(f"SELECT {whole_row}, {literal(question.id)} AS column_name, "
                              f"{literal(RULE_AT_LEAST_ONE_OPTION)} AS rule, 'no option ticked' AS offending_value "
-                             f"FROM wave_rows WHERE {none_ticked}")
+                             f"FROM wave_rows WHERE {self._routed(question.id)} AND {none_ticked}")
             for option in (o for o in question.options if o.exclusive):
                 exclusive = question.option_column(option.id)
                 others = " OR ".join(f"{quote_identifier(c)} = '1'" for c in question.option_columns if c != exclusive)
