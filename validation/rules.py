@@ -3,7 +3,10 @@
 A wave of a million respondents has a hundred million cells but few distinct values in most columns, so
 Python sees each column's *distinct* values only, a chunk at a time: they are made canonical (surrounding
 spaces, the codebook's label for an alias, the current ODS code of a trust given by name or old code) and
-checked by the column's pandera schema, generated from the codebook (``schemas.response_schema``). SQL
+checked by the column's pandera schema, generated from the codebook (``schemas.response_schema``). Of a
+column whose schema checks no value (a respondent id: text, required), only the cells that stripping
+would change or empty reach Python: every other cell is its own canonical form and passes. Personal-data
+columns are neither checked nor loaded; an email is keyed in SQL (``sql/text_macros.sql``). SQL
 then joins those verdicts back to the rows and applies the rules that span cells: a required
 multiple-choice question needs a tick, an exclusive option ("None of these") is ticked alone, a routed
 question's answers given where it was not asked are cleaned away (``cleaning_entries``), a partial response is quarantined unless the codebook counts it, and
@@ -26,7 +29,7 @@ import pandera.pandas as pa
 from exports import COMPLETE, SOURCE_ROW, WHOLE_ROW
 from exports.base import canonical_label
 from schemas.codebook import Codebook
-from schemas.emails import email_key, placeholder_set
+from schemas.emails import placeholders
 from schemas.quarantine_rules import (
     RULE_AT_LEAST_ONE_OPTION,
     RULE_EXCLUSIVE_OPTION,
@@ -66,11 +69,12 @@ class WaveRules:
         self.id_column = codebook.respondent.id_column
         self.trust_column = codebook.respondent.trust.column
         self.canonical = list(codebook.expected_columns)
-        self._placeholders = placeholder_set(codebook.respondent.placeholder_emails)
+        self.personal = set(codebook.respondent.personal_data)
 
     def run(self) -> None:
         """Fill ``quarantine_entries``, ``quarantined_rows`` and ``valid_rows`` in the staging database."""
         con = self.con
+        con.execute(read_sql(SQL_DIR, "text_macros"))
         changed = self._stage_values()
         con.execute("CREATE TABLE staged_files AS SELECT unnest($files) AS source_file, "
                     "generate_subscripts($files, 1) - 1 AS file_order", {"files": [f.path.name for f in self.files]})
@@ -78,8 +82,7 @@ class WaveRules:
         self._cell_entries()
         self._superseded()
         con.execute(read_sql(SQL_DIR, "quarantine_entries"))
-        personal = set(self.codebook.respondent.personal_data)
-        kept = ", ".join(f"{self._answer(c)} AS {quote_identifier(c)}" for c in self.canonical if c not in personal)
+        kept = ", ".join(f"{self._answer(c)} AS {quote_identifier(c)}" for c in self.canonical if c not in self.personal)
         not_quarantined = (f"NOT EXISTS (SELECT 1 FROM quarantined_rows AS q WHERE q.file_order = wave_rows.file_order "
                            f"AND q.{SOURCE_ROW} = wave_rows.{SOURCE_ROW})")
         con.execute(
@@ -100,18 +103,31 @@ class WaveRules:
                                    {"start": start, "end": start + DISTINCT_CHUNK}).df()
 
     def _distinct_values(self):
-        """Every canonical column's distinct raw values across the files, as (column_name, raw) chunks; a
+        """The distinct raw values Python must see, across the files, as (column_name, raw) chunks: every
+        value of a checked or converted column, and of a column checked for nothing but being given, the
+        missing value and the cells stripping changes (the rest are their own canonical form, and pass). A
         column some file lacks has a missing value too, which its rows hold."""
         parts = []
         for column in self.canonical:
-            cells = " UNION ALL ".join(
-                f"SELECT {quote_identifier(f.sources[column]) if column in f.sources else 'NULL::VARCHAR'} AS raw "
-                f"FROM {f.table}" for f in self.files)
+            if column in self.personal:
+                continue
+            seen = "" if self._checks_values(column) else " WHERE raw IS NULL OR strip_changes(raw)"
             # Distinct within each column first: a column's scan is cheap, pairs of column and value are not.
-            parts.append(f"SELECT {literal(column)} AS column_name, raw FROM (SELECT DISTINCT raw FROM ({cells}))")
+            parts.append(f"SELECT {literal(column)} AS column_name, raw FROM "
+                         f"(SELECT DISTINCT raw FROM ({self._raw_cells(column)}){seen})")
         for chunk in self._chunks(" UNION ALL ".join(parts), "distinct_values"):
             chunk["raw"] = chunk["raw"].astype(object).where(chunk["raw"].notna(), None)
             yield chunk
+
+    def _raw_cells(self, column: str) -> str:
+        """SQL of a canonical column's raw cells (``raw``) in every file, as read."""
+        return " UNION ALL ".join(
+            f"SELECT {quote_identifier(f.sources[column]) if column in f.sources else 'NULL::VARCHAR'} AS raw "
+            f"FROM {f.table}" for f in self.files)
+
+    def _checks_values(self, column: str) -> bool:
+        """Whether a column's values are converted or checked one by one (not only for being given)."""
+        return column in self._conversions or bool(self.schema.columns[column].checks)
 
     @functools.cached_property
     def _conversions(self) -> dict:
@@ -132,7 +148,6 @@ class WaveRules:
         """
         self.con.execute("CREATE TABLE value_map (column_name VARCHAR, raw VARCHAR, canonical VARCHAR, "
                          "parsed_at TIMESTAMPTZ, reported VARCHAR)")
-        self.con.execute("CREATE TABLE email_keys (email VARCHAR, email_key VARCHAR)")
         time_column, changed, failures = self.codebook.respondent.submitted_at_column, set(), set()
         for chunk in self._distinct_values():
             raw_values = chunk["raw"].to_numpy(dtype=object)
@@ -156,8 +171,6 @@ class WaveRules:
                     mapped.append(pd.DataFrame(rows))
                     changed.add(column)
                 canonical_values[column] = list(dict.fromkeys(canonical))
-                if column == EMAIL:
-                    self._email_keys(canonical_values[column])
             if mapped:
                 insert_frame(self.con, "value_map", pd.concat(mapped, ignore_index=True))
             failures.update(self._verdicts(canonical_values))
@@ -166,15 +179,6 @@ class WaveRules:
         insert_frame(self.con, "cell_failures", pd.DataFrame(
             sorted(failures, key=str), columns=["column_name", "value", "rule", "offending_value"]))
         return changed
-
-    def _email_keys(self, emails: list) -> None:
-        """How resubmissions are matched by email (``schemas.emails``: a plausible email that is not a
-        placeholder, ignoring case and spaces), keyed here while the distinct emails are in Python anyway.
-        ``email_keys`` holds only the emails whose key is not the email itself (most are already folded:
-        a million rows written for nothing took a second)."""
-        keys = {e: email_key(e, self._placeholders) for e in emails if e is not None}
-        changed = {e: k for e, k in keys.items() if k != e}
-        insert_frame(self.con, "email_keys", pd.DataFrame({"email": list(changed), "email_key": list(changed.values())}))
 
     def _verdicts(self, canonical: dict[str, list]) -> set[tuple]:
         """(column, value, rule, offending value) for each distinct canonical value failing its column's checks.
@@ -186,8 +190,7 @@ class WaveRules:
         """
         groups: dict[int, dict[str, list]] = {}
         for column, values in canonical.items():
-            if column in self.schema.columns:  # personal data is not checked
-                groups.setdefault(max(len(values), 1024).bit_length(), {})[column] = values
+            groups.setdefault(max(len(values), 1024).bit_length(), {})[column] = values
         verdicts = set()
         for columns in groups.values():
             length = max(len(v) for v in columns.values())
@@ -337,17 +340,25 @@ class WaveRules:
 
     def _superseded(self) -> None:
         """Earlier submissions of a respondent, among the rows that pass every other rule."""
-        email = EMAIL in self.codebook.respondent.personal_data
+        email = EMAIL in self.personal
         column = quote_identifier(EMAIL)
+        if email:
+            # Each distinct email whose key is not the email itself (most are already keys: writing a
+            # million rows that say so would be the most of this table's time).
+            self.con.execute(
+                "CREATE TABLE email_keys AS SELECT email, folded_email_key(folded, placeholders) AS email_key "
+                "FROM (SELECT email, email_fold(email) AS folded "
+                f"      FROM (SELECT DISTINCT raw AS email FROM ({self._raw_cells(EMAIL)}) WHERE raw IS NOT NULL)), "
+                "     (SELECT list(email_fold(p)) AS placeholders FROM unnest($placeholders) AS t(p)) "
+                "WHERE email_key IS DISTINCT FROM email",
+                {"placeholders": list(placeholders(self.codebook.respondent.placeholder_emails))})
         self.con.execute(
             f"CREATE VIEW submissions AS SELECT w.file_order, w.{SOURCE_FILE}, w.{SOURCE_ROW}, "
             f"w.{quote_identifier(self.id_column)} AS respondent_id, "
             + (f"CASE WHEN k.email IS NULL THEN w.{column} ELSE k.email_key END AS email_key" if email
                else "NULL::VARCHAR AS email_key")
             + f", w.{SUBMITTED_AT_PARSED} AS submitted_at FROM wave_rows AS w "
-            # Two raw spellings of one address give it twice: once is enough to match.
-            + (f"LEFT JOIN (SELECT DISTINCT email, email_key FROM email_keys) AS k ON k.email = w.{column} "
-               if email else "")
+            + (f"LEFT JOIN email_keys AS k ON k.email = w.{column} " if email else "")
             + f"WHERE NOT EXISTS (SELECT 1 FROM failed_rows AS f WHERE f.file_order = w.file_order "
             f"AND f.{SOURCE_ROW} = w.{SOURCE_ROW})"
         )
