@@ -27,8 +27,8 @@ def analyst_warehouse(context: dg.AssetExecutionContext, survey_home: SurveyHome
     answers, dimensions, indicators, breakdowns, trends, the load log and quarantine counts (no free
     text, no refused values), views for cross-tabulations, a comment on every table, view and column and
     a `publications` record; in a storage format older DuckDB clients read.
-    Built beside the old file and renamed over it in one step, so open connections keep working. When
-    the refresh only added waves, the respondents and answers of the others are kept from the old file."""
+    A copy of the working database without its bookkeeping, made beside the old file and renamed over it
+    in one step, so open connections keep working."""
     target = survey_home.paths.warehouse_path
     report("all waves", "publishing the analysts' warehouse")
     with survey_home.warehouse(context.log) as con:
@@ -40,7 +40,6 @@ def analyst_warehouse(context: dg.AssetExecutionContext, survey_home: SurveyHome
         published = {partition_key(*wave): inputs for wave, inputs in published_inputs(con).items()}
     rows = snapshot.rows
     table = "\n".join(["| table | rows |", "|---|---|"] + [f"| {name} | {n} |" for name, n in rows.items()])
-    kept = ", ".join(partition_key(*wave) for wave in snapshot.kept_waves)
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(target)),
@@ -48,8 +47,6 @@ def analyst_warehouse(context: dg.AssetExecutionContext, survey_home: SurveyHome
             "tables": dg.MetadataValue.md(table),
             "dagster/row_count": sum(rows.values()),
             PUBLISHED_WAVES_METADATA: dg.MetadataValue.json(published),
-            # Waves whose respondents and answers were kept from the previous file rather than copied again.
-            "kept_from_previous_snapshot": kept or "none (built afresh)",
         }
     )
 

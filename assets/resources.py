@@ -81,5 +81,9 @@ class SurveyHomeResource(dg.ConfigurableResource):
                 log.info("Waiting for the working database: %s is writing it", holder)
 
         with writer_lock(self.paths.writer_lock_path, timeout_s=self.writer_wait_minutes * 60, on_wait=waiting):
-            with connect(self.paths.working_path, memory_limit_mb=self.duckdb_memory_mb) as con:
+            def rebuilding(reasons: list[str]) -> None:
+                if log:
+                    log.info("Rebuilding the working database before it is used: %s", "; ".join(reasons))
+
+            with connect(self.paths.working_path, memory_limit_mb=self.duckdb_memory_mb, on_rebuild=rebuilding) as con:
                 yield con

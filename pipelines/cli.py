@@ -167,6 +167,7 @@ def ingest(
     from home.landing import partition_key, wave_files
     from pipelines.runner import run_landed_waves
     from schemas.waves import WAVE_SETTINGS, WaveSettings, read_wave_settings
+    from warehouse.connection import private_path
     from warehouse.reports import load_report
     from warehouse.writer_lock import writer_lock
 
@@ -252,8 +253,9 @@ def ingest(
         console.print(f"  quarantined for {rule}: {rows} rows", soft_wrap=True)
     console.print(
         f"Analysts' warehouse: {survey_home.warehouse_path}\n"
-        f"Quarantined rows, with their values, are in the working database {survey_home.working_path} "
-        f"(table quarantine, run_id '{outcome.run_id}'); analysts see them counted in quarantine_counts.",
+        f"Quarantined rows, with their values, are in the working database's private file "
+        f"{private_path(survey_home.working_path)} (table quarantine, run_id '{outcome.run_id}'); analysts see "
+        "them counted in quarantine_counts.",
         soft_wrap=True)
 
 

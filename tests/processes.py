@@ -85,20 +85,23 @@ def file_sha256(path: Path) -> str:
 
 
 def working_reconciles(working: Path) -> list[str]:
-    """Problems in the working database: waves whose stored rows differ from their latest load's log."""
+    """Problems in the working database: waves whose stored rows differ from their latest load's log (a
+    wave's quarantine is its latest load's: the rows of a load killed before it committed stay in the private
+    file, tagged with their run, until the next load removes them)."""
     with duckdb.connect(str(working)) as con:  # a writing open, as the next run makes: replays the WAL
+        con.execute("ATTACH ? AS private (READ_ONLY)", [str(working.with_name("private.duckdb"))])
         rows = con.execute(
             """
             with latest as (
                 select survey_id, wave_id, arg_max(run_id, loaded_at) as run_id from load_log group by all
             ), logged as (
-                select survey_id, wave_id, sum(rows_loaded) as loaded, sum(rows_quarantined) as quarantined
+                select survey_id, wave_id, run_id, sum(rows_loaded) as loaded, sum(rows_quarantined) as quarantined
                 from load_log join latest using (survey_id, wave_id, run_id) group by all
             )
             select l.survey_id, l.wave_id, l.loaded, l.quarantined,
                    (select count(*) from respondents r where r.survey_id = l.survey_id and r.wave_id = l.wave_id),
-                   (select count(distinct (source_file, source_row)) from quarantine q
-                     where q.survey_id = l.survey_id and q.wave_id = l.wave_id)
+                   (select count(distinct (source_file, source_row)) from private.quarantine q
+                     where q.survey_id = l.survey_id and q.wave_id = l.wave_id and q.run_id = l.run_id)
             from logged l
             """
         ).fetchall()

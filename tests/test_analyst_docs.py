@@ -14,6 +14,7 @@ import pytest
 from home.settings import PROJECT_ROOT
 from tests.conftest import read_sample
 from warehouse.analyst_queries import run_query
+from warehouse.connection import connect
 from warehouse.dictionary import markdown, private_tables, published_tables, published_views
 
 PAGE = PROJECT_ROOT / "docs" / "for-analysts.md"
@@ -132,7 +133,7 @@ def test_the_crosstab_of_a_barrier_by_role_counts_what_the_delivered_file_holds(
 
 
 def test_every_working_table_is_either_published_or_private(demo_run):
-    with duckdb.connect(str(demo_run.working), read_only=True) as con:
+    with connect(demo_run.working, read_only=True) as con:  # the private file attached
         working = {t for (t,) in con.execute("select table_name from duckdb_tables()").fetchall()}
     published = {t.name for t in published_tables()}
     assert working - published == set(private_tables())

@@ -276,10 +276,15 @@ def test_a_withdrawal_that_was_not_published_is_published_by_the_next_run(home):
 
     withdraw_wave(SurveyHome(home), SURVEY_ID, "2024", reason="a test")  # no publication after it
     assert _rows(home, "select distinct wave_id from respondents order by 1") == [("2023",), ("2024",)]
+    working = home / "working" / "survey.duckdb"
+    with duckdb.connect(str(working), read_only=True) as con:  # its rows are in the file's free blocks until...
+        assert con.execute("select reason from rebuild_reasons").fetchall() == [(f"{SURVEY_ID}/2024 withdrawn",)]
+    inode = working.stat().st_ino
 
     result = _survey("run", "--home", str(home))
 
     assert result.exit_code == 0, result.output
+    assert working.stat().st_ino != inode  # ...rebuilt, before the file analysts get is copied from it
     assert "trends, analysts' warehouse and pack: ok" in result.output
     assert _rows(home, "select distinct wave_id from respondents") == [("2023",)]
     assert _rows(home, "select distinct wave_id from waves order by 1") == [("2023",), ("2024",), ("2025",)]

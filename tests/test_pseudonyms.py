@@ -68,13 +68,13 @@ def test_many_ids_at_once_give_the_same_pseudonyms_as_one_at_a_time():
 def test_the_warehouse_macro_gives_the_same_pseudonyms_from_the_key_pads(key):
     import duckdb
 
-    from warehouse.connection import ensure_schema
+    from warehouse.connection import read_sql
 
     pseudonymise = Pseudonymiser(key)
     inner_pad, outer_pad = pseudonymise.pads()
     ids = ["2024-000001", "ünïcode-id", "with\x1fseparator", "x" * 300]
     with duckdb.connect() as con:
-        ensure_schema(con)
+        con.execute(read_sql("schema"))  # where the macro is defined
         in_sql = [row[0] for row in con.execute(
             "SELECT keyed_pseudonym($inner, $outer, 'survey', id) FROM unnest($ids) WITH ORDINALITY AS t(id, n) "
             "ORDER BY n", {"inner": inner_pad, "outer": outer_pad, "ids": ids}).fetchall()]

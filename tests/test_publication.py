@@ -22,11 +22,12 @@ from tests.conftest import SURVEY_ID, read_sample, write_csv
 from validation.engine import validate_wave
 from warehouse.analyst_queries import QueryRefused, check_read_only, run_query
 from warehouse.breakdowns import compute_indicator_breakdowns, compute_trust_coverage
-from warehouse.connection import connect, ensure_schema, replace_wave_rows
+from warehouse.connection import connect, read_sql, replace_wave_rows
 from warehouse.dimensions import write_survey_dimensions, write_trusts
 from warehouse.indicators import compute_headline_indicators, write_headline_indicators
 from warehouse.load import load_wave
 from warehouse.pseudonyms import Pseudonymiser
+from warehouse.dictionary import published_tables
 from warehouse.publication import PublishFailed, publish_snapshot, published_wave_sources
 from warehouse.writer_lock import WarehouseBusy, writer_lock
 
@@ -93,16 +94,19 @@ def first_snapshot(con, codebook, tmp_path):
 def test_the_snapshot_holds_what_analysts_may_see_and_nothing_private(working, codebook, tmp_path):
     con, validation, path = working
     target = tmp_path / "warehouse" / "survey.duckdb"
-    assert con.execute("select count(*) from free_text_responses where text = ?", [SECRET_COMMENT]).fetchall() == [(1,)]
-    assert con.execute("select count(*) from quarantine where offending_value = ?", [SECRET_TRUST]).fetchall() == [(1,)]
+    assert con.execute("select count(*) from private.free_text_responses where text = ?",
+                       [SECRET_COMMENT]).fetchall() == [(1,)]
+    assert con.execute("select count(*) from private.quarantine where offending_value = ?",
+                       [SECRET_TRUST]).fetchall() == [(1,)]
 
     rows = publish_snapshot(con, target, "run-publish", "test code", [codebook]).rows
 
-    raw = target.read_bytes()
-    assert SECRET_TRUST.encode() not in raw and b"Jo Bloggs" not in raw  # not even in free blocks
-    con.execute("CHECKPOINT")  # the search can see these values: they are in the working file's bytes
-    working_raw = (tmp_path / "working" / "survey.duckdb").read_bytes()
-    assert SECRET_TRUST.encode() in working_raw and b"Jo Bloggs" in working_raw
+    con.execute("CHECKPOINT private")  # the search can see these values: they are in the private file's bytes
+    private_raw = (tmp_path / "working" / "private.duckdb").read_bytes()
+    assert SECRET_TRUST.encode() in private_raw and b"Jo Bloggs" in private_raw
+    for copied in (target, tmp_path / "working" / "survey.duckdb"):  # the snapshot is a copy of the working file
+        raw = copied.read_bytes()
+        assert SECRET_TRUST.encode() not in raw and b"Jo Bloggs" not in raw, copied  # not even in free blocks
     with duckdb.connect(str(target), read_only=True) as snap:
         tables = {t for (t,) in snap.execute("select table_name from duckdb_tables()").fetchall()}
         assert not tables & {"free_text_responses", "quarantine"}
@@ -137,113 +141,100 @@ def test_a_reader_of_the_old_snapshot_keeps_reading_it_after_a_publish(working, 
     assert sorted(p.name for p in target.parent.iterdir()) == ["survey.duckdb"]
 
 
-def test_a_refresh_that_adds_a_wave_keeps_the_others_rows_and_publishes_what_a_fresh_build_would(
-        working, codebook, tmp_path):
+def test_the_snapshot_is_the_working_file_without_its_bookkeeping(working, codebook, tmp_path):
+    """A copy of the working file, not tables inserted again: every published table holds exactly the
+    working database's rows, and nothing else of the working file (tables, macros) is left in it."""
     con, _, _ = working
-    target = tmp_path / "warehouse" / "survey.duckdb"
-    first = publish_snapshot(con, target, "run-1", "test code", [codebook])
-    assert first.kept_waves == []  # nothing to keep from: built afresh
+    target = first_snapshot(con, codebook, tmp_path)
     reload_first_rows(con, codebook, tmp_path, rows=60, wave_id="2024")
-    fresh = publish_snapshot(con, tmp_path / "fresh" / "survey.duckdb", "run-2", "test code", [codebook])
-    added = publish_snapshot(con, target, "run-2", "test code", [codebook])
-
-    assert fresh.kept_waves == [] and added.kept_waves == [(SURVEY_ID, "2023")]
-    history = "publications"  # the working database's record of every publication, this test's two included
-    assert {t: n for t, n in added.rows.items() if t != history} == {t: n for t, n in fresh.rows.items() if t != history}
+    publish_snapshot(con, target, "run-2", "test code", [codebook])
     with duckdb.connect(str(target), read_only=True) as snap:
+        tables = {t for (t,) in snap.execute("select table_name from duckdb_tables()").fetchall()}
+        macros = snap.execute("select function_name from duckdb_functions() where not internal").fetchall()
         waves = snap.execute("select wave_id, count(*) from respondents group by 1 order by 1").fetchall()
         comments = snap.execute("select table_name, column_name, comment from duckdb_columns() "
                                 "where comment is null and database_name = current_database()").fetchall()
         published = snap.execute("select run_id, wave_id from publications order by all").fetchall()
+    assert tables == {t.name for t in published_tables()}
+    assert macros == []
     assert waves == [("2023", 128), ("2024", 60)]  # wave 2023 loaded 129 rows, one quarantined
     assert set(published) == {("run-1", "2023"), ("run-2", "2023"), ("run-2", "2024")}
     assert comments == []
     for table in ["respondents", "responses", "load_log", "headline_indicators", "indicator_breakdowns",
-                  "trust_coverage", "quarantine_counts", "waves", "questions", "options", "indicator_trends",
-                  "responses_labelled", "improvement_journey_wide"]:
-        assert table_contents(target, table) == table_contents(tmp_path / "fresh" / "survey.duckdb", table), table
+                  "trust_coverage", "waves", "questions", "options", "indicator_trends", "wave_removals"]:
+        assert table_contents(target, table) == sorted(con.execute(f"select * from {table}").fetchall(), key=repr), table
 
 
 def test_the_snapshot_is_written_in_a_storage_format_older_clients_read(working, codebook, tmp_path):
-    """DuckDB 1.4 and 1.5 clients cannot read duckdb 2's own format; the kept copy must not drift to it."""
+    """DuckDB 1.4 and 1.5 clients cannot read duckdb 2's own format: the working file, and so its copy,
+    are written in DuckDB 1.4's."""
     con, _, _ = working
     target = first_snapshot(con, codebook, tmp_path)
+    assert con.execute("select tags['storage_version'] from duckdb_databases() where database_name = 'survey'"
+                       ).fetchall() == [("v1.4.0+",)]
     assert storage_version(target) == "v1.4.0+"
-    reload_first_rows(con, codebook, tmp_path, rows=60, wave_id="2024")
-    added = publish_snapshot(con, target, "run-2", "test code", [codebook])
-    assert added.kept_waves == [(SURVEY_ID, "2023")] and storage_version(target) == "v1.4.0+"
-    assert con.execute("select run_id, storage_version from snapshot_files order by rowid").fetchall() == [
-        ("run-1", "v1.4.0"), ("run-2", "v1.4.0")]
 
 
-def test_a_snapshot_from_before_the_storage_format_was_recorded_is_rebuilt_for_older_clients(
-        working, codebook, tmp_path, old_clients):
-    """A home published before: its snapshot in duckdb 2's own format, recorded in a snapshot_files without
-    the format. Copying that file would carry the format on (and DuckDB cannot lower it), so the first
-    refresh builds the snapshot afresh, and the DuckDB 1.5 shell then opens it."""
+def test_a_working_database_in_duckdb_2s_format_is_rebuilt_for_older_clients(tmp_path, codebook, old_clients):
+    """A home made by an earlier release: its working file in duckdb 2's own format, with the private
+    values among its tables. The first writing connection moves them to the private file and rebuilds the
+    working file in DuckDB 1.4's format, leaving none of their bytes in it; the DuckDB 1.5 shell then opens
+    the snapshot."""
+    path = tmp_path / "working" / "survey.duckdb"
+    path.parent.mkdir()
+    with duckdb.connect(str(path)) as old:  # duckdb 2's default format, as before
+        old.execute(read_sql("schema"))
+        old.execute("insert into load_log (survey_id, wave_id, source_file, layout, sha256, size_bytes, rows_read, "
+                    "rows_loaded, rows_quarantined, codebook_version, run_id, loaded_at) "
+                    "values (?, '2023', 'wave.csv', 'plain_csv', 'x', 1, 2, 1, 1, '1', 'run-old', now())", [SURVEY_ID])
+        old.execute("create table free_text_responses (survey_id varchar, wave_id varchar, respondent_id varchar, "
+                    "question_id varchar, text varchar)")
+        old.execute("insert into free_text_responses values (?, '2023', 'r1', 'comments', ?)", [SURVEY_ID, SECRET_COMMENT])
+        old.execute("create table quarantine (survey_id varchar, wave_id varchar, source_file varchar, "
+                    "source_row integer, respondent_id varchar, column_name varchar, rule varchar, "
+                    "offending_value varchar, kept_source_file varchar, kept_source_row integer, reason varchar, "
+                    "run_id varchar)")
+        old.execute("insert into quarantine values (?, '2023', 'wave.csv', 6, null, 'trust_code', "
+                    "'known_trust_code', ?, null, null, 'a reason', 'run-old')", [SURVEY_ID, SECRET_TRUST])
+    assert storage_version(path) == "v2.0.0+"
+    rebuilt = []
+    with connect(path, on_rebuild=rebuilt.append) as con:
+        assert con.execute("select text, run_id from private.free_text_responses").fetchall() == [
+            (SECRET_COMMENT, "run-old")]
+        assert con.execute("select offending_value from private.quarantine").fetchall() == [(SECRET_TRUST,)]
+        assert con.execute("select count(*) from rebuild_reasons").fetchall() == [(0,)]
+    assert rebuilt == [["private values moved to their own file", "written in storage format v2.0.0+"]]
+    assert storage_version(path) == "v1.4.0+"
+    raw = path.read_bytes()
+    assert SECRET_TRUST.encode() not in raw and b"Jo Bloggs" not in raw
+    assert old_clients.shell_rows(path, "select wave_id, run_id from load_log") == [["2023", "run-old"]]
+
+
+def test_a_wave_loaded_again_leaves_no_old_row_in_the_file_analysts_get(working, codebook, tmp_path):
+    """The old rows of a wave loaded again stay in the working file's free blocks until it is rebuilt: the
+    next writing connection rebuilds it (a connection still open copies it table by table instead), so the
+    snapshot, a copy of it, has none of them either."""
     con, _, _ = working
-    target = first_snapshot(con, codebook, tmp_path)
-    rewritten = tmp_path / "duckdb2.duckdb"
-    con.execute("ATTACH ? AS written (READ_ONLY)", [str(target)])
-    con.execute("ATTACH ? AS duckdb2", [str(rewritten)])  # duckdb 2's default format, as before
-    con.execute("COPY FROM DATABASE written TO duckdb2")
-    con.execute("DETACH written")
-    con.execute("DETACH duckdb2")
-    rewritten.replace(target)
-    assert storage_version(target) == "v2.0.0+"
-    assert old_clients.run_shell(target, "select count(*) from respondents").returncode != 0
-    written = target.stat()
-    con.execute("alter table snapshot_files drop column storage_version")  # the table as it was then
-    con.execute("update snapshot_files set size_bytes = ?, modified_ns = ?", [written.st_size, written.st_mtime_ns])
-    ensure_schema(con)  # what every writing connection runs first
-    assert con.execute("select storage_version from snapshot_files").fetchall() == [(None,)]
-
-    reload_first_rows(con, codebook, tmp_path, rows=60, wave_id="2024")
-    again = publish_snapshot(con, target, "run-2", "test code", [codebook])
-    assert again.kept_waves == []
-    assert storage_version(target) == "v1.4.0+"
-    assert old_clients.shell_rows(target, "select wave_id, count(*) from respondents group by all order by 1") == [
-        ["2023", 128], ["2024", 60]]
-
-
-def test_a_wave_loaded_again_is_published_afresh_without_its_old_rows(working, codebook, tmp_path):
-    con, _, _ = working
+    working_file = tmp_path / "working" / "survey.duckdb"
     target = first_snapshot(con, codebook, tmp_path)
     reload_first_rows(con, codebook, tmp_path, rows=30)
-    again = publish_snapshot(con, target, "run-2", "test code", [codebook])
-    assert again.kept_waves == []
+    assert con.execute("select reason from rebuild_reasons").fetchall() == [(f"{SURVEY_ID}/2023 loaded again",)]
+    publish_snapshot(con, target, "run-2", "test code", [codebook])  # on the connection that loaded it
     with duckdb.connect(str(target), read_only=True) as snap:
         assert snap.execute("select count(*), count(distinct run_id) from load_log").fetchall() == [(2, 2)]
         assert snap.execute("select count(*) from respondents").fetchall() == [(30,)]
-
-
-def test_a_snapshot_a_client_wrote_to_is_not_kept(working, codebook, tmp_path):
-    """Analysts should open the file read-only; one that wrote to it must not have its changes carried on."""
-    con, _, _ = working
-    target = first_snapshot(con, codebook, tmp_path)
-    with duckdb.connect(str(target)) as client:
-        client.execute("delete from responses where question_id = 'trust_impact_alignment'")
-    reload_first_rows(con, codebook, tmp_path, rows=60, wave_id="2024")
-    again = publish_snapshot(con, target, "run-2", "test code", [codebook])
-    assert again.kept_waves == []
-    assert table_contents(target, "responses") == sorted(
-        con.execute("select * from responses").fetchall(), key=repr)
-
-
-def test_a_previous_snapshot_with_other_columns_is_not_kept(working, codebook, tmp_path):
-    """After an upgrade that changes the respondent tables, the old file's rows do not fit: built afresh."""
-    con, _, _ = working
-    target = first_snapshot(con, codebook, tmp_path)
-    with duckdb.connect(str(target)) as old:
-        old.execute("alter table responses add column answered_by_proxy boolean")
-    written = target.stat()
-    con.execute("update snapshot_files set size_bytes = ?, modified_ns = ?",  # as if the pipeline had written it
-                [written.st_size, written.st_mtime_ns])
-    again = publish_snapshot(con, target, "run-2", "test code", [codebook])
-    assert again.kept_waves == []
-    with duckdb.connect(str(target), read_only=True) as snap:
-        columns = snap.execute("select column_name from duckdb_columns() where table_name = 'responses'").fetchall()
-    assert ("answered_by_proxy",) not in columns
+        assert snap.execute("select free_blocks from pragma_database_size()").fetchall() == [(0,)]
+    con.close()
+    inode = working_file.stat().st_ino
+    rebuilt = []
+    with connect(working_file, on_rebuild=rebuilt.append) as again:
+        assert again.execute("select free_blocks from pragma_database_size() where database_name = 'survey'"
+                             ).fetchall() == [(0,)]
+        assert again.execute("select count(*) from rebuild_reasons").fetchall() == [(0,)]
+        assert again.execute("select count(*) from respondents").fetchall() == [(30,)]
+        publish_snapshot(again, target, "run-3", "test code", [codebook])
+    assert rebuilt == [[f"{SURVEY_ID}/2023 loaded again"]] and working_file.stat().st_ino != inode
+    assert table_contents(target, "respondents") == table_contents(working_file, "respondents")
 
 
 def test_a_failed_publish_leaves_the_previous_snapshot_and_says_so(working, codebook, tmp_path):

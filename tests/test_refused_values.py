@@ -235,8 +235,9 @@ def test_refused_values_are_in_the_private_quarantine_and_nowhere_else(refused, 
     home, _ = refused
     assert (home / "dagster").is_dir() and (home / "publish").is_dir() and (home / "warehouse").is_dir()
     assert places_holding(home, VALUES, tmp_path) == []
-    # Nothing lost: the engineer finds every refused row, with the value as delivered, in the working database.
-    with duckdb.connect(str(home / "working" / "survey.duckdb"), read_only=True) as con:
+    # Nothing lost: the engineer finds every refused row, with the value as delivered, in the working
+    # database's private file.
+    with duckdb.connect(str(home / "working" / "private.duckdb"), read_only=True) as con:
         stored = set(con.execute(
             "select wave_id, source_file, source_row, column_name, rule, offending_value from quarantine").fetchall())
     assert stored == REFUSED

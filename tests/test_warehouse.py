@@ -55,7 +55,7 @@ def _snapshot(con, wave_id=None) -> dict[str, pd.DataFrame]:
 
 
 def test_every_tidy_table_is_there(demo_run):
-    with duckdb.connect(str(demo_run.working), read_only=True) as con:
+    with connect(demo_run.working, read_only=True) as con:
         names = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
         assert set(TIDY_TABLES) <= names
         assert con.execute("select count(*) from respondents").fetchone()[0] == 129 + 142 + 118

@@ -1,11 +1,27 @@
-"""Opening a warehouse file (the working database or the analysts' snapshot) and making sure its tables exist.
+"""Opening the working database (or the analysts' snapshot) and making sure its tables exist.
 
-What belongs here: where the file lives and how a connection is made. What does not: any query.
+The working database is two files in ``<home>/working/``:
+
+- ``survey.duckdb``: every table analysts may see (respondents, answers, dimensions, indicators, the load
+  log) and the pipeline's own bookkeeping. It is written in the storage format older DuckDB clients read
+  (``STORAGE_VERSION``), because the analysts' snapshot is a copy of this file (``warehouse.publication``);
+- ``private.duckdb``, attached as ``private``: the values that must never be published, namely refused cells
+  (``private.quarantine``), cells cleaned away (``private.cleaning_log``) and free text
+  (``private.free_text_responses``). Kept in a file of their own, they never reach the copied file, not
+  even its free blocks.
+
+A writing connection rebuilds ``survey.duckdb`` first when it holds rows that were deleted (a wave loaded
+again or withdrawn: ``rebuild_reasons``), or was written in another storage format (a home made by an
+earlier release): rebuilt, the file has no free block left holding them, and so neither has its copy.
+
+What belongs here: where the files live, how a connection is made, rebuilding the file. What does not:
+any query of the survey's data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,6 +32,18 @@ from home.settings import DEFAULT_DUCKDB_MEMORY_MB
 from warehouse.stop_points import stop_point
 
 SQL_DIR = Path(__file__).parent / "sql"
+PRIVATE = "private"  # the alias of the private values' file on every working connection
+PRIVATE_FILE = "private.duckdb"
+# The storage format of the working database and so of the analysts' snapshot, its copy. Analysts open
+# the snapshot with clients that lag the pipeline's DuckDB 2 (DBeaver and R bring their own, older DuckDB):
+# even the newest DuckDB shell, 1.5, refuses DuckDB 2's own format ("Trying to read a database file with
+# version number 69, but we can only read versions between 64 and 68"). Files in the v1.4.0 format open in
+# DuckDB 1.4 (the long-term-support release) and every later one, comments and views included
+# (tests/test_old_clients.py, with the 1.5 shell and Python's duckdb 1.4). Writing it costs DuckDB 2 no
+# time that could be measured (3.8 s either way for 14 million answers).
+STORAGE_VERSION = "v1.4.0"
+# The private values' tables (private_schema.sql). Names fixed here, never taken from input.
+PRIVATE_TABLES = ("quarantine", "cleaning_log", "free_text_responses")
 
 
 def read_sql(name: str) -> str:
@@ -24,26 +52,127 @@ def read_sql(name: str) -> str:
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create what is missing of both files' tables; move the private tables of a working database made
+    by an earlier release into the private file (which then asks for the working file to be rebuilt)."""
     con.execute(read_sql("schema"))
+    con.execute(read_sql("private_schema"))
+    moved = [t for (t,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' "
+        "AND list_contains(?, table_name)", [list(PRIVATE_TABLES)]).fetchall()]
+    if moved:
+        _move_private_tables(con, moved)
 
 
-@contextmanager
-def connect(path: Path | str, read_only: bool = False,
-            memory_limit_mb: int = DEFAULT_DUCKDB_MEMORY_MB) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to the warehouse file; a writing connection first ensures the schema, and spills to
-    ``<file>.tmp/`` beyond ``memory_limit_mb`` (``SURVEY_DUCKDB_MEMORY_MB``, passed down from the settings)."""
-    path = Path(path)
-    if read_only and not path.exists():
-        raise FileNotFoundError(f"no warehouse at {path}: run `survey run` or `survey demo` first")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    config = {} if read_only else {"memory_limit": f"{int(memory_limit_mb)}MB"}
+def _move_private_tables(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
+    # Two files, two transactions (DuckDB writes one attached database per transaction): the private file
+    # is emptied and filled first, so a move interrupted before the drops is simply done again.
+    latest = ("(SELECT survey_id, wave_id, arg_max(run_id, loaded_at) AS run_id FROM load_log GROUP BY ALL)")
+    with transaction(con):
+        for table in tables:
+            con.execute(f"DELETE FROM {PRIVATE}.{table}")
+            if table == "free_text_responses":  # rows of each wave's latest load: tagged with its run now
+                con.execute(f"INSERT INTO {PRIVATE}.{table} BY NAME SELECT f.*, l.run_id "
+                            f"FROM main.{table} AS f JOIN {latest} AS l USING (survey_id, wave_id)")
+            else:
+                con.execute(f"INSERT INTO {PRIVATE}.{table} BY NAME SELECT * FROM main.{table}")
+    with transaction(con):
+        for table in tables:
+            con.execute(f"DROP TABLE main.{table}")
+        con.execute("INSERT INTO rebuild_reasons VALUES ('private values moved to their own file', now())")
+
+
+def private_path(working: Path) -> Path:
+    """The private values' file of the working database at ``working``."""
+    return Path(working).with_name(PRIVATE_FILE)
+
+
+def _open(path: Path, read_only: bool, memory_limit_mb: int) -> duckdb.DuckDBPyConnection:
+    config = {} if read_only else {
+        "memory_limit": f"{int(memory_limit_mb)}MB",
+        # A new file only: an existing one keeps its format until it is rebuilt.
+        "storage_compatibility_version": STORAGE_VERSION,
+    }
     con = duckdb.connect(str(path), read_only=read_only, config=config)
     try:
+        private = private_path(path)
+        if not read_only or private.exists():
+            con.execute(f"ATTACH ? AS {PRIVATE}" + (" (READ_ONLY)" if read_only else ""), [str(private)])
+            # The private tables found by their names too, as an engineer querying the working database types
+            # them (the pipeline's own SQL names them `private.` where it reads or writes them).
+            database = con.execute("SELECT current_database()").fetchone()[0]
+            con.execute("SET search_path = ?", [f"{sql_text.identifier(database)}.main,{PRIVATE}.main"])
         if not read_only:
             con.execute("SET enable_progress_bar = false")
             # Loads and copies need no row order; keeping it made large inserts run out of memory.
             con.execute("SET preserve_insertion_order = false")
             ensure_schema(con)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def rebuild_reasons(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Why the working file must be rebuilt before it is copied for analysts (none: it need not be)."""
+    version = con.execute("SELECT tags['storage_version'] FROM duckdb_databases() "
+                          "WHERE database_name = current_database()").fetchone()[0]
+    reasons = [r for (r,) in con.execute("SELECT DISTINCT reason FROM rebuild_reasons ORDER BY 1").fetchall()]
+    if version != f"{STORAGE_VERSION}+":
+        reasons.append(f"written in storage format {version}")
+    return reasons
+
+
+def rebuild(path: Path, memory_limit_mb: int = DEFAULT_DUCKDB_MEMORY_MB) -> None:
+    """Copy the (closed) working file's tables into a new file in ``STORAGE_VERSION`` and rename it over the
+    old one: the new file holds only live rows, in no free block anything deleted. Killed half-way, the old
+    file is as it was and the half-built one is removed by the next rebuild."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.rebuild")
+    for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    if path.with_name(path.name + ".wal").exists():  # it would be replayed onto the new file
+        raise RuntimeError(f"{path} has a write-ahead log: open and close it before rebuilding it")
+    with duckdb.connect(config={"memory_limit": f"{int(memory_limit_mb)}MB"}) as con:
+        con.execute("SET preserve_insertion_order = false")
+        con.execute("ATTACH ? AS old (READ_ONLY)", [str(path)])
+        con.execute("ATTACH ? AS new (STORAGE_VERSION ?)", [str(temporary), STORAGE_VERSION])
+        con.execute("COPY FROM DATABASE old TO new")
+        con.execute("DELETE FROM new.main.rebuild_reasons")
+        con.execute("CHECKPOINT new")
+    fsync(temporary)
+    os.replace(temporary, path)
+    fsync(path.parent)
+
+
+def fsync(path: Path) -> None:
+    """Make a file, or a folder's entries (a rename), durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def connect(path: Path | str, read_only: bool = False, memory_limit_mb: int = DEFAULT_DUCKDB_MEMORY_MB,
+            on_rebuild: Callable[[list[str]], None] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the working database (``private`` attached) or to an analysts' snapshot. A writing
+    connection first ensures the schema, rebuilds the file if it must (``rebuild_reasons``: the caller holds
+    the writer lock), and spills to ``<file>.tmp/`` beyond ``memory_limit_mb`` (``SURVEY_DUCKDB_MEMORY_MB``,
+    passed down from the settings); ``on_rebuild`` is told why, before a rebuild."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise FileNotFoundError(f"no warehouse at {path}: run `survey run` or `survey demo` first")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = _open(path, read_only, memory_limit_mb)
+    try:
+        reasons = [] if read_only else rebuild_reasons(con)
+        if reasons:
+            if on_rebuild:
+                on_rebuild(reasons)
+            con.close()  # checkpointed: the rebuild reads every row from the file itself
+            rebuild(path, memory_limit_mb)
+            con = _open(path, read_only, memory_limit_mb)
         yield con
     finally:
         con.close()

@@ -5,6 +5,12 @@ label → option id lookup run in DuckDB against the ``options`` dimension, so t
 codebook cannot disagree. Respondent ids are replaced by their pseudonyms; free text goes to its own
 table. Column lists come from the codebook (identifiers checked by its model) and
 are quoted; every value is a bound parameter.
+
+Two files are written, one transaction each (``warehouse.connection``): first the private values (the
+quarantine, the cleaning log and free text, tagged with the run), then, all or nothing, the wave's
+respondents, answers, load log and counts, reconciled against the validation before they commit. The
+private rows of the wave's other runs are removed after that, whether it committed or not: the wave's
+private rows are always those of its latest load in ``load_log``.
 """
 
 from __future__ import annotations
@@ -17,12 +23,12 @@ import pandas as pd
 from schemas.codebook import Codebook
 from sql_text import identifier
 from validation.engine import WaveValidation
-from warehouse.connection import read_sql, transaction
+from warehouse.connection import PRIVATE, PRIVATE_TABLES, read_sql, transaction
 from warehouse.pseudonyms import Pseudonymiser
 from warehouse.stop_points import stop_point
 from warehouse.trust_counts import count_staged_wave
 
-WAVE_TABLES = ("respondents", "responses", "free_text_responses", "quarantine", "cleaning_log")
+WAVE_TABLES = ("respondents", "responses")  # the wave's rows in the working file; PRIVATE_TABLES in the private one
 
 
 def _columns(names: list[str]) -> str:
@@ -85,8 +91,8 @@ def insert_text_sql(codebook: Codebook) -> str | None:
     if not columns:
         return None
     return f"""
-        INSERT INTO free_text_responses
-        SELECT $survey_id, $wave_id, respondent_id, question_id, text
+        INSERT INTO {PRIVATE}.free_text_responses
+        SELECT $survey_id, $wave_id, respondent_id, question_id, text, $run_id
         FROM {_unpivoted(codebook, columns, "question_id", "text")}
     """
 
@@ -140,15 +146,21 @@ def load_wave(
     con.register("load_log_rows", log)
     try:
         _stage_valid_rows(con, codebook, validation, pseudonymise)
+        with transaction(con):  # the private values, tagged with the run: the wave's once its load commits
+            con.execute(f"INSERT INTO {PRIVATE}.quarantine BY NAME SELECT * FROM quarantine_rows")
+            con.execute(f"INSERT INTO {PRIVATE}.cleaning_log BY NAME SELECT * FROM cleaning_rows")
+            if insert_text_sql(codebook):
+                con.execute(insert_text_sql(codebook), {**params, "run_id": run_id})
         with transaction(con):
-            for table in WAVE_TABLES:
-                con.execute(f"DELETE FROM {table} WHERE survey_id = $survey_id AND wave_id = $wave_id", params)
+            replaced = sum(con.execute(f"DELETE FROM {table} WHERE survey_id = $survey_id AND wave_id = $wave_id",
+                                       params).fetchone()[0] for table in WAVE_TABLES)
+            if replaced:  # the old rows stay in the file's free blocks until it is rebuilt
+                con.execute("INSERT INTO rebuild_reasons VALUES ($reason, now())",
+                            {"reason": f"{codebook.survey_id}/{wave_id} loaded again"})
             con.execute(insert_respondents_sql(codebook), {**params, "role_question": codebook.respondent.role.column})
-            for sql in (insert_single_choice_sql(codebook), insert_multiple_choice_sql(codebook), insert_text_sql(codebook)):
+            for sql in (insert_single_choice_sql(codebook), insert_multiple_choice_sql(codebook)):
                 if sql:
                     con.execute(sql, params)
-            con.execute("INSERT INTO quarantine BY NAME SELECT * FROM quarantine_rows")
-            con.execute("INSERT INTO cleaning_log BY NAME SELECT * FROM cleaning_rows")
             con.execute("INSERT INTO load_log BY NAME SELECT * FROM load_log_rows")
             count_staged_wave(con, codebook, wave_id, "staged_rows")
             counts = wave_reconciliation(con, codebook.survey_id, wave_id, run_id)
@@ -157,12 +169,22 @@ def load_wave(
             stop_point("load")
         return counts
     finally:
+        remove_private_rows_of_other_loads(con)
         for view in ("staged_rows", "quarantine_rows", "cleaning_rows", "load_log_rows"):
             con.unregister(view)
         con.execute("DROP MACRO TABLE IF EXISTS temp.staged_wave")
         con.execute("DROP TABLE IF EXISTS temp.staged_pseudonyms")
         con.execute("DROP VIEW IF EXISTS temp.staged_rows")
         con.execute(f"DETACH DATABASE IF EXISTS {STAGED_DATABASE}")
+
+
+def remove_private_rows_of_other_loads(con: duckdb.DuckDBPyConnection) -> None:
+    """Remove the private rows of every run that is not its wave's latest load (a load that failed or was
+    killed after writing them, an earlier load, a withdrawn wave), in one transaction."""
+    with transaction(con):
+        for table in PRIVATE_TABLES:
+            con.execute(f"DELETE FROM {PRIVATE}.{table} AS p WHERE NOT EXISTS (SELECT 1 FROM latest_load_runs() "
+                        "AS l WHERE l.survey_id = p.survey_id AND l.wave_id = p.wave_id AND l.run_id = p.run_id)")
 
 
 STAGED_DATABASE = "staged_wave_database"

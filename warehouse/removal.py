@@ -1,5 +1,6 @@
 """Withdrawing a wave from the working database: every row of it goes, in one transaction, and the
-removal is recorded in ``wave_removals`` (who, when, why, which loads) first.
+removal is recorded in ``wave_removals`` (who, when, why, which loads) first; its private values (a second
+file, a second transaction) go right after, as the rows of a wave with no load.
 
 What does not belong here: moving its files out of the landing folder (``pipelines.waves``), and
 publishing the warehouse without it (the steps across waves, run afterwards).
@@ -12,7 +13,7 @@ import datetime as dt
 import duckdb
 
 from warehouse.connection import WAVE_RESULT_TABLES, read_sql, transaction
-from warehouse.load import WAVE_TABLES
+from warehouse.load import WAVE_TABLES, remove_private_rows_of_other_loads
 
 # Every table holding rows of one wave, but for the dimensions (rewritten from the codebooks) and the
 # history of publications. Names are fixed here, never taken from input, so they may be placed in SQL.
@@ -37,4 +38,7 @@ def remove_wave(
         # Trends are computed again by the next publication; none may point at the wave meanwhile.
         con.execute("DELETE FROM indicator_trends WHERE survey_id = $survey_id "
                     "AND (wave_id = $wave_id OR previous_wave_id = $wave_id)", params)
+        # Its rows stay in the file's free blocks until the file is rebuilt, before its next publication.
+        con.execute("INSERT INTO rebuild_reasons VALUES ($reason, now())", {"reason": f"{survey_id}/{wave_id} withdrawn"})
+    remove_private_rows_of_other_loads(con)
     return respondents

@@ -33,7 +33,7 @@ def load_report(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str, ru
            FROM load_log WHERE survey_id = $survey_id AND wave_id = $wave_id AND run_id = $run_id
            ORDER BY source_file""", params).df()
     by_rule = con.execute(
-        """SELECT rule, count(DISTINCT (source_file, source_row)) AS rows FROM quarantine
+        """SELECT rule, count(DISTINCT (source_file, source_row)) AS rows FROM private.quarantine
            WHERE survey_id = $survey_id AND wave_id = $wave_id AND run_id = $run_id
            GROUP BY rule ORDER BY rows DESC, rule""", params).fetchall()
     return {"files": files, "quarantined_by_rule": by_rule}

@@ -1,5 +1,6 @@
 -- The tidy warehouse: dimensions from the codebooks and reference list, one row per respondent per
--- wave, answers in long format, the quarantine of refused rows, the load log, and the indicators.
+-- wave, answers in long format, the load log, and the indicators. The values that must never be published
+-- (refused cells, cleaned cells, free text) are in the private file: private_schema.sql.
 -- Every statement is idempotent, so the schema can be ensured on every connection that writes.
 
 CREATE TABLE IF NOT EXISTS waves (
@@ -96,45 +97,6 @@ CREATE TABLE IF NOT EXISTS responses (
     respondent_id VARCHAR NOT NULL,
     question_id   VARCHAR NOT NULL,
     option_id     VARCHAR NOT NULL     -- the chosen option, or one ticked option
-);
-
--- Free-text answers apart from the closed answers, so that no publication includes them by accident.
-CREATE TABLE IF NOT EXISTS free_text_responses (
-    survey_id     VARCHAR NOT NULL,
-    wave_id       VARCHAR NOT NULL,
-    respondent_id VARCHAR NOT NULL,
-    question_id   VARCHAR NOT NULL,
-    text          VARCHAR NOT NULL
-);
-
-CREATE TABLE IF NOT EXISTS quarantine (
-    survey_id       VARCHAR NOT NULL,
-    wave_id         VARCHAR NOT NULL,
-    source_file     VARCHAR NOT NULL,
-    source_row      INTEGER NOT NULL,  -- row as a person sees it in the file, header row counted
-    respondent_id   VARCHAR,           -- pseudonym, as in `respondents`
-    column_name     VARCHAR NOT NULL,
-    rule            VARCHAR NOT NULL,
-    offending_value VARCHAR,
-    kept_source_file VARCHAR,          -- for `superseded`: the file and row of the submission kept
-    kept_source_row  INTEGER,
-    reason          VARCHAR NOT NULL,
-    run_id          VARCHAR NOT NULL
-);
-
--- Cells of loaded rows that were not stored, with the reason: an answer given where the routing says the
--- question was not asked (rule not_routed). The row loads; its other answers stand. Private, like the
--- quarantine: the value is as delivered (free text described). Published as counts (cleaning_counts).
-CREATE TABLE IF NOT EXISTS cleaning_log (
-    survey_id       VARCHAR NOT NULL,
-    wave_id         VARCHAR NOT NULL,
-    source_file     VARCHAR NOT NULL,
-    source_row      INTEGER NOT NULL,
-    respondent_id   VARCHAR,           -- pseudonym, as in `respondents`
-    column_name     VARCHAR NOT NULL,
-    rule            VARCHAR NOT NULL,
-    offending_value VARCHAR,
-    run_id          VARCHAR NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS load_log (
@@ -263,17 +225,16 @@ CREATE TABLE IF NOT EXISTS wave_results (
     PRIMARY KEY (survey_id, wave_id, result_table)
 );
 
--- Each analysts' snapshot as the pipeline wrote it (size and modification time of the file): a later
--- publication keeps rows of a previous snapshot only if the file has not changed since. Private.
-CREATE TABLE IF NOT EXISTS snapshot_files (
-    run_id       VARCHAR NOT NULL,
-    path         VARCHAR NOT NULL,
-    size_bytes   BIGINT NOT NULL,
-    modified_ns  BIGINT NOT NULL
+-- Why the file must be rebuilt before it is next copied for analysts (warehouse/connection.py): rows of
+-- respondents and answers deleted (a wave loaded again, or withdrawn) stay in the file's free blocks until it
+-- is. Private: the pipeline's own bookkeeping, emptied by the rebuild.
+CREATE TABLE IF NOT EXISTS rebuild_reasons (
+    reason   VARCHAR NOT NULL,
+    noted_at TIMESTAMP WITH TIME ZONE NOT NULL
 );
--- The DuckDB storage format the snapshot was written in (publication.SNAPSHOT_STORAGE_VERSION); NULL for
--- snapshots written before it was recorded, in DuckDB 2's own format, which are rebuilt, not copied.
-ALTER TABLE snapshot_files ADD COLUMN IF NOT EXISTS storage_version VARCHAR;
+-- Each snapshot's size and time as written, kept by releases that built a snapshot from the one before: the
+-- snapshot is now a copy of this file.
+DROP TABLE IF EXISTS snapshot_files;
 
 -- How many respondents of each trust answered each question, and chose the options each share indicator
 -- counts, in one wave (`warehouse/trust_counts.py`): counted as the wave is loaded, from its rows while
@@ -304,6 +265,10 @@ CREATE TABLE IF NOT EXISTS trust_share_numerators (
 -- stored here: the load passes its pads (Pseudonymiser.pads) as parameters.
 CREATE OR REPLACE MACRO keyed_pseudonym(inner_pad, outer_pad, survey, respondent) AS
     left(sha256(outer_pad || unhex(sha256(inner_pad || encode(survey || chr(31) || respondent)))), 24);
+
+-- The run of each wave's latest load.
+CREATE OR REPLACE MACRO latest_load_runs() AS TABLE
+    SELECT survey_id, wave_id, arg_max(run_id, loaded_at) AS run_id FROM load_log GROUP BY survey_id, wave_id;
 
 -- The answers of one wave, and the two ways of counting them that indicators, breakdowns and
 -- trust-weighted shares share. `responses` holds one row per respondent, question and option chosen,

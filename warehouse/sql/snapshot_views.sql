@@ -1,7 +1,7 @@
 -- The views of the analysts' snapshot that every survey shares, created in the snapshot itself (as the
 -- default database) so that their tables are the file's own wherever it is opened. The per-survey wide
 -- views are generated from the codebooks (warehouse/snapshot_views.py). Each view must stay readable by
--- the oldest client the snapshot is written for (publication.SNAPSHOT_STORAGE_VERSION): the view is
+-- the oldest client the snapshot is written for (connection.STORAGE_VERSION): the view is
 -- stored as its query and bound again by the client that runs it, so it can use only functions that
 -- client has.
 

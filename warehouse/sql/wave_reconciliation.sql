@@ -11,5 +11,5 @@ SELECT
       WHERE survey_id = $survey_id AND wave_id = $wave_id) AS respondents_in_warehouse,
     (SELECT count(DISTINCT respondent_id) FROM respondents
       WHERE survey_id = $survey_id AND wave_id = $wave_id) AS distinct_respondents_in_warehouse,
-    (SELECT count(DISTINCT (source_file, source_row)) FROM quarantine
-      WHERE survey_id = $survey_id AND wave_id = $wave_id) AS rows_in_quarantine
+    (SELECT count(DISTINCT (source_file, source_row)) FROM private.quarantine
+      WHERE survey_id = $survey_id AND wave_id = $wave_id AND run_id = $run_id) AS rows_in_quarantine
