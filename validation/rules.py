@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
 
 from exports import COMPLETE, SOURCE_ROW, WHOLE_ROW
 from exports.base import canonical_label
@@ -58,6 +59,15 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame)
         con.register("_rows", rows)
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
         con.unregister("_rows")
+
+
+def _value_rows(rows: dict) -> pyarrow.Table:
+    """A column's mapped values as an Arrow table (``value_map``'s columns that ``rows`` has)."""
+    arrays = {name: pyarrow.array(values, type=pyarrow.string()) for name, values in rows.items()
+              if name not in ("column_name", "parsed_at")}
+    if "parsed_at" in rows:
+        arrays["parsed_at"] = pyarrow.Array.from_pandas(rows["parsed_at"])
+    return pyarrow.table({"column_name": pyarrow.repeat(rows["column_name"], len(rows["raw"])), **arrays})
 
 
 class WaveRules:
@@ -168,11 +178,14 @@ class WaveRules:
                     rows = {"column_name": column, "raw": [r for r, k in zip(raw, keep) if k],
                             "canonical": [c for c, k in zip(canonical, keep) if k]}
                 if rows["raw"]:
-                    mapped.append(pd.DataFrame(rows))
+                    mapped.append(_value_rows(rows))
                     changed.add(column)
                 canonical_values[column] = list(dict.fromkeys(canonical))
             if mapped:
-                insert_frame(self.con, "value_map", pd.concat(mapped, ignore_index=True))
+                # As Arrow, which DuckDB reads as it is: a frame of Python strings took it a second a million.
+                self.con.register("_rows", pyarrow.concat_tables(mapped, promote_options="default"))
+                self.con.execute("INSERT INTO value_map BY NAME SELECT * FROM _rows")
+                self.con.unregister("_rows")
             failures.update(self._verdicts(canonical_values))
         self.con.execute("CREATE TABLE cell_failures (column_name VARCHAR, value VARCHAR, rule VARCHAR, "
                          "offending_value VARCHAR)")
