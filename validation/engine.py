@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,11 +29,12 @@ import duckdb
 import pandas as pd
 
 from exports import SOURCE_ROW, ReadLimits
+from exports.base import refuse_irregular
 from schemas.codebook import Codebook
 from schemas.reference import TrustResolver
 from schemas.response_schema import build_response_schema
 from sql_text import read_sql
-from validation.files import FileScan, scan_file, stage_file
+from validation.files import scan_file, stage_file
 from validation.quarantine import CLEANING_COLUMNS, QUARANTINE_COLUMNS, described_cleaning, with_reasons
 from validation.rules import SQL_DIR, WaveRules
 
@@ -172,45 +174,54 @@ def validate_wave(
     progress("reading", None)
     codebook = codebook.for_wave(wave_id)
     schema = build_response_schema(codebook, resolver.codes)
-    # One read of each file: its digest (for the load log and the archive) and its line breaks.
-    scans = {path: scan_file(path) for path in paths}
-    # The same bytes delivered twice under two names are one delivery: read once, log both.
-    first_with: dict[str, Path] = {}
-    for path in paths:
-        first_with.setdefault(scans[path].sha256, path)
-    duplicates = tuple(
-        SourceFile(p.name, "duplicate", scans[p].sha256, scans[p].size_bytes, 0, 0, 0,
-                   duplicate_of=first_with[scans[p].sha256].name)
-        for p in paths if first_with[scans[p].sha256] != p)
-    paths = [p for p in paths if first_with[scans[p].sha256] == p]
+    for path in paths:  # before anything opens one: a named pipe would block the read
+        refuse_irregular(path)
     staged = StagedWave(_new_staging_folder(staging_dir) / "staging.duckdb")
-    try:
-        with duckdb.connect(str(staged.database), config={
-            "memory_limit": STAGING_READ_MEMORY_LIMIT, "temp_directory": str(staged.database.parent / "spill"),
-            "preserve_insertion_order": True,
-        }) as con:
-            con.execute("SET enable_progress_bar = false")
-            files, entries = _validate(con, paths, scans, codebook, schema, resolver, layout, limits, progress)
-            cleaning = con.execute(f"SELECT {', '.join(CLEANING_COLUMNS)} FROM cleaning_entries "
-                                   f"ORDER BY file_order, {SOURCE_ROW}, column_name").df()
-            wave = codebook.wave(wave_id)
-            timed, outside = con.execute(read_sql(SQL_DIR, "fieldwork_counts"),
-                                         {"start": wave.fieldwork_start, "end": wave.fieldwork_end}).fetchone()
-            times = SubmissionTimes(timed, outside, wave.fieldwork_start, wave.fieldwork_end)
-    except BaseException:
-        staged.discard()
-        raise
+    # One read of each file for its digest (the load log, the archive) and its line breaks, in a thread beside
+    # DuckDB's read of the files: hashing releases the interpreter, and the two reads overlap.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scans = {path: pool.submit(scan_file, path) for path in paths}
+        try:
+            with duckdb.connect(str(staged.database), config={
+                "memory_limit": STAGING_READ_MEMORY_LIMIT, "temp_directory": str(staged.database.parent / "spill"),
+                "preserve_insertion_order": True,
+            }) as con:
+                con.execute("SET enable_progress_bar = false")
+                files, entries = _validate(con, paths, scans, codebook, schema, resolver, layout, limits, progress)
+                cleaning = con.execute(f"SELECT {', '.join(CLEANING_COLUMNS)} FROM cleaning_entries "
+                                       f"ORDER BY file_order, {SOURCE_ROW}, column_name").df()
+                wave = codebook.wave(wave_id)
+                timed, outside = con.execute(read_sql(SQL_DIR, "fieldwork_counts"),
+                                             {"start": wave.fieldwork_start, "end": wave.fieldwork_end}).fetchone()
+                times = SubmissionTimes(timed, outside, wave.fieldwork_start, wave.fieldwork_end)
+        except BaseException:
+            staged.discard()
+            raise
     notes = tuple(f.note for f, _ in files if f.note)  # the caller says them where it reports the wave
     quarantine = with_reasons(entries, text_columns(codebook)) if len(entries) else pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    source_files = tuple(SourceFile(f.path.name, f.layout, scans[f.path].sha256, scans[f.path].size_bytes, **counts,
-                                    encoding=f.encoding)
-                         for f, counts in files)
-    return WaveValidation(staged, quarantine, source_files + duplicates, notes, times,
+    first_with: dict[str, Path] = {}
+    for path in paths:
+        first_with.setdefault(scans[path].result().sha256, path)
+    source_files = [SourceFile(f.path.name, f.layout, scans[f.path].result().sha256, scans[f.path].result().size_bytes,
+                               **counts, encoding=f.encoding) for f, counts in files]
+    read = {f.path for f, _ in files}
+    for path in (p for p in paths if p not in read):  # the same bytes as an earlier file: logged under both names
+        scan = scans[path].result()
+        source_files.append(SourceFile(path.name, "duplicate", scan.sha256, scan.size_bytes, 0, 0, 0,
+                                       duplicate_of=first_with[scan.sha256].name))
+    return WaveValidation(staged, quarantine, tuple(source_files), notes, times,
                           described_cleaning(cleaning, text_columns(codebook)))
 
 
-def _validate(con, paths, scans: dict[Path, FileScan], codebook, schema, resolver, layout, limits, progress):
-    staged = [stage_file(con, n, p, scans[p], codebook, layout, limits) for n, p in enumerate(paths)]
+def _validate(con, paths, scans: dict[Path, Future], codebook, schema, resolver, layout, limits, progress):
+    staged, digests = [], set()
+    for path in paths:
+        if staged:  # only a later file can repeat an earlier one: the same bytes under two names are read once
+            digests.update(scans[f.path].result().sha256 for f in staged)
+            if scans[path].result().sha256 in digests:
+                continue
+        staged.append(stage_file(con, len(staged), path, scans[path].result, codebook, layout, limits))
+    paths = [f.path for f in staged]
     progress("validating", sum(f.records for f in staged))
     con.execute(f"SET memory_limit = '{STAGING_MEMORY_LIMIT}'")
     WaveRules(con, codebook, schema, resolver, staged).run()

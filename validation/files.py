@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,7 +126,7 @@ def csv_problem(message: str) -> str:
     return f"{kind} (line {line.group(1)} of the file)" if line else kind
 
 
-def stage_file(con: duckdb.DuckDBPyConnection, number: int, path: Path, scan: FileScan, codebook: Codebook,
+def stage_file(con: duckdb.DuckDBPyConnection, number: int, path: Path, scan: Callable[[], FileScan], codebook: Codebook,
                layout: str | None, limits: ReadLimits | None) -> StagedFile:
     """Copy one file into the staging database; raises ``WaveFileRejected`` if it cannot be used whole."""
     limits = limits or ReadLimits()
@@ -150,7 +151,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, number: int, path: Path, scan: Fi
                       note="; ".join(n for n in (note, wave_file.note) if n) or None, encoding=wave_file.encoding)
 
 
-def _read_with_duckdb(con, number: int, path: Path, scan: FileScan, codebook: Codebook) -> StagedFile:
+def _read_with_duckdb(con, number: int, path: Path, scan: Callable[[], FileScan], codebook: Codebook) -> StagedFile:
     names, delimiter, bom = _headings(path)
     positional = {f"c{i}": "VARCHAR" for i in range(len(names))}
     try:
@@ -162,7 +163,7 @@ def _read_with_duckdb(con, number: int, path: Path, scan: FileScan, codebook: Co
     except duckdb.Error as exc:
         raise NotForDuckDB(csv_problem(str(exc))) from None
     records = con.execute(f"SELECT count(*) FROM raw_{number}").fetchone()[0]
-    if records == 0 or not scan.numbered_as_read(records):
+    if records == 0 or not scan().numbered_as_read(records):
         con.execute(f"DROP TABLE raw_{number}")
         raise NotForDuckDB("no responses" if records == 0 else "it has blank lines, whose numbers DuckDB does not count")
     plan = plain_csv.column_plan(path, names, codebook)
