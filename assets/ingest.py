@@ -62,7 +62,7 @@ def _quarantine_preview(validation: WaveValidation, limit: int = 20) -> str:
     by_rule = quarantine.groupby("rule")["source_row"].count().sort_values(ascending=False)
     lines = ["| rule | failures |", "|---|---|"] + [f"| {rule} | {n} |" for rule, n in by_rule.items()]
     lines += ["", f"First {min(limit, len(quarantine))} of {len(quarantine)} failures (values described, not "
-              "shown; they are in the working database's `quarantine` table):", ""]
+              "shown; they are in the `quarantine` table of the working database's private file):", ""]
     lines += [f"- {as_markdown_text(reason)}" for reason in quarantine["reason"].head(limit)]
     return "\n".join(lines)
 

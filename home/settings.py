@@ -16,8 +16,8 @@ are a test hook of ``warehouse.stop_points``, read there.
 
 **The home.** ``<home>`` is ``--home``, else ``$SURVEY_HOME``, else ``./survey_home``. Inside it:
 ``landing/<survey_id>/<wave_id>/`` for delivered files; ``working/survey.duckdb``, the pipeline's private
-working database (free text and quarantined values included), written by one process at a time under
-``working/writer.lock``; ``warehouse/survey.duckdb``, the read-only snapshot published for analysts after
+working database, with its private values (free text, quarantined and cleaned cells) in
+``working/private.duckdb``, written by one process at a time under ``working/writer.lock``; ``warehouse/survey.duckdb``, the read-only snapshot published for analysts after
 each refresh; ``dagster/`` for the Dagster instance (runs, event log, schedules); ``archive/`` for every
 loaded file; ``publish/`` for leadership packs; ``secrets/`` for the pseudonym key; and, optionally,
 ``codebooks/`` for codebooks that add to or replace the bundled ones. A survey's codebook is read with the

@@ -3,7 +3,7 @@ link typed into the trust, role and submission-time cells of waves of three kind
 a plain CSV with a row cut short, a plain CSV delivered by `survey ingest`), run through the real `survey` command,
 are then nowhere in the home outside ``landing/``, ``archive/``, ``working/`` and ``secrets/``: not in
 Dagster's run and event storage, not in the analysts' warehouse, not in the leadership pack, not on the
-terminal. They are in the working database's quarantine, and Dagster's metadata still says where they were.
+terminal. They are in the quarantine of the working database's private file, and Dagster's metadata still says where they were.
 """
 
 from __future__ import annotations
