@@ -121,17 +121,24 @@ def test_a_corrected_wave_replaces_that_wave_only(warehouse, codebook, resolver,
 def test_a_load_interrupted_mid_transaction_changes_nothing(warehouse, codebook, resolver, monkeypatch, tmp_path):
     _load(warehouse, codebook, resolver, "2023", sample_wave_path("2023"))
     before = _snapshot(warehouse)
-    # Fail after the wave's rows were deleted and its respondents and choices inserted.
-    def interrupted(_codebook):
+    private_runs = {table: warehouse.execute(f"select distinct run_id from private.{table}").fetchall()
+                    for table in ("quarantine", "free_text_responses")}
+    # Fail after the private values were committed (a transaction of their own) and the wave's rows
+    # deleted and its respondents and choices inserted.
+    def interrupted(*_args):
         raise RuntimeError("interrupted")
-    monkeypatch.setattr("warehouse.load.insert_text_sql", interrupted)
-    smaller = write_csv(read_sample("2023").head(30), tmp_path / "smaller.csv")
+    monkeypatch.setattr("warehouse.load.count_staged_wave", interrupted)
+    rows = read_sample("2023").head(30)
+    rows.loc[3, "trust_code"] = "ZZ-NOT-A-TRUST"  # a quarantined row of its own, in the private file first
+    smaller = write_csv(rows, tmp_path / "smaller.csv")
     with pytest.raises(RuntimeError, match="interrupted"):
         load_wave(warehouse, codebook, "2023", validate_wave([smaller], codebook, "2023", resolver), run_id="broken",
                   pseudonymise=PSEUDONYMISE)
     after = _snapshot(warehouse)
     for table in before:
         pd.testing.assert_frame_equal(before[table], after[table], check_dtype=False)
+    assert {table: warehouse.execute(f"select distinct run_id from private.{table}").fetchall()
+            for table in private_runs} == private_runs  # the broken run's private rows are gone
 
 
 def test_a_respondent_stored_twice_rolls_the_load_back(warehouse, codebook, resolver):

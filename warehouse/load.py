@@ -116,12 +116,13 @@ def load_wave(
     archived_as: dict[str, str] | None = None,
     inputs_fingerprint: str | None = None,
 ) -> dict:
-    """Replace the wave's respondents, responses, quarantine and cleaning log, and log each file, in one
-    transaction.
+    """Replace the wave's respondents, responses, quarantine, cleaning log and free text, and log each file:
+    the private values in one transaction, then the rest in another, all or nothing.
 
     Before committing, the rows now in the warehouse are counted against the validation; if they differ
     (rows lost in the reshape, say) the transaction is rolled back and ``WaveDoesNotReconcile`` raised.
-    Returns the reconciliation counts.
+    Either way, the private rows of the runs that are not their wave's latest load go after it. Returns
+    the reconciliation counts.
     """
     codebook = codebook.for_wave(wave_id)
     loaded_at = loaded_at or dt.datetime.now(dt.timezone.utc)
@@ -167,9 +168,16 @@ def load_wave(
             if not counts["reconciles"]:
                 raise WaveDoesNotReconcile(counts)
             stop_point("load")
+    except BaseException:
+        try:
+            remove_private_rows_of_other_loads(con)
+        except duckdb.Error:
+            pass  # the next load or publication removes them; the first error is the one worth reporting
+        raise
+    else:
+        remove_private_rows_of_other_loads(con)
         return counts
     finally:
-        remove_private_rows_of_other_loads(con)
         for view in ("staged_rows", "quarantine_rows", "cleaning_rows", "load_log_rows"):
             con.unregister(view)
         con.execute("DROP MACRO TABLE IF EXISTS temp.staged_wave")
