@@ -22,8 +22,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from schemas.codebook import Codebook, Question, fold
+from schemas.codebook import Codebook
 from schemas.quarantine_rules import RULE_ENCODING, RULE_FIELD_COUNT, RULE_OPTION_LABEL, RULE_UNCALCULATED  # noqa: F401  (readers import them from here)
+from schemas.questions import Question, fold
 
 SOURCE_ROW = "source_row"
 COMPLETE = "_complete"

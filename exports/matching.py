@@ -4,7 +4,8 @@ survey tool's own ids, ignoring case, surrounding and repeated spaces, curly quo
 from __future__ import annotations
 
 from exports.base import Target
-from schemas.codebook import Codebook, Question, fold
+from schemas.codebook import Codebook
+from schemas.questions import Question, fold
 
 
 class HeadingMatcher:

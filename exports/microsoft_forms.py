@@ -11,7 +11,8 @@ from exports.base import COMPLETE, IGNORE, ReadLimits, Target, WaveFile, finish,
 from exports.grid import to_grid
 from exports.matching import HeadingMatcher
 from exports.workbook import workbook_rows
-from schemas.codebook import Codebook, fold
+from schemas.codebook import Codebook
+from schemas.questions import fold
 
 NAME = "microsoft_forms"
 SIGNATURE = {"id", "start time", "completion time"}

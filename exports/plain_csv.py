@@ -17,7 +17,8 @@ from exports.base import (
     refuse_unmatched,
 )
 from exports.grid import text_grid
-from schemas.codebook import Codebook, fold
+from schemas.codebook import Codebook
+from schemas.questions import fold
 
 NAME = "plain_csv"
 

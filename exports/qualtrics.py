@@ -12,7 +12,8 @@ from pathlib import Path
 from exports.base import IGNORE, ReadLimits, Target, WaveFile, finish, not_an_option, option_for, personal
 from exports.grid import text_grid
 from exports.matching import HeadingMatcher
-from schemas.codebook import Codebook, fold
+from schemas.codebook import Codebook
+from schemas.questions import fold
 
 NAME = "qualtrics"
 

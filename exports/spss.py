@@ -15,7 +15,8 @@ from exports.grid import Grid
 from exports.matching import HeadingMatcher
 from exports.plain_csv import plan_for as plain_plan
 from exports.qualtrics import metadata_targets
-from schemas.codebook import Codebook, fold
+from schemas.codebook import Codebook
+from schemas.questions import fold
 
 NAME = "spss"
 

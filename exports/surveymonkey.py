@@ -27,7 +27,8 @@ from exports.base import (
 from exports.grid import text_grid, to_grid
 from exports.matching import HeadingMatcher
 from exports.workbook import WORKBOOK_SUFFIXES, workbook_rows
-from schemas.codebook import Codebook, fold
+from schemas.codebook import Codebook
+from schemas.questions import fold
 
 NAME = "surveymonkey"
 SIGNATURE = {"respondent id", "collector id"}

@@ -18,6 +18,7 @@ import io
 
 import duckdb
 import matplotlib
+
 # Figures made directly, not through pyplot: no display or backend to choose, no global figure to close.
 from matplotlib.figure import Figure as ChartFigure
 

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from schemas.codebook import Codebook, Question
+from schemas.codebook import Codebook
 from schemas.indicator_catalogue import COVERAGE_INDICATOR, RESPONDENTS, TRUSTS_RESPONDING, option_indicator_id
+from schemas.questions import Question
 from schemas.reporting import Reporting
 from warehouse.connection import read_sql
 

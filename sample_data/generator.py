@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from schemas.codebook import Codebook, Question
+from schemas.codebook import Codebook
+from schemas.questions import Question
 from schemas.waves import FIELDWORK_TIMEZONE
 
 SAMPLE_DIR = Path(__file__).parent

@@ -7,7 +7,8 @@ codebook that contradicts itself. A survey's waves may also be declared beside t
 ``schemas.waves``): those declarations are merged in when the codebook is loaded, so that questions may
 name them (``asked_in``, ``asked_from``, ``rewordings``).
 
-What does not belong here: reading codebook files (``schemas.codebook_files``), how a survey is reported
+What does not belong here: the questions and options themselves, with their own rules
+(``schemas.questions``), reading codebook files (``schemas.codebook_files``), how a survey is reported
 (``schemas.reporting``: suppression, levels, pooled groups, report sections, composites and headline),
 the indicator catalogue derived from a codebook (``schemas.indicator_catalogue``), the pandera schema built from it
 (``schemas.response_schema``), and anything that touches data or the warehouse.
@@ -17,14 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
-from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from schemas.indicator_catalogue import BUILT_IN_INDICATORS, POSITIVE, option_indicator_id
+from schemas.questions import Option, Question, fold, refuse_duplicates
 from schemas.reporting import IDENTIFIER, IndicatorCatalogue, Reporting, ReportSection
 from schemas.scales import Scale, expand_questionnaire
 from schemas.strict import Strict as _Strict
@@ -48,193 +48,6 @@ class WaveNotDeclared(KeyError):
 
     def __str__(self) -> str:  # KeyError would print the message in quotes
         return str(self.args[0])
-
-
-class _AskedInWaves(_Strict):
-    """A question or option that was not asked in every wave: either the waves listed (``asked_in``) or
-    every wave from one on (``asked_from``, open-ended, by fieldwork start)."""
-
-    asked_in: tuple[str, ...] | None = None
-    asked_from: str | None = None
-
-    @model_validator(mode="after")
-    def _one_limit(self):
-        if self.asked_in is not None and self.asked_from is not None:
-            raise ValueError(f"{getattr(self, 'id', '')!r} gives both asked_in and asked_from: keep one")
-        return self
-
-    @property
-    def named_waves(self) -> list[str]:
-        return list(self.asked_in or ()) + ([self.asked_from] if self.asked_from else [])
-
-    @property
-    def asked_when(self) -> str:
-        if self.asked_from is not None:
-            return f"from wave {self.asked_from} on (asked_from)"
-        if self.asked_in is not None:
-            return f"only in wave{'s' if len(self.asked_in) != 1 else ''} {', '.join(self.asked_in)} (asked_in)"
-        return "in every wave"
-
-
-class Option(_AskedInWaves):
-    id: str = Field(pattern=IDENTIFIER)
-    label: str = Field(min_length=1)
-    aliases: tuple[str, ...] = ()  # other labels an export may use for this option
-    # What charts and the brief call the option when its label is a sentence (the label stays what
-    # respondents read and what exports hold).
-    short_label: str | None = Field(default=None, min_length=1, max_length=40)
-    # A scale question's point on its scale (0-10 for the NHS Staff Survey's agreement items).
-    score: float | None = None
-    # "Don't know", "Not applicable": accepted, stored and counted, but in no share's base, score or mean,
-    # and with no share of its own.
-    exclude_from_base: bool = False
-    # "None of these" in a multiple-choice question: ticked with any other option, the row is refused.
-    exclusive: bool = False
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return (self.label, *self.aliases)
-
-    @property
-    def shown_as(self) -> str:
-        """The option's name for people in charts and sentences: its short label, else its label."""
-        return self.short_label or self.label
-
-
-class Rewording(_Strict):
-    wave: str
-    wording: str = Field(min_length=1)
-
-
-QuestionType = Literal["single", "multiple", "text", "scale"]
-
-
-class Route(_Strict):
-    """Who is asked a question: the respondents whose answer to an earlier choice question is one of
-    ``in`` (for a multiple-choice question: who ticked one of them). ``{question: qi_training, in: [yes]}``."""
-
-    model_config = ConfigDict(populate_by_name=True)
-    question: str = Field(pattern=IDENTIFIER)
-    options: tuple[str, ...] = Field(alias="in", min_length=1)
-
-
-class Question(_AskedInWaves):
-    id: str = Field(pattern=IDENTIFIER)
-    type: QuestionType
-    title: str = Field(min_length=1)
-    wording: str = Field(min_length=1)
-    required: bool = False
-    options: tuple[Option, ...] = ()
-    max_length: int | None = Field(default=None, gt=0)
-    aliases: tuple[str, ...] = ()  # other headings an export may use for this question
-    tool_ids: dict[str, str] = Field(default_factory=dict)  # e.g. {qualtrics: Q3, spss: q3}
-    rewordings: tuple[Rewording, ...] = ()  # wording changes, each from a wave on
-    # The id this question had before (a rename, declared so that loaded waves' answers stay its answers,
-    # and a plain CSV headed with the old id still reads); without it, a vanished id is a removal.
-    renamed_from: str | None = Field(default=None, pattern=IDENTIFIER)
-    # The heading of the leadership pack it is reported under (``Codebook.report_sections``); its title is
-    # its short label there. Not ``section``, which the warehouse's `questions` uses for respondent field
-    # or question.
-    report_section: str | None = Field(default=None, pattern=IDENTIFIER)
-    # A scale question: the named scale its options come from (``schemas.scales``), and the options whose
-    # share is its positive score (agree and strongly agree).
-    scale: str | None = Field(default=None, pattern=IDENTIFIER)
-    positive: tuple[str, ...] = ()
-    # A grid item: the grid's stem wording, which exports put before the item's own wording.
-    grid_stem: str | None = Field(default=None, min_length=1)
-    # Routing ("if yes, ..."): asked only of respondents whose earlier answer meets the condition; its base
-    # is those routed to it who answered, and an answer given where it was not asked is cleaned away
-    # (``cleaning_log``, rule ``not_routed``).
-    asked_if: Route | None = None
-
-    @property
-    def headings(self) -> tuple[str, ...]:
-        """Every heading an export may give the question's column: its wordings and aliases, and for a grid
-        item each after the grid's stem, as tools head a grid's columns (Qualtrics "<stem> - <item>",
-        SurveyMonkey's two header rows read as "<stem> / <item>")."""
-        own = self.own_headings
-        if self.grid_stem is None:
-            return own
-        return (*own, *(f"{self.grid_stem}{separator}{wording}" for wording in own for separator in (" - ", " / ")))
-
-    @property
-    def own_headings(self) -> tuple[str, ...]:
-        """The question's wordings and aliases, without a grid's stem."""
-        return (self.wording, *(r.wording for r in self.rewordings), *self.aliases)
-
-    @property
-    def answer_kind(self) -> Literal["single", "multiple", "text"]:
-        """How an answer is held: one option (single-choice and scale questions), options ticked, or text."""
-        return "single" if self.type == "scale" else self.type
-
-    @property
-    def base_options(self) -> tuple[Option, ...]:
-        """The options whose respondents make the question's base: all but those excluded from it."""
-        return tuple(o for o in self.options if not o.exclude_from_base)
-
-    @model_validator(mode="after")
-    def _options_fit_type(self) -> Question:
-        if self.type == "text":
-            if self.options:
-                raise ValueError(f"text question {self.id!r} cannot have options")
-            if self.max_length is None:
-                raise ValueError(f"text question {self.id!r} needs max_length")
-        else:
-            if len(self.options) < 2:
-                raise ValueError(f"{self.type}-choice question {self.id!r} needs at least two options")
-            if self.max_length is not None:
-                raise ValueError(f"max_length applies to text questions only, not {self.id!r}")
-            _refuse_duplicates([o.id for o in self.options], f"option ids of {self.id!r}")
-            _refuse_duplicates([_fold(label) for o in self.options for label in o.labels], f"option labels of {self.id!r}")
-            if not self.base_options:
-                raise ValueError(f"every option of {self.id!r} is excluded from the base: its shares would have no base")
-        self._check_scale_rules()
-        return self
-
-    def _check_scale_rules(self) -> None:
-        """Scores, positive options and exclusive options where the question type gives them a meaning."""
-        scored = [o.id for o in self.options if o.score is not None]
-        exclusive = [o.id for o in self.options if o.exclusive]
-        if exclusive and self.type != "multiple":
-            raise ValueError(f"options {exclusive} of {self.id!r} are exclusive, which only a multiple-choice "
-                             "question's options can be")
-        if self.type != "scale":
-            if scored or self.positive or self.scale:
-                raise ValueError(f"{self.type} question {self.id!r} gives scores, positive options or a scale: "
-                                 "only a scale question (type: scale) has them")
-            return
-        unscored = [o.id for o in self.base_options if o.score is None]
-        if unscored:
-            raise ValueError(f"scale question {self.id!r}: options {unscored} need a score (or exclude_from_base: true)")
-        excluded_scored = [o.id for o in self.options if o.exclude_from_base and o.score is not None]
-        if excluded_scored:
-            raise ValueError(f"scale question {self.id!r}: options {excluded_scored} are excluded from the base "
-                             "and cannot have a score")
-        ids = {o.id for o in self.base_options}
-        unknown = sorted(set(self.positive) - ids)
-        if unknown:
-            raise ValueError(f"scale question {self.id!r}: positive names {unknown}, which are not its scored options")
-        if POSITIVE in {o.id for o in self.options}:
-            raise ValueError(f"scale question {self.id!r} has an option id {POSITIVE!r}, which its positive "
-                             f"score's indicator ({self.id}.{POSITIVE}) uses")
-
-    def option_column(self, option_id: str) -> str:
-        """Column holding the 0/1 flag of one option of a multiple-choice question."""
-        return option_indicator_id(self.id, option_id)
-
-    @property
-    def option_columns(self) -> list[str]:
-        return [self.option_column(o.id) for o in self.options] if self.type == "multiple" else []
-
-    @property
-    def exclusive_columns(self) -> list[str]:
-        """The 0/1 columns of a multiple-choice question's exclusive options ("None of these")."""
-        return [self.option_column(o.id) for o in self.options if o.exclusive]
-
-    @property
-    def columns(self) -> list[str]:
-        """The columns this question occupies in the plain CSV layout."""
-        return self.option_columns if self.type == "multiple" else [self.id]
 
 
 class TrustField(_Strict):
@@ -308,7 +121,7 @@ class Codebook(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Codebook:
-        _refuse_duplicates([w.id for w in self.waves], "wave ids")
+        refuse_duplicates([w.id for w in self.waves], "wave ids")
         waves = [w.id for w in self.waves]
         for question in self.questions:
             named = question.named_waves + [r.wave for r in question.rewordings]
@@ -318,14 +131,14 @@ class Codebook(_Strict):
                 raise ValueError(
                     f"question {question.id!r} names waves that are not declared: {unknown}; declare each in "
                     f"the codebook's `waves:` or in landing/{self.survey_id}/<wave>/{WAVE_SETTINGS} beside its files")
-        _refuse_duplicates([q.id for q in self.questions], "question ids")
+        refuse_duplicates([q.id for q in self.questions], "question ids")
         ids = {q.id for q in self.questions}
         for question in self.questions:
             if question.renamed_from in ids:
                 raise ValueError(f"question {question.id!r} is renamed_from {question.renamed_from!r}, which is "
                                  "still a question of the codebook: a rename leaves the old id behind")
-        _refuse_duplicates([q.renamed_from for q in self.questions if q.renamed_from], "renamed_from ids")
-        _refuse_duplicates(self.expected_columns, "column names (respondent fields, personal data and questions)")
+        refuse_duplicates([q.renamed_from for q in self.questions if q.renamed_from], "renamed_from ids")
+        refuse_duplicates(self.expected_columns, "column names (respondent fields, personal data and questions)")
         questions = {q.id: q for q in self.questions}
         for composite in self.indicators.composites:
             question = questions.get(composite.question)
@@ -351,7 +164,7 @@ class Codebook(_Strict):
         unknown_headline = [i for i in self.indicators.headline if i not in known]
         if unknown_headline:
             raise ValueError(f"headline lists unknown indicators {unknown_headline}")
-        _refuse_duplicates(list(self.indicators.headline), "headline indicators")
+        refuse_duplicates(list(self.indicators.headline), "headline indicators")
         self._check_report_sections()
         self._check_routes()
         return self
@@ -374,7 +187,7 @@ class Codebook(_Strict):
 
     def _check_report_sections(self) -> None:
         sections = [s.id for s in self.report_sections]
-        _refuse_duplicates(sections, "report section ids")
+        refuse_duplicates(sections, "report section ids")
         for question in self.questions:
             if question.report_section is not None and question.report_section not in sections:
                 raise ValueError(f"question {question.id!r} names report_section {question.report_section!r}, "
@@ -538,27 +351,3 @@ class NotAsked:
         return (f"it is option {self.option.label!r} of {self.question.id}, which the codebook offers "
                 f"{self.option.asked_when}, not in wave {wave_id}: if this wave offered it, add the wave to "
                 "the option's asked_in or asked_from")
-
-
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-                         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"', "\u00a0": " "})
-
-
-def _fold(text: str) -> str:
-    """The form in which headings and labels are compared: case, surrounding and repeated white space,
-    curly versus straight quotes and non-breaking spaces do not matter."""
-    # str.split() splits at exactly the characters the regex \s matches (str.isspace), a twentieth of the
-    # time of re.sub: a wave's emails are folded to match resubmissions, a million of them at a time. Only
-    # text outside ASCII can hold a curly quote, and translate() looks up every character (most of the time).
-    if not text.isascii():
-        text = text.translate(_QUOTES)
-    return " ".join(text.split()).casefold()
-
-
-fold = _fold
-
-
-def _refuse_duplicates(values: list[str], what: str) -> None:
-    repeated = sorted(v for v, n in Counter(values).items() if n > 1)
-    if repeated:
-        raise ValueError(f"{what} must be unique; repeated: {repeated}")

@@ -41,7 +41,7 @@ class TrustResolver:
     to its successor), or a trust's name; matched ignoring case, spaces and quote styles."""
 
     def __init__(self, trusts: pd.DataFrame):
-        from schemas.codebook import fold
+        from schemas.questions import fold
 
         self._fold = fold
         self.codes = trusts["ods_code"].tolist()

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from schemas.codebook import fold
 from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, CodebookError, load_codebook, load_codebooks
 from schemas.indicator_catalogue import indicator_catalogue
+from schemas.questions import fold
 
 BUNDLED = BUNDLED_CODEBOOKS_DIR / "improvement-journey.yaml"
 

@@ -23,11 +23,11 @@ from validation.engine import validate_wave
 from warehouse.analyst_queries import QueryRefused, check_read_only, run_query
 from warehouse.breakdowns import compute_indicator_breakdowns, compute_trust_coverage
 from warehouse.connection import connect, read_sql, replace_wave_rows
+from warehouse.dictionary import published_tables
 from warehouse.dimensions import write_survey_dimensions, write_trusts
 from warehouse.indicators import compute_headline_indicators, write_headline_indicators
 from warehouse.load import load_wave
 from warehouse.pseudonyms import Pseudonymiser
-from warehouse.dictionary import published_tables
 from warehouse.publication import PublishFailed, publish_snapshot, published_wave_sources
 from warehouse.writer_lock import WarehouseBusy, writer_lock
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from schemas.codebook import Codebook, Option, Question
+from schemas.codebook import Codebook
+from schemas.questions import Option, Question
 from sql_text import identifier, literal
 from warehouse.connection import read_sql
 
