@@ -97,7 +97,7 @@ def read_bytes(path: Path, limits: ReadLimits | None = None) -> bytes:
 
 # --- how a source column feeds the canonical frame ----------------------------------------------
 
-TargetKind = Literal["field", "single", "text", "option", "joined", "complete", "ignore"]
+TargetKind = Literal["field", "single", "text", "numeric", "option", "joined", "complete", "ignore"]
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def canonical_frame(
     option_sources: dict[str, list[int]] = {}
     for i, target in enumerate(plan):
         cells = raw[i]
-        if target.kind in ("field", "text"):
+        if target.kind in ("field", "text", "numeric"):  # a number as its text: validation reads it
             out[target.column] = cells
         elif target.kind == "single":
             out[target.column] = map_distinct(cells, lambda v, q=choices[target.column]: canonical_label(q, v))

@@ -142,7 +142,7 @@ class Codebook(_Strict):
         questions = {q.id: q for q in self.questions}
         for composite in self.indicators.composites:
             question = questions.get(composite.question)
-            if question is None or question.type == "text":
+            if question is None or not question.is_choice:
                 raise ValueError(
                     f"composite {composite.id!r} refers to {composite.question!r}, "
                     "which is not a single- or multiple-choice question"
@@ -176,7 +176,7 @@ class Codebook(_Strict):
             route = question.asked_if
             if route is not None:
                 condition = earlier.get(route.question)
-                if condition is None or condition.type == "text":
+                if condition is None or not condition.is_choice:
                     raise ValueError(f"question {question.id!r} is asked_if {route.question!r}, which is not an "
                                      "earlier single-choice, scale or multiple-choice question of the codebook")
                 unknown = sorted(set(route.options) - {o.id for o in condition.options})
@@ -310,7 +310,8 @@ class Codebook(_Strict):
 
     @property
     def choice_questions(self) -> list[Question]:
-        return [q for q in self.questions if q.type != "text"]
+        """The questions answered with options: single choice, scale and multiple choice."""
+        return [q for q in self.questions if q.is_choice]
 
     def reported_sections(self) -> list[tuple[str, list[Question]]]:
         """The pack's headings in order, each with its single- and multiple-choice questions in codebook

@@ -20,6 +20,7 @@ RULE_TIMESTAMP = "timestamp_parses"
 RULE_MAX_LENGTH = "text_max_length"
 RULE_AT_LEAST_ONE_OPTION = "at_least_one_option"
 RULE_EXCLUSIVE_OPTION = "exclusive_option"
+RULE_NUMERIC_VALUE = "numeric_value"
 # Not a refusal: an answer to a question the routing says was not asked, cleaned away (``cleaning_log``).
 RULE_NOT_ROUTED = "not_routed"
 
@@ -35,6 +36,8 @@ RULES: dict[str, str] = {
     RULE_AT_LEAST_ONE_OPTION: "a required multiple-choice question needs at least one option ticked",
     RULE_NOT_ROUTED: "an answer to a question the routing says was not asked; cleaned away, the row loads",
     RULE_EXCLUSIVE_OPTION: "an option that excludes the others (such as \"None of these\") is ticked with another option",
+    RULE_NUMERIC_VALUE: ("must be a number written plainly, such as 7 or 7.5 (no exponent, thousands separator or "
+                         "decimal comma), whole where the question asks for one, and within its minimum and maximum"),
     RULE_FIELD_COUNT: "the row does not have one cell per column (cut short, or extra cells)",
     RULE_ENCODING: "the cell holds bytes that are not UTF-8 text, in a file read as UTF-8",
     RULE_UNCALCULATED: "a formula saved without its value (open the workbook in Excel and save it, or export CSV)",

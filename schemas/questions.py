@@ -79,7 +79,7 @@ class Rewording(_Strict):
     wording: str = Field(min_length=1)
 
 
-QuestionType = Literal["single", "multiple", "text", "scale"]
+QuestionType = Literal["single", "multiple", "text", "scale", "numeric"]
 
 
 class Route(_Strict):
@@ -119,6 +119,13 @@ class Question(_AskedInWaves):
     # is those routed to it who answered, and an answer given where it was not asked is cleaned away
     # (``cleaning_log``, rule ``not_routed``).
     asked_if: Route | None = None
+    # A numeric question: whole numbers only (``integer``), and the smallest and largest answer accepted
+    # (``min``, ``max`` in the codebook), both inclusive.
+    integer: bool = False
+    minimum: float | None = Field(default=None, alias="min")
+    maximum: float | None = Field(default=None, alias="max")
+
+    model_config = ConfigDict(populate_by_name=True)
 
     @property
     def headings(self) -> tuple[str, ...]:
@@ -136,9 +143,15 @@ class Question(_AskedInWaves):
         return (self.wording, *(r.wording for r in self.rewordings), *self.aliases)
 
     @property
-    def answer_kind(self) -> Literal["single", "multiple", "text"]:
-        """How an answer is held: one option (single-choice and scale questions), options ticked, or text."""
+    def answer_kind(self) -> Literal["single", "multiple", "text", "numeric"]:
+        """How an answer is held: one option (single-choice and scale questions), options ticked, text, or
+        a number."""
         return "single" if self.type == "scale" else self.type
+
+    @property
+    def is_choice(self) -> bool:
+        """Whether answers are options (single choice, scale or multiple choice)."""
+        return self.type in ("single", "multiple", "scale")
 
     @property
     def base_options(self) -> tuple[Option, ...]:
@@ -147,11 +160,18 @@ class Question(_AskedInWaves):
 
     @model_validator(mode="after")
     def _options_fit_type(self) -> Question:
-        if self.type == "text":
+        if self.type != "numeric" and (self.integer or self.minimum is not None or self.maximum is not None):
+            raise ValueError(f"{self.type} question {self.id!r} gives integer, min or max, which only a numeric "
+                             "question (type: numeric) has")
+        if self.type in ("text", "numeric"):
             if self.options:
-                raise ValueError(f"text question {self.id!r} cannot have options")
-            if self.max_length is None:
+                raise ValueError(f"{self.type} question {self.id!r} cannot have options")
+            if self.type == "text" and self.max_length is None:
                 raise ValueError(f"text question {self.id!r} needs max_length")
+            if self.type == "numeric" and self.max_length is not None:
+                raise ValueError(f"max_length applies to text questions only, not {self.id!r}")
+            if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+                raise ValueError(f"numeric question {self.id!r} has min {self.minimum:g} above max {self.maximum:g}")
         else:
             if len(self.options) < 2:
                 raise ValueError(f"{self.type}-choice question {self.id!r} needs at least two options")

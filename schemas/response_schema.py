@@ -1,7 +1,7 @@
 """The pandera schema of one wave's responses, generated from the survey's codebook.
 
 The schema checks the plain wide layout (one column per single-choice question holding the option
-label, one 0/1 column per multiple-choice option, one column per free-text question) with every cell
+label, one 0/1 column per multiple-choice option, one column per free-text or numeric question) with every cell
 read as text, so that no bad value is hidden by type inference. Each check carries the name of a
 quarantine rule (``schemas.quarantine_rules``); ``validation.quarantine`` turns pandera's failure cases
 into quarantine verdicts. Each column's checks see that column alone (``validation.rules`` checks a
@@ -21,9 +21,11 @@ from pandera.dtypes import immutable
 from pandera.engines import pandas_engine
 
 from schemas.codebook import Codebook
+from schemas.numbers import canonical_number
 from schemas.quarantine_rules import (
     RULE_KNOWN_TRUST,
     RULE_MAX_LENGTH,
+    RULE_NUMERIC_VALUE,
     RULE_OPTION_FLAG,
     RULE_OPTION_LABEL,
     RULE_REQUIRED,
@@ -112,6 +114,13 @@ def build_response_schema(codebook: Codebook, trust_codes: Iterable[str]) -> pa.
         elif question.type == "multiple":
             for column in question.option_columns:
                 columns[column] = pa.Column(TEXT, _is_in(OPTION_FLAGS, RULE_OPTION_FLAG), nullable=True)
+        elif question.type == "numeric":
+            columns[question.id] = pa.Column(
+                TEXT,
+                pa.Check(lambda s, q=question: s.map(lambda v: canonical_number(v, q.integer, q.minimum, q.maximum))
+                         .notna(), name=RULE_NUMERIC_VALUE),
+                nullable=not question.required or question.asked_if is not None,
+            )
         else:
             columns[question.id] = pa.Column(
                 TEXT,

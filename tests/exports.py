@@ -54,6 +54,8 @@ def microsoft_forms(wave: pd.DataFrame, codebook: Codebook, path: Path) -> Path:
             if q.type == "multiple":
                 ticked = _ticked(row, q)
                 answers.append(None if ticked is None else "".join(f"{label};" for label in ticked))
+            elif q.type == "numeric" and _cell(row[q.id]) is not None:
+                answers.append(float(row[q.id]))  # a number cell, as Forms writes a number question's answer
             else:
                 answers.append(_cell(row[q.id]))
         done = _submitted(row)
@@ -169,8 +171,11 @@ def spss(wave: pd.DataFrame, codebook: Codebook, path: Path, mr_sets: bool = Fal
     sets = []
     coded("Q2", r.role.wording, r.role.options, wave["role"])
     for n, q in enumerate(codebook.questions, start=3):
-        if q.type == "single":
+        if q.answer_kind == "single":  # single choice and scales: coded, with value labels
             coded(f"Q{n}", q.wording, q.options, wave[q.id])
+        elif q.type == "numeric":
+            data[f"Q{n}"] = pd.to_numeric(wave[q.id]).astype(float)  # a numeric variable, no value labels
+            labels[f"Q{n}"] = q.wording
         elif q.type == "text":
             data[f"Q{n}"] = wave[q.id].fillna("")
             labels[f"Q{n}"] = q.wording

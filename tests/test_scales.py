@@ -57,11 +57,13 @@ def codebook() -> Codebook:
 
 
 def wave_frame() -> pd.DataFrame:
+    """Every column of the plain layout; the numeric questions (tests/test_numbers.py) left unanswered."""
     trusts = ["RC9", "RJN"]
     return pd.DataFrame([
         {"respondent_id": rid, "submitted_at": f"2026-01-{n:02d}T10:00:00", "trust_code": trusts[n % 2],
          "role": "Other", "email": f"{rid}@trust.example.org", **dict(zip(COLUMNS, answers))}
-        for n, (rid, answers) in enumerate(ROWS.items(), start=1)])
+        for n, (rid, answers) in enumerate(ROWS.items(), start=1)]).reindex(
+        columns=load_codebook(CODEBOOK).expected_columns).astype(object).where(lambda f: f.notna(), None)
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,7 @@ from exports import COMPLETE, SOURCE_ROW, WHOLE_ROW
 from exports.base import canonical_label
 from schemas.codebook import Codebook
 from schemas.emails import placeholders
+from schemas.numbers import canonical_number
 from schemas.quarantine_rules import (
     RULE_AT_LEAST_ONE_OPTION,
     RULE_EXCLUSIVE_OPTION,
@@ -142,8 +143,12 @@ class WaveRules:
     @functools.cached_property
     def _conversions(self) -> dict:
         """Per column, what makes a stripped cell canonical: the current code of a trust given by name or
-        old code, the codebook's label for a choice's alias; other columns are canonical once stripped."""
+        old code, the codebook's label for a choice's alias, a number's canonical text; other columns are
+        canonical once stripped."""
         conversions = {q.id: functools.partial(canonical_label, q) for q in self.codebook.questions if q.answer_kind == "single"}
+        # A number as its canonical text ("+7.0" is 7); what is no number stays as given, for the check to refuse.
+        conversions |= {q.id: lambda v, q=q: canonical_number(v, q.integer, q.minimum, q.maximum) or v
+                        for q in self.codebook.questions if q.type == "numeric"}
         conversions[self.codebook.respondent.role.column] = functools.partial(canonical_label, self.codebook.respondent.role)
         conversions[self.trust_column] = lambda v: self.resolver.resolve(v)[0]
         return conversions

@@ -26,18 +26,22 @@ def codebook_frames(codebook: Codebook) -> dict[str, pd.DataFrame]:
                  "population_trusts", "synthetic"],
     )
     role = codebook.respondent.role
-    question_rows = [(survey, role.column, 0, "respondent", "single", "Board role", role.wording, True, None, None, None)]
+    question_rows = [(survey, role.column, 0, "respondent", "single", "Board role", role.wording, True, None, None, None,
+                      None, None, None)]
     option_rows = [(survey, role.column, o.id, n, o.label, None, True) for n, o in enumerate(role.options, start=1)]
     for n, q in enumerate(codebook.questions, start=1):
         route = q.asked_if
+        numeric = q.type == "numeric"
         question_rows.append((survey, q.id, n, "question", q.type, q.title, q.wording, q.required, q.grid_stem,
-                              route and route.question, route and list(route.options)))
+                              route and route.question, route and list(route.options),
+                              q.minimum, q.maximum, q.integer if numeric else None))
         option_rows += [(survey, q.id, o.id, m, o.label, o.score, not o.exclude_from_base)
                         for m, o in enumerate(q.options, start=1)]
     questions = pd.DataFrame(
         question_rows,
         columns=["survey_id", "question_id", "question_order", "section", "question_type", "title",
-                 "wording", "required", "grid_stem", "asked_if_question", "asked_if_options"],
+                 "wording", "required", "grid_stem", "asked_if_question", "asked_if_options", "value_min",
+                 "value_max", "value_integer"],
     )
     options = pd.DataFrame(option_rows, columns=["survey_id", "question_id", "option_id", "option_order", "label",
                                                  "score", "in_base"])

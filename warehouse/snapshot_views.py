@@ -33,7 +33,8 @@ WIDE_FIXED_COLUMNS = ("survey_id", "wave_id", "respondent_id", "trust_code", "tr
 
 @dataclass(frozen=True)
 class WideColumn:
-    """A question's column of a wide view: a single-choice question's (``option`` None), or one option's."""
+    """A question's column of a wide view: a single-choice or numeric question's (``option`` None), or one
+    option's."""
 
     name: str
     question: Question
@@ -49,10 +50,10 @@ def wide_view_name(survey_id: str) -> str:
 def wide_columns(codebook: Codebook) -> list[WideColumn]:
     """The question columns of the survey's wide view, in questionnaire order; every option of every wave."""
     columns: list[WideColumn] = []
-    for question in codebook.choice_questions:
-        if question.answer_kind == "single":
+    for question in codebook.questions:
+        if question.answer_kind in ("single", "numeric"):
             columns.append(WideColumn(question.id, question))
-        else:
+        elif question.type == "multiple":
             columns += [WideColumn(question.option_column(o.id), question, o) for o in question.options]
     clash = sorted({c.name for c in columns} & set(WIDE_FIXED_COLUMNS))
     if clash:
@@ -70,7 +71,10 @@ def wide_view_sql(codebook: Codebook) -> str:
     answers, selected = [], []
     for column in columns:
         name, question = identifier(column.name), literal(column.question.id)
-        if column.option is None:
+        if column.question.type == "numeric":
+            answers.append(f"any_value(a.value) FILTER (WHERE a.question_id = {question}) AS {name}")
+            selected.append(f"a.{name}")
+        elif column.option is None:
             answers.append(f"any_value(o.label) FILTER (WHERE a.question_id = {question}) AS {name}")
             selected.append(f"a.{name}")
         else:

@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS questions (
     question_id    VARCHAR NOT NULL,
     question_order INTEGER NOT NULL,
     section        VARCHAR NOT NULL,   -- 'respondent' (e.g. role) or 'question'
-    question_type  VARCHAR NOT NULL,   -- single, multiple, scale, text
+    question_type  VARCHAR NOT NULL,   -- single, multiple, scale, numeric, text
     title          VARCHAR NOT NULL,
     wording        VARCHAR NOT NULL,
     required       BOOLEAN NOT NULL,
@@ -31,6 +31,10 @@ CREATE TABLE IF NOT EXISTS questions (
 ALTER TABLE questions ADD COLUMN IF NOT EXISTS grid_stem VARCHAR;
 ALTER TABLE questions ADD COLUMN IF NOT EXISTS asked_if_question VARCHAR;
 ALTER TABLE questions ADD COLUMN IF NOT EXISTS asked_if_options VARCHAR[];
+-- Added with numeric questions: the smallest and largest number accepted, and whether only whole numbers are.
+ALTER TABLE questions ADD COLUMN IF NOT EXISTS value_min DOUBLE;
+ALTER TABLE questions ADD COLUMN IF NOT EXISTS value_max DOUBLE;
+ALTER TABLE questions ADD COLUMN IF NOT EXISTS value_integer BOOLEAN;
 
 CREATE TABLE IF NOT EXISTS options (
     survey_id    VARCHAR NOT NULL,
@@ -96,8 +100,11 @@ CREATE TABLE IF NOT EXISTS responses (
     wave_id       VARCHAR NOT NULL,
     respondent_id VARCHAR NOT NULL,
     question_id   VARCHAR NOT NULL,
-    option_id     VARCHAR NOT NULL     -- the chosen option, or one ticked option
+    option_id     VARCHAR              -- the chosen option, or one ticked option; NULL for a number
 );
+-- Added with numeric questions: a numeric answer is a row of its own with its number in `value` and no option.
+ALTER TABLE responses ADD COLUMN IF NOT EXISTS value DOUBLE;
+ALTER TABLE responses ALTER COLUMN option_id DROP NOT NULL;
 
 CREATE TABLE IF NOT EXISTS load_log (
     survey_id        VARCHAR NOT NULL,
