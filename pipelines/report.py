@@ -23,6 +23,8 @@ def format_value(kind: str, value, suppressed: bool = False) -> str:
         return "[suppressed]"
     if kind == "count":
         return "" if pd.isna(value) else f"{int(value)}"
+    if kind in ("mean", "median"):
+        return "" if pd.isna(value) else f"{value:.1f}"
     return _pct(value)
 
 
@@ -33,15 +35,16 @@ def _signed(change: float) -> str:
 
 def headline_rich_table(table: pd.DataFrame, title: str) -> Table:
     out = Table(title=title, title_justify="left")
-    for column, justify in [("indicator", "left"), ("%", "right"), ("95% CI", "right"), ("n / base", "right")]:
+    for column, justify in [("indicator", "left"), ("value", "right"), ("95% CI", "right"), ("n / base", "right")]:
         out.add_column(column, justify=justify)
     for row in table.itertuples(index=False):
         if row.indicator_kind == "count":
             value, interval, counts = f"{int(row.numerator)}", "", ""
         else:
-            value = format_value(row.indicator_kind, row.pct, bool(row.suppressed))
+            value = format_value(row.indicator_kind, row.value, bool(row.suppressed))
             interval = "" if pd.isna(row.ci_low) else f"{row.ci_low:.1f}-{row.ci_high:.1f}"
-            counts = f"{int(row.numerator)} / {int(row.base)}" if pd.notna(row.base) else ""
+            counts = ("" if pd.isna(row.base) else f"{int(row.base)}" if pd.isna(row.numerator)
+                      else f"{int(row.numerator)} / {int(row.base)}")
         out.add_row(row.indicator_id, value, interval, counts)
     return out
 

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from schemas.indicator_catalogue import BUILT_IN_INDICATORS, POSITIVE, option_indicator_id
+from schemas.indicator_catalogue import indicator_catalogue
 from schemas.questions import Option, Question, fold, refuse_duplicates
 from schemas.reporting import IDENTIFIER, IndicatorCatalogue, Reporting, ReportSection
 from schemas.scales import Scale, expand_questionnaire
@@ -141,26 +142,18 @@ class Codebook(_Strict):
         refuse_duplicates(self.expected_columns, "column names (respondent fields, personal data and questions)")
         questions = {q.id: q for q in self.questions}
         for composite in self.indicators.composites:
-            question = questions.get(composite.question)
-            if question is None or not question.is_choice:
-                raise ValueError(
-                    f"composite {composite.id!r} refers to {composite.question!r}, "
-                    "which is not a single- or multiple-choice question"
-                )
-            if not composite.id.startswith(f"{composite.question}."):
-                raise ValueError(f"composite id {composite.id!r} must start with '{composite.question}.'")
-            unknown = sorted(set(composite.options) - {o.id for o in question.options})
-            if unknown:
-                raise ValueError(f"composite {composite.id!r} names unknown options {unknown}")
-            excluded = sorted(set(composite.options) - {o.id for o in question.base_options})
-            if excluded:
-                raise ValueError(f"composite {composite.id!r} names options {excluded}, which are excluded from the base")
-        option_indicators = {option_indicator_id(q.id, o.id) for q in self.choice_questions for o in q.base_options}
-        option_indicators |= {option_indicator_id(q.id, POSITIVE) for q in self.choice_questions if q.positive}
-        clash = sorted(option_indicators & {c.id for c in self.indicators.composites})
+            self._check_composite(composite, questions.get(composite.question))
+        for theme in self.indicators.themes:
+            not_scales = [i for i in theme.items if i not in questions or questions[i].type != "scale"]
+            if not_scales:
+                raise ValueError(f"theme {theme.id!r} names {not_scales}, which are not scale questions of the codebook")
+            if theme.min_items > len(theme.items):
+                raise ValueError(f"theme {theme.id!r} asks for at least {theme.min_items} of its {len(theme.items)} items")
+        catalogue = [i.id for i in indicator_catalogue(self)]
+        clash = sorted(i for i, n in Counter(catalogue).items() if n > 1)
         if clash:
-            raise ValueError(f"composite ids {clash} clash with option indicators of the same name")
-        known = option_indicators | {c.id for c in self.indicators.composites} | set(BUILT_IN_INDICATORS)
+            raise ValueError(f"indicator ids {clash} are made twice (a composite, theme or option of the same name)")
+        known = set(catalogue)
         unknown_headline = [i for i in self.indicators.headline if i not in known]
         if unknown_headline:
             raise ValueError(f"headline lists unknown indicators {unknown_headline}")
@@ -168,6 +161,28 @@ class Codebook(_Strict):
         self._check_report_sections()
         self._check_routes()
         return self
+
+    @staticmethod
+    def _check_composite(composite, question: Question | None) -> None:
+        """A composite of options names a choice question and options of it in the base; a composite of a
+        range names a numeric question."""
+        if composite.between is not None:
+            if question is None or question.type != "numeric":
+                raise ValueError(f"composite {composite.id!r} gives a range of {composite.question!r}, which is not "
+                                 "a numeric question")
+        elif question is None or not question.is_choice:
+            raise ValueError(
+                f"composite {composite.id!r} refers to {composite.question!r}, "
+                "which is not a single- or multiple-choice question"
+            )
+        if not composite.id.startswith(f"{composite.question}."):
+            raise ValueError(f"composite id {composite.id!r} must start with '{composite.question}.'")
+        unknown = sorted(set(composite.options) - {o.id for o in question.options})
+        if unknown:
+            raise ValueError(f"composite {composite.id!r} names unknown options {unknown}")
+        excluded = sorted(set(composite.options) - {o.id for o in question.base_options})
+        if excluded:
+            raise ValueError(f"composite {composite.id!r} names options {excluded}, which are excluded from the base")
 
     def _check_routes(self) -> None:
         """A route names an earlier choice question of the codebook, and options of it."""

@@ -3,7 +3,11 @@
 - a share for every option of every single-choice, scale and multiple-choice question,
   ``<question_id>.<option_id>``, except options excluded from the base ("Don't know");
 - a scale question's positive score, ``<question_id>.positive``: the share choosing its positive options;
-- the composites the codebook declares (several options of one question added up);
+  and its mean score, ``<question_id>.score``: the mean of its respondents' scores;
+- a numeric question's mean and median, ``<question_id>.mean`` and ``<question_id>.median``;
+- the composites the codebook declares: several options of one question added up, or a range of a numeric
+  question's answers (both shares);
+- the themes the codebook declares, ``<theme_id>.score``: the mean of respondents' mean scores on its items;
 - the built-ins: the counts ``respondents`` and ``trusts_responding``, and ``trust_coverage``.
 
 The warehouse stores the catalogue (table ``indicators``) and the indicator SQL reads it from there.
@@ -19,6 +23,7 @@ if TYPE_CHECKING:
 
 RESPONDENTS, TRUSTS_RESPONDING, COVERAGE_INDICATOR = "respondents", "trusts_responding", "trust_coverage"
 POSITIVE = "positive"  # the last part of a scale question's positive score's id
+SCORE, MEAN, MEDIAN = "score", "mean", "median"  # the last parts of mean scores', means' and medians' ids
 BUILT_IN_INDICATORS: dict[str, tuple[Literal["count", "coverage"], str]] = {
     RESPONDENTS: ("count", "Respondents"),
     TRUSTS_RESPONDING: ("count", "Trusts responding"),
@@ -31,14 +36,20 @@ def option_indicator_id(question_id: str, option_id: str) -> str:
     return f"{question_id}.{option_id}"
 
 
+IndicatorKind = Literal["share", "mean", "median", "count", "coverage"]
+
+
 @dataclass(frozen=True)
 class Indicator:
     id: str
-    kind: Literal["share", "count", "coverage"]
+    kind: IndicatorKind
     label: str
-    question_id: str | None = None
-    option_ids: tuple[str, ...] = ()
+    question_id: str | None = None  # None for a theme (``items``) and the built-ins
+    option_ids: tuple[str, ...] = ()  # the options a share counts
     headline_order: int | None = None  # position in the headline table; None if not a headline
+    between: tuple[float, float] | None = None  # a share of a numeric question's answers in this range
+    items: tuple[str, ...] = ()  # a theme's scale questions
+    min_items: int | None = None  # a theme's respondent counts if they answered at least this many items
 
 
 def indicator_catalogue(codebook: Codebook) -> list[Indicator]:
@@ -58,12 +69,27 @@ def indicator_catalogue(codebook: Codebook) -> list[Indicator]:
                 Indicator(indicator_id, "share", f"{question.title}: {' or '.join(chosen)} (positive score)",
                           question.id, tuple(question.positive), order.get(indicator_id))
             )
+        if question.type == "scale":
+            indicator_id = option_indicator_id(question.id, SCORE)
+            scores = [o.score for o in question.base_options]
+            catalogue.append(Indicator(indicator_id, "mean", f"{question.title}: mean score ({min(scores):g} to "
+                                       f"{max(scores):g})", question.id, headline_order=order.get(indicator_id)))
+    for question in (q for q in codebook.questions if q.type == "numeric"):
+        for kind, words in ((MEAN, "mean"), (MEDIAN, "median")):
+            indicator_id = option_indicator_id(question.id, kind)
+            catalogue.append(Indicator(indicator_id, kind, f"{question.title}: {words}", question.id,
+                                       headline_order=order.get(indicator_id)))
     for composite in codebook.indicators.composites:
         title = codebook.question(composite.question).title
         catalogue.append(
             Indicator(composite.id, "share", f"{title}: {composite.label}", composite.question,
-                      composite.options, order.get(composite.id))
+                      composite.options, order.get(composite.id), between=composite.between)
         )
+    for theme in codebook.indicators.themes:
+        indicator_id = option_indicator_id(theme.id, SCORE)
+        catalogue.append(Indicator(indicator_id, "mean", f"{theme.label} (theme score)",
+                                   headline_order=order.get(indicator_id), items=theme.items,
+                                   min_items=theme.min_items))
     for indicator_id, (kind, label) in BUILT_IN_INDICATORS.items():
         catalogue.append(Indicator(indicator_id, kind, label, headline_order=order.get(indicator_id)))
     return catalogue

@@ -1,5 +1,5 @@
 """How a codebook says its survey is reported: suppression and statistical levels, breakdown groups
-pooled together, the leadership pack's report sections, composites and the headline list.
+pooled together, the leadership pack's report sections, composites, themes and the headline list.
 
 These are the parts of a codebook that label, group and select figures for people; the questionnaire
 itself (questions, options, respondent fields, waves) and the rules tying the two together are
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from schemas.strict import Strict as _Strict
 
@@ -38,12 +38,39 @@ class ReportSection(_Strict):
 
 
 class Composite(_Strict):
+    """A share made of several options of one choice question (``options``: "Fully or mostly aligned"), or of
+    a range of a numeric question's answers (``between: [9, 10]``, both inclusive: the top box of a 0-10
+    question)."""
+
     id: str
     question: str = Field(pattern=IDENTIFIER)
-    options: tuple[str, ...] = Field(min_length=2)
+    options: tuple[str, ...] = ()
+    between: tuple[float, float] | None = None
     label: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _options_or_range(self) -> Composite:
+        if bool(self.options) == (self.between is not None):
+            raise ValueError(f"composite {self.id!r} needs either options or a range (between: [low, high]), "
+                             "and not both")
+        if self.options and len(self.options) < 2:
+            raise ValueError(f"composite {self.id!r} needs at least two options (one option has a share of its own)")
+        if self.between is not None and self.between[0] > self.between[1]:
+            raise ValueError(f"composite {self.id!r}: between [{self.between[0]:g}, {self.between[1]:g}] is empty")
+        return self
+
+
+class Theme(_Strict):
+    """A theme score (the NHS Staff Survey's): the mean over respondents of each respondent's mean score on the
+    theme's scale items, counted for respondents who answered at least ``min_items`` of them."""
+
+    id: str = Field(pattern=IDENTIFIER)
+    label: str = Field(min_length=1)
+    items: tuple[str, ...] = Field(min_length=2)
+    min_items: int = Field(default=1, ge=1)
 
 
 class IndicatorCatalogue(_Strict):
     composites: tuple[Composite, ...] = ()
+    themes: tuple[Theme, ...] = ()
     headline: tuple[str, ...] = ()

@@ -10,22 +10,25 @@ from warehouse.indicators import indicator_problems
 MIN_BASE = 10
 
 
-def _table(**changes) -> pd.DataFrame:
-    """A sound two-row table (one shown share, one suppressed share), with one cell changed."""
+def _table(row: int = 0, **changes) -> pd.DataFrame:
+    """A sound four-row table (a shown share, a suppressed share, a shown mean, a suppressed mean), with the
+    cells of one row changed."""
     table = pd.DataFrame(
         {
-            "indicator_id": ["q.a", "q.b"],
-            "indicator_kind": ["share", "share"],
-            "numerator": [30, 3],
-            "base": [100, 8],
-            "pct": [30.0, None],
-            "ci_low": [21.9, None],
-            "ci_high": [39.6, None],
-            "suppressed": [False, True],
+            "indicator_id": ["q.a", "q.b", "s.score", "t.score"],
+            "indicator_kind": ["share", "share", "mean", "mean"],
+            "numerator": [30, 3, None, None],
+            "base": [100, 8, 40, 5],
+            "pct": [30.0, None, None, None],
+            "ci_low": [21.9, None, 6.1, None],
+            "ci_high": [39.6, None, 7.3, None],
+            "suppressed": [False, True, False, True],
+            "value": [30.0, None, 6.7, None],
+            "sd": [None, None, 1.9, None],
         }
     )
     for column, value in changes.items():
-        table.loc[0, column] = value
+        table.loc[row, column] = value
     return table
 
 
@@ -40,8 +43,23 @@ def test_a_sound_table_has_no_problem():
         ({"pct": 130.0, "ci_high": 140.0}, "percentage outside 0-100"),
         ({"pct": 45.0}, "percentage outside its interval"),
         ({"base": 9, "numerator": 3}, "shown although base below 10"),
-        ({"suppressed": True}, "suppressed although base is 10 or more"),
+        ({"suppressed": True, "pct": None, "value": None, "ci_low": None, "ci_high": None},
+         "suppressed although base is 10 or more"),
+        ({"suppressed": True, "pct": None, "ci_low": None, "ci_high": None, "base": 8, "numerator": 3},  # a value left
+         "a value shown although suppressed"),
     ],
 )
 def test_each_breach_is_named(changes, problem):
     assert indicator_problems(_table(**changes), MIN_BASE) == [f"q.a: {problem}"]
+
+
+@pytest.mark.parametrize(
+    ("row", "indicator", "changes", "problem"),
+    [
+        (2, "s.score", {"value": 7.5}, "mean outside its interval"),
+        (2, "s.score", {"base": 9}, "shown although base below 10"),
+        (3, "t.score", {"sd": 1.2}, "a value shown although suppressed"),
+    ],
+)
+def test_each_breach_of_a_mean_is_named(row, indicator, changes, problem):
+    assert indicator_problems(_table(row, **changes), MIN_BASE) == [f"{indicator}: {problem}"]

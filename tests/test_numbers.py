@@ -166,15 +166,17 @@ def loaded(codebook, tmp_path_factory, resolver):
                                 ).fetchall()
         indicators = compute_headline_indicators(con, SURVEY, WAVE, codebook.reporting)
         write_headline_indicators(con, SURVEY, WAVE, indicators)
+        strict = compute_headline_indicators(con, SURVEY, WAVE, codebook.reporting.model_copy(update={"min_base": 4}))
         replace_wave_rows(con, "indicator_breakdowns", SURVEY, WAVE,
                           compute_indicator_breakdowns(con, SURVEY, WAVE, codebook.reporting))
         replace_wave_rows(con, "trust_coverage", SURVEY, WAVE, compute_trust_coverage(con, SURVEY, WAVE))
         publish_snapshot(con, folder / "warehouse" / "survey.duckdb", "run-1", "test code", [codebook])
-    return validation, stored, quarantine, questions, folder / "warehouse" / "survey.duckdb"
+    return validation, stored, quarantine, questions, folder / "warehouse" / "survey.duckdb", (
+        indicators.set_index("indicator_id"), strict.set_index("indicator_id"))
 
 
 def test_numbers_are_stored_as_numbers_with_no_option(loaded):
-    _, stored, _, _, _ = loaded
+    _, stored, *_ = loaded
     rows = {rid: n for n, rid in enumerate(ROWS, start=2)}  # file row of each respondent
     expected = {(rows[rid], question, None, value, "DOUBLE")
                 for rid, values in LOADED.items() for question, value in zip(NUMERIC, values) if value is not None}
@@ -182,7 +184,7 @@ def test_numbers_are_stored_as_numbers_with_no_option(loaded):
 
 
 def test_anything_that_is_no_number_refuses_its_row_with_rule_numeric_value(loaded):
-    validation, _, quarantine, _, _ = loaded
+    validation, _, quarantine, *_ = loaded
     assert validation.rows_loaded == len(LOADED) and validation.rows_quarantined == len(REFUSED)
     assert {row: (column, value) for row, column, rule, value, _ in quarantine if rule == "numeric_value"} == REFUSED
     assert {rule for *_, rule, _, _ in quarantine} == {"numeric_value"}
@@ -192,7 +194,7 @@ def test_anything_that_is_no_number_refuses_its_row_with_rule_numeric_value(load
 
 
 def test_analysts_see_a_numeric_questions_bounds_and_each_number(loaded):
-    _, _, _, questions, snapshot = loaded
+    _, _, _, questions, snapshot, _ = loaded
     assert questions == [("contracted_wte", "numeric", 0.1, 1.0, False), ("qi_training", "single", None, None, None),
                          ("unpaid_hours", "numeric", 0.0, 80.0, True)]
     with duckdb.connect(str(snapshot), read_only=True) as con:
@@ -219,3 +221,38 @@ def test_numbers_in_a_tools_export_load_to_the_plain_csvs(layout, codebook, tmp_
     frames = [v.set_index("respondent_id")[NUMERIC].sort_index() for v in (plain.valid_rows(), read.valid_rows())]
     pd.testing.assert_frame_equal(frames[1], frames[0])
     assert frames[0].loc["n02"].tolist() == ["12", "9", "0.5"]  # canonical text, which the load casts
+
+
+# The loaded numbers, from ROWS: unpaid hours n01 7, n02 12, n03 0, n10 80; recommend n01 10, n02 9, n10 0;
+# contracted WTE n01 1, n02 0.5, n10 0.1.
+@pytest.mark.parametrize(("indicator_id", "base", "value"), [
+    ("unpaid_hours.mean", 4, (7 + 12 + 0 + 80) / 4),
+    ("unpaid_hours.median", 4, (7 + 12) / 2),  # an even count: the mean of the two middle values (0 7 12 80)
+    ("recommend_0_10.mean", 3, (10 + 9 + 0) / 3),
+    ("recommend_0_10.median", 3, 9),
+    ("contracted_wte.mean", 3, (1 + 0.5 + 0.1) / 3),
+    ("contracted_wte.median", 3, 0.5),
+])
+def test_a_numeric_questions_mean_and_median(loaded, indicator_id, base, value):
+    row = loaded[-1][0].loc[indicator_id]
+    assert (row["base"], row["value"]) == (base, pytest.approx(value, abs=1e-12))
+    assert pd.isna(row["numerator"]) and not row["suppressed"]
+    if indicator_id.endswith(".median"):
+        assert pd.isna(row["ci_low"]) and pd.isna(row["sd"])  # a median has no interval here
+    else:
+        assert row["ci_low"] < row["value"] < row["ci_high"]
+
+
+def test_a_top_box_is_the_share_of_answers_in_its_range(loaded):
+    row = loaded[-1][0].loc["recommend_0_10.top_box"]  # 9 or 10: n01 and n02, of the three who answered
+    assert (row["indicator_kind"], row["numerator"], row["base"]) == ("share", 2, 3)
+    assert row["pct"] == pytest.approx(200 / 3) and row["value"] == pytest.approx(200 / 3)
+
+
+def test_a_mean_or_median_on_too_few_respondents_is_suppressed_whole(loaded):
+    strict = loaded[-1][1]  # min_base 4: three answered recommend_0_10, four unpaid_hours
+    for indicator_id in ("recommend_0_10.mean", "recommend_0_10.median", "recommend_0_10.top_box"):
+        row = strict.loc[indicator_id]
+        assert row["suppressed"] and row["base"] == 3
+        assert row[["value", "pct", "sd", "ci_low", "ci_high"]].isna().all(), indicator_id
+    assert not strict.loc["unpaid_hours.median", "suppressed"] and strict.loc["unpaid_hours.median", "value"] == 9.5

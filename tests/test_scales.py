@@ -7,6 +7,8 @@ worked out by hand from those rows (the working is beside each), not by the code
 
 from __future__ import annotations
 
+import math
+import statistics
 from pathlib import Path
 
 import pandas as pd
@@ -228,6 +230,52 @@ def test_shares_rest_on_the_base_without_excluded_answers(loaded, indicator_id, 
     numerator, base = expected
     assert (row["numerator"], row["base"]) == (numerator, base)
     assert row["pct"] == pytest.approx(100 * numerator / base)
+
+
+# Scores of the loaded rows (r11 refused), typed from ROWS: SD 0, D 2.5, N 5, A 7.5, SA 10; "Don't know"
+# and blanks have none.
+ITEM_SCORES = {
+    # r01 r02 r03 r04 r05 r06 (r07 blank) r08 r09 r10 r12
+    "eng_enthusiastic": [10, 7.5, 5, 2.5, 10, 7.5, 0, 7.5, 7.5, 5],
+    # r01 SA r03 SA r04 D r06 N r07 A r08 SA r10 A r12 SD (DK r02 r05 r09)
+    "improve_ideas": [7.5, 10, 2.5, 5, 7.5, 10, 7.5, 0],
+}
+# The engagement theme (eng_enthusiastic, eng_recommend_work, improve_ideas; at least 2 answered): each
+# respondent's mean score. r09 answered one item only (A; blank; Don't know) and is not counted.
+THEME_SCORES = [
+    (10 + 7.5 + 7.5) / 3,  # r01 SA A A
+    (7.5 + 2.5) / 2,  # r02 A D, Don't know
+    (5 + 10) / 2,  # r03 N, blank, SA
+    (2.5 + 0 + 2.5) / 3,  # r04 D SD D
+    (10 + 10) / 2,  # r05 SA SA, Don't know
+    (7.5 + 7.5 + 5) / 3,  # r06 A A N
+    (5 + 7.5) / 2,  # r07 blank, N A
+    (0 + 7.5 + 10) / 3,  # r08 SD A SA
+    (7.5 + 10 + 7.5) / 3,  # r10 A SA A
+    (5 + 2.5 + 0) / 3,  # r12 N D SD
+]
+T_975 = {9: 2.262157, 7: 2.364624}  # Student's t, 97.5th percentile, by degrees of freedom (printed tables)
+
+
+@pytest.mark.parametrize(("indicator_id", "values"), [
+    ("eng_enthusiastic.score", ITEM_SCORES["eng_enthusiastic"]),
+    ("improve_ideas.score", ITEM_SCORES["improve_ideas"]),
+    ("engagement.score", THEME_SCORES),
+])
+def test_item_and_theme_scores_are_means_of_respondents_scores_with_a_t_interval(loaded, indicator_id, values):
+    row = loaded[1].loc[indicator_id]
+    n, mean, sd = len(values), statistics.fmean(values), statistics.stdev(values)
+    half = T_975[n - 1] * sd / math.sqrt(n)
+    assert (row["indicator_kind"], row["base"]) == ("mean", n)
+    assert pd.isna(row["numerator"]) and pd.isna(row["pct"])
+    assert row["value"] == pytest.approx(mean, abs=1e-12) and row["sd"] == pytest.approx(sd, abs=1e-12)
+    assert (row["ci_low"], row["ci_high"]) == (pytest.approx(mean - half, abs=1e-5), pytest.approx(mean + half, abs=1e-5))
+
+
+def test_a_theme_counts_only_those_who_answered_enough_of_its_items(loaded):
+    assert loaded[1].loc["engagement.score", "base"] == 10  # 11 loaded, r09 answered one of three items
+    # the thirds add up to 100/3 (25 + 5 + 20 + 17.5 + 25 + 7.5, over 3), the halves to 28.75
+    assert loaded[1].loc["engagement.score", "value"] == pytest.approx((100 / 3 + 28.75) / 10)
 
 
 def test_excluded_answers_are_stored_and_counted_but_have_no_share(loaded):

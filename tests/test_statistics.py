@@ -1,4 +1,5 @@
-"""Wilson intervals and the two-proportion test against values computed independently of statsmodels."""
+"""Wilson intervals, the two-proportion test, t intervals and Welch's test against values computed independently
+of the libraries, or published."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from warehouse.statistics import two_proportion_p_values, wilson_interval
+import statistics
+
+from warehouse.statistics import t_interval, two_proportion_p_values, welch_p_values, wilson_interval
 
 Z_95 = 1.959963984540054  # the 97.5th percentile of the standard normal
 
@@ -96,3 +99,32 @@ def test_a_twelve_point_change_at_this_sample_size_is_about_the_threshold():
 def test_no_variance_means_no_evidence_of_change():
     assert two_proportion_p_value(0, 50, 0, 60) == 1.0
     assert two_proportion_p_value(50, 50, 60, 60) == 1.0
+
+
+# Welch's t-test, Wikipedia's first example ("Welch's t-test", Examples): two samples of 15, published as
+# t = -2.46, 24.9 degrees of freedom, p = 0.021.
+WELCH_A = [27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1, 21.9, 22.6, 23.1, 19.6, 19.0, 21.7, 21.4]
+WELCH_B = [27.1, 22.0, 20.8, 23.4, 23.4, 23.5, 25.8, 22.0, 24.8, 20.2, 21.9, 22.1, 22.9, 20.5, 24.4]
+
+
+def test_welch_from_means_sds_and_bases_matches_the_published_example():
+    stats_of = [(statistics.fmean(x), statistics.stdev(x), len(x)) for x in (WELCH_A, WELCH_B)]
+    [p] = welch_p_values(*[[v] for v in stats_of[0]], *[[v] for v in stats_of[1]])
+    assert p == pytest.approx(0.021, abs=0.0005)
+
+
+def test_welch_is_missing_without_two_respondents_and_decided_without_variance():
+    p = welch_p_values([5, 5, 5, 5], [1, 0, 0, 1], [1, 10, 10, 10], [6, 5, 6, 6], [1, 0, 0, float("nan")], [10, 10, 10, 10])
+    assert math.isnan(p[0]) and p[1] == 1.0 and p[2] == 0.0 and math.isnan(p[3])
+
+
+def test_t_interval_matches_the_formula_with_a_printed_t_quantile():
+    # mean 6.25, sd 3.1732..., n 10: t(0.975, 9) = 2.262157 from printed tables
+    values = [10, 7.5, 5, 2.5, 10, 7.5, 0, 7.5, 7.5, 5]
+    mean, sd = statistics.fmean(values), statistics.stdev(values)
+    low, high = t_interval([mean], [sd], [len(values)])
+    half = 2.262157 * sd / math.sqrt(len(values))
+    assert (low[0], high[0]) == (pytest.approx(mean - half, abs=1e-5), pytest.approx(mean + half, abs=1e-5))
+    low90, _ = t_interval([mean], [sd], [len(values)], confidence_level=0.90)
+    assert low90[0] == pytest.approx(mean - 1.833113 * sd / math.sqrt(len(values)), abs=1e-5)  # t(0.95, 9)
+    assert np.isnan(t_interval([5.0], [0.0], [1])[0][0])  # one respondent: no interval

@@ -53,3 +53,23 @@ def test_a_significant_change_is_flagged_and_no_rows_are_no_trouble():
 
     p_value, significant, note = _test_changes(_pairs([]), np.array([], dtype=bool), significance_level=0.05)
     assert len(p_value) == len(significant) == len(note) == 0
+
+
+def test_a_mean_is_tested_with_welchs_test_and_a_median_not_at_all():
+    """Means carry their standard deviations; the test is Welch's, here on Wikipedia's first example (two
+    samples of 15: means 20.82 and 22.99, standard deviations 2.5 and 1.96, published p = 0.021)."""
+    import statistics
+
+    from tests.test_statistics import WELCH_A, WELCH_B
+
+    a, b = [(statistics.fmean(x), statistics.stdev(x)) for x in (WELCH_A, WELCH_B)]
+    pairs = pd.DataFrame([
+        ("mean", "2023", None, 15, False, None, 15, False, b[0], b[1], a[0], a[1]),
+        ("median", "2023", None, 15, False, None, 15, False, 22.1, None, 21.0, None),
+        ("mean", "2023", None, 15, False, None, 1, False, b[0], b[1], 5.0, None),  # one respondent before
+    ], columns=[*COLUMNS, "value", "sd", "previous_value", "previous_sd"])
+    pairs.loc[2, "previous_suppressed"] = True  # below any base: suppressed, so not tested
+    p_value, significant, note = _test_changes(pairs, np.array([True, True, True]), significance_level=0.05)
+    assert p_value[0] == pytest.approx(0.021, abs=0.0005) and bool(significant[0]) and note[0] is None
+    assert note[1] == "a median: change not tested" and math.isnan(p_value[1])
+    assert note[2] == "base too small in this or the previous wave"

@@ -352,7 +352,8 @@ def test_counts_by_trust_made_while_loading_equal_counts_from_the_long_responses
     made_while_loading = {t: warehouse.execute(query.format(t), [wave_id]).df() for t in COUNT_TABLES}
     count_wave_from_responses(warehouse, SURVEY_ID, wave_id)
     for table, frame in made_while_loading.items():
-        assert len(frame) > 0
+        # The board survey has no mean (no scale or numeric question): tests/test_scales.py counts means both ways.
+        assert len(frame) > 0 if table != "trust_mean_sums" else frame.empty
         pd.testing.assert_frame_equal(warehouse.execute(query.format(table), [wave_id]).df(), frame, obj=table)
     composites = [c.id for c in codebook.indicators.composites]
     assert set(composites) <= set(made_while_loading["trust_share_numerators"]["indicator_id"])

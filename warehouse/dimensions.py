@@ -47,11 +47,12 @@ def codebook_frames(codebook: Codebook) -> dict[str, pd.DataFrame]:
                                                  "score", "in_base"])
     indicators = pd.DataFrame(
         [
-            (survey, i.id, i.kind, i.label, i.question_id, list(i.option_ids) or None, i.headline_order)
+            (survey, i.id, i.kind, i.label, i.question_id, list(i.option_ids) or None, i.headline_order,
+             *(i.between or (None, None)), list(i.items) or None, i.min_items)
             for i in indicator_catalogue(codebook)
         ],
         columns=["survey_id", "indicator_id", "indicator_kind", "label", "question_id", "option_ids",
-                 "headline_order"],
+                 "headline_order", "range_low", "range_high", "items", "min_items"],
     )
     wave_questions = pd.DataFrame(
         [

@@ -1,18 +1,20 @@
-"""Headline indicators of one wave: numerator and base counted in SQL, Wilson interval, suppression.
+"""Headline indicators of one wave: numerator, base and value counted in SQL, intervals, suppression.
 
-Numerators, bases, percentages and suppression are computed in ``warehouse/sql/indicator_values.sql``
-from the indicator catalogue stored in the warehouse, so an analyst querying the warehouse and the
-published table share one definition; the Wilson interval comes from statsmodels.
+Numerators, bases, percentages, means, medians and suppression are computed in
+``warehouse/sql/indicator_values.sql`` from the indicator catalogue stored in the warehouse, so an analyst
+querying the warehouse and the published table share one definition; a share's Wilson interval comes
+from statsmodels, a mean's Student's t interval from scipy (``warehouse.statistics``); a median has none.
 """
 
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from schemas.reporting import Reporting
 from warehouse.connection import read_sql, replace_wave_rows
-from warehouse.statistics import wilson_interval
+from warehouse.statistics import t_interval, wilson_interval
 from warehouse.trust_counts import ensure_counts
 
 # Percentages are computed in SQL and intervals in numpy: allow for rounding in the last digits.
@@ -21,6 +23,7 @@ TOLERANCE = 1e-9
 HEADLINE_COLUMNS = [
     "survey_id", "wave_id", "indicator_id", "indicator_kind", "question_id", "label",
     "numerator", "base", "pct", "ci_low", "ci_high", "suppressed", "trusts_base", "pct_trust_weighted",
+    "value", "sd",
 ]
 
 
@@ -33,11 +36,16 @@ def compute_headline_indicators(
     values = con.execute(
         read_sql("indicator_values"), {"survey_id": survey_id, "wave_id": wave_id, "min_base": reporting.min_base}
     ).df()
-    # Intervals only for shares that are shown: counts and coverage are not sample proportions.
-    estimable = values["indicator_kind"].eq("share") & ~values["suppressed"]
-    numerator = values["numerator"].where(estimable).astype(float)
+    # Intervals only for shares and means that are shown: counts and coverage are not sample estimates, and
+    # a median has no interval here.
+    shown = ~values["suppressed"].astype(bool)
+    shares, means = values["indicator_kind"].eq("share") & shown, values["indicator_kind"].eq("mean") & shown
+    numerator = values["numerator"].where(shares).astype(float)
     low, high = wilson_interval(numerator, values["base"].astype(float), reporting.confidence_level)
-    result = values.assign(survey_id=survey_id, wave_id=wave_id, ci_low=100 * low, ci_high=100 * high)
+    mean_low, mean_high = t_interval(values["value"].where(means), values["sd"], values["base"],
+                                     reporting.confidence_level)
+    result = values.assign(survey_id=survey_id, wave_id=wave_id, ci_low=np.where(means, mean_low, 100 * low),
+                           ci_high=np.where(means, mean_high, 100 * high))
     weighted = con.execute(read_sql("trust_weighted_values"), {"survey_id": survey_id, "wave_id": wave_id}).df()
     result = result.merge(weighted, on="indicator_id", how="left")
     shown = ~result["suppressed"] & (result["trusts_base"] >= reporting.min_base)
@@ -65,9 +73,11 @@ def figure_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
 
 
 def _as_read(row) -> str:
-    if row.indicator_kind != "share":
+    if row.indicator_kind in ("count", "coverage"):
         return f"{row.numerator:,}"
-    return "suppressed" if row.suppressed else f"{row.pct:.1f}%"
+    if row.suppressed:
+        return "suppressed"
+    return f"{row.pct:.1f}%" if row.indicator_kind == "share" else f"{row.value:.1f}"
 
 
 def write_headline_indicators(
@@ -82,16 +92,23 @@ def indicator_problems(indicators: pd.DataFrame, min_base: int) -> list[str]:
     problems = []
     shares = indicators[indicators["indicator_kind"] == "share"]
     shown = shares[~shares["suppressed"]]
+    estimates = indicators[indicators["indicator_kind"].isin(["share", "mean", "median"])]
+    means = indicators[(indicators["indicator_kind"] == "mean") & ~indicators["suppressed"]]
+    withheld = estimates[estimates["suppressed"]]
     checks = {
         "numerator above base": shares["numerator"] > shares["base"],
         "percentage outside 0-100": ~shown["pct"].between(0, 100),
         "percentage outside its interval": ~(
             (shown["ci_low"] <= shown["pct"] + TOLERANCE) & (shown["pct"] <= shown["ci_high"] + TOLERANCE)
         ),
-        f"shown although base below {min_base}": ~shares["suppressed"] & (shares["base"] < min_base),
-        f"suppressed although base is {min_base} or more": shares["suppressed"] & (shares["base"] >= min_base),
+        "mean outside its interval": ~(
+            (means["ci_low"] <= means["value"] + TOLERANCE) & (means["value"] <= means["ci_high"] + TOLERANCE)
+        ) & means["ci_low"].notna(),
+        f"shown although base below {min_base}": ~estimates["suppressed"] & (estimates["base"] < min_base),
+        f"suppressed although base is {min_base} or more": estimates["suppressed"] & (estimates["base"] >= min_base),
+        "a value shown although suppressed": withheld["value"].notna() | withheld["sd"].notna() | withheld["ci_low"].notna(),
     }
     for problem, failing in checks.items():
-        for indicator_id in shares.loc[failing[failing].index, "indicator_id"]:
+        for indicator_id in indicators.loc[failing[failing].index, "indicator_id"]:
             problems.append(f"{indicator_id}: {problem}")
     return problems

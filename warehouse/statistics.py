@@ -1,8 +1,11 @@
-"""Survey statistics, each taken from statsmodels rather than written by hand.
+"""Survey statistics, each taken from statsmodels or scipy rather than written by hand.
 
 - Wilson score intervals for a proportion (``proportion_confint(method="wilson")``).
 - The pooled two-proportion z-test for a change between two waves (``test_proportions_2indep``, the
   score test, vectorised over every indicator and pair of waves).
+- Student's t interval for a mean, from its standard deviation and base (``scipy.stats.t``).
+- Welch's t-test for a change of a mean between two waves, from the stored means, standard deviations and
+  bases (``scipy.stats.ttest_ind_from_stats``, unequal variances).
 """
 
 from __future__ import annotations
@@ -53,4 +56,38 @@ def two_proportion_p_values(count_a, base_a, count_b, base_b) -> np.ndarray:
                 count_a[varies], base_a[varies], count_b[varies], base_b[varies],
                 method="score", compare="diff", correction=False, alternative="two-sided",
             ).pvalue
+    return p_values
+
+
+def t_interval(mean, sd, base, confidence_level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds of Student's t interval for means (n - 1 degrees of freedom), on the mean's own
+    scale and not clipped to it; NaN where the base is under 2 or a value is missing."""
+    mean, sd, base = (np.asarray(x, dtype=float) for x in (mean, sd, base))
+    low, high = np.full(mean.shape, np.nan), np.full(mean.shape, np.nan)
+    usable = np.isfinite(mean) & np.isfinite(sd) & np.isfinite(base) & (base >= 2)
+    if usable.any():
+        from scipy import stats
+
+        low[usable], high[usable] = stats.t.interval(confidence_level, base[usable] - 1, loc=mean[usable],
+                                                     scale=sd[usable] / np.sqrt(base[usable]))
+    return low, high
+
+
+def welch_p_values(mean_a, sd_a, base_a, mean_b, sd_b, base_b) -> np.ndarray:
+    """Two-sided p-values of Welch's t-test that two means are equal, one per element, from their means,
+    sample standard deviations and bases; NaN where a value is missing or a base is under 2. Where both waves'
+    answers are all alike (both standard deviations 0) there is no variance and no evidence of change unless
+    the means differ: 1 if they are equal, 0 if not."""
+    values = [np.asarray(x, dtype=float) for x in (mean_a, sd_a, base_a, mean_b, sd_b, base_b)]
+    mean_a, sd_a, base_a, mean_b, sd_b, base_b = values
+    p_values = np.full(mean_a.shape, np.nan)
+    usable = np.logical_and.reduce([np.isfinite(v) for v in values]) & (base_a >= 2) & (base_b >= 2)
+    constant = usable & (sd_a == 0) & (sd_b == 0)
+    p_values[constant] = np.where(mean_a[constant] == mean_b[constant], 1.0, 0.0)
+    varies = usable & ~constant
+    if varies.any():
+        from scipy import stats
+
+        p_values[varies] = stats.ttest_ind_from_stats(mean_a[varies], sd_a[varies], base_a[varies], mean_b[varies],
+                                                      sd_b[varies], base_b[varies], equal_var=False).pvalue
     return p_values

@@ -1,10 +1,10 @@
 """Trends across waves: each indicator beside the previous wave, the change, and whether it is significant.
 
-Pairs of waves are formed in SQL (``warehouse/sql/indicator_pairs.sql``); the significance test is
-statsmodels' pooled two-proportion z-test, run for every pair at once. Only shares are tested: counts
-are not proportions, and coverage is a census of trusts, not a sample. A share whose question was
-reworded, or whose options changed, between the two waves is marked not comparable, with no change
-reported.
+Pairs of waves are formed in SQL (``warehouse/sql/indicator_pairs.sql``); a share's change is tested with
+statsmodels' pooled two-proportion z-test, a mean's with Welch's t-test from the stored means, standard
+deviations and bases (scipy), each run for every pair at once. Counts are not estimates, coverage is a
+census of trusts, and medians are not tested. A share or mean whose question was reworded, or whose options
+changed, between the two waves is marked not comparable, with no change reported.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from schemas.codebook import Codebook
+from schemas.indicator_catalogue import SCORE, option_indicator_id
 from warehouse.connection import read_sql, transaction
-from warehouse.statistics import two_proportion_p_values
+from warehouse.statistics import two_proportion_p_values, welch_p_values
 
 TREND_COLUMNS = [
     "survey_id", "indicator_id", "wave_id", "previous_wave_id", "value", "previous_value",
@@ -25,17 +26,21 @@ NOT_COMPARABLE = "question changed between these waves (wording or options): not
 
 
 def _comparable(pairs: pd.DataFrame, codebook: Codebook) -> np.ndarray:
-    """True where a share's question is asked alike in both waves, and for every row that is not a share
-    with a previous wave (nothing to compare)."""
+    """True where a share's or mean's questions are asked alike in both waves, and for every row that is not
+    such an estimate with a previous wave (nothing to compare)."""
     same = {
         (previous, wave): codebook.comparable_questions(previous, wave)
         for previous, wave in pairs.loc[pairs["previous_wave_id"].notna(), ["previous_wave_id", "wave_id"]]
         .drop_duplicates().itertuples(index=False)
     }
+    # A theme's questions are its items (it has no question of its own).
+    items = {option_indicator_id(t.id, SCORE): t.items for t in codebook.indicators.themes}
     return np.array([
-        kind != "share" or previous is None or pd.isna(previous) or question in same[(previous, wave)]
-        for kind, previous, wave, question in zip(
-            pairs["indicator_kind"], pairs["previous_wave_id"], pairs["wave_id"], pairs["question_id"])
+        kind not in ("share", "mean", "median") or previous is None or pd.isna(previous)
+        or all(q in same[(previous, wave)] for q in items.get(indicator, [question]))
+        for kind, previous, wave, question, indicator in zip(
+            pairs["indicator_kind"], pairs["previous_wave_id"], pairs["wave_id"], pairs["question_id"],
+            pairs["indicator_id"])
     ], dtype=bool)
 
 
@@ -46,16 +51,22 @@ def _test_changes(pairs: pd.DataFrame, comparable: np.ndarray, significance_leve
     # A missing suppression flag counts as suppressed: no test on a base nobody has checked.
     small = (pairs["suppressed"].astype("boolean").fillna(True)
              | pairs["previous_suppressed"].astype("boolean").fillna(True)).to_numpy(dtype=bool)
-    conditions = [first, ~comparable, kind == "count", kind == "coverage", small]
+    conditions = [first, ~comparable, kind == "count", kind == "coverage", kind == "median", small]
     reasons = ["first wave with data", NOT_COMPARABLE, "a count: change not tested",
-               "coverage of a known population: change not tested", "base too small in this or the previous wave"]
+               "coverage of a known population: change not tested", "a median: change not tested",
+               "base too small in this or the previous wave"]
     note = np.select(conditions, reasons, default="")
     tested = note == ""
     p_value = np.full(len(pairs), np.nan)
-    if tested.any():
-        rows = pairs[tested]
-        p_value[tested] = two_proportion_p_values(
+    shares, means = tested & (kind == "share"), tested & (kind == "mean")
+    if shares.any():
+        rows = pairs[shares]
+        p_value[shares] = two_proportion_p_values(
             rows["numerator"], rows["base"], rows["previous_numerator"], rows["previous_base"])
+    if means.any():
+        rows = pairs[means]
+        p_value[means] = welch_p_values(rows["value"], rows["sd"], rows["base"], rows["previous_value"],
+                                        rows["previous_sd"], rows["previous_base"])
     significant = pd.array(np.where(tested, p_value < significance_level, False), dtype="boolean")
     significant[~tested] = pd.NA
     return p_value, significant, np.where(tested, None, note)
@@ -64,9 +75,8 @@ def _test_changes(pairs: pd.DataFrame, comparable: np.ndarray, significance_leve
 def compute_indicator_trends(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> pd.DataFrame:
     """Each indicator of each loaded wave of the survey beside the previous loaded wave."""
     pairs = con.execute(read_sql("indicator_pairs"), {"survey_id": codebook.survey_id}).df()
-    counts = pairs["indicator_kind"].eq("count")
-    value = np.where(counts, pairs["numerator"], pairs["pct"]).astype(float)
-    previous = np.where(counts, pairs["previous_numerator"], pairs["previous_pct"]).astype(float)
+    value = pairs["value"].astype(float).to_numpy()
+    previous = pairs["previous_value"].astype(float).to_numpy()
     comparable = _comparable(pairs, codebook)
     p_value, significant, note = _test_changes(pairs, comparable, codebook.reporting.significance_level)
     trends = pairs.assign(

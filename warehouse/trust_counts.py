@@ -1,11 +1,14 @@
 """Counting a wave's answers by trust: what every indicator, trust-weighted share and breakdown adds up.
 
-``trust_question_bases`` holds, per trust, the respondents who answered each question, and
-``trust_share_numerators`` those counted by each share indicator (zeros included, with the option ids
-counted, so that a later change of the catalogue can be told). They are counted two ways, with the
-counting rules of the macros at the end of ``schema.sql`` (a respondent is in a question's base if they chose
-an option or ticked one, other than an option excluded from the base such as "Don't know"; a share counts a
-respondent once however many of its options they ticked):
+``trust_question_bases`` holds, per trust, the respondents who answered each question,
+``trust_share_numerators`` those counted by each share indicator (zeros included, with the option ids or
+the range counted, so that a later change of the catalogue can be told), and ``trust_mean_sums`` those
+counted by each mean indicator with the sum of their values and of their squares (an item's score, a number,
+a respondent's mean score on a theme's items). They are counted two ways, with the counting rules of the
+macros at the end of ``schema.sql`` (a respondent is in a question's base if they chose an option or ticked
+one, other than an option excluded from the base such as "Don't know", or gave a number; a share counts a
+respondent once however many of its options they ticked; a theme counts a respondent who answered at least
+its ``min_items``):
 
 - as a wave is loaded, from its valid rows while they are still one row per respondent: one scan grouped
   by trust, no join of millions of long rows to their respondents, no DISTINCT;
@@ -26,7 +29,8 @@ from schemas.codebook import Codebook
 from sql_text import identifier
 from warehouse.connection import read_sql, transaction
 
-COUNT_TABLES = {"trust_question_bases": "trust_question_base_rows", "trust_share_numerators": "trust_share_numerator_rows"}
+COUNT_TABLES = {"trust_question_bases": "trust_question_base_rows", "trust_share_numerators": "trust_share_numerator_rows",
+                "trust_mean_sums": "trust_mean_sum_rows"}
 
 
 def _ticked(columns: list[str]) -> str:
@@ -36,53 +40,101 @@ def _ticked(columns: list[str]) -> str:
 
 def count_staged_wave(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: str, staged: str) -> None:
     """Count the wave by trust from ``staged`` (a relation of its valid rows in the plain layout: canonical
-    labels, 0/1 option columns, ``trust_code``), replacing its counts; call inside the load's transaction,
-    after the load log is written."""
+    labels, 0/1 option columns, numbers as canonical text, ``trust_code``), replacing its counts; call inside
+    the load's transaction, after the load log is written."""
     survey_id = codebook.survey_id
     params = {"survey_id": survey_id, "wave_id": wave_id}
     columns = {row[0] for row in con.execute(f"DESCRIBE {staged}").fetchall()}
+    asked_questions = codebook.for_wave(wave_id).questions
     # The questions answered in `responses`, with the options asked in this wave that count in the base.
     asked = [(q.id, q.answer_kind, [o.id for o in q.base_options], len(q.base_options) < len(q.options))
-             for q in codebook.for_wave(wave_id).choice_questions]
-    labels = dict(((q, o), label) for q, o, label in con.execute(
-        "SELECT question_id, option_id, label FROM options WHERE survey_id = ?", [survey_id]).fetchall())
-    shares = con.execute("SELECT indicator_id, question_id, option_ids FROM asked_shares($survey_id, $wave_id) "
-                         "ORDER BY indicator_id", params).fetchall()
-    counts, arguments = [], []
-    kinds = {q: kind for q, kind, *_ in asked}
-    for question_id, kind, options, some_excluded in asked:
-        if kind == "single" and not some_excluded:
+             for q in asked_questions if q.type != "text"]
+    options = con.execute("SELECT question_id, option_id, label, score FROM options WHERE survey_id = ?",
+                          [survey_id]).fetchall()
+    labels = {(q, o): label for q, o, label, _ in options}
+    arguments: list = []
+
+    def bound(value) -> str:  # a value the statement takes as a parameter
+        arguments.append(value)
+        return f"${len(arguments)}"
+
+    counts, kinds = [], {q: kind for q, kind, *_ in asked}
+    for question_id, kind, base_options, some_excluded in asked:
+        if kind in ("single", "numeric") and not some_excluded:
             counts.append(("base", question_id, None, f"count({identifier(question_id)})"))
         elif kind == "single":  # "Don't know" and the like are answers, but not in the base
-            arguments.append([labels[(question_id, o)] for o in options])
+            in_base = bound([labels[(question_id, o)] for o in base_options])
             counts.append(("base", question_id, None,
-                           f"count_if(list_contains(${len(arguments)}, {identifier(question_id)}::VARCHAR))"))
+                           f"count_if(list_contains({in_base}, {identifier(question_id)}::VARCHAR))"))
         else:
-            present = [c for c in (f"{question_id}.{o}" for o in sorted(options)) if c in columns]
+            present = [c for c in (f"{question_id}.{o}" for o in sorted(base_options)) if c in columns]
             counts.append(("base", question_id, None, f"count_if({_ticked(present)})" if present else "0"))
-    for indicator_id, question_id, option_ids in shares:
-        kind = kinds[question_id]
-        if kind == "single":
-            arguments.append([labels[(question_id, o)] for o in option_ids])
-            expression = f"count_if(list_contains(${len(arguments)}, {identifier(question_id)}::VARCHAR))"
+    shares = con.execute("SELECT indicator_id, question_id, option_ids, range_low, range_high "
+                         "FROM asked_shares($survey_id, $wave_id) ORDER BY indicator_id", params).fetchall()
+    for indicator_id, question_id, option_ids, low, high in shares:
+        column = identifier(question_id)
+        if low is not None:  # a range of a numeric question's answers
+            expression = f"count_if(CAST({column} AS DOUBLE) BETWEEN {bound(low)} AND {bound(high)})"
+        elif kinds[question_id] == "single":
+            expression = f"count_if(list_contains({bound([labels[(question_id, o)] for o in option_ids])}, {column}::VARCHAR))"
         else:
             expression = f"count_if({_ticked([f'{question_id}.{o}' for o in option_ids])})"
-        counts.append(("share", indicator_id, list(option_ids), expression))
-    aggregates = ", ".join(f"coalesce({expression}, 0) AS c{n}" for n, (*_, expression) in enumerate(counts))
-    by_trust = con.execute(f"SELECT trust_code, {aggregates} FROM {staged} GROUP BY trust_code", arguments).fetchall()
-    bases, numerators = [], []
-    for trust_code, *values in by_trust:
-        for (kind, subject, option_ids, _), value in zip(counts, values):
-            if kind == "base" and value > 0:  # as the long count: no row for a question nobody answered
-                bases.append((survey_id, wave_id, trust_code, subject, value))
+        counts.append(("share", indicator_id, (list(option_ids), low, high), expression))
+    scores = {(q, label): score for q, _, label, score in options if score is not None}
+    values = []  # per mean indicator: the SQL of each counted respondent's value
+    for indicator_id, items, min_items in con.execute(
+            "SELECT indicator_id, items, min_items FROM asked_means($survey_id, $wave_id) ORDER BY indicator_id",
+            params).fetchall():
+        item_values = [_item_value(q, scores, bound) for q in items]
+        if len(item_values) == 1:
+            value = item_values[0]
+        else:  # a theme: the mean of the items answered, for those who answered at least min_items
+            given = " + ".join(f"({v} IS NOT NULL)::INTEGER" for v in item_values)
+            total = " + ".join(f"coalesce({v}, 0)" for v in item_values)
+            value = f"CASE WHEN ({given}) >= {bound(min_items)} THEN ({total}) / ({given}) END"
+        values.append(value)
+        column = f"m{len(values) - 1}"
+        counts.append(("mean", indicator_id, (list(items), min_items),
+                       (f"count({column})", f"fsum({column})", f"fsum({column} * {column})")))
+    aggregates = []
+    for n, (kind, *_, expression) in enumerate(counts):
+        parts = expression if kind == "mean" else (expression,)
+        aggregates += [f"coalesce({part}, 0) AS c{n}_{m}" for m, part in enumerate(parts)]
+    projected = "".join(f", {value} AS m{n}" for n, value in enumerate(values))
+    by_trust = con.execute(f"SELECT trust_code, {', '.join(aggregates)} FROM (SELECT *{projected} FROM {staged}) "
+                           "GROUP BY trust_code", arguments).fetchall()
+    rows: dict[str, list] = {"base": [], "share": [], "mean": []}
+    for trust_code, *results in by_trust:
+        found = iter(results)
+        for kind, subject, definition, expression in counts:
+            result = [next(found) for _ in (expression if kind == "mean" else (expression,))]
+            if kind == "base" and result[0] > 0:  # as the long count: no row for a question nobody answered
+                rows["base"].append((survey_id, wave_id, trust_code, subject, result[0]))
             elif kind == "share":
-                numerators.append((survey_id, wave_id, trust_code, subject, option_ids, value))
+                rows["share"].append((survey_id, wave_id, trust_code, subject, *definition, result[0]))
+            elif kind == "mean":
+                rows["mean"].append((survey_id, wave_id, trust_code, subject, *definition, *result))
     _replace(con, params, {
         "trust_question_bases": pd.DataFrame(
-            bases, columns=["survey_id", "wave_id", "trust_code", "question_id", "answered"]),
+            rows["base"], columns=["survey_id", "wave_id", "trust_code", "question_id", "answered"]),
         "trust_share_numerators": pd.DataFrame(
-            numerators, columns=["survey_id", "wave_id", "trust_code", "indicator_id", "option_ids", "ticked"]),
+            rows["share"], columns=["survey_id", "wave_id", "trust_code", "indicator_id", "option_ids", "range_low",
+                                    "range_high", "ticked"]),
+        "trust_mean_sums": pd.DataFrame(
+            rows["mean"], columns=["survey_id", "wave_id", "trust_code", "indicator_id", "items", "min_items",
+                                   "answered", "total", "total_squares"]),
     })
+
+
+def _item_value(question_id: str, scores: dict, bound) -> str:
+    """The SQL of a respondent's value on one question: the score of the option chosen (none for an option
+    out of the base), or the number given."""
+    labelled = [(label, score) for (q, label), score in scores.items() if q == question_id]
+    column = identifier(question_id)
+    if not labelled:
+        return f"CAST({column} AS DOUBLE)"
+    return (f"list_extract(CAST({bound([s for _, s in labelled])} AS DOUBLE[]), "
+            f"list_position({bound([lb for lb, _ in labelled])}, {column}::VARCHAR))")
 
 
 def _replace(con: duckdb.DuckDBPyConnection, params: dict, rows: dict[str, pd.DataFrame | str]) -> None:

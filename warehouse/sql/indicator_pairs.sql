@@ -9,10 +9,14 @@ SELECT
     h.numerator,
     h.base,
     h.pct,
+    h.value,
+    h.sd,
     h.suppressed,
     lag(h.numerator) OVER by_wave AS previous_numerator,
     lag(h.base) OVER by_wave AS previous_base,
     lag(h.pct) OVER by_wave AS previous_pct,
+    lag(h.value) OVER by_wave AS previous_value,
+    lag(h.sd) OVER by_wave AS previous_sd,
     lag(h.suppressed) OVER by_wave AS previous_suppressed
 FROM headline_indicators AS h
 JOIN waves AS w USING (survey_id, wave_id)

@@ -7,4 +7,5 @@ JOIN indicators AS i USING (survey_id, indicator_id)
 JOIN waves AS w USING (survey_id, wave_id)
 LEFT JOIN indicator_trends AS t USING (survey_id, wave_id, indicator_id)
 WHERE h.survey_id = $survey_id AND list_contains($waves, h.wave_id) AND i.headline_order IS NOT NULL
+  AND h.indicator_kind IN ('share', 'count', 'coverage')  -- the pack does not show means and medians yet
 ORDER BY i.headline_order, w.wave_order

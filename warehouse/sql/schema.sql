@@ -72,13 +72,19 @@ CREATE TABLE IF NOT EXISTS trusts (
 CREATE TABLE IF NOT EXISTS indicators (
     survey_id      VARCHAR NOT NULL,
     indicator_id   VARCHAR NOT NULL,
-    indicator_kind VARCHAR NOT NULL,   -- share, count, coverage
+    indicator_kind VARCHAR NOT NULL,   -- share, mean, median, count, coverage
     label          VARCHAR NOT NULL,
     question_id    VARCHAR,
     option_ids     VARCHAR[],
     headline_order INTEGER,            -- position in the headline table; NULL if not a headline
     PRIMARY KEY (survey_id, indicator_id)
 );
+-- Added with scores and numbers: a share of a numeric question's answers in a range (both inclusive), and a
+-- theme's items with the least of them a respondent must have answered to count.
+ALTER TABLE indicators ADD COLUMN IF NOT EXISTS range_low DOUBLE;
+ALTER TABLE indicators ADD COLUMN IF NOT EXISTS range_high DOUBLE;
+ALTER TABLE indicators ADD COLUMN IF NOT EXISTS items VARCHAR[];
+ALTER TABLE indicators ADD COLUMN IF NOT EXISTS min_items INTEGER;
 
 CREATE TABLE IF NOT EXISTS respondents (
     survey_id     VARCHAR NOT NULL,
@@ -148,6 +154,15 @@ CREATE TABLE IF NOT EXISTS headline_indicators (
     pct_trust_weighted DOUBLE,         -- each trust counts once: weight 1 / respondents from the trust
     PRIMARY KEY (survey_id, wave_id, indicator_id)
 );
+-- Added with means and medians: every indicator on its own scale (the percentage of a share or coverage, the
+-- mean, the median, the count), and a mean's sample standard deviation; a mean or median has no numerator.
+ALTER TABLE headline_indicators ADD COLUMN IF NOT EXISTS value DOUBLE;
+ALTER TABLE headline_indicators ADD COLUMN IF NOT EXISTS sd DOUBLE;
+ALTER TABLE headline_indicators ALTER COLUMN numerator DROP NOT NULL;
+-- Rows computed before `value` existed: a share's or coverage's percentage, a count's count.
+UPDATE headline_indicators SET value = CASE indicator_kind WHEN 'count' THEN numerator ELSE pct END
+WHERE value IS NULL AND ((indicator_kind IN ('share', 'coverage') AND pct IS NOT NULL)
+                         OR (indicator_kind = 'count' AND numerator IS NOT NULL));
 
 -- Each share by trust type and by NHS region, with the headline's base, interval and suppression rules,
 -- plus secondary suppression (a lone suppressed cell of a row would be revealed by subtraction).
@@ -266,6 +281,34 @@ CREATE TABLE IF NOT EXISTS trust_share_numerators (
     ticked        BIGINT NOT NULL,     -- zero included
     PRIMARY KEY (survey_id, wave_id, trust_code, indicator_id)
 );
+-- Added with numeric questions: the range counted, for a share of a numeric question's answers (its options []).
+ALTER TABLE trust_share_numerators ADD COLUMN IF NOT EXISTS range_low DOUBLE;
+ALTER TABLE trust_share_numerators ADD COLUMN IF NOT EXISTS range_high DOUBLE;
+
+-- The respondents of each trust counted by each mean indicator of one wave (an item's mean score, a numeric
+-- question's mean, a theme score), with the sum of their values and of their squares: what a mean, its
+-- standard deviation and its breakdowns add up. Counted with the load like the counts above; private.
+CREATE TABLE IF NOT EXISTS trust_mean_sums (
+    survey_id     VARCHAR NOT NULL,
+    wave_id       VARCHAR NOT NULL,
+    trust_code    VARCHAR NOT NULL,
+    indicator_id  VARCHAR NOT NULL,
+    items         VARCHAR[] NOT NULL,  -- the questions counted (one, or a theme's items)
+    min_items     INTEGER NOT NULL,    -- the items a respondent answered, at least, to count
+    answered      BIGINT NOT NULL,     -- respondents counted
+    total         DOUBLE NOT NULL,     -- the sum of their values
+    total_squares DOUBLE NOT NULL,     -- the sum of their values' squares
+    PRIMARY KEY (survey_id, wave_id, trust_code, indicator_id)
+);
+
+-- A wave counted before means existed counted none: its mean sums are those of its latest count (no row), so
+-- that its results are still current without loading it again.
+INSERT INTO wave_results
+SELECT survey_id, wave_id, 'trust_mean_sums', load_run_id
+FROM wave_results AS counted
+WHERE result_table = 'trust_share_numerators'
+  AND NOT EXISTS (SELECT 1 FROM wave_results AS m WHERE m.survey_id = counted.survey_id
+                  AND m.wave_id = counted.wave_id AND m.result_table = 'trust_mean_sums');
 
 -- A respondent's pseudonym: HMAC-SHA256 of survey id, unit separator, respondent id, under the respondent
 -- key, as its first 24 hex digits; the same value as warehouse.pseudonyms.Pseudonymiser. The key is never
@@ -282,37 +325,40 @@ CREATE OR REPLACE MACRO latest_load_runs() AS TABLE
 -- so rows are counted as they are wherever no respondent can appear twice; DISTINCT (costly on millions
 -- of rows) only where one can: several ticks of one multiple-choice question.
 CREATE OR REPLACE MACRO wave_answers(survey, wave) AS TABLE
-    SELECT a.respondent_id, a.question_id, a.option_id, q.question_type, coalesce(o.in_base, true) AS in_base
+    SELECT a.respondent_id, a.question_id, a.option_id, q.question_type, coalesce(o.in_base, true) AS in_base,
+           o.score, a.value
     FROM responses AS a
     JOIN questions AS q ON q.survey_id = a.survey_id AND q.question_id = a.question_id
     LEFT JOIN options AS o
       ON o.survey_id = a.survey_id AND o.question_id = a.question_id AND o.option_id = a.option_id
-    WHERE a.survey_id = survey AND a.wave_id = wave AND a.option_id IS NOT NULL;
+    WHERE a.survey_id = survey AND a.wave_id = wave AND (a.option_id IS NOT NULL OR a.value IS NOT NULL);
 
 -- One row per respondent per question in whose base they are: they chose an option, or ticked at least
--- one, other than an option excluded from the base ("Don't know").
+-- one, other than an option excluded from the base ("Don't know"), or gave a number.
 CREATE OR REPLACE MACRO answered_questions(survey, wave) AS TABLE
     SELECT respondent_id, question_id FROM wave_answers(survey, wave) WHERE question_type <> 'multiple' AND in_base
     UNION ALL
     SELECT DISTINCT respondent_id, question_id FROM wave_answers(survey, wave) WHERE question_type = 'multiple' AND in_base;
 
--- The share indicators of the catalogue asked in one wave: their question and every one of their options.
+-- The share indicators of the catalogue asked in one wave: their question and every one of their options
+-- (a share of a numeric question's range: the question).
 CREATE OR REPLACE MACRO asked_shares(survey, wave) AS TABLE
-    SELECT i.indicator_id, i.question_id, i.option_ids
+    SELECT i.indicator_id, i.question_id, coalesce(i.option_ids, []) AS option_ids, i.range_low, i.range_high
     FROM indicators AS i
     JOIN wave_questions AS q ON q.survey_id = i.survey_id AND q.question_id = i.question_id
     WHERE i.survey_id = survey AND q.wave_id = wave AND i.indicator_kind = 'share'
-      AND list_has_all(q.option_ids, i.option_ids);
+      AND (i.range_low IS NOT NULL OR list_has_all(q.option_ids, i.option_ids));
 
--- One row per respondent counted by each share indicator (chose one of its options). The indicators'
--- option lists are unnested so that answers join on equality: a join on list membership compared
--- every answer with every indicator of its question (11 s → 7 s for the indicators of 1M respondents).
+-- One row per respondent counted by each share indicator (chose one of its options, or gave a number in its
+-- range). The indicators' option lists are unnested so that answers join on equality: a join on list
+-- membership compared every answer with every indicator of its question (11 s → 7 s for the indicators of
+-- 1M respondents).
 CREATE OR REPLACE MACRO share_ticks(survey, wave) AS TABLE
     WITH share_options AS (
         SELECT DISTINCT indicator_id, question_id, unnest(option_ids) AS option_id,
                len(list_distinct(option_ids)) AS options
         FROM indicators
-        WHERE survey_id = survey AND indicator_kind = 'share'
+        WHERE survey_id = survey AND indicator_kind = 'share' AND range_low IS NULL
     ),
     ticks AS (
         SELECT s.indicator_id, s.options, a.respondent_id, a.question_type
@@ -321,4 +367,33 @@ CREATE OR REPLACE MACRO share_ticks(survey, wave) AS TABLE
     )
     SELECT indicator_id, respondent_id FROM ticks WHERE question_type <> 'multiple' OR options = 1
     UNION ALL
-    SELECT DISTINCT indicator_id, respondent_id FROM ticks WHERE question_type = 'multiple' AND options > 1;
+    SELECT DISTINCT indicator_id, respondent_id FROM ticks WHERE question_type = 'multiple' AND options > 1
+    UNION ALL
+    SELECT i.indicator_id, a.respondent_id
+    FROM indicators AS i
+    JOIN wave_answers(survey, wave) AS a ON a.question_id = i.question_id
+    WHERE i.survey_id = survey AND i.indicator_kind = 'share' AND a.value BETWEEN i.range_low AND i.range_high;
+
+-- The mean indicators of the catalogue asked in one wave (an item's mean score, a numeric question's mean,
+-- a theme score, whose items must all have been asked), with the questions each counts.
+CREATE OR REPLACE MACRO asked_means(survey, wave) AS TABLE
+    SELECT i.indicator_id, coalesce(i.items, [i.question_id]) AS items, coalesce(i.min_items, 1) AS min_items
+    FROM indicators AS i
+    WHERE i.survey_id = survey AND i.indicator_kind = 'mean'
+      AND list_has_all((SELECT list(question_id) FROM wave_questions WHERE survey_id = survey AND wave_id = wave),
+                       coalesce(i.items, [i.question_id]));
+
+-- One row per respondent counted by each mean indicator, with their value: an item's score (an option out of
+-- the base has none), a number, or the mean of a respondent's scores on a theme's items when they answered
+-- at least its min_items of them.
+CREATE OR REPLACE MACRO mean_values(survey, wave) AS TABLE
+    WITH item_values AS (
+        SELECT m.indicator_id, m.min_items, a.respondent_id, coalesce(a.score, a.value) AS value
+        FROM asked_means(survey, wave) AS m
+        JOIN wave_answers(survey, wave) AS a ON list_contains(m.items, a.question_id)
+        WHERE coalesce(a.score, a.value) IS NOT NULL
+    )
+    SELECT indicator_id, respondent_id, avg(value) AS value
+    FROM item_values
+    GROUP BY indicator_id, respondent_id, min_items
+    HAVING count(*) >= min_items;
