@@ -24,7 +24,8 @@ from schemas.codebook import Codebook
 
 def headline_sheet(page: PackSheet, codebook: Codebook, headline: pd.DataFrame) -> None:
     styles = page.styles
-    page.legend({SUPPRESSED} if headline["note"].str.startswith("suppressed").any() else set(),
+    # As text: a survey whose codebook lists no headline has an empty table, whose columns have no type.
+    page.legend({SUPPRESSED} if headline["note"].astype(str).str.startswith("suppressed").any() else set(),
                 codebook.reporting.min_base)
     page.line("Base: the respondents who answered the question (for trust coverage, the trusts in the wave's "
               "population). Number: those choosing the option, or the count itself.")

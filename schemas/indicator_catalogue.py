@@ -15,7 +15,7 @@ The warehouse stores the catalogue (table ``indicators``) and the indicator SQL 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -53,43 +53,45 @@ class Indicator:
 
 
 def indicator_catalogue(codebook: Codebook) -> list[Indicator]:
-    order = {indicator_id: n for n, indicator_id in enumerate(codebook.indicators.headline, start=1)}
     catalogue = []
     for question in codebook.choice_questions:
         for option in question.base_options:
             indicator_id = option_indicator_id(question.id, option.id)
             catalogue.append(
                 Indicator(indicator_id, "share", f"{question.title}: {option.label}", question.id,
-                          (option.id,), order.get(indicator_id))
+                          (option.id,))
             )
         if question.positive:
             indicator_id = option_indicator_id(question.id, POSITIVE)
             chosen = [o.label for o in question.options if o.id in question.positive]
             catalogue.append(
                 Indicator(indicator_id, "share", f"{question.title}: {' or '.join(chosen)} (positive score)",
-                          question.id, tuple(question.positive), order.get(indicator_id))
+                          question.id, tuple(question.positive))
             )
         if question.type == "scale":
             indicator_id = option_indicator_id(question.id, SCORE)
             scores = [o.score for o in question.base_options]
             catalogue.append(Indicator(indicator_id, "mean", f"{question.title}: mean score ({min(scores):g} to "
-                                       f"{max(scores):g})", question.id, headline_order=order.get(indicator_id)))
+                                       f"{max(scores):g})", question.id))
     for question in (q for q in codebook.questions if q.type == "numeric"):
         for kind, words in ((MEAN, "mean"), (MEDIAN, "median")):
             indicator_id = option_indicator_id(question.id, kind)
-            catalogue.append(Indicator(indicator_id, kind, f"{question.title}: {words}", question.id,
-                                       headline_order=order.get(indicator_id)))
+            catalogue.append(Indicator(indicator_id, kind, f"{question.title}: {words}", question.id))
     for composite in codebook.indicators.composites:
         title = codebook.question(composite.question).title
         catalogue.append(
             Indicator(composite.id, "share", f"{title}: {composite.label}", composite.question,
-                      composite.options, order.get(composite.id), between=composite.between)
+                      composite.options, between=composite.between)
         )
     for theme in codebook.indicators.themes:
         indicator_id = option_indicator_id(theme.id, SCORE)
         catalogue.append(Indicator(indicator_id, "mean", f"{theme.label} (theme score)",
-                                   headline_order=order.get(indicator_id), items=theme.items,
+                                   items=theme.items,
                                    min_items=theme.min_items))
     for indicator_id, (kind, label) in BUILT_IN_INDICATORS.items():
-        catalogue.append(Indicator(indicator_id, kind, label, headline_order=order.get(indicator_id)))
-    return catalogue
+        catalogue.append(Indicator(indicator_id, kind, label))
+    # The headline: the codebook's list, in its order; without one, every share and count, in catalogue order
+    # (the pack reports its headline, and does not tell means and medians yet).
+    headline = codebook.indicators.headline or [i.id for i in catalogue if i.kind in ("share", "count", "coverage")]
+    order = {indicator_id: n for n, indicator_id in enumerate(headline, start=1)}
+    return [replace(i, headline_order=order.get(i.id)) for i in catalogue]

@@ -235,3 +235,27 @@ def test_labels_from_outside_are_neutralised_in_the_csv(demo_run, codebook, tmp_
         cells = [c for row in book[sheet].iter_rows() for c in row if isinstance(c.value, str) and injected in c.value]
         assert any(c.value.startswith("'" + injected) for c in cells), sheet  # a label or group name, made text
         assert all(c.data_type == "s" and not c.value.startswith(FORMULA_STARTS) for c in cells), sheet
+
+
+def test_a_survey_whose_codebook_lists_no_headline_gets_a_pack_of_every_share_and_count(tmp_path):
+    """The scale, numeric and routed test survey lists no headline: its headline is every share and count of
+    the catalogue, and its pack is written whole (it holds no mean or median yet)."""
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+    from schemas.codebook_files import load_codebook
+    from schemas.indicator_catalogue import indicator_catalogue
+    from tests.conftest import write_csv
+    from tests.test_scales import CODEBOOK, wave_frame
+
+    (tmp_path / "codebooks").mkdir()
+    shutil.copyfile(CODEBOOK, tmp_path / "codebooks" / CODEBOOK.name)
+    write_csv(wave_frame(), tmp_path / "landing" / "scales-test" / "2026Q1" / "pulse.csv")
+    result = CliRunner().invoke(app, ["run", "--home", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    catalogue = indicator_catalogue(load_codebook(CODEBOOK))
+    expected = [i.id for i in catalogue if i.kind in ("share", "count", "coverage")]  # in catalogue order
+    assert [i.id for i in sorted((i for i in catalogue if i.headline_order), key=lambda i: i.headline_order)] == expected
+    headline = pd.read_csv(tmp_path / "publish" / "scales-test" / "2026Q1" / HEADLINE_CSV)
+    assert set(headline["indicator"]) <= set(expected) and "engagement.score" not in set(headline["indicator"])
+    assert (tmp_path / "publish" / "scales-test" / "2026Q1" / "leadership_pack.xlsx").stat().st_size > 0
