@@ -1,5 +1,6 @@
 """Numeric questions (``schemas/numbers.py``, ``type: numeric`` in ``schemas/questions.py``): which text is a
-number, the rule ``numeric_value``, and numbers stored as numbers in ``responses.value``.
+number, the rule ``numeric_value``, numbers stored as numbers in ``numeric_responses``, and their means,
+medians and top boxes.
 
 Every expected number and refusal is typed in by hand below, beside the text it comes from."""
 
@@ -156,9 +157,10 @@ def loaded(codebook, tmp_path_factory, resolver):
         write_survey_dimensions(con, codebook)
         load_wave(con, codebook, WAVE, validation, run_id="run-1", pseudonymise=PSEUDONYMISE)
         stored = con.execute(
-            "SELECT r.source_row, a.question_id, a.option_id, a.value, typeof(a.value) FROM responses AS a "
-            "JOIN respondents AS r USING (survey_id, wave_id, respondent_id) "
-            "WHERE a.question_id IN ('unpaid_hours', 'recommend_0_10', 'contracted_wte')").fetchall()
+            "SELECT r.source_row, a.question_id, a.value, typeof(a.value) FROM numeric_responses AS a "
+            "JOIN respondents AS r USING (survey_id, wave_id, respondent_id)").fetchall()
+        assert con.execute("SELECT count(*) FROM responses WHERE question_id IN "
+                           "('unpaid_hours', 'recommend_0_10', 'contracted_wte')").fetchall() == [(0,)]
         quarantine = con.execute("SELECT source_row, column_name, rule, offending_value, reason FROM private.quarantine"
                                  ).fetchall()
         questions = con.execute("SELECT question_id, question_type, value_min, value_max, value_integer FROM questions "
@@ -175,10 +177,10 @@ def loaded(codebook, tmp_path_factory, resolver):
         indicators.set_index("indicator_id"), strict.set_index("indicator_id"))
 
 
-def test_numbers_are_stored_as_numbers_with_no_option(loaded):
+def test_numbers_are_stored_as_numbers_apart_from_the_options_chosen(loaded):
     _, stored, *_ = loaded
     rows = {rid: n for n, rid in enumerate(ROWS, start=2)}  # file row of each respondent
-    expected = {(rows[rid], question, None, value, "DOUBLE")
+    expected = {(rows[rid], question, value, "DOUBLE")
                 for rid, values in LOADED.items() for question, value in zip(NUMERIC, values) if value is not None}
     assert set(stored) == expected
 
@@ -199,10 +201,10 @@ def test_analysts_see_a_numeric_questions_bounds_and_each_number(loaded):
                          ("unpaid_hours", "numeric", 0.0, 80.0, True)]
     with duckdb.connect(str(snapshot), read_only=True) as con:
         wide = dict(con.execute("SELECT unpaid_hours, contracted_wte FROM scales_test_wide").fetchall())
-        labelled = con.execute("SELECT value, option_label FROM responses_labelled "
-                               "WHERE question_id = 'recommend_0_10' ORDER BY value").fetchall()
+        published = con.execute("SELECT value FROM numeric_responses WHERE question_id = 'recommend_0_10' "
+                                "ORDER BY value").fetchall()
     assert wide == {7.0: 1.0, 12.0: 0.5, 0.0: None, 80.0: 0.1}
-    assert labelled == [(0.0, None), (9.0, None), (10.0, None)]
+    assert published == [(0.0,), (9.0,), (10.0,)]
 
 
 @pytest.mark.parametrize("layout", ["qualtrics", "surveymonkey", "microsoft_forms", "spss"])

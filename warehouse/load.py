@@ -28,7 +28,8 @@ from warehouse.pseudonyms import Pseudonymiser
 from warehouse.stop_points import stop_point
 from warehouse.trust_counts import count_staged_wave
 
-WAVE_TABLES = ("respondents", "responses")  # the wave's rows in the working file; PRIVATE_TABLES in the private one
+# The wave's rows in the working file (PRIVATE_TABLES in the private one). Names fixed here, never taken from input.
+WAVE_TABLES = ("respondents", "responses", "numeric_responses")
 
 
 def _columns(names: list[str]) -> str:
@@ -92,7 +93,7 @@ def insert_numeric_sql(codebook: Codebook) -> str | None:
         return None
     # Validation made each answer canonical text (``schemas.numbers``): the cast reads it exactly.
     return f"""
-        INSERT INTO responses (survey_id, wave_id, respondent_id, question_id, value)
+        INSERT INTO numeric_responses
         SELECT $survey_id, $wave_id, respondent_id, question_id, CAST(number AS DOUBLE)
         FROM {_unpivoted(codebook, columns, "question_id", "number")}
     """
@@ -128,7 +129,8 @@ def load_wave(
     archived_as: dict[str, str] | None = None,
     inputs_fingerprint: str | None = None,
 ) -> dict:
-    """Replace the wave's respondents, responses, quarantine, cleaning log and free text, and log each file:
+    """Replace the wave's respondents, answers (options and numbers), quarantine, cleaning log and free text, and
+    log each file:
     the private values in one transaction, then the rest in another, all or nothing.
 
     Before committing, the rows now in the warehouse are counted against the validation; if they differ

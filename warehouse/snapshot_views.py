@@ -68,12 +68,12 @@ def wide_view_sql(codebook: Codebook) -> str:
     survey = literal(codebook.survey_id)
     columns = wide_columns(codebook)
     multiple = [q for q in codebook.choice_questions if q.type == "multiple"]
-    answers, selected = [], []
+    answers, numbers, selected = [], [], []
     for column in columns:
         name, question = identifier(column.name), literal(column.question.id)
         if column.question.type == "numeric":
-            answers.append(f"any_value(a.value) FILTER (WHERE a.question_id = {question}) AS {name}")
-            selected.append(f"a.{name}")
+            numbers.append(f"any_value(value) FILTER (WHERE question_id = {question}) AS {name}")
+            selected.append(f"n.{name}")
         elif column.option is None:
             answers.append(f"any_value(o.label) FILTER (WHERE a.question_id = {question}) AS {name}")
             selected.append(f"a.{name}")
@@ -87,6 +87,15 @@ def wide_view_sql(codebook: Codebook) -> str:
     offered = [f"any_value(option_ids) FILTER (WHERE question_id = {literal(q.id)}) AS {identifier(q.id)}"
                for q in multiple]
     role = literal(codebook.respondent.role.column)  # the role's options are stored under this question id
+    numbers_cte = f""",
+numbers AS (
+    SELECT {_list(["wave_id", "respondent_id", *numbers])}
+    FROM numeric_responses
+    WHERE survey_id = {survey}
+    GROUP BY wave_id, respondent_id
+)""" if numbers else ""
+    numbers_join = ("\nLEFT JOIN numbers AS n ON n.wave_id = r.wave_id AND n.respondent_id = r.respondent_id"
+                    if numbers else "")
     return f"""CREATE VIEW {identifier(wide_view_name(codebook.survey_id))} AS
 WITH answers AS (
     SELECT {_list(["a.wave_id", "a.respondent_id", *answers])}
@@ -101,11 +110,11 @@ offered AS (
     FROM wave_questions
     WHERE survey_id = {survey}
     GROUP BY wave_id
-)
+){numbers_cte}
 SELECT {_list(["r.survey_id", "r.wave_id", "r.respondent_id", "r.trust_code", "t.trust_type", "t.region",
                "role.label AS role", *selected])}
 FROM respondents AS r
-LEFT JOIN answers AS a ON a.wave_id = r.wave_id AND a.respondent_id = r.respondent_id
+LEFT JOIN answers AS a ON a.wave_id = r.wave_id AND a.respondent_id = r.respondent_id{numbers_join}
 LEFT JOIN offered AS w ON w.wave_id = r.wave_id
 LEFT JOIN trusts AS t ON t.ods_code = r.trust_code
 LEFT JOIN options AS role ON role.survey_id = r.survey_id AND role.question_id = {role} AND role.option_id = r.role

@@ -100,9 +100,9 @@ def count_staged_wave(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_i
     for n, (kind, *_, expression) in enumerate(counts):
         parts = expression if kind == "mean" else (expression,)
         aggregates += [f"coalesce({part}, 0) AS c{n}_{m}" for m, part in enumerate(parts)]
-    projected = "".join(f", {value} AS m{n}" for n, value in enumerate(values))
-    by_trust = con.execute(f"SELECT trust_code, {', '.join(aggregates)} FROM (SELECT *{projected} FROM {staged}) "
-                           "GROUP BY trust_code", arguments).fetchall()
+    source = f"(SELECT *, {', '.join(f'{v} AS m{n}' for n, v in enumerate(values))} FROM {staged})" if values else staged
+    by_trust = con.execute(f"SELECT trust_code, {', '.join(aggregates)} FROM {source} GROUP BY trust_code",
+                           arguments).fetchall()
     rows: dict[str, list] = {"base": [], "share": [], "mean": []}
     for trust_code, *results in by_trust:
         found = iter(results)

@@ -6,12 +6,11 @@
 -- client has.
 
 -- Closed answers with the words respondents read: the question's wording in that wave and the option's
--- label (a number: its value, no option). A view keeps no row order: ORDER BY question_order, option_order
--- for the questionnaire's.
+-- label. A view keeps no row order: ORDER BY question_order, option_order for the questionnaire's.
 CREATE VIEW responses_labelled AS
 SELECT a.survey_id, a.wave_id, a.respondent_id,
        a.question_id, q.question_order, w.wording AS question_wording,
-       a.option_id, o.option_order, o.label AS option_label, a.value
+       a.option_id, o.option_order, o.label AS option_label
 FROM responses AS a
 LEFT JOIN questions AS q ON q.survey_id = a.survey_id AND q.question_id = a.question_id
 LEFT JOIN wave_questions AS w
