@@ -4,11 +4,10 @@ of the libraries, or published."""
 from __future__ import annotations
 
 import math
+import statistics
 
 import numpy as np
 import pytest
-
-import statistics
 
 from warehouse.statistics import t_interval, two_proportion_p_values, welch_p_values, wilson_interval
 
