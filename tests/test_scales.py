@@ -334,16 +334,17 @@ def test_a_route_on_a_later_or_unknown_question_is_refused():
     assert "in ['maybe'], which are not options of 'qi_training'" in _refused(raw)
 
 
-@pytest.mark.parametrize("layout", ["qualtrics", "surveymonkey", "microsoft_forms"])
+@pytest.mark.parametrize("layout", ["qualtrics", "surveymonkey", "microsoft_forms", "spss"])
 def test_a_grid_in_a_tools_export_loads_to_the_plain_csvs_answers(layout, codebook, tmp_path, resolver):
     """Qualtrics heads a grid item "<stem> - <item>", SurveyMonkey puts the stem above its items, Microsoft
-    Forms heads a column per statement: each reads to the same valid rows as the plain layout."""
+    Forms heads a column per statement, SPSS codes each item with the scale's value labels: each reads to the
+    same valid rows as the plain layout."""
     from tests import exports
 
     rows = wave_frame().assign(name="Sam Jones")
     plain = validate_wave([write_csv(rows, tmp_path / "plain.csv")], codebook, WAVE, resolver)
-    suffix = ".xlsx" if layout == "microsoft_forms" else ".csv"
-    built = getattr(exports, layout)(rows, codebook, tmp_path / f"export{suffix}")
+    builder, suffix = exports.BUILDERS[layout]
+    built = builder(rows, codebook, tmp_path / f"export{suffix}")
     read = validate_wave([built], codebook, WAVE, resolver)
     assert read.files[0].layout == layout
     grid = ["eng_enthusiastic", "eng_recommend_work", "improve_ideas", "qi_training_useful"]
