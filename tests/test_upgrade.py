@@ -1,0 +1,75 @@
+"""A home made by an earlier release keeps working: its working database is migrated at the first run of this
+one, nothing is loaded again, and its figures do not change (``tests/homes/README.md`` says how the home was
+made)."""
+
+from __future__ import annotations
+
+import shutil
+import tarfile
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from tests.conftest import SURVEY_ID, read_sample, sample_wave_path
+from warehouse.connection import connect
+
+ARCHIVED = Path(__file__).parent / "homes" / "release-7f79b07.tar.gz"
+KEY = "upgrade-test-key-0123456789abcdef"  # the key the home was made with
+
+
+@pytest.fixture()
+def home(tmp_path, monkeypatch):
+    with tarfile.open(ARCHIVED) as archive:
+        archive.extractall(tmp_path, filter="data")
+    wave = tmp_path / "landing" / SURVEY_ID / "2023"
+    wave.mkdir(parents=True)
+    shutil.copy2(sample_wave_path("2023"), wave / sample_wave_path("2023").name)
+    monkeypatch.setenv("SURVEY_RESPONDENT_KEY", KEY)
+    return tmp_path
+
+
+def _storage_and_tables(path: Path) -> tuple[str, set[str]]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        version = con.execute("select tags['storage_version'] from duckdb_databases() "
+                              "where database_name = current_database()").fetchone()[0]
+        return version, {t for (t,) in con.execute("select table_name from duckdb_tables()").fetchall()}
+
+
+def _figures(home: Path) -> list[tuple]:
+    with connect(home / "working" / "survey.duckdb", read_only=True) as con:
+        return con.execute("select indicator_id, numerator, base, pct, ci_low, ci_high, suppressed from "
+                           "headline_indicators where wave_id = '2023' order by indicator_id").fetchall()
+
+
+def test_a_home_of_the_previous_release_is_migrated_and_its_figures_kept(home):
+    working = home / "working" / "survey.duckdb"
+    version, tables = _storage_and_tables(working)
+    assert version == "v2.0.0+" and {"quarantine", "free_text_responses", "snapshot_files"} <= tables
+    before = _figures(home)
+    comments = sorted(read_sample("2023")["comments"].dropna())
+
+    first = CliRunner().invoke(app, ["run", "--home", str(home)])
+
+    assert first.exit_code == 0, first.output
+    assert f"{SURVEY_ID}/2023: up to date" in first.output  # nothing loaded again
+    version, tables = _storage_and_tables(working)
+    assert version == "v1.4.0+"  # rebuilt for the analysts' clients, of which the snapshot is now a copy
+    assert not tables & {"quarantine", "free_text_responses", "cleaning_log", "snapshot_files"}
+    assert {"numeric_responses", "trust_mean_sums", "rebuild_reasons"} <= tables
+    assert not any(c.encode() in working.read_bytes() for c in comments)  # not even in its free blocks
+    with connect(working, read_only=True) as con:
+        moved = con.execute("select text, run_id from private.free_text_responses").fetchall()
+        latest = con.execute("select distinct run_id from load_log").fetchall()
+    assert sorted(t for t, _ in moved) == comments and {r for _, r in moved} == {r for (r,) in latest}
+    assert _figures(home) == before
+
+    again = CliRunner().invoke(app, ["run", "--home", str(home), "--force"])  # loaded and published anew
+
+    assert again.exit_code == 0, again.output
+    assert f"{SURVEY_ID}/2023: ok" in again.output
+    assert _figures(home) == before  # the same figures from today's code
+    with duckdb.connect(str(home / "warehouse" / "survey.duckdb"), read_only=True) as snap:
+        assert snap.execute("select count(*) from respondents").fetchone()[0] == len(read_sample("2023"))
