@@ -272,6 +272,29 @@ def test_item_and_theme_scores_are_means_of_respondents_scores_with_a_t_interval
     assert (row["ci_low"], row["ci_high"]) == (pytest.approx(mean - half, abs=1e-5), pytest.approx(mean + half, abs=1e-5))
 
 
+def test_a_mean_is_broken_down_by_group_like_a_share(codebook, tmp_path, resolver):
+    """RC9 (East of England) and RJN (North West) respondents alternate: by region, eng_enthusiastic's mean
+    score of each trust's respondents; both are acute trusts, so by trust type, the mean of all ten."""
+    from warehouse.breakdowns import compute_indicator_breakdowns
+
+    validation = validate_wave([write_csv(wave_frame(), tmp_path / "pulse.csv")], codebook, WAVE, resolver)
+    with connect(tmp_path / "survey.duckdb") as con:
+        write_trusts(con, load_trusts())
+        write_survey_dimensions(con, codebook)
+        load_wave(con, codebook, WAVE, validation, run_id="run-1", pseudonymise=PSEUDONYMISE)
+        cells = compute_indicator_breakdowns(con, SURVEY, WAVE, codebook.reporting)
+    score = cells[cells["indicator_id"] == "eng_enthusiastic.score"].set_index(["dimension", "category"])
+    rc9 = [7.5, 2.5, 7.5, 0, 7.5, 5]  # r02 r04 r06 r08 r10 r12
+    rjn = [10, 5, 10, 7.5]  # r01 r03 r05 r09 (r07 blank, r11 refused)
+    for category, values in (("East of England", rc9), ("North West", rjn)):
+        row = score.loc[("region", category)]
+        assert (row["base"], row["value"]) == (len(values), pytest.approx(statistics.fmean(values)))
+        assert row["sd"] == pytest.approx(statistics.stdev(values)) and pd.isna(row["pct"]) and pd.isna(row["numerator"])
+        assert row["ci_low"] < row["value"] < row["ci_high"]
+    both = score.loc[("trust_type", "Acute and Acute & Community Trusts")]
+    assert (both["base"], both["value"]) == (10, pytest.approx(6.25))
+
+
 def test_a_theme_counts_only_those_who_answered_enough_of_its_items(loaded):
     assert loaded[1].loc["engagement.score", "base"] == 10  # 11 loaded, r09 answered one of three items
     # the thirds add up to 100/3 (25 + 5 + 20 + 17.5 + 25 + 7.5, over 3), the halves to 28.75

@@ -1,4 +1,4 @@
-"""Breakdowns of each share by trust type and NHS region, and coverage of trusts by the same groups.
+"""Breakdowns of each share and mean by trust type and NHS region, and coverage of trusts by the same groups.
 
 Disclosure control follows the GP Patient Survey: a cell whose base is below the threshold is
 suppressed; where that leaves one suppressed cell in a row (an indicator within one dimension), the cell
@@ -16,7 +16,7 @@ import pandas as pd
 
 from schemas.reporting import Reporting
 from warehouse.connection import read_sql
-from warehouse.statistics import wilson_interval
+from warehouse.statistics import t_interval, wilson_interval
 from warehouse.trust_counts import ensure_counts
 
 SMALL_BASE = "small base"
@@ -24,7 +24,7 @@ SECONDARY = "secondary"
 SMALLEST_SHOWN_COUNT = 5
 BREAKDOWN_COLUMNS = [
     "survey_id", "wave_id", "indicator_id", "dimension", "category", "numerator", "base",
-    "pct", "ci_low", "ci_high", "suppressed", "suppression",
+    "pct", "ci_low", "ci_high", "suppressed", "suppression", "value", "sd",
 ]
 ROW = ["indicator_id", "dimension"]
 
@@ -52,9 +52,13 @@ def compute_indicator_breakdowns(
                         {"survey_id": survey_id, "wave_id": wave_id, "pooled": pooled}).df()
     reason = suppress(cells, reporting.min_base)
     suppressed = reason.notna().to_numpy()
-    low, high = wilson_interval(cells["numerator"].where(~suppressed), cells["base"], reporting.confidence_level)
+    means = cells["indicator_kind"].eq("mean").to_numpy()
+    low, high = wilson_interval(cells["numerator"].where(~suppressed & ~means), cells["base"],
+                                reporting.confidence_level)
+    mean_low, mean_high = t_interval(cells["mean"].where(~suppressed), cells["sd"], cells["base"],
+                                     reporting.confidence_level)
     with np.errstate(divide="ignore", invalid="ignore"):
-        pct = np.where(suppressed, np.nan, 100 * cells["numerator"] / cells["base"])
+        pct = np.where(suppressed | means, np.nan, 100 * cells["numerator"] / cells["base"])
     small_count = cells["numerator"].between(1, SMALLEST_SHOWN_COUNT - 1)
     result = cells.assign(
         survey_id=survey_id,
@@ -62,10 +66,12 @@ def compute_indicator_breakdowns(
         numerator=cells["numerator"].astype("Int64").mask(suppressed | small_count),
         base=cells["base"].astype("Int64").mask(suppressed),
         pct=pct,
-        ci_low=100 * low,
-        ci_high=100 * high,
+        ci_low=np.where(means, mean_low, 100 * low),
+        ci_high=np.where(means, mean_high, 100 * high),
         suppressed=suppressed,
         suppression=reason,
+        value=np.where(suppressed, np.nan, np.where(means, cells["mean"], pct)),
+        sd=cells["sd"].where(means & ~suppressed),
     )
     return result[BREAKDOWN_COLUMNS]
 

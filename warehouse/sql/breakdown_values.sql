@@ -1,8 +1,9 @@
--- Numerator and base of every share indicator of one wave, by trust type and by NHS region of the
--- respondent's trust (from the reference list), small groups pooled as the codebook says. Parameters:
--- $survey_id, $wave_id, $pooled (the codebook's pooled groups: [dimension, group, reported as] lists).
--- Both are added up from the wave's counts per trust (`trust_question_bases`, `trust_share_numerators`,
--- written with its load): a trust's type and region are the same for all its respondents.
+-- Numerator and base of every share indicator of one wave, and base, mean and standard deviation of every
+-- mean, by trust type and by NHS region of the respondent's trust (from the reference list), small groups
+-- pooled as the codebook says. Parameters: $survey_id, $wave_id, $pooled (the codebook's pooled groups:
+-- [dimension, group, reported as] lists). All are added up from the wave's counts per trust
+-- (`trust_question_bases`, `trust_share_numerators`, `trust_mean_sums`, written with its load): a trust's
+-- type and region are the same for all its respondents. Medians are not broken down.
 WITH pooled AS (
     SELECT p[1] AS dimension, p[2] AS category, p[3] AS reported FROM (SELECT unnest($pooled::VARCHAR[][]) AS p)
 ),
@@ -15,14 +16,8 @@ categories AS (
     ) AS c
     LEFT JOIN pooled AS p USING (dimension, category)
 ),
-asked AS (
-    SELECT question_id, option_ids FROM wave_questions WHERE survey_id = $survey_id AND wave_id = $wave_id
-),
 shares AS (
-    SELECT i.indicator_id, i.question_id, i.option_ids
-    FROM indicators AS i
-    JOIN asked AS q ON q.question_id = i.question_id
-    WHERE i.survey_id = $survey_id AND i.indicator_kind = 'share' AND list_has_all(q.option_ids, i.option_ids)
+    SELECT indicator_id, question_id FROM asked_shares($survey_id, $wave_id)
 ),
 bases AS (
     SELECT c.dimension, c.category, b.question_id, sum(b.answered)::BIGINT AS base
@@ -38,9 +33,24 @@ numerators AS (
     JOIN categories AS c USING (trust_code)
     WHERE n.survey_id = $survey_id AND n.wave_id = $wave_id
     GROUP BY ALL
+),
+means AS (
+    SELECT m.indicator_id, c.dimension, c.category, sum(m.answered)::BIGINT AS base,
+           sum(m.total ORDER BY m.trust_code) AS total, sum(m.total_squares ORDER BY m.trust_code) AS total_squares
+    FROM trust_mean_sums AS m
+    JOIN categories AS c USING (trust_code)
+    WHERE m.survey_id = $survey_id AND m.wave_id = $wave_id
+    GROUP BY ALL
 )
-SELECT s.indicator_id, b.dimension, b.category, coalesce(n.numerator, 0) AS numerator, b.base
+SELECT s.indicator_id, 'share' AS indicator_kind, b.dimension, b.category, coalesce(n.numerator, 0) AS numerator,
+       b.base, NULL::DOUBLE AS mean, NULL::DOUBLE AS sd
 FROM shares AS s
 JOIN bases AS b ON b.question_id = s.question_id
 LEFT JOIN numerators AS n ON n.indicator_id = s.indicator_id AND n.dimension = b.dimension AND n.category = b.category
-ORDER BY s.indicator_id, b.dimension, b.category
+UNION ALL
+-- A group whose trusts' respondents gave no value has no row, as a share's group with no answer has none.
+SELECT indicator_id, 'mean', dimension, category, NULL, base, total / base,
+       sqrt(greatest((total_squares - total * total / base) / nullif(base - 1, 0), 0))
+FROM means
+WHERE base > 0
+ORDER BY indicator_id, dimension, category

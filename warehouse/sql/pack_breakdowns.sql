@@ -4,5 +4,5 @@ SELECT b.indicator_id, i.label, b.category, b.pct, b.base, b.suppressed, b.suppr
 FROM indicator_breakdowns AS b
 JOIN indicators AS i USING (survey_id, indicator_id)
 WHERE b.survey_id = $survey_id AND b.wave_id = $wave_id AND b.dimension = $dimension
-  AND i.headline_order IS NOT NULL
+  AND i.headline_order IS NOT NULL AND i.indicator_kind = 'share'  -- the pack shows no mean yet
 ORDER BY i.headline_order, b.category

@@ -189,6 +189,9 @@ CREATE TABLE IF NOT EXISTS indicator_breakdowns (
     suppression    VARCHAR,            -- 'small base' or 'secondary'
     PRIMARY KEY (survey_id, wave_id, indicator_id, dimension, category)
 );
+-- Added with means: a mean by group (its value and sample standard deviation; pct and numerator NULL).
+ALTER TABLE indicator_breakdowns ADD COLUMN IF NOT EXISTS value DOUBLE;
+ALTER TABLE indicator_breakdowns ADD COLUMN IF NOT EXISTS sd DOUBLE;
 
 -- Responding trusts by trust type and region, against the trusts of that kind in the reference list.
 CREATE TABLE IF NOT EXISTS trust_coverage (
