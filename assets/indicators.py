@@ -31,7 +31,7 @@ PER_WAVE_SQL_ASSET = dict(
 
 
 def _headline_preview(indicators: pd.DataFrame) -> str:
-    table = indicators[["indicator_id", "numerator", "base", "pct", "ci_low", "ci_high", "suppressed"]]
+    table = indicators[["indicator_id", "numerator", "base", "value", "ci_low", "ci_high", "suppressed"]]
     return table.round(1).to_markdown(index=False)
 
 
@@ -42,16 +42,19 @@ def _headline_preview(indicators: pd.DataFrame) -> str:
             CHECK_INDICATORS_VALID,
             asset="headline_indicators",
             blocking=True,
-            description="Numerators within bases, percentages within 0-100 and within their intervals, "
-            "and suppression exactly where the base is below the threshold.",
+            description="Numerators within bases, percentages within 0-100 and within their intervals, means "
+            "within theirs, and suppression (no value, sd or interval shown) exactly where the base is below "
+            "the threshold.",
         )
     ],
 )
 def headline_indicators(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource):
     """For one wave: the share of respondents choosing each option (and each composite in the codebook's
-    indicator catalogue) with numerator, base, percentage and Wilson 95% interval, suppressed where the
-    base is below the codebook's threshold; the counts `respondents` and `trusts_responding`; and
-    `trust_coverage`, responding trusts as a percentage of the wave's population of trusts."""
+    indicator catalogue) with numerator, base, percentage and Wilson 95% interval; each mean (a scale item's
+    score, a numeric question's mean, a theme score) with its standard deviation and Student's t interval;
+    each numeric question's median; all suppressed where the base is below the codebook's threshold; the
+    counts `respondents` and `trusts_responding`; and `trust_coverage`, responding trusts as a percentage of
+    the wave's population of trusts."""
     survey_id, wave_id = split_partition_key(context.partition_key)
     codebook = survey_home.paths.codebook(survey_id)
     report(context.partition_key, "indicators")
@@ -94,7 +97,8 @@ def headline_indicators(context: dg.AssetExecutionContext, survey_home: SurveyHo
 def indicator_trends(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource) -> dg.MaterializeResult:
     """Every indicator in every loaded wave beside the previous wave: the change (percentage points for
     shares) and whether it is statistically significant at the codebook's level (pooled two-proportion
-    z-test). Recomputed across all waves whenever any wave changes."""
+    z-test for shares, Welch's t-test for means; medians and counts are not tested). Recomputed across all
+    waves whenever any wave changes."""
     rows = 0
     significant = []
     report("all waves", "trends")
@@ -122,8 +126,8 @@ def indicator_trends(context: dg.AssetExecutionContext, survey_home: SurveyHomeR
     **PER_WAVE_SQL_ASSET,
 )
 def indicator_breakdowns(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource) -> dg.MaterializeResult:
-    """For one wave: each share by trust type and by NHS region of the respondent's trust, with base,
-    Wilson interval and suppression (small base, then secondary suppression so that no suppressed cell
+    """For one wave: each share and mean by trust type and by NHS region of the respondent's trust, with
+    base, interval (Wilson; Student's t for means) and suppression (small base, then secondary suppression so that no suppressed cell
     can be recovered by subtraction; counts of 1 to 4 never shown); and `trust_coverage`, responding
     trusts of each type and region against those in the reference list."""
     survey_id, wave_id = split_partition_key(context.partition_key)

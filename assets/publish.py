@@ -31,7 +31,7 @@ def analyst_warehouse(context: dg.AssetExecutionContext, survey_home: SurveyHome
     in one step, so open connections keep working."""
     target = survey_home.paths.warehouse_path
     report("all waves", "publishing the analysts' warehouse")
-    with survey_home.warehouse(context.log) as con:
+    with survey_home.warehouse(context.log, rebuild=True) as con:  # the copy holds no deleted row
         try:
             snapshot = publish_snapshot(con, target, context.run.run_id, _code_version_text(),
                                         survey_home.paths.codebooks.values())

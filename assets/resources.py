@@ -72,9 +72,10 @@ class SurveyHomeResource(dg.ConfigurableResource):
         return self.settings.read_limits
 
     @contextmanager
-    def warehouse(self, log: logging.Logger | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    def warehouse(self, log: logging.Logger | None = None, rebuild: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A writing connection to the working database, opened for one step and closed after it, holding
-        the writer lock meanwhile (waiting, and saying so in ``log``, while another process holds it)."""
+        the writer lock meanwhile (waiting, and saying so in ``log``, while another process holds it); with
+        ``rebuild`` (the step that publishes), the working file rebuilt first if rows were deleted from it."""
 
         def waiting(holder: str) -> None:
             if log:
@@ -85,5 +86,6 @@ class SurveyHomeResource(dg.ConfigurableResource):
                 if log:
                     log.info("Rebuilding the working database before it is used: %s", "; ".join(reasons))
 
-            with connect(self.paths.working_path, memory_limit_mb=self.duckdb_memory_mb, on_rebuild=rebuilding) as con:
+            with connect(self.paths.working_path, memory_limit_mb=self.duckdb_memory_mb, rebuild=rebuild,
+                         on_rebuild=rebuilding) as con:
                 yield con

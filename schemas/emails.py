@@ -10,6 +10,8 @@ case and surrounding or repeated spaces, and not a placeholder. A placeholder is
 
 The key itself is computed in SQL, where the wave's emails are (``validation/sql/text_macros.sql``:
 ``email_fold`` and ``folded_email_key``), over the distinct emails of a wave, a million in under a second.
+Case is ignored as DuckDB's ``lower()`` does (Unicode lower case; ``ß`` and ``ss`` stay two spellings, as
+mail systems treat them).
 What does not belong here: computing keys, and finding the superseded submissions (``validation.rules``
 and its SQL).
 """

@@ -37,7 +37,8 @@ RULES: dict[str, str] = {
     RULE_NOT_ROUTED: "an answer to a question the routing says was not asked; cleaned away, the row loads",
     RULE_EXCLUSIVE_OPTION: "an option that excludes the others (such as \"None of these\") is ticked with another option",
     RULE_NUMERIC_VALUE: ("must be a number written plainly, such as 7 or 7.5 (no exponent, thousands separator or "
-                         "decimal comma), whole where the question asks for one, and within its minimum and maximum"),
+                         "decimal comma; at most 15 digits), whole where the question asks for one, "
+                         "and within its minimum and maximum"),
     RULE_FIELD_COUNT: "the row does not have one cell per column (cut short, or extra cells)",
     RULE_ENCODING: "the cell holds bytes that are not UTF-8 text, in a file read as UTF-8",
     RULE_UNCALCULATED: "a formula saved without its value (open the workbook in Excel and save it, or export CSV)",

@@ -48,7 +48,8 @@ PSEUDONYMISE = Pseudonymiser(b"a key for tests only, 32 bytes..")
     ("0.50", False, (0.1, 1), "0.5"),
     ("1", False, (0.1, 1), "1"),
     ("0.1", False, (0.1, 1), "0.1"),
-    ("12345678901234567890", True, (None, None), "12345678901234567890"),
+    ("123456789012345", True, (None, None), "123456789012345"),  # 15 digits
+    ("0001234567.89012300", False, (None, None), "1234567.890123"),  # 13, leading and trailing zeros aside
 ])
 def test_a_plain_decimal_number_is_read_as_its_number(text, integer, bounds, number):
     assert canonical_number(text, integer, *bounds) == number
@@ -74,6 +75,8 @@ def test_a_plain_decimal_number_is_read_as_its_number(text, integer, bounds, num
     ("nan", False, (None, None)),
     ("inf", False, (None, None)),
     ("0x10", True, (None, None)),
+    ("1234567890123456", True, (None, None)),  # 16 digits: a double would not hold them exactly
+    ("1" + "0" * 400, True, (None, None)),  # a double would hold infinity
 ])
 def test_anything_else_is_no_number(text, integer, bounds):
     assert canonical_number(text, integer, *bounds) is None

@@ -198,7 +198,7 @@ def test_a_working_database_in_duckdb_2s_format_is_rebuilt_for_older_clients(tmp
                     "'known_trust_code', ?, null, null, 'a reason', 'run-old')", [SURVEY_ID, SECRET_TRUST])
     assert storage_version(path) == "v2.0.0+"
     rebuilt = []
-    with connect(path, on_rebuild=rebuilt.append) as con:
+    with connect(path, rebuild=True, on_rebuild=rebuilt.append) as con:
         assert con.execute("select text, run_id from private.free_text_responses").fetchall() == [
             (SECRET_COMMENT, "run-old")]
         assert con.execute("select offending_value from private.quarantine").fetchall() == [(SECRET_TRUST,)]
@@ -212,7 +212,7 @@ def test_a_working_database_in_duckdb_2s_format_is_rebuilt_for_older_clients(tmp
 
 def test_a_wave_loaded_again_leaves_no_old_row_in_the_file_analysts_get(working, codebook, tmp_path):
     """The old rows of a wave loaded again stay in the working file's free blocks until it is rebuilt: the
-    next writing connection rebuilds it (a connection still open copies it table by table instead), so the
+    connection that publishes next rebuilds it (one already open copies it table by table instead), so the
     snapshot, a copy of it, has none of them either."""
     con, _, _ = working
     working_file = tmp_path / "working" / "survey.duckdb"
@@ -227,7 +227,10 @@ def test_a_wave_loaded_again_leaves_no_old_row_in_the_file_analysts_get(working,
     con.close()
     inode = working_file.stat().st_ino
     rebuilt = []
-    with connect(working_file, on_rebuild=rebuilt.append) as again:
+    with connect(working_file, on_rebuild=rebuilt.append) as step:  # a step that does not publish leaves it
+        assert step.execute("select count(*) from rebuild_reasons").fetchall() == [(1,)]
+    assert rebuilt == [] and working_file.stat().st_ino == inode
+    with connect(working_file, rebuild=True, on_rebuild=rebuilt.append) as again:  # the publishing step
         assert again.execute("select free_blocks from pragma_database_size() where database_name = 'survey'"
                              ).fetchall() == [(0,)]
         assert again.execute("select count(*) from rebuild_reasons").fetchall() == [(0,)]

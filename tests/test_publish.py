@@ -239,23 +239,31 @@ def test_labels_from_outside_are_neutralised_in_the_csv(demo_run, codebook, tmp_
 
 def test_a_survey_whose_codebook_lists_no_headline_gets_a_pack_of_every_share_and_count(tmp_path):
     """The scale, numeric and routed test survey lists no headline: its headline is every share and count of
-    the catalogue, and its pack is written whole (it holds no mean or median yet)."""
+    the catalogue, in questionnaire order, and its pack is written whole (it holds no mean or median yet),
+    also when the wave, with its means and medians, is computed again."""
     from typer.testing import CliRunner
 
     from pipelines.cli import app
-    from schemas.codebook_files import load_codebook
-    from schemas.indicator_catalogue import indicator_catalogue
     from tests.conftest import write_csv
     from tests.test_scales import CODEBOOK, wave_frame
 
     (tmp_path / "codebooks").mkdir()
     shutil.copyfile(CODEBOOK, tmp_path / "codebooks" / CODEBOOK.name)
     write_csv(wave_frame(), tmp_path / "landing" / "scales-test" / "2026Q1" / "pulse.csv")
-    result = CliRunner().invoke(app, ["run", "--home", str(tmp_path)])
-    assert result.exit_code == 0, result.output
-    catalogue = indicator_catalogue(load_codebook(CODEBOOK))
-    expected = [i.id for i in catalogue if i.kind in ("share", "count", "coverage")]  # in catalogue order
-    assert [i.id for i in sorted((i for i in catalogue if i.headline_order), key=lambda i: i.headline_order)] == expected
-    headline = pd.read_csv(tmp_path / "publish" / "scales-test" / "2026Q1" / HEADLINE_CSV)
-    assert set(headline["indicator"]) <= set(expected) and "engagement.score" not in set(headline["indicator"])
+    for command in (["run"], ["run", "--force"]):
+        result = CliRunner().invoke(app, [*command, "--home", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+    with duckdb.connect(str(tmp_path / "warehouse" / "survey.duckdb"), read_only=True) as con:
+        headline = [i for (i,) in con.execute("select indicator_id from indicators where survey_id = 'scales-test' "
+                                              "and headline_order is not null "
+                                              "order by headline_order").fetchall()]
+    # the codebook's first question's options, in order, then its positive score (the grid's first item) ...
+    assert headline[:6] == [f"eng_enthusiastic.{o}" for o in ("strongly_disagree", "disagree", "neither", "agree",
+                                                             "strongly_agree", "positive")]
+    # ... its composites, then the built-in counts and coverage last; no mean, median or theme score
+    assert headline[-5:] == ["qi_training_useful.useful", "recommend_0_10.top_box", "respondents",
+                             "trusts_responding", "trust_coverage"]
+    assert not [i for i in headline if i.endswith((".score", ".mean", ".median"))]
+    written = pd.read_csv(tmp_path / "publish" / "scales-test" / "2026Q1" / HEADLINE_CSV)
+    assert set(written["indicator"]) <= set(headline) and "eng_enthusiastic.agree" in set(written["indicator"])
     assert (tmp_path / "publish" / "scales-test" / "2026Q1" / "leadership_pack.xlsx").stat().st_size > 0

@@ -179,24 +179,26 @@ def validate_wave(
     staged = StagedWave(_new_staging_folder(staging_dir) / "staging.duckdb")
     # One read of each file for its digest (the load log, the archive) and its line breaks, in a thread beside
     # DuckDB's read of the files: hashing releases the interpreter, and the two reads overlap.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        scans = {path: pool.submit(scan_file, path) for path in paths}
-        try:
-            with duckdb.connect(str(staged.database), config={
-                "memory_limit": STAGING_READ_MEMORY_LIMIT, "temp_directory": str(staged.database.parent / "spill"),
-                "preserve_insertion_order": True,
-            }) as con:
-                con.execute("SET enable_progress_bar = false")
-                files, entries = _validate(con, paths, scans, codebook, schema, resolver, layout, limits, progress)
-                cleaning = con.execute(f"SELECT {', '.join(CLEANING_COLUMNS)} FROM cleaning_entries "
-                                       f"ORDER BY file_order, {SOURCE_ROW}, column_name").df()
-                wave = codebook.wave(wave_id)
-                timed, outside = con.execute(read_sql(SQL_DIR, "fieldwork_counts"),
-                                             {"start": wave.fieldwork_start, "end": wave.fieldwork_end}).fetchone()
-                times = SubmissionTimes(timed, outside, wave.fieldwork_start, wave.fieldwork_end)
-        except BaseException:
-            staged.discard()
-            raise
+    pool = ThreadPoolExecutor(max_workers=1)
+    scans = {path: pool.submit(scan_file, path) for path in paths}
+    try:
+        with duckdb.connect(str(staged.database), config={
+            "memory_limit": STAGING_READ_MEMORY_LIMIT, "temp_directory": str(staged.database.parent / "spill"),
+            "preserve_insertion_order": True,
+        }) as con:
+            con.execute("SET enable_progress_bar = false")
+            files, entries = _validate(con, paths, scans, codebook, schema, resolver, layout, limits, progress)
+            cleaning = con.execute(f"SELECT {', '.join(CLEANING_COLUMNS)} FROM cleaning_entries "
+                                   f"ORDER BY file_order, {SOURCE_ROW}, column_name").df()
+            wave = codebook.wave(wave_id)
+            timed, outside = con.execute(read_sql(SQL_DIR, "fieldwork_counts"),
+                                         {"start": wave.fieldwork_start, "end": wave.fieldwork_end}).fetchone()
+            times = SubmissionTimes(timed, outside, wave.fieldwork_start, wave.fieldwork_end)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)  # a refused file, Ctrl-C: the other files' scans not awaited
+        staged.discard()
+        raise
+    pool.shutdown()
     notes = tuple(f.note for f, _ in files if f.note)  # the caller says them where it reports the wave
     quarantine = with_reasons(entries, text_columns(codebook)) if len(entries) else pd.DataFrame(columns=QUARANTINE_COLUMNS)
     first_with: dict[str, Path] = {}

@@ -10,9 +10,10 @@ The working database is two files in ``<home>/working/``:
   (``private.free_text_responses``). Kept in a file of their own, they never reach the copied file, not
   even its free blocks.
 
-A writing connection rebuilds ``survey.duckdb`` first when it holds rows that were deleted (a wave loaded
-again or withdrawn: ``rebuild_reasons``), or was written in another storage format (a home made by an
-earlier release): rebuilt, the file has no free block left holding them, and so neither has its copy.
+The connection that publishes (``connect(..., rebuild=True)``) rebuilds ``survey.duckdb`` first when it holds
+rows that were deleted (a wave loaded again or withdrawn: ``rebuild_reasons``), or was written in another
+storage format (a home made by an earlier release): rebuilt, the file has no free block left holding them,
+and so neither has its copy. Other connections leave it as it is: a refresh of several waves rebuilds once.
 
 What belongs here: where the files live, how a connection is made, rebuilding the file. What does not:
 any query of the survey's data.
@@ -66,13 +67,12 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 def _move_private_tables(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
     # Two files, two transactions (DuckDB writes one attached database per transaction): the private file
     # is emptied and filled first, so a move interrupted before the drops is simply done again.
-    latest = ("(SELECT survey_id, wave_id, arg_max(run_id, loaded_at) AS run_id FROM load_log GROUP BY ALL)")
     with transaction(con):
         for table in tables:
             con.execute(f"DELETE FROM {PRIVATE}.{table}")
             if table == "free_text_responses":  # rows of each wave's latest load: tagged with its run now
                 con.execute(f"INSERT INTO {PRIVATE}.{table} BY NAME SELECT f.*, l.run_id "
-                            f"FROM main.{table} AS f JOIN {latest} AS l USING (survey_id, wave_id)")
+                            f"FROM main.{table} AS f JOIN latest_load_runs() AS l USING (survey_id, wave_id)")
             else:
                 con.execute(f"INSERT INTO {PRIVATE}.{table} BY NAME SELECT * FROM main.{table}")
     with transaction(con):
@@ -122,7 +122,7 @@ def rebuild_reasons(con: duckdb.DuckDBPyConnection) -> list[str]:
     return reasons
 
 
-def rebuild(path: Path, memory_limit_mb: int = DEFAULT_DUCKDB_MEMORY_MB) -> None:
+def rebuild_file(path: Path, memory_limit_mb: int = DEFAULT_DUCKDB_MEMORY_MB) -> None:
     """Copy the (closed) working file's tables into a new file in ``STORAGE_VERSION`` and rename it over the
     old one: the new file holds only live rows, in no free block anything deleted. Killed half-way, the old
     file is as it was and the half-built one is removed by the next rebuild."""
@@ -132,13 +132,16 @@ def rebuild(path: Path, memory_limit_mb: int = DEFAULT_DUCKDB_MEMORY_MB) -> None
         leftover.unlink(missing_ok=True)
     if path.with_name(path.name + ".wal").exists():  # it would be replayed onto the new file
         raise RuntimeError(f"{path} has a write-ahead log: open and close it before rebuilding it")
-    with duckdb.connect(config={"memory_limit": f"{int(memory_limit_mb)}MB"}) as con:
+    # Spilling beside the file, as a connection to it does (an in-memory host would spill where it was started).
+    with duckdb.connect(config={"memory_limit": f"{int(memory_limit_mb)}MB", "temp_directory": f"{path}.tmp"}) as con:
         con.execute("SET preserve_insertion_order = false")
         con.execute("ATTACH ? AS old (READ_ONLY)", [str(path)])
         con.execute("ATTACH ? AS new (STORAGE_VERSION ?)", [str(temporary), STORAGE_VERSION])
         con.execute("COPY FROM DATABASE old TO new")
         con.execute("DELETE FROM new.main.rebuild_reasons")
         con.execute("CHECKPOINT new")
+    if temporary.with_name(temporary.name + ".wal").exists():  # renamed, the file would lose what the log holds
+        raise RuntimeError(f"{temporary} was not fully checkpointed; {path} is unchanged")
     fsync(temporary)
     os.replace(temporary, path)
     fsync(path.parent)
@@ -155,23 +158,25 @@ def fsync(path: Path) -> None:
 
 @contextmanager
 def connect(path: Path | str, read_only: bool = False, memory_limit_mb: int = DEFAULT_DUCKDB_MEMORY_MB,
-            on_rebuild: Callable[[list[str]], None] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+            rebuild: bool = False, on_rebuild: Callable[[list[str]], None] | None = None,
+            ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the working database (``private`` attached) or to an analysts' snapshot. A writing
-    connection first ensures the schema, rebuilds the file if it must (``rebuild_reasons``: the caller holds
-    the writer lock), and spills to ``<file>.tmp/`` beyond ``memory_limit_mb`` (``SURVEY_DUCKDB_MEMORY_MB``,
-    passed down from the settings); ``on_rebuild`` is told why, before a rebuild."""
+    connection first ensures the schema and spills to ``<file>.tmp/`` beyond ``memory_limit_mb``
+    (``SURVEY_DUCKDB_MEMORY_MB``, passed down from the settings); with ``rebuild`` (the connection that
+    publishes; the caller holds the writer lock) it rebuilds the file first if it must (``rebuild_reasons``),
+    telling ``on_rebuild`` why."""
     path = Path(path)
     if read_only and not path.exists():
         raise FileNotFoundError(f"no warehouse at {path}: run `survey run` or `survey demo` first")
     path.parent.mkdir(parents=True, exist_ok=True)
     con = _open(path, read_only, memory_limit_mb)
     try:
-        reasons = [] if read_only else rebuild_reasons(con)
+        reasons = rebuild_reasons(con) if rebuild and not read_only else []
         if reasons:
             if on_rebuild:
                 on_rebuild(reasons)
             con.close()  # checkpointed: the rebuild reads every row from the file itself
-            rebuild(path, memory_limit_mb)
+            rebuild_file(path, memory_limit_mb)
             con = _open(path, read_only, memory_limit_mb)
         yield con
     finally:

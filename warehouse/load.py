@@ -162,6 +162,9 @@ def load_wave(
     try:
         _stage_valid_rows(con, codebook, validation, pseudonymise)
         with transaction(con):  # the private values, tagged with the run: the wave's once its load commits
+            for table in PRIVATE_TABLES:  # a run loading the wave again replaces its own rows
+                con.execute(f"DELETE FROM {PRIVATE}.{table} WHERE survey_id = $survey_id AND wave_id = $wave_id "
+                            "AND run_id = $run_id", {**params, "run_id": run_id})
             con.execute(f"INSERT INTO {PRIVATE}.quarantine BY NAME SELECT * FROM quarantine_rows")
             con.execute(f"INSERT INTO {PRIVATE}.cleaning_log BY NAME SELECT * FROM cleaning_rows")
             if insert_text_sql(codebook):

@@ -2,7 +2,7 @@
 
 The snapshot is a copy of the working database's file (``warehouse.connection``: written in the storage
 format of the oldest client analysts use, holding no private value, and rebuilt when rows were deleted from
-it, as the next writing connection opens): the file is checkpointed and copied beside the target, and in
+it, as the publishing connection opens): the file is checkpointed and copied beside the target, and in
 the copy the pipeline's own tables and macros are dropped, the quarantine and the cleaning
 log are added as counts (from the private file, never copied), with the publication record, the views
 (``warehouse.snapshot_views``) and a comment on every table, view and column. It is checkpointed, closed
@@ -120,7 +120,7 @@ def publish_snapshot(
     """Copy the working database ``con`` for analysts and rename the copy over ``target``.
 
     The caller holds the writer lock. A working file that needs rebuilding (``rebuild_reasons``: a
-    writing connection rebuilds it as it opens, so this is rare) is copied table by table rather than as a
+    publishing connection rebuilds it as it opens, so this is rare) is copied table by table rather than as a
     file. Returns what it wrote. On any failure (disk full, no
     permission) the half-built file is removed, ``target`` is left as it was and ``PublishFailed`` says why.
     """

@@ -49,8 +49,7 @@ JOIN bases AS b ON b.question_id = s.question_id
 LEFT JOIN numerators AS n ON n.indicator_id = s.indicator_id AND n.dimension = b.dimension AND n.category = b.category
 UNION ALL
 -- A group whose trusts' respondents gave no value has no row, as a share's group with no answer has none.
-SELECT indicator_id, 'mean', dimension, category, NULL, base, total / base,
-       sqrt(greatest((total_squares - total * total / base) / nullif(base - 1, 0), 0))
+SELECT indicator_id, 'mean', dimension, category, NULL, base, total / base, sample_sd(base, total, total_squares)
 FROM means
 WHERE base > 0
 ORDER BY indicator_id, dimension, category

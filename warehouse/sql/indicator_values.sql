@@ -44,11 +44,8 @@ wave_counts AS (
 wave AS (
     SELECT population_trusts FROM waves WHERE survey_id = $survey_id AND wave_id = $wave_id
 ),
-asked AS (
-    SELECT question_id, option_ids FROM wave_questions WHERE survey_id = $survey_id AND wave_id = $wave_id
-),
-asked_means AS (
-    SELECT indicator_id FROM asked_means($survey_id, $wave_id)
+asked_questions AS (
+    SELECT question_id FROM wave_questions WHERE survey_id = $survey_id AND wave_id = $wave_id
 ),
 indicator_rows AS (
     SELECT
@@ -68,7 +65,7 @@ indicator_rows AS (
             WHEN 'coverage' THEN w.population_trusts
         END AS base,
         m.total / nullif(m.answered, 0) AS mean,
-        sqrt(greatest((m.total_squares - m.total * m.total / m.answered) / nullif(m.answered - 1, 0), 0)) AS sd,
+        sample_sd(m.answered, m.total, m.total_squares) AS sd,
         d.median
     FROM indicators AS i
     LEFT JOIN numerators AS n USING (indicator_id)
@@ -77,14 +74,13 @@ indicator_rows AS (
     LEFT JOIN bases AS b ON b.question_id = i.question_id
     CROSS JOIN wave_counts AS c
     LEFT JOIN wave AS w ON TRUE
-    LEFT JOIN asked AS q ON q.question_id = i.question_id
+    LEFT JOIN asked_questions AS q ON q.question_id = i.question_id
     WHERE i.survey_id = $survey_id
       -- a share exists in a wave only if its question and every one of its options were asked; a mean only
-      -- if every question it counts was; a median if its question was
+      -- if every question it counts was; a median if its question was (the macros at the end of schema.sql)
       AND CASE i.indicator_kind
-              WHEN 'share' THEN q.question_id IS NOT NULL
-                                AND (i.range_low IS NOT NULL OR list_has_all(q.option_ids, i.option_ids))
-              WHEN 'mean' THEN i.indicator_id IN (SELECT indicator_id FROM asked_means)
+              WHEN 'share' THEN i.indicator_id IN (SELECT indicator_id FROM asked_shares($survey_id, $wave_id))
+              WHEN 'mean' THEN i.indicator_id IN (SELECT indicator_id FROM asked_means($survey_id, $wave_id))
               WHEN 'median' THEN q.question_id IS NOT NULL
               ELSE true
           END

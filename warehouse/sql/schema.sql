@@ -327,6 +327,12 @@ WHERE result_table = 'trust_share_numerators'
 CREATE OR REPLACE MACRO keyed_pseudonym(inner_pad, outer_pad, survey, respondent) AS
     left(sha256(outer_pad || unhex(sha256(inner_pad || encode(survey || chr(31) || respondent)))), 24);
 
+-- A sample standard deviation (n - 1 in the denominator) from the count, sum and sum of squares of the values:
+-- NULL for fewer than two (a rounding error a hair below zero is none).
+CREATE OR REPLACE MACRO sample_sd(answered, total, total_squares) AS
+    CASE WHEN answered > 1
+         THEN sqrt(greatest((total_squares - total * total / answered) / (answered - 1), 0)) END;
+
 -- The run of each wave's latest load.
 CREATE OR REPLACE MACRO latest_load_runs() AS TABLE
     SELECT survey_id, wave_id, arg_max(run_id, loaded_at) AS run_id FROM load_log GROUP BY survey_id, wave_id;
