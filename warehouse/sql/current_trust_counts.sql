@@ -2,9 +2,7 @@
 -- added up as they are: all come from the wave's latest load, and they count exactly the share and mean
 -- indicators the catalogue now asks in the wave, as it defines them. Parameters: $survey_id, $wave_id.
 WITH latest_load AS (
-    SELECT arg_max(run_id, loaded_at) AS run_id
-    FROM load_log
-    WHERE survey_id = $survey_id AND wave_id = $wave_id
+    SELECT run_id FROM latest_load_runs() WHERE survey_id = $survey_id AND wave_id = $wave_id
 ),
 from_latest AS (
     SELECT count(*) AS tables

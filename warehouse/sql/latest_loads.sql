@@ -1,4 +1,5 @@
 -- The latest load of each wave, its files added up: when, by which run, rows read, loaded, quarantined.
+-- Also read from the analysts' snapshot, which has no macro: the latest run is chosen here, not by latest_load_runs().
 WITH latest AS (
     SELECT survey_id, wave_id, arg_max(run_id, loaded_at) AS run_id
     FROM load_log

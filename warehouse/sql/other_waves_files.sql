@@ -3,9 +3,7 @@
 -- are not counted (a wave loaded again, its files accepted on purpose before), nor are a withdrawn wave's
 -- (`survey wave remove` deletes its rows of load_log).
 WITH latest AS (
-    SELECT survey_id, wave_id, arg_max(run_id, loaded_at) AS run_id
-    FROM load_log
-    GROUP BY survey_id, wave_id
+    SELECT survey_id, wave_id, run_id FROM latest_load_runs()
 ),
 latest_files AS (
     SELECT log.* FROM load_log AS log JOIN latest USING (survey_id, wave_id, run_id)

@@ -1,9 +1,7 @@
 -- The publication record of a snapshot: each loaded wave's source files as its latest load read them.
 -- Parameters: $run_id, $published_at, $code_version.
 WITH latest_load AS (
-    SELECT survey_id, wave_id, arg_max(run_id, loaded_at) AS run_id
-    FROM load_log
-    GROUP BY survey_id, wave_id
+    SELECT survey_id, wave_id, run_id FROM latest_load_runs()
 )
 SELECT
     $run_id AS run_id,

@@ -2,9 +2,7 @@
 -- from the wave's latest load: a load whose later steps failed or were interrupted.
 -- Parameter: $result_tables (the per-wave result tables).
 WITH latest_load AS (
-    SELECT survey_id, wave_id, arg_max(run_id, loaded_at) AS run_id
-    FROM load_log
-    GROUP BY survey_id, wave_id
+    SELECT survey_id, wave_id, run_id FROM latest_load_runs()
 )
 SELECT l.survey_id, l.wave_id, t.result_table
 FROM latest_load AS l

@@ -1,10 +1,7 @@
 -- The other waves of a survey whose latest load was pseudonymised under a key other than $key_fingerprint.
 -- Loads from before fingerprints were kept (NULL) are not known to differ and are left out.
 WITH latest AS (
-    SELECT survey_id, wave_id, arg_max(run_id, loaded_at) AS run_id
-    FROM load_log
-    WHERE survey_id = $survey_id AND wave_id <> $wave_id
-    GROUP BY survey_id, wave_id
+    SELECT survey_id, wave_id, run_id FROM latest_load_runs() WHERE survey_id = $survey_id AND wave_id <> $wave_id
 )
 SELECT DISTINCT log.wave_id
 FROM load_log AS log
