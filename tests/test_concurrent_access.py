@@ -375,3 +375,41 @@ def test_a_full_disk_while_publishing_keeps_the_previous_warehouse(home, publish
     after = run_survey(home, "run")  # with room again, nothing was lost
     assert after.returncode == 0, after.stdout + after.stderr
     assert table_rows(snapshot(home), ignore=VOLATILE_COLUMNS, latest_loads_only=True) == published_after_2024
+
+
+def test_a_run_killed_while_rebuilding_the_working_file_leaves_it_and_the_published_file_as_they_were(
+        home, published_after_2024, tmp_path):
+    """A wave loaded again leaves its old rows in the working file's free blocks; the publishing step
+    rebuilds the file first. Killed with the rebuilt file complete but not yet renamed over the old one, the
+    old file stands, consistent, and the analysts' file as it was; the next run removes the unfinished file
+    (its waves are up to date: nothing to publish), and the next publication rebuilds."""
+    from warehouse.stop_points import REBUILD
+
+    assert run_survey(home, "run").returncode == 0  # 2024 loaded and published
+    before_bytes = file_sha256(snapshot(home))
+    marker = tmp_path / "stopped"
+    run = start_survey(home, "run", "--force", env=survey_env(**{STOP_AT_ENV: REBUILD, STOP_FILE_ENV: str(marker)}))
+    wait_for_file(marker, run)
+    run.send_signal(signal.SIGKILL)
+    run.wait(timeout=30)
+
+    assert marker.read_text() == REBUILD
+    assert (home / "working" / ".survey.duckdb.rebuild").exists()  # complete, never renamed
+    assert file_sha256(snapshot(home)) == before_bytes
+    assert working_reconciles(working(home)) == []
+    with duckdb.connect(str(working(home)), read_only=True) as con:
+        assert con.execute("select count(*) from rebuild_reasons").fetchone()[0] > 0  # still to be rebuilt
+
+    after = run_survey(home, "run")
+    assert after.returncode == 0, after.stdout + after.stderr
+    assert not (home / "working" / ".survey.duckdb.rebuild").exists()
+    assert file_sha256(snapshot(home)) == before_bytes  # the same loads' figures: nothing to publish
+
+    again = run_survey(home, "run", "--force")
+    assert again.returncode == 0, again.stdout + again.stderr
+    with duckdb.connect(str(working(home)), read_only=True) as con:
+        assert con.execute("select count(*) from rebuild_reasons").fetchone()[0] == 0  # rebuilt, then copied
+    published = table_rows(snapshot(home), ignore=VOLATILE_COLUMNS, latest_loads_only=True)
+    history = "publications"  # one publication more than the reference's: the forced one
+    assert {t: d for t, d in published.items() if t != history} == {
+        t: d for t, d in published_after_2024.items() if t != history}

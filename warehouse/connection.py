@@ -30,7 +30,7 @@ import duckdb
 
 import sql_text
 from home.settings import DEFAULT_DUCKDB_MEMORY_MB
-from warehouse.stop_points import stop_point
+from warehouse.stop_points import REBUILD, stop_point
 
 SQL_DIR = Path(__file__).parent / "sql"
 PRIVATE = "private"  # the alias of the private values' file on every working connection
@@ -127,9 +127,7 @@ def rebuild_file(path: Path, memory_limit_mb: int = DEFAULT_DUCKDB_MEMORY_MB) ->
     old one: the new file holds only live rows, in no free block anything deleted. Killed half-way, the old
     file is as it was and the half-built one is removed by the next rebuild."""
     path = Path(path)
-    temporary = path.with_name(f".{path.name}.rebuild")
-    for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
-        leftover.unlink(missing_ok=True)
+    temporary = _remove_unfinished_rebuild(path)
     if path.with_name(path.name + ".wal").exists():  # it would be replayed onto the new file
         raise RuntimeError(f"{path} has a write-ahead log: open and close it before rebuilding it")
     # Spilling beside the file, as a connection to it does (an in-memory host would spill where it was started).
@@ -143,8 +141,18 @@ def rebuild_file(path: Path, memory_limit_mb: int = DEFAULT_DUCKDB_MEMORY_MB) ->
     if temporary.with_name(temporary.name + ".wal").exists():  # renamed, the file would lose what the log holds
         raise RuntimeError(f"{temporary} was not fully checkpointed; {path} is unchanged")
     fsync(temporary)
+    stop_point(REBUILD)
     os.replace(temporary, path)
     fsync(path.parent)
+
+
+def _remove_unfinished_rebuild(path: Path) -> Path:
+    """Remove what a rebuild killed before its rename left beside the working file; returns the path a
+    rebuild writes to. Call with the writer lock."""
+    temporary = path.with_name(f".{path.name}.rebuild")
+    for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    return temporary
 
 
 def fsync(path: Path) -> None:
@@ -164,11 +172,14 @@ def connect(path: Path | str, read_only: bool = False, memory_limit_mb: int = DE
     connection first ensures the schema and spills to ``<file>.tmp/`` beyond ``memory_limit_mb``
     (``SURVEY_DUCKDB_MEMORY_MB``, passed down from the settings); with ``rebuild`` (the connection that
     publishes; the caller holds the writer lock) it rebuilds the file first if it must (``rebuild_reasons``),
-    telling ``on_rebuild`` why."""
+    telling ``on_rebuild`` why. A rebuild killed before its rename leaves a file that any writing connection
+    removes."""
     path = Path(path)
     if read_only and not path.exists():
         raise FileNotFoundError(f"no warehouse at {path}: run `survey run` or `survey demo` first")
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not read_only:
+        _remove_unfinished_rebuild(path)
     con = _open(path, read_only, memory_limit_mb)
     try:
         reasons = rebuild_reasons(con) if rebuild and not read_only else []

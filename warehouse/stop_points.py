@@ -1,7 +1,7 @@
 """A test-only hook that holds a run still at a named stage, so a test can kill it exactly there.
 
 Crash-safety tests need to SIGKILL a run in the middle of a given stage (ingest, validation, warehouse
-load, indicators, publish) without guessing with sleeps. When ``SURVEY_TEST_STOP_AT`` names the stage
+load, indicators, publish, and the rebuild of the working file) without guessing with sleeps. When ``SURVEY_TEST_STOP_AT`` names the stage
 reached, the process writes the stage's name to the file ``SURVEY_TEST_STOP_FILE`` and waits there until
 it is killed. When the variable is unset (always, outside tests) ``stop_point`` does nothing.
 
@@ -21,11 +21,14 @@ STOP_FILE_ENV = "SURVEY_TEST_STOP_FILE"
 
 # In the order a refresh reaches them.
 STAGES = ("ingest", "validation", "load", "indicators", "publish")
+# Reached only by a refresh that publishes after rows were deleted: the rebuilt working file complete, not yet
+# renamed over the old one.
+REBUILD = "rebuild"
 
 
 def stop_point(stage: str) -> None:
-    if stage not in STAGES:
-        raise ValueError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
+    if stage not in (*STAGES, REBUILD):
+        raise ValueError(f"unknown stage {stage!r}; stages are {', '.join((*STAGES, REBUILD))}")
     if os.environ.get(STOP_AT_ENV) != stage:
         return
     marker = Path(os.environ[STOP_FILE_ENV])
