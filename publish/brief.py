@@ -4,8 +4,9 @@ report sections, a small chart per section, and a page laid out for A4.
 The file stands alone: charts are inline SVG drawn by matplotlib, styles are inline, and nothing is
 fetched when it is opened or printed. Chart text stays text in the reader's own sans-serif font, so
 screen readers and search can read it. Printed, it is one portrait A4 page for the bundled survey, with
-the synthetic-data banner repeated at the top of every printed page (a fixed element, which print
-engines repeat) when the data are synthetic.
+the synthetic-data banner repeated at the top of every printed page when the data are synthetic. The
+banner is the header of a layout table, which print engines repeat on each page above the page's content;
+a fixed element is repeated too, but over the first lines of every page after the first.
 
 What does not belong here: what the findings say (``publish.findings``), printing it to PDF
 (``publish.pdf``).
@@ -74,16 +75,16 @@ body { font-family: Arial, Helvetica, sans-serif; color: #231f20; margin: 1.5em 
           padding: .3em .7em; font-size: 9pt; }
 h1 { font-size: 15pt; margin: .5em 0 .1em; color: #005EB8; }
 .meta { margin: 0 0 .4em; color: #425563; font-size: 9pt; }
-h2 { font-size: 11pt; margin: .55em 0 .15em; border-bottom: 1px solid #d8dde0; padding-bottom: .1em; }
+h2 { font-size: 11pt; margin: .55em 0 .15em; border-bottom: 1px solid #d8dde0; padding-bottom: .1em;
+     break-after: avoid; }
+.frame { border-collapse: collapse; width: 100%; } .frame > * > tr > td { padding: 0; }
+.frame thead .banner { margin-bottom: .5em; }
 .section { display: grid; grid-template-columns: 1fr 3.5in; gap: .8em; align-items: start; }
 .section ul { margin: 0; padding-left: 1.1em; } .section li { margin: 0 0 .2em; }
 figure { margin: 0; } svg { max-width: 100%; height: auto; display: block; }
 .closing p { margin: .35em 0; font-size: 9pt; } .closing .coverage { font-weight: bold; font-size: 10pt; }
 @media print {
   body { margin: 0; max-width: none; font-size: 8.6pt; line-height: 1.25; }
-  .banner { position: fixed; top: 0; left: 0; right: 0; }
-  .page { padding-top: 1.9em; }
-  .synthetic-free .page { padding-top: 0; }
   h2, .section { break-inside: avoid; }
 }
 """
@@ -97,7 +98,8 @@ def render_brief(codebook: Codebook, wave_id: str, content: BriefContent, synthe
     """The brief's HTML page."""
     wave = codebook.wave(wave_id)
     title = f"{codebook.title}: wave {wave_id}"
-    banner = f'<div class="banner" role="note">{html.escape(SYNTHETIC_BANNER)}</div>' if synthetic else ""
+    banner = (f'<thead><tr><td><div class="banner" role="note">{html.escape(SYNTHETIC_BANNER)}</div></td></tr></thead>'
+              if synthetic else "")
     sections = []
     for section in content.sections:
         lines = "\n".join(f"<li>{html.escape(f.sentence)}</li>" for f in section.findings)
@@ -109,8 +111,8 @@ def render_brief(codebook: Codebook, wave_id: str, content: BriefContent, synthe
 <html lang="en"><head><meta charset="utf-8">
 <title>{html.escape(title)}</title>
 <style>{STYLE}</style></head>
-<body class="{'synthetic' if synthetic else 'synthetic-free'}">
-{banner}
+<body>
+<table class="frame" role="presentation">{banner}<tbody><tr><td>
 <div class="page">
 <h1>{html.escape(title)}</h1>
 <p class="meta">{html.escape(codebook.publisher)}. Fieldwork {_day(wave.fieldwork_start)} to {_day(wave.fieldwork_end)}.</p>
@@ -121,6 +123,7 @@ def render_brief(codebook: Codebook, wave_id: str, content: BriefContent, synthe
 <p class="coverage">{html.escape(content.coverage)}</p>
 </div>
 </div>
+</td></tr></tbody></table>
 </body></html>
 """
 

@@ -47,6 +47,23 @@ def _pdf_pages(path: Path) -> list[tuple[tuple[float, float], str]]:
     return [((float(p.mediabox.width), float(p.mediabox.height)), p.extract_text()) for p in PdfReader(path).pages]
 
 
+def _baselines(path: Path) -> list[list[tuple[float, str]]]:
+    """Each printed page's runs of text with the height of their baseline on the page (points, upwards)."""
+    from pypdf import PdfReader
+
+    pages = []
+    for page in PdfReader(path).pages:
+        runs = []
+
+        def seen(text, cm, tm, font, size, runs=runs):
+            if text.strip():  # the text matrix's origin carried through the page's transformation
+                runs.append((tm[4] * cm[1] + tm[5] * cm[3] + cm[5], text.strip()))
+
+        page.extract_text(visitor_text=seen)
+        pages.append(runs)
+    return pages
+
+
 class _Lines(HTMLParser):
     """The text of each <li> of a page, and all its text outside <style> and <svg>."""
 
@@ -125,6 +142,10 @@ def test_a_brief_longer_than_a_page_has_the_banner_on_every_page(tmp_path):
     pages = _pdf_pages(tmp_path / "long.pdf")
     assert len(pages) >= 2
     assert all(BANNER in text for _, text in pages)
+    for runs in _baselines(tmp_path / "long.pdf"):  # above each page's content, not printed over its first lines
+        banner = [height for height, text in runs if text.startswith(BANNER)]
+        assert len(banner) == 1
+        assert all(height < banner[0] - 12 for height, text in runs if not text.startswith(BANNER))
     page.write_text(render_brief(codebook, "2025", long, synthetic=False), encoding="utf-8")
     print_to_pdf(page, tmp_path / "real.pdf")
     assert not any(BANNER in text for _, text in _pdf_pages(tmp_path / "real.pdf"))

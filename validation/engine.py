@@ -187,7 +187,8 @@ def validate_wave(
             "preserve_insertion_order": True,
         }) as con:
             con.execute("SET enable_progress_bar = false")
-            files, entries = _validate(con, paths, scans, codebook, schema, resolver, layout, limits, progress)
+            files, entries, duplicate_of = _validate(con, paths, scans, codebook, schema, resolver, layout, limits,
+                                                     progress)
             cleaning = con.execute(f"SELECT {', '.join(CLEANING_COLUMNS)} FROM cleaning_entries "
                                    f"ORDER BY file_order, {SOURCE_ROW}, column_name").df()
             wave = codebook.wave(wave_id)
@@ -201,26 +202,23 @@ def validate_wave(
     pool.shutdown()
     notes = tuple(f.note for f, _ in files if f.note)  # the caller says them where it reports the wave
     quarantine = with_reasons(entries, text_columns(codebook)) if len(entries) else pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    first_with: dict[str, Path] = {}
-    for path in paths:
-        first_with.setdefault(scans[path].result().sha256, path)
     source_files = [SourceFile(f.path.name, f.layout, scans[f.path].result().sha256, scans[f.path].result().size_bytes,
                                **counts, encoding=f.encoding) for f, counts in files]
-    read = {f.path for f, _ in files}
-    for path in (p for p in paths if p not in read):  # the same bytes as an earlier file: logged under both names
+    for path, earlier in duplicate_of.items():  # the same bytes as an earlier file: logged under both names
         scan = scans[path].result()
         source_files.append(SourceFile(path.name, "duplicate", scan.sha256, scan.size_bytes, 0, 0, 0,
-                                       duplicate_of=first_with[scan.sha256].name))
+                                       duplicate_of=earlier.name))
     return WaveValidation(staged, quarantine, tuple(source_files), notes, times,
                           described_cleaning(cleaning, text_columns(codebook)))
 
 
 def _validate(con, paths, scans: dict[Path, Future], codebook, schema, resolver, layout, limits, progress):
-    staged, digests = [], set()
+    staged, duplicate_of = [], {}
     for path in paths:
-        if staged:  # only a later file can repeat an earlier one: the same bytes under two names are read once
-            digests.update(scans[f.path].result().sha256 for f in staged)
-            if scans[path].result().sha256 in digests:
+        if staged:  # only a later file can repeat an earlier one (so the first is read while it is still hashed)
+            read = {scans[f.path].result().sha256: f.path for f in staged}
+            if (earlier := read.get(scans[path].result().sha256)) is not None:
+                duplicate_of[path] = earlier  # the same bytes under two names are read once
                 continue
         staged.append(stage_file(con, len(staged), path, scans[path].result, codebook, layout, limits))
     paths = [f.path for f in staged]
@@ -233,7 +231,7 @@ def _validate(con, paths, scans: dict[Path, Future], codebook, schema, resolver,
     rows = con.execute(read_sql(SQL_DIR, "file_counts"), {"files": [p.name for p in paths]}).fetchall()
     counts = [(f, {"rows_read": read + f.malformed_rows, "rows_loaded": loaded, "rows_quarantined": quarantined})
               for f, (_, read, loaded, quarantined) in zip(staged, rows)]
-    return counts, entries
+    return counts, entries, duplicate_of
 
 
 def _new_staging_folder(staging_dir: Path | None) -> Path:
