@@ -155,7 +155,7 @@ def canonical_frame(
     out[COMPLETE] = True
     failures: list[tuple] = []
     choices = {q.id: q for q in codebook.choice_questions}
-    choices[codebook.respondent.role.column] = codebook.respondent.role  # type: ignore[assignment]
+    choices |= {f.column: f for f in codebook.respondent.fields}  # labelled as single-choice questions are
     option_sources: dict[str, list[int]] = {}
     for i, target in enumerate(plan):
         cells = raw[i]
@@ -262,8 +262,9 @@ def refuse_unmatched(path: Path, plan: list[Target | None], headings: list[str],
     columns has a changed questionnaire or a wrong export, and is refused before anything is lost. Each
     unknown column is explained: a question or option the codebook does not ask in this wave, or the
     nearest headings the codebook knows."""
+    respondent = codebook.respondent
     answers = [t for t in plan if t is not None and (t.question is not None or t.column in (
-        codebook.respondent.trust.column, codebook.respondent.role.column))]
+        respondent.trust.column, *(f.column for f in respondent.fields)))]
     if not answers:
         raise WaveFileRejected(path, f"no question matches the {codebook.survey_id} codebook: is this the right survey?")
     unknown = [h for h, t in zip(headings, plan) if t is None]
@@ -299,7 +300,7 @@ def known_headings(codebook: Codebook) -> list[str]:
     ids and wordings (every version, aliases), option columns of the plain layout."""
     respondent = codebook.respondent
     names = [respondent.id_column, respondent.submitted_at_column, *respondent.personal_data]
-    for spec in (respondent.trust, respondent.role):
+    for spec in (respondent.trust, *respondent.fields):
         names += [spec.column, *spec.headings]
     for question in codebook.questions:
         names += [question.id, *question.headings, *question.option_columns]

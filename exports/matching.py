@@ -14,7 +14,8 @@ class HeadingMatcher:
         respondent = codebook.respondent
         self._by_heading: dict[str, Target] = {}
         self._by_tool_id: dict[str, Target] = {}
-        fields = [(respondent.trust, respondent.trust.column, "field"), (respondent.role, respondent.role.column, "single")]
+        fields = [(respondent.trust, respondent.trust.column, "field")]
+        fields += [(field, field.column, "single") for field in respondent.fields]
         for spec, column, kind in fields:
             target = Target(kind, column)
             for heading in spec.headings:

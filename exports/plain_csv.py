@@ -26,7 +26,7 @@ NAME = "plain_csv"
 def plan_for(codebook: Codebook) -> dict[str, Target]:
     respondent = codebook.respondent
     plan = {fold(c): Target("field", c) for c in (respondent.id_column, respondent.submitted_at_column, respondent.trust.column)}
-    plan[fold(respondent.role.column)] = Target("single", respondent.role.column)
+    plan.update({fold(f.column): Target("single", f.column) for f in respondent.fields})
     plan.update({fold(c): Target("field", c) for c in respondent.personal_data})
     for question in codebook.questions:
         if question.type == "multiple":

@@ -52,7 +52,7 @@ def read(path: Path, codebook: Codebook) -> WaveFile:
         if target is None:
             continue
         if target.kind == "single" and variable in value_labels:
-            question = target.question or codebook.respondent.role
+            question = target.question or codebook.respondent.field(target.column)
             codes = {code: _untruncated(label, question) for code, label in value_labels[variable].items()}
             frame[variable] = frame[variable].map(lambda v, codes=codes: codes.get(v, v))
         if target.kind == "option" and variable in in_set:

@@ -163,7 +163,7 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, home: Path, r
                      lambda w: codebook.wave(str(w)).synthetic)))}
         for name, frame in files.items():
             frame.to_csv(out / name, index=False, lineterminator="\n", encoding="utf-8")
-        breakdowns = {d: breakdown_table(con, codebook, wave_id, d) for d in ("trust_type", "region")}
+        breakdowns = {d: breakdown_table(con, codebook, wave_id, d) for d in codebook.reporting.breakdowns}
         write_workbook(out / WORKBOOK, codebook, wave_id, headline, trends, breakdowns, synthetic)
         written = [*files, WORKBOOK, BRIEF]
         try:

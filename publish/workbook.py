@@ -35,12 +35,17 @@ def write_workbook(path: Path, codebook: Codebook, wave_id: str, headline: pd.Da
     title = (f"Headline indicators across waves {waves[0]} to {waves[-1]}" if len(waves) > 1
              else f"Headline indicators, wave {waves[0]} (the first wave: no trend yet)")
     trends_sheet(PackSheet(book, styles, "Trends", title, codebook, synthetic), codebook, trends, waves)
-    for name, dimension, by in (("By trust type", "trust_type", "trust type"), ("By region", "region", "region")):
-        page = PackSheet(book, styles, name, f"Headline percentages by {by}, wave {wave_id}", codebook, synthetic)
+    for dimension in codebook.reporting.breakdowns:
+        by = codebook.dimension_name(dimension)
+        page = PackSheet(book, styles, breakdown_sheet_name(codebook, dimension), f"Headline percentages by {by}, wave {wave_id}", codebook, synthetic)
         breakdown_sheet(page, codebook, dimension, breakdowns[dimension])
     notes_sheet(book, styles, codebook, synthetic)
     book.close()
     return path
+
+
+def breakdown_sheet_name(codebook: Codebook, dimension: str) -> str:
+    return f"By {codebook.dimension_name(dimension)}"[:31]  # Excel's longest sheet name
 
 
 def contents_sheet(book, styles: Styles, codebook: Codebook, wave_id: str, waves: list[str], synthetic: bool):
@@ -54,8 +59,9 @@ def contents_sheet(book, styles: Styles, codebook: Codebook, wave_id: str, waves
         ("Headline", f"The headline indicators of the wave: percentage, base, {reporting.confidence_level:.0%} interval and change since "
                      "the previous wave, and a chart per report section"),
         ("Trends", "The headline indicators in each wave, with their bases, and a chart per report section"),
-        ("By trust type", "Headline percentages by trust type, with the base of each"),
-        ("By region", "Headline percentages by NHS England region, with the base of each"),
+        *((breakdown_sheet_name(codebook, d), f"Headline percentages by "
+           f"{'NHS England region' if d == 'region' else codebook.dimension_name(d)}, with the base of each")
+          for d in reporting.breakdowns),
         ("Notes", "What the figures mean: bases, intervals, the markers of hidden figures, pooled groups, "
                   "source"),
     ):

@@ -1,9 +1,15 @@
 """Deterministic generator of SYNTHETIC survey waves in the plain CSV layout, for any codebook and size.
 
-Two modes, one code path:
-- calibrated: exact answer counts per option from a targets file (``sample_data/targets/``), used for the
-  bundled sample so that wave 2023 reproduces the published report's figures;
+Three modes, one code path, chosen per question by a targets file (``sample_data/targets/``):
+- calibrated: exact answer counts per option (``counts``), used for the board survey so that wave 2023
+  reproduces the published report's figures;
+- shares: each answer drawn with the option's share (``shares``; a multiple-choice option's share of
+  respondents ticking it) and numbers drawn around a mean (``numbers``), used for the staff pulse, whose
+  waves move plausibly and are calibrated to nothing published;
 - random: seeded answer shares drawn per question, for tests and benchmarks at any size.
+
+Answers follow the codebook's rules as a survey tool enforces them: a routed question is blank for those
+not routed to it, an exclusive option ("None of these") is ticked alone, a number is whole and in range.
 
 The same seed gives the same bytes. Names and emails are invented from short fixed lists (not a faker
 library, whose output changes between releases and would break byte-for-byte regeneration); they exist so
@@ -54,18 +60,29 @@ class WaveTargets:
     skip_optional: int = 0
     comment_share: float = 0.1
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    shares: dict[str, dict[str, float]] = field(default_factory=dict)
+    numbers: dict[str, dict[str, float]] = field(default_factory=dict)  # per numeric question: mean and sd
+    comments: tuple[str, ...] = tuple(_COMMENTS)  # what free-text answers say, drawn at random
 
 
 def load_targets(survey_id: str, directory: Path = TARGETS_DIR) -> dict[str, WaveTargets]:
     raw = yaml.safe_load((directory / f"{survey_id}.yaml").read_text(encoding="utf-8"))
-    return {str(wave_id): WaveTargets(**spec) for wave_id, spec in raw["waves"].items()}
+    comments = {"comments": tuple(raw["comments"])} if raw.get("comments") else {}  # the survey's, for every wave
+    return {str(wave_id): WaveTargets(**spec, **comments) for wave_id, spec in raw["waves"].items()}
 
 
-def _single_choice(rng, n: int, option_ids: list[str], counts: dict[str, int] | None, what: str):
-    """Option ids for n answers: exact counts in random order, or seeded random shares."""
+def _single_choice(rng, n: int, option_ids: list[str], counts: dict[str, int] | None, what: str,
+                   shares: dict[str, float] | None = None):
+    """Option ids for n answers: exact counts in random order, drawn with the given shares, or drawn with
+    seeded random shares."""
     if counts is None:
-        shares = rng.dirichlet(np.full(len(option_ids), 2.0))
-        return np.asarray(option_ids, dtype=object)[rng.choice(len(option_ids), size=n, p=shares)]
+        if shares is None:
+            p = rng.dirichlet(np.full(len(option_ids), 2.0))
+        else:
+            _refuse_unknown(shares, option_ids, what)
+            p = np.array([shares.get(o, 0.0) for o in option_ids])
+            p = p / p.sum()
+        return np.asarray(option_ids, dtype=object)[rng.choice(len(option_ids), size=n, p=p)]
     _refuse_unknown(counts, option_ids, what)
     if sum(counts.values()) != n:
         raise ValueError(f"{what}: counts add up to {sum(counts.values())}, the base is {n}")
@@ -73,13 +90,25 @@ def _single_choice(rng, n: int, option_ids: list[str], counts: dict[str, int] | 
     return rng.permutation(answers)
 
 
-def _multiple_choice(rng, n: int, option_ids: list[str], counts: dict[str, int] | None, what: str):
-    """An n × options matrix of ticks in which every respondent ticks at least one option."""
+def _multiple_choice(rng, n: int, option_ids: list[str], counts: dict[str, int] | None, what: str,
+                     shares: dict[str, float] | None = None, exclusive: frozenset[str] = frozenset()):
+    """An n × options matrix of ticks in which every respondent ticks at least one option, and an exclusive
+    option alone."""
     ticks = np.zeros((n, len(option_ids)), dtype=bool)
     if counts is None:
-        ticks = rng.random((n, len(option_ids))) < rng.uniform(0.1, 0.7, size=len(option_ids))
+        draws = rng.random((n, len(option_ids)))
+        if shares is not None:
+            _refuse_unknown(shares, option_ids, what)
+        ticks = draws < (np.array([shares.get(o, 0.0) for o in option_ids]) if shares is not None
+                         else rng.uniform(0.1, 0.7, size=len(option_ids)))
+        alone = np.array([o in exclusive for o in option_ids])
+        if alone.any():  # an exclusive option first; its respondents tick nothing else
+            chosen = ticks[:, alone].any(axis=1)
+            ticks[np.ix_(chosen, ~alone)] = False
+            ticks[np.ix_(~chosen, alone)] = False
+        others = np.flatnonzero(~alone)
         empty = np.flatnonzero(~ticks.any(axis=1))
-        ticks[empty, rng.integers(0, len(option_ids), size=len(empty))] = True
+        ticks[empty, others[rng.integers(0, len(others), size=len(empty))]] = True
         return ticks
     _refuse_unknown(counts, option_ids, what)
     for j, option_id in enumerate(option_ids):
@@ -97,6 +126,18 @@ def _multiple_choice(rng, n: int, option_ids: list[str], counts: dict[str, int] 
         option = rng.choice(np.flatnonzero(ticks[donor]))
         ticks[donor, option], ticks[row, option] = False, True
     return ticks
+
+
+def _numbers(rng, n: int, question: Question, target: dict[str, float] | None):
+    """n answers to a numeric question: around the target's mean and sd (or a random one), whole where the
+    question asks for a whole number, within its bounds, as the text a tool writes ("7", "0.5")."""
+    low = question.minimum if question.minimum is not None else 0.0
+    high = question.maximum if question.maximum is not None else low + 100
+    mean, sd = (target["mean"], target["sd"]) if target else (rng.uniform(low, high), (high - low) / 4)
+    values = np.clip(rng.normal(mean, sd, size=n), low, high)
+    if question.integer:
+        return [str(int(v)) for v in np.rint(values)]
+    return [f"{v:.2f}".rstrip("0").rstrip(".") for v in values]
 
 
 def _refuse_unknown(counts: dict[str, int], option_ids: list[str], what: str) -> None:
@@ -135,9 +176,11 @@ def generate_wave(
     columns[respondent.id_column] = [f"{wave_id}-{i:06d}" for i in range(first_respondent, first_respondent + n)]
     columns[respondent.submitted_at_column] = submitted.strftime("%Y-%m-%dT%H:%M:%S")
     columns[respondent.trust.column] = _trust_per_respondent(rng, n, targets.trusts, trust_codes)
-    role_labels = {o.id: o.label for o in respondent.role.options}
-    roles = _single_choice(rng, n, list(role_labels), targets.counts.get("role"), f"wave {wave_id} role")
-    columns[respondent.role.column] = [role_labels[r] for r in roles]
+    for field in respondent.fields:
+        labels = {o.id: o.label for o in field.options}
+        chosen = _single_choice(rng, n, list(labels), targets.counts.get(field.column), f"wave {wave_id} {field.column}",
+                                targets.shares.get(field.column))
+        columns[field.column] = [labels[o] for o in chosen]
 
     first = rng.choice(_FIRST_NAMES, size=n)
     last = rng.choice(_LAST_NAMES, size=n)
@@ -150,6 +193,17 @@ def generate_wave(
     skipping[rng.permutation(n)[: targets.skip_optional]] = True
     for question in codebook.questions:
         answering = np.ones(n, dtype=bool) if question.required else ~skipping
+        if question.asked_if is not None:  # blank for those the routing did not ask
+            route = question.asked_if
+            condition = codebook.question(route.question)
+            labels = {o.label for o in condition.options if o.id in route.options}
+            if condition.type == "multiple":
+                routed = np.zeros(n, dtype=bool)
+                for option_id in route.options:
+                    routed |= np.asarray(columns[condition.option_column(option_id)], dtype=object) == "1"
+            else:
+                routed = np.isin(np.asarray(columns[condition.id], dtype=object), list(labels))
+            answering &= routed
         columns.update(_answers(rng, question, answering, targets, wave_id))
     frame = pd.DataFrame(columns)
     return frame[[c for c in codebook.expected_columns if c in frame.columns]]
@@ -162,15 +216,21 @@ def _answers(rng, question: Question, answering: np.ndarray, targets: WaveTarget
     if question.type == "text":
         wants = answering & (rng.random(n) < targets.comment_share)
         texts = np.full(n, None, dtype=object)
-        texts[wants] = rng.choice(_COMMENTS, size=int(wants.sum()))
+        texts[wants] = rng.choice(list(targets.comments), size=int(wants.sum()))
         return {question.id: texts}
+    if question.type == "numeric":
+        cells = np.full(n, None, dtype=object)
+        cells[answering] = _numbers(rng, base, question, targets.numbers.get(question.id))
+        return {question.id: cells}
     option_ids = [o.id for o in question.options]
+    shares = targets.shares.get(question.id)
     if question.answer_kind == "single":
         labels = {o.id: o.label for o in question.options}
         cells = np.full(n, None, dtype=object)
-        cells[answering] = [labels[o] for o in _single_choice(rng, base, option_ids, counts, what)]
+        cells[answering] = [labels[o] for o in _single_choice(rng, base, option_ids, counts, what, shares)]
         return {question.id: cells}
-    ticks = _multiple_choice(rng, base, option_ids, counts, what)
+    exclusive = frozenset(o.id for o in question.options if o.exclusive)
+    ticks = _multiple_choice(rng, base, option_ids, counts, what, shares, exclusive)
     flags = {}
     for j, column in enumerate(question.option_columns):
         cells = np.full(n, None, dtype=object)  # a respondent who skipped the question leaves it blank

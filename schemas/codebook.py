@@ -26,7 +26,7 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from schemas.indicator_catalogue import indicator_catalogue
 from schemas.questions import Option, Question, fold, refuse_duplicates
-from schemas.reporting import IDENTIFIER, IndicatorCatalogue, Reporting, ReportSection
+from schemas.reporting import IDENTIFIER, REFERENCE_DIMENSIONS, IndicatorCatalogue, Reporting, ReportSection
 from schemas.scales import Scale, expand_questionnaire
 from schemas.strict import Strict as _Strict
 from schemas.waves import WAVE_SETTINGS, Wave, order_waves
@@ -62,15 +62,20 @@ class TrustField(_Strict):
         return (self.wording, *self.aliases)
 
 
-class RoleField(TrustField):
+class RespondentField(TrustField):
+    """A single-choice question about the respondent (a board role, an occupational group): stored with the
+    respondent, a breakdown dimension when ``reporting.breakdowns`` names it, never an indicator."""
+
+    title: str = Field(min_length=1)  # what tables and the pack call it ("Occupational group")
     options: tuple[Option, ...] = Field(min_length=2)
+    required: bool = True
 
 
 class Respondent(_Strict):
     id_column: str = Field(pattern=IDENTIFIER)
     submitted_at_column: str = Field(pattern=IDENTIFIER)
     trust: TrustField
-    role: RoleField
+    fields: tuple[RespondentField, ...] = ()
     # Columns that identify a person (canonical names: `name`, `email`, `ip_address`, ...): read for
     # matching duplicates, never stored. Exports may lack them.
     personal_data: tuple[str, ...] = ()
@@ -80,9 +85,25 @@ class Respondent(_Strict):
     # Whether partial responses (unfinished, or with no completion time) count; if not, quarantined.
     count_partial: bool = False
 
+    @model_validator(mode="before")
+    @classmethod
+    def _role_is_a_field(cls, raw):
+        """A codebook of the first version names one respondent field, ``role``: it is the first of ``fields``."""
+        if isinstance(raw, dict) and "role" in raw:
+            raw = dict(raw)
+            role = {"title": "Role", **raw.pop("role")}
+            raw["fields"] = [role, *raw.get("fields", ())]
+        return raw
+
     @property
     def columns(self) -> list[str]:
-        return [self.id_column, self.submitted_at_column, self.trust.column, self.role.column]
+        return [self.id_column, self.submitted_at_column, self.trust.column, *(f.column for f in self.fields)]
+
+    def field(self, column: str) -> RespondentField:
+        for field in self.fields:
+            if field.column == column:
+                return field
+        raise KeyError(column)
 
 
 class Codebook(_Strict):
@@ -160,7 +181,17 @@ class Codebook(_Strict):
         refuse_duplicates(list(self.indicators.headline), "headline indicators")
         self._check_report_sections()
         self._check_routes()
+        self._check_breakdowns()
         return self
+
+    def _check_breakdowns(self) -> None:
+        """Breakdowns and pooled groups name the reference list's dimensions or respondent fields."""
+        known = [*REFERENCE_DIMENSIONS, *(f.column for f in self.respondent.fields)]
+        refuse_duplicates(list(self.reporting.breakdowns), "breakdowns")
+        unknown = [d for d in [*self.reporting.breakdowns, *self.reporting.pooled_groups] if d not in known]
+        if unknown:
+            raise ValueError(f"reporting names breakdown dimensions {sorted(set(unknown))}, which are neither "
+                             f"{' nor '.join(REFERENCE_DIMENSIONS)} nor respondent fields (known: {', '.join(known)})")
 
     @staticmethod
     def _check_composite(composite, question: Question | None) -> None:
@@ -311,6 +342,15 @@ class Codebook(_Strict):
         else:
             content = {**asked.model_dump(mode="json", exclude=labels_only, exclude_defaults=True),
                        "waves": [asked.wave(wave_id).model_dump(mode="json", exclude_defaults=True)]}
+        fields = content["respondent"].pop("fields", [])
+        for field in fields:
+            field.pop("title")  # a label, like the survey's title
+        if len(fields) == 1:
+            # As the first codebook version wrote its one respondent field, so that waves loaded before fields
+            # were a list are not loaded again for a change of notation alone.
+            content["respondent"]["role"] = fields[0]
+        elif fields:
+            content["respondent"]["fields"] = fields
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
     def comparable_questions(self, wave_a: str, wave_b: str) -> frozenset[str]:
@@ -334,6 +374,13 @@ class Codebook(_Strict):
         if not self.report_sections:
             return [("Findings", self.choice_questions)] if self.choice_questions else []
         return [(s.heading, [q for q in self.choice_questions if q.report_section == s.id]) for s in self.report_sections]
+
+    def dimension_name(self, dimension: str) -> str:
+        """What people call a breakdown dimension in a sentence ("trust type", "occupational group")."""
+        if dimension in REFERENCE_DIMENSIONS:
+            return dimension.replace("_", " ")
+        title = self.respondent.field(dimension).title
+        return title[:1].lower() + title[1:] if not title[:2].isupper() else title  # "NHS band" stays
 
     @property
     def expected_columns(self) -> list[str]:

@@ -9,14 +9,15 @@ itself (questions, options, respondent fields, waves) and the rules tying the tw
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field, model_validator
 
 from schemas.strict import Strict as _Strict
 
 # Ids become column names, SQL values and parts of indicator ids ("question.option"), so keep them plain.
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+# Breakdown dimensions every survey with a trust field has, from the trust reference list; a respondent field
+# (``Respondent.fields``) is a dimension by its column's name.
+REFERENCE_DIMENSIONS = ("trust_type", "region")
 
 
 class Reporting(_Strict):
@@ -27,7 +28,10 @@ class Reporting(_Strict):
     # of one or two trusts is below the base in every wave, and left alone it would make secondary
     # suppression hide a whole other group. Groups not named are reported under their own name.
     # The rule is applied once, in warehouse/sql/breakdown_values.sql.
-    pooled_groups: dict[Literal["trust_type", "region"], dict[str, str]] = Field(default_factory=dict)
+    pooled_groups: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # The dimensions indicators are broken down by, in the pack's order: the reference list's trust type and
+    # region, and respondent fields by column (an occupational group).
+    breakdowns: tuple[str, ...] = REFERENCE_DIMENSIONS
 
 
 class ReportSection(_Strict):

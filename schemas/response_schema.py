@@ -99,10 +99,10 @@ def build_response_schema(codebook: Codebook, trust_codes: Iterable[str]) -> pa.
             nullable=False,
         ),
         respondent.trust.column: pa.Column(TEXT, _is_in(trust_codes, RULE_KNOWN_TRUST), nullable=False),
-        respondent.role.column: pa.Column(
-            TEXT, _is_in((o.label for o in respondent.role.options), RULE_OPTION_LABEL), nullable=False
-        ),
     }
+    for field in respondent.fields:
+        columns[field.column] = pa.Column(TEXT, _is_in((o.label for o in field.options), RULE_OPTION_LABEL),
+                                          nullable=not field.required)
     # A routed question is required only of those routed to it: that rule spans cells (validation.rules).
     for question in codebook.questions:
         if question.answer_kind == "single":

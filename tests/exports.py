@@ -44,7 +44,7 @@ def microsoft_forms(wave: pd.DataFrame, codebook: Codebook, path: Path) -> Path:
 
     r = codebook.respondent
     header = ["ID", "Start time", "Completion time", "Email", "Name", "Last modified time",
-              r.trust.wording, r.role.wording] + [q.wording for q in codebook.questions]
+              r.trust.wording, *(f.wording for f in r.fields)] + [q.wording for q in codebook.questions]
     book = Workbook()
     sheet = book.active
     sheet.append(header)
@@ -60,15 +60,15 @@ def microsoft_forms(wave: pd.DataFrame, codebook: Codebook, path: Path) -> Path:
                 answers.append(_cell(row[q.id]))
         done = _submitted(row)
         sheet.append([row["respondent_id"], done - dt.timedelta(minutes=9), done, row["email"], row["name"], None,
-                      row["trust_code"], row["role"], *answers])
+                      row["trust_code"], *(row[f.column] for f in r.fields), *answers])
     book.save(path)
     return path
 
 
 def surveymonkey(wave: pd.DataFrame, codebook: Codebook, path: Path) -> Path:
     r = codebook.respondent
-    top = list(SURVEYMONKEY_METADATA) + [r.trust.wording, r.role.wording]
-    sub = [""] * len(SURVEYMONKEY_METADATA) + ["Response", "Response"]
+    top = list(SURVEYMONKEY_METADATA) + [r.trust.wording, *(f.wording for f in r.fields)]
+    sub = [""] * len(SURVEYMONKEY_METADATA) + ["Response"] * (1 + len(r.fields))
     stem = None
     for q in codebook.questions:
         if q.grid_stem is not None:  # the stem once, above its items
@@ -87,7 +87,7 @@ def surveymonkey(wave: pd.DataFrame, codebook: Codebook, path: Path) -> Path:
         first, last = _first_last(row)
         cells = [row["respondent_id"], "431234567", (done - dt.timedelta(minutes=7)).strftime("%m/%d/%Y %I:%M:%S %p"),
                  done.strftime("%m/%d/%Y %I:%M:%S %p"), f"10.0.{n // 250}.{n % 250}", row["email"], first, last, "",
-                 row["trust_code"], row["role"]]
+                 row["trust_code"], *(row[f.column] for f in r.fields)]
         for q in codebook.questions:
             if q.type == "multiple":
                 ticked = _ticked(row, q) or []
@@ -118,9 +118,9 @@ def surveymonkey_xlsx(wave: pd.DataFrame, codebook: Codebook, path: Path) -> Pat
 def _qualtrics_columns(codebook: Codebook):
     """(field id, wording, import id, how to get the cell from a plain row) for every answer column."""
     r = codebook.respondent
-    columns = [("QID1", r.trust.wording, "QID1", lambda row: row["trust_code"]),
-               ("QID2", r.role.wording, "QID2", lambda row: row["role"])]
-    for n, q in enumerate(codebook.questions, start=3):
+    columns = [("QID1", r.trust.wording, "QID1", lambda row: row["trust_code"])]
+    columns += [(f"QID{n}", f.wording, f"QID{n}", lambda row, c=f.column: row[c]) for n, f in enumerate(r.fields, start=2)]
+    for n, q in enumerate(codebook.questions, start=2 + len(r.fields)):
         if q.type == "multiple":
             for m, o in enumerate(q.options, start=1):
                 columns.append((f"Q{n}_{m}", f"{q.wording} - {o.label}", f"QID{n}_{m}",
@@ -169,8 +169,9 @@ def spss(wave: pd.DataFrame, codebook: Codebook, path: Path, mr_sets: bool = Fal
         value_labels[name] = {code: label for label, code in codes.items()}
 
     sets = []
-    coded("Q2", r.role.wording, r.role.options, wave["role"])
-    for n, q in enumerate(codebook.questions, start=3):
+    for n, f in enumerate(r.fields, start=2):
+        coded(f"Q{n}", f.wording, f.options, wave[f.column])
+    for n, q in enumerate(codebook.questions, start=2 + len(r.fields)):
         if q.answer_kind == "single":  # single choice and scales: coded, with value labels
             coded(f"Q{n}", q.wording, q.options, wave[q.id])
         elif q.type == "numeric":

@@ -81,7 +81,10 @@ def _broken(tmp_path: Path, change) -> Path:
         (lambda r: r["report_sections"].append({"id": "empty", "heading": "Nothing here"}), "sections ['empty'] have no question"),
         (lambda r: r["report_sections"].append(dict(r["report_sections"][0])), "report section ids must be unique"),
         (lambda r: r["questions"][0]["options"][0].update(short_label="x" * 41), "short_label"),
-        (lambda r: r["reporting"]["pooled_groups"].update(ics={"A": "B"}), "pooled_groups.ics"),
+        (lambda r: r["reporting"]["pooled_groups"].update(ics={"A": "B"}), "breakdown dimensions ['ics']"),
+        (lambda r: r["reporting"].update(breakdowns=["trust_type", "grade"]), "breakdown dimensions ['grade']"),
+        (lambda r: r["respondent"]["fields"][0].update(options=r["respondent"]["fields"][0]["options"][:1]),
+         "fields.0.options"),
     ],
 )
 def test_contradictions_are_refused_naming_file_and_field(tmp_path, change, expected):
@@ -90,6 +93,25 @@ def test_contradictions_are_refused_naming_file_and_field(tmp_path, change, expe
         load_codebook(path)
     assert str(path) in str(error.value)
     assert expected in str(error.value)
+
+
+def test_a_first_version_codebook_names_its_one_respondent_field_role(tmp_path):
+    """``role:`` (the first codebook version) is read as the first respondent field, and waves loaded with it
+    keep their codebook digest: they are not loaded again for the change of notation."""
+    raw = yaml.safe_load(BUNDLED.read_text(encoding="utf-8"))
+    field = raw["respondent"].pop("fields")[0]
+    raw["respondent"]["role"] = {k: v for k, v in field.items() if k != "title"}
+    path = tmp_path / "first-version.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+
+    first, current = load_codebook(path), load_codebook(BUNDLED)
+
+    assert [f.column for f in first.respondent.fields] == ["role"]
+    assert first.respondent.field("role").options == current.respondent.field("role").options
+    assert first.digest_for("2023") == current.digest_for("2023")
+    changed = first.respondent.field("role").model_copy(update={"wording": "Your board role?"})
+    reworded = first.model_copy(update={"respondent": first.respondent.model_copy(update={"fields": (changed,)})})
+    assert reworded.digest_for("2023") != current.digest_for("2023")
 
 
 def test_unreadable_and_non_mapping_files(tmp_path):

@@ -140,7 +140,7 @@ NUMERIC = ["unpaid_hours", "recommend_0_10", "contracted_wte"]
 def wave_frame() -> pd.DataFrame:
     """Every column of the plain layout; the questions other than the numbers left unanswered."""
     return pd.DataFrame([
-        {"respondent_id": rid, "submitted_at": f"2026-01-{n:02d}T10:00:00", "trust_code": "RC9", "role": "Other",
+        {"respondent_id": rid, "submitted_at": f"2026-01-{n:02d}T10:00:00", "trust_code": "RC9", "occupational_group": "Other",
          "qi_training": "No", **dict(zip(NUMERIC, answers[:3]))}
         for n, (rid, answers) in enumerate(ROWS.items(), start=1)]).reindex(
         columns=load_codebook(CODEBOOK).expected_columns).astype(object).where(lambda f: f.notna(), None)

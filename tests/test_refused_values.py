@@ -81,7 +81,7 @@ def _forms_export(path: Path, codebook) -> Path:
     joined = sheet.cell(11, column[questionnaire.question("trust_barriers").wording])
     assert joined.value  # a required question: ticked options, to which an unknown label is added
     joined.value = f"{joined.value}{NAME};"
-    sheet.cell(16, column[respondent.role.wording]).value = IMAGE
+    sheet.cell(16, column[respondent.field("role").wording]).value = IMAGE
     sheet.cell(20, column["Completion time"]).value = PHONE
     book.save(path)
     return path

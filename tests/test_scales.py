@@ -63,7 +63,8 @@ def wave_frame() -> pd.DataFrame:
     trusts = ["RC9", "RJN"]
     return pd.DataFrame([
         {"respondent_id": rid, "submitted_at": f"2026-01-{n:02d}T10:00:00", "trust_code": trusts[n % 2],
-         "role": "Other", "email": f"{rid}@trust.example.org", **dict(zip(COLUMNS, answers))}
+         "occupational_group": "Nursing or midwifery" if n <= 6 else "Other",  # r01-r06 nurses and midwives
+         "email": f"{rid}@trust.example.org", **dict(zip(COLUMNS, answers))}
         for n, (rid, answers) in enumerate(ROWS.items(), start=1)]).reindex(
         columns=load_codebook(CODEBOOK).expected_columns).astype(object).where(lambda f: f.notna(), None)
 
@@ -97,7 +98,7 @@ def test_a_grid_becomes_one_scale_question_per_item_with_the_grids_stem_and_scal
     assert item.positive == ("agree", "strongly_agree")
     # A scale question's own options follow the scale's.
     assert [o.id for o in codebook.question("improve_ideas").options][-1] == "dont_know"
-    assert codebook.expected_columns[:7] == ["respondent_id", "submitted_at", "trust_code", "role", "name", "email",
+    assert codebook.expected_columns[:7] == ["respondent_id", "submitted_at", "trust_code", "occupational_group", "name", "email",
                                              "eng_enthusiastic"]
 
 
@@ -293,6 +294,29 @@ def test_a_mean_is_broken_down_by_group_like_a_share(codebook, tmp_path, resolve
         assert row["ci_low"] < row["value"] < row["ci_high"]
     both = score.loc[("trust_type", "Acute and Acute & Community Trusts")]
     assert (both["base"], both["value"]) == (10, pytest.approx(6.25))
+
+
+def test_shares_and_means_are_broken_down_by_a_respondent_field(codebook, tmp_path, resolver):
+    """r01-r06 are nurses and midwives, r07-r12 other staff (``wave_frame``): eng_enthusiastic by group, worked
+    out from ROWS."""
+    from warehouse.breakdowns import compute_indicator_breakdowns
+
+    validation = validate_wave([write_csv(wave_frame(), tmp_path / "pulse.csv")], codebook, WAVE, resolver)
+    with connect(tmp_path / "survey.duckdb") as con:
+        write_trusts(con, load_trusts())
+        write_survey_dimensions(con, codebook)
+        load_wave(con, codebook, WAVE, validation, run_id="run-1", pseudonymise=PSEUDONYMISE)
+        cells = compute_indicator_breakdowns(con, SURVEY, WAVE, codebook.reporting)
+    cells = cells[cells["dimension"] == "occupational_group"].set_index(["indicator_id", "category"])
+    nurses = [10, 7.5, 5, 2.5, 10, 7.5]  # SA A N D SA A: four positive of six
+    others = [0, 7.5, 7.5, 5]  # r08 SD, r09 A, r10 A, r12 N (r07 blank, r11 refused): two of four
+    for group, values, positive in (("Nursing or midwifery", nurses, 4), ("Other", others, 2)):
+        score, share = cells.loc[("eng_enthusiastic.score", group)], cells.loc[("eng_enthusiastic.positive", group)]
+        assert (score["base"], score["value"]) == (len(values), pytest.approx(statistics.fmean(values)))
+        assert score["sd"] == pytest.approx(statistics.stdev(values))
+        assert share["base"] == len(values) and pd.isna(share["numerator"])  # a count of 1 to 4 is never shown
+        assert share["pct"] == pytest.approx(100 * positive / len(values))
+    assert set(cells.index.get_level_values("category")) == {"Nursing or midwifery", "Other"}
 
 
 def test_a_theme_counts_only_those_who_answered_enough_of_its_items(loaded):

@@ -85,7 +85,7 @@ def test_each_survey_has_a_wide_view_of_its_own_respondents(demo_run, codebook, 
     shutil.copyfile(demo_run.warehouse, copy)
     other = codebook.model_copy(update={"survey_id": "board-pulse-2"})
     with duckdb.connect(str(copy)) as con:
-        for table in ("respondents", "responses", "wave_questions", "options"):
+        for table in ("respondents", "respondent_fields", "responses", "wave_questions", "options"):
             con.execute(f"insert into {table} select * replace ('board-pulse-2' as survey_id) from {table} "
                         f"where survey_id = ? {'' if table == 'options' else 'and wave_id = ?'}",
                         [SURVEY_ID] if table == "options" else [SURVEY_ID, "2025"])

@@ -64,6 +64,10 @@ def test_a_home_of_the_previous_release_is_migrated_and_its_figures_kept(home):
         reasons = con.execute("select reason from rebuild_reasons").fetchall()
     assert sorted(t for t, _ in moved) == comments and {r for _, r in moved} == {r for (r,) in latest}
     assert reasons == [("private values moved to their own file",)]  # rebuilt before it is next copied
+    with connect(working, read_only=True) as con:  # the one respondent field, a column before, has its table
+        columns = {c for (c,) in con.execute("select column_name from duckdb_columns() where table_name = 'respondents'").fetchall()}
+        roles = con.execute("select field_id, count(*) from respondent_fields group by all").fetchall()
+    assert "role" not in columns and roles == [("role", len(read_sample("2023")))]
     assert _figures(home) == before
 
     again = CliRunner().invoke(app, ["run", "--home", str(home), "--force"])  # loaded and published anew

@@ -149,7 +149,7 @@ class WaveRules:
         # A number as its canonical text ("+7.0" is 7); what is no number stays as given, for the check to refuse.
         conversions |= {q.id: lambda v, q=q: canonical_number(v, q.integer, q.minimum, q.maximum) or v
                         for q in self.codebook.questions if q.type == "numeric"}
-        conversions[self.codebook.respondent.role.column] = functools.partial(canonical_label, self.codebook.respondent.role)
+        conversions |= {f.column: functools.partial(canonical_label, f) for f in self.codebook.respondent.fields}
         conversions[self.trust_column] = lambda v: self.resolver.resolve(v)[0]
         return conversions
 

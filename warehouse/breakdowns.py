@@ -1,4 +1,6 @@
-"""Breakdowns of each share and mean by trust type and NHS region, and coverage of trusts by the same groups.
+"""Breakdowns of each share and mean by the codebook's dimensions (``reporting.breakdowns``: trust type and NHS
+region from the reference list, respondent fields such as an occupational group), and coverage of trusts by
+trust type and region.
 
 Disclosure control follows the GP Patient Survey: a cell whose base is below the threshold is
 suppressed; where that leaves one suppressed cell in a row (an indicator within one dimension), the cell
@@ -14,7 +16,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from schemas.reporting import Reporting
+from schemas.reporting import REFERENCE_DIMENSIONS, Reporting
 from warehouse.connection import read_sql
 from warehouse.statistics import t_interval, wilson_interval
 from warehouse.trust_counts import ensure_counts
@@ -46,10 +48,14 @@ def compute_indicator_breakdowns(
     con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str, reporting: Reporting
 ) -> pd.DataFrame:
     ensure_counts(con, survey_id, wave_id)
-    pooled = [[dimension, group, reported] for dimension, groups in reporting.pooled_groups.items()
-              for group, reported in groups.items()]
-    cells = con.execute(read_sql("breakdown_values"),
-                        {"survey_id": survey_id, "wave_id": wave_id, "pooled": pooled}).df()
+    params = {"survey_id": survey_id, "wave_id": wave_id, "pooled": [
+        [dimension, group, reported] for dimension, groups in reporting.pooled_groups.items()
+        for group, reported in groups.items()]}
+    reference = [d for d in reporting.breakdowns if d in REFERENCE_DIMENSIONS]
+    fields = [d for d in reporting.breakdowns if d not in REFERENCE_DIMENSIONS]
+    cells = pd.concat([con.execute(read_sql("breakdown_values"), {**params, "dimensions": reference}).df(),
+                       con.execute(read_sql("field_breakdown_values"), {**params, "fields": fields}).df()],
+                      ignore_index=True)
     reason = suppress(cells, reporting.min_base)
     suppressed = reason.notna().to_numpy()
     means = cells["indicator_kind"].eq("mean").to_numpy()

@@ -62,6 +62,18 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         "AND list_contains(?, table_name)", [list(PRIVATE_TABLES)]).fetchall()]
     if moved:
         _move_private_tables(con, moved)
+    if con.execute("SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
+                   "AND table_name = 'respondents' AND column_name = 'role'").fetchone()[0]:
+        _move_role_to_fields(con)
+
+
+def _move_role_to_fields(con: duckdb.DuckDBPyConnection) -> None:
+    # The first release's one respondent field, a column of `respondents`, is the survey's one question of
+    # the 'respondent' section in `questions`.
+    with transaction(con):
+        con.execute("INSERT INTO respondent_fields SELECT r.survey_id, r.wave_id, r.respondent_id, q.question_id, r.role "
+                    "FROM respondents AS r JOIN questions AS q ON q.survey_id = r.survey_id AND q.section = 'respondent'")
+        con.execute("ALTER TABLE respondents DROP COLUMN role")
 
 
 def _move_private_tables(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:

@@ -113,7 +113,7 @@ def markdown() -> str:
         lines += _markdown_entry(f"`{view.name}` (view)", view.description, view.columns)
     wide = _raw()["wide_views"]
     columns = {**wide["columns"],
-               "<question_id>": f"One per single-choice question. {wide['single_choice']}",
+               "<question_id>": f"One per respondent field and single-choice question. {wide['single_choice']}",
                option_indicator_id("<question_id>", "<option_id>"):
                    f"One per option of a multiple-choice question. {wide['multiple_choice']}"}
     lines += _markdown_entry(f"`{wide_view_name('<survey>')}` (view, one per survey)", wide["description"], columns)

@@ -25,10 +25,12 @@ def codebook_frames(codebook: Codebook) -> dict[str, pd.DataFrame]:
         columns=["survey_id", "wave_id", "wave_order", "fieldwork_start", "fieldwork_end",
                  "population_trusts", "synthetic"],
     )
-    role = codebook.respondent.role
-    question_rows = [(survey, role.column, 0, "respondent", "single", "Board role", role.wording, True, None, None, None,
-                      None, None, None)]
-    option_rows = [(survey, role.column, o.id, n, o.label, None, True) for n, o in enumerate(role.options, start=1)]
+    fields = codebook.respondent.fields
+    # Respondent fields before the questions, the last at order 0 (where the first release kept its one field).
+    question_rows = [(survey, f.column, k - len(fields) + 1, "respondent", "single", f.title, f.wording, f.required,
+                      None, None, None, None, None, None) for k, f in enumerate(fields)]
+    option_rows = [(survey, f.column, o.id, n, o.label, None, True) for f in fields
+                   for n, o in enumerate(f.options, start=1)]
     for n, q in enumerate(codebook.questions, start=1):
         route = q.asked_if
         numeric = q.type == "numeric"

@@ -29,7 +29,7 @@ from warehouse.stop_points import stop_point
 from warehouse.trust_counts import count_staged_wave
 
 # The wave's rows in the working file (PRIVATE_TABLES in the private one). Names fixed here, never taken from input.
-WAVE_TABLES = ("respondents", "responses", "numeric_responses")
+WAVE_TABLES = ("respondents", "respondent_fields", "responses", "numeric_responses")
 
 
 def _columns(names: list[str]) -> str:
@@ -39,13 +39,11 @@ def _columns(names: list[str]) -> str:
 def insert_respondents_sql(codebook: Codebook) -> str:
     r = codebook.respondent
     return f"""
-        INSERT INTO respondents
-        SELECT $survey_id, $wave_id, s.{identifier(r.id_column)}, s.{identifier(r.trust.column)},
-               s.trust_code_reported, o.option_id, s.submitted_at_parsed, s.source_file, s.source_row
+        INSERT INTO respondents BY NAME
+        SELECT $survey_id AS survey_id, $wave_id AS wave_id, s.{identifier(r.id_column)} AS respondent_id,
+               s.{identifier(r.trust.column)} AS trust_code, s.trust_code_reported,
+               s.submitted_at_parsed AS submitted_at, s.source_file, s.source_row
         FROM staged_wave() AS s
-        JOIN options AS o
-          ON o.survey_id = $survey_id AND o.question_id = $role_question
-         AND o.label = s.{identifier(r.role.column)}
     """
 
 
@@ -55,6 +53,18 @@ def _unpivoted(codebook: Codebook, columns: list[str], name: str, value: str) ->
             SELECT {identifier(codebook.respondent.id_column)} AS respondent_id, {_columns(columns)}
             FROM staged_wave()
         ) UNPIVOT ({value} FOR {name} IN ({_columns(columns)}))"""
+
+
+def insert_respondent_fields_sql(codebook: Codebook) -> str | None:
+    columns = [f.column for f in codebook.respondent.fields]
+    if not columns:
+        return None
+    return f"""
+        INSERT INTO respondent_fields
+        SELECT $survey_id, $wave_id, a.respondent_id, a.field_id, o.option_id
+        FROM {_unpivoted(codebook, columns, "field_id", "label")} AS a
+        JOIN options AS o ON o.survey_id = $survey_id AND o.question_id = a.field_id AND o.label = a.label
+    """
 
 
 def insert_single_choice_sql(codebook: Codebook) -> str | None:
@@ -108,6 +118,18 @@ def insert_text_sql(codebook: Codebook) -> str | None:
         SELECT $survey_id, $wave_id, respondent_id, question_id, text, $run_id
         FROM {_unpivoted(codebook, columns, "question_id", "text")}
     """
+
+
+def answers_given_sql(codebook: Codebook) -> str:
+    """The answers the staged wave gives that the load stores (respondent fields, options chosen or ticked,
+    numbers), counted in the wide rows: a respondent's answers lost in the reshape would otherwise go unseen."""
+    given = [f"count({identifier(f.column)})" for f in codebook.respondent.fields]
+    for question in codebook.questions:
+        if question.type == "multiple":
+            given += [f"count_if({identifier(c)}::VARCHAR = '1')" for c in question.option_columns]
+        elif question.type != "text":
+            given.append(f"count({identifier(question.id)})")
+    return f"SELECT {' + '.join(given) or '0'} FROM staged_rows"
 
 
 class WaveDoesNotReconcile(RuntimeError):
@@ -175,14 +197,15 @@ def load_wave(
             if replaced:  # the old rows stay in the file's free blocks until it is rebuilt
                 con.execute("INSERT INTO rebuild_reasons VALUES ($reason, now())",
                             {"reason": f"{codebook.survey_id}/{wave_id} loaded again"})
-            con.execute(insert_respondents_sql(codebook), {**params, "role_question": codebook.respondent.role.column})
-            for sql in (insert_single_choice_sql(codebook), insert_multiple_choice_sql(codebook),
+            (answers_given,) = con.execute(answers_given_sql(codebook)).fetchone()
+            con.execute(insert_respondents_sql(codebook), params)
+            for sql in (insert_respondent_fields_sql(codebook), insert_single_choice_sql(codebook), insert_multiple_choice_sql(codebook),
                         insert_numeric_sql(codebook)):
                 if sql:
                     con.execute(sql, params)
             con.execute("INSERT INTO load_log BY NAME SELECT * FROM load_log_rows")
             count_staged_wave(con, codebook, wave_id, "staged_rows")
-            counts = wave_reconciliation(con, codebook.survey_id, wave_id, run_id)
+            counts = wave_reconciliation(con, codebook.survey_id, wave_id, run_id, answers_given)
             if not counts["reconciles"]:
                 raise WaveDoesNotReconcile(counts)
             stop_point("load")
@@ -243,12 +266,14 @@ def _stage_valid_rows(con, codebook: Codebook, validation: WaveValidation, pseud
     )
 
 
-def wave_reconciliation(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str, run_id: str) -> dict:
+def wave_reconciliation(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str, run_id: str,
+                        answers_given: int | None = None) -> dict:
     """The load log's counts for a run beside counts of the rows the warehouse holds for the wave.
 
     Reconciles when rows read = rows loaded + rows quarantined in the log, the log's loaded and
-    quarantined counts equal the respondents and distinct quarantined rows actually stored, and no
-    respondent is stored twice.
+    quarantined counts equal the respondents and distinct quarantined rows actually stored, no
+    respondent is stored twice, and (when the load counted them, ``answers_given_sql``) the answers
+    stored are the answers given.
     """
     cursor = con.execute(
         read_sql("wave_reconciliation"), {"survey_id": survey_id, "wave_id": wave_id, "run_id": run_id}
@@ -260,5 +285,7 @@ def wave_reconciliation(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id:
         and counts["logged_rows_loaded"] == counts["respondents_in_warehouse"]
         and counts["respondents_in_warehouse"] == counts["distinct_respondents_in_warehouse"]
         and counts["logged_rows_quarantined"] == counts["rows_in_quarantine"]
+        and answers_given in (None, counts["answers_in_warehouse"])
     )
+    counts["answers_given"] = answers_given
     return counts

@@ -6,8 +6,8 @@ respondents, trusts, options). The views make those joins once, in the file:
 - ``responses_labelled`` (``sql/snapshot_views.sql``): every closed answer with the question's wording
   in its wave and the option's label;
 - ``<survey>_wide`` (the survey id with ``_`` for ``-``, e.g. ``improvement_journey_wide``), generated
-  from the survey's codebook: one row per respondent per wave with their trust's type and region, their
-  role's label, a column per single-choice question holding the label chosen, and a column per option
+  from the survey's codebook: one row per respondent per wave with their trust's type and region, the
+  label of each respondent field (a board role, an occupational group), a column per single-choice question holding the label chosen, and a column per option
   of a multiple-choice question (named ``<question_id>.<option_id>`` as in the plain CSV layout and the
   indicator ids) that is true when ticked, false when the question was answered without ticking it,
   and NULL when the question was not answered or the option was not offered in that wave.
@@ -21,14 +21,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from schemas.codebook import Codebook
+from schemas.codebook import Codebook, RespondentField
 from schemas.questions import Option, Question
 from sql_text import identifier, literal
 from warehouse.connection import read_sql
 
 # The columns of every wide view before the questions': who answered, and the trust's attributes that
 # crosstabs use.
-WIDE_FIXED_COLUMNS = ("survey_id", "wave_id", "respondent_id", "trust_code", "trust_type", "region", "role")
+WIDE_FIXED_COLUMNS = ("survey_id", "wave_id", "respondent_id", "trust_code", "trust_type", "region")
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class WideColumn:
     option's."""
 
     name: str
-    question: Question
+    question: Question | RespondentField  # a respondent field is a column of its own, labelled alike
     option: Option | None = None
 
 
@@ -50,6 +50,8 @@ def wide_view_name(survey_id: str) -> str:
 def wide_columns(codebook: Codebook) -> list[WideColumn]:
     """The question columns of the survey's wide view, in questionnaire order; every option of every wave."""
     columns: list[WideColumn] = []
+    for field in codebook.respondent.fields:  # labelled as single-choice questions are, from `options`
+        columns.append(WideColumn(field.column, field))
     for question in codebook.questions:
         if question.answer_kind in ("single", "numeric"):
             columns.append(WideColumn(question.id, question))
@@ -68,9 +70,14 @@ def wide_view_sql(codebook: Codebook) -> str:
     survey = literal(codebook.survey_id)
     columns = wide_columns(codebook)
     multiple = [q for q in codebook.choice_questions if q.type == "multiple"]
-    answers, numbers, selected = [], [], []
+    answers, numbers, selected, fields = [], [], [], []
     for column in columns:
-        name, question = identifier(column.name), literal(column.question.id)
+        name = identifier(column.name)
+        if column.question in codebook.respondent.fields:
+            fields.append(f"any_value(o.label) FILTER (WHERE f.field_id = {literal(column.name)}) AS {name}")
+            selected.append(f"f.{name}")
+            continue
+        question = literal(column.question.id)
         if column.question.type == "numeric":
             numbers.append(f"any_value(value) FILTER (WHERE question_id = {question}) AS {name}")
             selected.append(f"n.{name}")
@@ -86,7 +93,16 @@ def wide_view_sql(codebook: Codebook) -> str:
                             f"THEN a.{name} END AS {name}")
     offered = [f"any_value(option_ids) FILTER (WHERE question_id = {literal(q.id)}) AS {identifier(q.id)}"
                for q in multiple]
-    role = literal(codebook.respondent.role.column)  # the role's options are stored under this question id
+    fields_cte = f""",
+fields AS (
+    SELECT {_list(["f.wave_id", "f.respondent_id", *fields])}
+    FROM respondent_fields AS f
+    JOIN options AS o ON o.survey_id = f.survey_id AND o.question_id = f.field_id AND o.option_id = f.option_id
+    WHERE f.survey_id = {survey}
+    GROUP BY f.wave_id, f.respondent_id
+)""" if fields else ""
+    fields_join = ("\nLEFT JOIN fields AS f ON f.wave_id = r.wave_id AND f.respondent_id = r.respondent_id"
+                   if fields else "")
     numbers_cte = f""",
 numbers AS (
     SELECT {_list(["wave_id", "respondent_id", *numbers])}
@@ -110,14 +126,12 @@ offered AS (
     FROM wave_questions
     WHERE survey_id = {survey}
     GROUP BY wave_id
-){numbers_cte}
-SELECT {_list(["r.survey_id", "r.wave_id", "r.respondent_id", "r.trust_code", "t.trust_type", "t.region",
-               "role.label AS role", *selected])}
+){fields_cte}{numbers_cte}
+SELECT {_list(["r.survey_id", "r.wave_id", "r.respondent_id", "r.trust_code", "t.trust_type", "t.region", *selected])}
 FROM respondents AS r
-LEFT JOIN answers AS a ON a.wave_id = r.wave_id AND a.respondent_id = r.respondent_id{numbers_join}
+LEFT JOIN answers AS a ON a.wave_id = r.wave_id AND a.respondent_id = r.respondent_id{fields_join}{numbers_join}
 LEFT JOIN offered AS w ON w.wave_id = r.wave_id
 LEFT JOIN trusts AS t ON t.ods_code = r.trust_code
-LEFT JOIN options AS role ON role.survey_id = r.survey_id AND role.question_id = {role} AND role.option_id = r.role
 WHERE r.survey_id = {survey}"""
 
 

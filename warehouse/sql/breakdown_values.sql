@@ -1,7 +1,7 @@
 -- Numerator and base of every share indicator of one wave, and base, mean and standard deviation of every
 -- mean, by trust type and by NHS region of the respondent's trust (from the reference list), small groups
--- pooled as the codebook says. Parameters: $survey_id, $wave_id, $pooled (the codebook's pooled groups:
--- [dimension, group, reported as] lists). All are added up from the wave's counts per trust
+-- pooled as the codebook says. Parameters: $survey_id, $wave_id, $dimensions (those of trust_type and region
+-- the codebook breaks down by), $pooled (the codebook's pooled groups: [dimension, group, reported as] lists). All are added up from the wave's counts per trust
 -- (`trust_question_bases`, `trust_share_numerators`, `trust_mean_sums`, written with its load): a trust's
 -- type and region are the same for all its respondents. Medians are not broken down.
 WITH pooled AS (
@@ -15,6 +15,7 @@ categories AS (
         SELECT ods_code AS trust_code, 'region' AS dimension, region AS category FROM trusts
     ) AS c
     LEFT JOIN pooled AS p USING (dimension, category)
+    WHERE list_contains($dimensions::VARCHAR[], c.dimension)
 ),
 shares AS (
     SELECT indicator_id, question_id FROM asked_shares($survey_id, $wave_id)

@@ -92,13 +92,23 @@ CREATE TABLE IF NOT EXISTS respondents (
     respondent_id VARCHAR NOT NULL,    -- keyed hash of the survey tool's respondent id (a pseudonym)
     trust_code    VARCHAR NOT NULL,    -- current ODS code of the respondent's trust
     trust_code_reported VARCHAR NOT NULL, -- as given: a code, a merged trust's old code, or a name
-    role          VARCHAR NOT NULL,    -- option id of the respondent's board role
     submitted_at  TIMESTAMP WITH TIME ZONE NOT NULL,
     source_file   VARCHAR NOT NULL,
     source_row    INTEGER NOT NULL
     -- No key: DuckDB holds a key's index in memory, which for millions of pseudonyms is more than a
     -- refresh may use. Each respondent is there once per wave: validation keeps one submission, and the
     -- load's reconciliation (wave_reconciliation.sql) rolls back a wave where any respondent appears twice.
+);
+
+-- The codebook's respondent fields (a board role, an occupational group), one row per respondent per field
+-- answered: the option chosen, labelled by `options` (question_id = field_id). Breakdown dimensions, never
+-- indicators. (The first release kept one field, `respondents.role`; ensure_schema moves it here.)
+CREATE TABLE IF NOT EXISTS respondent_fields (
+    survey_id     VARCHAR NOT NULL,
+    wave_id       VARCHAR NOT NULL,
+    respondent_id VARCHAR NOT NULL,
+    field_id      VARCHAR NOT NULL,    -- the field's column in the codebook
+    option_id     VARCHAR NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS responses (

@@ -12,4 +12,8 @@ SELECT
     (SELECT count(DISTINCT respondent_id) FROM respondents
       WHERE survey_id = $survey_id AND wave_id = $wave_id) AS distinct_respondents_in_warehouse,
     (SELECT count(DISTINCT (source_file, source_row)) FROM private.quarantine
-      WHERE survey_id = $survey_id AND wave_id = $wave_id AND run_id = $run_id) AS rows_in_quarantine
+      WHERE survey_id = $survey_id AND wave_id = $wave_id AND run_id = $run_id) AS rows_in_quarantine,
+    (SELECT count(*) FROM respondent_fields WHERE survey_id = $survey_id AND wave_id = $wave_id)
+      + (SELECT count(*) FROM responses WHERE survey_id = $survey_id AND wave_id = $wave_id)
+      + (SELECT count(*) FROM numeric_responses WHERE survey_id = $survey_id AND wave_id = $wave_id)
+      AS answers_in_warehouse
