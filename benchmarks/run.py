@@ -183,7 +183,7 @@ def bench_sample(root: Path, repeats: int) -> tuple[list[Result], dict]:
     respondents = sum(sum(1 for _ in open(p, encoding="utf-8")) - 1 for p in LANDING_DIR.rglob("*.csv"))
     parts = {k: round(statistics.median(s[k] for s in stages), 2) for k in ("imports_s", "instance_s", "runs_s")}
     return [
-        Result("sample (3 waves, cold)", respondents, pipeline.wall_s, pipeline.peak_mb, f"`{IMPORTS}`",
+        Result(f"sample ({waves} waves, cold)", respondents, pipeline.wall_s, pipeline.peak_mb, f"`{IMPORTS}`",
                imports.wall_s, imports.peak_mb, pipeline.wall_s / imports.wall_s, respondents / pipeline.wall_s,
                repeats),
         Result("sample's fixed cost (steps idle)", respondents, floor.wall_s, floor.peak_mb, f"`{IMPORTS}`",

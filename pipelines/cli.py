@@ -125,7 +125,9 @@ def demo(home: HomeOption = None, log_level: LogLevelOption = QUIET) -> None:
             shutil.copy2(source, target)  # with its time: a file landed whole, not one being copied
     console.print(f"Sample waves (synthetic) landed in {survey_home.landing_dir}")
     ok = _run(survey_home, log_level)
-    _print_tables(survey_home, "improvement-journey", "2023")
+    # The board survey's first wave, whose figures are the published report's; the staff pulse's latest.
+    for survey_id, wave_id in (("improvement-journey", "2023"), ("staff-pulse", "2026Q3")):
+        _print_tables(survey_home, survey_id, wave_id)
     if not ok:
         raise typer.Exit(code=1)
 
@@ -413,14 +415,16 @@ def dev(
 def regenerate_sample(
     out: Annotated[Path, typer.Option(help="Landing folder to write into.")] = Path("sample_data/landing"),
 ) -> None:
-    """Regenerate the bundled SYNTHETIC sample waves from the codebook and the calibration targets."""
-    from sample_data.generator import write_bundled_sample
+    """Regenerate the bundled SYNTHETIC sample waves of every bundled survey with calibration targets, from its
+    codebook and targets (sample_data/targets/<survey>.yaml)."""
+    from sample_data.generator import TARGETS_DIR, write_bundled_sample
     from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebook
     from schemas.reference import load_trusts
 
-    codebook = load_codebook(BUNDLED_CODEBOOKS_DIR / "improvement-journey.yaml")
-    for path in write_bundled_sample(codebook, load_trusts()["ods_code"].tolist(), out):
-        console.print(f"wrote {path}")
+    for targets in sorted(TARGETS_DIR.glob("*.yaml")):
+        codebook = load_codebook(BUNDLED_CODEBOOKS_DIR / targets.name)
+        for path in write_bundled_sample(codebook, load_trusts()["ods_code"].tolist(), out):
+            console.print(f"wrote {path}")
 
 
 def main() -> None:

@@ -28,9 +28,14 @@ def format_value(kind: str, value, suppressed: bool = False) -> str:
     return _pct(value)
 
 
-def _signed(change: float) -> str:
+def _signed(change: float, kind: str) -> str:
+    """A change on its indicator's scale: whole points of a percentage ("+3pp"), tenths of a mean or median
+    ("+0.1", as the value is shown), a whole count."""
+    if kind in ("mean", "median"):
+        rounded = round(change, 1)
+        return f"{rounded:+.1f}" if rounded else "0.0"
     rounded = round(change)
-    return f"{rounded:+d}" if rounded else "0"
+    return (f"{rounded:+d}" if rounded else "0") + ("" if kind == "count" else "pp")
 
 
 def headline_rich_table(table: pd.DataFrame, title: str) -> Table:
@@ -51,7 +56,8 @@ def headline_rich_table(table: pd.DataFrame, title: str) -> Table:
 
 def trend_rich_table(trends: pd.DataFrame, waves: list[str], title: str) -> Table:
     out = Table(title=title, title_justify="left", caption=f"Change from the previous wave in brackets, computed before rounding; "
-                f"{SIGNIFICANT_MARK} significant at 5% (two-proportion z-test); {NOT_COMPARABLE_MARK} not comparable: "
+                f"{SIGNIFICANT_MARK} significant at 5% (a share: two-proportion z-test; a mean: Welch's t-test); "
+                f"{NOT_COMPARABLE_MARK} not comparable: "
                 "the question's wording or options changed", caption_justify="left")
     out.add_column("indicator")
     for wave in waves:
@@ -68,9 +74,8 @@ def trend_rich_table(trends: pd.DataFrame, waves: list[str], title: str) -> Tabl
             if not r.comparable:
                 cell += f" ({NOT_COMPARABLE_MARK})"
             elif pd.notna(r.change):
-                unit = "" if r.indicator_kind == "count" else "pp"
                 mark = SIGNIFICANT_MARK if pd.notna(r.significant) and bool(r.significant) else ""
-                cell += f" ({_signed(r.change)}{unit}{mark})"
+                cell += f" ({_signed(r.change, r.indicator_kind)}{mark})"
             cells.append(cell)
         out.add_row(indicator_id, *cells)
     return out

@@ -23,6 +23,7 @@ import matplotlib
 # Figures made directly, not through pyplot: no display or backend to choose, no global figure to close.
 from matplotlib.figure import Figure as ChartFigure
 
+from publish import SYNTHETIC_WARNING
 from publish.findings import BriefContent, Figure, Section, brief_content, brief_figures
 from schemas.codebook import Codebook
 
@@ -31,7 +32,7 @@ from schemas.codebook import Codebook
 matplotlib.rcParams["svg.fonttype"] = "none"
 matplotlib.rcParams["text.parse_math"] = False  # a "$" in a label is a dollar sign, not the start of mathematics
 NHS_BLUE, TEXT = "#005EB8", "#231f20"
-SYNTHETIC_BANNER = "SYNTHETIC DATA: generated to reproduce published aggregates; these are not real responses."
+SYNTHETIC_BANNER = SYNTHETIC_WARNING
 BAR_INCHES = 0.17  # the height of one bar's row: a section's chart fits beside its two or three lines
 
 

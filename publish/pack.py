@@ -29,6 +29,7 @@ from pathlib import Path, PurePath
 import duckdb
 import pandas as pd
 
+from publish import SYNTHETIC_WARNING
 from publish.safety import neutralise_frame
 from publish.tables import breakdown_table, headline_csv, headline_table, trend_table, trends_csv
 from publish.workbook import write_workbook
@@ -209,7 +210,7 @@ def pack_readme(codebook: Codebook, wave_id: str, waves: list[str], synthetic: b
     lines = [f"{codebook.title}", f"Leadership pack for wave {wave_id} ({codebook.publisher}).",
              f"Trends cover the waves {', '.join(waves)}.", ""]
     if synthetic:
-        lines += ["SYNTHETIC DATA: generated to reproduce published aggregates; these are not real responses.", ""]
+        lines += [SYNTHETIC_WARNING, ""]
     else:
         lines += ["The data are real survey responses (aggregates only; no respondent-level data).", ""]
     listed = {*files, README, MANIFEST}

@@ -35,8 +35,8 @@ def indicator_labels(codebook: Codebook) -> dict[str, str]:
 
 
 def short_labels(codebook: Codebook, indicator_ids: list[str]) -> dict[str, str]:
-    """Indicator id -> what a chart calls it: the option's short label (or label), a composite's label
-    (none for an indicator the codebook no longer has). Two indicators of the same name among
+    """Indicator id -> what a chart calls it: the option's short label (or label), a composite's label, a
+    score's question title or theme label (none for an indicator the codebook no longer has). Two indicators of the same name among
     ``indicator_ids`` (one option of two questions) are told apart by their questions' titles."""
     names, questions = {}, {}
     composites = {c.id: c for c in codebook.indicators.composites}
@@ -46,6 +46,10 @@ def short_labels(codebook: Codebook, indicator_ids: list[str]) -> dict[str, str]
         questions[indicator.id] = indicator.question_id
         if indicator.id in composites:
             names[indicator.id] = composites[indicator.id].label
+        elif indicator.items:  # a theme
+            names[indicator.id] = next(t.label for t in codebook.indicators.themes if t.items == indicator.items)
+        elif indicator.question_id is not None and not indicator.option_ids:  # a mean or median of the question
+            names[indicator.id] = codebook.question(indicator.question_id).title
         elif indicator.question_id is not None:
             question = codebook.question(indicator.question_id)
             names[indicator.id] = next(o.shown_as for o in question.options if o.id == indicator.option_ids[0])
@@ -60,7 +64,8 @@ def sections(codebook: Codebook, indicator_ids: list[str]) -> list[tuple[str, li
     """``indicator_ids`` under the pack's report sections (``Codebook.reported_sections``), in the
     sections' order and, within one, in the order given; indicators of no question (counts, coverage)
     last, under "Who responded". Sections with none of the indicators are left out."""
-    question_of = {i.id: i.question_id for i in indicator_catalogue(codebook)}
+    # A theme is reported with its first item.
+    question_of = {i.id: i.question_id or (i.items[0] if i.items else None) for i in indicator_catalogue(codebook)}
     grouped = []
     for heading, questions in codebook.reported_sections():
         ids = {q.id for q in questions}
@@ -80,11 +85,21 @@ def _yes_no(values: pd.Series) -> pd.Series:
     return values.map(lambda v: "" if pd.isna(v) else ("yes" if v else "no"))
 
 
+MEASURED = ("mean", "median")  # kinds told on their question's own scale (a score out of 10, hours), not in %
+
+
 def _changes(change: pd.Series, kind: pd.Series) -> dict[str, pd.Series]:
-    """A change in percentage points (shares, coverage) or in number (counts), each in its own column."""
-    count = kind == "count"
-    return {"change_points": change.where(~count).round(1),
-            "change_count": change.where(count).round().astype("Int64")}
+    """A change in percentage points (shares, coverage), in number (counts) or on the question's scale
+    (means and medians), each in its own column."""
+    count, measured = kind == "count", kind.isin(MEASURED)
+    return {"change_points": change.where(~count & ~measured).round(1),
+            "change_count": change.where(count).round().astype("Int64"),
+            "change_value": change.where(measured).round(2)}
+
+
+def _measured(values: pd.Series, kind: pd.Series) -> pd.Series:
+    """A mean's or median's value on its own scale (two decimals); nothing for other kinds."""
+    return values.where(kind.isin(MEASURED)).round(2)
 
 
 def headline_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: str) -> pd.DataFrame:
@@ -106,8 +121,10 @@ def headline_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: 
         "label": _labelled(codebook, rows["indicator_id"], rows["label"]),
         "kind": rows["indicator_kind"],
         "percentage": rows["pct"].round(1),
-        "ci_low": rows["ci_low"].round(1),
-        "ci_high": rows["ci_high"].round(1),
+        "value": _measured(rows["value"], rows["indicator_kind"]),
+        # On the value's scale: points of a percentage, a mean's own units (two decimals for a score).
+        "ci_low": rows["ci_low"].round(2).where(rows["indicator_kind"].isin(MEASURED), rows["ci_low"].round(1)),
+        "ci_high": rows["ci_high"].round(2).where(rows["indicator_kind"].isin(MEASURED), rows["ci_high"].round(1)),
         "numerator": rows["numerator"].where(~rows["suppressed"]).astype("Int64"),
         "base": rows["base"].astype("Int64"),
         "percentage_trust_weighted": rows["pct_trust_weighted"].round(1),
@@ -138,6 +155,7 @@ def trend_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, waves: list[
         "kind": rows["indicator_kind"],
         "wave": rows["wave_id"],
         "percentage": rows["pct"].round(1),
+        "value": _measured(rows["value"], rows["indicator_kind"]),
         "numerator": rows["numerator"].where(~rows["suppressed"]).astype("Int64"),
         "base": rows["base"].astype("Int64"),
         "suppressed": rows["suppressed"].astype(bool),
@@ -170,11 +188,12 @@ def breakdown_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id:
 
 
 # The columns of each CSV file, in order: every id column with its label beside it.
-HEADLINE_CSV_COLUMNS = ["indicator", "label", "kind", "percentage", "ci_low", "ci_high", "numerator", "base",
-                        "percentage_trust_weighted", "previous_wave", "change_points", "change_count",
+# A mean or median is in `value` (its interval and change on the same scale); a share in `percentage`.
+HEADLINE_CSV_COLUMNS = ["indicator", "label", "kind", "percentage", "value", "ci_low", "ci_high", "numerator", "base",
+                        "percentage_trust_weighted", "previous_wave", "change_points", "change_count", "change_value",
                         "significant_at_5pct", "note"]
-TRENDS_CSV_COLUMNS = ["indicator", "label", "kind", "wave", "percentage", "numerator", "base", "previous_wave",
-                      "change_points", "change_count", "comparable", "significant_at_5pct", "note"]
+TRENDS_CSV_COLUMNS = ["indicator", "label", "kind", "wave", "percentage", "value", "numerator", "base", "previous_wave",
+                      "change_points", "change_count", "change_value", "comparable", "significant_at_5pct", "note"]
 
 
 def headline_csv(headline: pd.DataFrame, synthetic: bool) -> pd.DataFrame:

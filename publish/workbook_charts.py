@@ -22,6 +22,7 @@ from publish.safety import neutralise
 from publish.tables import sections, short_labels
 from publish.workbook_layout import ROW_PX, PackSheet
 from schemas.codebook import Codebook
+from schemas.indicator_catalogue import SCORE
 
 COLOURS = ("#1F4E79", "#C55A11", "#548235", "#7030A0", "#BF9000", "#2E75B6", "#A50021", "#7F7F7F")
 # A4 landscape inside Excel's default margins, at 96 pixels an inch; a page's height kept a little short,
@@ -95,17 +96,22 @@ def _segments(cells: pd.DataFrame, waves: list[str]) -> list[list[str]]:
 
 
 def trend_charts(page: PackSheet, codebook: Codebook, trends: pd.DataFrame, waves: list[str]) -> list[Chart]:
-    """A line chart per report section of the headline shares of its questions, across ``waves``."""
+    """A line chart per report section of the headline shares of its questions, across ``waves``, and one of
+    the headline scores (item and theme scores, out of 10)."""
     data = ChartData(page)
     categories = data.ref(data.add(["", *waves]), 1, len(waves))
     shares = list(dict.fromkeys(trends.loc[trends["kind"] == "share", "indicator"]))
+    scores = list(dict.fromkeys(trends.loc[(trends["kind"] == "mean") & trends["indicator"].str.endswith(f".{SCORE}"),
+                                           "indicator"]))
     charts = []
-    for heading, ids in sections(codebook, shares):
+    panels = [(heading, ids, "percentage", 100) for heading, ids in sections(codebook, shares)]
+    panels += [("Scores (out of 10)", scores, "value", 1)] if scores else []
+    for heading, ids, column, per in panels:
         chart, names, continued, count = page.book.add_chart({"type": "line"}), short_labels(codebook, ids), [], 0
         for colour, indicator in zip(cycle(COLOURS), ids):
             cells = trends[trends["indicator"] == indicator].set_index("wave")
             for n, segment in enumerate(_segments(cells, waves)):
-                values = [cells.at[w, "percentage"] / 100 if w in segment and w in cells.index else None
+                values = [cells.at[w, column] / per if w in segment and w in cells.index else None
                           for w in waves]
                 row = data.add([names.get(indicator, cells["label"].iloc[0]), *values])
                 if n:
@@ -116,7 +122,7 @@ def trend_charts(page: PackSheet, codebook: Codebook, trends: pd.DataFrame, wave
                                   "marker": {"type": "circle", "size": 6, "border": {"color": colour},
                                              "fill": {"color": colour}}})
         chart.set_title({"name": str(neutralise(heading)), "name_font": {"size": 12}})
-        chart.set_y_axis({"num_format": "0%", "min": 0, "max": 1,
+        chart.set_y_axis({"num_format": "0%" if per == 100 else "0", "min": 0, "max": 1 if per == 100 else 10,
                           "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
         chart.set_legend({"position": "bottom", "delete_series": continued})
         chart.show_hidden_data()

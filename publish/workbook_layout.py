@@ -13,11 +13,11 @@ from __future__ import annotations
 import pandas as pd
 import xlsxwriter
 
+from publish import SYNTHETIC_WARNING
 from publish.safety import neutralise
 from schemas.codebook import Codebook
 
 SUPPRESSED, SECONDARY = "*", "**"  # a hidden cell: too small a base; hidden so another cannot be recovered
-SYNTHETIC_WARNING = "SYNTHETIC DATA: generated to reproduce published aggregates; these are not real responses."
 PRINTED_WARNING = "SYNTHETIC DATA: not real responses"  # in the header of every printed page
 MARKERS = {"small base": SUPPRESSED, "secondary": SECONDARY}  # indicator_breakdowns.suppression
 ID_COLUMN = "Indicator id"  # the last column of every table: for analysts, never for reading
@@ -47,6 +47,8 @@ class Styles:
         self.pct = add({"num_format": "0.0%", "valign": "top"})
         self.count = add({"num_format": "0", "valign": "top"})
         self.points = add({"num_format": "+0.0;-0.0;0.0", "valign": "top"})
+        self.measure = add({"num_format": "0.0", "valign": "top"})  # a mean or median on its own scale
+        self.measure_change = add({"num_format": "+0.00;-0.00;0.00", "valign": "top"})
         self.count_change = add({"num_format": "+0;-0;0", "valign": "top"})
         self.marker = add({"align": "right", "valign": "top"})
 
@@ -114,6 +116,11 @@ class PackSheet:
         """A percentage (0 to 100) as a share of 1; nothing when there is none."""
         if pd.notna(value):
             self.sheet.write_number(row, col, float(value) / 100, self.styles.pct)
+
+    def measure(self, row: int, col: int, value, fmt=None) -> None:
+        """A mean or median (a score out of 10, a number of hours) on its own scale; nothing when there is none."""
+        if pd.notna(value):
+            self.sheet.write_number(row, col, float(value), fmt or self.styles.measure)
 
     def whole(self, row: int, col: int, value, fmt=None) -> None:
         """A count as a whole number; nothing when there is none."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from publish.tables import sections
+from publish.tables import MEASURED, sections
 from publish.workbook_charts import headline_charts, place_charts, trend_charts
 from publish.workbook_layout import ID_COLUMN, MARKERS, SUPPRESSED, PackSheet, pools
 from schemas.codebook import Codebook
@@ -29,11 +29,16 @@ def headline_sheet(page: PackSheet, codebook: Codebook, headline: pd.DataFrame) 
                 codebook.reporting.min_base)
     page.line("Base: the respondents who answered the question (for trust coverage, the trusts in the wave's "
               "population). Number: those choosing the option, or the count itself.")
+    if headline["kind"].isin(MEASURED).any():
+        page.line("A mean or median is shown on its question's own scale (a score out of 10, a number given), not "
+                  "as a percentage; its interval and change are on that scale too.")
     previous = headline["previous_wave"].dropna().unique()
     since = f"Change since {previous[0]}" if len(previous) == 1 else "Change since the previous wave"
     level = f"{codebook.reporting.confidence_level:.0%}"
-    columns = [("Indicator", 58), ("%", 8), ("Base", 8), ("Number", 8), (f"{level} interval: low", 10),
-               (f"{level} interval: high", 10), ("Trust-weighted %", 10), (f"{since} (points; for counts, number)", 16),
+    measured = headline["kind"].isin(MEASURED).any()
+    columns = [("Indicator", 58), ("% (mean)" if measured else "%", 8), ("Base", 8), ("Number", 8),
+               (f"{level} interval: low", 10), (f"{level} interval: high", 10), ("Trust-weighted %", 10),
+               (f"{since} (points; for counts, number{'; for means, on their scale' if measured else ''})", 16),
                ("Significant change", 11), ("Note", 34), (ID_COLUMN, 38)]
     page.columns([width for _, width in columns])
     row = page.header([name for name, _ in columns])
@@ -43,19 +48,23 @@ def headline_sheet(page: PackSheet, codebook: Codebook, headline: pd.DataFrame) 
         row += 1
         for indicator in ids:
             r = table.loc[indicator]
-            count = r.kind == "count"
+            count, mean = r.kind == "count", r.kind in MEASURED
             page.text(row, 0, r.label, styles.label)
             if r.note.startswith("suppressed"):
                 page.text(row, 1, SUPPRESSED, styles.marker)
+            elif mean:
+                page.measure(row, 1, r.value)
             elif not count:
                 page.percent(row, 1, r.percentage)
             page.whole(row, 2, r.base)
             page.whole(row, 3, r.numerator)
-            page.percent(row, 4, r.ci_low)
-            page.percent(row, 5, r.ci_high)
+            (page.measure if mean else page.percent)(row, 4, r.ci_low)
+            (page.measure if mean else page.percent)(row, 5, r.ci_high)
             page.percent(row, 6, r.percentage_trust_weighted)
             if count:
                 page.whole(row, 7, r.change_count, styles.count_change)
+            elif mean:
+                page.measure(row, 7, r.change_value, styles.measure_change)
             elif pd.notna(r.change_points):
                 page.sheet.write_number(row, 7, r.change_points, styles.points)
             page.text(row, 8, r.significant_at_5pct, styles.text)
@@ -90,6 +99,8 @@ def trends_sheet(page: PackSheet, codebook: Codebook, trends: pd.DataFrame, wave
                     page.whole(row, col, cell.numerator)
                 elif cell.suppressed:
                     page.text(row, col, SUPPRESSED, styles.marker)
+                elif cell.kind in MEASURED:
+                    page.measure(row, col, cell.value)
                 else:
                     page.percent(row, col, cell.percentage)
                 page.whole(row, col + 1, cell.base)

@@ -369,11 +369,15 @@ class Codebook(_Strict):
         return [q for q in self.questions if q.is_choice]
 
     def reported_sections(self) -> list[tuple[str, list[Question]]]:
-        """The pack's headings in order, each with its single- and multiple-choice questions in codebook
-        order; a codebook without ``report_sections`` reports every such question under "Findings"."""
+        """The pack's headings in order, each with its questions in codebook order: the single-choice, scale and
+        multiple-choice questions, and the numeric questions that name a section; a codebook without
+        ``report_sections`` reports every choice and numeric question under "Findings"."""
         if not self.report_sections:
-            return [("Findings", self.choice_questions)] if self.choice_questions else []
-        return [(s.heading, [q for q in self.choice_questions if q.report_section == s.id]) for s in self.report_sections]
+            reported = [q for q in self.questions if q.is_choice or q.type == "numeric"]
+            return [("Findings", reported)] if reported else []
+        # Free text is never reported: it may name people.
+        return [(s.heading, [q for q in self.questions if q.report_section == s.id and q.type != "text"])
+                for s in self.report_sections]
 
     def dimension_name(self, dimension: str) -> str:
         """What people call a breakdown dimension in a sentence ("trust type", "occupational group")."""

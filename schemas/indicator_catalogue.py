@@ -90,8 +90,7 @@ def indicator_catalogue(codebook: Codebook) -> list[Indicator]:
                                    min_items=theme.min_items))
     for indicator_id, (kind, label) in BUILT_IN_INDICATORS.items():
         catalogue.append(Indicator(indicator_id, kind, label))
-    # The headline: the codebook's list, in its order; without one, every share and count, in catalogue order
-    # (the pack reports its headline, and does not tell means and medians yet).
-    headline = codebook.indicators.headline or [i.id for i in catalogue if i.kind in ("share", "count", "coverage")]
+    # The headline: the codebook's list, in its order; without one, every indicator, in catalogue order.
+    headline = codebook.indicators.headline or [i.id for i in catalogue]
     order = {indicator_id: n for n, indicator_id in enumerate(headline, start=1)}
     return [replace(i, headline_order=order.get(i.id)) for i in catalogue]

@@ -32,6 +32,8 @@ class Reporting(_Strict):
     # The dimensions indicators are broken down by, in the pack's order: the reference list's trust type and
     # region, and respondent fields by column (an occupational group).
     breakdowns: tuple[str, ...] = REFERENCE_DIMENSIONS
+    # What a wave's population_trusts counts, as the brief's coverage line says it ("45% of trusts in England").
+    coverage_of: str = Field(default="trusts in England", min_length=1)
 
 
 class ReportSection(_Strict):

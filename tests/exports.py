@@ -35,7 +35,7 @@ def _submitted(row: pd.Series) -> dt.datetime:
 
 
 def _first_last(row: pd.Series) -> tuple[str, str]:
-    first, _, last = str(row["name"]).partition(" ")
+    first, _, last = str(row.get("name") or "").partition(" ")  # a survey may not ask for a name
     return first, last
 
 
@@ -59,7 +59,7 @@ def microsoft_forms(wave: pd.DataFrame, codebook: Codebook, path: Path) -> Path:
             else:
                 answers.append(_cell(row[q.id]))
         done = _submitted(row)
-        sheet.append([row["respondent_id"], done - dt.timedelta(minutes=9), done, row["email"], row["name"], None,
+        sheet.append([row["respondent_id"], done - dt.timedelta(minutes=9), done, row["email"], row.get("name"), None,
                       row["trust_code"], *(row[f.column] for f in r.fields), *answers])
     book.save(path)
     return path

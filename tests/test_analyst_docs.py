@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from home.settings import PROJECT_ROOT
+from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebook
 from tests.conftest import read_sample
 from warehouse.analyst_queries import run_query
 from warehouse.connection import connect
@@ -20,7 +21,7 @@ from warehouse.dictionary import markdown, private_tables, published_tables, pub
 PAGE = PROJECT_ROOT / "docs" / "for-analysts.md"
 README = PROJECT_ROOT / "README.md"
 # Typed here, not derived: the views the sample warehouse must hold.
-SAMPLE_VIEWS = {"responses_labelled", "improvement_journey_wide"}
+SAMPLE_VIEWS = {"responses_labelled", "improvement_journey_wide", "staff_pulse_wide"}
 
 
 def _queries(section: str, path=PAGE) -> list[str]:
@@ -66,7 +67,8 @@ def test_every_published_table_and_column_is_described_in_the_file(demo_run, cod
     assert not [t for t, comment in {**tables, **views}.items() if not comment]
     assert not [f"{t}.{c}" for t, c, comment in columns if not comment]
     # and the dictionary names no column the file lacks
-    described = {(t.name, c) for t in published_tables() + published_views([codebook]) for c in t.columns}
+    codebooks = [load_codebook(path) for path in sorted(BUNDLED_CODEBOOKS_DIR.glob("*.yaml"))]
+    described = {(t.name, c) for t in published_tables() + published_views(codebooks) for c in t.columns}
     assert described == {(t, c) for t, c, _ in columns}
     assert "improvement-journey" in tables["questions"]  # the surveys, from their codebooks
     assert "improvement-journey" in views["improvement_journey_wide"]
@@ -76,11 +78,12 @@ def test_every_published_table_and_column_is_described_in_the_file(demo_run, cod
         "Barriers to improvement at the trust: Lack of funding.")
 
 
-def test_the_readme_dictionary_query_lists_only_the_warehouse_columns(demo_run, codebook):
+def test_the_readme_dictionary_query_lists_only_the_warehouse_columns(demo_run):
     """DuckDB's catalog functions list its own system views too: the README's query must leave them out."""
     [query] = [q for q in _queries("## For analysts: connecting to the warehouse", README) if "duckdb_columns" in q]
     rows = run_query(demo_run.warehouse, query).rows
-    described = {(t.name, c) for t in published_tables() + published_views([codebook]) for c in t.columns}
+    codebooks = [load_codebook(path) for path in sorted(BUNDLED_CODEBOOKS_DIR.glob("*.yaml"))]
+    described = {(t.name, c) for t in published_tables() + published_views(codebooks) for c in t.columns}
     assert {(table, column) for table, column, _ in rows} == described
     assert len(rows) == len(described) and all(comment for _, _, comment in rows)
 

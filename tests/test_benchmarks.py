@@ -13,7 +13,7 @@ import pytest
 from benchmarks.baseline import run_baseline
 from benchmarks.wide_codebook import SURVEY_ID, wave_ids, write_wide_codebook
 from home.settings import PROJECT_ROOT
-from sample_data.generator import write_large_wave_csv
+from sample_data.generator import LANDING_DIR, write_large_wave_csv
 from schemas.codebook_files import load_codebook
 from tests.processes import run_survey
 
@@ -77,17 +77,19 @@ def _selections(dagster_home) -> list[tuple[list[str], list[str]]]:
 
 
 def test_the_fixed_cost_benchmark_makes_the_runs_a_sample_refresh_makes(tmp_path, demo_run):
+    waves = len({p.parent for p in LANDING_DIR.rglob("*.csv")})  # the bundled sample's, of both surveys
     completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks.dagster_floor", str(tmp_path / "home"), "3"],
+        [sys.executable, "-m", "benchmarks.dagster_floor", str(tmp_path / "home"), str(waves)],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     stages = json.loads(completed.stdout.strip().splitlines()[-1])
-    assert stages["runs"] == 3 and stages["steps"] == 13
+    # The first run writes the dimensions too; the last publishes (analysts' warehouse, trends, pack).
+    assert waves == 7 and stages["runs"] == waves and stages["steps"] == 4 + 3 * (waves - 1) + 3
     assert min(stages["imports_s"], stages["instance_s"], stages["runs_s"]) > 0
 
     idle, real = _selections(tmp_path / "home" / "dagster"), _selections(demo_run.home / "dagster")
-    assert len(real) == 3  # the bundled sample: three waves, the last one publishing
+    assert len(real) == waves  # the bundled sample: one run a wave, the last one publishing
     assert idle == real
     assert "survey_dimensions" in real[0][0] and "survey_dimensions" not in real[1][0]
-    assert "leadership_pack" in real[2][0] and "leadership_pack" not in real[0][0]
+    assert "leadership_pack" in real[-1][0] and "leadership_pack" not in real[0][0]

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from schemas.reference import load_trusts
-from tests.conftest import read_sample
+from tests.conftest import SURVEY_ID, read_sample
 from warehouse.breakdowns import SECONDARY, SMALL_BASE, suppress
 
 
@@ -126,8 +126,9 @@ def test_pooled_groups_keep_secondary_suppression_from_hiding_a_whole_group(demo
     assert int((raw["region"] == "National").sum()) >= 1  # the case the pooling is for is in the sample
     with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
         cells = con.execute("select category, indicator_id, base, suppressed from indicator_breakdowns "
-                            "where wave_id = '2025' and dimension = 'region'").df()
-        categories = set(con.execute("select distinct category from indicator_breakdowns").df()["category"])
+                            "where survey_id = ? and wave_id = '2025' and dimension = 'region'", [SURVEY_ID]).df()
+        categories = set(con.execute("select distinct category from indicator_breakdowns where survey_id = ?",
+                                     [SURVEY_ID]).df()["category"])
     assert not categories & {"National", "Online / Digital", "London", "Community Trusts"}
     assert not cells["suppressed"].any()
     required = cells[cells["indicator_id"].str.startswith("trust_approach_stage.")]  # a required question

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from sample_data.generator import (
+    LANDING_DIR,
     WaveTargets,
     generate_wave,
     load_targets,
@@ -22,6 +23,27 @@ def test_regenerating_the_bundled_sample_gives_the_same_bytes(tmp_path, codebook
     for path in written:
         wave_id = path.parent.name
         assert path.read_bytes() == sample_wave_path(wave_id).read_bytes(), f"wave {wave_id} differs"
+
+
+def test_regenerating_the_staff_pulse_sample_gives_the_same_bytes_and_follows_its_codebook(tmp_path, trust_codes):
+    """Its four waves, byte for byte; every answer as the survey tool would allow it: routed answers only where
+    routed, "None of these" alone, whole numbers in range."""
+    from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebook
+
+    staff = load_codebook(BUNDLED_CODEBOOKS_DIR / "staff-pulse.yaml")
+    written = write_bundled_sample(staff, trust_codes, tmp_path)
+    assert [p.parent.name for p in written] == ["2025Q4", "2026Q1", "2026Q2", "2026Q3"]
+    for path in written:
+        bundled = LANDING_DIR / "staff-pulse" / path.parent.name / path.name
+        assert path.read_bytes() == bundled.read_bytes(), f"wave {path.parent.name} differs"
+        wave = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        assert wave.loc[wave["qi_training"] != "Yes", "qi_training_useful"].isna().all()
+        assert wave.loc[wave["qi_training"] == "Yes", "qi_training_useful"].notna().any()
+        others = wave[[c for c in wave if c.startswith("improvement_barriers.") and not c.endswith(".none")]]
+        assert (others[wave["improvement_barriers.none"] == "1"] == "0").all().all()
+        hours = pd.to_numeric(wave["unpaid_hours"]).dropna()
+        assert hours.between(0, 80).all() and (hours == hours.round()).all()
+        assert 1900 <= len(wave) <= 2200 and 20 <= wave["trust_code"].nunique() <= 25
 
 
 def test_bundled_files_are_labelled_synthetic(codebook):

@@ -79,7 +79,8 @@ def test_a_new_wave_dropped_with_its_wave_yaml_loads_with_survey_run(home, tmp_p
     assert f"{SURVEY_ID}/2026: ok" in declared.output and f"{SURVEY_ID}/2024: up to date" in declared.output
     expected = len(read_sample("2025"))  # every row of the 2025 sample is valid
     assert _rows(home, "select count(*) from respondents where wave_id = '2026'") == [(expected,)]
-    assert _rows(home, "select wave_id, fieldwork_start::varchar, population_trusts from waves order by wave_order") == [
+    assert _rows(home, "select wave_id, fieldwork_start::varchar, population_trusts from waves "
+                f"where survey_id = '{SURVEY_ID}' order by wave_order") == [
         ("2023", "2023-09-01", 211), ("2024", "2024-09-02", 209), ("2025", "2025-09-01", 205), ("2026", "2026-09-01", 203)]
     # 2024 is the previous loaded wave; "Financial pressures" is asked in 2026 but was not in 2024
     assert _rows(home, "select previous_wave_id, comparable from indicator_trends where wave_id = '2026' "
@@ -231,7 +232,7 @@ def test_a_landing_folder_that_disappears_is_reported_and_withdrawn_only_with_pr
     pruned = _survey("run", "--prune", "--home", str(home))
     assert pruned.exit_code == 0, pruned.output
     assert f"{SURVEY_ID}/2024: withdrawn" in pruned.output
-    assert _rows(home, "select distinct wave_id from respondents") == [("2023",)]
+    assert _rows(home, f"select distinct wave_id from respondents where survey_id = '{SURVEY_ID}'") == [("2023",)]
     assert _rows(home, "select reason from wave_removals") == [("landing folder gone: withdrawn by `survey run --prune`",)]
 
 
@@ -275,7 +276,7 @@ def test_a_withdrawal_that_was_not_published_is_published_by_the_next_run(home):
     from pipelines.waves import withdraw_wave
 
     withdraw_wave(SurveyHome(home), SURVEY_ID, "2024", reason="a test")  # no publication after it
-    assert _rows(home, "select distinct wave_id from respondents order by 1") == [("2023",), ("2024",)]
+    assert _rows(home, f"select distinct wave_id from respondents where survey_id = '{SURVEY_ID}' order by 1") == [("2023",), ("2024",)]
     working = home / "working" / "survey.duckdb"
     with duckdb.connect(str(working), read_only=True) as con:  # its rows are in the file's free blocks until...
         assert con.execute("select reason from rebuild_reasons").fetchall() == [(f"{SURVEY_ID}/2024 withdrawn",)]
@@ -286,8 +287,8 @@ def test_a_withdrawal_that_was_not_published_is_published_by_the_next_run(home):
     assert result.exit_code == 0, result.output
     assert working.stat().st_ino != inode  # ...rebuilt, before the file analysts get is copied from it
     assert "trends, analysts' warehouse and pack: ok" in result.output
-    assert _rows(home, "select distinct wave_id from respondents") == [("2023",)]
-    assert _rows(home, "select distinct wave_id from waves order by 1") == [("2023",), ("2024",), ("2025",)]
+    assert _rows(home, f"select distinct wave_id from respondents where survey_id = '{SURVEY_ID}'") == [("2023",)]
+    assert _rows(home, f"select distinct wave_id from waves where survey_id = '{SURVEY_ID}' order by 1") == [("2023",), ("2024",), ("2025",)]
     assert _rows(home, "select wave_id from wave_removals") == [("2024",)]
 
 

@@ -50,7 +50,7 @@ def test_the_pack_holds_the_warehouse_numbers(demo_run):
         trended = con.execute("select h.indicator_id, h.wave_id, h.pct, h.base, t.comparable "
                               "from headline_indicators h join indicators i using (survey_id, indicator_id) "
                               "left join indicator_trends t using (survey_id, indicator_id, wave_id) "
-                              "where i.headline_order is not null").df()
+                              "where i.headline_order is not null and survey_id = ?", [SURVEY_ID]).df()
     merged = headline.merge(stored, left_on="indicator", right_on="indicator_id")
     assert len(merged) == len(headline) == 27
     shares = merged[merged["pct"].notna()]
@@ -147,13 +147,14 @@ def test_archive_paths_recorded_absolute_or_relative_are_named_relative_to_the_h
     copy = tmp_path / "survey.duckdb"
     shutil.copyfile(demo_run.warehouse, copy)
     with connect(copy) as con:
-        tails = dict(con.execute("select wave_id, archived_as from load_log").fetchall())  # inside the home
+        tails = dict(con.execute("select wave_id, archived_as from load_log where survey_id = ?",  # inside the home
+                                 [SURVEY_ID]).fetchall())
         assert all(tail.startswith(f"archive/{SURVEY_ID}/") for tail in tails.values())
         recorded = {"2023": tails["2023"],  # relative, as the home records it
                     "2024": str(home / tails["2024"]),  # absolute, in this home (as loads once recorded it)
                     "2025": str(demo_run.home / tails["2025"])}  # absolute, in the home this one was copied from
         for wave_id, path in recorded.items():
-            con.execute("update load_log set archived_as = ? where wave_id = ?", [path, wave_id])
+            con.execute("update load_log set archived_as = ? where survey_id = ? and wave_id = ?", [path, SURVEY_ID, wave_id])
         pack = write_pack(con, codebook, home, "test-run", PROJECT_ROOT)
     manifest = json.loads((home / pack.folder / MANIFEST).read_text())
     assert {i["wave_id"]: i["archived_as"] for i in manifest["inputs"]} == tails
@@ -175,13 +176,14 @@ def test_the_pack_says_in_dagster_what_it_writes_for_which_wave(demo_run):
     assert all(name in description for name in files), description
     with instance_for(SurveyHome(demo_run.home)) as instance:
         metadata = instance.fetch_materializations(key, limit=1).records[0].asset_materialization.metadata
-    assert metadata["packs"].value == "improvement-journey wave 2025"
+    assert metadata["packs"].value == "improvement-journey wave 2025, staff-pulse wave 2026Q3"  # each latest wave
     assert metadata["paths_relative_to"].value == "survey home"
     assert isinstance(metadata["files"], dg.MarkdownMetadataValue)
     listed = metadata["files"].value
-    for name in files:
-        assert f"| improvement-journey | 2025 | `publish/improvement-journey/2025/{name}` |" in listed
-        assert (demo_run.home / "publish" / "improvement-journey" / "2025" / name).is_file()
+    for survey_id, wave_id in (("improvement-journey", "2025"), ("staff-pulse", "2026Q3")):
+        for name in files:
+            assert f"| {survey_id} | {wave_id} | `publish/{survey_id}/{wave_id}/{name}` |" in listed
+            assert (demo_run.home / "publish" / survey_id / wave_id / name).is_file()
     assert str(demo_run.home) not in listed
     assert isinstance(metadata["headline_indicators"], dg.MarkdownMetadataValue)
     preview = metadata["headline_indicators"].value
@@ -189,7 +191,9 @@ def test_the_pack_says_in_dagster_what_it_writes_for_which_wave(demo_run):
         label, pct, base = con.execute("select label, pct, base from headline_indicators where wave_id = '2025' "
                                        "and indicator_id = 'trust_approach_stage.embedded'").fetchone()
     assert f"| {label} | {pct:.1f} | " in preview and f" | {base} | " in preview
-    assert preview.count("\n| ") == 1 + 27  # the header row and the 27 headline indicators
+    board, staff = preview.split("**staff-pulse, wave 2026Q3**")
+    assert board.count("\n| ") == 1 + 27  # the header row and the 27 headline indicators
+    assert staff.count("\n| ") == 1 + 13  # and the staff pulse's 13
 
 
 def test_no_free_text_and_no_respondent_row_in_the_pack(demo_run):
@@ -237,10 +241,10 @@ def test_labels_from_outside_are_neutralised_in_the_csv(demo_run, codebook, tmp_
         assert all(c.data_type == "s" and not c.value.startswith(FORMULA_STARTS) for c in cells), sheet
 
 
-def test_a_survey_whose_codebook_lists_no_headline_gets_a_pack_of_every_share_and_count(tmp_path):
-    """The scale, numeric and routed test survey lists no headline: its headline is every share and count of
-    the catalogue, in questionnaire order, and its pack is written whole (it holds no mean or median yet),
-    also when the wave, with its means and medians, is computed again."""
+def test_a_survey_whose_codebook_lists_no_headline_gets_a_pack_of_every_indicator(tmp_path):
+    """The scale, numeric and routed test survey lists no headline: its headline is every indicator of the
+    catalogue, in questionnaire order, means and medians included, and its pack is written whole, also when
+    the wave is computed again."""
     from typer.testing import CliRunner
 
     from pipelines.cli import app
@@ -257,13 +261,15 @@ def test_a_survey_whose_codebook_lists_no_headline_gets_a_pack_of_every_share_an
         headline = [i for (i,) in con.execute("select indicator_id from indicators where survey_id = 'scales-test' "
                                               "and headline_order is not null "
                                               "order by headline_order").fetchall()]
-    # the codebook's first question's options, in order, then its positive score (the grid's first item) ...
-    assert headline[:6] == [f"eng_enthusiastic.{o}" for o in ("strongly_disagree", "disagree", "neither", "agree",
-                                                             "strongly_agree", "positive")]
-    # ... its composites, then the built-in counts and coverage last; no mean, median or theme score
-    assert headline[-5:] == ["qi_training_useful.useful", "recommend_0_10.top_box", "respondents",
-                             "trusts_responding", "trust_coverage"]
-    assert not [i for i in headline if i.endswith((".score", ".mean", ".median"))]
-    written = pd.read_csv(tmp_path / "publish" / "scales-test" / "2026Q1" / HEADLINE_CSV)
-    assert set(written["indicator"]) <= set(headline) and "eng_enthusiastic.agree" in set(written["indicator"])
+    # the codebook's first question's options, in order, then its positive score and score (the grid's first item) ...
+    assert headline[:7] == [f"eng_enthusiastic.{o}" for o in ("strongly_disagree", "disagree", "neither", "agree",
+                                                             "strongly_agree", "positive", "score")]
+    # ... its composites and theme, then the built-in counts and coverage last
+    assert headline[-6:] == ["qi_training_useful.useful", "recommend_0_10.top_box", "engagement.score",
+                             "respondents", "trusts_responding", "trust_coverage"]
+    assert {"unpaid_hours.mean", "unpaid_hours.median"} <= set(headline)
+    written = pd.read_csv(tmp_path / "publish" / "scales-test" / "2026Q1" / HEADLINE_CSV).set_index("indicator")
+    assert list(written.index) == headline  # every one in the pack, in order
+    score = written.loc["engagement.score"]  # worked out in tests/test_scales.py from its rows
+    assert score["kind"] == "mean" and score["value"] == pytest.approx((100 / 3 + 28.75) / 10, abs=0.005)
     assert (tmp_path / "publish" / "scales-test" / "2026Q1" / "leadership_pack.xlsx").stat().st_size > 0

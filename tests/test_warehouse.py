@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from sample_data.generator import LANDING_DIR
 from schemas.reference import load_trusts
 from tests.conftest import SURVEY_ID, personal_values_in, read_sample, sample_wave_path, write_csv
 from validation.engine import validate_wave
@@ -58,7 +59,9 @@ def test_every_tidy_table_is_there(demo_run):
     with connect(demo_run.working, read_only=True) as con:
         names = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
         assert set(TIDY_TABLES) <= names
-        assert con.execute("select count(*) from respondents").fetchone()[0] == 129 + 142 + 118
+        by_survey = dict(con.execute("select survey_id, count(*) from respondents group by all").fetchall())
+        staff = sum(len(pd.read_csv(p)) for p in (LANDING_DIR / "staff-pulse").rglob("*.csv"))
+        assert by_survey == {SURVEY_ID: 129 + 142 + 118, "staff-pulse": staff}
         # long format: a single-choice answer is one row with its option id, a tick is one row
         answer = con.execute(
             """select option_id from responses where wave_id = '2023' and question_id = 'trust_approach_stage'

@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import range_boundaries
 
 from publish.pack import WORKBOOK
+from tests.conftest import SURVEY_ID
 from warehouse.connection import connect
 
 SHEETS = ["Contents", "Headline", "Trends", "By trust type", "By region", "Notes"]
@@ -47,7 +48,7 @@ def warehouse(demo_run):
 
 def _headline_ids(warehouse) -> list[str]:
     return [i for (i,) in warehouse.execute("select indicator_id from indicators where headline_order is not null "
-                                            "order by headline_order").fetchall()]
+                                            "and survey_id = ? order by headline_order", [SURVEY_ID]).fetchall()]
 
 
 def _label(codebook, indicator_id: str) -> str | None:
@@ -120,7 +121,7 @@ def test_people_read_labels_and_ids_only_in_the_last_column(book, warehouse, cod
 def test_every_percentage_has_its_base_beside_it(book, warehouse):
     stored = warehouse.execute("select h.indicator_id, h.wave_id, h.indicator_kind, h.numerator, h.base, h.pct "
                                "from headline_indicators h join indicators i using (survey_id, indicator_id) "
-                               "where i.headline_order is not null").fetchall()
+                               "where i.headline_order is not null and survey_id = ?", [SURVEY_ID]).fetchall()
     ws = book["Headline"]
     header, _, rows, _ = _table(ws)
     names = [c.value for c in ws[header]]

@@ -7,6 +7,7 @@ SELECT
     h.numerator,
     h.base,
     h.pct,
+    h.value,
     h.ci_low,
     h.ci_high,
     h.suppressed,
@@ -18,5 +19,4 @@ SELECT
 FROM headline_indicators AS h
 LEFT JOIN indicator_trends AS t USING (survey_id, wave_id, indicator_id)
 WHERE h.survey_id = $survey_id AND h.wave_id = $wave_id
-  AND h.indicator_kind IN ('share', 'count', 'coverage')  -- the brief does not tell means and medians yet
 ORDER BY h.indicator_id

@@ -6,6 +6,7 @@ SELECT
     h.label,
     h.indicator_kind,
     h.pct,
+    h.value,
     h.ci_low,
     h.ci_high,
     h.numerator,
@@ -21,6 +22,4 @@ FROM headline_indicators AS h
 JOIN indicators AS i USING (survey_id, indicator_id)
 LEFT JOIN indicator_trends AS t USING (survey_id, wave_id, indicator_id)
 WHERE h.survey_id = $survey_id AND h.wave_id = $wave_id AND i.headline_order IS NOT NULL
-  -- shares and counts: the pack does not show means and medians yet
-  AND h.indicator_kind IN ('share', 'count', 'coverage')
 ORDER BY i.headline_order

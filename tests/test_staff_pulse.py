@@ -1,0 +1,117 @@
+"""The second bundled survey, the staff pulse (``schemas/codebooks/staff-pulse.yaml``): its sample loads in every
+layout as its plain CSV does, and its leadership pack tells scores, a theme, a routed share and numbers with the
+values worked out here from the delivered file, independently of the pipeline (the NHS Staff Survey's scoring:
+strongly disagree 0, disagree 2.5, neither 5, agree 7.5, strongly agree 10; a theme is the mean of respondents'
+mean item scores, over those answering at least two of its four items)."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pandas as pd
+import pytest
+
+from publish.pack import BRIEF, HEADLINE_CSV
+from sample_data.generator import LANDING_DIR, sample_file_name
+from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebook
+from schemas.reference import load_trusts
+from tests.conftest import write_csv
+from tests.exports import BUILDERS
+from validation.engine import validate_wave
+from warehouse.connection import connect
+from warehouse.dimensions import write_survey_dimensions, write_trusts
+from warehouse.indicators import compute_headline_indicators, write_headline_indicators
+from warehouse.load import load_wave
+from warehouse.pseudonyms import Pseudonymiser
+
+SURVEY, WAVE = "staff-pulse", "2026Q3"
+POINTS = {"Strongly disagree": 0, "Disagree": 2.5, "Neither agree nor disagree": 5, "Agree": 7.5, "Strongly agree": 10}
+ITEMS = ["eng_enthusiastic", "eng_time_passes", "eng_recommend_work", "eng_recommend_care"]
+
+
+@pytest.fixture(scope="module")
+def codebook():
+    return load_codebook(BUNDLED_CODEBOOKS_DIR / f"{SURVEY}.yaml")
+
+
+def delivered(wave_id: str = WAVE) -> pd.DataFrame:
+    return pd.read_csv(LANDING_DIR / SURVEY / wave_id / sample_file_name(SURVEY, wave_id), dtype=str,
+                       keep_default_na=False, na_values=[""])
+
+
+def _brief_text(demo_run) -> str:
+    page = (demo_run.home / "publish" / SURVEY / WAVE / BRIEF).read_text(encoding="utf-8")
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page.split("<body>", 1)[1])))
+
+
+def test_the_brief_tells_the_theme_scores_and_numbers_worked_out_from_the_file(demo_run):
+    wave = delivered()
+    scores = wave[ITEMS].apply(lambda column: column.map(POINTS))
+    counted = scores.notna().sum(axis=1) >= 2
+    theme = scores[counted].mean(axis=1)  # each respondent's mean over the items they answered
+    enthusiastic = wave["eng_enthusiastic"].dropna()
+    routed = wave[wave["qi_training"] == "Yes"]["qi_training_useful"].dropna()
+    routed = routed[routed != "Don't know"]  # in the answers, out of the base
+    hours = pd.to_numeric(wave["unpaid_hours"]).dropna()
+
+    text = _brief_text(demo_run)
+
+    assert f"Staff engagement theme score {theme.mean():.1f} out of 10, of the {counted.sum()} who answered at least 2 " \
+           "of its 4 items" in text
+    positive = enthusiastic.isin(["Agree", "Strongly agree"]).mean()
+    assert (f"Enthusiastic about my job, of the {len(enthusiastic)} who answered: positive {100 * positive:.0f}%; "
+            f"score {enthusiastic.map(POINTS).mean():.1f} out of 10") in text
+    useful = routed.isin(["Very useful", "Fairly useful"]).mean()
+    assert f"Very or fairly useful {100 * useful:.0f}% of the {len(routed)} who answered" in text
+    assert f"of the {len(hours)} who answered: mean {hours.mean():.1f}" in text and f"median {hours.median():.1f}" in text
+    assert "participating trusts" in text and "A score is the mean of each answer's points" in text
+
+
+def test_the_pack_csv_gives_means_on_their_scale_and_shares_in_percent(demo_run):
+    wave = delivered()
+    headline = pd.read_csv(demo_run.home / "publish" / SURVEY / WAVE / HEADLINE_CSV).set_index("indicator")
+    recommend = pd.to_numeric(wave["recommend_0_10"]).dropna()
+    row = headline.loc["recommend_0_10.mean"]
+    assert (row["kind"], row["base"], pd.isna(row["percentage"])) == ("mean", len(recommend), True)
+    assert row["value"] == pytest.approx(recommend.mean(), abs=0.005)
+    assert row["ci_low"] < row["value"] < row["ci_high"] < 10  # a t interval on the 0-10 scale, not in %
+    top_box = headline.loc["recommend_0_10.top_box"]
+    assert top_box["percentage"] == pytest.approx(100 * recommend.between(9, 10).mean(), abs=0.05)
+    assert len(headline) == 13  # every headline indicator of the codebook, means and medians included
+
+
+def _load(path, codebook, resolver, db) -> dict[str, pd.DataFrame]:
+    validation = validate_wave([path], codebook, WAVE, resolver)
+    with connect(db) as con:
+        write_trusts(con, load_trusts())
+        write_survey_dimensions(con, codebook)
+        load_wave(con, codebook, WAVE, validation, run_id="test", pseudonymise=Pseudonymiser(b"k" * 32))
+        write_headline_indicators(con, SURVEY, WAVE, compute_headline_indicators(con, SURVEY, WAVE, codebook.reporting))
+        tables = {t: con.execute(f"select * from {t} order by all").df()
+                  for t in ("respondent_fields", "responses", "numeric_responses", "headline_indicators")}
+        tables["quarantine"] = con.execute("select reason from quarantine").df()
+    return tables
+
+
+@pytest.fixture(scope="module")
+def part_of_a_wave(tmp_path_factory) -> pd.DataFrame:
+    return delivered().head(300)  # a routed answer, a "Don't know", "None of these" and numbers among them
+
+
+@pytest.fixture(scope="module")
+def plain(codebook, resolver, part_of_a_wave, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("plain")
+    return _load(write_csv(part_of_a_wave, folder / "wave.csv"), codebook, resolver, folder / "w.duckdb")
+
+
+@pytest.mark.parametrize("layout", sorted(BUILDERS))
+def test_each_layout_of_a_staff_pulse_wave_loads_to_the_plain_csvs_figures(layout, codebook, resolver, part_of_a_wave,
+                                                                          plain, tmp_path):
+    assert part_of_a_wave["improvement_barriers.none"].eq("1").any() and part_of_a_wave["qi_training_useful"].isna().any()
+    build, suffix = BUILDERS[layout]
+    export = build(part_of_a_wave, codebook.for_wave(WAVE), tmp_path / f"export{suffix}")
+    rows = _load(export, codebook, resolver, tmp_path / "w.duckdb")
+    assert rows["quarantine"].empty, rows["quarantine"]["reason"].tolist()[:3]
+    for table in ("respondent_fields", "responses", "numeric_responses", "headline_indicators"):
+        pd.testing.assert_frame_equal(rows[table], plain[table], check_dtype=False, obj=f"{layout} {table}")
