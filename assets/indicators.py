@@ -126,8 +126,8 @@ def indicator_trends(context: dg.AssetExecutionContext, survey_home: SurveyHomeR
     **PER_WAVE_SQL_ASSET,
 )
 def indicator_breakdowns(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource) -> dg.MaterializeResult:
-    """For one wave: each share and mean by trust type and by NHS region of the respondent's trust, with
-    base, interval (Wilson; Student's t for means) and suppression (small base, then secondary suppression so that no suppressed cell
+    """For one wave: each share and mean by the dimensions its codebook names (trust type and NHS region of the
+    respondent's trust, respondent fields such as occupational group), with base, interval (Wilson; Student's t for means) and suppression (small base, then secondary suppression so that no suppressed cell
     can be recovered by subtraction; counts of 1 to 4 never shown); and `trust_coverage`, responding
     trusts of each type and region against those in the reference list."""
     survey_id, wave_id = split_partition_key(context.partition_key)

@@ -263,8 +263,7 @@ def refuse_unmatched(path: Path, plan: list[Target | None], headings: list[str],
     unknown column is explained: a question or option the codebook does not ask in this wave, or the
     nearest headings the codebook knows."""
     respondent = codebook.respondent
-    answers = [t for t in plan if t is not None and (t.question is not None or t.column in (
-        respondent.trust.column, *(f.column for f in respondent.fields)))]
+    answers = [t for t in plan if t is not None and (t.question is not None or t.column in respondent.asked_columns)]
     if not answers:
         raise WaveFileRejected(path, f"no question matches the {codebook.survey_id} codebook: is this the right survey?")
     unknown = [h for h, t in zip(headings, plan) if t is None]
@@ -300,7 +299,7 @@ def known_headings(codebook: Codebook) -> list[str]:
     ids and wordings (every version, aliases), option columns of the plain layout."""
     respondent = codebook.respondent
     names = [respondent.id_column, respondent.submitted_at_column, *respondent.personal_data]
-    for spec in (respondent.trust, *respondent.fields):
+    for spec in (*([respondent.trust] if respondent.trust is not None else []), *respondent.fields):
         names += [spec.column, *spec.headings]
     for question in codebook.questions:
         names += [question.id, *question.headings, *question.option_columns]

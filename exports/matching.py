@@ -14,7 +14,7 @@ class HeadingMatcher:
         respondent = codebook.respondent
         self._by_heading: dict[str, Target] = {}
         self._by_tool_id: dict[str, Target] = {}
-        fields = [(respondent.trust, respondent.trust.column, "field")]
+        fields = [(respondent.trust, respondent.trust.column, "field")] if respondent.trust is not None else []
         fields += [(field, field.column, "single") for field in respondent.fields]
         for spec, column, kind in fields:
             target = Target(kind, column)

@@ -25,7 +25,8 @@ NAME = "plain_csv"
 
 def plan_for(codebook: Codebook) -> dict[str, Target]:
     respondent = codebook.respondent
-    plan = {fold(c): Target("field", c) for c in (respondent.id_column, respondent.submitted_at_column, respondent.trust.column)}
+    plan = {fold(c): Target("field", c) for c in (respondent.id_column, respondent.submitted_at_column,
+                                                  *([respondent.trust.column] if respondent.trust is not None else []))}
     plan.update({fold(f.column): Target("single", f.column) for f in respondent.fields})
     plan.update({fold(c): Target("field", c) for c in respondent.personal_data})
     for question in codebook.questions:

@@ -175,7 +175,8 @@ def generate_wave(
     submitted = (start + offsets).tz_convert("UTC").tz_localize(None)
     columns[respondent.id_column] = [f"{wave_id}-{i:06d}" for i in range(first_respondent, first_respondent + n)]
     columns[respondent.submitted_at_column] = submitted.strftime("%Y-%m-%dT%H:%M:%S")
-    columns[respondent.trust.column] = _trust_per_respondent(rng, n, targets.trusts, trust_codes)
+    if respondent.trust is not None:
+        columns[respondent.trust.column] = _trust_per_respondent(rng, n, targets.trusts, trust_codes)
     for field in respondent.fields:
         labels = {o.id: o.label for o in field.options}
         chosen = _single_choice(rng, n, list(labels), targets.counts.get(field.column), f"wave {wave_id} {field.column}",

@@ -74,7 +74,8 @@ class RespondentField(TrustField):
 class Respondent(_Strict):
     id_column: str = Field(pattern=IDENTIFIER)
     submitted_at_column: str = Field(pattern=IDENTIFIER)
-    trust: TrustField
+    # Optional: a survey asked of no particular organisation has no trust breakdowns, coverage or trust weighting.
+    trust: TrustField | None = None
     fields: tuple[RespondentField, ...] = ()
     # Columns that identify a person (canonical names: `name`, `email`, `ip_address`, ...): read for
     # matching duplicates, never stored. Exports may lack them.
@@ -97,7 +98,12 @@ class Respondent(_Strict):
 
     @property
     def columns(self) -> list[str]:
-        return [self.id_column, self.submitted_at_column, self.trust.column, *(f.column for f in self.fields)]
+        return [self.id_column, self.submitted_at_column, *self.asked_columns]
+
+    @property
+    def asked_columns(self) -> list[str]:
+        """The columns a respondent answers about themselves: the trust (if asked) and the fields."""
+        return [*([self.trust.column] if self.trust is not None else []), *(f.column for f in self.fields)]
 
     def field(self, column: str) -> RespondentField:
         for field in self.fields:
@@ -135,6 +141,16 @@ class Codebook(_Strict):
     @classmethod
     def _write_out_scales_and_grids(cls, raw):
         return expand_questionnaire(raw)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_trust_no_trust_breakdowns(cls, raw):
+        """Without a trust field, the breakdowns by default are none (trust type and region are a trust's)."""
+        if isinstance(raw, dict) and isinstance(raw.get("respondent"), dict) and raw["respondent"].get("trust") is None:
+            reporting = dict(raw.get("reporting") or {})
+            reporting.setdefault("breakdowns", [])
+            raw = {**raw, "reporting": reporting}
+        return raw
 
     @field_validator("waves")
     @classmethod
@@ -186,12 +202,13 @@ class Codebook(_Strict):
 
     def _check_breakdowns(self) -> None:
         """Breakdowns and pooled groups name the reference list's dimensions or respondent fields."""
-        known = [*REFERENCE_DIMENSIONS, *(f.column for f in self.respondent.fields)]
+        known = [*(REFERENCE_DIMENSIONS if self.respondent.trust is not None else ()), *(f.column for f in self.respondent.fields)]
         refuse_duplicates(list(self.reporting.breakdowns), "breakdowns")
         unknown = [d for d in [*self.reporting.breakdowns, *self.reporting.pooled_groups] if d not in known]
         if unknown:
             raise ValueError(f"reporting names breakdown dimensions {sorted(set(unknown))}, which are neither "
-                             f"{' nor '.join(REFERENCE_DIMENSIONS)} nor respondent fields (known: {', '.join(known)})")
+                             f"{' nor '.join(REFERENCE_DIMENSIONS)} (of a survey with a trust field) nor respondent "
+                             f"fields (known: {', '.join(known) or 'none'})")
 
     @staticmethod
     def _check_composite(composite, question: Question | None) -> None:

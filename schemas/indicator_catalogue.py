@@ -89,6 +89,8 @@ def indicator_catalogue(codebook: Codebook) -> list[Indicator]:
                                    items=theme.items,
                                    min_items=theme.min_items))
     for indicator_id, (kind, label) in BUILT_IN_INDICATORS.items():
+        if codebook.respondent.trust is None and indicator_id != RESPONDENTS:
+            continue  # no trust asked: no trusts to count or cover
         catalogue.append(Indicator(indicator_id, kind, label))
     # The headline: the codebook's list, in its order; without one, every indicator, in catalogue order.
     headline = codebook.indicators.headline or [i.id for i in catalogue]

@@ -98,8 +98,9 @@ def build_response_schema(codebook: Codebook, trust_codes: Iterable[str]) -> pa.
             pa.Check(lambda s: parse_timestamps(s).notna(), name=RULE_TIMESTAMP),
             nullable=False,
         ),
-        respondent.trust.column: pa.Column(TEXT, _is_in(trust_codes, RULE_KNOWN_TRUST), nullable=False),
     }
+    if respondent.trust is not None:
+        columns[respondent.trust.column] = pa.Column(TEXT, _is_in(trust_codes, RULE_KNOWN_TRUST), nullable=False)
     for field in respondent.fields:
         columns[field.column] = pa.Column(TEXT, _is_in((o.label for o in field.options), RULE_OPTION_LABEL),
                                           nullable=not field.required)

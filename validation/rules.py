@@ -78,7 +78,8 @@ class WaveRules:
                  resolver: TrustResolver, files: list[StagedFile]):
         self.con, self.codebook, self.schema, self.resolver, self.files = con, codebook, schema, resolver, files
         self.id_column = codebook.respondent.id_column
-        self.trust_column = codebook.respondent.trust.column
+        trust = codebook.respondent.trust
+        self.trust_column = trust.column if trust is not None else None  # a survey may ask no trust
         self.canonical = list(codebook.expected_columns)
         self.personal = set(codebook.respondent.personal_data)
 
@@ -150,7 +151,8 @@ class WaveRules:
         conversions |= {q.id: lambda v, q=q: canonical_number(v, q.integer, q.minimum, q.maximum) or v
                         for q in self.codebook.questions if q.type == "numeric"}
         conversions |= {f.column: functools.partial(canonical_label, f) for f in self.codebook.respondent.fields}
-        conversions[self.trust_column] = lambda v: self.resolver.resolve(v)[0]
+        if self.trust_column is not None:
+            conversions[self.trust_column] = lambda v: self.resolver.resolve(v)[0]
         return conversions
 
     def _stage_values(self) -> set[str]:
@@ -297,6 +299,8 @@ class WaveRules:
                     columns.append(f"NULL::VARCHAR AS {name}")
                     if column == self.codebook.respondent.submitted_at_column:
                         columns.append(f"NULL::TIMESTAMPTZ AS {SUBMITTED_AT_PARSED}")
+                    if column == self.trust_column:
+                        columns.append(f"NULL::VARCHAR AS {TRUST_REPORTED}")
                     continue
                 if column in changed:
                     joins.append(f"LEFT JOIN value_map AS {m} ON {m}.column_name = {literal(column)} AND {m}.raw = {raw}")
@@ -307,6 +311,8 @@ class WaveRules:
                     columns.append(f"{m}.parsed_at AS {SUBMITTED_AT_PARSED}")
                 if column == self.trust_column:
                     columns.append(f"{m}.reported AS {TRUST_REPORTED}")
+            if self.trust_column is None:
+                columns.append(f"NULL::VARCHAR AS {TRUST_REPORTED}")
             select = (f"SELECT {f.number} AS file_order, s.{SOURCE_FILE}, {f.row_number} AS {SOURCE_ROW}, "
                       f"{f.complete} AS {COMPLETE}, {', '.join(columns)} FROM {f.table} AS r "
                       f"JOIN staged_files AS s ON s.file_order = {f.number} {' '.join(joins)}")

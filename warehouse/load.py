@@ -41,7 +41,7 @@ def insert_respondents_sql(codebook: Codebook) -> str:
     return f"""
         INSERT INTO respondents BY NAME
         SELECT $survey_id AS survey_id, $wave_id AS wave_id, s.{identifier(r.id_column)} AS respondent_id,
-               s.{identifier(r.trust.column)} AS trust_code, s.trust_code_reported,
+               {f"s.{identifier(r.trust.column)}" if r.trust is not None else "NULL"} AS trust_code, s.trust_code_reported,
                s.submitted_at_parsed AS submitted_at, s.source_file, s.source_row
         FROM staged_wave() AS s
     """

@@ -29,6 +29,9 @@ from schemas.codebook import Codebook
 from sql_text import identifier
 from warehouse.connection import read_sql, transaction
 
+# The key a survey that asks no trust counts all its respondents under (the tables' trust_code is their key; the
+# macro in schema.sql, `counted_trust`, writes it the same way).
+NO_TRUST = ""
 COUNT_TABLES = {"trust_question_bases": "trust_question_base_rows", "trust_share_numerators": "trust_share_numerator_rows",
                 "trust_mean_sums": "trust_mean_sum_rows"}
 
@@ -101,7 +104,9 @@ def count_staged_wave(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_i
         parts = expression if kind == "mean" else (expression,)
         aggregates += [f"coalesce({part}, 0) AS c{n}_{m}" for m, part in enumerate(parts)]
     source = f"(SELECT *, {', '.join(f'{v} AS m{n}' for n, v in enumerate(values))} FROM {staged})" if values else staged
-    by_trust = con.execute(f"SELECT trust_code, {', '.join(aggregates)} FROM {source} GROUP BY trust_code",
+    trust = codebook.respondent.trust
+    trust_code = identifier(trust.column) if trust is not None else f"'{NO_TRUST}'"
+    by_trust = con.execute(f"SELECT {trust_code} AS trust_code, {', '.join(aggregates)} FROM {source} GROUP BY ALL",
                            arguments).fetchall()
     rows: dict[str, list] = {"base": [], "share": [], "mean": []}
     for trust_code, *results in by_trust:

@@ -90,8 +90,8 @@ CREATE TABLE IF NOT EXISTS respondents (
     survey_id     VARCHAR NOT NULL,
     wave_id       VARCHAR NOT NULL,
     respondent_id VARCHAR NOT NULL,    -- keyed hash of the survey tool's respondent id (a pseudonym)
-    trust_code    VARCHAR NOT NULL,    -- current ODS code of the respondent's trust
-    trust_code_reported VARCHAR NOT NULL, -- as given: a code, a merged trust's old code, or a name
+    trust_code    VARCHAR,             -- current ODS code of the respondent's trust (NULL: the survey asks none)
+    trust_code_reported VARCHAR,       -- as given: a code, a merged trust's old code, or a name
     submitted_at  TIMESTAMP WITH TIME ZONE NOT NULL,
     source_file   VARCHAR NOT NULL,
     source_row    INTEGER NOT NULL
@@ -99,6 +99,10 @@ CREATE TABLE IF NOT EXISTS respondents (
     -- refresh may use. Each respondent is there once per wave: validation keeps one submission, and the
     -- load's reconciliation (wave_reconciliation.sql) rolls back a wave where any respondent appears twice.
 );
+
+-- Added with surveys that ask no trust: a home made before holds the columns as NOT NULL.
+ALTER TABLE respondents ALTER COLUMN trust_code DROP NOT NULL;
+ALTER TABLE respondents ALTER COLUMN trust_code_reported DROP NOT NULL;
 
 -- The codebook's respondent fields (a board role, an occupational group), one row per respondent per field
 -- answered: the option chosen, labelled by `options` (question_id = field_id). Breakdown dimensions, never
@@ -342,6 +346,10 @@ CREATE OR REPLACE MACRO keyed_pseudonym(inner_pad, outer_pad, survey, respondent
 CREATE OR REPLACE MACRO sample_sd(answered, total, total_squares) AS
     CASE WHEN answered > 1
          THEN sqrt(greatest((total_squares - total * total / answered) / (answered - 1), 0)) END;
+
+-- The trust a respondent is counted under in the counts by trust: theirs, or '' for a survey that asks no trust
+-- (warehouse.trust_counts.NO_TRUST).
+CREATE OR REPLACE MACRO counted_trust(trust_code) AS coalesce(trust_code, '');
 
 -- The run of each wave's latest load.
 CREATE OR REPLACE MACRO latest_load_runs() AS TABLE

@@ -5,10 +5,11 @@ WITH asked_means AS (
     SELECT indicator_id, items, min_items FROM asked_means($survey_id, $wave_id)
 ),
 wave_trusts AS (
-    SELECT DISTINCT trust_code FROM respondents WHERE survey_id = $survey_id AND wave_id = $wave_id
+    SELECT DISTINCT counted_trust(trust_code) AS trust_code FROM respondents
+    WHERE survey_id = $survey_id AND wave_id = $wave_id
 ),
 sums AS (
-    SELECT r.trust_code, v.indicator_id, count(*) AS answered, fsum(v.value) AS total,
+    SELECT counted_trust(r.trust_code) AS trust_code, v.indicator_id, count(*) AS answered, fsum(v.value) AS total,
            fsum(v.value * v.value) AS total_squares
     FROM mean_values($survey_id, $wave_id) AS v
     JOIN respondents AS r

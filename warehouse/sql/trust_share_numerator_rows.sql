@@ -5,10 +5,11 @@ WITH asked_shares AS (
     SELECT indicator_id, option_ids, range_low, range_high FROM asked_shares($survey_id, $wave_id)
 ),
 wave_trusts AS (
-    SELECT DISTINCT trust_code FROM respondents WHERE survey_id = $survey_id AND wave_id = $wave_id
+    SELECT DISTINCT counted_trust(trust_code) AS trust_code FROM respondents
+    WHERE survey_id = $survey_id AND wave_id = $wave_id
 ),
 ticked AS (
-    SELECT r.trust_code, t.indicator_id, count(*) AS ticked
+    SELECT counted_trust(r.trust_code) AS trust_code, t.indicator_id, count(*) AS ticked
     FROM share_ticks($survey_id, $wave_id) AS t
     JOIN respondents AS r
       ON r.survey_id = $survey_id AND r.wave_id = $wave_id AND r.respondent_id = t.respondent_id
