@@ -169,8 +169,9 @@ def trend_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, waves: list[
 
 
 def breakdown_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: str, dimension: str) -> pd.DataFrame:
-    """The headline shares of one wave by the groups of ``dimension`` (pooled groups under their pooled
-    name, as the warehouse reports them): one row per indicator and group, with percentage and base, and
+    """The headline shares and means of one wave by the groups of ``dimension`` (pooled groups under their
+    pooled name, as the warehouse reports them): one row per indicator and group, with percentage (a mean's
+    value) and base, and
     why a suppressed cell is hidden ('small base' or 'secondary'). Numerators are never read: a count of
     1 to 4 is never shown."""
     cells = con.execute(read_sql("pack_breakdowns"), {"survey_id": codebook.survey_id, "wave_id": wave_id,
@@ -180,8 +181,10 @@ def breakdown_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id:
     return pd.DataFrame({
         "indicator": cells["indicator_id"],
         "label": _labelled(codebook, cells["indicator_id"], cells["label"]),
+        "kind": cells["indicator_kind"],
         "category": cells["category"],
         "percentage": cells["pct"].where(~suppressed),
+        "value": _measured(cells["value"], cells["indicator_kind"]).where(~suppressed),
         "base": cells["base"].where(~suppressed).astype("Int64"),
         "suppression": suppression.mask(suppressed & suppression.isna(), "small base"),
     })

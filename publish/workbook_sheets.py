@@ -77,7 +77,9 @@ def headline_sheet(page: PackSheet, codebook: Codebook, headline: pd.DataFrame) 
 def trends_sheet(page: PackSheet, codebook: Codebook, trends: pd.DataFrame, waves: list[str]) -> None:
     styles = page.styles
     page.legend({SUPPRESSED} if trends["suppressed"].any() else set(), codebook.reporting.min_base)
-    page.line("Base: the respondents who answered the question in that wave. Counts are numbers, not percentages.")
+    page.line("Base: the respondents who answered the question in that wave. Counts are numbers, not percentages."
+              + (" A mean or median is on its question's own scale (a score out of 10)."
+                 if trends["kind"].isin(MEASURED).any() else ""))
     if not trends["comparable"].all():
         page.line("A chart's line is broken where the question changed between two waves: the waves either "
                   "side of the break are not comparable.")
@@ -123,7 +125,9 @@ def breakdown_sheet(page: PackSheet, codebook: Codebook, dimension: str, cells: 
     if never:
         page.line(f"No figure for {', '.join(never)}: fewer than {min_base} of their respondents answered "
                   "each question.")
-    page.line("Each percentage is of the respondents in the group who answered the question; its base is beside it.")
+    page.line("Each percentage is of the respondents in the group who answered the question; its base is beside it."
+              + (" A mean is on its question's own scale (a score out of 10)." if cells["kind"].isin(MEASURED).any()
+                 else ""))
     page.columns([58] + [9, 7] * len(categories) + [38])
     row = page.header(["Indicator"] + ["%", "base"] * len(categories) + [ID_COLUMN],
                       [("", 1)] + [(category, 2) for category in categories] + [("", 1)])
@@ -143,7 +147,10 @@ def breakdown_sheet(page: PackSheet, codebook: Codebook, dimension: str, cells: 
                     page.text(row, col, MARKERS[cell.suppression], styles.marker)
                     page.text(row, col + 1, MARKERS[cell.suppression], styles.marker)
                 else:
-                    page.percent(row, col, cell.percentage)
+                    if cell.kind in MEASURED:
+                        page.measure(row, col, cell.value)
+                    else:
+                        page.percent(row, col, cell.percentage)
                     page.whole(row, col + 1, cell.base)
             page.text(row, 1 + 2 * len(categories), indicator, styles.text)
             row += 1

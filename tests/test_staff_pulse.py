@@ -81,6 +81,27 @@ def test_the_pack_csv_gives_means_on_their_scale_and_shares_in_percent(demo_run)
     assert len(headline) == 13  # every headline indicator of the codebook, means and medians included
 
 
+def test_the_workbook_shows_means_on_their_scale_beside_shares_and_by_occupational_group(demo_run):
+    from openpyxl import load_workbook
+
+    out = demo_run.home / "publish" / SURVEY / WAVE
+    headline = pd.read_csv(out / HEADLINE_CSV).set_index("indicator")
+    book = load_workbook(out / "leadership_pack.xlsx")
+    assert book.sheetnames[-4:] == ["By trust type", "By region", "By occupational group", "Notes"]
+
+    def row_of(sheet, indicator):  # the id is in the table's last column
+        return next(r for r in sheet.iter_rows() if any(c.value == indicator for c in r))
+
+    theme = row_of(book["Headline"], "engagement.score")
+    assert theme[1].value == pytest.approx(headline.loc["engagement.score", "value"], abs=0.005)
+    assert theme[1].number_format == "0.0"  # a score, not a percentage
+    share = row_of(book["Headline"], "eng_enthusiastic.positive")
+    assert share[1].number_format == "0.0%"
+    groups = row_of(book["By occupational group"], "engagement.score")
+    shown = [c.value for c in groups[1:-1:2] if isinstance(c.value, float)]
+    assert shown and all(0 < v <= 10 for v in shown)  # each group's theme score, out of 10
+
+
 def _load(path, codebook, resolver, db) -> dict[str, pd.DataFrame]:
     validation = validate_wave([path], codebook, WAVE, resolver)
     with connect(db) as con:

@@ -1,8 +1,8 @@
--- Each headline share of one wave by the groups of one dimension, with the base and suppression of each
--- cell. Parameters: $survey_id, $wave_id, $dimension.
-SELECT b.indicator_id, i.label, b.category, b.pct, b.base, b.suppressed, b.suppression
+-- Each headline share and mean of one wave by the groups of one dimension, with the base and suppression of
+-- each cell (medians are not broken down). Parameters: $survey_id, $wave_id, $dimension.
+SELECT b.indicator_id, i.label, i.indicator_kind, b.category, b.pct, b.value, b.base, b.suppressed, b.suppression
 FROM indicator_breakdowns AS b
 JOIN indicators AS i USING (survey_id, indicator_id)
 WHERE b.survey_id = $survey_id AND b.wave_id = $wave_id AND b.dimension = $dimension
-  AND i.headline_order IS NOT NULL AND i.indicator_kind = 'share'  -- the pack shows no mean yet
+  AND i.headline_order IS NOT NULL
 ORDER BY i.headline_order, b.category
