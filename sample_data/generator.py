@@ -177,11 +177,11 @@ def generate_wave(
     columns[respondent.submitted_at_column] = submitted.strftime("%Y-%m-%dT%H:%M:%S")
     if respondent.trust is not None:
         columns[respondent.trust.column] = _trust_per_respondent(rng, n, targets.trusts, trust_codes)
-    for field in respondent.fields:
-        labels = {o.id: o.label for o in field.options}
-        chosen = _single_choice(rng, n, list(labels), targets.counts.get(field.column), f"wave {wave_id} {field.column}",
-                                targets.shares.get(field.column))
-        columns[field.column] = [labels[o] for o in chosen]
+    for asked in respondent.fields:
+        labels = {o.id: o.label for o in asked.options}
+        chosen = _single_choice(rng, n, list(labels), targets.counts.get(asked.column), f"wave {wave_id} {asked.column}",
+                                targets.shares.get(asked.column))
+        columns[asked.column] = [labels[o] for o in chosen]
 
     first = rng.choice(_FIRST_NAMES, size=n)
     last = rng.choice(_LAST_NAMES, size=n)

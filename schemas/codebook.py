@@ -8,7 +8,7 @@ codebook that contradicts itself. A survey's waves may also be declared beside t
 name them (``asked_in``, ``asked_from``, ``rewordings``).
 
 What does not belong here: the questions and options themselves, with their own rules
-(``schemas.questions``), reading codebook files (``schemas.codebook_files``), how a survey is reported
+(``schemas.questions``), who answered (``schemas.respondent``: trust, respondent fields, personal data), reading codebook files (``schemas.codebook_files``), how a survey is reported
 (``schemas.reporting``: suppression, levels, pooled groups, report sections, composites and headline),
 the indicator catalogue derived from a codebook (``schemas.indicator_catalogue``), the pandera schema built from it
 (``schemas.response_schema``), and anything that touches data or the warehouse.
@@ -26,7 +26,8 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from schemas.indicator_catalogue import indicator_catalogue
 from schemas.questions import Option, Question, fold, refuse_duplicates
-from schemas.reporting import IDENTIFIER, REFERENCE_DIMENSIONS, IndicatorCatalogue, Reporting, ReportSection
+from schemas.reporting import REFERENCE_DIMENSIONS, IndicatorCatalogue, Reporting, ReportSection
+from schemas.respondent import Respondent
 from schemas.scales import Scale, expand_questionnaire
 from schemas.strict import Strict as _Strict
 from schemas.waves import WAVE_SETTINGS, Wave, order_waves
@@ -49,67 +50,6 @@ class WaveNotDeclared(KeyError):
 
     def __str__(self) -> str:  # KeyError would print the message in quotes
         return str(self.args[0])
-
-
-class TrustField(_Strict):
-    column: str = Field(pattern=IDENTIFIER)
-    wording: str
-    aliases: tuple[str, ...] = ()
-    tool_ids: dict[str, str] = Field(default_factory=dict)
-
-    @property
-    def headings(self) -> tuple[str, ...]:
-        return (self.wording, *self.aliases)
-
-
-class RespondentField(TrustField):
-    """A single-choice question about the respondent (a board role, an occupational group): stored with the
-    respondent, a breakdown dimension when ``reporting.breakdowns`` names it, never an indicator."""
-
-    title: str = Field(min_length=1)  # what tables and the pack call it ("Occupational group")
-    options: tuple[Option, ...] = Field(min_length=2)
-    required: bool = True
-
-
-class Respondent(_Strict):
-    id_column: str = Field(pattern=IDENTIFIER)
-    submitted_at_column: str = Field(pattern=IDENTIFIER)
-    # Optional: a survey asked of no particular organisation has no trust breakdowns, coverage or trust weighting.
-    trust: TrustField | None = None
-    fields: tuple[RespondentField, ...] = ()
-    # Columns that identify a person (canonical names: `name`, `email`, `ip_address`, ...): read for
-    # matching duplicates, never stored. Exports may lack them.
-    personal_data: tuple[str, ...] = ()
-    # Emails that identify nobody, added to the defaults (schemas.emails.PLACEHOLDER_EMAILS): a whole value
-    # ("n/a") or a local part with any domain ("survey@").
-    placeholder_emails: tuple[str, ...] = ()
-    # Whether partial responses (unfinished, or with no completion time) count; if not, quarantined.
-    count_partial: bool = False
-
-    @model_validator(mode="before")
-    @classmethod
-    def _role_is_a_field(cls, raw):
-        """A codebook of the first version names one respondent field, ``role``: it is the first of ``fields``."""
-        if isinstance(raw, dict) and "role" in raw:
-            raw = dict(raw)
-            role = {"title": "Role", **raw.pop("role")}
-            raw["fields"] = [role, *raw.get("fields", ())]
-        return raw
-
-    @property
-    def columns(self) -> list[str]:
-        return [self.id_column, self.submitted_at_column, *self.asked_columns]
-
-    @property
-    def asked_columns(self) -> list[str]:
-        """The columns a respondent answers about themselves: the trust (if asked) and the fields."""
-        return [*([self.trust.column] if self.trust is not None else []), *(f.column for f in self.fields)]
-
-    def field(self, column: str) -> RespondentField:
-        for field in self.fields:
-            if field.column == column:
-                return field
-        raise KeyError(column)
 
 
 class Codebook(_Strict):

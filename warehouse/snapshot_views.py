@@ -21,8 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from schemas.codebook import Codebook, RespondentField
+from schemas.codebook import Codebook
 from schemas.questions import Option, Question
+from schemas.respondent import RespondentField
 from sql_text import identifier, literal
 from warehouse.connection import read_sql
 
