@@ -261,3 +261,14 @@ def test_a_mean_or_median_on_too_few_respondents_is_suppressed_whole(loaded):
         assert row["suppressed"] and row["base"] == 3
         assert row[["value", "pct", "sd", "ci_low", "ci_high"]].isna().all(), indicator_id
     assert not strict.loc["unpaid_hours.median", "suppressed"] and strict.loc["unpaid_hours.median", "value"] == 9.5
+
+
+def test_a_median_is_broken_down_by_every_dimension_from_the_numbers_given(loaded):
+    """Every loaded respondent is an 'Other' of RC9 (an acute trust in the East of England): each group's median
+    of unpaid hours is the wave's, the mean of the middle two of 0, 7, 12 and 80; a median has no interval."""
+    with duckdb.connect(str(loaded[4]), read_only=True) as con:
+        cells = con.execute("SELECT dimension, category, base, value, ci_low, suppressed FROM indicator_breakdowns "
+                            "WHERE indicator_id = 'unpaid_hours.median' ORDER BY dimension").fetchall()
+    assert cells == [("occupational_group", "Other", 4, 9.5, None, False),
+                     ("region", "East of England", 4, 9.5, None, False),
+                     ("trust_type", "Acute and Acute & Community Trusts", 4, 9.5, None, False)]

@@ -136,3 +136,45 @@ def test_each_layout_of_a_staff_pulse_wave_loads_to_the_plain_csvs_figures(layou
     assert rows["quarantine"].empty, rows["quarantine"]["reason"].tolist()[:3]
     for table in ("respondent_fields", "responses", "numeric_responses", "headline_indicators"):
         pd.testing.assert_frame_equal(rows[table], plain[table], check_dtype=False, obj=f"{layout} {table}")
+
+
+def test_a_group_of_ten_is_suppressed_as_the_staff_pulse_says_eleven_is_the_least(codebook, resolver, tmp_path):
+    """``reporting.min_base: 11``, as the NHS Staff Survey: in the first rows of a wave in which an occupational
+    group has exactly ten answers to an item, that group's cell is withheld, and every group of eleven or more is
+    shown (bases counted here from the file)."""
+    from warehouse.breakdowns import compute_indicator_breakdowns
+
+    wave = delivered()
+    answered = wave["eng_enthusiastic"].notna()
+    rows = next(n for n in range(40, len(wave)) if (wave[:n][answered[:n]].groupby("occupational_group").size() == 10).any())
+    part = wave.head(rows)
+    bases = part[part["eng_enthusiastic"].notna()].groupby("occupational_group").size()
+    validation = validate_wave([write_csv(part, tmp_path / "wave.csv")], codebook, WAVE, resolver)
+    with connect(tmp_path / "w.duckdb") as con:
+        write_trusts(con, load_trusts())
+        write_survey_dimensions(con, codebook)
+        load_wave(con, codebook, WAVE, validation, run_id="test", pseudonymise=Pseudonymiser(b"k" * 32))
+        cells = compute_indicator_breakdowns(con, SURVEY, WAVE, codebook.reporting)
+    cells = cells[(cells["dimension"] == "occupational_group") & (cells["indicator_id"] == "eng_enthusiastic.score")]
+    shown = cells.set_index("category")
+    assert set(shown.index) == set(bases.index)
+    for group, base in bases.items():
+        assert (shown.loc[group, "suppression"] == "small base") == (base < 11), (group, base)
+    assert 10 in set(bases)
+
+
+def test_the_dagster_instance_holds_both_surveys_waves_as_partitions_each_materialised(demo_run):
+    """What the UI's partition view of `wave_responses` lists after `survey demo`."""
+    import dagster as dg
+
+    from assets.constants import WAVE_PARTITIONS
+    from home.settings import SurveyHome
+    from pipelines.instance import instance_for
+
+    with instance_for(SurveyHome(demo_run.home)) as instance:
+        keys = set(instance.get_dynamic_partitions(WAVE_PARTITIONS))
+        materialised = {r.partition_key for r in instance.fetch_materializations(
+            dg.AssetKey("wave_responses"), limit=100).records}
+    waves = {f"improvement-journey/{w}" for w in ("2023", "2024", "2025")}
+    waves |= {f"{SURVEY}/{w}" for w in ("2025Q4", "2026Q1", "2026Q2", "2026Q3")}
+    assert keys == waves and materialised == waves

@@ -59,12 +59,13 @@ def compute_indicator_breakdowns(
     reason = suppress(cells, reporting.min_base)
     suppressed = reason.notna().to_numpy()
     means = cells["indicator_kind"].eq("mean").to_numpy()
-    low, high = wilson_interval(cells["numerator"].where(~suppressed & ~means), cells["base"],
+    measured = cells["indicator_kind"].isin(["mean", "median"]).to_numpy()  # a value on the question's scale
+    low, high = wilson_interval(cells["numerator"].where(~suppressed & ~measured), cells["base"],
                                 reporting.confidence_level)
-    mean_low, mean_high = t_interval(cells["mean"].where(~suppressed), cells["sd"], cells["base"],
+    mean_low, mean_high = t_interval(cells["value"].where(~suppressed & means), cells["sd"], cells["base"],
                                      reporting.confidence_level)
     with np.errstate(divide="ignore", invalid="ignore"):
-        pct = np.where(suppressed | means, np.nan, 100 * cells["numerator"] / cells["base"])
+        pct = np.where(suppressed | measured, np.nan, 100 * cells["numerator"] / cells["base"])
     small_count = cells["numerator"].between(1, SMALLEST_SHOWN_COUNT - 1)
     result = cells.assign(
         survey_id=survey_id,
@@ -72,11 +73,11 @@ def compute_indicator_breakdowns(
         numerator=cells["numerator"].astype("Int64").mask(suppressed | small_count),
         base=cells["base"].astype("Int64").mask(suppressed),
         pct=pct,
-        ci_low=np.where(means, mean_low, 100 * low),
+        ci_low=np.where(means, mean_low, 100 * low),  # a median has none
         ci_high=np.where(means, mean_high, 100 * high),
         suppressed=suppressed,
         suppression=reason,
-        value=np.where(suppressed, np.nan, np.where(means, cells["mean"], pct)),
+        value=np.where(suppressed, np.nan, np.where(measured, cells["value"], pct)),
         sd=cells["sd"].where(means & ~suppressed),
     )
     return result[BREAKDOWN_COLUMNS]

@@ -120,18 +120,6 @@ def insert_text_sql(codebook: Codebook) -> str | None:
     """
 
 
-def answers_given_sql(codebook: Codebook) -> str:
-    """The answers the staged wave gives that the load stores (respondent fields, options chosen or ticked,
-    numbers), counted in the wide rows: a respondent's answers lost in the reshape would otherwise go unseen."""
-    given = [f"count({identifier(f.column)})" for f in codebook.respondent.fields]
-    for question in codebook.questions:
-        if question.type == "multiple":
-            given += [f"count_if({identifier(c)}::VARCHAR = '1')" for c in question.option_columns]
-        elif question.type != "text":
-            given.append(f"count({identifier(question.id)})")
-    return f"SELECT {' + '.join(given) or '0'} FROM staged_rows"
-
-
 class WaveDoesNotReconcile(RuntimeError):
     """The warehouse would not hold exactly the rows validated; the load was rolled back."""
 
@@ -197,14 +185,13 @@ def load_wave(
             if replaced:  # the old rows stay in the file's free blocks until it is rebuilt
                 con.execute("INSERT INTO rebuild_reasons VALUES ($reason, now())",
                             {"reason": f"{codebook.survey_id}/{wave_id} loaded again"})
-            (answers_given,) = con.execute(answers_given_sql(codebook)).fetchone()
             con.execute(insert_respondents_sql(codebook), params)
             for sql in (insert_respondent_fields_sql(codebook), insert_single_choice_sql(codebook), insert_multiple_choice_sql(codebook),
                         insert_numeric_sql(codebook)):
                 if sql:
                     con.execute(sql, params)
             con.execute("INSERT INTO load_log BY NAME SELECT * FROM load_log_rows")
-            count_staged_wave(con, codebook, wave_id, "staged_rows")
+            answers_given = count_staged_wave(con, codebook, wave_id, "staged_rows")  # and the answers the wave gives
             counts = wave_reconciliation(con, codebook.survey_id, wave_id, run_id, answers_given)
             if not counts["reconciles"]:
                 raise WaveDoesNotReconcile(counts)
@@ -272,7 +259,7 @@ def wave_reconciliation(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id:
 
     Reconciles when rows read = rows loaded + rows quarantined in the log, the log's loaded and
     quarantined counts equal the respondents and distinct quarantined rows actually stored, no
-    respondent is stored twice, and (when the load counted them, ``answers_given_sql``) the answers
+    respondent is stored twice, and (when the load counted them, ``count_staged_wave``) the answers
     stored are the answers given.
     """
     cursor = con.execute(

@@ -3,7 +3,8 @@
 -- pooled as the codebook says. Parameters: $survey_id, $wave_id, $dimensions (those of trust_type and region
 -- the codebook breaks down by), $pooled (the codebook's pooled groups: [dimension, group, reported as] lists). All are added up from the wave's counts per trust
 -- (`trust_question_bases`, `trust_share_numerators`, `trust_mean_sums`, written with its load): a trust's
--- type and region are the same for all its respondents. Medians are not broken down.
+-- type and region are the same for all its respondents. Medians, which cannot be added up, are taken over the
+-- numbers given (`median_values`).
 WITH pooled AS (
     SELECT p[1] AS dimension, p[2] AS category, p[3] AS reported FROM (SELECT unnest($pooled::VARCHAR[][]) AS p)
 ),
@@ -44,7 +45,7 @@ means AS (
     GROUP BY ALL
 )
 SELECT s.indicator_id, 'share' AS indicator_kind, b.dimension, b.category, coalesce(n.numerator, 0) AS numerator,
-       b.base, NULL::DOUBLE AS mean, NULL::DOUBLE AS sd
+       b.base, NULL::DOUBLE AS value, NULL::DOUBLE AS sd
 FROM shares AS s
 JOIN bases AS b ON b.question_id = s.question_id
 LEFT JOIN numerators AS n ON n.indicator_id = s.indicator_id AND n.dimension = b.dimension AND n.category = b.category
@@ -53,4 +54,10 @@ UNION ALL
 SELECT indicator_id, 'mean', dimension, category, NULL, base, total / base, sample_sd(base, total, total_squares)
 FROM means
 WHERE base > 0
+UNION ALL
+SELECT v.indicator_id, 'median', c.dimension, c.category, NULL, count(*), median(v.value), NULL
+FROM median_values($survey_id, $wave_id) AS v
+JOIN respondents AS r ON r.survey_id = $survey_id AND r.wave_id = $wave_id AND r.respondent_id = v.respondent_id
+JOIN categories AS c USING (trust_code)
+GROUP BY ALL
 ORDER BY indicator_id, dimension, category

@@ -3,7 +3,7 @@
 -- option each respondent chose for each field in $fields, small groups pooled as the codebook says.
 -- Parameters: $survey_id, $wave_id, $fields (field ids), $pooled (as in breakdown_values.sql). Counted from
 -- the long answers with the counting macros of schema.sql: a field's groups are not groups of trusts, so the
--- wave's counts per trust cannot be added up to them. Medians are not broken down.
+-- wave's counts per trust cannot be added up to them.
 WITH pooled AS (
     SELECT p[1] AS dimension, p[2] AS category, p[3] AS reported FROM (SELECT unnest($pooled::VARCHAR[][]) AS p)
 ),
@@ -37,11 +37,16 @@ means AS (
     GROUP BY ALL
 )
 SELECT s.indicator_id, 'share' AS indicator_kind, b.dimension, b.category, coalesce(n.numerator, 0) AS numerator,
-       b.base, NULL::DOUBLE AS mean, NULL::DOUBLE AS sd
+       b.base, NULL::DOUBLE AS value, NULL::DOUBLE AS sd
 FROM shares AS s
 JOIN bases AS b ON b.question_id = s.question_id
 LEFT JOIN numerators AS n ON n.indicator_id = s.indicator_id AND n.dimension = b.dimension AND n.category = b.category
 UNION ALL
 SELECT indicator_id, 'mean', dimension, category, NULL, base, total / base, sample_sd(base, total, total_squares)
 FROM means
+UNION ALL
+SELECT v.indicator_id, 'median', g.dimension, g.category, NULL, count(*), median(v.value), NULL
+FROM median_values($survey_id, $wave_id) AS v
+JOIN groups AS g USING (respondent_id)
+GROUP BY ALL
 ORDER BY indicator_id, dimension, category

@@ -30,11 +30,9 @@ means AS (
     GROUP BY indicator_id
 ),
 medians AS (
-    SELECT i.indicator_id, count(*) AS answered, median(a.value) AS median
-    FROM indicators AS i
-    JOIN wave_answers($survey_id, $wave_id) AS a ON a.question_id = i.question_id
-    WHERE i.survey_id = $survey_id AND i.indicator_kind = 'median' AND a.value IS NOT NULL
-    GROUP BY i.indicator_id
+    SELECT indicator_id, count(*) AS answered, median(value) AS median
+    FROM median_values($survey_id, $wave_id)
+    GROUP BY indicator_id
 ),
 wave_counts AS (
     SELECT count(*) AS respondents, count(DISTINCT trust_code) AS trusts_responding

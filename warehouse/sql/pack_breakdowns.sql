@@ -1,5 +1,5 @@
--- Each headline share and mean of one wave by the groups of one dimension, with the base and suppression of
--- each cell (medians are not broken down). Parameters: $survey_id, $wave_id, $dimension.
+-- Each headline share, mean and median of one wave by the groups of one dimension, with the base and suppression of
+-- each cell. Parameters: $survey_id, $wave_id, $dimension.
 SELECT b.indicator_id, i.label, i.indicator_kind, b.category, b.pct, b.value, b.base, b.suppressed, b.suppression
 FROM indicator_breakdowns AS b
 JOIN indicators AS i USING (survey_id, indicator_id)

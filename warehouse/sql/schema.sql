@@ -422,6 +422,14 @@ CREATE OR REPLACE MACRO asked_means(survey, wave) AS TABLE
       AND list_has_all((SELECT list(question_id) FROM wave_questions WHERE survey_id = survey AND wave_id = wave),
                        coalesce(i.items, [i.question_id]));
 
+-- One row per respondent counted by each median indicator, with the number they gave (a median is taken over
+-- them: it cannot be added up from counts by trust).
+CREATE OR REPLACE MACRO median_values(survey, wave) AS TABLE
+    SELECT i.indicator_id, a.respondent_id, a.value
+    FROM indicators AS i
+    JOIN wave_answers(survey, wave) AS a ON a.question_id = i.question_id
+    WHERE i.survey_id = survey AND i.indicator_kind = 'median' AND a.value IS NOT NULL;
+
 -- One row per respondent counted by each mean indicator, with their value: an item's score (an option out of
 -- the base has none), a number, or the mean of a respondent's scores on a theme's items when they answered
 -- at least its min_items of them.
