@@ -75,6 +75,8 @@ def indicator_catalogue(codebook: Codebook) -> list[Indicator]:
                                        f"{max(scores):g})", question.id))
     for question in (q for q in codebook.questions if q.type == "numeric"):
         for kind, words in ((MEAN, "mean"), (MEDIAN, "median")):
+            if question.statistics is not None and kind not in question.statistics:
+                continue  # the codebook asks for the other alone
             indicator_id = option_indicator_id(question.id, kind)
             catalogue.append(Indicator(indicator_id, kind, f"{question.title}: {words}", question.id))
     for composite in codebook.indicators.composites:

@@ -124,6 +124,8 @@ class Question(_AskedInWaves):
     integer: bool = False
     minimum: float | None = Field(default=None, alias="min")
     maximum: float | None = Field(default=None, alias="max")
+    # A numeric question's indicators, when not both its mean and its median (a 0-10 rating: the mean alone).
+    statistics: tuple[Literal["mean", "median"], ...] | None = Field(default=None, min_length=1)
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -160,9 +162,11 @@ class Question(_AskedInWaves):
 
     @model_validator(mode="after")
     def _options_fit_type(self) -> Question:
-        if self.type != "numeric" and (self.integer or self.minimum is not None or self.maximum is not None):
-            raise ValueError(f"{self.type} question {self.id!r} gives integer, min or max, which only a numeric "
-                             "question (type: numeric) has")
+        if self.type != "numeric" and (self.integer or self.minimum is not None or self.maximum is not None
+                                       or self.statistics is not None):
+            raise ValueError(f"{self.type} question {self.id!r} gives integer, min, max or statistics, which only a "
+                             "numeric question (type: numeric) has")
+        refuse_duplicates(list(self.statistics or ()), f"statistics of {self.id!r}")
         if self.type in ("text", "numeric"):
             if self.options:
                 raise ValueError(f"{self.type} question {self.id!r} cannot have options")

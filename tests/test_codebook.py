@@ -207,3 +207,16 @@ def test_an_option_is_shown_by_its_short_label(codebook):
     stage = codebook.question("trust_approach_stage")
     assert stage.options[0].shown_as == "Embedded and sustained" and stage.options[0].label.startswith("We have")
     assert stage.options[-1].shown_as == stage.options[-1].label == "Don't know"
+
+
+def test_a_numeric_question_gets_the_statistics_its_codebook_names(tmp_path):
+    """Mean and median by default; ``statistics: [mean]`` the mean alone; refused on any other type."""
+    from schemas.indicator_catalogue import indicator_catalogue as catalogue
+
+    staff = load_codebook(BUNDLED_CODEBOOKS_DIR / "staff-pulse.yaml")
+    ids = {i.id for i in catalogue(staff)}
+    assert {"unpaid_hours.mean", "unpaid_hours.median", "recommend_0_10.mean"} <= ids
+    assert "recommend_0_10.median" not in ids
+    path = _broken(tmp_path, lambda r: r["questions"][0].update(statistics=["mean"]))
+    with pytest.raises(CodebookError, match="gives integer, min, max or statistics"):
+        load_codebook(path)

@@ -105,7 +105,7 @@ def test_a_numeric_question_that_contradicts_itself_is_refused(change, message):
 def test_bounds_belong_to_numeric_questions_only():
     raw = _raw()
     next(q for q in raw["questions"] if q.get("id") == "qi_training").update(integer=True)
-    with pytest.raises(ValidationError, match="gives integer, min or max, which only a numeric question"):
+    with pytest.raises(ValidationError, match="gives integer, min, max or statistics, which only a numeric question"):
         Codebook.model_validate(raw)
 
 
