@@ -31,6 +31,7 @@ from schemas.respondent import Respondent
 from schemas.scales import Scale, expand_questionnaire
 from schemas.strict import Strict as _Strict
 from schemas.waves import WAVE_SETTINGS, Wave, order_waves
+from schemas.weighting import TRUST_CELL, Weighting
 
 SURVEY_ID = r"^[a-z][a-z0-9-]*$"
 
@@ -69,6 +70,8 @@ class Codebook(_Strict):
     # Answer scales named once and used by scale questions and grids (``schemas.scales``), kept for the
     # record: each question already holds its scale's options.
     scales: dict[str, Scale] = Field(default_factory=dict)
+    # How the survey is weighted (``schemas.weighting``); None: unweighted.
+    weighting: Weighting | None = None
 
     # Where the codebook was read from, for messages; and, for the questionnaire of one wave
     # (``for_wave``), that wave and what the full codebook has that was not asked in it.
@@ -138,7 +141,21 @@ class Codebook(_Strict):
         self._check_report_sections()
         self._check_routes()
         self._check_breakdowns()
+        self._check_weighting()
         return self
+
+    def _check_weighting(self) -> None:
+        """Cells are the trust or respondent fields; raking to the reference list's margins needs a trust."""
+        if self.weighting is None:
+            return
+        trust = self.respondent.trust
+        known = [*([TRUST_CELL] if trust is not None else []), *(f.column for f in self.respondent.fields)]
+        unknown = [c for c in self.weighting.cells if c not in known]
+        if unknown:
+            raise ValueError(f"weighting cells {unknown} are neither the trust ({TRUST_CELL}) nor respondent fields "
+                             f"(known: {', '.join(known) or 'none'})")
+        if self.weighting.method == "rake" and trust is None:
+            raise ValueError("rake weighting is to the trust reference list's margins: the survey asks no trust")
 
     def _check_breakdowns(self) -> None:
         """Breakdowns and pooled groups name the reference list's dimensions or respondent fields."""

@@ -91,3 +91,41 @@ def welch_p_values(mean_a, sd_a, base_a, mean_b, sd_b, base_b) -> np.ndarray:
         p_values[varies] = stats.ttest_ind_from_stats(mean_a[varies], sd_a[varies], base_a[varies], mean_b[varies],
                                                       sd_b[varies], base_b[varies], equal_var=False).pvalue
     return p_values
+
+
+def weighted_share(ticked, weights, confidence_level: float = 0.95) -> dict:
+    """A weighted share of the respondents in an indicator's base (``ticked`` 0/1, ``weights`` theirs): Σw·y / Σw
+    as a percentage, Kish's effective base and the design effect (base over it), and Wilson's interval on the
+    effective base with the count p_w · n_eff, unrounded (as the GP Patient Survey allows for its design)."""
+    y, w = np.asarray(ticked, dtype=float), np.asarray(weights, dtype=float)
+    total, squares, hits = w.sum(), (w * w).sum(), (w * y).sum()
+    effective = total * total / squares
+    # hits · Σw / Σw² is p_w · n_eff, written so that equal weights give the unweighted count to the last digit.
+    low, high = wilson_interval(hits * total / squares, effective, confidence_level)
+    return {"value": 100 * hits / total, "ci_low": 100 * float(low), "ci_high": 100 * float(high),
+            "effective_base": effective, "design_effect": len(w) / effective}
+
+
+def weighted_mean(values, weights, confidence_level: float = 0.95) -> dict:
+    """A weighted mean of the respondents in an indicator's base: Σw·x / Σw, with Student's t interval on the
+    effective base, x̄_w ± t(n_eff − 1) · s_w / √n_eff, where s_w² = [Σw(x − x̄_w)² / Σw] · n_eff / (n_eff − 1),
+    so that equal weights give the unweighted interval."""
+    x, w = np.asarray(values, dtype=float), np.asarray(weights, dtype=float)
+    total, squares = w.sum(), (w * w).sum()
+    effective = total * total / squares
+    mean = (w * x).sum() / total
+    sd = np.sqrt((w * (x - mean) ** 2).sum() / total * effective / (effective - 1)) if effective > 1 else np.nan
+    low, high = t_interval([mean], [sd], [effective], confidence_level)
+    return {"value": float(mean), "sd": float(sd), "ci_low": float(low[0]), "ci_high": float(high[0]),
+            "effective_base": effective, "design_effect": len(w) / effective}
+
+
+def normal_interval_with_design_effect(share: float, base: float, deft: float,
+                                       confidence_level: float = 0.95) -> tuple[float, float]:
+    """The normal-approximation interval of a share widened by a design factor (deft, the square root of the
+    design effect), as survey technical reports print it: p ± z · deft · √(p(1 − p) / n). For analysts who
+    compare with those reports; the published shares keep Wilson's interval on the effective base."""
+    from scipy import stats
+
+    half = stats.norm.ppf(1 - (1 - confidence_level) / 2) * deft * np.sqrt(share * (1 - share) / base)
+    return share - half, share + half

@@ -1,0 +1,168 @@
+"""Weights and weighted figures (``warehouse/weighting.py``, the weighted estimators of ``warehouse/statistics.py``,
+the codebook's ``weighting:``), against published figures and a hand-made population.
+
+Back tests typed in from their sources: Kish's effective base from Quantipy's weighting diagnostics page
+(n 1,621, (Σw)² 2,725,801, Σw² 2,255.6185 → 1,208.4, efficiency 74.55%); a design-effect interval from the
+Scottish Patient Experience Survey 2011/12 technical report, Annex D (p 0.88, n 7,878, deft 1.118110 → a 95%
+half-width of 0.80 percentage points)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, CodebookError, load_codebook
+from warehouse.statistics import (
+    normal_interval_with_design_effect,
+    t_interval,
+    weighted_mean,
+    weighted_share,
+    wilson_interval,
+)
+from warehouse.weighting import (
+    PopulationRefused,
+    diagnostics,
+    kish_effective_base,
+    post_stratified_weights,
+    read_population,
+    trim,
+)
+
+CELLS = ["trust_code", "occupational_group"]
+
+
+def test_kish_effective_base_against_quantipys_published_example():
+    effective = kish_effective_base(np.sqrt(2_725_801), 2_255.6185)
+    assert round(effective, 1) == 1208.4
+    assert round(100 * effective / 1621, 2) == 74.55
+
+
+def test_a_design_effect_interval_against_the_scottish_patient_experience_survey():
+    low, high = normal_interval_with_design_effect(0.88, 7878, 1.118110)
+    assert round(100 * (high - low) / 2, 2) == 0.80
+    effective = 7878 / 1.118110 ** 2  # Wilson on the effective base, as the published shares have it
+    w_low, w_high = wilson_interval([0.88 * effective], [effective])
+    assert round(100 * (w_high[0] - w_low[0]) / 2, 2) == 0.80
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_equal_weights_give_the_unweighted_values_and_intervals(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(12, 400))
+    ticked, numbers = rng.random(n) < rng.random(), rng.integers(0, 11, n).astype(float)
+    weights = np.full(n, rng.uniform(0.1, 40))
+
+    share, mean = weighted_share(ticked, weights), weighted_mean(numbers, weights)
+
+    low, high = wilson_interval([ticked.sum()], [n])
+    assert share["value"] == pytest.approx(100 * ticked.sum() / n, rel=1e-12)
+    assert (share["ci_low"], share["ci_high"]) == (pytest.approx(100 * low[0], rel=1e-12),
+                                                   pytest.approx(100 * high[0], rel=1e-12))
+    assert share["effective_base"] == pytest.approx(n, rel=1e-12) and share["design_effect"] == pytest.approx(1)
+    t_low, t_high = t_interval([numbers.mean()], [numbers.std(ddof=1)], [n])
+    assert mean["value"] == pytest.approx(numbers.mean(), rel=1e-12)
+    assert mean["sd"] == pytest.approx(numbers.std(ddof=1), rel=1e-12)
+    assert (mean["ci_low"], mean["ci_high"]) == (pytest.approx(t_low[0], rel=1e-12), pytest.approx(t_high[0], rel=1e-12))
+
+
+def _population(tmp_path, rows, header="trust_code,occupational_group,headcount"):
+    path = tmp_path / "population.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def staff():
+    return load_codebook(BUNDLED_CODEBOOKS_DIR / "staff-pulse.yaml").model_copy(update={"weighting": _weighting()})
+
+
+def _weighting():
+    from schemas.weighting import Weighting
+
+    return Weighting(method="post_stratify", cells=CELLS)
+
+
+def test_post_stratification_against_a_hand_made_population(tmp_path, staff, resolver):
+    # RY9 merged into RAX: the population's old code is the respondents' current one.
+    population = read_population(_population(tmp_path, [
+        "RC9,nursing_midwifery,100", "RC9,admin_clerical,50", "RY9,nursing_midwifery,30", "RY9,admin_clerical,20",
+    ]), staff, resolver)
+    respondents = pd.DataFrame(
+        [("RC9", "nursing_midwifery")] * 4 + [("RC9", "admin_clerical")] + [("RAX", "nursing_midwifery")] * 3,
+        columns=CELLS)
+
+    result = post_stratified_weights(respondents, population)
+
+    # 100 / 4, 50 / 1, 30 / 3: the weights add up to 180, the people of the three cells with respondents
+    assert result.weights.tolist() == [25.0] * 4 + [50.0] + [10.0] * 3
+    assert result.cells_without_respondents == 1 and result.warnings == ()  # RAX admin: 20 people, nobody answered
+    # two nurses of RC9 and its one administrator ticked: (2 × 25 + 50) / 180
+    share = weighted_share([1, 1, 0, 0, 1, 0, 0, 0], result.weights)
+    assert share["value"] == pytest.approx(100 * 100 / 180)
+    # (Σw)² / Σw² = 180² / (4 × 625 + 2,500 + 3 × 100) = 32,400 / 5,300
+    assert share["effective_base"] == pytest.approx(32_400 / 5_300)
+    assert share["design_effect"] == pytest.approx(8 / (32_400 / 5_300))
+    summary = diagnostics(result.weights)
+    assert (summary["min_weight"], summary["median_weight"], summary["max_weight"]) == (10.0, 25.0, 50.0)
+    assert summary["efficiency"] == pytest.approx(32_400 / 5_300 / 8)
+
+
+def test_a_cell_with_more_respondents_than_people_is_a_warning(tmp_path, staff, resolver):
+    population = read_population(_population(tmp_path, ["RC9,nursing_midwifery,2"]), staff, resolver)
+    result = post_stratified_weights(pd.DataFrame([("RC9", "nursing_midwifery")] * 3, columns=CELLS), population)
+    assert result.warnings == (
+        "trust_code RC9 × occupational_group nursing_midwifery: 3 respondents but a headcount of 2",)
+    assert result.weights.tolist() == pytest.approx([2 / 3] * 3)
+
+
+@pytest.mark.parametrize(("rows", "header", "message"), [
+    (["RC9,nursing_midwifery,100"], "trust_code,headcount", "missing columns ['occupational_group']"),
+    (["RC9,nursing_midwifery,12.5"], None, "row 2, column headcount: '12.5' is not a whole number"),
+    (["RC9,nursing_midwifery,10", "RC9,nursing_midwifery,11"], None,
+     "row 3: the cell trust_code RC9 × occupational_group nursing_midwifery is listed twice"),
+    (["RC9,nurses,10"], None, "row 2, column occupational_group: 'nurses' is not an option id of occupational_group"),
+    (["ZZZ,nursing_midwifery,10"], None, "row 2, column trust_code: 'ZZZ' is not a trust of the reference list"),
+])
+def test_a_population_file_that_cannot_give_weights_is_refused_on_one_line(tmp_path, staff, resolver, rows, header,
+                                                                            message):
+    path = _population(tmp_path, rows, *([header] if header else []))
+    with pytest.raises(PopulationRefused) as refused:
+        read_population(path, staff, resolver)
+    assert str(refused.value).startswith("population.csv") and message in str(refused.value)
+    assert "\n" not in str(refused.value)
+
+
+def test_respondents_of_a_cell_without_people_are_refused(tmp_path, staff, resolver):
+    population = read_population(_population(tmp_path, ["RC9,nursing_midwifery,0", "RJN,other,5"]), staff, resolver)
+    respondents = pd.DataFrame([("RC9", "nursing_midwifery"), ("RC9", "admin_clerical")], columns=CELLS)
+    with pytest.raises(PopulationRefused, match=r"^2 cells with respondents have no population"):
+        post_stratified_weights(respondents, population)
+
+
+def test_trimming_caps_at_a_multiple_of_the_mean_and_keeps_the_total():
+    # four weights a and one b = 2 × mean, with 4a + b = 14: b = 8a / 3, so a = 2.1 and b = 5.6
+    trimmed, share = trim(np.array([1.0, 1, 1, 1, 10]), cap=2)
+    assert trimmed.tolist() == pytest.approx([2.1, 2.1, 2.1, 2.1, 5.6]) and share == 0.2
+    same, none = trim(np.array([1.0, 2, 3]), cap=2)
+    assert same.tolist() == [1.0, 2.0, 3.0] and none == 0.0
+
+
+def test_a_codebook_declares_its_weighting_by_cells_or_margins(tmp_path):
+    raw = yaml.safe_load((BUNDLED_CODEBOOKS_DIR / "staff-pulse.yaml").read_text(encoding="utf-8"))
+    path = tmp_path / "staff-pulse.yaml"
+    for weighting, refusal in (
+        ({"method": "post_stratify", "cells": CELLS, "trim": 5}, None),
+        ({"method": "post_stratify", "cells": ["trust_code", "grade"]}, "weighting cells ['grade'] are neither"),
+        ({"method": "rake", "cells": CELLS}, "rake weighting names its margins"),
+        ({"method": "rake", "margins": ["trust_type", "region"], "trim": 0.5}, "trim"),
+    ):
+        path.write_text(yaml.safe_dump({**raw, "weighting": weighting}), encoding="utf-8")
+        if refusal is None:
+            assert load_codebook(path).weighting.cells == tuple(CELLS)
+        else:
+            with pytest.raises(CodebookError, match=re.escape(refusal)):
+                load_codebook(path)

@@ -1,0 +1,136 @@
+"""Weights for a wave: post-stratification to population cells, trimming, and what they cost in precision.
+
+A respondent's post-stratification weight is their cell's headcount divided by the cell's respondents, so the
+weights add up to the population of the cells that have respondents (a division per cell: no library needed).
+The population comes with the wave as a CSV of the cell variables and ``headcount``; a file that cannot be
+trusted is refused with one line naming the file, the row, the column and the rule, as a refused export is.
+Trimming caps each weight at a multiple of the mean weight and rescales to the same total, again until no
+weight is over the cap. Kish's effective base, (Σw)² / Σw², says how many unweighted respondents the weighted
+ones are worth; the design effect is the base over it.
+
+What does not belong here: the weighted estimates and their intervals (``warehouse.statistics``), the codebook's
+declaration (``schemas.weighting``), and reading the wave's exports.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from schemas.codebook import Codebook
+from schemas.reference import TrustResolver
+from schemas.weighting import TRUST_CELL
+
+HEADCOUNT = "headcount"
+WHOLE_NUMBER = re.compile(r"\s*\+?\d+\s*")
+SHOWN_CELLS = 3  # cells named in a refusal; the count says how many more
+
+
+class PopulationRefused(ValueError):
+    """A population file, or the respondents' cells against it, that cannot give weights."""
+
+
+@dataclass(frozen=True)
+class Weights:
+    """A wave's weights (one per respondent, in the order given) and what they say about the weighting."""
+
+    weights: np.ndarray
+    warnings: tuple[str, ...] = ()
+    cells_without_respondents: int = 0
+    trimmed_share: float = 0.0
+    diagnostics: dict = field(default_factory=dict)
+
+
+def read_population(path: Path, codebook: Codebook, resolver: TrustResolver) -> pd.DataFrame:
+    """The population file's cells (as the codebook's option ids and current trust codes) and headcounts;
+    raises ``PopulationRefused`` for a missing column, a headcount that is not a whole number, a trust or option
+    the codebook does not know, or a cell listed twice."""
+    cells = list(codebook.weighting.cells)
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in [*cells, HEADCOUNT] if c not in raw.columns]
+    if missing:
+        raise PopulationRefused(f"{path.name}: missing columns {missing} (a population file has the weighting's "
+                                f"cells, {', '.join(cells)}, and {HEADCOUNT})")
+    population = pd.DataFrame(index=raw.index)
+    for column in cells:
+        known = set(resolver.codes) if column == TRUST_CELL else {o.id for o in codebook.respondent.field(column).options}
+        values = raw[column].str.strip()
+        for row, value in values.items():  # the file's own values: cell ids and trust codes, never a response
+            resolved = resolver.resolve(value)[0] if column == TRUST_CELL else value
+            if resolved not in known:
+                raise PopulationRefused(f"{path.name} row {row + 2}, column {column}: {value!r} is not "
+                                        f"{'a trust of the reference list' if column == TRUST_CELL else 'an option id of ' + column}")
+            values[row] = resolved
+        population[column] = values
+    for row, value in raw[HEADCOUNT].items():
+        if not WHOLE_NUMBER.fullmatch(value):
+            raise PopulationRefused(f"{path.name} row {row + 2}, column {HEADCOUNT}: {value!r} is not a whole number")
+    population[HEADCOUNT] = raw[HEADCOUNT].astype(int)
+    repeated = population[population.duplicated(cells, keep="first")]
+    if len(repeated):
+        row = int(repeated.index[0])
+        raise PopulationRefused(f"{path.name} row {row + 2}: the cell {_cell_text(repeated.iloc[0], cells)} is "
+                                f"listed twice ({len(repeated)} repeated rows in all)")
+    return population
+
+
+def _cell_text(row: pd.Series, cells: list[str]) -> str:
+    return " × ".join(f"{c} {row[c]}" for c in cells)
+
+
+def post_stratified_weights(respondent_cells: pd.DataFrame, population: pd.DataFrame) -> Weights:
+    """Each respondent's weight: their cell's headcount over the cell's respondents. ``respondent_cells`` holds
+    one row per respondent with the cell variables (option ids, current trust codes). Refused: a cell with
+    respondents and no population row, or a headcount of 0. A cell with fewer people than respondents is a
+    warning; population cells with no respondent are counted, not invented."""
+    cells = [c for c in population.columns if c != HEADCOUNT]
+    counted = respondent_cells.groupby(cells, sort=True).size().rename("respondents").reset_index()
+    joined = counted.merge(population, on=cells, how="left")
+    lacking = joined[joined[HEADCOUNT].isna() | (joined[HEADCOUNT] == 0)]
+    if len(lacking):
+        shown = "; ".join(_cell_text(r, cells) for _, r in lacking.head(SHOWN_CELLS).iterrows())
+        more = f" and {len(lacking) - SHOWN_CELLS} more" if len(lacking) > SHOWN_CELLS else ""
+        raise PopulationRefused(f"{len(lacking)} cells with respondents have no population (no row, or a headcount "
+                                f"of 0): {shown}{more}")
+    over = joined[joined[HEADCOUNT] < joined["respondents"]]
+    warnings = tuple(f"{_cell_text(r, cells)}: {int(r['respondents'])} respondents but a headcount of "
+                     f"{int(r[HEADCOUNT])}" for _, r in over.iterrows())
+    joined["weight"] = joined[HEADCOUNT] / joined["respondents"]
+    weights = respondent_cells.merge(joined[[*cells, "weight"]], on=cells, how="left")["weight"].to_numpy()
+    empty = len(population.merge(counted[cells], on=cells, how="left", indicator=True).query("_merge == 'left_only'"))
+    return Weights(weights, warnings, empty)
+
+
+def trim(weights: np.ndarray, cap: float, max_iterations: int = 100) -> tuple[np.ndarray, float]:
+    """Weights capped at ``cap`` times their mean and rescaled to the same total, until none is over the cap;
+    and the share of respondents whose weight was capped."""
+    total, capped = weights.sum(), np.zeros(len(weights), dtype=bool)
+    trimmed = weights.astype(float).copy()
+    for _ in range(max_iterations):
+        limit = cap * trimmed.mean()
+        over = trimmed > limit * (1 + 1e-12)
+        if not over.any():
+            return trimmed, float(capped.mean())
+        capped |= over
+        trimmed[over] = limit
+        trimmed *= total / trimmed.sum()
+    raise PopulationRefused(f"trimming weights at {cap:g} times the mean did not settle in {max_iterations} rounds")
+
+
+def kish_effective_base(sum_of_weights: float, sum_of_squares: float) -> float:
+    """Kish's effective base, (Σw)² / Σw²: the unweighted respondents the weighted ones are worth."""
+    return sum_of_weights * sum_of_weights / sum_of_squares
+
+
+def diagnostics(weights: np.ndarray) -> dict:
+    """What a weighting costs: respondents, sum of weights, effective base and efficiency, design effect, and
+    the smallest, median and largest weight."""
+    n, total, squares = len(weights), float(weights.sum()), float((weights * weights).sum())
+    effective = kish_effective_base(total, squares)
+    return {"respondents": n, "sum_of_weights": total, "effective_base": effective, "efficiency": effective / n,
+            "design_effect": n / effective, "min_weight": float(weights.min()),
+            "median_weight": float(np.median(weights)), "max_weight": float(weights.max())}
