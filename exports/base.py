@@ -139,7 +139,8 @@ def refuse_double_mapping(path: Path, plan: list[Target], headings: list[str]) -
 def refuse_missing(path: Path, plan: list[Target], codebook: Codebook) -> None:
     mapped = {t.column for t in plan} | {t.question.id for t in plan if t.question is not None}
     respondent = codebook.respondent
-    needed = [c for c in respondent.columns if c not in mapped]
+    optional = {f.column for f in respondent.fields if not f.required}
+    needed = [c for c in respondent.columns if c not in mapped and c not in optional]
     needed += [q.id for q in codebook.questions if q.required and q.id not in mapped]
     if needed:
         raise WaveFileRejected(path, f"required columns are missing: {', '.join(needed)}")

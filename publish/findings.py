@@ -168,10 +168,11 @@ def _options(rows: pd.DataFrame, question: Question) -> list[Figure]:
 
 
 def _out_of(question: Question) -> float | None:
-    """What a question's mean is out of: a scale's top score, or a 0-to-N number's N (a 0-10 rating)."""
+    """What a question's mean is out of: a scale's top score, or 10 for a 0-10 rating (hours are not "out of
+    80": a number's upper bound is a limit, not a scale)."""
     if question.type == "scale":
         return max(o.score for o in question.base_options)
-    return question.maximum if question.type == "numeric" and question.minimum == 0 else None
+    return 10.0 if question.type == "numeric" and (question.minimum, question.maximum) == (0, 10) else None
 
 
 def measured_findings(rows: pd.DataFrame, codebook: Codebook, question: Question) -> list[Figure]:
@@ -244,7 +245,8 @@ def theme_findings(rows: pd.DataFrame, codebook: Codebook, questions: list[Quest
     for theme in codebook.indicators.themes:
         if theme.items[0] not in ids:
             continue
-        out_of = max(_out_of(codebook.question(i)) or 0 for i in theme.items)
+        asked = [q for q in codebook.questions if q.id in theme.items]  # an item may not be asked in every wave
+        out_of = max(_out_of(q) or 0 for q in asked)
         figure = _figure(rows, option_indicator_id(theme.id, SCORE), f"{theme.label} theme score", out_of)
         if figure is not None:
             findings.append(Finding(f"{figure.told()}, of the {figure.base} who answered at least {theme.min_items} "

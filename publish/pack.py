@@ -49,8 +49,9 @@ PACK_FILES = {
     BRIEF_PDF: "the one-page brief printed to A4 (by headless Chromium; absent where no engine is installed)",
     BRIEF: "the one-page brief: findings by section, each figure with its base, a chart per section "
            "(self-contained HTML)",
-    WORKBOOK: "Excel workbook: contents, headline table and trends with a chart per section, breakdowns by "
-              "trust type and by region, notes; every sheet prints on whole landscape pages",
+    WORKBOOK: "Excel workbook: contents, headline table and trends with a chart per section, a sheet per "
+              "breakdown dimension (trust type, region, respondent fields), notes; every sheet prints on whole "
+              "landscape pages",
     HEADLINE_CSV: "headline table of the wave: label, percentage, 95% interval, base, change since the previous "
                   "wave, whether synthetic",
     TRENDS_CSV: "headline indicators in each wave up to this one, a row per indicator and wave: label, percentage, "

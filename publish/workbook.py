@@ -1,5 +1,5 @@
 """The pack's Excel workbook (xlsxwriter): which sheets it has and in which order (contents, headline
-table, trends, breakdowns by trust type and by region, notes), and the contents and notes sheets.
+table, trends, a breakdown sheet per dimension the codebook names, notes), and the contents and notes sheets.
 
 Every sheet is made readable and printable alike (``publish.workbook_layout``): indicators named by their
 labels, the indicator id only in the last column (for analysts); the base beside every percentage; counts
@@ -11,6 +11,8 @@ breakdown sheets (``publish.workbook_sheets``) and the charts (``publish.workboo
 """
 
 from __future__ import annotations
+
+import re
 
 from pathlib import Path
 
@@ -45,7 +47,15 @@ def write_workbook(path: Path, codebook: Codebook, wave_id: str, headline: pd.Da
 
 
 def breakdown_sheet_name(codebook: Codebook, dimension: str) -> str:
-    return f"By {codebook.dimension_name(dimension)}"[:31]  # Excel's longest sheet name
+    """"By <dimension>", without the characters Excel refuses in a sheet name, cut to its 31; a field whose
+    name is cut to another's gets its position instead (sheet names must differ)."""
+    def name(d: str) -> str:
+        return ("By " + re.sub(r"[\[\]:*?/\\]", " ", codebook.dimension_name(d)))[:31]
+
+    dimensions = codebook.reporting.breakdowns
+    if [name(d) for d in dimensions].count(name(dimension)) > 1:
+        return f"By dimension {dimensions.index(dimension) + 1}"
+    return name(dimension)
 
 
 def contents_sheet(book, styles: Styles, codebook: Codebook, wave_id: str, waves: list[str], synthetic: bool):
@@ -83,14 +93,17 @@ def notes_sheet(book, styles: Styles, codebook: Codebook, synthetic: bool):
                  "coverage, the trusts in the wave's population."),
         ("Number", "The respondents choosing the option; for a count, the count itself. Counts are whole "
                    "numbers; the change of a count is a difference in number, of a percentage in points."),
-        (f"{reporting.confidence_level:.0%} interval", "Wilson score interval for a proportion."),
-        ("Trust-weighted %", "Each trust counts once: each respondent weighs 1 / respondents from their trust."),
+        (f"{reporting.confidence_level:.0%} interval", "Wilson score interval for a proportion; Student's t "
+                                                       "interval for a mean, on its own scale; none for a median."),
+        *([("Trust-weighted %", "Each trust counts once: each respondent weighs 1 / respondents from their trust.")]
+          if codebook.respondent.trust is not None else []),
         (SUPPRESSED, _sentence(legend_text(SUPPRESSED, reporting.min_base)) + ". In breakdowns, its base too."),
         (SECONDARY, _sentence(legend_text(SECONDARY, reporting.min_base))
          + " by subtraction (secondary suppression). Counts of 1 to 4 are never shown."),
         ("Pooled groups", "; ".join(pooled) + "." if pooled else "None: every group is reported under its own name."),
-        ("Significance", f"A change is marked significant only when a two-proportion z-test is significant at "
-                         f"{reporting.significance_level:.0%}; "
+        ("Significance", f"A change is marked significant only when a two-proportion z-test (a share) or Welch's "
+                         f"t-test (a mean) is significant at {reporting.significance_level:.0%}; medians are not "
+                         "tested; "
                          "changes across a reworded question or changed options are not comparable, and a "
                          "trend chart's line is broken there."),
         ("Source", f"{codebook.publisher}: {codebook.title}; codebook version {codebook.version}."),

@@ -20,6 +20,7 @@ from publish.tables import MEASURED, sections
 from publish.workbook_charts import headline_charts, place_charts, trend_charts
 from publish.workbook_layout import ID_COLUMN, MARKERS, SUPPRESSED, PackSheet, pools
 from schemas.codebook import Codebook
+from schemas.reporting import REFERENCE_DIMENSIONS
 
 
 def headline_sheet(page: PackSheet, codebook: Codebook, headline: pd.DataFrame) -> None:
@@ -119,7 +120,8 @@ def breakdown_sheet(page: PackSheet, codebook: Codebook, dimension: str, cells: 
     categories = list(dict.fromkeys(cells["category"]))
     page.legend({MARKERS[why] for why in cells["suppression"].dropna()}, min_base)
     for name, groups in pools(codebook.reporting.pooled_groups.get(dimension, {})).items():
-        page.line(f"Pooled: {name} combines {' and '.join(groups)}, so that a group of very few trusts is not "
+        few = "trusts" if dimension in REFERENCE_DIMENSIONS else "respondents"
+        page.line(f"Pooled: {name} combines {' and '.join(groups)}, so that a group of very few {few} is not "
                   "hidden in every wave.")
     never = [c for c in categories if (cells.loc[cells["category"] == c, "suppression"] == "small base").all()]
     if never:

@@ -112,6 +112,10 @@ class Codebook(_Strict):
                 raise ValueError(
                     f"question {question.id!r} names waves that are not declared: {unknown}; declare each in "
                     f"the codebook's `waves:` or in landing/{self.survey_id}/<wave>/{WAVE_SETTINGS} beside its files")
+        for field in self.respondent.fields:
+            unknown = sorted({w for o in field.options for w in o.named_waves} - set(waves))
+            if unknown:
+                raise ValueError(f"respondent field {field.column!r} names waves that are not declared: {unknown}")
         refuse_duplicates([q.id for q in self.questions], "question ids")
         ids = {q.id for q in self.questions}
         for question in self.questions:
@@ -166,6 +170,12 @@ class Codebook(_Strict):
             raise ValueError(f"reporting names breakdown dimensions {sorted(set(unknown))}, which are neither "
                              f"{' nor '.join(REFERENCE_DIMENSIONS)} (of a survey with a trust field) nor respondent "
                              f"fields (known: {', '.join(known) or 'none'})")
+        for field in self.respondent.fields:  # a field's groups are its options' labels (the reference list's are
+            labels = {o.label for o in field.options}  # not in the codebook: its pooled names are not checked)
+            strange = sorted(set(self.reporting.pooled_groups.get(field.column, {})) - labels)
+            if strange:
+                raise ValueError(f"reporting.pooled_groups.{field.column} names {strange}, which are not labels of "
+                                 f"its options ({', '.join(sorted(labels))})")
 
     @staticmethod
     def _check_composite(composite, question: Question | None) -> None:
@@ -279,7 +289,11 @@ class Codebook(_Strict):
         ids = {q.id for q in questions}
         questions = [q.model_copy(update={"asked_if": None}) if q.asked_if and q.asked_if.question not in ids else q
                      for q in questions]
-        asked = self.model_copy(update={"questions": tuple(questions)})
+        # A respondent field's options may be offered from a wave on too.
+        fields = tuple(f.model_copy(update={"options": tuple(o for o in f.options if self.is_asked(o, wave_id))})
+                       for f in self.respondent.fields)
+        asked = self.model_copy(update={"questions": tuple(questions),
+                                        "respondent": self.respondent.model_copy(update={"fields": fields})})
         asked._asked_wave, asked._not_asked = wave_id, tuple(not_asked)
         return asked
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from schemas.questions import Option
-from schemas.reporting import IDENTIFIER
+from schemas.questions import Option, fold, refuse_duplicates
+from schemas.reporting import IDENTIFIER, REFERENCE_DIMENSIONS
 from schemas.strict import Strict as _Strict
 
 
@@ -33,6 +33,15 @@ class RespondentField(TrustField):
     title: str = Field(min_length=1)  # what tables and the pack call it ("Occupational group")
     options: tuple[Option, ...] = Field(min_length=2)
     required: bool = True
+
+    @model_validator(mode="after")
+    def _options_distinct(self) -> RespondentField:
+        refuse_duplicates([o.id for o in self.options], f"option ids of {self.column!r}")
+        refuse_duplicates([fold(label) for o in self.options for label in o.labels], f"option labels of {self.column!r}")
+        if self.column in REFERENCE_DIMENSIONS:  # a breakdown by that name is the trust's, from the reference list
+            raise ValueError(f"respondent field {self.column!r} is named like a breakdown of the trust reference list "
+                             f"({', '.join(REFERENCE_DIMENSIONS)}): give it another column name")
+        return self
 
 
 class Respondent(_Strict):

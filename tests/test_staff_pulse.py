@@ -178,3 +178,47 @@ def test_the_dagster_instance_holds_both_surveys_waves_as_partitions_each_materi
     waves = {f"improvement-journey/{w}" for w in ("2023", "2024", "2025")}
     waves |= {f"{SURVEY}/{w}" for w in ("2025Q4", "2026Q1", "2026Q2", "2026Q3")}
     assert keys == waves and materialised == waves
+
+
+def test_group_figures_in_the_warehouse_are_those_of_the_file(demo_run):
+    """By occupational group, worked out from the delivered file: the theme score, and the median of unpaid hours
+    (a median cannot be added up from other counts); the brief tells hours as a mean, not "out of 80"."""
+    import duckdb
+
+    wave = delivered()
+    scores = wave[ITEMS].apply(lambda column: column.map(POINTS))
+    wave["theme"] = scores.mean(axis=1).where(scores.notna().sum(axis=1) >= 2)
+    wave["hours"] = pd.to_numeric(wave["unpaid_hours"])
+    expected = wave.groupby("occupational_group").agg(theme=("theme", "mean"), hours=("hours", "median"))
+    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+        stored = con.execute(
+            "SELECT category, indicator_id, value FROM indicator_breakdowns WHERE survey_id = ? AND wave_id = ? "
+            "AND dimension = 'occupational_group' AND indicator_id IN ('engagement.score', 'unpaid_hours.median')",
+            [SURVEY, WAVE]).df().pivot(index="category", columns="indicator_id", values="value")
+    assert len(stored) == len(expected) == 6
+    for group, row in expected.iterrows():
+        assert stored.loc[group, "engagement.score"] == pytest.approx(row["theme"], rel=1e-9)
+        assert stored.loc[group, "unpaid_hours.median"] == row["hours"]
+    text = _brief_text(demo_run)
+    recommend = pd.to_numeric(wave["recommend_0_10"]).mean()
+    assert "out of 80" not in text
+    assert f"mean {recommend:.1f} out of 10" in text.split("Likelihood to recommend", 1)[1][:120]
+
+
+def test_values_refused_in_a_field_a_grid_item_and_a_number_are_kept_private(codebook, resolver, tmp_path):
+    """The staff pulse's own cells: each refused value is in the quarantine's offending_value (the private file)
+    and described, never repeated, in the reason that logs and Dagster metadata show."""
+    planted = {"occupational_group": "Dr Pat Example-Jones", "eng_enthusiastic": "pat@example.nhs.uk",
+               "unpaid_hours": "07700 900123"}
+    part = delivered().head(40).copy()
+    for row, (column, value) in enumerate(planted.items(), start=3):
+        part.loc[row, column] = value
+    validation = validate_wave([write_csv(part, tmp_path / "wave.csv")], codebook, WAVE, resolver)
+
+    quarantine = validation.quarantine.set_index("column_name")
+    assert set(quarantine.index) == set(planted)
+    for column, value in planted.items():
+        assert quarantine.loc[column, "offending_value"] == value
+        assert value not in quarantine.loc[column, "reason"] and "characters:" in quarantine.loc[column, "reason"]
+    shown = " ".join([*validation.notes, str(validation.cleaned_by_rule()), str(validation.refusal_for_quarantine(0.01))])
+    assert not any(value in shown for value in planted.values())
