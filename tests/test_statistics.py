@@ -127,3 +127,9 @@ def test_t_interval_matches_the_formula_with_a_printed_t_quantile():
     low90, _ = t_interval([mean], [sd], [len(values)], confidence_level=0.90)
     assert low90[0] == pytest.approx(mean - 1.833113 * sd / math.sqrt(len(values)), abs=1e-5)  # t(0.95, 9)
     assert np.isnan(t_interval([5.0], [0.0], [1])[0][0])  # one respondent: no interval
+
+
+def test_a_mean_of_answers_all_alike_has_the_mean_as_its_interval():
+    low, high = t_interval([7.5, 6.0], [0.0, 1.0], [4, 4])
+    assert (low[0], high[0]) == (7.5, 7.5)
+    assert low[1] < 6.0 < high[1]

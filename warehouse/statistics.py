@@ -61,10 +61,14 @@ def two_proportion_p_values(count_a, base_a, count_b, base_b) -> np.ndarray:
 
 def t_interval(mean, sd, base, confidence_level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper bounds of Student's t interval for means (n - 1 degrees of freedom), on the mean's own
-    scale and not clipped to it; NaN where the base is under 2 or a value is missing."""
+    scale and not clipped to it; the mean itself where every answer was alike (sd 0, which scipy refuses as a
+    scale); NaN where the base is under 2 or a value is missing."""
     mean, sd, base = (np.asarray(x, dtype=float) for x in (mean, sd, base))
     low, high = np.full(mean.shape, np.nan), np.full(mean.shape, np.nan)
     usable = np.isfinite(mean) & np.isfinite(sd) & np.isfinite(base) & (base >= 2)
+    alike = usable & (sd == 0)
+    low[alike], high[alike] = mean[alike], mean[alike]
+    usable &= sd > 0
     if usable.any():
         from scipy import stats
 
