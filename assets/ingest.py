@@ -33,6 +33,8 @@ from home.landing import (
     archive_files,
     delivery_signature,
     inputs_fingerprint,
+    population_digests,
+    population_file,
     settings_bytes,
     split_partition_key,
     wave_files,
@@ -42,6 +44,7 @@ from schemas.codebook_files import CodebookError
 from schemas.waves import WaveDeclarationError
 from validation.engine import WaveValidation, validate_wave
 from warehouse.load import WaveDoesNotReconcile, load_wave
+from warehouse.weighting import PopulationRefused, wave_population
 from warehouse.stop_points import stop_point
 
 
@@ -137,7 +140,7 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
     except (KeyError, CodebookError, WaveDeclarationError) as exc:
         raise dg.Failure(description=str(exc)) from None
     delivery = Delivery(wave_dir, wave_dir / config.pending_folder) if config.pending_folder else None
-    files = wave_files(delivery.pending_dir if delivery else wave_dir)
+    files = wave_files(delivery.pending_dir, declared_in=wave_dir) if delivery else wave_files(wave_dir)
     if not files:
         raise dg.Failure(description=f"no export file ({', '.join(FILE_SUFFIXES)}) in {wave_dir}")
     validated = delivery_signature(files, wave_dir)
@@ -167,8 +170,13 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
     except ValueError as exc:  # a key too short to be safe: its message names the key file or setting
         validation.discard()
         raise dg.Failure(description=f"Wave {wave_id} not loaded: {exc}") from None
-    fingerprint = inputs_fingerprint([(f.name, f.sha256) for f in validation.files],
+    fingerprint = inputs_fingerprint([(f.name, f.sha256) for f in validation.files] + population_digests(wave_dir),
                                      settings_bytes(wave_dir / WAVE_SETTINGS), codebook.digest_for(wave_id))
+    try:
+        population = wave_population(wave_dir, codebook, wave_id, survey_home.trust_resolver())
+    except PopulationRefused as exc:
+        validation.discard()
+        raise dg.Failure(description=f"Wave {wave_id} not loaded: {exc}") from None
     try:
         # The refusals that need what the working database holds are made under the writer lock that the
         # load then keeps, so that no other run can load the same bytes or another key in between.
@@ -183,6 +191,8 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
             archive = paths.archive_dir / survey_id / wave_id
             archived = archive_files(files, archive, paths.root, digests={f.name: f.sha256 for f in validation.files})
             archive_declaration(wave_dir, archive)
+            if population is not None:  # kept with the load, as the exports are
+                archive_files([population_file(wave_dir)], archive, paths.root)
             report(context.partition_key, "loading", validation.rows_loaded)
             # Validation ran before the writer lock was taken: another run (the sensor's, a `survey ingest`)
             # may have replaced the wave's files meanwhile. Loading this validation would undo it.
@@ -191,9 +201,11 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
                                  "it was validated (another delivery); the next run loads them as they are now")
             counts = load_wave(con, codebook, wave_id, validation, run_id=context.run.run_id,
                                pseudonymise=pseudonymise, archived_as=archived,
-                               inputs_fingerprint=fingerprint)
+                               inputs_fingerprint=fingerprint, population=population)
     except ArchivedOtherBytes as exc:
         raise dg.Failure(description=f"Wave {wave_id} not loaded: {exc}; the next run loads them as they are now") from None
+    except PopulationRefused as exc:  # respondents in a cell the population does not have: nothing loaded
+        raise dg.Failure(description=f"Wave {wave_id} not loaded: {exc}") from None
     except WaveDoesNotReconcile as exc:
         yield dg.AssetCheckResult(check_name=CHECK_ROWS_RECONCILE, passed=False, metadata=_int_metadata(exc.counts))
         raise dg.Failure(description=f"Wave {wave_id} not loaded: {exc}") from None

@@ -53,7 +53,7 @@ from tabulate import tabulate
 
 from benchmarks.wide_codebook import SURVEY_ID, wave_ids, write_wide_codebook
 from home.settings import PROJECT_ROOT
-from sample_data.generator import LANDING_DIR, write_large_wave_csv
+from sample_data.generator import LANDING_DIR, sample_exports, sample_files, write_large_wave_csv
 from schemas.codebook import Codebook
 from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebook
 from schemas.reference import load_trusts
@@ -170,7 +170,7 @@ def bench_sample(root: Path, repeats: int) -> tuple[list[Result], dict]:
     for _ in range(repeats):
         imports.append(measure([PYTHON, "-c", IMPORTS]))
         shutil.rmtree(home, ignore_errors=True)
-        for source in sorted(LANDING_DIR.rglob("*.csv")):
+        for source in sample_files():
             target = home / "landing" / source.relative_to(LANDING_DIR)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)  # its time kept: a file landed earlier, settled
@@ -180,7 +180,7 @@ def bench_sample(root: Path, repeats: int) -> tuple[list[Result], dict]:
         shutil.rmtree(home, ignore_errors=True)
         stages.append(json.loads(floors[-1].output.strip().splitlines()[-1]))
     imports, pipeline, floor = typical(imports), typical(pipelines), typical(floors)
-    respondents = sum(sum(1 for _ in open(p, encoding="utf-8")) - 1 for p in LANDING_DIR.rglob("*.csv"))
+    respondents = sum(sum(1 for _ in open(p, encoding="utf-8")) - 1 for p in sample_exports())
     parts = {k: round(statistics.median(s[k] for s in stages), 2) for k in ("imports_s", "instance_s", "runs_s")}
     return [
         Result(f"sample ({waves} waves, cold)", respondents, pipeline.wall_s, pipeline.peak_mb, f"`{IMPORTS}`",

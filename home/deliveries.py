@@ -50,7 +50,7 @@ class Delivery:
 
     @property
     def files(self) -> list[Path]:
-        return wave_files(self.pending_dir)
+        return wave_files(self.pending_dir, declared_in=self.wave_dir)
 
     @property
     def settings_path(self) -> Path:

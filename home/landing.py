@@ -67,6 +67,8 @@ class LandedWave:
                 sha = sha256_of(path)
                 self.digest_cache[str(path)] = [stat.st_size, stat.st_mtime_ns, sha]
             digests.append((path.name, sha))
+        if self.files:  # a corrected population file re-runs the wave
+            digests += population_digests(self.files[0].parent)
         return digests
 
     def inputs_fingerprint(self, codebook_digest: str) -> str:
@@ -96,11 +98,33 @@ def inputs_fingerprint(named_digests: list[tuple[str, str]], wave_settings: byte
     return digest.hexdigest()
 
 
-def wave_files(wave_dir: Path) -> list[Path]:
-    """The wave's export files in a stable order; hidden and partial files (``.name``) are ignored."""
+def population_file(wave_dir: Path) -> Path | None:
+    """The population file the wave's wave.yaml names (``population_file``), if it names one; a wave.yaml that
+    cannot be read names none here (loading the wave says why)."""
+    settings = wave_dir / WAVE_SETTINGS
+    if not settings.is_file():
+        return None
+    try:
+        name = read_wave_settings(settings).population_file
+    except WaveDeclarationError:
+        return None
+    return wave_dir / name if name else None
+
+
+def population_digests(wave_dir: Path) -> list[tuple[str, str]]:
+    """The population file's name and sha256, as a wave's inputs fingerprint counts it (none without one)."""
+    path = population_file(wave_dir)
+    return [(f"population:{path.name}", sha256_of(path))] if path is not None and path.is_file() else []
+
+
+def wave_files(wave_dir: Path, declared_in: Path | None = None) -> list[Path]:
+    """The wave's export files in a stable order; hidden and partial files (``.name``) are ignored, and so is
+    the population file that the wave.yaml in ``declared_in`` (default: the same folder) names."""
+    population = population_file(declared_in or wave_dir)
     return sorted(
         p for p in wave_dir.glob("*")
         if p.is_file() and p.suffix.lower() in FILE_SUFFIXES and not p.name.startswith(".")
+        and (population is None or p.name != population.name)
     )
 
 

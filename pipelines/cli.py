@@ -115,10 +115,10 @@ def run(home: HomeOption = None, log_level: LogLevelOption = QUIET, force: Force
 @app.command()
 def demo(home: HomeOption = None, log_level: LogLevelOption = QUIET) -> None:
     """Lay the bundled SYNTHETIC sample waves into the landing folder, run everything, print the tables."""
-    from sample_data.generator import LANDING_DIR
+    from sample_data.generator import LANDING_DIR, sample_files
 
     survey_home = _home(home)
-    for source in sorted(LANDING_DIR.rglob("*.csv")):
+    for source in sample_files():  # exports, and the staff pulse's population files with their wave.yaml
         target = survey_home.landing_dir / source.relative_to(LANDING_DIR)
         if not target.exists() or target.read_bytes() != source.read_bytes():
             target.parent.mkdir(parents=True, exist_ok=True)

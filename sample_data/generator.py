@@ -274,11 +274,45 @@ def sample_file_name(survey_id: str, wave_id: str) -> str:
     return f"{survey_id}_{wave_id}_SYNTHETIC.csv"
 
 
+POPULATION_FILE = "population.csv"
+
+
+def sample_files(landing_dir: Path = LANDING_DIR) -> list[Path]:
+    """Every file of the bundled sample: exports, population files and wave.yaml files."""
+    return sorted(p for p in landing_dir.rglob("*") if p.is_file())
+
+
+def sample_exports(landing_dir: Path = LANDING_DIR) -> list[Path]:
+    """The bundled sample's export files, one per wave."""
+    return sorted(landing_dir.rglob("*_SYNTHETIC.csv"))
+
+
+def population_frame(frame: pd.DataFrame, codebook: Codebook, population: dict) -> pd.DataFrame:
+    """A synthetic population for a wave of a survey weighted to trust × field cells: every trust of the wave
+    by every option of the field, the option's typical headcount (``population['headcounts']``) times a size
+    drawn for each trust (seeded), as whole numbers; cells with no respondent are among them."""
+    field_column = next(c for c in codebook.weighting.cells if c != "trust_code")
+    rng = np.random.default_rng(population["seed"])
+    trusts = sorted(frame[codebook.respondent.trust.column].unique())
+    sizes = rng.uniform(0.5, 1.6, size=len(trusts))
+    return pd.DataFrame(
+        [(trust, option, int(round(population["headcounts"][option] * size)))
+         for trust, size in zip(trusts, sizes) for option in population["headcounts"]],
+        columns=["trust_code", field_column, "headcount"])
+
+
 def write_bundled_sample(codebook: Codebook, trust_codes: list[str], landing_dir: Path) -> list[Path]:
-    """Generate every wave of the survey's targets file into ``landing_dir/<survey_id>/<wave_id>/``."""
+    """Generate every wave of the survey's targets file into ``landing_dir/<survey_id>/<wave_id>/``, and, for a
+    survey weighted to population cells, each wave's population file with a wave.yaml naming it."""
     written = []
+    raw = yaml.safe_load((TARGETS_DIR / f"{codebook.survey_id}.yaml").read_text(encoding="utf-8"))
     for wave_id, targets in load_targets(codebook.survey_id).items():
         frame = generate_wave(codebook, wave_id, trust_codes, targets)
-        path = landing_dir / codebook.survey_id / wave_id / sample_file_name(codebook.survey_id, wave_id)
-        written.append(write_wave_csv(frame, path))
+        folder = landing_dir / codebook.survey_id / wave_id
+        written.append(write_wave_csv(frame, folder / sample_file_name(codebook.survey_id, wave_id)))
+        if "population" in raw and codebook.weighting is not None:
+            population = population_frame(frame, codebook, {**raw["population"], "seed": targets.seed})
+            population.to_csv(folder / POPULATION_FILE, index=False, lineterminator="\n")
+            (folder / "wave.yaml").write_text(f"# The population this SYNTHETIC wave is weighted to.\n"
+                                              f"population_file: {POPULATION_FILE}\n", encoding="utf-8")
     return written

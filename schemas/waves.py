@@ -67,6 +67,8 @@ class WaveSettings(Strict):
     accept_times_outside_fieldwork: bool | None = None
     # Load the files even if one has the bytes of a file loaded in another wave (a survey delivered twice on purpose).
     accept_files_of_other_waves: bool | None = None
+    # The wave's population for weighting (``schemas.weighting``): a CSV beside the exports, not one of them.
+    population_file: str | None = Field(default=None, pattern=r"^[^/\\.][^/\\]*$")
 
     @property
     def declared(self) -> dict:

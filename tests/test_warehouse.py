@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from sample_data.generator import LANDING_DIR
+from sample_data.generator import LANDING_DIR, sample_exports
 from schemas.reference import load_trusts
 from tests.conftest import SURVEY_ID, personal_values_in, read_sample, sample_wave_path, write_csv
 from validation.engine import validate_wave
@@ -60,7 +60,7 @@ def test_every_tidy_table_is_there(demo_run):
         names = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
         assert set(TIDY_TABLES) <= names
         by_survey = dict(con.execute("select survey_id, count(*) from respondents group by all").fetchall())
-        staff = sum(len(pd.read_csv(p)) for p in (LANDING_DIR / "staff-pulse").rglob("*.csv"))
+        staff = sum(len(pd.read_csv(p)) for p in sample_exports(LANDING_DIR / "staff-pulse"))
         assert by_survey == {SURVEY_ID: 129 + 142 + 118, "staff-pulse": staff}
         # long format: a single-choice answer is one row with its option id, a tick is one row
         answer = con.execute(

@@ -166,3 +166,99 @@ def test_a_codebook_declares_its_weighting_by_cells_or_margins(tmp_path):
         else:
             with pytest.raises(CodebookError, match=re.escape(refusal)):
                 load_codebook(path)
+
+
+# --- a weighted wave, end to end ---------------------------------------------------------------------------
+
+def _staff_wave(wave_id: str = "2026Q3"):
+    from sample_data.generator import LANDING_DIR, POPULATION_FILE, sample_file_name
+
+    folder = LANDING_DIR / "staff-pulse" / wave_id
+    return folder / sample_file_name("staff-pulse", wave_id), folder / POPULATION_FILE
+
+
+def test_the_demos_staff_pulse_respondents_carry_their_cells_weights(demo_run):
+    """Each respondent's weight is their cell's headcount over its respondents, worked out here from the delivered
+    export and population file; the diagnostics are Kish's on those weights; the board survey is unweighted."""
+    import duckdb
+
+    export, population_csv = _staff_wave()
+    delivered = pd.read_csv(export, dtype=str, keep_default_na=False, na_values=[""])
+    population = pd.read_csv(population_csv)
+    labels = {o.label: o.id for o in load_codebook(BUNDLED_CODEBOOKS_DIR / "staff-pulse.yaml")
+              .respondent.field("occupational_group").options}
+    delivered["occupational_group"] = delivered["occupational_group"].map(labels)
+    cells = delivered.groupby(CELLS).size().rename("respondents").reset_index().merge(population, on=CELLS)
+    cells["weight"] = cells["headcount"] / cells["respondents"]
+    expected = delivered.merge(cells, on=CELLS)["weight"].sort_values().to_numpy()
+
+    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+        stored = np.array([w for (w,) in con.execute("SELECT weight FROM respondents WHERE survey_id = 'staff-pulse' "
+                                                     "AND wave_id = '2026Q3' ORDER BY weight").fetchall()])
+        summary = con.execute("SELECT respondents, sum_of_weights, effective_base, design_effect, "
+                              "cells_without_respondents FROM weighting_diagnostics WHERE wave_id = '2026Q3'").fetchone()
+        unweighted = con.execute("SELECT count(weight) FROM respondents WHERE survey_id = 'improvement-journey'"
+                                 ).fetchone()
+    assert stored == pytest.approx(expected, rel=1e-12)
+    assert summary[1] == pytest.approx(cells["headcount"].sum())  # the people of the cells with respondents
+    assert summary[2] == pytest.approx(expected.sum() ** 2 / (expected ** 2).sum())
+    assert summary[3] == pytest.approx(len(expected) / summary[2]) and summary[0] == len(expected)
+    assert summary[4] == len(population) - len(cells)
+    assert unweighted == (0,)
+
+
+def _home_with(tmp_path, population_rows: list[str] | None) -> tuple:
+    import shutil
+
+    export, population_csv = _staff_wave()
+    wave = tmp_path / "landing" / "staff-pulse" / "2026Q3"
+    wave.mkdir(parents=True)
+    shutil.copy2(export, wave / export.name)
+    if population_rows is not None:
+        (wave / "population.csv").write_text("\n".join(population_rows) + "\n", encoding="utf-8")
+        (wave / "wave.yaml").write_text("population_file: population.csv\n", encoding="utf-8")
+    return tmp_path, population_csv
+
+
+def _run(home):
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    return CliRunner().invoke(app, ["run", "--home", str(home)], terminal_width=300)
+
+
+def test_a_weighted_surveys_wave_without_its_population_is_refused_and_nothing_loaded(tmp_path):
+    home, _ = _home_with(tmp_path, None)
+    result = _run(home)
+    assert result.exit_code == 1
+    assert ("staff-pulse/2026Q3: FAILED: step wave_responses: Wave 2026Q3 not loaded: the staff-pulse codebook "
+            "weights each wave to its population (trust_code × occupational_group): wave 2026Q3's wave.yaml names "
+            "no population_file") in result.output
+
+
+def test_respondents_in_a_cell_the_population_lacks_refuse_the_wave_whole(tmp_path):
+    _, population_csv = _staff_wave()
+    rows = population_csv.read_text(encoding="utf-8").splitlines()
+    home, _ = _home_with(tmp_path, [rows[0], *[r for r in rows[1:] if ",medical_dental," not in r]])
+    result = _run(home)
+    assert result.exit_code == 1
+    assert "cells with respondents have no population (no row, or a headcount of 0): trust_code" in result.output
+    import duckdb
+
+    with duckdb.connect(str(home / "working" / "survey.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM respondents").fetchone() == (0,)  # rolled back with the load
+
+
+def test_a_corrected_population_file_changes_the_waves_inputs(tmp_path):
+    from home.landing import scan_landing
+
+    _, population_csv = _staff_wave()
+    home, _ = _home_with(tmp_path, population_csv.read_text(encoding="utf-8").splitlines())
+    [wave] = scan_landing(home / "landing")
+    assert [p.name for p in wave.files] == ["staff-pulse_2026Q3_SYNTHETIC.csv"]  # the population is not an export
+    before = wave.inputs_fingerprint("codebook")
+    population = home / "landing" / "staff-pulse" / "2026Q3" / "population.csv"
+    population.write_text(population.read_text(encoding="utf-8").replace(",1", ",2", 1), encoding="utf-8")
+    [again] = scan_landing(home / "landing")
+    assert again.inputs_fingerprint("codebook") != before

@@ -21,8 +21,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from home.landing import population_file
 from schemas.codebook import Codebook
 from schemas.reference import TrustResolver
+from sql_text import identifier, literal
+from schemas.waves import WAVE_SETTINGS
 from schemas.weighting import TRUST_CELL
 
 HEADCOUNT = "headcount"
@@ -43,6 +46,23 @@ class Weights:
     cells_without_respondents: int = 0
     trimmed_share: float = 0.0
     diagnostics: dict = field(default_factory=dict)
+
+
+def wave_population(wave_dir: Path, codebook: Codebook, wave_id: str, resolver: TrustResolver) -> pd.DataFrame | None:
+    """The wave's population for its survey's post-stratification (None for a survey not weighted to cells);
+    raises ``PopulationRefused`` when the survey is and the wave's wave.yaml names no population file, or a file
+    that is not there or cannot be used."""
+    weighting = codebook.weighting
+    if weighting is None or weighting.method != "post_stratify":
+        return None
+    path = population_file(wave_dir)
+    if path is None:
+        raise PopulationRefused(f"the {codebook.survey_id} codebook weights each wave to its population "
+                                f"({' × '.join(weighting.cells)}): wave {wave_id}'s {WAVE_SETTINGS} names no "
+                                "population_file (a CSV beside its exports)")
+    if not path.is_file():
+        raise PopulationRefused(f"{path.name}: the population file wave {wave_id}'s {WAVE_SETTINGS} names is not there")
+    return read_population(path, codebook, resolver)
 
 
 def read_population(path: Path, codebook: Codebook, resolver: TrustResolver) -> pd.DataFrame:
@@ -134,3 +154,42 @@ def diagnostics(weights: np.ndarray) -> dict:
     return {"respondents": n, "sum_of_weights": total, "effective_base": effective, "efficiency": effective / n,
             "design_effect": n / effective, "min_weight": float(weights.min()),
             "median_weight": float(np.median(weights)), "max_weight": float(weights.max())}
+
+
+def respondent_cells_sql(codebook: Codebook) -> str:
+    """SQL of each respondent of a wave ($survey_id, $wave_id) with their weighting cell: the trust and the
+    fields the weighting names (an optional field left blank is NULL, a cell no population has)."""
+    columns = []
+    for cell in codebook.weighting.cells:
+        if cell == TRUST_CELL:
+            columns.append(f"any_value(r.trust_code) AS {TRUST_CELL}")
+        else:
+            columns.append(f"any_value(f.option_id) FILTER (WHERE f.field_id = {literal(cell)}) AS {identifier(cell)}")
+    return (f"SELECT r.respondent_id, {', '.join(columns)} FROM respondents AS r "
+            "LEFT JOIN respondent_fields AS f ON f.survey_id = r.survey_id AND f.wave_id = r.wave_id "
+            "AND f.respondent_id = r.respondent_id "
+            "WHERE r.survey_id = $survey_id AND r.wave_id = $wave_id GROUP BY r.respondent_id ORDER BY 1")
+
+
+def weigh_wave(con, codebook: Codebook, wave_id: str, population: pd.DataFrame) -> Weights:
+    """Weight the wave's loaded respondents to ``population`` (``respondents.weight``, trimmed as the codebook
+    says) and record what it cost (``weighting_diagnostics``); call inside the load's transaction."""
+    params = {"survey_id": codebook.survey_id, "wave_id": wave_id}
+    respondents = con.execute(respondent_cells_sql(codebook), params).df()
+    result = post_stratified_weights(respondents.drop(columns=["respondent_id"]), population)
+    weights, trimmed_share = result.weights, 0.0
+    if codebook.weighting.trim is not None:
+        weights, trimmed_share = trim(weights, codebook.weighting.trim)
+    con.register("respondent_weights", pd.DataFrame({"respondent_id": respondents["respondent_id"], "weight": weights}))
+    try:
+        con.execute("UPDATE respondents AS r SET weight = w.weight FROM respondent_weights AS w "
+                    "WHERE r.survey_id = $survey_id AND r.wave_id = $wave_id AND r.respondent_id = w.respondent_id",
+                    params)
+    finally:
+        con.unregister("respondent_weights")
+    summary = {**diagnostics(weights), "trimmed_share": trimmed_share,
+               "cells_without_respondents": result.cells_without_respondents, "warnings": list(result.warnings)}
+    con.execute("INSERT INTO weighting_diagnostics BY NAME SELECT $survey_id AS survey_id, $wave_id AS wave_id, "
+                "$method AS method, " + ", ".join(f"${k} AS {k}" for k in summary),
+                {**params, "method": codebook.weighting.method, **summary})
+    return Weights(weights, result.warnings, result.cells_without_respondents, trimmed_share, summary)

@@ -100,6 +100,27 @@ CREATE TABLE IF NOT EXISTS respondents (
     -- load's reconciliation (wave_reconciliation.sql) rolls back a wave where any respondent appears twice.
 );
 
+-- Added with weighting: each respondent's weight in a weighted survey (NULL in an unweighted one).
+ALTER TABLE respondents ADD COLUMN IF NOT EXISTS weight DOUBLE;
+
+-- What each weighted wave's weights cost in precision, and what its population said (warehouse.weighting).
+CREATE TABLE IF NOT EXISTS weighting_diagnostics (
+    survey_id       VARCHAR NOT NULL,
+    wave_id         VARCHAR NOT NULL,
+    method          VARCHAR NOT NULL,   -- post_stratify or rake
+    respondents     BIGINT NOT NULL,
+    sum_of_weights  DOUBLE NOT NULL,    -- post-stratified: the population of the cells with respondents
+    effective_base  DOUBLE NOT NULL,    -- Kish: (sum of weights)^2 / sum of squared weights
+    efficiency      DOUBLE NOT NULL,    -- effective base / respondents
+    design_effect   DOUBLE NOT NULL,    -- respondents / effective base
+    min_weight      DOUBLE NOT NULL,
+    median_weight   DOUBLE NOT NULL,
+    max_weight      DOUBLE NOT NULL,
+    trimmed_share   DOUBLE NOT NULL,    -- respondents whose weight was capped
+    cells_without_respondents BIGINT NOT NULL,
+    warnings        VARCHAR[] NOT NULL  -- cells with fewer people than respondents
+);
+
 -- Added with surveys that ask no trust: a home made before holds the columns as NOT NULL.
 ALTER TABLE respondents ALTER COLUMN trust_code DROP NOT NULL;
 ALTER TABLE respondents ALTER COLUMN trust_code_reported DROP NOT NULL;
