@@ -44,8 +44,8 @@ from schemas.codebook_files import CodebookError
 from schemas.waves import WaveDeclarationError
 from validation.engine import WaveValidation, validate_wave
 from warehouse.load import WaveDoesNotReconcile, load_wave
-from warehouse.weighting import PopulationRefused, wave_population
 from warehouse.stop_points import stop_point
+from warehouse.weighting import LOW_EFFICIENCY, PopulationRefused, wave_population, weighting_metadata
 
 
 class WaveDelivery(dg.Config):
@@ -202,6 +202,7 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
             counts = load_wave(con, codebook, wave_id, validation, run_id=context.run.run_id,
                                pseudonymise=pseudonymise, archived_as=archived,
                                inputs_fingerprint=fingerprint, population=population)
+            weighting = weighting_metadata(con, survey_id, wave_id) if population is not None else {}
     except ArchivedOtherBytes as exc:
         raise dg.Failure(description=f"Wave {wave_id} not loaded: {exc}; the next run loads them as they are now") from None
     except PopulationRefused as exc:  # respondents in a cell the population does not have: nothing loaded
@@ -211,6 +212,10 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
         raise dg.Failure(description=f"Wave {wave_id} not loaded: {exc}") from None
     finally:
         validation.discard()
+    if weighting.get("weighting_efficiency", 1) < LOW_EFFICIENCY:
+        context.log.warning("Wave %s: the weights' efficiency is %.0f%% (effective base %.0f of %d respondents): "
+                            "re-examine the weighting scheme", context.partition_key,
+                            100 * weighting["weighting_efficiency"], weighting["effective_base"], validation.rows_loaded)
     cleaned = validation.cleaned_by_rule()  # counts only: a cleaned cell's value stays in the working database
     context.log.info(
         "Wave %s: %d rows read, %d loaded, %d quarantined%s%s", context.partition_key, validation.rows_read,
@@ -233,6 +238,7 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
             "quarantine": dg.MetadataValue.md(_quarantine_preview(validation)),
             FINGERPRINT_METADATA: fingerprint,
             "codebook_version": codebook.version,
+            **weighting,
         },
         check_results=[
             dg.AssetCheckResult(check_name=CHECK_ROWS_RECONCILE, passed=True, metadata=_int_metadata(counts)),

@@ -262,3 +262,18 @@ def test_a_corrected_population_file_changes_the_waves_inputs(tmp_path):
     population.write_text(population.read_text(encoding="utf-8").replace(",1", ",2", 1), encoding="utf-8")
     [again] = scan_landing(home / "landing")
     assert again.inputs_fingerprint("codebook") != before
+
+
+def test_the_weighting_is_reported_in_the_waves_dagster_metadata(demo_run):
+    import dagster as dg
+
+    from home.settings import SurveyHome
+    from pipelines.instance import instance_for
+
+    with instance_for(SurveyHome(demo_run.home)) as instance:
+        records = instance.fetch_materializations(dg.AssetKey("wave_responses"), limit=100).records
+    metadata = {r.partition_key: r.asset_materialization.metadata for r in records}
+    staff = metadata["staff-pulse/2026Q3"]
+    assert 0.7 < staff["weighting_efficiency"].value < 1 and staff["design_effect"].value > 1
+    assert staff["effective_base"].value < 2091
+    assert "weighting_efficiency" not in metadata["improvement-journey/2023"]

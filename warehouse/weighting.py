@@ -24,13 +24,16 @@ import pandas as pd
 from home.landing import population_file
 from schemas.codebook import Codebook
 from schemas.reference import TrustResolver
-from sql_text import identifier, literal
 from schemas.waves import WAVE_SETTINGS
 from schemas.weighting import TRUST_CELL
+from sql_text import identifier, literal
 
 HEADCOUNT = "headcount"
 WHOLE_NUMBER = re.compile(r"\s*\+?\d+\s*")
 SHOWN_CELLS = 3  # cells named in a refusal; the count says how many more
+# Below this efficiency (effective base / respondents) a weighting is worth a second look (Quantipy's guidance:
+# under 80% the sample and population differ a lot, under 70% re-examine the scheme).
+LOW_EFFICIENCY = 0.7
 
 
 class PopulationRefused(ValueError):
@@ -193,3 +196,18 @@ def weigh_wave(con, codebook: Codebook, wave_id: str, population: pd.DataFrame) 
                 "$method AS method, " + ", ".join(f"${k} AS {k}" for k in summary),
                 {**params, "method": codebook.weighting.method, **summary})
     return Weights(weights, result.warnings, result.cells_without_respondents, trimmed_share, summary)
+
+
+def weighting_metadata(con, survey_id: str, wave_id: str) -> dict:
+    """The wave's weighting diagnostics as the run's metadata: numbers only, and the cells over their headcount."""
+    row = con.execute("SELECT effective_base, efficiency, design_effect, min_weight, max_weight, trimmed_share, "
+                      "cells_without_respondents, warnings FROM weighting_diagnostics "
+                      "WHERE survey_id = $survey_id AND wave_id = $wave_id", {"survey_id": survey_id, "wave_id": wave_id}
+                      ).fetchone()
+    if row is None:
+        return {}
+    effective, efficiency, deff, low, high, trimmed, empty, warnings = row
+    return {"effective_base": round(effective, 1), "weighting_efficiency": round(efficiency, 4),
+            "design_effect": round(deff, 3), "weight_range": f"{low:.3g} to {high:.3g}",
+            "trimmed_share": round(trimmed, 4), "population_cells_without_respondents": int(empty),
+            "cells_over_headcount": len(warnings)}
