@@ -25,6 +25,9 @@ def _table(row: int = 0, **changes) -> pd.DataFrame:
             "suppressed": [False, True, False, True],
             "value": [30.0, None, 6.7, None],
             "sd": [None, None, 1.9, None],
+            "value_weighted": [28.5, None, 6.6, None],  # a weighted survey's: the share and the mean shown
+            "ci_low_weighted": [19.9, None, 5.9, None],
+            "ci_high_weighted": [38.8, None, 7.3, None],
         }
     )
     for column, value in changes.items():
@@ -43,10 +46,11 @@ def test_a_sound_table_has_no_problem():
         ({"pct": 130.0, "ci_high": 140.0}, "percentage outside 0-100"),
         ({"pct": 45.0}, "percentage outside its interval"),
         ({"base": 9, "numerator": 3}, "shown although base below 10"),
-        ({"suppressed": True, "pct": None, "value": None, "ci_low": None, "ci_high": None},
-         "suppressed although base is 10 or more"),
+        ({"suppressed": True, "pct": None, "value": None, "ci_low": None, "ci_high": None, "value_weighted": None,
+          "ci_low_weighted": None, "ci_high_weighted": None}, "suppressed although base is 10 or more"),
         ({"suppressed": True, "pct": None, "ci_low": None, "ci_high": None, "base": 8, "numerator": 3},  # a value left
          "a value shown although suppressed"),
+        ({"value_weighted": 45.0}, "weighted value outside its interval"),
     ],
 )
 def test_each_breach_is_named(changes, problem):
@@ -59,6 +63,7 @@ def test_each_breach_is_named(changes, problem):
         (2, "s.score", {"value": 7.5}, "mean outside its interval"),
         (2, "s.score", {"base": 9}, "shown although base below 10"),
         (3, "t.score", {"sd": 1.2}, "a value shown although suppressed"),
+        (3, "t.score", {"value_weighted": 6.0}, "a value shown although suppressed"),  # suppressed on the unweighted base
     ],
 )
 def test_each_breach_of_a_mean_is_named(row, indicator, changes, problem):

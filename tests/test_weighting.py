@@ -177,11 +177,9 @@ def _staff_wave(wave_id: str = "2026Q3"):
     return folder / sample_file_name("staff-pulse", wave_id), folder / POPULATION_FILE
 
 
-def test_the_demos_staff_pulse_respondents_carry_their_cells_weights(demo_run):
-    """Each respondent's weight is their cell's headcount over its respondents, worked out here from the delivered
-    export and population file; the diagnostics are Kish's on those weights; the board survey is unweighted."""
-    import duckdb
-
+def _weighted_wave() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The staff pulse's 2026Q3 as delivered, each respondent with the weight worked out here (their cell's
+    headcount over its respondents), the cells and the population file."""
     export, population_csv = _staff_wave()
     delivered = pd.read_csv(export, dtype=str, keep_default_na=False, na_values=[""])
     population = pd.read_csv(population_csv)
@@ -190,7 +188,16 @@ def test_the_demos_staff_pulse_respondents_carry_their_cells_weights(demo_run):
     delivered["occupational_group"] = delivered["occupational_group"].map(labels)
     cells = delivered.groupby(CELLS).size().rename("respondents").reset_index().merge(population, on=CELLS)
     cells["weight"] = cells["headcount"] / cells["respondents"]
-    expected = delivered.merge(cells, on=CELLS)["weight"].sort_values().to_numpy()
+    return delivered.merge(cells[[*CELLS, "weight"]], on=CELLS), cells, population
+
+
+def test_the_demos_staff_pulse_respondents_carry_their_cells_weights(demo_run):
+    """Each respondent's weight is their cell's headcount over its respondents, worked out here from the delivered
+    export and population file; the diagnostics are Kish's on those weights; the board survey is unweighted."""
+    import duckdb
+
+    weighted, cells, population = _weighted_wave()
+    expected = weighted["weight"].sort_values().to_numpy()
 
     with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
         stored = np.array([w for (w,) in con.execute("SELECT weight FROM respondents WHERE survey_id = 'staff-pulse' "
@@ -277,3 +284,37 @@ def test_the_weighting_is_reported_in_the_waves_dagster_metadata(demo_run):
     assert 0.7 < staff["weighting_efficiency"].value < 1 and staff["design_effect"].value > 1
     assert staff["effective_base"].value < 2091
     assert "weighting_efficiency" not in metadata["improvement-journey/2023"]
+
+
+def test_the_demos_weighted_figures_are_those_of_the_file_and_its_population(demo_run):
+    """A share and a theme score of 2026Q3 weighted by hand from the delivered file: Σw·y / Σw over the base, Kish's
+    effective base, Wilson's interval on it (statsmodels, called here); medians and counts are not weighted."""
+    import duckdb
+    from statsmodels.stats.proportion import proportion_confint
+
+    wave, _, _ = _weighted_wave()
+    answered = wave[wave["eng_enthusiastic"].notna()]
+    w, y = answered["weight"], answered["eng_enthusiastic"].isin(["Agree", "Strongly agree"])
+    share, effective = (w * y).sum() / w.sum(), w.sum() ** 2 / (w * w).sum()
+    low, high = proportion_confint(share * effective, effective, alpha=0.05, method="wilson")
+    points = {"Strongly disagree": 0, "Disagree": 2.5, "Neither agree nor disagree": 5, "Agree": 7.5, "Strongly agree": 10}
+    items = ["eng_enthusiastic", "eng_time_passes", "eng_recommend_work", "eng_recommend_care"]
+    scores = wave[items].apply(lambda column: column.map(points))
+    counted = scores.notna().sum(axis=1) >= 2
+    theme = (scores[counted].mean(axis=1) * wave.loc[counted, "weight"]).sum() / wave.loc[counted, "weight"].sum()
+
+    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+        rows = con.execute(
+            "SELECT indicator_id, value_weighted, ci_low_weighted, ci_high_weighted, effective_base, design_effect, base "
+            "FROM headline_indicators WHERE survey_id = 'staff-pulse' AND wave_id = '2026Q3'").df().set_index("indicator_id")
+        board = con.execute("SELECT count(value_weighted) FROM headline_indicators "
+                            "WHERE survey_id = 'improvement-journey'").fetchone()
+    positive = rows.loc["eng_enthusiastic.positive"]
+    assert positive["value_weighted"] == pytest.approx(100 * share, rel=1e-9)
+    assert positive["effective_base"] == pytest.approx(effective, rel=1e-9)
+    assert positive["design_effect"] == pytest.approx(len(answered) / effective, rel=1e-9)
+    assert (positive["ci_low_weighted"], positive["ci_high_weighted"]) == (pytest.approx(100 * low, rel=1e-9),
+                                                                           pytest.approx(100 * high, rel=1e-9))
+    assert rows.loc["engagement.score", "value_weighted"] == pytest.approx(theme, rel=1e-9)
+    assert rows.loc[["unpaid_hours.median", "respondents"], "value_weighted"].isna().all()
+    assert board == (0,)

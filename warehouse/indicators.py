@@ -14,7 +14,7 @@ import pandas as pd
 
 from schemas.reporting import Reporting
 from warehouse.connection import read_sql, replace_wave_rows
-from warehouse.statistics import t_interval, wilson_interval
+from warehouse.statistics import t_interval, weighted_means, weighted_shares, wilson_interval
 from warehouse.trust_counts import ensure_counts
 
 # Percentages are computed in SQL and intervals in numpy: allow for rounding in the last digits.
@@ -23,7 +23,7 @@ TOLERANCE = 1e-9
 HEADLINE_COLUMNS = [
     "survey_id", "wave_id", "indicator_id", "indicator_kind", "question_id", "label",
     "numerator", "base", "pct", "ci_low", "ci_high", "suppressed", "trusts_base", "pct_trust_weighted",
-    "value", "sd",
+    "value", "sd", "value_weighted", "ci_low_weighted", "ci_high_weighted", "effective_base", "design_effect",
 ]
 
 
@@ -50,7 +50,26 @@ def compute_headline_indicators(
     result = result.merge(weighted, on="indicator_id", how="left")
     shown = ~result["suppressed"] & (result["trusts_base"] >= reporting.min_base)
     result["pct_trust_weighted"] = (100 * result["weighted_numerator"] / result["weighted_base"]).where(shown)
-    return result[HEADLINE_COLUMNS]
+    return _with_weighted_values(con, result, survey_id, wave_id, reporting)[HEADLINE_COLUMNS]
+
+
+def _with_weighted_values(con, result: pd.DataFrame, survey_id: str, wave_id: str, reporting: Reporting) -> pd.DataFrame:
+    """Each share's and mean's weighted value, interval (on the effective base), effective base and design effect,
+    from the wave's weights (``respondents.weight``); NULL for a wave without weights, for counts and medians
+    (unweighted), and where the unweighted base is suppressed: suppression is decided on the unweighted base."""
+    sums = con.execute(read_sql("weighted_sums"), {"survey_id": survey_id, "wave_id": wave_id}).df()
+    result = result.merge(sums, on="indicator_id", how="left")
+    shares = weighted_shares(result["sum_w"], result["sum_w2"], result["sum_wy"], reporting.confidence_level)
+    means = weighted_means(result["sum_w"], result["sum_w2"], result["sum_wy"], result["sum_wy2"],
+                           reporting.confidence_level)
+    kind, shown = result["indicator_kind"], ~result["suppressed"].astype(bool)
+    for column in ("value", "ci_low", "ci_high"):
+        chosen = np.where(kind.eq("share"), shares[column], np.where(kind.eq("mean"), means[column], np.nan))
+        result[f"{column}_weighted"] = pd.Series(chosen, index=result.index).where(shown & kind.isin(["share", "mean"]))
+    effective = pd.Series(shares["effective_base"], index=result.index).where(shown & kind.isin(["share", "mean"]))
+    result["effective_base"] = effective
+    result["design_effect"] = result["base"] / effective
+    return result
 
 
 def published_headline(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str) -> pd.DataFrame:
@@ -95,6 +114,7 @@ def indicator_problems(indicators: pd.DataFrame, min_base: int) -> list[str]:
     estimates = indicators[indicators["indicator_kind"].isin(["share", "mean", "median"])]
     means = indicators[(indicators["indicator_kind"] == "mean") & ~indicators["suppressed"]]
     withheld = estimates[estimates["suppressed"]]
+    weighted = indicators[indicators["value_weighted"].notna() & indicators["ci_low_weighted"].notna()]
     checks = {
         "numerator above base": shares["numerator"] > shares["base"],
         "percentage outside 0-100": ~shown["pct"].between(0, 100),
@@ -106,7 +126,11 @@ def indicator_problems(indicators: pd.DataFrame, min_base: int) -> list[str]:
         ) & means["ci_low"].notna(),
         f"shown although base below {min_base}": ~estimates["suppressed"] & (estimates["base"] < min_base),
         f"suppressed although base is {min_base} or more": estimates["suppressed"] & (estimates["base"] >= min_base),
-        "a value shown although suppressed": withheld["value"].notna() | withheld["sd"].notna() | withheld["ci_low"].notna(),
+        "a value shown although suppressed": withheld["value"].notna() | withheld["sd"].notna() | withheld["ci_low"].notna()
+        | withheld["value_weighted"].notna(),
+        "weighted value outside its interval": ~(
+            (weighted["ci_low_weighted"] <= weighted["value_weighted"] + TOLERANCE)
+            & (weighted["value_weighted"] <= weighted["ci_high_weighted"] + TOLERANCE)),
     }
     for problem, failing in checks.items():
         for indicator_id in indicators.loc[failing[failing].index, "indicator_id"]:

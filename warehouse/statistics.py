@@ -97,31 +97,48 @@ def welch_p_values(mean_a, sd_a, base_a, mean_b, sd_b, base_b) -> np.ndarray:
     return p_values
 
 
+def weighted_shares(sum_w, sum_w2, sum_wy, confidence_level: float = 0.95) -> dict[str, np.ndarray]:
+    """Weighted shares from each indicator's sums over its base respondents (Σw, Σw², Σw·y with y 0 or 1):
+    Σw·y / Σw as a percentage, Kish's effective base (Σw)² / Σw², and Wilson's interval on the effective base
+    with the count p_w · n_eff, unrounded (as the GP Patient Survey allows for its design)."""
+    sum_w, sum_w2, sum_wy = (np.asarray(x, dtype=float) for x in (sum_w, sum_w2, sum_wy))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        effective = sum_w * sum_w / sum_w2
+        # Σw·y · Σw / Σw² is p_w · n_eff, written so that equal weights give the unweighted count to the last digit.
+        low, high = wilson_interval(sum_wy * sum_w / sum_w2, effective, confidence_level)
+        return {"value": 100 * sum_wy / sum_w, "ci_low": 100 * low, "ci_high": 100 * high, "effective_base": effective}
+
+
+def weighted_means(sum_w, sum_w2, sum_wx, sum_wx2, confidence_level: float = 0.95) -> dict[str, np.ndarray]:
+    """Weighted means from each indicator's sums over its base respondents (Σw, Σw², Σw·x, Σw·x²): Σw·x / Σw,
+    with Student's t interval on the effective base, x̄_w ± t(n_eff − 1) · s_w / √n_eff, where
+    s_w² = [Σw(x − x̄_w)² / Σw] · n_eff / (n_eff − 1), so that equal weights give the unweighted interval."""
+    sum_w, sum_w2, sum_wx, sum_wx2 = (np.asarray(x, dtype=float) for x in (sum_w, sum_w2, sum_wx, sum_wx2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        effective = sum_w * sum_w / sum_w2
+        mean = sum_wx / sum_w
+        spread = np.maximum(sum_wx2 - sum_wx * mean, 0) / sum_w  # Σw(x − x̄)² / Σw; a rounding error is no spread
+        sd = np.where(effective > 1, np.sqrt(spread * effective / (effective - 1)), np.nan)
+    low, high = t_interval(mean, sd, effective, confidence_level)
+    return {"value": mean, "sd": sd, "ci_low": low, "ci_high": high, "effective_base": effective}
+
+
 def weighted_share(ticked, weights, confidence_level: float = 0.95) -> dict:
-    """A weighted share of the respondents in an indicator's base (``ticked`` 0/1, ``weights`` theirs): Σw·y / Σw
-    as a percentage, Kish's effective base and the design effect (base over it), and Wilson's interval on the
-    effective base with the count p_w · n_eff, unrounded (as the GP Patient Survey allows for its design)."""
+    """One weighted share of the respondents in an indicator's base (``ticked`` 0/1, ``weights`` theirs), with
+    its effective base and design effect (base over it): ``weighted_shares`` on their sums."""
     y, w = np.asarray(ticked, dtype=float), np.asarray(weights, dtype=float)
-    total, squares, hits = w.sum(), (w * w).sum(), (w * y).sum()
-    effective = total * total / squares
-    # hits · Σw / Σw² is p_w · n_eff, written so that equal weights give the unweighted count to the last digit.
-    low, high = wilson_interval(hits * total / squares, effective, confidence_level)
-    return {"value": 100 * hits / total, "ci_low": 100 * float(low), "ci_high": 100 * float(high),
-            "effective_base": effective, "design_effect": len(w) / effective}
+    result = {k: float(v[0]) for k, v in weighted_shares([w.sum()], [(w * w).sum()], [(w * y).sum()],
+                                                          confidence_level).items()}
+    return {**result, "design_effect": len(w) / result["effective_base"]}
 
 
 def weighted_mean(values, weights, confidence_level: float = 0.95) -> dict:
-    """A weighted mean of the respondents in an indicator's base: Σw·x / Σw, with Student's t interval on the
-    effective base, x̄_w ± t(n_eff − 1) · s_w / √n_eff, where s_w² = [Σw(x − x̄_w)² / Σw] · n_eff / (n_eff − 1),
-    so that equal weights give the unweighted interval."""
+    """One weighted mean of the respondents in an indicator's base, with its interval, effective base and design
+    effect: ``weighted_means`` on their sums."""
     x, w = np.asarray(values, dtype=float), np.asarray(weights, dtype=float)
-    total, squares = w.sum(), (w * w).sum()
-    effective = total * total / squares
-    mean = (w * x).sum() / total
-    sd = np.sqrt((w * (x - mean) ** 2).sum() / total * effective / (effective - 1)) if effective > 1 else np.nan
-    low, high = t_interval([mean], [sd], [effective], confidence_level)
-    return {"value": float(mean), "sd": float(sd), "ci_low": float(low[0]), "ci_high": float(high[0]),
-            "effective_base": effective, "design_effect": len(w) / effective}
+    result = {k: float(v[0]) for k, v in weighted_means([w.sum()], [(w * w).sum()], [(w * x).sum()],
+                                                         [(w * x * x).sum()], confidence_level).items()}
+    return {**result, "design_effect": len(w) / result["effective_base"]}
 
 
 def normal_interval_with_design_effect(share: float, base: float, deft: float,

@@ -202,6 +202,13 @@ CREATE TABLE IF NOT EXISTS headline_indicators (
 ALTER TABLE headline_indicators ADD COLUMN IF NOT EXISTS value DOUBLE;
 ALTER TABLE headline_indicators ADD COLUMN IF NOT EXISTS sd DOUBLE;
 ALTER TABLE headline_indicators ALTER COLUMN numerator DROP NOT NULL;
+-- Added with weighting: a weighted survey's shares and means weighted, with their interval on Kish's effective
+-- base and the design effect (unweighted base / effective base); NULL in an unweighted survey.
+ALTER TABLE headline_indicators ADD COLUMN IF NOT EXISTS value_weighted DOUBLE;
+ALTER TABLE headline_indicators ADD COLUMN IF NOT EXISTS ci_low_weighted DOUBLE;
+ALTER TABLE headline_indicators ADD COLUMN IF NOT EXISTS ci_high_weighted DOUBLE;
+ALTER TABLE headline_indicators ADD COLUMN IF NOT EXISTS effective_base DOUBLE;
+ALTER TABLE headline_indicators ADD COLUMN IF NOT EXISTS design_effect DOUBLE;
 -- Rows computed before `value` existed: a share's or coverage's percentage, a count's count.
 UPDATE headline_indicators SET value = CASE indicator_kind WHEN 'count' THEN numerator ELSE pct END
 WHERE value IS NULL AND ((indicator_kind IN ('share', 'coverage') AND pct IS NOT NULL)
