@@ -318,3 +318,26 @@ def test_the_demos_weighted_figures_are_those_of_the_file_and_its_population(dem
     assert rows.loc["engagement.score", "value_weighted"] == pytest.approx(theme, rel=1e-9)
     assert rows.loc[["unpaid_hours.median", "respondents"], "value_weighted"].isna().all()
     assert board == (0,)
+
+
+def test_a_weighted_change_is_tested_on_the_effective_bases(demo_run):
+    """qi_training.yes from 2026Q2 to 2026Q3: the pooled two-proportion z-test written out here, on each wave's
+    weighted share and effective base (the count p_w · n_eff, unrounded); counts are not tested weighted."""
+    import duckdb
+    from scipy.stats import norm
+
+    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+        waves = dict(con.execute(
+            "SELECT wave_id, [value_weighted / 100, effective_base] FROM headline_indicators "
+            "WHERE survey_id = 'staff-pulse' AND indicator_id = 'qi_training.yes' AND wave_id IN ('2026Q2', '2026Q3')"
+        ).fetchall())
+        change, significant, counted = con.execute(
+            "SELECT change_weighted, significant_weighted, (SELECT count(change_weighted) FROM indicator_trends "
+            "WHERE indicator_id = 'respondents') FROM indicator_trends WHERE survey_id = 'staff-pulse' "
+            "AND indicator_id = 'qi_training.yes' AND wave_id = '2026Q3'").fetchone()
+    (p1, n1), (p2, n2) = waves["2026Q2"], waves["2026Q3"]
+    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+    z = (p2 - p1) / np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    assert change == pytest.approx(100 * (p2 - p1), rel=1e-9)
+    assert significant == (2 * norm.sf(abs(z)) < 0.05)
+    assert counted == 0

@@ -24,6 +24,7 @@ HEADLINE_COLUMNS = [
     "survey_id", "wave_id", "indicator_id", "indicator_kind", "question_id", "label",
     "numerator", "base", "pct", "ci_low", "ci_high", "suppressed", "trusts_base", "pct_trust_weighted",
     "value", "sd", "value_weighted", "ci_low_weighted", "ci_high_weighted", "effective_base", "design_effect",
+    "sd_weighted",
 ]
 
 
@@ -57,7 +58,12 @@ def _with_weighted_values(con, result: pd.DataFrame, survey_id: str, wave_id: st
     """Each share's and mean's weighted value, interval (on the effective base), effective base and design effect,
     from the wave's weights (``respondents.weight``); NULL for a wave without weights, for counts and medians
     (unweighted), and where the unweighted base is suppressed: suppression is decided on the unweighted base."""
-    sums = con.execute(read_sql("weighted_sums"), {"survey_id": survey_id, "wave_id": wave_id}).df()
+    params = {"survey_id": survey_id, "wave_id": wave_id}
+    [(weighted,)] = con.execute("SELECT count(weight) > 0 FROM respondents WHERE survey_id = $survey_id "
+                                "AND wave_id = $wave_id", params).fetchall()
+    # An unweighted wave skips the sums: over a million respondents they would count every answer again.
+    sums = con.execute(read_sql("weighted_sums"), params).df() if weighted else pd.DataFrame(
+        columns=["indicator_id", "sum_w", "sum_w2", "sum_wy", "sum_wy2"])
     result = result.merge(sums, on="indicator_id", how="left")
     shares = weighted_shares(result["sum_w"], result["sum_w2"], result["sum_wy"], reporting.confidence_level)
     means = weighted_means(result["sum_w"], result["sum_w2"], result["sum_wy"], result["sum_wy2"],
@@ -68,6 +74,7 @@ def _with_weighted_values(con, result: pd.DataFrame, survey_id: str, wave_id: st
         result[f"{column}_weighted"] = pd.Series(chosen, index=result.index).where(shown & kind.isin(["share", "mean"]))
     effective = pd.Series(shares["effective_base"], index=result.index).where(shown & kind.isin(["share", "mean"]))
     result["effective_base"] = effective
+    result["sd_weighted"] = pd.Series(means["sd"], index=result.index).where(shown & kind.eq("mean"))
     result["design_effect"] = result["base"] / effective
     return result
 

@@ -20,7 +20,7 @@ from warehouse.statistics import two_proportion_p_values, welch_p_values
 
 TREND_COLUMNS = [
     "survey_id", "indicator_id", "wave_id", "previous_wave_id", "value", "previous_value",
-    "change", "comparable", "p_value", "significant", "note",
+    "change", "comparable", "p_value", "significant", "note", "change_weighted", "significant_weighted",
 ]
 NOT_COMPARABLE = "question changed between these waves (wording or options): not comparable"
 
@@ -72,6 +72,30 @@ def _test_changes(pairs: pd.DataFrame, comparable: np.ndarray, significance_leve
     return p_value, significant, np.where(tested, None, note)
 
 
+def _weighted_changes(pairs: pd.DataFrame, tested: np.ndarray, significance_level: float):
+    """The weighted value's change and whether it is significant, tested as the unweighted one is but on the
+    effective bases (a share's count p_w · n_eff, unrounded; a mean's weighted sd with n_eff − 1); NULL where
+    either wave has no weighted value or the unweighted change was not tested."""
+    value, previous = (pairs[c].astype(float).to_numpy() for c in ("value_weighted", "previous_value_weighted"))
+    both = tested & np.isfinite(value) & np.isfinite(previous)
+    kind = pairs["indicator_kind"].to_numpy()
+    p_value = np.full(len(pairs), np.nan)
+    shares, means = both & (kind == "share"), both & (kind == "mean")
+    if shares.any():
+        rows = pairs[shares]
+        p_value[shares] = two_proportion_p_values(
+            rows["value_weighted"] / 100 * rows["effective_base"], rows["effective_base"],
+            rows["previous_value_weighted"] / 100 * rows["previous_effective_base"], rows["previous_effective_base"])
+    if means.any():
+        rows = pairs[means]
+        p_value[means] = welch_p_values(rows["value_weighted"], rows["sd_weighted"], rows["effective_base"],
+                                        rows["previous_value_weighted"], rows["previous_sd_weighted"],
+                                        rows["previous_effective_base"])
+    significant = pd.array(np.where(both, p_value < significance_level, False), dtype="boolean")
+    significant[~both] = pd.NA
+    return np.where(both, value - previous, np.nan), significant
+
+
 def compute_indicator_trends(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> pd.DataFrame:
     """Each indicator of each loaded wave of the survey beside the previous loaded wave."""
     pairs = con.execute(read_sql("indicator_pairs"), {"survey_id": codebook.survey_id}).df()
@@ -79,6 +103,8 @@ def compute_indicator_trends(con: duckdb.DuckDBPyConnection, codebook: Codebook)
     previous = pairs["previous_value"].astype(float).to_numpy()
     comparable = _comparable(pairs, codebook)
     p_value, significant, note = _test_changes(pairs, comparable, codebook.reporting.significance_level)
+    tested = np.array([n is None for n in note], dtype=bool)
+    change_weighted, significant_weighted = _weighted_changes(pairs, tested, codebook.reporting.significance_level)
     trends = pairs.assign(
         survey_id=codebook.survey_id,
         value=value,
@@ -88,6 +114,8 @@ def compute_indicator_trends(con: duckdb.DuckDBPyConnection, codebook: Codebook)
         p_value=p_value,
         significant=significant,
         note=note,
+        change_weighted=change_weighted,
+        significant_weighted=significant_weighted,
     )
     return trends[TREND_COLUMNS]
 

@@ -17,7 +17,13 @@ SELECT
     lag(h.pct) OVER by_wave AS previous_pct,
     lag(h.value) OVER by_wave AS previous_value,
     lag(h.sd) OVER by_wave AS previous_sd,
-    lag(h.suppressed) OVER by_wave AS previous_suppressed
+    lag(h.suppressed) OVER by_wave AS previous_suppressed,
+    h.value_weighted,
+    h.sd_weighted,
+    h.effective_base,
+    lag(h.value_weighted) OVER by_wave AS previous_value_weighted,
+    lag(h.sd_weighted) OVER by_wave AS previous_sd_weighted,
+    lag(h.effective_base) OVER by_wave AS previous_effective_base
 FROM headline_indicators AS h
 JOIN waves AS w USING (survey_id, wave_id)
 WHERE h.survey_id = $survey_id

@@ -209,6 +209,7 @@ ALTER TABLE headline_indicators ADD COLUMN IF NOT EXISTS ci_low_weighted DOUBLE;
 ALTER TABLE headline_indicators ADD COLUMN IF NOT EXISTS ci_high_weighted DOUBLE;
 ALTER TABLE headline_indicators ADD COLUMN IF NOT EXISTS effective_base DOUBLE;
 ALTER TABLE headline_indicators ADD COLUMN IF NOT EXISTS design_effect DOUBLE;
+ALTER TABLE headline_indicators ADD COLUMN IF NOT EXISTS sd_weighted DOUBLE;  -- a mean's, for its weighted trend
 -- Rows computed before `value` existed: a share's or coverage's percentage, a count's count.
 UPDATE headline_indicators SET value = CASE indicator_kind WHEN 'count' THEN numerator ELSE pct END
 WHERE value IS NULL AND ((indicator_kind IN ('share', 'coverage') AND pct IS NOT NULL)
@@ -261,6 +262,9 @@ CREATE TABLE IF NOT EXISTS indicator_trends (
     note             VARCHAR,          -- why a change is not tested, if it is not
     PRIMARY KEY (survey_id, indicator_id, wave_id)
 );
+-- Added with weighting: the weighted value's change, tested on the effective bases (NULL where unweighted).
+ALTER TABLE indicator_trends ADD COLUMN IF NOT EXISTS change_weighted DOUBLE;
+ALTER TABLE indicator_trends ADD COLUMN IF NOT EXISTS significant_weighted BOOLEAN;
 
 -- What each published analysts' snapshot held: one row per source file of each wave per publication.
 -- Kept here as history; copied into every snapshot.
