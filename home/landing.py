@@ -29,6 +29,7 @@ from schemas.reference import reference_digest
 from schemas.waves import WAVE_SETTINGS, DeclaredWave, WaveDeclarationError, WaveSettings, read_wave_settings
 
 PARTITION_SEPARATOR = "/"
+POPULATION_PREFIX = "population:"  # a population file's name in a wave's inputs fingerprint
 
 
 def partition_key(survey_id: str, wave_id: str) -> str:
@@ -56,9 +57,14 @@ class LandedWave:
 
     @functools.cached_property
     def file_digests(self) -> list[tuple[str, str]]:
-        """Each file's name and sha256, read on first use (``digest_cache`` updated)."""
+        """Each file's name and sha256, and the population file's (a corrected population re-runs the wave), read
+        on first use (``digest_cache`` updated)."""
+        population = population_file(self.files[0].parent) if self.files else None
+        named = [(p.name, p) for p in self.files]
+        if population is not None and population.is_file():
+            named.append((f"{POPULATION_PREFIX}{population.name}", population))
         digests = []
-        for path in self.files:
+        for name, path in named:
             stat = path.stat()
             cached = self.digest_cache.get(str(path))
             if cached and cached[0] == stat.st_size and cached[1] == stat.st_mtime_ns:
@@ -66,9 +72,7 @@ class LandedWave:
             else:
                 sha = sha256_of(path)
                 self.digest_cache[str(path)] = [stat.st_size, stat.st_mtime_ns, sha]
-            digests.append((path.name, sha))
-        if self.files:  # a corrected population file re-runs the wave
-            digests += population_digests(self.files[0].parent)
+            digests.append((name, sha))
         return digests
 
     def inputs_fingerprint(self, codebook_digest: str) -> str:
@@ -114,7 +118,7 @@ def population_file(wave_dir: Path) -> Path | None:
 def population_digests(wave_dir: Path) -> list[tuple[str, str]]:
     """The population file's name and sha256, as a wave's inputs fingerprint counts it (none without one)."""
     path = population_file(wave_dir)
-    return [(f"population:{path.name}", sha256_of(path))] if path is not None and path.is_file() else []
+    return [(f"{POPULATION_PREFIX}{path.name}", sha256_of(path))] if path is not None and path.is_file() else []
 
 
 def wave_files(wave_dir: Path, declared_in: Path | None = None) -> list[Path]:

@@ -273,17 +273,24 @@ def test_item_and_theme_scores_are_means_of_respondents_scores_with_a_t_interval
     assert (row["ci_low"], row["ci_high"]) == (pytest.approx(mean - half, abs=1e-5), pytest.approx(mean + half, abs=1e-5))
 
 
-def test_a_mean_is_broken_down_by_group_like_a_share(codebook, tmp_path, resolver):
-    """RC9 (East of England) and RJN (North West) respondents alternate: by region, eng_enthusiastic's mean
-    score of each trust's respondents; both are acute trusts, so by trust type, the mean of all ten."""
+@pytest.fixture(scope="module")
+def breakdown_cells(codebook, tmp_path_factory, resolver) -> pd.DataFrame:
+    """The dozen's breakdowns by every dimension of the test codebook."""
     from warehouse.breakdowns import compute_indicator_breakdowns
 
-    validation = validate_wave([write_csv(wave_frame(), tmp_path / "pulse.csv")], codebook, WAVE, resolver)
-    with connect(tmp_path / "survey.duckdb") as con:
+    folder = tmp_path_factory.mktemp("breakdowns")
+    validation = validate_wave([write_csv(wave_frame(), folder / "pulse.csv")], codebook, WAVE, resolver)
+    with connect(folder / "survey.duckdb") as con:
         write_trusts(con, load_trusts())
         write_survey_dimensions(con, codebook)
         load_wave(con, codebook, WAVE, validation, run_id="run-1", pseudonymise=PSEUDONYMISE)
-        cells = compute_indicator_breakdowns(con, SURVEY, WAVE, codebook.reporting)
+        return compute_indicator_breakdowns(con, SURVEY, WAVE, codebook.reporting)
+
+
+def test_a_mean_is_broken_down_by_group_like_a_share(breakdown_cells):
+    """RC9 (East of England) and RJN (North West) respondents alternate: by region, eng_enthusiastic's mean
+    score of each trust's respondents; both are acute trusts, so by trust type, the mean of all ten."""
+    cells = breakdown_cells
     score = cells[cells["indicator_id"] == "eng_enthusiastic.score"].set_index(["dimension", "category"])
     rc9 = [7.5, 2.5, 7.5, 0, 7.5, 5]  # r02 r04 r06 r08 r10 r12
     rjn = [10, 5, 10, 7.5]  # r01 r03 r05 r09 (r07 blank, r11 refused)
@@ -296,18 +303,10 @@ def test_a_mean_is_broken_down_by_group_like_a_share(codebook, tmp_path, resolve
     assert (both["base"], both["value"]) == (10, pytest.approx(6.25))
 
 
-def test_shares_and_means_are_broken_down_by_a_respondent_field(codebook, tmp_path, resolver):
+def test_shares_and_means_are_broken_down_by_a_respondent_field(breakdown_cells):
     """r01-r06 are nurses and midwives, r07-r12 other staff (``wave_frame``): eng_enthusiastic by group, worked
     out from ROWS."""
-    from warehouse.breakdowns import compute_indicator_breakdowns
-
-    validation = validate_wave([write_csv(wave_frame(), tmp_path / "pulse.csv")], codebook, WAVE, resolver)
-    with connect(tmp_path / "survey.duckdb") as con:
-        write_trusts(con, load_trusts())
-        write_survey_dimensions(con, codebook)
-        load_wave(con, codebook, WAVE, validation, run_id="run-1", pseudonymise=PSEUDONYMISE)
-        cells = compute_indicator_breakdowns(con, SURVEY, WAVE, codebook.reporting)
-    cells = cells[cells["dimension"] == "occupational_group"].set_index(["indicator_id", "category"])
+    cells = breakdown_cells[breakdown_cells["dimension"] == "occupational_group"].set_index(["indicator_id", "category"])
     nurses = [10, 7.5, 5, 2.5, 10, 7.5]  # SA A N D SA A: four positive of six
     others = [0, 7.5, 7.5, 5]  # r08 SD, r09 A, r10 A, r12 N (r07 blank, r11 refused): two of four
     for group, values, positive in (("Nursing or midwifery", nurses, 4), ("Other", others, 2)):
