@@ -341,3 +341,41 @@ def test_a_weighted_change_is_tested_on_the_effective_bases(demo_run):
     assert change == pytest.approx(100 * (p2 - p1), rel=1e-9)
     assert significant == (2 * norm.sf(abs(z)) < 0.05)
     assert counted == 0
+
+
+def test_the_demos_weighted_breakdowns_are_those_of_the_file_and_its_population(demo_run):
+    """eng_enthusiastic.positive by occupational group and by region in 2026Q3, weighted here from the delivered
+    file (the group's Σw·y / Σw and its effective base), beside the unweighted cell, which keeps its base."""
+    import duckdb
+
+    from schemas.reference import load_trusts
+
+    wave, _, _ = _weighted_wave()
+    answered = wave[wave["eng_enthusiastic"].notna()].assign(
+        y=lambda f: f["eng_enthusiastic"].isin(["Agree", "Strongly agree"]),
+        region=lambda f: f["trust_code"].map(load_trusts().set_index("ods_code")["region"]).replace(
+            {"London": "London and national trusts", "National": "London and national trusts"}))  # as pooled
+    labels = {o.id: o.label for o in load_codebook(BUNDLED_CODEBOOKS_DIR / "staff-pulse.yaml")
+              .respondent.field("occupational_group").options}
+    answered["occupational_group"] = answered["occupational_group"].map(labels)
+
+    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+        cells = con.execute(
+            "SELECT dimension, category, base, value_weighted, effective_base, design_effect, suppressed "
+            "FROM indicator_breakdowns WHERE survey_id = 'staff-pulse' AND wave_id = '2026Q3' "
+            "AND indicator_id = 'eng_enthusiastic.positive'").df().set_index(["dimension", "category"])
+    checked = 0
+    for dimension in ("occupational_group", "region"):
+        for category, group in answered.groupby(dimension):
+            cell = cells.loc[(dimension, category)]
+            if cell["suppressed"]:
+                assert pd.isna(cell["value_weighted"])
+                continue
+            w = group["weight"]
+            effective = w.sum() ** 2 / (w * w).sum()
+            assert cell["base"] == len(group)
+            assert cell["value_weighted"] == pytest.approx(100 * (w * group["y"]).sum() / w.sum(), rel=1e-9)
+            assert cell["effective_base"] == pytest.approx(effective, rel=1e-9)
+            assert cell["design_effect"] == pytest.approx(len(group) / effective, rel=1e-9)
+            checked += 1
+    assert checked >= 8

@@ -1,6 +1,6 @@
 """Breakdowns of each share and mean by the codebook's dimensions (``reporting.breakdowns``: trust type and NHS
-region from the reference list, respondent fields such as an occupational group), and coverage of trusts by
-trust type and region.
+region from the reference list, respondent fields such as an occupational group), weighted beside unweighted
+where the survey is weighted, and coverage of trusts by trust type and region.
 
 Disclosure control follows the GP Patient Survey: a cell whose base is below the threshold is
 suppressed; where that leaves one suppressed cell in a row (an indicator within one dimension), the cell
@@ -20,13 +20,14 @@ from schemas.reporting import REFERENCE_DIMENSIONS, Reporting
 from warehouse.connection import read_sql
 from warehouse.statistics import t_interval, wilson_interval
 from warehouse.trust_counts import ensure_counts
+from warehouse.weighted_figures import WEIGHTED_COLUMNS, no_sums, wave_is_weighted, with_weighted_figures
 
 SMALL_BASE = "small base"
 SECONDARY = "secondary"
 SMALLEST_SHOWN_COUNT = 5
 BREAKDOWN_COLUMNS = [
     "survey_id", "wave_id", "indicator_id", "dimension", "category", "numerator", "base",
-    "pct", "ci_low", "ci_high", "suppressed", "suppression", "value", "sd",
+    "pct", "ci_low", "ci_high", "suppressed", "suppression", "value", "sd", *WEIGHTED_COLUMNS,
 ]
 ROW = ["indicator_id", "dimension"]
 
@@ -56,6 +57,9 @@ def compute_indicator_breakdowns(
     cells = pd.concat([con.execute(read_sql("breakdown_values"), {**params, "dimensions": reference}).df(),
                        con.execute(read_sql("field_breakdown_values"), {**params, "fields": fields}).df()],
                       ignore_index=True)
+    keys = ["indicator_id", "dimension", "category"]
+    sums = (con.execute(read_sql("weighted_breakdown_sums"), {**params, "dimensions": reference, "fields": fields}).df()
+            if wave_is_weighted(con, survey_id, wave_id) else no_sums(keys))
     reason = suppress(cells, reporting.min_base)
     suppressed = reason.notna().to_numpy()
     means = cells["indicator_kind"].eq("mean").to_numpy()
@@ -80,7 +84,10 @@ def compute_indicator_breakdowns(
         value=np.where(suppressed, np.nan, np.where(measured, cells["value"], pct)),
         sd=cells["sd"].where(means & ~suppressed),
     )
-    return result[BREAKDOWN_COLUMNS]
+    # Weighted beside the unweighted, from the unweighted base (before it is withheld) and its suppression.
+    weighted = with_weighted_figures(cells.assign(suppressed=suppressed), sums, keys, reporting.confidence_level)
+    return pd.concat([result.drop(columns=WEIGHTED_COLUMNS, errors="ignore"), weighted[WEIGHTED_COLUMNS]],
+                     axis=1)[BREAKDOWN_COLUMNS]
 
 
 def compute_trust_coverage(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str) -> pd.DataFrame:

@@ -14,8 +14,9 @@ import pandas as pd
 
 from schemas.reporting import Reporting
 from warehouse.connection import read_sql, replace_wave_rows
-from warehouse.statistics import t_interval, weighted_means, weighted_shares, wilson_interval
+from warehouse.statistics import t_interval, wilson_interval
 from warehouse.trust_counts import ensure_counts
+from warehouse.weighted_figures import no_sums, wave_is_weighted, with_weighted_figures
 
 # Percentages are computed in SQL and intervals in numpy: allow for rounding in the last digits.
 TOLERANCE = 1e-9
@@ -55,28 +56,13 @@ def compute_headline_indicators(
 
 
 def _with_weighted_values(con, result: pd.DataFrame, survey_id: str, wave_id: str, reporting: Reporting) -> pd.DataFrame:
-    """Each share's and mean's weighted value, interval (on the effective base), effective base and design effect,
-    from the wave's weights (``respondents.weight``); NULL for a wave without weights, for counts and medians
-    (unweighted), and where the unweighted base is suppressed: suppression is decided on the unweighted base."""
+    """Each share's and mean's weighted value, interval, effective base and design effect, from the wave's weights;
+    NULL for a wave without weights."""
     params = {"survey_id": survey_id, "wave_id": wave_id}
-    [(weighted,)] = con.execute("SELECT count(weight) > 0 FROM respondents WHERE survey_id = $survey_id "
-                                "AND wave_id = $wave_id", params).fetchall()
     # An unweighted wave skips the sums: over a million respondents they would count every answer again.
-    sums = con.execute(read_sql("weighted_sums"), params).df() if weighted else pd.DataFrame(
-        columns=["indicator_id", "sum_w", "sum_w2", "sum_wy", "sum_wy2"])
-    result = result.merge(sums, on="indicator_id", how="left")
-    shares = weighted_shares(result["sum_w"], result["sum_w2"], result["sum_wy"], reporting.confidence_level)
-    means = weighted_means(result["sum_w"], result["sum_w2"], result["sum_wy"], result["sum_wy2"],
-                           reporting.confidence_level)
-    kind, shown = result["indicator_kind"], ~result["suppressed"].astype(bool)
-    for column in ("value", "ci_low", "ci_high"):
-        chosen = np.where(kind.eq("share"), shares[column], np.where(kind.eq("mean"), means[column], np.nan))
-        result[f"{column}_weighted"] = pd.Series(chosen, index=result.index).where(shown & kind.isin(["share", "mean"]))
-    effective = pd.Series(shares["effective_base"], index=result.index).where(shown & kind.isin(["share", "mean"]))
-    result["effective_base"] = effective
-    result["sd_weighted"] = pd.Series(means["sd"], index=result.index).where(shown & kind.eq("mean"))
-    result["design_effect"] = result["base"] / effective
-    return result
+    sums = (con.execute(read_sql("weighted_sums"), params).df() if wave_is_weighted(con, survey_id, wave_id)
+            else no_sums(["indicator_id"]))
+    return with_weighted_figures(result, sums, ["indicator_id"], reporting.confidence_level)
 
 
 def published_headline(con: duckdb.DuckDBPyConnection, survey_id: str, wave_id: str) -> pd.DataFrame:

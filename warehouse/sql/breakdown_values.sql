@@ -5,18 +5,8 @@
 -- (`trust_question_bases`, `trust_share_numerators`, `trust_mean_sums`, written with its load): a trust's
 -- type and region are the same for all its respondents. Medians, which cannot be added up, are taken over the
 -- numbers given (`median_values`).
-WITH pooled AS (
-    SELECT p[1] AS dimension, p[2] AS category, p[3] AS reported FROM (SELECT unnest($pooled::VARCHAR[][]) AS p)
-),
-categories AS (
-    SELECT c.trust_code, c.dimension, coalesce(p.reported, c.category) AS category
-    FROM (
-        SELECT ods_code AS trust_code, 'trust_type' AS dimension, trust_type AS category FROM trusts
-        UNION ALL
-        SELECT ods_code AS trust_code, 'region' AS dimension, region AS category FROM trusts
-    ) AS c
-    LEFT JOIN pooled AS p USING (dimension, category)
-    WHERE list_contains($dimensions::VARCHAR[], c.dimension)
+WITH categories AS (
+    SELECT * FROM trust_groups($dimensions, $pooled)
 ),
 shares AS (
     SELECT indicator_id, question_id FROM asked_shares($survey_id, $wave_id)

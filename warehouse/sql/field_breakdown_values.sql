@@ -4,15 +4,8 @@
 -- Parameters: $survey_id, $wave_id, $fields (field ids), $pooled (as in breakdown_values.sql). Counted from
 -- the long answers with the counting macros of schema.sql: a field's groups are not groups of trusts, so the
 -- wave's counts per trust cannot be added up to them.
-WITH pooled AS (
-    SELECT p[1] AS dimension, p[2] AS category, p[3] AS reported FROM (SELECT unnest($pooled::VARCHAR[][]) AS p)
-),
-groups AS (
-    SELECT f.respondent_id, f.field_id AS dimension, coalesce(p.reported, o.label) AS category
-    FROM respondent_fields AS f
-    JOIN options AS o ON o.survey_id = f.survey_id AND o.question_id = f.field_id AND o.option_id = f.option_id
-    LEFT JOIN pooled AS p ON p.dimension = f.field_id AND p.category = o.label
-    WHERE f.survey_id = $survey_id AND f.wave_id = $wave_id AND list_contains($fields::VARCHAR[], f.field_id)
+WITH groups AS (
+    SELECT * FROM field_groups($survey_id, $wave_id, $fields, $pooled)
 ),
 shares AS (
     SELECT indicator_id, question_id FROM asked_shares($survey_id, $wave_id)

@@ -235,6 +235,12 @@ CREATE TABLE IF NOT EXISTS indicator_breakdowns (
 -- Added with means: a mean by group (its value and sample standard deviation; pct and numerator NULL).
 ALTER TABLE indicator_breakdowns ADD COLUMN IF NOT EXISTS value DOUBLE;
 ALTER TABLE indicator_breakdowns ADD COLUMN IF NOT EXISTS sd DOUBLE;
+-- Added with weighting: a weighted survey's shares and means by group weighted, as in headline_indicators.
+ALTER TABLE indicator_breakdowns ADD COLUMN IF NOT EXISTS value_weighted DOUBLE;
+ALTER TABLE indicator_breakdowns ADD COLUMN IF NOT EXISTS ci_low_weighted DOUBLE;
+ALTER TABLE indicator_breakdowns ADD COLUMN IF NOT EXISTS ci_high_weighted DOUBLE;
+ALTER TABLE indicator_breakdowns ADD COLUMN IF NOT EXISTS effective_base DOUBLE;
+ALTER TABLE indicator_breakdowns ADD COLUMN IF NOT EXISTS design_effect DOUBLE;
 
 -- Responding trusts by trust type and region, against the trusts of that kind in the reference list.
 CREATE TABLE IF NOT EXISTS trust_coverage (
@@ -476,3 +482,41 @@ CREATE OR REPLACE MACRO mean_values(survey, wave) AS TABLE
     FROM item_values
     GROUP BY indicator_id, respondent_id, min_items
     HAVING count(*) >= min_items;
+
+-- One row per respondent in the base of each share and mean indicator of one wave, with their value: 1 or 0
+-- for a share (counted by it or not), their value for a mean. What weighted figures are summed over, so that a
+-- weighted figure has the same base as the unweighted one.
+CREATE OR REPLACE MACRO respondent_values(survey, wave) AS TABLE
+    SELECT s.indicator_id, a.respondent_id, CASE WHEN t.respondent_id IS NULL THEN 0.0 ELSE 1.0 END AS value
+    FROM asked_shares(survey, wave) AS s
+    JOIN answered_questions(survey, wave) AS a USING (question_id)
+    LEFT JOIN share_ticks(survey, wave) AS t ON t.indicator_id = s.indicator_id AND t.respondent_id = a.respondent_id
+    UNION ALL
+    SELECT indicator_id, respondent_id, value FROM mean_values(survey, wave);
+
+-- The reported group of each trust in each reference dimension named in `dimensions` (trust_type, region),
+-- pooled as `pooled` ([dimension, group, reported as] lists) says.
+CREATE OR REPLACE MACRO trust_groups(dimensions, pooled) AS TABLE
+    WITH pooled_groups AS (
+        SELECT p[1] AS dimension, p[2] AS category, p[3] AS reported FROM (SELECT unnest(pooled::VARCHAR[][]) AS p)
+    )
+    SELECT c.trust_code, c.dimension, coalesce(p.reported, c.category) AS category
+    FROM (
+        SELECT ods_code AS trust_code, 'trust_type' AS dimension, trust_type AS category FROM trusts
+        UNION ALL
+        SELECT ods_code AS trust_code, 'region' AS dimension, region AS category FROM trusts
+    ) AS c
+    LEFT JOIN pooled_groups AS p USING (dimension, category)
+    WHERE list_contains(dimensions::VARCHAR[], c.dimension);
+
+-- The reported group of each respondent of one wave in each respondent field named in `fields` (the label of
+-- the option they chose), pooled as `pooled` says.
+CREATE OR REPLACE MACRO field_groups(survey, wave, fields, pooled) AS TABLE
+    WITH pooled_groups AS (
+        SELECT p[1] AS dimension, p[2] AS category, p[3] AS reported FROM (SELECT unnest(pooled::VARCHAR[][]) AS p)
+    )
+    SELECT f.respondent_id, f.field_id AS dimension, coalesce(p.reported, o.label) AS category
+    FROM respondent_fields AS f
+    JOIN options AS o ON o.survey_id = f.survey_id AND o.question_id = f.field_id AND o.option_id = f.option_id
+    LEFT JOIN pooled_groups AS p ON p.dimension = f.field_id AND p.category = o.label
+    WHERE f.survey_id = survey AND f.wave_id = wave AND list_contains(fields::VARCHAR[], f.field_id);
