@@ -9,6 +9,7 @@ from assets.partitions import wave_partitions
 from assets.progress import report
 from assets.resources import SurveyHomeResource
 from home.landing import split_partition_key
+from warehouse.benchmarks import write_trust_benchmarks
 from warehouse.breakdowns import SECONDARY, SMALL_BASE, compute_indicator_breakdowns, compute_trust_coverage
 from warehouse.connection import replace_wave_rows
 from warehouse.indicators import (
@@ -127,9 +128,12 @@ def indicator_trends(context: dg.AssetExecutionContext, survey_home: SurveyHomeR
 )
 def indicator_breakdowns(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource) -> dg.MaterializeResult:
     """For one wave: each share and mean by the dimensions its codebook names (trust type and NHS region of the
-    respondent's trust, respondent fields such as occupational group), with base, interval (Wilson; Student's t for means) and suppression (small base, then secondary suppression so that no suppressed cell
-    can be recovered by subtraction; counts of 1 to 4 never shown); and `trust_coverage`, responding
-    trusts of each type and region against those in the reference list."""
+    respondent's trust, respondent fields such as occupational group), weighted beside unweighted where the survey
+    is weighted, with base, interval (Wilson; Student's t for means) and suppression (small base, then secondary
+    suppression so that no suppressed cell can be recovered by subtraction; counts of 1 to 4 never shown);
+    `trust_coverage`, responding trusts of each type and region against those in the reference list; and
+    `trust_benchmarks`, each trust with enough respondents against the trusts of its type (lowest, median,
+    highest), tested against the rest of the country."""
     survey_id, wave_id = split_partition_key(context.partition_key)
     codebook = survey_home.paths.codebook(survey_id)
     with survey_home.warehouse(context.log) as con:
@@ -137,12 +141,16 @@ def indicator_breakdowns(context: dg.AssetExecutionContext, survey_home: SurveyH
         coverage = compute_trust_coverage(con, survey_id, wave_id)
         replace_wave_rows(con, "indicator_breakdowns", survey_id, wave_id, breakdowns)
         replace_wave_rows(con, "trust_coverage", survey_id, wave_id, coverage)
+        [benchmarked] = write_trust_benchmarks(con, codebook, wave_id).itertuples(index=False)
+    context.log.info("Wave %s: %s", context.partition_key, benchmarked.note)
     counts = breakdowns["suppression"].value_counts()
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(breakdowns),
             "suppressed_small_base": int(counts.get(SMALL_BASE, 0)),
             "suppressed_secondary": int(counts.get(SECONDARY, 0)),
+            "trusts_benchmarked": benchmarked.trusts_benchmarked,
+            "benchmarks": dg.MetadataValue.md(benchmarked.note),
             "coverage": dg.MetadataValue.md(
                 coverage[["dimension", "category", "trusts_responding", "trusts_in_reference"]].to_markdown(index=False)
             ),

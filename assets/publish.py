@@ -10,6 +10,7 @@ from assets.resources import SurveyHomeResource
 from home.landing import partition_key
 from home.settings import PROJECT_ROOT
 from publish.pack import PACK_FILES, PATHS_RELATIVE_TO, Pack, code_version, headline_markdown, write_pack
+from warehouse.benchmarks import benchmark_waves_loaded_before
 from warehouse.publication import PublishFailed, publish_snapshot, published_inputs
 
 PUBLISH_DEPS = dict(deps=[indicator_trends, indicator_breakdowns], group_name=GROUP_PUBLISH, pool=DUCKDB_POOL)
@@ -32,6 +33,9 @@ def analyst_warehouse(context: dg.AssetExecutionContext, survey_home: SurveyHome
     target = survey_home.paths.warehouse_path
     report("all waves", "publishing the analysts' warehouse")
     with survey_home.warehouse(context.log, rebuild=True) as con:  # the copy holds no deleted row
+        codebooks = survey_home.paths.codebooks
+        if backfilled := benchmark_waves_loaded_before(con, codebooks):
+            context.log.info("Trust benchmarks computed for waves loaded before benchmarking: %s", ", ".join(backfilled))
         try:
             snapshot = publish_snapshot(con, target, context.run.run_id, _code_version_text(),
                                         survey_home.paths.codebooks.values())

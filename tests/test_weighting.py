@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, CodebookError, load_codebook
+from tests.staff_pulse_wave import CELLS, staff_wave as _staff_wave, weighted_wave as _weighted_wave
 from warehouse.statistics import (
     normal_interval_with_design_effect,
     t_interval,
@@ -32,7 +33,6 @@ from warehouse.weighting import (
     trim,
 )
 
-CELLS = ["trust_code", "occupational_group"]
 
 
 def test_kish_effective_base_against_quantipys_published_example():
@@ -169,27 +169,6 @@ def test_a_codebook_declares_its_weighting_by_cells_or_margins(tmp_path):
 
 
 # --- a weighted wave, end to end ---------------------------------------------------------------------------
-
-def _staff_wave(wave_id: str = "2026Q3"):
-    from sample_data.generator import LANDING_DIR, POPULATION_FILE, sample_file_name
-
-    folder = LANDING_DIR / "staff-pulse" / wave_id
-    return folder / sample_file_name("staff-pulse", wave_id), folder / POPULATION_FILE
-
-
-def _weighted_wave() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The staff pulse's 2026Q3 as delivered, each respondent with the weight worked out here (their cell's
-    headcount over its respondents), the cells and the population file."""
-    export, population_csv = _staff_wave()
-    delivered = pd.read_csv(export, dtype=str, keep_default_na=False, na_values=[""])
-    population = pd.read_csv(population_csv)
-    labels = {o.label: o.id for o in load_codebook(BUNDLED_CODEBOOKS_DIR / "staff-pulse.yaml")
-              .respondent.field("occupational_group").options}
-    delivered["occupational_group"] = delivered["occupational_group"].map(labels)
-    cells = delivered.groupby(CELLS).size().rename("respondents").reset_index().merge(population, on=CELLS)
-    cells["weight"] = cells["headcount"] / cells["respondents"]
-    return delivered.merge(cells[[*CELLS, "weight"]], on=CELLS), cells, population
-
 
 def test_the_demos_staff_pulse_respondents_carry_their_cells_weights(demo_run):
     """Each respondent's weight is their cell's headcount over its respondents, worked out here from the delivered

@@ -221,7 +221,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 # Tables holding one set of rows per wave of a survey, derived from that wave alone.
 WAVE_RESULT_TABLES = (
     "headline_indicators", "indicator_breakdowns", "trust_coverage", "trust_question_bases", "trust_share_numerators",
-    "trust_mean_sums",
+    "trust_mean_sums", "trust_benchmarks", "trust_benchmark_waves",
 )
 
 

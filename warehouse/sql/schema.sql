@@ -242,6 +242,48 @@ ALTER TABLE indicator_breakdowns ADD COLUMN IF NOT EXISTS ci_high_weighted DOUBL
 ALTER TABLE indicator_breakdowns ADD COLUMN IF NOT EXISTS effective_base DOUBLE;
 ALTER TABLE indicator_breakdowns ADD COLUMN IF NOT EXISTS design_effect DOUBLE;
 
+-- Each trust against trusts like it (warehouse.benchmarks): every trust and share or mean whose base in the
+-- trust is at least the codebook's min_base, weighted where the survey is, beside its comparator group (the
+-- qualifying trusts of its type) and tested against the rest of the country.
+CREATE TABLE IF NOT EXISTS trust_benchmarks (
+    survey_id        VARCHAR NOT NULL,
+    wave_id          VARCHAR NOT NULL,
+    trust_code       VARCHAR NOT NULL,
+    trust_name       VARCHAR,
+    comparator_group VARCHAR,            -- the trust's type in the reference list
+    indicator_id     VARCHAR NOT NULL,
+    indicator_kind   VARCHAR NOT NULL,   -- share or mean
+    label            VARCHAR NOT NULL,
+    base             BIGINT NOT NULL,    -- the trust's respondents in the indicator's base (unweighted)
+    value            DOUBLE,             -- a share's percentage or a mean, weighted where the survey is
+    ci_low           DOUBLE,
+    ci_high          DOUBLE,
+    effective_base   DOUBLE,
+    weighted         BOOLEAN NOT NULL,
+    group_trusts     BIGINT,             -- qualifying trusts of the group, the trust included
+    group_lowest     DOUBLE,
+    group_median     DOUBLE,
+    group_highest    DOUBLE,
+    rest_value       DOUBLE,             -- every other trust's respondents together
+    p_value          DOUBLE,
+    compared         VARCHAR,            -- above, below, or not significantly different (from the rest)
+    PRIMARY KEY (survey_id, wave_id, trust_code, indicator_id)
+);
+
+-- One row per wave: what trust_benchmarks holds for it, and why nothing where it holds nothing.
+CREATE TABLE IF NOT EXISTS trust_benchmark_waves (
+    survey_id           VARCHAR NOT NULL,
+    wave_id             VARCHAR NOT NULL,
+    trusts_responding   BIGINT NOT NULL,
+    trusts_benchmarked  BIGINT NOT NULL,
+    figures_benchmarked BIGINT NOT NULL,
+    largest_trust_base  BIGINT,          -- the most respondents any trust has in any indicator's base
+    min_base            INTEGER NOT NULL,
+    weighted            BOOLEAN NOT NULL,
+    note                VARCHAR NOT NULL,
+    PRIMARY KEY (survey_id, wave_id)
+);
+
 -- Responding trusts by trust type and region, against the trusts of that kind in the reference list.
 CREATE TABLE IF NOT EXISTS trust_coverage (
     survey_id           VARCHAR NOT NULL,
