@@ -202,10 +202,10 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
             counts = load_wave(con, codebook, wave_id, validation, run_id=context.run.run_id,
                                pseudonymise=pseudonymise, archived_as=archived,
                                inputs_fingerprint=fingerprint, population=population)
-            weighting = weighting_metadata(con, survey_id, wave_id) if population is not None else {}
+            weighting = weighting_metadata(con, survey_id, wave_id) if codebook.weighting is not None else {}
     except ArchivedOtherBytes as exc:
         raise dg.Failure(description=f"Wave {wave_id} not loaded: {exc}; the next run loads them as they are now") from None
-    except PopulationRefused as exc:  # respondents in a cell the population does not have: nothing loaded
+    except PopulationRefused as exc:  # weights that cannot be made (a cell without people, margins unmet): nothing loaded
         raise dg.Failure(description=f"Wave {wave_id} not loaded: {exc}") from None
     except WaveDoesNotReconcile as exc:
         yield dg.AssetCheckResult(check_name=CHECK_ROWS_RECONCILE, passed=False, metadata=_int_metadata(exc.counts))

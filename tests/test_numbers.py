@@ -20,6 +20,7 @@ from schemas.numbers import canonical_number
 from schemas.reference import load_trusts
 from tests.conftest import write_csv
 from validation.engine import validate_wave
+from warehouse.benchmarks import write_trust_benchmarks
 from warehouse.breakdowns import compute_indicator_breakdowns, compute_trust_coverage
 from warehouse.connection import connect, replace_wave_rows
 from warehouse.dimensions import write_survey_dimensions, write_trusts
@@ -175,6 +176,7 @@ def loaded(codebook, tmp_path_factory, resolver):
         replace_wave_rows(con, "indicator_breakdowns", SURVEY, WAVE,
                           compute_indicator_breakdowns(con, SURVEY, WAVE, codebook.reporting))
         replace_wave_rows(con, "trust_coverage", SURVEY, WAVE, compute_trust_coverage(con, SURVEY, WAVE))
+        write_trust_benchmarks(con, codebook, WAVE)
         publish_snapshot(con, folder / "warehouse" / "survey.duckdb", "run-1", "test code", [codebook])
     return validation, stored, quarantine, questions, folder / "warehouse" / "survey.duckdb", (
         indicators.set_index("indicator_id"), strict.set_index("indicator_id"))

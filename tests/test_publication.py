@@ -21,6 +21,7 @@ from schemas.reference import TrustResolver, load_trusts
 from tests.conftest import SURVEY_ID, read_sample, write_csv
 from validation.engine import validate_wave
 from warehouse.analyst_queries import QueryRefused, check_read_only, run_query
+from warehouse.benchmarks import write_trust_benchmarks
 from warehouse.breakdowns import compute_indicator_breakdowns, compute_trust_coverage
 from warehouse.connection import connect, read_sql, replace_wave_rows
 from warehouse.dictionary import published_tables
@@ -55,12 +56,13 @@ PSEUDONYMISE = Pseudonymiser(b"a key for tests only, 32 bytes..")
 
 
 def write_wave_results(con, codebook, wave_id: str = "2023") -> None:
-    """What a refresh computes from a loaded wave: its indicators, breakdowns and trust coverage."""
+    """What a refresh computes from a loaded wave: its indicators, breakdowns, trust coverage and benchmarks."""
     indicators = compute_headline_indicators(con, SURVEY_ID, wave_id, codebook.reporting)
     write_headline_indicators(con, SURVEY_ID, wave_id, indicators)
     replace_wave_rows(con, "indicator_breakdowns", SURVEY_ID, wave_id,
                       compute_indicator_breakdowns(con, SURVEY_ID, wave_id, codebook.reporting))
     replace_wave_rows(con, "trust_coverage", SURVEY_ID, wave_id, compute_trust_coverage(con, SURVEY_ID, wave_id))
+    write_trust_benchmarks(con, codebook, wave_id)
 
 
 def reload_first_rows(con, codebook, tmp_path, rows: int, wave_id: str = "2023") -> None:
@@ -161,7 +163,8 @@ def test_the_snapshot_is_the_working_file_without_its_bookkeeping(working, codeb
     assert set(published) == {("run-1", "2023"), ("run-2", "2023"), ("run-2", "2024")}
     assert comments == []
     for table in ["respondents", "responses", "load_log", "headline_indicators", "indicator_breakdowns",
-                  "trust_coverage", "waves", "questions", "options", "indicator_trends", "wave_removals"]:
+                  "trust_coverage", "trust_benchmark_waves", "waves", "questions", "options", "indicator_trends",
+                  "wave_removals"]:
         assert table_contents(target, table) == sorted(con.execute(f"select * from {table}").fetchall(), key=repr), table
 
 

@@ -193,7 +193,7 @@ def load_wave(
                 if sql:
                     con.execute(sql, params)
             con.execute("INSERT INTO load_log BY NAME SELECT * FROM load_log_rows")
-            if population is not None:  # respondents of a cell without people refuse the wave, in this transaction
+            if codebook.weighting is not None:  # weights that cannot be made refuse the wave, in this transaction
                 weigh_wave(con, codebook, wave_id, population)
             answers_given = count_staged_wave(con, codebook, wave_id, "staged_rows")  # and the answers the wave gives
             counts = wave_reconciliation(con, codebook.survey_id, wave_id, run_id, answers_given)

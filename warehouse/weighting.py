@@ -27,6 +27,8 @@ from schemas.reference import TrustResolver
 from schemas.waves import WAVE_SETTINGS
 from schemas.weighting import TRUST_CELL
 from sql_text import identifier, literal
+from warehouse.connection import read_sql
+from warehouse.raking import RakingRefused, rake_and_trim, reference_targets
 
 HEADCOUNT = "headcount"
 WHOLE_NUMBER = re.compile(r"\s*\+?\d+\s*")
@@ -174,15 +176,31 @@ def respondent_cells_sql(codebook: Codebook) -> str:
             "WHERE r.survey_id = $survey_id AND r.wave_id = $wave_id GROUP BY r.respondent_id ORDER BY 1")
 
 
-def weigh_wave(con, codebook: Codebook, wave_id: str, population: pd.DataFrame) -> Weights:
-    """Weight the wave's loaded respondents to ``population`` (``respondents.weight``, trimmed as the codebook
-    says) and record what it cost (``weighting_diagnostics``); call inside the load's transaction."""
+def weigh_wave(con, codebook: Codebook, wave_id: str, population: pd.DataFrame | None) -> Weights:
+    """Weight the wave's loaded respondents as the codebook says (to ``population``'s cells, or raked to the
+    reference list's margins), trimmed, into ``respondents.weight``, and record what it cost
+    (``weighting_diagnostics``); call inside the load's transaction."""
     params = {"survey_id": codebook.survey_id, "wave_id": wave_id}
-    respondents = con.execute(respondent_cells_sql(codebook), params).df()
-    result = post_stratified_weights(respondents.drop(columns=["respondent_id"]), population)
-    weights, trimmed_share = result.weights, 0.0
-    if codebook.weighting.trim is not None:
-        weights, trimmed_share = trim(weights, codebook.weighting.trim)
+    weighting = codebook.weighting
+    if weighting.method == "rake":
+        respondents = con.execute(read_sql("rake_respondents"), params).df()
+        trusts = con.execute("SELECT trust_type, region FROM trusts").df()
+        pooled = codebook.reporting.pooled_groups
+        margins = list(weighting.margins)
+        categories = pd.DataFrame({m: respondents[m].replace(pooled.get(m, {})) for m in margins})
+        start = 1 / respondents.groupby("trust_code")["trust_code"].transform("size").to_numpy(dtype=float)
+        try:
+            weights, trimmed_share = rake_and_trim(start, categories, reference_targets(trusts, margins, pooled),
+                                                   weighting.trim, weighting.tolerance, weighting.max_iterations)
+        except RakingRefused as exc:
+            raise PopulationRefused(str(exc)) from None
+        result = Weights(weights)
+    else:
+        respondents = con.execute(respondent_cells_sql(codebook), params).df()
+        result = post_stratified_weights(respondents.drop(columns=["respondent_id"]), population)
+        weights, trimmed_share = result.weights, 0.0
+        if weighting.trim is not None:
+            weights, trimmed_share = trim(weights, weighting.trim)
     con.register("respondent_weights", pd.DataFrame({"respondent_id": respondents["respondent_id"], "weight": weights}))
     try:
         con.execute("UPDATE respondents AS r SET weight = w.weight FROM respondent_weights AS w "
@@ -194,7 +212,7 @@ def weigh_wave(con, codebook: Codebook, wave_id: str, population: pd.DataFrame) 
                "cells_without_respondents": result.cells_without_respondents, "warnings": list(result.warnings)}
     con.execute("INSERT INTO weighting_diagnostics BY NAME SELECT $survey_id AS survey_id, $wave_id AS wave_id, "
                 "$method AS method, " + ", ".join(f"${k} AS {k}" for k in summary),
-                {**params, "method": codebook.weighting.method, **summary})
+                {**params, "method": weighting.method, **summary})
     return Weights(weights, result.warnings, result.cells_without_respondents, trimmed_share, summary)
 
 
