@@ -1,5 +1,6 @@
 """Ingesting one wave: landing files → pandera validation → respondents, responses and quarantine."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
@@ -192,7 +193,9 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
             archived = archive_files(files, archive, paths.root, digests={f.name: f.sha256 for f in validation.files})
             archive_declaration(wave_dir, archive)
             if population is not None:  # kept with the load, as the exports are
-                archive_files([population_file(wave_dir)], archive, paths.root)
+                kept = archive_files([population_file(wave_dir)], archive, paths.root,
+                                     digests={population.file: population.sha256})
+                population = replace(population, archived_as=kept[population.file])
             report(context.partition_key, "loading", validation.rows_loaded)
             # Validation ran before the writer lock was taken: another run (the sensor's, a `survey ingest`)
             # may have replaced the wave's files meanwhile. Loading this validation would undo it.

@@ -32,6 +32,7 @@ from schemas.indicator_catalogue import (
     TRUSTS_RESPONDING,
     option_indicator_id,
 )
+from publish.weighting_notes import how_weighted
 from schemas.questions import Question
 from warehouse.connection import read_sql
 
@@ -134,6 +135,8 @@ def how_to_read(codebook: Codebook) -> str:
         "the figure for everyone the survey asked very likely lies in that range. A change is called significant "
         f"only when it is too large to be put down to chance ({reporting.significance_level:.0%} level); smaller "
         "differences are not reported as rises or falls.")
+    if codebook.weighting is not None:
+        text += " " + how_weighted(codebook)
     scale = next((q for q in codebook.questions if q.type == "scale"), None)
     if scale is not None:
         points = ", ".join(f"{o.label.lower()} {o.score:g}" for o in scale.base_options)

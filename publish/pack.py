@@ -21,7 +21,7 @@ import datetime as dt
 import hashlib
 import json
 import subprocess
-from contextlib import nullcontext
+from contextlib import ExitStack
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path, PurePath
@@ -31,7 +31,8 @@ import pandas as pd
 
 from publish import SYNTHETIC_WARNING
 from publish.safety import neutralise_frame
-from publish.tables import breakdown_table, headline_csv, headline_table, trend_table, trends_csv
+from publish.tables import benchmark_table, breakdown_table, headline_csv, headline_table, trend_table, trends_csv
+from publish.weighting_notes import weighting_table
 from publish.workbook import write_workbook
 from schemas.codebook import Codebook
 from warehouse.connection import read_sql
@@ -40,6 +41,8 @@ from warehouse.reports import loaded_waves
 WORKBOOK = "leadership_pack.xlsx"
 BRIEF = "brief.html"
 BRIEF_PDF = "brief.pdf"
+TRUST_PAGES = "trust_pages.html"
+TRUST_PAGES_PDF = "trust_pages.pdf"
 README = "README.txt"
 HEADLINE_CSV = "headline_indicators.csv"
 TRENDS_CSV = "indicator_trends.csv"
@@ -49,9 +52,12 @@ PACK_FILES = {
     BRIEF_PDF: "the one-page brief printed to A4 (by headless Chromium; absent where no engine is installed)",
     BRIEF: "the one-page brief: findings by section, each figure with its base, a chart per section "
            "(self-contained HTML)",
+    TRUST_PAGES_PDF: "your trust against similar trusts: one printed A4 page per trust with enough respondents "
+                     "(absent where no trust has enough, or no engine is installed)",
+    TRUST_PAGES: "the same pages as self-contained HTML",
     WORKBOOK: "Excel workbook: contents, headline table and trends with a chart per section, a sheet per "
-              "breakdown dimension (trust type, region, respondent fields), notes; every sheet prints on whole "
-              "landscape pages",
+              "breakdown dimension (trust type, region, respondent fields), each trust against similar trusts, "
+              "notes (with the weighting, where the survey is weighted); every sheet prints on whole landscape pages",
     HEADLINE_CSV: "headline table of the wave: label, percentage, 95% interval, base, change since the previous "
                   "wave, whether synthetic",
     TRENDS_CSV: "headline indicators in each wave up to this one, a row per indicator and wave: label, percentage, "
@@ -147,17 +153,27 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, home: Path, r
     folder = PurePath("publish", codebook.survey_id, wave_id)
     out = home / folder
     out.mkdir(parents=True, exist_ok=True)
-    # An earlier run's PDF and manifest never stay beside this run's files, should this run stop half way.
-    for earlier in (BRIEF_PDF, MANIFEST):
+    # An earlier run's PDFs and manifest never stay beside this run's files, should this run stop half way; nor
+    # an earlier run's trust pages where no trust qualifies now.
+    for earlier in (BRIEF_PDF, MANIFEST, TRUST_PAGES, TRUST_PAGES_PDF):
         (out / earlier).unlink(missing_ok=True)
     synthetic = any(codebook.wave(w).synthetic for w in waves)
     # matplotlib and the PDF engine: imported when a pack is written, not with the definitions
     from publish.brief import write_brief
     from publish.pdf import BriefPrint, PdfNotMade
+    from publish.trust_pages import render_trust_pages
 
     write_brief(out / BRIEF, con, codebook, wave_id, synthetic)
-    # Chromium prints the brief while the workbook and the CSVs are written (its start-up is most of it).
-    with BriefPrint(out / BRIEF, out / BRIEF_PDF) if print_pdf else nullcontext() as printing:
+    benchmarks = benchmark_table(con, codebook, wave_id) if codebook.respondent.trust is not None else None
+    paged = benchmarks is not None and len(benchmarks[0]) > 0
+    if paged:
+        (out / TRUST_PAGES).write_text(render_trust_pages(codebook, wave_id, benchmarks[0], synthetic), encoding="utf-8")
+    printed = {BRIEF_PDF: BRIEF, **({TRUST_PAGES_PDF: TRUST_PAGES} if paged else {})}
+    written, pdfs = [], {}
+    with ExitStack() as stack:
+        # Chromium prints while the workbook and the CSVs are written (its start-up is most of it).
+        prints = {pdf: stack.enter_context(BriefPrint(out / page, out / pdf)) for pdf, page in printed.items()
+                  } if print_pdf else {}
         headline, trends = headline_table(con, codebook, wave_id), trend_table(con, codebook, waves)
         # Each CSV row says whether its own wave is synthetic: a file forwarded alone still says so.
         files = {HEADLINE_CSV: neutralise_frame(headline_csv(headline, codebook.wave(wave_id).synthetic)),
@@ -166,15 +182,19 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, home: Path, r
         for name, frame in files.items():
             frame.to_csv(out / name, index=False, lineterminator="\n", encoding="utf-8")
         breakdowns = {d: breakdown_table(con, codebook, wave_id, d) for d in codebook.reporting.breakdowns}
-        write_workbook(out / WORKBOOK, codebook, wave_id, headline, trends, breakdowns, synthetic)
-        written = [*files, WORKBOOK, BRIEF]
-        try:
-            if printing is None:
-                raise PdfNotMade("not printed: printing the brief is turned off (SURVEY_BRIEF_PDF=false)")
-            brief_pdf = {"file": BRIEF_PDF, "engine": printing.finish()}
-            written.append(BRIEF_PDF)
-        except PdfNotMade as exc:
-            brief_pdf = {"file": None, "engine": None, "why_not": str(exc)}
+        write_workbook(out / WORKBOOK, codebook, wave_id, headline, trends, breakdowns, synthetic, benchmarks,
+                       weighting_table(con, codebook, waves))
+        written = [*files, WORKBOOK, BRIEF, *([TRUST_PAGES] if paged else [])]
+        for pdf in printed:
+            try:
+                if pdf not in prints:
+                    raise PdfNotMade(f"not printed: printing {'the brief' if pdf == BRIEF_PDF else 'the trust pages'} "
+                                     "is turned off (SURVEY_BRIEF_PDF=false)")
+                pdfs[pdf] = {"file": pdf, "engine": prints[pdf].finish()}
+                written.append(pdf)
+            except PdfNotMade as exc:
+                pdfs[pdf] = {"file": None, "engine": None, "why_not": str(exc)}
+    brief_pdf = pdfs[BRIEF_PDF]
     (out / README).write_text(pack_readme(codebook, wave_id, waves, synthetic, written), encoding="utf-8")
     written.append(README)
     inputs = con.execute(read_sql("pack_inputs"), {"survey_id": codebook.survey_id}).df()
@@ -190,8 +210,10 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, home: Path, r
         "files": [{"name": name, "sha256": _sha256(out / name), "bytes": (out / name).stat().st_size}
                   for name in written],
         "brief_pdf": brief_pdf,
+        "trust_pages_pdf": pdfs.get(TRUST_PAGES_PDF, {"file": None, "engine": None, "why_not": benchmarks[1] if
+                                                      benchmarks is not None else "the survey asks no trust"}),
         "inputs": [
-            {"wave_id": r.wave_id, "file": r.source_file, "sha256": r.sha256,
+            {"wave_id": r.wave_id, "file": r.source_file, "kind": r.kind, "sha256": r.sha256,
              "archived_as": home_relative(r.archived_as, home)}
             for r in inputs.itertuples(index=False)
         ],

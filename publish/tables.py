@@ -132,7 +132,20 @@ def headline_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: 
         **_changes(rows["change"], rows["indicator_kind"]),
         "significant_at_5pct": _yes_no(rows["significant"]),
         "note": [note(r) for r in rows.itertuples(index=False)],
+        # A weighted survey's shares and means weighted (on the same scale as percentage or value), with the
+        # effective base; empty in an unweighted survey.
+        "weighted": _on_scale(rows["value_weighted"], rows["indicator_kind"]),
+        "weighted_ci_low": _on_scale(rows["ci_low_weighted"], rows["indicator_kind"]),
+        "weighted_ci_high": _on_scale(rows["ci_high_weighted"], rows["indicator_kind"]),
+        "effective_base": rows["effective_base"].round(1),
+        "weighted_change": _on_scale(rows["change_weighted"], rows["indicator_kind"]),
+        "weighted_significant_at_5pct": _yes_no(rows["significant_weighted"]),
     })
+
+
+def _on_scale(values: pd.Series, kind: pd.Series) -> pd.Series:
+    """A percentage, or points, to one decimal; a mean on its own scale to two."""
+    return values.astype(float).round(2).where(kind.isin(MEASURED), values.astype(float).round(1))
 
 
 def trend_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, waves: list[str]) -> pd.DataFrame:
@@ -194,7 +207,8 @@ def breakdown_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id:
 # A mean or median is in `value` (its interval and change on the same scale); a share in `percentage`.
 HEADLINE_CSV_COLUMNS = ["indicator", "label", "kind", "percentage", "value", "ci_low", "ci_high", "numerator", "base",
                         "percentage_trust_weighted", "previous_wave", "change_points", "change_count", "change_value",
-                        "significant_at_5pct", "note"]
+                        "significant_at_5pct", "note", "weighted", "weighted_ci_low", "weighted_ci_high",
+                        "effective_base", "weighted_change", "weighted_significant_at_5pct"]
 TRENDS_CSV_COLUMNS = ["indicator", "label", "kind", "wave", "percentage", "value", "numerator", "base", "previous_wave",
                       "change_points", "change_count", "change_value", "comparable", "significant_at_5pct", "note"]
 
@@ -218,3 +232,15 @@ def _csv(table: pd.DataFrame, synthetic: bool | pd.Series) -> pd.DataFrame:
         if frame[column].dtype == bool:
             frame[column] = frame[column].map({True: "true", False: "false"})
     return frame
+
+
+def benchmark_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: str) -> tuple[pd.DataFrame, str]:
+    """Each benchmarked trust's headline shares and means of one wave beside the trusts of its type (lowest, median,
+    highest) and compared with the rest of the country; and what the wave's benchmarks hold, or why nothing, in
+    words."""
+    params = {"survey_id": codebook.survey_id, "wave_id": wave_id}
+    rows = con.execute(read_sql("pack_trust_benchmarks"), params).df()
+    note = con.execute(read_sql("pack_benchmark_note"), params).fetchall()
+    table = rows.assign(label=_labelled(codebook, rows["indicator_id"], rows["label"]),
+                        base=rows["base"].astype("Int64"), group_trusts=rows["group_trusts"].astype("Int64"))
+    return table, note[0][0] if note else "Trusts have not been benchmarked for this wave."

@@ -20,14 +20,19 @@ import pandas as pd
 import xlsxwriter
 
 from publish.workbook_layout import SECONDARY, SUPPRESSED, SYNTHETIC_WARNING, PackSheet, Styles, legend_text, pools
-from publish.workbook_sheets import breakdown_sheet, headline_sheet, trends_sheet
+from publish.weighting_notes import LOW_EFFICIENCY_TERM, weighting_notes
+from publish.workbook_sheets import benchmark_sheet, breakdown_sheet, headline_sheet, trends_sheet
 from schemas.codebook import Codebook
+
+SIMILAR_TRUSTS_SHEET = "Similar trusts"
 
 
 def write_workbook(path: Path, codebook: Codebook, wave_id: str, headline: pd.DataFrame, trends: pd.DataFrame,
-                   breakdowns: dict[str, pd.DataFrame], synthetic: bool) -> Path:
+                   breakdowns: dict[str, pd.DataFrame], synthetic: bool,
+                   benchmarks: tuple[pd.DataFrame, str] | None = None, weighting: pd.DataFrame | None = None) -> Path:
     """The workbook of one wave: ``headline`` (``publish.tables.headline_table``), ``trends``
-    (``trend_table``, the waves up to this one) and ``breakdowns`` by dimension (``breakdown_table``)."""
+    (``trend_table``, the waves up to this one), ``breakdowns`` by dimension (``breakdown_table``), the trusts
+    against similar trusts (``benchmark_table``) and the waves' weighting diagnostics (``weighting_table``)."""
     book = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
     styles = Styles(book)
     waves = list(dict.fromkeys(trends["wave"]))
@@ -41,7 +46,11 @@ def write_workbook(path: Path, codebook: Codebook, wave_id: str, headline: pd.Da
         by = codebook.dimension_name(dimension)
         page = PackSheet(book, styles, breakdown_sheet_name(codebook, dimension), f"Headline percentages by {by}, wave {wave_id}", codebook, synthetic)
         breakdown_sheet(page, codebook, dimension, breakdowns[dimension])
-    notes_sheet(book, styles, codebook, synthetic)
+    if benchmarks is not None and codebook.respondent.trust is not None:
+        page = PackSheet(book, styles, SIMILAR_TRUSTS_SHEET, f"Each trust against similar trusts, wave {wave_id}",
+                         codebook, synthetic)
+        benchmark_sheet(page, codebook, *benchmarks)
+    notes_sheet(book, styles, codebook, synthetic, weighting)
     book.close()
     return path
 
@@ -72,8 +81,11 @@ def contents_sheet(book, styles: Styles, codebook: Codebook, wave_id: str, waves
         *((breakdown_sheet_name(codebook, d), f"Headline percentages by "
            f"{'NHS England region' if d == 'region' else codebook.dimension_name(d)}, with the base of each")
           for d in reporting.breakdowns),
+        *([(SIMILAR_TRUSTS_SHEET, "Each trust with enough respondents against the trusts of its type (lowest, median, "
+                                  "highest), and whether it is above or below the rest of England")]
+          if codebook.respondent.trust is not None else []),
         ("Notes", "What the figures mean: bases, intervals, the markers of hidden figures, pooled groups, "
-                  "source"),
+                  + ("the weighting and what it cost, " if codebook.weighting is not None else "") + "source"),
     ):
         page.sheet.write_url(row, 0, f"internal:'{name}'!A1", string=name)
         page.text(row, 1, what, styles.label)
@@ -81,7 +93,7 @@ def contents_sheet(book, styles: Styles, codebook: Codebook, wave_id: str, waves
     page.finish(row - 1)
 
 
-def notes_sheet(book, styles: Styles, codebook: Codebook, synthetic: bool):
+def notes_sheet(book, styles: Styles, codebook: Codebook, synthetic: bool, weighting: pd.DataFrame | None = None):
     page = PackSheet(book, styles, "Notes", "Notes", codebook, synthetic)
     reporting = codebook.reporting
     pooled = [f"{name}: {' and '.join(groups)}" for by in reporting.pooled_groups.values()
@@ -106,6 +118,7 @@ def notes_sheet(book, styles: Styles, codebook: Codebook, synthetic: bool):
                          "tested; "
                          "changes across a reworded question or changed options are not comparable, and a "
                          "trend chart's line is broken there."),
+        *weighting_notes(codebook, weighting),
         ("Source", f"{codebook.publisher}: {codebook.title}; codebook version {codebook.version}."),
     ]
     if synthetic:
@@ -113,7 +126,7 @@ def notes_sheet(book, styles: Styles, codebook: Codebook, synthetic: bool):
     page.columns([20, 110])
     row = page.header(["Term", "Meaning"])
     for term, meaning in lines:
-        page.text(row, 0, term, styles.warning if term == "WARNING" else styles.text)
+        page.text(row, 0, term, styles.warning if term in ("WARNING", LOW_EFFICIENCY_TERM) else styles.text)
         page.text(row, 1, meaning, styles.label)
         row += 1
     page.finish(row - 1)

@@ -37,10 +37,18 @@ def headline_sheet(page: PackSheet, codebook: Codebook, headline: pd.DataFrame) 
     since = f"Change since {previous[0]}" if len(previous) == 1 else "Change since the previous wave"
     level = f"{codebook.reporting.confidence_level:.0%}"
     measured = headline["kind"].isin(MEASURED).any()
+    weighted = codebook.weighting is not None
+    if weighted:
+        page.line("Weighted: the share or mean weighted as the Notes say, with its interval on the effective base (the "
+                  "unweighted respondents the weighted ones are worth); the base beside it is unweighted.")
     columns = [("Indicator", 58), ("% (mean)" if measured else "%", 8), ("Base", 8), ("Number", 8),
                (f"{level} interval: low", 10), (f"{level} interval: high", 10), ("Trust-weighted %", 10),
                (f"{since} (points; for counts, number{'; for means, on their scale' if measured else ''})", 16),
                ("Significant change", 11), ("Note", 34), (ID_COLUMN, 38)]
+    if weighted:  # the weighted figures after the unweighted, before the note
+        columns[9:9] = [("Weighted % (mean)" if measured else "Weighted %", 9), ("Weighted interval: low", 10),
+                        ("Weighted interval: high", 10), ("Effective base", 9), ("Weighted change", 10),
+                        ("Weighted change significant", 11)]
     page.columns([width for _, width in columns])
     row = page.header([name for name, _ in columns])
     table = headline.set_index("indicator")
@@ -69,8 +77,20 @@ def headline_sheet(page: PackSheet, codebook: Codebook, headline: pd.DataFrame) 
             elif pd.notna(r.change_points):
                 page.sheet.write_number(row, 7, r.change_points, styles.points)
             page.text(row, 8, r.significant_at_5pct, styles.text)
-            page.text(row, 9, r.note, styles.label)
-            page.text(row, 10, indicator, styles.text)
+            col = 9
+            if weighted:
+                write = page.measure if mean else page.percent
+                for value in (r.weighted, r.weighted_ci_low, r.weighted_ci_high):
+                    write(row, col, value)
+                    col += 1
+                page.measure(row, col, r.effective_base)
+                if pd.notna(r.weighted_change):
+                    page.sheet.write_number(row, col + 1, r.weighted_change,
+                                            styles.measure_change if mean else styles.points)
+                page.text(row, col + 2, r.weighted_significant_at_5pct, styles.text)
+                col += 3
+            page.text(row, col, r.note, styles.label)
+            page.text(row, col + 1, indicator, styles.text)
             row += 1
     page.finish(place_charts(page, headline_charts(page, codebook, headline), row + 1, per_row=2))
 
@@ -157,3 +177,38 @@ def breakdown_sheet(page: PackSheet, codebook: Codebook, dimension: str, cells: 
             page.text(row, 1 + 2 * len(categories), indicator, styles.text)
             row += 1
     page.finish(row - 1)
+
+
+COMPARED = {"above": "Above", "below": "Below", "not significantly different": "Not significantly different"}
+
+
+def benchmark_sheet(page: PackSheet, codebook: Codebook, benchmarks: pd.DataFrame, note: str) -> None:
+    """Each trust's headline figures against the trusts of its type: one row per trust and indicator; where no
+    trust qualifies, the reason instead of rows."""
+    styles, reporting = page.styles, codebook.reporting
+    page.line(note)
+    page.line(f"A trust is shown for an indicator when at least {reporting.min_base} of its respondents answered. "
+              "Similar trusts: the trusts of the same type that qualify (the trust included). Compared with the rest of "
+              f"England: all other trusts' respondents together, significant at {reporting.significance_level:.0%}.")
+    if codebook.weighting is not None:
+        page.line("Figures are weighted (see Notes); the base is the respondents who answered (unweighted).")
+    level = f"{reporting.confidence_level:.0%}"
+    columns = [("Trust", 34), ("Trust type", 26), ("Indicator", 44), ("Trust % (mean)", 9), (f"{level} low", 8),
+               (f"{level} high", 8), ("Base", 7), ("Similar trusts", 8), ("Lowest", 8), ("Median", 8), ("Highest", 8),
+               ("Compared with the rest of England", 18), (ID_COLUMN, 30)]
+    page.columns([width for _, width in columns])
+    row = page.header([name for name, _ in columns])
+    for r in benchmarks.itertuples(index=False):
+        write = page.measure if r.indicator_kind in MEASURED else page.percent
+        page.text(row, 0, f"{r.trust_name} ({r.trust_code})", styles.label)
+        page.text(row, 1, r.comparator_group, styles.label)
+        page.text(row, 2, r.label, styles.label)
+        for col, value in zip((3, 4, 5, 8, 9, 10), (r.value, r.ci_low, r.ci_high, r.group_lowest, r.group_median,
+                                                     r.group_highest)):
+            write(row, col, value)
+        page.whole(row, 6, r.base)
+        page.whole(row, 7, r.group_trusts)
+        page.text(row, 11, COMPARED.get(r.compared, ""), styles.text)
+        page.text(row, 12, r.indicator_id, styles.text)
+        row += 1
+    page.finish(row - 1)  # without a trust, the header row

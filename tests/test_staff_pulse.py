@@ -22,6 +22,7 @@ from validation.engine import validate_wave
 from warehouse.connection import connect
 from warehouse.dimensions import write_survey_dimensions, write_trusts
 from warehouse.indicators import compute_headline_indicators, write_headline_indicators
+from tests.staff_pulse_wave import weighted_wave
 from warehouse.load import load_wave
 from warehouse.pseudonyms import Pseudonymiser
 
@@ -46,7 +47,15 @@ def _brief_text(demo_run) -> str:
 
 
 def test_the_brief_tells_the_theme_scores_and_numbers_worked_out_from_the_file(demo_run):
-    wave = delivered()
+    """The staff pulse is weighted: the brief tells each share and mean weighted (Σw·y / Σw, each respondent's
+    weight their cell's headcount over its respondents, worked out from the delivered file and population), with
+    the unweighted base; a median is never weighted."""
+    wave, _, _ = weighted_wave()
+
+    def weighted(values: pd.Series) -> float:
+        w = wave.loc[values.index, "weight"]
+        return float((w * values).sum() / w.sum())
+
     scores = wave[ITEMS].apply(lambda column: column.map(POINTS))
     counted = scores.notna().sum(axis=1) >= 2
     theme = scores[counted].mean(axis=1)  # each respondent's mean over the items they answered
@@ -57,15 +66,16 @@ def test_the_brief_tells_the_theme_scores_and_numbers_worked_out_from_the_file(d
 
     text = _brief_text(demo_run)
 
-    assert f"Staff engagement theme score {theme.mean():.1f} out of 10, of the {counted.sum()} who answered at least 2 " \
-           "of its 4 items" in text
-    positive = enthusiastic.isin(["Agree", "Strongly agree"]).mean()
+    assert f"Staff engagement theme score {weighted(theme):.1f} out of 10, of the {counted.sum()} who answered at " \
+           "least 2 of its 4 items" in text
+    positive = weighted(enthusiastic.isin(["Agree", "Strongly agree"]))
     assert (f"Enthusiastic about my job, of the {len(enthusiastic)} who answered: positive {100 * positive:.0f}%; "
-            f"score {enthusiastic.map(POINTS).mean():.1f} out of 10") in text
-    useful = routed.isin(["Very useful", "Fairly useful"]).mean()
+            f"score {weighted(enthusiastic.map(POINTS)):.1f} out of 10") in text
+    useful = weighted(routed.isin(["Very useful", "Fairly useful"]))
     assert f"Very or fairly useful {100 * useful:.0f}% of the {len(routed)} who answered" in text
-    assert f"of the {len(hours)} who answered: mean {hours.mean():.1f}" in text and f"median {hours.median():.1f}" in text
+    assert f"of the {len(hours)} who answered: mean {weighted(hours):.1f}" in text and f"median {hours.median():.1f}" in text
     assert "participating trusts" in text and "A score is the mean of each answer's points" in text
+    assert "Figures are weighted by occupational group within trust to each wave's staff numbers" in text
 
 
 def test_the_pack_csv_gives_means_on_their_scale_and_shares_in_percent(demo_run):
@@ -87,7 +97,7 @@ def test_the_workbook_shows_means_on_their_scale_beside_shares_and_by_occupation
     out = demo_run.home / "publish" / SURVEY / WAVE
     headline = pd.read_csv(out / HEADLINE_CSV).set_index("indicator")
     book = load_workbook(out / "leadership_pack.xlsx")
-    assert book.sheetnames[-4:] == ["By trust type", "By region", "By occupational group", "Notes"]
+    assert book.sheetnames[-5:] == ["By trust type", "By region", "By occupational group", "Similar trusts", "Notes"]
 
     def row_of(sheet, indicator):  # the id is in the table's last column
         return next(r for r in sheet.iter_rows() if any(c.value == indicator for c in r))

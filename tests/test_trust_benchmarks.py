@@ -133,3 +133,30 @@ def test_waves_loaded_before_benchmarking_are_benchmarked_before_the_next_public
         again = benchmark_waves_loaded_before(con, codebooks)
     assert len(done) == 7 and stale == [] and again == []
     pd.testing.assert_frame_equal(after[before.columns], before, check_dtype=False)
+
+
+def test_the_pack_has_a_printed_page_per_benchmarked_trust_and_a_sheet(demo_run):
+    """The staff pulse's pack: one A4 page per trust with a headline figure benchmarked, naming the trust, with its
+    figure of the headline theme; the board survey's: no pages, and a sheet saying why."""
+    import openpyxl
+    from pypdf import PdfReader
+
+    from publish.pack import TRUST_PAGES_PDF, WORKBOOK
+
+    pack = demo_run.home / "publish" / "staff-pulse" / "2026Q3"
+    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+        trusts = con.execute("SELECT trust_name, value FROM trust_benchmarks WHERE wave_id = '2026Q3' "
+                             "AND indicator_id = 'engagement.score' ORDER BY trust_name").fetchall()
+    pages = PdfReader(pack / TRUST_PAGES_PDF).pages
+    assert len(pages) == len(trusts) >= 20
+    for page, (name, score) in zip(pages, trusts):
+        text = " ".join(page.extract_text().split())
+        assert f"{name}: your trust against similar trusts" in text and f"{score:.1f}" in text
+        assert round(float(page.mediabox.width)) == 842 and round(float(page.mediabox.height)) == 595  # A4 landscape
+    sheet = openpyxl.load_workbook(pack / WORKBOOK)["Similar trusts"]
+    assert sum(1 for row in sheet.iter_rows(values_only=True) if row[-1] == "engagement.score") == len(trusts)
+
+    board = demo_run.home / "publish" / "improvement-journey" / "2025"
+    assert not (board / TRUST_PAGES_PDF).exists()
+    lines = [row[0] for row in openpyxl.load_workbook(board / WORKBOOK)["Similar trusts"].iter_rows(values_only=True)]
+    assert any(str(line).startswith("No trust has 10 or more respondents answering any indicator") for line in lines)

@@ -358,3 +358,56 @@ def test_the_demos_weighted_breakdowns_are_those_of_the_file_and_its_population(
             assert cell["design_effect"] == pytest.approx(len(group) / effective, rel=1e-9)
             checked += 1
     assert checked >= 8
+
+
+def test_the_staff_pulse_pack_lists_each_waves_population_file(demo_run):
+    """The manifest traces the weighted figures to the population files too: each wave's, by the sha256 of the
+    bytes delivered, and its archived copy in the home holds those bytes."""
+    import hashlib
+    import json
+
+    from publish.pack import MANIFEST
+
+    manifest = json.loads((demo_run.home / "publish" / "staff-pulse" / "2026Q3" / MANIFEST).read_text(encoding="utf-8"))
+    populations = [i for i in manifest["inputs"] if i["kind"] == "population"]
+    assert [i["wave_id"] for i in populations] == ["2025Q4", "2026Q1", "2026Q2", "2026Q3"]
+    for entry in populations:
+        delivered = _staff_wave(entry["wave_id"])[1]
+        digest = hashlib.sha256(delivered.read_bytes()).hexdigest()
+        assert entry["file"] == delivered.name and entry["sha256"] == digest
+        assert hashlib.sha256((demo_run.home / entry["archived_as"]).read_bytes()).hexdigest() == digest
+    assert {i["kind"] for i in manifest["inputs"]} == {"export", "population"}
+
+
+def test_a_weighting_below_70_percent_efficiency_is_a_warning_in_the_run_and_the_pack(tmp_path, capfd):
+    """The medical and dental staff's headcounts put at 60 times what they are: their few respondents weigh so much
+    more than the rest that the weights are worth far fewer than the respondents. The wave still loads; the run's
+    log and the pack's Notes sheet say to re-examine the scheme, with the efficiency computed here."""
+    import openpyxl
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+    from publish.pack import WORKBOOK
+
+    _, population_csv = _staff_wave()
+    population = pd.read_csv(population_csv)
+    population.loc[population["occupational_group"] == "medical_dental", "headcount"] *= 60
+    rows = population.to_csv(index=False).splitlines()
+    home, _ = _home_with(tmp_path, rows)
+    wave, _, _ = _weighted_wave()
+    weights = wave.drop(columns="weight").merge(
+        wave.groupby(CELLS).size().rename("respondents").reset_index().merge(population, on=CELLS)
+        .assign(weight=lambda c: c["headcount"] / c["respondents"])[[*CELLS, "weight"]], on=CELLS)["weight"]
+    efficiency = weights.sum() ** 2 / (weights ** 2).sum() / len(weights)
+    assert efficiency < 0.7
+
+    result = CliRunner().invoke(app, ["run", "--home", str(home), "--log-level", "WARNING"], terminal_width=300)
+
+    assert result.exit_code == 0, result.output
+    logged = result.output + capfd.readouterr().err
+    assert f"the weights' efficiency is {100 * efficiency:.0f}%" in logged and "re-examine the weighting scheme" in logged
+    notes = openpyxl.load_workbook(home / "publish" / "staff-pulse" / "2026Q3" / WORKBOOK)["Notes"]
+    lines = {row[0]: row[1] for row in notes.iter_rows(values_only=True) if row[0]}
+    assert lines["Weighting warning"].startswith(f"The weighting of wave 2026Q3 ({efficiency:.0%}) is less than 70% "
+                                                 "efficient")
+    assert f"(efficiency {efficiency:.0%}, design effect {1 / efficiency:.2f})" in lines["Weights, wave 2026Q3"]

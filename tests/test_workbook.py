@@ -22,7 +22,7 @@ from publish.pack import WORKBOOK
 from tests.conftest import SURVEY_ID
 from warehouse.connection import connect
 
-SHEETS = ["Contents", "Headline", "Trends", "By trust type", "By region", "Notes"]
+SHEETS = ["Contents", "Headline", "Trends", "By trust type", "By region", "Similar trusts", "Notes"]
 TABLES = ["Headline", "Trends", "By trust type", "By region"]
 ID_LIKE = re.compile(r"\b[a-z]+(_[a-z]+)+\b|\b[a-z_]+\.[a-z_]+\b")
 NS = {"c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
@@ -285,7 +285,7 @@ def test_every_sheet_prints_landscape_one_page_wide_with_its_charts_whole(demo_r
         first_col, first_row, last_col, last_row = range_boundaries(ws.print_area.split("!")[-1])
         assert (first_col, first_row) == (1, 1)
         assert "SYNTHETIC" in ws.oddHeader.right.text, name
-        header = next(r for r in range(1, 20) if ws.cell(r, 1).value in ("Indicator", "Sheet", "Term"))
+        header = next(r for r in range(1, 20) if ws.cell(r, 1).value in ("Indicator", "Sheet", "Term", "Trust"))
         repeated = ws.print_title_rows.replace("$", "").split(":")
         assert int(repeated[-1]) == header, name  # the table's header rows on every printed page
         assert last_col == _last_column(ws, header), name

@@ -27,7 +27,7 @@ from warehouse.connection import PRIVATE, PRIVATE_TABLES, read_sql, transaction
 from warehouse.pseudonyms import Pseudonymiser
 from warehouse.stop_points import stop_point
 from warehouse.trust_counts import count_staged_wave
-from warehouse.weighting import weigh_wave
+from warehouse.weighting import Population, weigh_wave
 
 # The wave's rows in the working file (PRIVATE_TABLES in the private one). Names fixed here, never taken from input.
 WAVE_TABLES = ("respondents", "respondent_fields", "responses", "numeric_responses", "weighting_diagnostics")
@@ -139,7 +139,7 @@ def load_wave(
     loaded_at: dt.datetime | None = None,
     archived_as: dict[str, str] | None = None,
     inputs_fingerprint: str | None = None,
-    population: pd.DataFrame | None = None,
+    population: Population | None = None,
 ) -> dict:
     """Replace the wave's respondents, answers (options and numbers), quarantine, cleaning log and free text, and
     log each file:
@@ -193,7 +193,9 @@ def load_wave(
                 if sql:
                     con.execute(sql, params)
             con.execute("INSERT INTO load_log BY NAME SELECT * FROM load_log_rows")
-            if codebook.weighting is not None:  # weights that cannot be made refuse the wave, in this transaction
+            # Weights that cannot be made refuse the wave, in this transaction. A post-stratified survey's wave
+            # given no population loads unweighted (the ingest refuses such a wave before it gets here).
+            if codebook.weighting is not None and (population is not None or codebook.weighting.method == "rake"):
                 weigh_wave(con, codebook, wave_id, population)
             answers_given = count_staged_wave(con, codebook, wave_id, "staged_rows")  # and the answers the wave gives
             counts = wave_reconciliation(con, codebook.survey_id, wave_id, run_id, answers_given)

@@ -14,6 +14,8 @@ declaration (``schemas.weighting``), and reading the wave's exports.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +55,18 @@ class Weights:
     diagnostics: dict = field(default_factory=dict)
 
 
-def wave_population(wave_dir: Path, codebook: Codebook, wave_id: str, resolver: TrustResolver) -> pd.DataFrame | None:
+@dataclass(frozen=True)
+class Population:
+    """A wave's population: its cells and headcounts, and the file they were read from (its name and sha256, and
+    where the load archived it), which the wave's weighting diagnostics and the pack's manifest name."""
+
+    cells: pd.DataFrame
+    file: str
+    sha256: str
+    archived_as: str | None = None
+
+
+def wave_population(wave_dir: Path, codebook: Codebook, wave_id: str, resolver: TrustResolver) -> Population | None:
     """The wave's population for its survey's post-stratification (None for a survey not weighted to cells);
     raises ``PopulationRefused`` when the survey is and the wave's wave.yaml names no population file, or a file
     that is not there or cannot be used."""
@@ -67,15 +80,16 @@ def wave_population(wave_dir: Path, codebook: Codebook, wave_id: str, resolver: 
                                 "population_file (a CSV beside its exports)")
     if not path.is_file():
         raise PopulationRefused(f"{path.name}: the population file wave {wave_id}'s {WAVE_SETTINGS} names is not there")
-    return read_population(path, codebook, resolver)
+    data = path.read_bytes()  # hashed as read, so the digest recorded is of the bytes the weights come from
+    return Population(read_population(path, codebook, resolver, data), path.name, hashlib.sha256(data).hexdigest())
 
 
-def read_population(path: Path, codebook: Codebook, resolver: TrustResolver) -> pd.DataFrame:
+def read_population(path: Path, codebook: Codebook, resolver: TrustResolver, data: bytes | None = None) -> pd.DataFrame:
     """The population file's cells (as the codebook's option ids and current trust codes) and headcounts;
     raises ``PopulationRefused`` for a missing column, a headcount that is not a whole number, a trust or option
     the codebook does not know, or a cell listed twice."""
     cells = list(codebook.weighting.cells)
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    raw = pd.read_csv(io.BytesIO(data) if data is not None else path, dtype=str, keep_default_na=False)
     missing = [c for c in [*cells, HEADCOUNT] if c not in raw.columns]
     if missing:
         raise PopulationRefused(f"{path.name}: missing columns {missing} (a population file has the weighting's "
@@ -176,7 +190,7 @@ def respondent_cells_sql(codebook: Codebook) -> str:
             "WHERE r.survey_id = $survey_id AND r.wave_id = $wave_id GROUP BY r.respondent_id ORDER BY 1")
 
 
-def weigh_wave(con, codebook: Codebook, wave_id: str, population: pd.DataFrame | None) -> Weights:
+def weigh_wave(con, codebook: Codebook, wave_id: str, population: Population | None) -> Weights:
     """Weight the wave's loaded respondents as the codebook says (to ``population``'s cells, or raked to the
     reference list's margins), trimmed, into ``respondents.weight``, and record what it cost
     (``weighting_diagnostics``); call inside the load's transaction."""
@@ -197,7 +211,7 @@ def weigh_wave(con, codebook: Codebook, wave_id: str, population: pd.DataFrame |
         result = Weights(weights)
     else:
         respondents = con.execute(respondent_cells_sql(codebook), params).df()
-        result = post_stratified_weights(respondents.drop(columns=["respondent_id"]), population)
+        result = post_stratified_weights(respondents.drop(columns=["respondent_id"]), population.cells)
         weights, trimmed_share = result.weights, 0.0
         if weighting.trim is not None:
             weights, trimmed_share = trim(weights, weighting.trim)
@@ -209,7 +223,9 @@ def weigh_wave(con, codebook: Codebook, wave_id: str, population: pd.DataFrame |
     finally:
         con.unregister("respondent_weights")
     summary = {**diagnostics(weights), "trimmed_share": trimmed_share,
-               "cells_without_respondents": result.cells_without_respondents, "warnings": list(result.warnings)}
+               "cells_without_respondents": result.cells_without_respondents, "warnings": list(result.warnings),
+               "population_file": population and population.file, "population_sha256": population and population.sha256,
+               "population_archived_as": population and population.archived_as}
     con.execute("INSERT INTO weighting_diagnostics BY NAME SELECT $survey_id AS survey_id, $wave_id AS wave_id, "
                 "$method AS method, " + ", ".join(f"${k} AS {k}" for k in summary),
                 {**params, "method": weighting.method, **summary})

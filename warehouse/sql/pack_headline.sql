@@ -13,10 +13,16 @@ SELECT
     h.base,
     h.suppressed,
     h.pct_trust_weighted,
+    h.value_weighted,
+    h.ci_low_weighted,
+    h.ci_high_weighted,
+    h.effective_base,
     t.previous_wave_id,
     t.change,
     t.comparable,
     t.significant,
+    t.change_weighted,
+    t.significant_weighted,
     t.note
 FROM headline_indicators AS h
 JOIN indicators AS i USING (survey_id, indicator_id)

@@ -121,6 +121,11 @@ CREATE TABLE IF NOT EXISTS weighting_diagnostics (
     warnings        VARCHAR[] NOT NULL  -- cells with fewer people than respondents
 );
 
+-- The population file a post-stratified wave was weighted to (NULL when raked): name, sha256 and archived copy.
+ALTER TABLE weighting_diagnostics ADD COLUMN IF NOT EXISTS population_file VARCHAR;
+ALTER TABLE weighting_diagnostics ADD COLUMN IF NOT EXISTS population_sha256 VARCHAR;
+ALTER TABLE weighting_diagnostics ADD COLUMN IF NOT EXISTS population_archived_as VARCHAR;
+
 -- Added with surveys that ask no trust: a home made before holds the columns as NOT NULL.
 ALTER TABLE respondents ALTER COLUMN trust_code DROP NOT NULL;
 ALTER TABLE respondents ALTER COLUMN trust_code_reported DROP NOT NULL;
