@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     encoding_error_share: float = Field(default=ReadLimits.encoding_error_share, ge=0, le=1)
     # The pack's brief printed to PDF (a few seconds of headless Chromium per pack); off, the manifest says so.
     brief_pdf: bool = True
+    # The Dagster instance settings to use (a deployment's, e.g. deploy/dagster-postgres.yaml); unset, the
+    # project's dagster.yaml.
+    dagster_yaml: Path | None = None
 
     @field_validator("respondent_key")
     @classmethod

@@ -396,14 +396,16 @@ def dev(
 ) -> None:
     """Open the Dagster UI (`dg dev`) on the home's instance, with the landing sensor running. Ctrl-C,
     SIGTERM or SIGHUP stops it and every process it started."""
-    from pipelines.instance import prepare_dagster_home
+    from pipelines.instance import instance_for
     from pipelines.processes import run_until_stopped
 
     survey_home = _home(home)
+    with instance_for(survey_home):  # prepared, its pools' limits set before the daemon queues a run
+        pass
     env = {
         **os.environ,
         HOME_ENV: str(survey_home.root),
-        "DAGSTER_HOME": prepare_dagster_home(survey_home),
+        "DAGSTER_HOME": str(survey_home.dagster_home),
         "VIRTUAL_ENV": sys.prefix,  # the venv `survey` runs from, whether or not it was activated
     }
     dg_command = Path(sys.executable).with_name("dg")

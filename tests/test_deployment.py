@@ -1,0 +1,199 @@
+"""Dagster as a team deploys it: the first queued runs of a fresh instance take turns at the working database
+(on SQLite and on PostgreSQL), `survey run` and `survey dev` record every run in PostgreSQL where the deployment
+says so and the UI's GraphQL API shows them, and a deployment's own instance settings are never overwritten
+silently.
+
+The PostgreSQL server is ``tests.postgres``'s: CI's (``.ci/run`` starts it), or one started here."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from home.settings import PROJECT_ROOT, Settings, SurveyHome
+from tests import postgres
+from tests.conftest import SURVEY_ID, sample_wave_path
+from tests.processes import SURVEY, run_survey, survey_env
+
+pytestmark = pytest.mark.processes
+
+POSTGRES_YAML = PROJECT_ROOT / "deploy" / "dagster-postgres.yaml"
+WAVES = [(SURVEY_ID, "2023"), (SURVEY_ID, "2024"), ("staff-pulse", "2025Q4")]  # two surveys' runs queued at once
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    if os.environ.get(postgres.URL_ENV):
+        yield os.environ[postgres.URL_ENV]
+        return
+    root = Path(tempfile.mkdtemp(prefix="survey-pg-"))  # beside /tmp, where the postgres user may go
+    try:
+        cluster = postgres.Cluster(root)
+    except (FileNotFoundError, subprocess.CalledProcessError) as exc:
+        if os.environ.get(postgres.REQUIRE_ENV):
+            raise
+        pytest.skip(f"no PostgreSQL to test against: {exc}")
+    yield cluster.url
+    cluster.stop()
+    subprocess.run(["rm", "-rf", str(root)], check=False)
+
+
+def _land(home: Path, waves) -> None:
+    from sample_data.generator import LANDING_DIR
+
+    for survey, wave in waves:
+        source = sample_wave_path(wave).parent if survey == SURVEY_ID else LANDING_DIR / survey / wave
+        target = home / "landing" / survey / wave
+        target.mkdir(parents=True, exist_ok=True)
+        for path in source.iterdir():
+            (target / path.name).write_bytes(path.read_bytes())
+
+
+def _env(storage: str, server: str | None) -> dict:
+    extra = {"SURVEY_SETTLE_SECONDS": "0", "SURVEY_BRIEF_PDF": "false"}
+    if storage == "postgres":
+        extra |= {"SURVEY_DAGSTER_YAML": str(POSTGRES_YAML),
+                  "SURVEY_DAGSTER_POSTGRES_URL": postgres.new_database(server)}
+    return survey_env(**extra)
+
+
+def _graphql_runs(port: int) -> list[dict]:
+    query = "{ runsOrError { ... on Runs { results { runId status tags { key value } } } } }"
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=20) as response:
+        return json.loads(response.read())["data"]["runsOrError"]["results"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("storage", ["sqlite", "postgres"])
+def test_the_first_queued_runs_of_a_fresh_instance_take_turns(storage, tmp_path, request):
+    """`survey dev` on a fresh home with three waves of two surveys landed: the sensor queues a run per wave in
+    one tick, and the daemon starts them one at a time (before, the first runs of a fresh instance started
+    together, and one's publication failed between the other's load and its indicators). Every run is recorded
+    in the instance's storage and shown by the UI's GraphQL API."""
+    import dagster as dg
+
+    server = request.getfixturevalue("postgres_server") if storage == "postgres" else None
+    env = _env(storage, server)
+    _land(tmp_path, WAVES)
+    port = _free_port()
+    dev = subprocess.Popen([SURVEY, "dev", "--home", str(tmp_path), "--port", str(port)], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        os.environ["SURVEY_DAGSTER_POSTGRES_URL"] = env.get("SURVEY_DAGSTER_POSTGRES_URL", "")
+
+        def finished():
+            if not (tmp_path / "dagster" / "dagster.yaml").exists():
+                return None
+            with dg.DagsterInstance.from_config(str(tmp_path / "dagster")) as instance:
+                records = instance.get_run_records()
+            done = [r for r in records if r.dagster_run.status in (dg.DagsterRunStatus.SUCCESS,
+                                                                   dg.DagsterRunStatus.FAILURE)]
+            return records if len(records) >= len(WAVES) and len(done) == len(records) else None
+
+        records = postgres.wait_until(finished, timeout=420, every=2)
+        assert records, "the queued runs did not all finish"
+        shown = _graphql_runs(port)
+    finally:
+        os.killpg(dev.pid, signal.SIGTERM)
+        output = dev.communicate(timeout=90)[0]
+        os.environ.pop("SURVEY_DAGSTER_POSTGRES_URL", None)
+    statuses = {r.dagster_run.tags.get("dagster/partition"): r.dagster_run.status for r in records}
+    assert statuses == {f"{s}/{w}": dg.DagsterRunStatus.SUCCESS for s, w in WAVES}, output[-3000:]
+    spans = sorted((r.start_time, r.end_time) for r in records)
+    for (_, end), (start, _) in zip(spans, spans[1:]):
+        assert start >= end, f"two writing runs at once: {spans}"
+    assert {r["runId"] for r in shown} == {r.dagster_run.run_id for r in records}
+    assert all(r["status"] == "SUCCESS" for r in shown)
+    if storage == "postgres":
+        url = env["SURVEY_DAGSTER_POSTGRES_URL"]
+        stored = dict(postgres.query(url, "SELECT run_id, status FROM runs"))
+        assert stored == {r.dagster_run.run_id: "SUCCESS" for r in records}
+        assert not list((tmp_path / "dagster").rglob("*.db"))  # no SQLite storage beside it
+
+
+def test_survey_run_records_its_runs_in_postgres(postgres_server, tmp_path):
+    env = _env("postgres", postgres_server)
+    _land(tmp_path, WAVES[:1])
+
+    result = run_survey(tmp_path, "run", env=env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    url = env["SURVEY_DAGSTER_POSTGRES_URL"]
+    runs = postgres.query(url, "SELECT status, count(*) FROM runs GROUP BY status")
+    tags = postgres.query(url, "SELECT value FROM run_tags WHERE key = 'dagster/partition'")
+    assert runs == [("SUCCESS", 1)] and tags == [(f"{SURVEY_ID}/2023",)]  # the wave's steps, then those across waves
+    assert (tmp_path / "warehouse" / "survey.duckdb").is_file()
+    assert not list((tmp_path / "dagster").rglob("*.db"))
+
+
+# --- the instance's settings -----------------------------------------------------------------------------
+
+def _prepare(tmp_path, dagster_yaml: Path | None = None) -> Path:
+    from pipelines.instance import prepare_dagster_home
+
+    home = SurveyHome(tmp_path, Settings.defaults().model_copy(update={"dagster_yaml": dagster_yaml}))
+    return Path(prepare_dagster_home(home)) / "dagster.yaml"
+
+
+def test_a_deployments_own_instance_settings_are_kept_and_said_so(tmp_path, caplog):
+    target = _prepare(tmp_path)
+    assert target.read_bytes() == (PROJECT_ROOT / "dagster.yaml").read_bytes()
+    own = POSTGRES_YAML.read_text(encoding="utf-8") + "# the team's own\n"
+    target.write_text(own, encoding="utf-8")
+
+    _prepare(tmp_path)
+
+    assert target.read_text(encoding="utf-8") == own
+    assert "which this command did not write (a deployment's own settings)" in caplog.text
+
+
+def test_an_explicit_setting_replaces_the_instance_settings_and_keeps_the_old_beside(tmp_path, caplog):
+    target = _prepare(tmp_path)
+    target.write_text("# edited by hand\n", encoding="utf-8")
+
+    _prepare(tmp_path, POSTGRES_YAML)
+
+    assert target.read_bytes() == POSTGRES_YAML.read_bytes()
+    [backup] = target.parent.glob("dagster.yaml.*.bak")
+    assert backup.read_text(encoding="utf-8") == "# edited by hand\n"
+    assert "as SURVEY_DAGSTER_YAML says" in caplog.text
+
+
+def test_the_commands_own_copy_follows_the_project(tmp_path, caplog):
+    """A copy the command wrote, or an earlier release's copy of the project's file, is brought up to date."""
+    import subprocess as sp
+
+    target = _prepare(tmp_path, POSTGRES_YAML)  # written by the command: recorded
+    _prepare(tmp_path)
+    assert target.read_bytes() == (PROJECT_ROOT / "dagster.yaml").read_bytes()
+    earliest = sp.run(["git", "log", "--format=%H", "--", "dagster.yaml"], cwd=PROJECT_ROOT, capture_output=True,
+                      text=True).stdout.split()
+    if earliest:  # a home of an earlier release: its copy, with no record of who wrote it
+        old = sp.run(["git", "show", f"{earliest[-1]}:dagster.yaml"], cwd=PROJECT_ROOT, capture_output=True).stdout
+        target.write_bytes(old)
+        (target.parent / ".written-by-survey.json").unlink()
+        _prepare(tmp_path)
+        assert target.read_bytes() == (PROJECT_ROOT / "dagster.yaml").read_bytes()
+    assert "did not write" not in caplog.text
+
+
+def test_every_pool_of_the_definitions_gets_its_limit_before_a_run():
+    from pipelines.definitions import ASSETS
+    from pipelines.instance import POOLS
+
+    assert {a.op.pool for a in ASSETS if a.op.pool} <= set(POOLS)
