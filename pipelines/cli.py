@@ -93,8 +93,9 @@ def _print_tables(home: SurveyHome, survey_id: str, wave_id: str) -> None:
         table = headline_table(con, survey_id, wave_id)
         trends = headline_trends(con, survey_id)
         waves = loaded_waves(con, survey_id)
-    console.print(headline_rich_table(table, f"Headline indicators, {survey_id} wave {wave_id}{synthetic}"))
-    console.print(trend_rich_table(trends, waves, f"Trends, {survey_id}{synthetic}"))
+    weighted = " (weighted; bases unweighted)" if table["weighted"].any() else ""
+    console.print(headline_rich_table(table, f"Headline indicators, {survey_id} wave {wave_id}{weighted}{synthetic}"))
+    console.print(trend_rich_table(trends, waves, f"Trends, {survey_id}{weighted}{synthetic}"))
     console.print(f"Analysts' warehouse (open it read-only): {home.warehouse_path}")
 
 

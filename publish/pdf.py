@@ -81,14 +81,14 @@ class BriefPrint:
         except subprocess.TimeoutExpired:
             raise PdfNotMade(f"{self.name} did not finish printing in {PRINT_TIMEOUT_S} s") from None
         if status != 0 or not self._partial.is_file() or self._partial.stat().st_size == 0:
-            raise PdfNotMade(f"{self.name} could not print the brief (exit status {status})")
+            raise PdfNotMade(f"{self.name} could not print {self.pdf.name} (exit status {status})")
         beside = self.pdf.with_name(f".{self.pdf.name}.{os.getpid()}")  # on the pack's file system, then renamed
         try:
             shutil.move(self._partial, beside)
             beside.replace(self.pdf)  # whole, or not at all
         except OSError as exc:
             beside.unlink(missing_ok=True)
-            raise PdfNotMade(f"the printed brief could not be saved: {exc.strerror or exc}") from None
+            raise PdfNotMade(f"the printed {self.pdf.name} could not be saved: {exc.strerror or exc}") from None
         return engine_version(self._executable)
 
     def __enter__(self) -> BriefPrint:

@@ -178,6 +178,9 @@ def trend_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, waves: list[
         "comparable": rows["comparable"].fillna(True).astype(bool),
         "significant_at_5pct": _yes_no(rows["significant"]),
         "note": [note(r) for r in rows.itertuples(index=False)],
+        # A weighted survey's shares and means are in the table weighted (its numerator left out), as the brief
+        # tells them; this says which.
+        "weighted": rows["weighted"].astype(bool),
     })
 
 
@@ -210,7 +213,8 @@ HEADLINE_CSV_COLUMNS = ["indicator", "label", "kind", "percentage", "value", "ci
                         "significant_at_5pct", "note", "weighted", "weighted_ci_low", "weighted_ci_high",
                         "effective_base", "weighted_change", "weighted_significant_at_5pct"]
 TRENDS_CSV_COLUMNS = ["indicator", "label", "kind", "wave", "percentage", "value", "numerator", "base", "previous_wave",
-                      "change_points", "change_count", "change_value", "comparable", "significant_at_5pct", "note"]
+                      "change_points", "change_count", "change_value", "comparable", "significant_at_5pct", "note",
+                      "weighted"]
 
 
 def headline_csv(headline: pd.DataFrame, synthetic: bool) -> pd.DataFrame:

@@ -51,9 +51,10 @@ def weighting_notes(codebook: Codebook, weighting: pd.DataFrame | None) -> list[
         lines.append((f"Weights, wave {r.wave_id}",
                       f"{r.respondents:,} respondents, effective base {r.effective_base:,.0f} (efficiency "
                       f"{r.efficiency:.0%}, design effect {r.design_effect:.2f}); weights from {r.min_weight:.3g} to "
-                      f"{r.max_weight:.3g} (median {r.median_weight:.3g}); {r.trimmed_share:.1%} trimmed; "
-                      f"{r.cells_without_respondents} population cell{'' if r.cells_without_respondents == 1 else 's'} "
-                      "without respondents."))
+                      f"{r.max_weight:.3g} (median {r.median_weight:.3g}); {r.trimmed_share:.1%} trimmed"
+                      + (f"; {r.cells_without_respondents} population cell"
+                         f"{'' if r.cells_without_respondents == 1 else 's'} without respondents."
+                         if r.method == "post_stratify" else ".")))
     low = weighting[weighting["efficiency"] < LOW_EFFICIENCY]
     if len(low):
         lines.append((LOW_EFFICIENCY_TERM, "The weighting of wave " + ", ".join(

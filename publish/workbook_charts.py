@@ -57,6 +57,9 @@ class ChartData:
 
 def headline_charts(page: PackSheet, codebook: Codebook, headline: pd.DataFrame) -> list[Chart]:
     """A bar chart per report section of the wave's headline shares, each with its interval."""
+    if headline["weighted"].notna().any():  # a weighted survey's charts show what its brief tells: weighted
+        headline = headline.assign(percentage=headline["weighted"], ci_low=headline["weighted_ci_low"],
+                                   ci_high=headline["weighted_ci_high"])
     shares = headline[(headline["kind"] == "share") & headline["percentage"].notna()].set_index("indicator")
     data, charts = ChartData(page), []
     for heading, ids in sections(codebook, list(shares.index)):

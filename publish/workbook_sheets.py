@@ -104,6 +104,9 @@ def trends_sheet(page: PackSheet, codebook: Codebook, trends: pd.DataFrame, wave
     if not trends["comparable"].all():
         page.line("A chart's line is broken where the question changed between two waves: the waves either "
                   "side of the break are not comparable.")
+    if trends["weighted"].any():
+        page.line("Shares and means are weighted (see Notes), as in the brief; each base is the respondents who "
+                  "answered (unweighted).")
     note_col = 1 + 2 * len(waves)
     page.columns([58] + [8, 7] * len(waves) + [40, 38])
     row = page.header(["Indicator"] + ["%", "base"] * len(waves) + ["Note", ID_COLUMN],
@@ -147,6 +150,9 @@ def breakdown_sheet(page: PackSheet, codebook: Codebook, dimension: str, cells: 
     if never:
         page.line(f"No figure for {', '.join(never)}: fewer than {min_base} of their respondents answered "
                   "each question.")
+    if codebook.weighting is not None:
+        page.line("Shares and means are weighted (see Notes), as in the brief; each base is the respondents who "
+                  "answered (unweighted).")
     page.line("Each percentage is of the respondents in the group who answered the question; its base is beside it."
               + (" A mean is on its question's own scale (a score out of 10)." if cells["kind"].isin(MEASURED).any()
                  else ""))

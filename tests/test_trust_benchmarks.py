@@ -18,6 +18,8 @@ from schemas.reference import load_trusts
 from tests.staff_pulse_wave import ENGAGEMENT, POINTS, POSITIVE, weighted_wave
 
 MIN_BASE = 11  # the staff pulse's codebook
+# The staff pulse's codebook pools these types (reporting.pooled_groups): its comparator groups are as pooled.
+POOLED_TYPES = {"Online / Digital": "Community and online trusts", "Community Trusts": "Community and online trusts"}
 
 
 def _benchmarks(warehouse, where: str = "survey_id = 'staff-pulse' AND wave_id = '2026Q3'") -> pd.DataFrame:
@@ -29,7 +31,7 @@ def _respondent_values() -> pd.DataFrame:
     """Each respondent's weight, trust, trust type, and value of a share (eng_enthusiastic positive) and a mean
     (the engagement theme: the mean of their item scores, counted with at least 2 items answered)."""
     wave, _, _ = weighted_wave()
-    types = load_trusts().set_index("ods_code")["type"]
+    types = load_trusts().set_index("ods_code")["type"].replace(POOLED_TYPES)
     scores = wave[ENGAGEMENT].apply(lambda column: column.map(POINTS))
     return wave.assign(
         trust_type=wave["trust_code"].map(types),
@@ -57,8 +59,9 @@ def _expected(respondents: pd.DataFrame, trust: str, column: str) -> dict:
     group_type = own["trust_type"].iloc[0]
     qualifying = [v for code, members in respondents[respondents["trust_type"] == group_type].groupby("trust_code")
                   if (members[column].notna().sum() >= MIN_BASE) for v in [_weighted(members, column)[0]]]
-    if column == "share":  # the unpooled z-test, each share with its own variance
-        z = (value - rest_value) / np.sqrt(value * (1 - value) / n1 + rest_value * (1 - rest_value) / n2)
+    if column == "share":  # the unpooled z-test, each share with its own variance, a success and a failure added
+        a, b = (value * n1 + 1) / (n1 + 2), (rest_value * n2 + 1) / (n2 + 2)  # (Agresti and Caffo)
+        z = (a - b) / np.sqrt(a * (1 - a) / (n1 + 2) + b * (1 - b) / (n2 + 2))
         p_value = 2 * norm.sf(abs(z))
     else:  # Welch's t-test on the effective bases, Welch–Satterthwaite degrees of freedom
         v1, v2 = s1 ** 2 / n1, s2 ** 2 / n2
@@ -101,13 +104,71 @@ def test_some_trusts_differ_significantly_from_the_rest_of_the_country(demo_run)
 def test_the_board_surveys_table_is_empty_and_says_why(demo_run):
     with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
         rows = con.execute("SELECT count(*) FROM trust_benchmarks WHERE survey_id = 'improvement-journey'").fetchall()
-        notes = con.execute("SELECT wave_id, trusts_benchmarked, largest_trust_base, note FROM trust_benchmark_waves "
+        notes = con.execute("SELECT wave_id, trusts_benchmarked, note FROM trust_benchmark_waves "
                             "WHERE survey_id = 'improvement-journey' ORDER BY wave_id").fetchall()
     assert rows == [(0,)]
     assert [wave for wave, *_ in notes] == ["2023", "2024", "2025"]
-    for _, benchmarked, largest, note in notes:
-        assert benchmarked == 0 and largest < 10
-        assert note.startswith(f"No trust has 10 or more respondents answering any indicator (the most in one trust: {largest})")
+    for _, benchmarked, note in notes:
+        assert benchmarked == 0
+        assert note == ("No trust has 10 or more respondents answering any indicator, and no figure rests on fewer: "
+                        "no trust is benchmarked.")
+
+
+def test_a_trust_that_would_give_a_hidden_base_away_by_subtraction_is_left_out():
+    """Worked by hand: region R has trusts A (30), B (12) and C (4, below the base of 10). Shown, A and B would
+    leave 4 of R's 46: C's hidden base. B, the smaller, is left out (R less A is then 16). In region S, D (20) and
+    E (15) are both shown: nothing is left. Nationally 81 less A, D and E leaves 16. A cell hidden by secondary
+    suppression (S for another indicator) may not be all shown: E goes there."""
+    from warehouse.benchmarks import withheld_by_subtraction
+
+    bases = pd.DataFrame({"indicator_id": ["q"] * 5 + ["p"] * 2, "trust_code": ["A", "B", "C", "D", "E", "D", "E"],
+                          "base": [30, 12, 4, 20, 15, 20, 15]})
+    groups = pd.DataFrame({"trust_code": list("ABCDE") + list("ABCDE"),
+                           "dimension": ["region"] * 5 + ["national"] * 5,
+                           "category": ["R", "R", "R", "S", "S"] + ["England"] * 5})
+    hidden = pd.DataFrame({"indicator_id": ["p"], "dimension": ["region"], "category": ["S"]})
+    withheld = withheld_by_subtraction(bases, groups, hidden, min_base=10)
+    assert sorted(map(tuple, withheld.to_numpy())) == [("p", "E"), ("q", "B")]
+
+
+def test_no_published_base_less_the_trusts_shown_gives_a_hidden_base(demo_run):
+    """In every staff pulse wave, for every indicator and every published group (England, each trust type and
+    region as the breakdowns report them), the group's base less the bases of its trusts shown in
+    trust_benchmarks is 0 or at least 11, never a hidden trust's few; and a cell hidden by secondary suppression
+    is never the sum of trusts shown. 2025Q4 has such a case to avoid (a London trust of 9)."""
+    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+        gaps = con.execute("""
+            WITH shown AS (
+                SELECT b.wave_id, b.indicator_id, g.dimension, g.category, sum(b.base) AS shown
+                FROM trust_benchmarks AS b
+                JOIN (SELECT ods_code AS trust_code, 'trust_type' AS dimension,
+                             CASE WHEN trust_type IN ('Online / Digital', 'Community Trusts')
+                                  THEN 'Community and online trusts' ELSE trust_type END AS category FROM trusts
+                      UNION ALL
+                      SELECT ods_code, 'region', CASE WHEN region IN ('National', 'London')
+                                                      THEN 'London and national trusts' ELSE region END FROM trusts
+                     ) AS g USING (trust_code)
+                WHERE b.survey_id = 'staff-pulse' GROUP BY ALL
+                UNION ALL
+                SELECT wave_id, indicator_id, 'national', 'England', sum(base) FROM trust_benchmarks
+                WHERE survey_id = 'staff-pulse' GROUP BY ALL
+            ),
+            published AS (
+                SELECT wave_id, indicator_id, dimension, category, base, suppression FROM indicator_breakdowns
+                WHERE survey_id = 'staff-pulse' AND dimension IN ('trust_type', 'region')
+                UNION ALL
+                SELECT wave_id, indicator_id, 'national', 'England', base, NULL FROM headline_indicators
+                WHERE survey_id = 'staff-pulse' AND indicator_kind IN ('share', 'mean')
+            )
+            SELECT p.wave_id, p.indicator_id, p.dimension, p.category, p.base - s.shown AS gap, p.suppression
+            FROM published AS p JOIN shown AS s USING (wave_id, indicator_id, dimension, category)
+        """).df()
+        left_out = con.execute("SELECT wave_id, figures_withheld FROM trust_benchmark_waves "
+                               "WHERE survey_id = 'staff-pulse'").fetchall()
+    visible = gaps[gaps["suppression"].isna()]
+    assert len(visible) > 1000 and not visible["gap"].between(1, MIN_BASE - 1).any()
+    assert not (gaps["suppression"].eq("secondary") & gaps["gap"].eq(0)).any()
+    assert dict(left_out)["2025Q4"] > 0  # there was something to leave out
 
 
 def test_waves_loaded_before_benchmarking_are_benchmarked_before_the_next_publication(demo_run, tmp_path):
@@ -160,3 +221,20 @@ def test_the_pack_has_a_printed_page_per_benchmarked_trust_and_a_sheet(demo_run)
     assert not (board / TRUST_PAGES_PDF).exists()
     lines = [row[0] for row in openpyxl.load_workbook(board / WORKBOOK)["Similar trusts"].iter_rows(values_only=True)]
     assert any(str(line).startswith("No trust has 10 or more respondents answering any indicator") for line in lines)
+
+
+@pytest.mark.parametrize(("count", "base", "significant"), [(13, 13, True), (0, 12, False), (6, 12, False)])
+def test_a_trust_where_everyone_answered_alike_is_not_judged_on_the_rests_variance_alone(count, base, significant):
+    """13 of 13 against 300 of 400, 0 of 12 against 32 of 400: the plain unpooled test calls the second
+    significant (the trust's own variance is 0); with a success and a failure added to each side (Agresti and
+    Caffo, worked here) it is not, and the first stays significant."""
+    from warehouse.statistics import unpooled_two_proportion_p_values
+
+    rest_count = 300 if count else 32
+    a, b = (count + 1) / (base + 2), (rest_count + 1) / 402
+    expected = 2 * norm.sf(abs(a - b) / np.sqrt(a * (1 - a) / (base + 2) + b * (1 - b) / 402))
+    [p_value] = unpooled_two_proportion_p_values([count], [base], [rest_count], [400], adjusted=True)
+    assert p_value == pytest.approx(expected, rel=1e-9) and (p_value < 0.05) == significant
+    if count == 0:
+        [plain] = unpooled_two_proportion_p_values([count], [base], [rest_count], [400])
+        assert plain < 1e-6  # what the adjustment avoids

@@ -411,3 +411,35 @@ def test_a_weighting_below_70_percent_efficiency_is_a_warning_in_the_run_and_the
     assert lines["Weighting warning"].startswith(f"The weighting of wave 2026Q3 ({efficiency:.0%}) is less than 70% "
                                                  "efficient")
     assert f"(efficiency {efficiency:.0%}, design effect {1 / efficiency:.2f})" in lines["Weights, wave 2026Q3"]
+
+
+def test_the_weighted_surveys_pack_tells_weighted_figures_everywhere_with_unweighted_bases(demo_run):
+    """The trends CSV and the breakdown sheets tell the weighted values the brief tells (the warehouse's
+    value_weighted), beside the unweighted base, and say so; the board survey's stay unweighted."""
+    import duckdb
+    import openpyxl
+
+    from publish.pack import TRENDS_CSV, WORKBOOK
+
+    out = demo_run.home / "publish" / "staff-pulse" / "2026Q3"
+    trends = pd.read_csv(out / TRENDS_CSV).set_index(["indicator", "wave"])
+    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+        weighted = con.execute("SELECT indicator_id, wave_id, value_weighted, base FROM headline_indicators "
+                               "WHERE survey_id = 'staff-pulse' AND indicator_id = 'qi_training.yes'").fetchall()
+        by_group = dict(con.execute(
+            "SELECT category, value_weighted FROM indicator_breakdowns WHERE survey_id = 'staff-pulse' AND wave_id = "
+            "'2026Q3' AND indicator_id = 'qi_training.yes' AND dimension = 'occupational_group'").fetchall())
+    for indicator, wave, value, base in weighted:
+        row = trends.loc[(indicator, wave)]
+        assert row["percentage"] == pytest.approx(value, abs=0.05) and row["base"] == base
+        assert row["weighted"] and pd.isna(row["numerator"])
+    sheet = openpyxl.load_workbook(out / WORKBOOK)["By occupational group"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = next(i for i, r in enumerate(rows) if r[0] == "Indicator")
+    groups = [g for g in rows[header - 1][1:-1] if g]
+    [training] = [r for r in rows if r[-1] == "qi_training.yes"]
+    shown = dict(zip(groups, training[1:-1:2]))
+    assert shown and all(shown[g] == pytest.approx(by_group[g] / 100, abs=1e-9) for g in shown)
+    assert any("weighted" in str(r[0]) for r in rows[:header])
+    board = pd.read_csv(demo_run.home / "publish" / "improvement-journey" / "2025" / TRENDS_CSV)
+    assert not board["weighted"].any() and board["numerator"].notna().any()

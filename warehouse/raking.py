@@ -51,6 +51,9 @@ def rake(start: np.ndarray, categories: pd.DataFrame, targets: dict[str, pd.Seri
         if empty:
             raise RakingRefused(f"raking to {margin} refused: no respondent's trust is in {', '.join(map(str, empty))}, "
                                 "which the reference list has (pool it with another group in reporting.pooled_groups)")
+        if categories[margin].isna().any():
+            raise RakingRefused(f"raking to {margin} refused: {int(categories[margin].isna().sum())} respondents' "
+                                f"trusts have no {margin} in the reference list")
         unknown = sorted(present - set(targets[margin].index), key=str)
         if unknown:
             raise RakingRefused(f"raking to {margin} refused: respondents in {', '.join(map(str, unknown))}, which "

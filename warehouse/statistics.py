@@ -4,7 +4,7 @@
 - The pooled two-proportion z-test for a change between two waves (``test_proportions_2indep``, the
   score test, vectorised over every indicator and pair of waves).
 - The unpooled two-proportion z-test of a trust against the rest of the country (the Wald test of
-  ``test_proportions_2indep``).
+  ``test_proportions_2indep``, with Agresti and Caffo's adjustment).
 - Student's t interval for a mean, from its standard deviation and base (``scipy.stats.t``).
 - Welch's t-test for a change of a mean between two waves, from the stored means, standard deviations and
   bases (``scipy.stats.ttest_ind_from_stats``, unequal variances).
@@ -61,17 +61,19 @@ def two_proportion_p_values(count_a, base_a, count_b, base_b) -> np.ndarray:
     return p_values
 
 
-def unpooled_two_proportion_p_values(count_a, base_a, count_b, base_b) -> np.ndarray:
+def unpooled_two_proportion_p_values(count_a, base_a, count_b, base_b, adjusted: bool = False) -> np.ndarray:
     """Two-sided p-values of the unpooled z-test that two independent proportions are equal (each share's own
     variance, as a trust is compared with the rest of the country), one per element; counts may be fractional
-    (p_w · n_eff). Where both shares are 0 or 1 there is no variance: 1 if they are equal, 0 if not; NaN where a
-    count or base is missing or a base is 0."""
+    (p_w · n_eff). ``adjusted``: Agresti and Caffo's, a success and a failure added to each side, so that a share
+    of 0 or 1 (no variance of its own) is not tested on the other side's variance alone. Unadjusted, where both
+    shares are 0 or 1 there is no variance: 1 if they are equal, 0 if not. NaN where a count or base is missing
+    or a base is 0."""
     count_a, base_a, count_b, base_b = (np.asarray(x, dtype=float) for x in (count_a, base_a, count_b, base_b))
     with np.errstate(divide="ignore", invalid="ignore"):
         share_a, share_b = count_a / base_a, count_b / base_b
     usable = np.isfinite(share_a) & np.isfinite(share_b)
     p_values = np.full(share_a.shape, np.nan)
-    constant = usable & np.isin(share_a, (0, 1)) & np.isin(share_b, (0, 1))
+    constant = usable & np.isin(share_a, (0, 1)) & np.isin(share_b, (0, 1)) & (not adjusted)
     p_values[constant] = np.where(share_a[constant] == share_b[constant], 1.0, 0.0)
     varies = usable & ~constant
     if varies.any():
@@ -80,7 +82,8 @@ def unpooled_two_proportion_p_values(count_a, base_a, count_b, base_b) -> np.nda
         with np.errstate(divide="ignore", invalid="ignore"):
             p_values[varies] = test_proportions_2indep(
                 count_a[varies], base_a[varies], count_b[varies], base_b[varies],
-                method="wald", compare="diff", correction=False, alternative="two-sided",
+                method="agresti-caffo" if adjusted else "wald", compare="diff", correction=False,
+                alternative="two-sided",
             ).pvalue
     return p_values
 

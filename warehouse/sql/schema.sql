@@ -271,7 +271,7 @@ CREATE TABLE IF NOT EXISTS trust_benchmarks (
     group_highest    DOUBLE,
     rest_value       DOUBLE,             -- every other trust's respondents together
     p_value          DOUBLE,
-    compared         VARCHAR,            -- above, below, or not significantly different (from the rest)
+    compared         VARCHAR,            -- above, below, not significantly different (from the rest), not tested
     PRIMARY KEY (survey_id, wave_id, trust_code, indicator_id)
 );
 
@@ -282,7 +282,7 @@ CREATE TABLE IF NOT EXISTS trust_benchmark_waves (
     trusts_responding   BIGINT NOT NULL,
     trusts_benchmarked  BIGINT NOT NULL,
     figures_benchmarked BIGINT NOT NULL,
-    largest_trust_base  BIGINT,          -- the most respondents any trust has in any indicator's base
+    figures_withheld    BIGINT NOT NULL, -- trusts left out of an indicator so that no hidden base can be subtracted
     min_base            INTEGER NOT NULL,
     weighted            BOOLEAN NOT NULL,
     note                VARCHAR NOT NULL,
@@ -567,3 +567,8 @@ CREATE OR REPLACE MACRO field_groups(survey, wave, fields, pooled) AS TABLE
     JOIN options AS o ON o.survey_id = f.survey_id AND o.question_id = f.field_id AND o.option_id = f.option_id
     LEFT JOIN pooled_groups AS p ON p.dimension = f.field_id AND p.category = o.label
     WHERE f.survey_id = survey AND f.wave_id = wave AND list_contains(fields::VARCHAR[], f.field_id);
+
+-- A figure as the pack and the brief tell it: the weighted one where the survey is weighted (its value is
+-- there), else the unweighted one. One rule for every table they read.
+CREATE OR REPLACE MACRO as_told(value_weighted, weighted, unweighted) AS
+    CASE WHEN value_weighted IS NOT NULL THEN weighted ELSE unweighted END;
