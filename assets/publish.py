@@ -11,6 +11,7 @@ from home.landing import partition_key
 from home.settings import PROJECT_ROOT
 from publish.pack import PACK_FILES, PATHS_RELATIVE_TO, Pack, code_version, headline_markdown, write_pack
 from warehouse.benchmarks import benchmark_waves_loaded_before
+from warehouse.parquet_publication import PARQUET_FOLDER, publish_parquet
 from warehouse.publication import PublishFailed, publish_snapshot, published_inputs
 
 PUBLISH_DEPS = dict(deps=[indicator_trends, indicator_breakdowns], group_name=GROUP_PUBLISH, pool=DUCKDB_POOL)
@@ -22,14 +23,15 @@ def _code_version_text() -> str:
     return f"survey-pipeline {version['package']}" + (f" (git {commit[:12]})" if commit else "")
 
 
-@dg.asset(**PUBLISH_DEPS, kinds={"duckdb"})
+@dg.asset(**PUBLISH_DEPS, kinds={"duckdb", "parquet"})
 def analyst_warehouse(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource) -> dg.MaterializeResult:
     """The read-only warehouse analysts query, `<home>/warehouse/survey.duckdb`: respondents, closed
     answers, dimensions, indicators, breakdowns, trends, the load log and quarantine counts (no free
     text, no refused values), views for cross-tabulations, a comment on every table, view and column and
     a `publications` record; in a storage format older DuckDB clients read.
     A copy of the working database without its bookkeeping, made beside the old file and renamed over it
-    in one step, so open connections keep working."""
+    in one step, so open connections keep working. The same rows as hive-partitioned Parquet in
+    `<home>/warehouse/parquet/<table>/survey_id=.../wave_id=.../data.parquet`, each file replaced in one step."""
     target = survey_home.paths.warehouse_path
     report("all waves", "publishing the analysts' warehouse")
     with survey_home.warehouse(context.log, rebuild=True) as con:  # the copy holds no deleted row
@@ -42,6 +44,8 @@ def analyst_warehouse(context: dg.AssetExecutionContext, survey_home: SurveyHome
         except PublishFailed as exc:
             raise dg.Failure(description=str(exc)) from None
         published = {partition_key(*wave): inputs for wave, inputs in published_inputs(con).items()}
+        # The same rows as Parquet, for engines and machines beyond DuckDB, still under the writer lock.
+        parquet = publish_parquet(target, survey_home.paths.warehouse_path.parent / PARQUET_FOLDER)
     rows = snapshot.rows
     table = "\n".join(["| table | rows |", "|---|---|"] + [f"| {name} | {n} |" for name, n in rows.items()])
     return dg.MaterializeResult(
@@ -51,6 +55,8 @@ def analyst_warehouse(context: dg.AssetExecutionContext, survey_home: SurveyHome
             "tables": dg.MetadataValue.md(table),
             "dagster/row_count": sum(rows.values()),
             PUBLISHED_WAVES_METADATA: dg.MetadataValue.json(published),
+            "parquet": dg.MetadataValue.path(str(survey_home.paths.warehouse_path.parent / PARQUET_FOLDER)),
+            "parquet_rows_written": sum(parquet.values()),
         }
     )
 

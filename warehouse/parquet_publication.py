@@ -1,0 +1,129 @@
+"""The analysts' warehouse as Parquet, for any engine on any machine: every table of the published DuckDB
+snapshot, hive-partitioned under ``<home>/warehouse/parquet/``.
+
+A table with a wave is written per wave (``<table>/survey_id=<s>/wave_id=<w>/data.parquet``), a table of a survey
+per survey (``<table>/survey_id=<s>/data.parquet``), any other whole (``<table>/data.parquet``); the partition
+columns are in the path, not in the file, as hive partitioning has them. The rows are read from the snapshot just
+published, so the Parquet holds exactly its rows. Each file is written beside its partition under a hidden name
+and renamed over ``data.parquet`` in one step: a reader sees the old file or the new one, never a mix (pyarrow,
+Polars, Spark and DuckDB's globs ignore names starting with a dot). The partitions of a wave no longer published
+(withdrawn) are removed.
+
+Writing costs time in proportion to the rows: the respondent-level tables (``ROW_TABLES``) of a wave are written
+again only when the wave's latest load differs from the one last written (``_written.json``, beside them); the
+rest, a few rows per indicator, are written every time.
+
+What does not belong here: building the DuckDB snapshot (``warehouse.publication``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from sql_text import identifier
+
+PARQUET_FOLDER = "parquet"  # beside the snapshot: <home>/warehouse/parquet/
+DATA_FILE = "data.parquet"
+STATE_FILE = "_written.json"  # per table and wave: the load (and columns) whose respondent-level rows are on disk
+# The tables with a row per respondent or answer: large, and changed only by a load of their wave.
+ROW_TABLES = ("respondents", "respondent_fields", "responses", "numeric_responses")
+SNAPSHOT = "published"
+BATCH_ROWS = 1_000_000
+
+
+def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    # Tables only: the views (a wide view per survey, the labelled answers) are made from them, in any engine.
+    rows = con.execute("SELECT c.table_name, c.column_name FROM duckdb_columns() AS c JOIN duckdb_tables() AS t "
+                       "USING (database_name, schema_name, table_name) WHERE c.database_name = ? "
+                       "ORDER BY c.table_name, c.column_index", [SNAPSHOT]).fetchall()
+    tables: dict[str, list[str]] = {}
+    for table, column in rows:
+        tables.setdefault(table, []).append(column)
+    return tables
+
+
+def _write(con: duckdb.DuckDBPyConnection, table: str, keys: dict[str, str], columns: list[str], folder: Path) -> int:
+    """The table's rows with ``keys`` (partition column → value), without those columns, into
+    ``folder/data.parquet``, replaced in one step; returns the rows written."""
+    import pyarrow.parquet as pq
+
+    kept = ", ".join(identifier(c) for c in columns if c not in keys)
+    where = " AND ".join(f"{identifier(k)} = ${k}" for k in keys) or "true"
+    # Ordered so that the same rows give the same file, whatever order the snapshot holds them in.
+    # A relation streams its batches; a DB-API result would copy every row first.
+    reader = con.sql(f"SELECT {kept} FROM {SNAPSHOT}.main.{identifier(table)} WHERE {where} ORDER BY ALL",
+                     params=keys).to_arrow_reader(BATCH_ROWS)
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f".{DATA_FILE}.{os.getpid()}.partial"
+    rows = 0
+    try:
+        with pq.ParquetWriter(partial, reader.schema) as writer:
+            for batch in reader:
+                writer.write_batch(batch)
+                rows += batch.num_rows
+        partial.replace(folder / DATA_FILE)
+    finally:
+        partial.unlink(missing_ok=True)
+    return rows
+
+
+def _partition(root: Path, table: str, keys: dict[str, str]) -> Path:
+    return root.joinpath(table, *(f"{k}={v}" for k, v in keys.items()))
+
+
+def _on_disk(root: Path, table: str, depth: int) -> set[tuple[str, ...]]:
+    """The partitions of a table now on disk, as their values (``survey_id=...``, then ``wave_id=...``)."""
+    found = set()
+    for path in (root / table).glob("/".join(["*=*"] * depth)):
+        if path.is_dir():
+            found.add(tuple(part.split("=", 1)[1] for part in path.relative_to(root / table).parts))
+    return found
+
+
+def publish_parquet(snapshot: Path, root: Path) -> dict[str, int]:
+    """Write every table of ``snapshot`` under ``root`` as hive-partitioned Parquet; returns the rows written per
+    table (a partition left as it was counts none). Call with the writer lock, after the snapshot is published."""
+    root.mkdir(parents=True, exist_ok=True)
+    state_path = root / STATE_FILE
+    written = json.loads(state_path.read_text(encoding="utf-8")) if state_path.is_file() else {}
+    counts: dict[str, int] = {}
+    done: dict[str, dict[str, str]] = {t: {w: sig for w, sig in waves.items()} for t, waves in written.items()}
+    with duckdb.connect() as con:
+        con.execute("SET enable_progress_bar = false")  # a step's log, not a terminal
+        con.execute(f"ATTACH ? AS {SNAPSHOT} (READ_ONLY)", [str(snapshot)])
+        loads = dict(con.execute(f"SELECT survey_id || '/' || wave_id, arg_max(run_id, loaded_at) "
+                                 f"FROM {SNAPSHOT}.main.load_log GROUP BY ALL").fetchall())
+        for table, columns in _columns(con).items():
+            keys = [k for k in ("survey_id", "wave_id") if k in columns]
+            if "survey_id" not in keys:
+                keys = []
+            present = {tuple(row) for row in con.execute(
+                f"SELECT DISTINCT {', '.join(keys)} FROM {SNAPSHOT}.main.{identifier(table)}").fetchall()} if keys \
+                else {()}
+            counts[table] = 0
+            for values in sorted(present):
+                partition = dict(zip(keys, values))
+                folder = _partition(root, table, partition)
+                wave = "/".join(values)
+                signature = f"{loads.get(wave)} {','.join(columns)}"  # the load, and the table's columns
+                if (table in ROW_TABLES and (folder / DATA_FILE).is_file()
+                        and written.get(table, {}).get(wave) == signature):
+                    continue  # this load's rows are on disk already, as the table now has them
+                counts[table] += _write(con, table, partition, columns, folder)
+                if table in ROW_TABLES:
+                    done.setdefault(table, {})[wave] = signature
+            for gone in _on_disk(root, table, len(keys)) - present if keys else ():
+                shutil.rmtree(_partition(root, table, dict(zip(keys, gone))), ignore_errors=True)
+                done.get(table, {}).pop("/".join(gone), None)
+            for survey in (p for p in (root / table).glob("survey_id=*") if keys and p.is_dir()):
+                if not any(survey.iterdir()):
+                    survey.rmdir()  # a survey none of whose waves is published any more
+    partial = state_path.with_name(f".{STATE_FILE}.partial")
+    partial.write_text(json.dumps(done, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    partial.replace(state_path)
+    return counts
