@@ -125,6 +125,14 @@ def test_the_board_survey_raked_to_the_reference_lists_margins(raked_home):
         target = groups.value_counts(normalize=True)
         reached = respondents.groupby(respondents["trust_code"].map(groups))["weight"].sum() / len(respondents)
         assert (reached - target.reindex(reached.index)).abs().max() < 1e-6 and set(reached.index) == set(target.index)
+    # Raking scales each cell of the margins as one, from each trust counting once: within a cell, a respondent's
+    # weight times their trust's respondents is the same for all.
+    respondents["trust_respondents"] = respondents.groupby("trust_code")["trust_code"].transform("size")
+    cells = [respondents["trust_code"].map(trusts[column].replace(pooled[margin]))
+             for margin, column in (("trust_type", "type"), ("region", "region"))]
+    per_trust = (respondents["weight"] * respondents["trust_respondents"]).groupby(cells)
+    assert (per_trust.max() / per_trust.min()).max() == pytest.approx(1, abs=1e-9)
+    assert respondents["trust_respondents"].nunique() > 1  # trusts of different sizes, so it says something
     # The weighted shares differ from the unweighted ones, and the trust-weighted shares stay as they were.
     assert (headline["value_weighted"] - headline["value"]).abs().max() > 0.5
     assert headline["pct_trust_weighted"].notna().all()
