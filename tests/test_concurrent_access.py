@@ -37,6 +37,7 @@ from tests.processes import (
     wait_for_file,
     working_reconciles,
 )
+from warehouse.parquet_publication import PARQUET_FOLDER
 from warehouse.stop_points import STAGES, STOP_AT_ENV, STOP_FILE_ENV
 
 pytestmark = pytest.mark.processes
@@ -196,7 +197,8 @@ def test_a_run_killed_at_any_stage_leaves_the_published_warehouse_as_it_was(
     assert "improvement-journey/2024: ok" in after.stdout
     assert "had been killed before it finished; marked failed" in after.stdout
     assert table_rows(snapshot(home), ignore=VOLATILE_COLUMNS, latest_loads_only=True) == published_after_2024
-    assert not [p.name for p in snapshot(home).parent.iterdir() if p.name != "survey.duckdb"]
+    assert not [p.name for p in snapshot(home).parent.iterdir() if p.name not in ("survey.duckdb", PARQUET_FOLDER)]
+    assert not list((snapshot(home).parent / PARQUET_FOLDER).rglob(".*"))  # no half-written Parquet left either
 
 
 def test_two_runs_started_together_run_one_after_the_other_and_end_as_one_run(home, published_after_2024):
@@ -328,7 +330,7 @@ def test_a_permission_error_while_publishing_keeps_the_previous_warehouse(home, 
     _publish_failed_clearly(result)
     assert "Permission denied" in result.stdout
     assert file_sha256(snapshot(home)) == before
-    assert sorted(p.name for p in folder.iterdir()) == ["survey.duckdb"]
+    assert sorted(p.name for p in folder.iterdir()) == [PARQUET_FOLDER, "survey.duckdb"]  # nothing half-made
     after = run_survey(home, "run")  # once the folder can be written, nothing was lost
     assert after.returncode == 0, after.stdout + after.stderr
     assert table_rows(snapshot(home), ignore=VOLATILE_COLUMNS, latest_loads_only=True) == published_after_2024

@@ -34,6 +34,7 @@ STATE_FILE = "_written.json"  # per table and wave: the load (and columns) whose
 ROW_TABLES = ("respondents", "respondent_fields", "responses", "numeric_responses")
 SNAPSHOT = "published"
 BATCH_ROWS = 1_000_000
+PARTIAL_SUFFIX = ".partial"  # a file being written; renamed over its target when whole
 
 
 def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
@@ -59,7 +60,7 @@ def _write(con: duckdb.DuckDBPyConnection, table: str, keys: dict[str, str], col
     reader = con.sql(f"SELECT {kept} FROM {SNAPSHOT}.main.{identifier(table)} WHERE {where} ORDER BY ALL",
                      params=keys).to_arrow_reader(BATCH_ROWS)
     folder.mkdir(parents=True, exist_ok=True)
-    partial = folder / f".{DATA_FILE}.{os.getpid()}.partial"
+    partial = folder / f".{DATA_FILE}.{os.getpid()}{PARTIAL_SUFFIX}"
     rows = 0
     try:
         with pq.ParquetWriter(partial, reader.schema) as writer:
@@ -89,6 +90,8 @@ def publish_parquet(snapshot: Path, root: Path) -> dict[str, int]:
     """Write every table of ``snapshot`` under ``root`` as hive-partitioned Parquet; returns the rows written per
     table (a partition left as it was counts none). Call with the writer lock, after the snapshot is published."""
     root.mkdir(parents=True, exist_ok=True)
+    for leftover in root.rglob(f".*{PARTIAL_SUFFIX}"):  # what a publication killed while writing left
+        leftover.unlink(missing_ok=True)
     state_path = root / STATE_FILE
     written = json.loads(state_path.read_text(encoding="utf-8")) if state_path.is_file() else {}
     counts: dict[str, int] = {}
@@ -123,7 +126,7 @@ def publish_parquet(snapshot: Path, root: Path) -> dict[str, int]:
             for survey in (p for p in (root / table).glob("survey_id=*") if keys and p.is_dir()):
                 if not any(survey.iterdir()):
                     survey.rmdir()  # a survey none of whose waves is published any more
-    partial = state_path.with_name(f".{STATE_FILE}.partial")
+    partial = state_path.with_name(f".{STATE_FILE}{PARTIAL_SUFFIX}")
     partial.write_text(json.dumps(done, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     partial.replace(state_path)
     return counts
