@@ -18,7 +18,7 @@ import html
 import pandas as pd
 
 from publish import SYNTHETIC_WARNING
-from publish.tables import MEASURED
+from publish.tables import MEASURED, short_labels
 from schemas.codebook import Codebook
 
 COMPARED = {"above": "Above", "below": "Below", "not significantly different": "Similar"}
@@ -99,8 +99,12 @@ other trusts' respondents together by more than chance would explain ({reporting
 
 
 def render_trust_pages(codebook: Codebook, wave_id: str, benchmarks: pd.DataFrame, synthetic: bool) -> str:
-    """The pages' HTML: one section, printed as one A4 page, per trust in ``benchmarks``."""
+    """The pages' HTML: one section, printed as one A4 page, per trust in ``benchmarks``. Indicators go by the
+    short names the charts use, under their question where two share one, so that a page holds a long headline."""
     weighted = bool(benchmarks["weighted"].any())
+    names = short_labels(codebook, list(dict.fromkeys(benchmarks["indicator_id"])))
+    benchmarks = benchmarks.assign(label=[names.get(i, label) for i, label in
+                                          zip(benchmarks["indicator_id"], benchmarks["label"])])
     pages = [_page(codebook, wave_id, rows, synthetic, weighted)
              for _, rows in benchmarks.groupby(["trust_name", "trust_code"], sort=True)]
     title = f"{codebook.title}: wave {wave_id}, each trust against similar trusts"
@@ -117,17 +121,17 @@ def render_trust_pages(codebook: Codebook, wave_id: str, benchmarks: pd.DataFram
 STYLE = """
 @page { size: A4 landscape; margin: 10mm 12mm; }
 * { box-sizing: border-box; }
-body { font-family: Arial, Helvetica, sans-serif; color: #231f20; margin: 1.5em auto; max-width: 70em; font-size: 9.5pt; }
-.trust { break-after: page; margin-bottom: 3em; } .trust:last-child { break-after: auto; }
+body { font-family: Arial, Helvetica, sans-serif; color: #231f20; margin: 1.5em auto; max-width: 70em; font-size: 9pt; }
+.trust { break-after: page; break-inside: avoid; margin-bottom: 3em; } .trust:last-child { break-after: auto; }
 .banner { background: #fde8e8; border-left: 5px solid #c00000; color: #8a0000; font-weight: bold;
           padding: .3em .7em; font-size: 9pt; margin-bottom: .4em; }
-h1 { font-size: 14pt; margin: .3em 0 .1em; color: #005EB8; }
+h1 { font-size: 13pt; margin: .2em 0 .1em; color: #005EB8; }
 .meta { margin: 0 0 .6em; color: #425563; font-size: 9pt; }
 table { border-collapse: collapse; width: 100%; }
 th { text-align: left; font-size: 8.5pt; border-bottom: 1.5px solid #231f20; padding: .25em .4em; vertical-align: bottom; }
-td { border-bottom: 1px solid #d8dde0; padding: .22em .4em; vertical-align: middle; }
+td { border-bottom: 1px solid #d8dde0; padding: .1em .4em; vertical-align: middle; line-height: 1.1; font-size: 8.5pt; }
 td.n { text-align: right; white-space: nowrap; } .ci { color: #425563; font-size: 8pt; }
 .c-above { color: #006747; font-weight: bold; } .c-below { color: #8a0000; font-weight: bold; }
-.how { font-size: 8.5pt; margin-top: .6em; color: #425563; }
+.how { font-size: 7.5pt; margin: .4em 0 0; color: #425563; }
 @media print { body { margin: 0; max-width: none; } }
 """

@@ -33,7 +33,6 @@ STATE_FILE = "_written.json"  # per table and wave: the load (and columns) whose
 # The tables with a row per respondent or answer: large, and changed only by a load of their wave.
 ROW_TABLES = ("respondents", "respondent_fields", "responses", "numeric_responses")
 SNAPSHOT = "published"
-BATCH_ROWS = 1_000_000
 PARTIAL_SUFFIX = ".partial"  # a file being written; renamed over its target when whole
 
 
@@ -50,23 +49,14 @@ def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
 
 def _write(con: duckdb.DuckDBPyConnection, table: str, keys: dict[str, str], columns: list[str], folder: Path) -> int:
     """The table's rows with ``keys`` (partition column → value), without those columns, into
-    ``folder/data.parquet``, replaced in one step; returns the rows written."""
-    import pyarrow.parquet as pq
-
+    ``folder/data.parquet`` (DuckDB's own Parquet writer), replaced in one step; returns the rows written."""
     kept = ", ".join(identifier(c) for c in columns if c not in keys)
     where = " AND ".join(f"{identifier(k)} = ${k}" for k in keys) or "true"
-    # Ordered so that the same rows give the same file, whatever order the snapshot holds them in.
-    # A relation streams its batches; a DB-API result would copy every row first.
-    reader = con.sql(f"SELECT {kept} FROM {SNAPSHOT}.main.{identifier(table)} WHERE {where} ORDER BY ALL",
-                     params=keys).to_arrow_reader(BATCH_ROWS)
     folder.mkdir(parents=True, exist_ok=True)
     partial = folder / f".{DATA_FILE}.{os.getpid()}{PARTIAL_SUFFIX}"
-    rows = 0
     try:
-        with pq.ParquetWriter(partial, reader.schema) as writer:
-            for batch in reader:
-                writer.write_batch(batch)
-                rows += batch.num_rows
+        [(rows,)] = con.execute(f"COPY (SELECT {kept} FROM {SNAPSHOT}.main.{identifier(table)} WHERE {where}) "
+                                "TO $path (FORMAT parquet)", {**keys, "path": str(partial)}).fetchall()
         partial.replace(folder / DATA_FILE)
     finally:
         partial.unlink(missing_ok=True)
