@@ -45,7 +45,8 @@ def analyst_warehouse(context: dg.AssetExecutionContext, survey_home: SurveyHome
             raise dg.Failure(description=str(exc)) from None
         published = {partition_key(*wave): inputs for wave, inputs in published_inputs(con).items()}
         # The same rows as Parquet, for engines and machines beyond DuckDB, still under the writer lock.
-        parquet = publish_parquet(target, survey_home.paths.warehouse_path.parent / PARQUET_FOLDER)
+        parquet = publish_parquet(target, survey_home.paths.warehouse_path.parent / PARQUET_FOLDER,
+                                  survey_home.duckdb_memory_mb)
     rows = snapshot.rows
     table = "\n".join(["| table | rows |", "|---|---|"] + [f"| {name} | {n} |" for name, n in rows.items()])
     return dg.MaterializeResult(

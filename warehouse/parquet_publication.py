@@ -76,9 +76,10 @@ def _on_disk(root: Path, table: str, depth: int) -> set[tuple[str, ...]]:
     return found
 
 
-def publish_parquet(snapshot: Path, root: Path) -> dict[str, int]:
+def publish_parquet(snapshot: Path, root: Path, memory_limit_mb: int | None = None) -> dict[str, int]:
     """Write every table of ``snapshot`` under ``root`` as hive-partitioned Parquet; returns the rows written per
-    table (a partition left as it was counts none). Call with the writer lock, after the snapshot is published."""
+    table (a partition left as it was counts none). Call with the writer lock, after the snapshot is published;
+    ``memory_limit_mb`` bounds DuckDB's memory while it writes."""
     root.mkdir(parents=True, exist_ok=True)
     for leftover in root.rglob(f".*{PARTIAL_SUFFIX}"):  # what a publication killed while writing left
         leftover.unlink(missing_ok=True)
@@ -86,7 +87,9 @@ def publish_parquet(snapshot: Path, root: Path) -> dict[str, int]:
     written = json.loads(state_path.read_text(encoding="utf-8")) if state_path.is_file() else {}
     counts: dict[str, int] = {}
     done: dict[str, dict[str, str]] = {t: {w: sig for w, sig in waves.items()} for t, waves in written.items()}
-    with duckdb.connect() as con:
+    # As the working database's writer: beyond the limit DuckDB spills to disk.
+    config = {"memory_limit": f"{int(memory_limit_mb)}MB"} if memory_limit_mb is not None else {}
+    with duckdb.connect(config=config) as con:
         con.execute("SET enable_progress_bar = false")  # a step's log, not a terminal
         con.execute(f"ATTACH ? AS {SNAPSHOT} (READ_ONLY)", [str(snapshot)])
         loads = dict(con.execute(f"SELECT survey_id || '/' || wave_id, arg_max(run_id, loaded_at) "
