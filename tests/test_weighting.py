@@ -20,8 +20,8 @@ from tests.staff_pulse_wave import CELLS, staff_wave as _staff_wave, weighted_wa
 from warehouse.statistics import (
     normal_interval_with_design_effect,
     t_interval,
-    weighted_mean,
-    weighted_share,
+    weighted_means,
+    weighted_shares,
     wilson_interval,
 )
 from warehouse.weighting import (
@@ -47,6 +47,19 @@ def test_a_design_effect_interval_against_the_scottish_patient_experience_survey
     effective = 7878 / 1.118110 ** 2  # Wilson on the effective base, as the published shares have it
     w_low, w_high = wilson_interval([0.88 * effective], [effective])
     assert round(100 * (w_high[0] - w_low[0]) / 2, 2) == 0.80
+
+
+def weighted_share(ticked, weights) -> dict:
+    """One weighted share of the respondents ``weighted_shares`` is given the sums of, with its design effect."""
+    y, w = np.asarray(ticked, dtype=float), np.asarray(weights, dtype=float)
+    result = {k: float(v[0]) for k, v in weighted_shares([w.sum()], [(w * w).sum()], [(w * y).sum()]).items()}
+    return {**result, "design_effect": len(w) / result["effective_base"]}
+
+
+def weighted_mean(values, weights) -> dict:
+    x, w = np.asarray(values, dtype=float), np.asarray(weights, dtype=float)
+    return {k: float(v[0]) for k, v in weighted_means([w.sum()], [(w * w).sum()], [(w * x).sum()],
+                                                      [(w * x * x).sum()]).items()}
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -5,7 +5,7 @@ A trust's value (weighted where its survey is) is set beside its comparator grou
 reference list that qualify for the indicator (the trust itself included): their lowest, median and highest
 value and how many they are. Whether the trust is significantly above or below the rest of the country (every
 other trust's respondents together) is a two-sided test on the effective bases: the unpooled two-proportion
-z-test for a share, Welch's t-test for a mean. Only shares and means are benchmarked; a median has no test.
+z-test for a share (with Agresti and Caffo's adjustment), Welch's t-test for a mean. Only shares and means are benchmarked; a median has no test.
 
 Everything is made from four sums per trust and indicator (Σw, Σw², Σw·y, Σw·y²), which add up: the rest of the
 country is the wave's sums less the trust's. A wave without weights takes them from its counts by trust (every
@@ -23,9 +23,9 @@ import pandas as pd
 from schemas.codebook import Codebook
 from schemas.reporting import REFERENCE_DIMENSIONS
 from warehouse.connection import read_sql, replace_wave_rows
-from warehouse.statistics import unpooled_two_proportion_p_values, weighted_means, weighted_shares, welch_p_values
+from warehouse.statistics import unpooled_two_proportion_p_values, welch_p_values
 from warehouse.trust_counts import ensure_counts
-from warehouse.weighted_figures import SUMS, wave_is_weighted
+from warehouse.weighted_figures import SUMS, estimates, wave_is_weighted
 
 BENCHMARK_COLUMNS = [
     "survey_id", "wave_id", "trust_code", "trust_name", "comparator_group", "indicator_id", "indicator_kind", "label",
@@ -36,15 +36,6 @@ SUMMARY_COLUMNS = ["survey_id", "wave_id", "trusts_responding", "trusts_benchmar
                    "figures_withheld", "min_base", "weighted", "note"]
 ABOVE, BELOW, NOT_DIFFERENT, NOT_TESTED = "above", "below", "not significantly different", "not tested"
 NATIONAL = "national"  # the group of every trust (benchmark_groups.sql): England's base is published too
-
-
-def _estimates(sums: pd.DataFrame, kind: pd.Series, confidence_level: float) -> dict[str, np.ndarray]:
-    """Value (a share as a percentage), interval, effective base and sd of each row's sums."""
-    shares = weighted_shares(sums["sum_w"], sums["sum_w2"], sums["sum_wy"], confidence_level)
-    means = weighted_means(sums["sum_w"], sums["sum_w2"], sums["sum_wy"], sums["sum_wy2"], confidence_level)
-    share = kind.eq("share").to_numpy()
-    return {column: np.where(share, shares[column], means[column]) for column in ("value", "ci_low", "ci_high")} | {
-        "effective_base": shares["effective_base"], "sd": means["sd"]}
 
 
 def compute_trust_benchmarks(con: duckdb.DuckDBPyConnection, codebook: Codebook,
@@ -69,8 +60,8 @@ def compute_trust_benchmarks(con: duckdb.DuckDBPyConnection, codebook: Codebook,
     responding = int(sums["trust_code"].nunique())
     # The rest of the country: the wave's sums over every trust less the trust's own.
     rest = sums.groupby("indicator_id")[SUMS].transform("sum") - sums[SUMS]
-    own = _estimates(sums, sums["indicator_kind"], reporting.confidence_level)
-    other = _estimates(rest, sums["indicator_kind"], reporting.confidence_level)
+    own = estimates(sums, sums["indicator_kind"], reporting.confidence_level)
+    other = estimates(rest, sums["indicator_kind"], reporting.confidence_level)
     figures = sums.assign(survey_id=survey_id, wave_id=wave_id, weighted=weighted, rest_value=other["value"],
                           **{c: own[c] for c in ("value", "ci_low", "ci_high", "effective_base")})
     figures["p_value"] = _p_values(figures["indicator_kind"], own, other)
@@ -105,8 +96,7 @@ def _p_values(kind: pd.Series, own: dict, other: dict) -> np.ndarray:
     rest of the country's variance alone. A mean: Welch's test, not made where every answer in the trust, or in
     the rest, was alike (NaN: 'not tested')."""
     p_share = unpooled_two_proportion_p_values(own["value"] / 100 * own["effective_base"], own["effective_base"],
-                                               other["value"] / 100 * other["effective_base"], other["effective_base"],
-                                               adjusted=True)
+                                               other["value"] / 100 * other["effective_base"], other["effective_base"])
     p_mean = welch_p_values(own["value"], own["sd"], own["effective_base"], other["value"], other["sd"],
                             other["effective_base"])
     alike = (np.asarray(own["sd"]) == 0) | (np.asarray(other["sd"]) == 0)

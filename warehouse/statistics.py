@@ -3,8 +3,8 @@
 - Wilson score intervals for a proportion (``proportion_confint(method="wilson")``).
 - The pooled two-proportion z-test for a change between two waves (``test_proportions_2indep``, the
   score test, vectorised over every indicator and pair of waves).
-- The unpooled two-proportion z-test of a trust against the rest of the country (the Wald test of
-  ``test_proportions_2indep``, with Agresti and Caffo's adjustment).
+- The unpooled two-proportion z-test of a trust against the rest of the country (``test_proportions_2indep``
+  with Agresti and Caffo's adjustment).
 - Student's t interval for a mean, from its standard deviation and base (``scipy.stats.t``).
 - Welch's t-test for a change of a mean between two waves, from the stored means, standard deviations and
   bases (``scipy.stats.ttest_ind_from_stats``, unequal variances).
@@ -61,29 +61,24 @@ def two_proportion_p_values(count_a, base_a, count_b, base_b) -> np.ndarray:
     return p_values
 
 
-def unpooled_two_proportion_p_values(count_a, base_a, count_b, base_b, adjusted: bool = False) -> np.ndarray:
+def unpooled_two_proportion_p_values(count_a, base_a, count_b, base_b) -> np.ndarray:
     """Two-sided p-values of the unpooled z-test that two independent proportions are equal (each share's own
-    variance, as a trust is compared with the rest of the country), one per element; counts may be fractional
-    (p_w · n_eff). ``adjusted``: Agresti and Caffo's, a success and a failure added to each side, so that a share
-    of 0 or 1 (no variance of its own) is not tested on the other side's variance alone. Unadjusted, where both
-    shares are 0 or 1 there is no variance: 1 if they are equal, 0 if not. NaN where a count or base is missing
-    or a base is 0."""
+    variance, as a trust is compared with the rest of the country), one per element, with Agresti and Caffo's
+    adjustment: a success and a failure added to each side, so that a share of 0 or 1 (no variance of its own) is
+    not tested on the other side's variance alone. Counts may be fractional (p_w · n_eff). NaN where a count or
+    base is missing or a base is 0."""
     count_a, base_a, count_b, base_b = (np.asarray(x, dtype=float) for x in (count_a, base_a, count_b, base_b))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share_a, share_b = count_a / base_a, count_b / base_b
-    usable = np.isfinite(share_a) & np.isfinite(share_b)
-    p_values = np.full(share_a.shape, np.nan)
-    constant = usable & np.isin(share_a, (0, 1)) & np.isin(share_b, (0, 1)) & (not adjusted)
-    p_values[constant] = np.where(share_a[constant] == share_b[constant], 1.0, 0.0)
-    varies = usable & ~constant
-    if varies.any():
+    p_values = np.full(count_a.shape, np.nan)
+    usable = np.logical_and.reduce([np.isfinite(v) for v in (count_a, base_a, count_b, base_b)]) & (base_a > 0) & (
+        base_b > 0)
+    if usable.any():
         from statsmodels.stats.proportion import test_proportions_2indep
 
+        # The result also carries the shares' ratio and odds ratio, which divide by zero at a share of 0.
         with np.errstate(divide="ignore", invalid="ignore"):
-            p_values[varies] = test_proportions_2indep(
-                count_a[varies], base_a[varies], count_b[varies], base_b[varies],
-                method="agresti-caffo" if adjusted else "wald", compare="diff", correction=False,
-                alternative="two-sided",
+            p_values[usable] = test_proportions_2indep(
+                count_a[usable], base_a[usable], count_b[usable], base_b[usable],
+                method="agresti-caffo", compare="diff", correction=False, alternative="two-sided",
             ).pvalue
     return p_values
 
@@ -150,24 +145,6 @@ def weighted_means(sum_w, sum_w2, sum_wx, sum_wx2, confidence_level: float = 0.9
         sd = np.where(effective > 1, np.sqrt(spread * effective / (effective - 1)), np.nan)
     low, high = t_interval(mean, sd, effective, confidence_level)
     return {"value": mean, "sd": sd, "ci_low": low, "ci_high": high, "effective_base": effective}
-
-
-def weighted_share(ticked, weights, confidence_level: float = 0.95) -> dict:
-    """One weighted share of the respondents in an indicator's base (``ticked`` 0/1, ``weights`` theirs), with
-    its effective base and design effect (base over it): ``weighted_shares`` on their sums."""
-    y, w = np.asarray(ticked, dtype=float), np.asarray(weights, dtype=float)
-    result = {k: float(v[0]) for k, v in weighted_shares([w.sum()], [(w * w).sum()], [(w * y).sum()],
-                                                          confidence_level).items()}
-    return {**result, "design_effect": len(w) / result["effective_base"]}
-
-
-def weighted_mean(values, weights, confidence_level: float = 0.95) -> dict:
-    """One weighted mean of the respondents in an indicator's base, with its interval, effective base and design
-    effect: ``weighted_means`` on their sums."""
-    x, w = np.asarray(values, dtype=float), np.asarray(weights, dtype=float)
-    result = {k: float(v[0]) for k, v in weighted_means([w.sum()], [(w * w).sum()], [(w * x).sum()],
-                                                         [(w * x * x).sum()], confidence_level).items()}
-    return {**result, "design_effect": len(w) / result["effective_base"]}
 
 
 def normal_interval_with_design_effect(share: float, base: float, deft: float,

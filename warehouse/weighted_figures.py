@@ -34,6 +34,18 @@ def no_sums(keys: list[str]) -> pd.DataFrame:
     return pd.DataFrame(columns=[*keys, *SUMS])
 
 
+def estimates(sums: pd.DataFrame, kind: pd.Series, confidence_level: float) -> dict[str, np.ndarray]:
+    """Each row's estimate from its sums (``SUMS``): a share's value as a percentage with Wilson's interval on the
+    effective base, a mean's with Student's t interval; the effective base, and a mean's weighted sd; NaN for any
+    other kind."""
+    shares = weighted_shares(sums["sum_w"], sums["sum_w2"], sums["sum_wy"], confidence_level)
+    means = weighted_means(sums["sum_w"], sums["sum_w2"], sums["sum_wy"], sums["sum_wy2"], confidence_level)
+    share, mean = kind.eq("share").to_numpy(), kind.eq("mean").to_numpy()
+    chosen = {column: np.where(share, shares[column], np.where(mean, means[column], np.nan))
+              for column in ("value", "ci_low", "ci_high")}
+    return {**chosen, "effective_base": shares["effective_base"], "sd": np.where(mean, means["sd"], np.nan)}
+
+
 def with_weighted_figures(figures: pd.DataFrame, sums: pd.DataFrame, keys: list[str],
                           confidence_level: float) -> pd.DataFrame:
     """``figures`` (``indicator_kind``, unweighted ``base``, ``suppressed``) with the weighted columns, from
@@ -41,14 +53,11 @@ def with_weighted_figures(figures: pd.DataFrame, sums: pd.DataFrame, keys: list[
     mean's with Student's t interval and its weighted sd (``sd_weighted``); NULL for counts and medians, and
     where the unweighted base is suppressed."""
     result = figures.merge(sums[[*keys, *SUMS]], on=keys, how="left")
-    shares = weighted_shares(result["sum_w"], result["sum_w2"], result["sum_wy"], confidence_level)
-    means = weighted_means(result["sum_w"], result["sum_w2"], result["sum_wy"], result["sum_wy2"], confidence_level)
     kind = result["indicator_kind"]
+    figure = estimates(result, kind, confidence_level)
     shown = ~result["suppressed"].astype(bool) & kind.isin(WEIGHTED_KINDS)
-    for column in ("value", "ci_low", "ci_high"):
-        chosen = np.where(kind.eq("share"), shares[column], np.where(kind.eq("mean"), means[column], np.nan))
-        result[f"{column}_weighted"] = pd.Series(chosen, index=result.index).where(shown)
-    result["effective_base"] = pd.Series(shares["effective_base"], index=result.index).where(shown)
-    result["sd_weighted"] = pd.Series(means["sd"], index=result.index).where(shown & kind.eq("mean"))
+    for column in ("value", "ci_low", "ci_high", "sd"):
+        result[f"{column}_weighted"] = pd.Series(figure[column], index=result.index).where(shown)
+    result["effective_base"] = pd.Series(figure["effective_base"], index=result.index).where(shown)
     result["design_effect"] = result["base"].astype(float) / result["effective_base"]
     return result.drop(columns=SUMS)
