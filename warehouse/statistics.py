@@ -48,16 +48,7 @@ def two_proportion_p_values(count_a, base_a, count_b, base_b) -> np.ndarray:
         pooled = (count_a + count_b) / (base_a + base_b)
     p_values = np.where(np.isnan(pooled), np.nan, 1.0)
     varies = (pooled > 0) & (pooled < 1)
-    if varies.any():
-        from statsmodels.stats.proportion import test_proportions_2indep
-
-        # The result also carries the ratio and odds ratio of the shares, which divide by zero where a
-        # wave's share is 0; only the p-value is used.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            p_values[varies] = test_proportions_2indep(
-                count_a[varies], base_a[varies], count_b[varies], base_b[varies],
-                method="score", compare="diff", correction=False, alternative="two-sided",
-            ).pvalue
+    p_values[varies] = _test_proportions(count_a, base_a, count_b, base_b, varies, "score")
     return p_values
 
 
@@ -71,16 +62,21 @@ def unpooled_two_proportion_p_values(count_a, base_a, count_b, base_b) -> np.nda
     p_values = np.full(count_a.shape, np.nan)
     usable = np.logical_and.reduce([np.isfinite(v) for v in (count_a, base_a, count_b, base_b)]) & (base_a > 0) & (
         base_b > 0)
-    if usable.any():
-        from statsmodels.stats.proportion import test_proportions_2indep
-
-        # The result also carries the shares' ratio and odds ratio, which divide by zero at a share of 0.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            p_values[usable] = test_proportions_2indep(
-                count_a[usable], base_a[usable], count_b[usable], base_b[usable],
-                method="agresti-caffo", compare="diff", correction=False, alternative="two-sided",
-            ).pvalue
+    p_values[usable] = _test_proportions(count_a, base_a, count_b, base_b, usable, "agresti-caffo")
     return p_values
+
+
+def _test_proportions(count_a, base_a, count_b, base_b, rows: np.ndarray, method: str) -> np.ndarray:
+    """statsmodels' two-sided test of the difference of two proportions, on the ``rows`` chosen, by ``method``."""
+    if not rows.any():
+        return np.array([])
+    from statsmodels.stats.proportion import test_proportions_2indep
+
+    # The result also carries the shares' ratio and odds ratio, which divide by zero at a share of 0; only the
+    # p-value is used.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return test_proportions_2indep(count_a[rows], base_a[rows], count_b[rows], base_b[rows], method=method,
+                                       compare="diff", correction=False, alternative="two-sided").pvalue
 
 
 def t_interval(mean, sd, base, confidence_level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
