@@ -238,3 +238,31 @@ def test_a_trust_where_everyone_answered_alike_is_not_judged_on_the_rests_varian
     if count == 0:  # what the adjustment avoids: the plain unpooled test rests on the rest's variance alone
         rest = rest_count / 400
         assert 2 * norm.sf(rest / np.sqrt(rest * (1 - rest) / 400)) < 1e-6
+
+
+def test_an_unweighted_surveys_trusts_are_benchmarked_from_its_counts_by_trust(demo_run, tmp_path):
+    """The board survey with a minimum base of 2 (its trusts have 1 to 3 respondents): a trust's share and the rest
+    of England's, from its counts by trust, are those of the delivered file, counted here."""
+    from schemas.codebook_files import BUNDLED_CODEBOOKS_DIR, load_codebook
+    from tests.conftest import read_sample
+    from warehouse.benchmarks import compute_trust_benchmarks
+    from warehouse.connection import connect
+
+    codebook = load_codebook(BUNDLED_CODEBOOKS_DIR / "improvement-journey.yaml")
+    codebook = codebook.model_copy(update={"reporting": codebook.reporting.model_copy(update={"min_base": 2})})
+    working = tmp_path / "survey.duckdb"
+    shutil.copy2(demo_run.home / "working" / "survey.duckdb", working)
+    with connect(working) as con:
+        figures, summary = compute_trust_benchmarks(con, codebook, "2023")
+    label = next(o.label for o in codebook.question("trust_approach_stage").options if o.id == "implementing")
+    wave = read_sample("2023")
+    answered = wave[wave["trust_approach_stage"].notna()]
+    chose = answered["trust_approach_stage"] == label
+    row = figures.set_index(["trust_code", "indicator_id"]).loc[
+        (answered.groupby("trust_code").size().idxmax(), "trust_approach_stage.implementing")]
+    own = answered["trust_code"] == row.name[0]
+    assert not row["weighted"] and row["base"] == own.sum() >= 2
+    assert row["value"] == pytest.approx(100 * chose[own].mean(), rel=1e-12)
+    assert row["rest_value"] == pytest.approx(100 * chose[~own].mean(), rel=1e-12)
+    assert row["effective_base"] == pytest.approx(own.sum())  # every weight 1
+    assert summary["trusts_benchmarked"].iloc[0] > 0
