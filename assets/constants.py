@@ -1,7 +1,9 @@
 """Names shared by assets, checks, jobs, sensors and tests."""
 
 WAVE_PARTITIONS = "survey_waves"
-DUCKDB_POOL = "duckdb_writer"
+# The run tag naming the survey a run refreshes: the queue lets one run per survey out at a time (dagster.yaml),
+# and the steps across waves refresh only that survey.
+SURVEY_TAG = "survey_id"
 
 GROUP_DIMENSIONS = "dimensions"
 GROUP_INGEST = "ingest"

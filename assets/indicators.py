@@ -3,9 +3,9 @@
 import dagster as dg
 import pandas as pd
 
-from assets.constants import CHECK_INDICATORS_VALID, DUCKDB_POOL, FIGURES_CHANGED_METADATA, GROUP_INDICATORS
+from assets.constants import CHECK_INDICATORS_VALID, FIGURES_CHANGED_METADATA, GROUP_INDICATORS
 from assets.ingest import wave_responses
-from assets.partitions import wave_partitions
+from assets.partitions import surveys_of_run, wave_partitions
 from assets.progress import report
 from assets.resources import SurveyHomeResource
 from home.landing import split_partition_key
@@ -27,7 +27,6 @@ PER_WAVE_SQL_ASSET = dict(
     deps=[wave_responses],
     group_name=GROUP_INDICATORS,
     kinds={"duckdb", "sql"},
-    pool=DUCKDB_POOL,
 )
 
 
@@ -59,7 +58,7 @@ def headline_indicators(context: dg.AssetExecutionContext, survey_home: SurveyHo
     survey_id, wave_id = split_partition_key(context.partition_key)
     codebook = survey_home.paths.codebook(survey_id)
     report(context.partition_key, "indicators")
-    with survey_home.warehouse(context.log) as con:
+    with survey_home.warehouse(survey_id, context.log) as con:
         before = published_headline(con, survey_id, wave_id)
         indicators = compute_headline_indicators(con, survey_id, wave_id, codebook.reporting)
         problems = indicator_problems(indicators, codebook.reporting.min_base)
@@ -94,21 +93,22 @@ def headline_indicators(context: dg.AssetExecutionContext, survey_home: SurveyHo
     )
 
 
-@dg.asset(deps=[headline_indicators], group_name=GROUP_INDICATORS, kinds={"duckdb", "sql"}, pool=DUCKDB_POOL)
+@dg.asset(deps=[headline_indicators], group_name=GROUP_INDICATORS, kinds={"duckdb", "sql"})
 def indicator_trends(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource) -> dg.MaterializeResult:
     """Every indicator in every loaded wave beside the previous wave: the change (percentage points for
     shares) and whether it is statistically significant at the codebook's level (pooled two-proportion
     z-test for shares, Welch's t-test for means; medians and counts are not tested). Recomputed across all
-    waves whenever any wave changes."""
+    of a survey's waves whenever any of them changes (the run's survey; every survey when it names none)."""
     rows = 0
     significant = []
-    report("all waves", "trends")
-    with survey_home.warehouse(context.log) as con:
-        for codebook in survey_home.paths.codebooks.values():
-            trends = compute_indicator_trends(con, codebook)
-            write_indicator_trends(con, codebook.survey_id, trends)
-            rows += len(trends)
-            significant.append(trends[trends["significant"].fillna(False).astype(bool)])
+    codebooks = survey_home.paths.codebooks
+    for survey_id in surveys_of_run(context, list(codebooks)):
+        report(survey_id, "trends")
+        with survey_home.warehouse(survey_id, context.log) as con:
+            trends = compute_indicator_trends(con, codebooks[survey_id])
+            write_indicator_trends(con, survey_id, trends)
+        rows += len(trends)
+        significant.append(trends[trends["significant"].fillna(False).astype(bool)])
     changes = pd.concat(significant) if significant else pd.DataFrame()
     preview = (
         changes[["survey_id", "indicator_id", "previous_wave_id", "wave_id", "change", "p_value"]]
@@ -136,7 +136,7 @@ def indicator_breakdowns(context: dg.AssetExecutionContext, survey_home: SurveyH
     highest), tested against the rest of the country."""
     survey_id, wave_id = split_partition_key(context.partition_key)
     codebook = survey_home.paths.codebook(survey_id)
-    with survey_home.warehouse(context.log) as con:
+    with survey_home.warehouse(survey_id, context.log) as con:
         breakdowns = compute_indicator_breakdowns(con, survey_id, wave_id, codebook.reporting)
         coverage = compute_trust_coverage(con, survey_id, wave_id)
         replace_wave_rows(con, "indicator_breakdowns", survey_id, wave_id, breakdowns)

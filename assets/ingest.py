@@ -13,7 +13,6 @@ from assets.constants import (
     CHECK_QUARANTINE_SHARE,
     CHECK_ROWS_RECONCILE,
     CHECK_SAME_RESPONDENT_KEY,
-    DUCKDB_POOL,
     FIELDWORK_REFUSAL_SHARE,
     FINGERPRINT_METADATA,
     GROUP_INGEST,
@@ -76,7 +75,6 @@ def _quarantine_preview(validation: WaveValidation, limit: int = 20) -> str:
     deps=[survey_dimensions],
     group_name=GROUP_INGEST,
     kinds={"csv", "pandera", "duckdb"},
-    pool=DUCKDB_POOL,
     check_specs=[
         dg.AssetCheckSpec(
             CHECK_FILES_READABLE,
@@ -181,7 +179,7 @@ def wave_responses(context: dg.AssetExecutionContext, config: WaveDelivery, surv
     try:
         # The refusals that need what the working database holds are made under the writer lock that the
         # load then keeps, so that no other run can load the same bytes or another key in between.
-        with survey_home.warehouse(context.log) as con:
+        with survey_home.warehouse(survey_id, context.log) as con:
             others = yield from refusals(context, validation, declared, con, pseudonymise.fingerprint)
             if delivery is not None:
                 replaced = delivery.promote(paths.archive_dir / survey_id / wave_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-Reporter = Callable[[str, str, "int | None"], None]  # (what: a wave or "all waves", stage, rows done)
+Reporter = Callable[[str, str, "int | None"], None]  # (what: a wave or a survey, stage, rows done)
 _reporter: Reporter | None = None
 
 

@@ -3,18 +3,21 @@ to the indicators or trends."""
 
 import dagster as dg
 
-from assets.constants import DUCKDB_POOL, GROUP_PUBLISH, PUBLISHED_WAVES_METADATA
+from assets.constants import GROUP_PUBLISH, PUBLISHED_WAVES_METADATA
 from assets.indicators import indicator_breakdowns, indicator_trends
+from assets.partitions import surveys_of_run
 from assets.progress import report
 from assets.resources import SurveyHomeResource
 from home.landing import partition_key
 from home.settings import PROJECT_ROOT
 from publish.pack import PACK_FILES, PATHS_RELATIVE_TO, Pack, code_version, headline_markdown, write_pack
 from warehouse.benchmarks import benchmark_waves_loaded_before
+from warehouse.combined_publication import combine_snapshots
 from warehouse.parquet_publication import PARQUET_FOLDER, publish_parquet
 from warehouse.publication import PublishFailed, publish_snapshot, published_inputs
+from warehouse.writer_lock import writer_lock
 
-PUBLISH_DEPS = dict(deps=[indicator_trends, indicator_breakdowns], group_name=GROUP_PUBLISH, pool=DUCKDB_POOL)
+PUBLISH_DEPS = dict(deps=[indicator_trends, indicator_breakdowns], group_name=GROUP_PUBLISH)
 
 
 def _code_version_text() -> str:
@@ -25,46 +28,62 @@ def _code_version_text() -> str:
 
 @dg.asset(**PUBLISH_DEPS, kinds={"duckdb", "parquet"})
 def analyst_warehouse(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource) -> dg.MaterializeResult:
-    """The read-only warehouse analysts query, `<home>/warehouse/survey.duckdb`: respondents, closed
-    answers, dimensions, indicators, breakdowns, trends, the load log and quarantine counts (no free
-    text, no refused values), views for cross-tabulations, a comment on every table, view and column and
-    a `publications` record; in a storage format older DuckDB clients read.
-    A copy of the working database without its bookkeeping, made beside the old file and renamed over it
-    in one step, so open connections keep working. The same rows as hive-partitioned Parquet in
-    `<home>/warehouse/parquet/<table>/survey_id=.../wave_id=.../data.parquet`, each file replaced in one step."""
-    target = survey_home.paths.warehouse_path
-    report("all waves", "publishing the analysts' warehouse")
-    with survey_home.warehouse(context.log, rebuild=True) as con:  # the copy holds no deleted row
-        codebooks = survey_home.paths.codebooks
-        if backfilled := benchmark_waves_loaded_before(con, codebooks):
-            context.log.info("Trust benchmarks computed for waves loaded before benchmarking: %s", ", ".join(backfilled))
-        try:
-            snapshot = publish_snapshot(con, target, context.run.run_id, _code_version_text(),
-                                        survey_home.paths.codebooks.values())
-        except PublishFailed as exc:
-            raise dg.Failure(description=str(exc)) from None
-        published = {partition_key(*wave): inputs for wave, inputs in published_inputs(con).items()}
-        # The same rows as Parquet, for engines and machines beyond DuckDB, still under the writer lock.
-        parquet = publish_parquet(target, survey_home.paths.warehouse_path.parent / PARQUET_FOLDER,
-                                  survey_home.duckdb_memory_mb)
-    rows = snapshot.rows
+    """The read-only warehouse analysts query, `<home>/warehouse/survey.duckdb`, every survey in one file:
+    respondents, closed answers, dimensions, indicators, breakdowns, trends, the load log and quarantine counts
+    (no free text, no refused values), views for cross-tabulations, a comment on every table, view and column
+    and a `publications` record; in a storage format older DuckDB clients read.
+    Refreshed per survey (the run's survey; every survey when it names none): the survey's snapshot
+    `<home>/warehouse/surveys/<survey_id>.duckdb`, a copy of its working database without the bookkeeping, then
+    the warehouse combined from every survey's snapshot; each made beside the old file and renamed over it in
+    one step, so open connections keep working and two surveys publishing together keep both updates. The same
+    rows as hive-partitioned Parquet in `<home>/warehouse/parquet/<table>/survey_id=.../wave_id=.../data.parquet`,
+    each file replaced in one step."""
+    paths = survey_home.paths
+    codebooks = paths.codebooks
+    target, parquet_root = paths.warehouse_path, paths.warehouse_path.parent / PARQUET_FOLDER
+    rows: dict[str, int] = {}
+    published: dict[str, str | None] = {}
+    parquet_rows = 0
+
+    def combine() -> None:  # under the publication lock, held for the combining only
+        nonlocal rows
+        with writer_lock(paths.publication_lock_path):
+            # Every survey's snapshot, a survey whose codebook cannot be read now included (without its views).
+            parts = sorted(paths.snapshots_dir.glob("*.duckdb"))
+            rows = combine_snapshots(parts, target, [codebooks[p.stem] for p in parts if p.stem in codebooks],
+                                     context.run.run_id, survey_home.duckdb_memory_mb)
+
+    for survey_id in surveys_of_run(context, list(codebooks)):
+        report(survey_id, "publishing the analysts' warehouse")
+        with survey_home.warehouse(survey_id, context.log, rebuild=True) as con:  # the copy holds no deleted row
+            if backfilled := benchmark_waves_loaded_before(con, {survey_id: codebooks[survey_id]}):
+                context.log.info("Trust benchmarks computed for waves loaded before benchmarking: %s", ", ".join(backfilled))
+            snapshot = paths.snapshot_path(survey_id)
+            try:
+                publish_snapshot(con, snapshot, context.run.run_id, _code_version_text(), [codebooks[survey_id]],
+                                 then=combine)
+            except PublishFailed as exc:
+                raise dg.Failure(description=str(exc)) from None
+            published |= {partition_key(*wave): inputs for wave, inputs in published_inputs(con).items()}
+            # The same rows as Parquet, for engines and machines beyond DuckDB, still under the survey's lock.
+            parquet_rows += sum(publish_parquet(snapshot, parquet_root, survey_id, survey_home.duckdb_memory_mb).values())
     table = "\n".join(["| table | rows |", "|---|---|"] + [f"| {name} | {n} |" for name, n in rows.items()])
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(target)),
-            "size_bytes": target.stat().st_size,
+            "size_bytes": target.stat().st_size if target.exists() else 0,
             "tables": dg.MetadataValue.md(table),
             "dagster/row_count": sum(rows.values()),
             PUBLISHED_WAVES_METADATA: dg.MetadataValue.json(published),
-            "parquet": dg.MetadataValue.path(str(survey_home.paths.warehouse_path.parent / PARQUET_FOLDER)),
-            "parquet_rows_written": sum(parquet.values()),
+            "parquet": dg.MetadataValue.path(str(parquet_root)),
+            "parquet_rows_written": parquet_rows,
         }
     )
 
 
 @dg.asset(**PUBLISH_DEPS, kinds={"excel", "html", "csv", "json"})
 def leadership_pack(context: dg.AssetExecutionContext, survey_home: SurveyHomeResource) -> dg.MaterializeResult:
-    """What leadership receives, for the latest loaded wave of each survey, in
+    """What leadership receives, for the latest loaded wave of each survey the run refreshes, in
     `<home>/publish/<survey_id>/<wave_id>/` (`survey pack S W` writes any other loaded wave's):
 
     - `brief.html`, the one-page brief: findings under the codebook's report sections, each figure with
@@ -80,13 +99,13 @@ def leadership_pack(context: dg.AssetExecutionContext, survey_home: SurveyHomeRe
     Aggregates only; text cells neutralised against formula injection. The materialisation lists the files
     written for each survey and wave, relative to the home, and previews the headline table."""
     packs = []
-    report("all waves", "writing the leadership pack")
-    with survey_home.warehouse(context.log) as con:
-        for codebook in survey_home.paths.codebooks.values():
-            if con.execute("select count(*) from headline_indicators where survey_id = ?",
-                           [codebook.survey_id]).fetchall()[0][0]:
-                packs.append(write_pack(con, codebook, survey_home.paths.root, context.run.run_id, PROJECT_ROOT,
-                                        print_pdf=survey_home.brief_pdf))
+    codebooks = survey_home.paths.codebooks
+    for survey_id in surveys_of_run(context, list(codebooks)):
+        report(survey_id, "writing the leadership pack")
+        with survey_home.warehouse(survey_id, context.log) as con:
+            if con.execute("select count(*) from headline_indicators where survey_id = ?", [survey_id]).fetchall()[0][0]:
+                packs.append(write_pack(con, codebooks[survey_id], survey_home.paths.root, context.run.run_id,
+                                        PROJECT_ROOT, print_pdf=survey_home.brief_pdf))
     return dg.MaterializeResult(metadata=pack_metadata(packs))
 
 

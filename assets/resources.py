@@ -1,7 +1,7 @@
 """Dagster resources: the survey home (landing folder, codebooks, reference data and warehouse file).
 
-A resource of our own rather than dagster-duckdb's ``DuckDBResource``: steps write the home's private
-working database, one process at a time under the home's writer lock, and open it only inside a step
+A resource of our own rather than dagster-duckdb's ``DuckDBResource``: steps write a survey's private
+working database, one process at a time under the survey's writer lock, and open it only inside a step
 (never at definitions load); analysts read the snapshot the ``analyst_warehouse`` asset publishes.
 
 Its fields are the home's settings (``home.settings.Settings``) as the Dagster definitions pass them
@@ -24,9 +24,8 @@ from pydantic import SecretStr
 from exports import ReadLimits
 from home.settings import DEFAULT_DUCKDB_MEMORY_MB, DEFAULT_MAX_FILE_MB, DEFAULT_SETTLE_SECONDS, Settings, SurveyHome
 from schemas.reference import TrustResolver, load_trusts
-from warehouse.connection import connect
 from warehouse.pseudonyms import Pseudonymiser, respondent_key
-from warehouse.writer_lock import writer_lock
+from warehouse.working_databases import working_database
 
 
 class SurveyHomeResource(dg.ConfigurableResource):
@@ -72,20 +71,21 @@ class SurveyHomeResource(dg.ConfigurableResource):
         return self.settings.read_limits
 
     @contextmanager
-    def warehouse(self, log: logging.Logger | None = None, rebuild: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A writing connection to the working database, opened for one step and closed after it, holding
-        the writer lock meanwhile (waiting, and saying so in ``log``, while another process holds it); with
-        ``rebuild`` (the step that publishes), the working file rebuilt first if rows were deleted from it."""
+    def warehouse(self, survey_id: str, log: logging.Logger | None = None,
+                  rebuild: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A writing connection to the survey's working database, opened for one step and closed after it,
+        holding the survey's writer lock meanwhile (waiting, and saying so in ``log``, while another process
+        writes the survey; another survey's writer never makes it wait); with ``rebuild`` (the step that
+        publishes), the working file rebuilt first if rows were deleted from it."""
 
         def waiting(holder: str) -> None:
             if log:
-                log.info("Waiting for the working database: %s is writing it", holder)
+                log.info("Waiting for the working database of %s: %s is writing it", survey_id, holder)
 
-        with writer_lock(self.paths.writer_lock_path, timeout_s=self.writer_wait_minutes * 60, on_wait=waiting):
-            def rebuilding(reasons: list[str]) -> None:
-                if log:
-                    log.info("Rebuilding the working database before it is used: %s", "; ".join(reasons))
+        def rebuilding(reasons: list[str]) -> None:
+            if log:
+                log.info("Rebuilding the working database of %s before it is used: %s", survey_id, "; ".join(reasons))
 
-            with connect(self.paths.working_path, memory_limit_mb=self.duckdb_memory_mb, rebuild=rebuild,
-                         on_rebuild=rebuilding) as con:
-                yield con
+        with working_database(self.paths, survey_id, rebuild=rebuild, on_rebuild=rebuilding, on_wait=waiting,
+                              timeout_s=self.writer_wait_minutes * 60) as con:
+            yield con

@@ -165,7 +165,8 @@ def bench_sample(root: Path, repeats: int) -> tuple[list[Result], dict]:
     """The sample refresh and its fixed cost (``benchmarks.dagster_floor``), each against the four imports;
     the three measured in turn, ``repeats`` times, so that the machine's load falls on each alike."""
     home = root / "sample"
-    waves = len({p.parent for p in LANDING_DIR.rglob("*.csv")})
+    folders = {p.parent for p in LANDING_DIR.rglob("*.csv")}
+    waves = [str(sum(f.parent.name == s for f in folders)) for s in sorted({f.parent.name for f in folders})]
     imports, pipelines, floors, stages = [], [], [], []
     for _ in range(repeats):
         imports.append(measure([PYTHON, "-c", IMPORTS]))
@@ -176,14 +177,14 @@ def bench_sample(root: Path, repeats: int) -> tuple[list[Result], dict]:
             shutil.copy2(source, target)  # its time kept: a file landed earlier, settled
         pipelines.append(survey_run(home))
         shutil.rmtree(home, ignore_errors=True)
-        floors.append(measure([PYTHON, "-m", "benchmarks.dagster_floor", str(home), str(waves)], env=survey_env()))
+        floors.append(measure([PYTHON, "-m", "benchmarks.dagster_floor", str(home), *waves], env=survey_env()))
         shutil.rmtree(home, ignore_errors=True)
         stages.append(json.loads(floors[-1].output.strip().splitlines()[-1]))
     imports, pipeline, floor = typical(imports), typical(pipelines), typical(floors)
     respondents = sum(sum(1 for _ in open(p, encoding="utf-8")) - 1 for p in sample_exports())
     parts = {k: round(statistics.median(s[k] for s in stages), 2) for k in ("imports_s", "instance_s", "runs_s")}
     return [
-        Result(f"sample ({waves} waves, cold)", respondents, pipeline.wall_s, pipeline.peak_mb, f"`{IMPORTS}`",
+        Result(f"sample ({sum(map(int, waves))} waves, cold)", respondents, pipeline.wall_s, pipeline.peak_mb, f"`{IMPORTS}`",
                imports.wall_s, imports.peak_mb, pipeline.wall_s / imports.wall_s, respondents / pipeline.wall_s,
                repeats),
         Result("sample's fixed cost (steps idle)", respondents, floor.wall_s, floor.peak_mb, f"`{IMPORTS}`",

@@ -68,7 +68,7 @@ class Delivery:
         """Make the pending files the wave's files; returns where the replaced ones went. Resumable."""
         journal = self._journal()
         if journal["state"] != PROMOTING:
-            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
             journal.update(state=PROMOTING, replaced_dir=str(archive_dir / f"replaced-{stamp}"),
                            new_files=[p.name for p in self.files])
             self._write_journal(journal)  # from here on, a killed command is finished, not undone
@@ -152,11 +152,12 @@ def stage_delivery(source: Path, wave_dir: Path, settings: bytes | None) -> Deli
     return delivery
 
 
-def recover_deliveries(landing_dir: Path, archive_dir: Path) -> list[str]:
-    """Settle the deliveries a killed command left: finish promotions under way, roll back the rest.
-    Call with the writer lock held; returns what was done, for the terminal."""
+def recover_deliveries(landing_dir: Path, archive_dir: Path, survey_id: str) -> list[str]:
+    """Settle the deliveries of the survey's waves that a killed command left: finish promotions under way, roll
+    back the rest. Call with the survey's writer lock held (another survey's deliveries may be under way in
+    another process); returns what was done, for the terminal."""
     done = []
-    for pending in sorted(landing_dir.glob(f"*/*/{PENDING_PREFIX}*")):
+    for pending in sorted((landing_dir / survey_id).glob(f"*/{PENDING_PREFIX}*")):
         delivery = Delivery(pending.parent, pending)
         survey_id, wave_id = pending.parent.parent.name, pending.parent.name
         try:

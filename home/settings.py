@@ -15,10 +15,11 @@ point with one line naming the variable (``SettingsError``). The two ``SURVEY_TE
 are a test hook of ``warehouse.stop_points``, read there.
 
 **The home.** ``<home>`` is ``--home``, else ``$SURVEY_HOME``, else ``./survey_home``. Inside it:
-``landing/<survey_id>/<wave_id>/`` for delivered files; ``working/survey.duckdb``, the pipeline's private
-working database, with its private values (free text, quarantined and cleaned cells) in
-``working/private.duckdb``, written by one process at a time under ``working/writer.lock``; ``warehouse/survey.duckdb``, the read-only snapshot published for analysts after
-each refresh; ``dagster/`` for the Dagster instance (runs, event log, schedules); ``archive/`` for every
+``landing/<survey_id>/<wave_id>/`` for delivered files; ``working/<survey_id>/survey.duckdb``, each survey's
+private working database, with its private values (free text, quarantined and cleaned cells) in
+``private.duckdb`` beside it, written by one process at a time under ``writer.lock`` beside it (two surveys
+refresh side by side); ``warehouse/surveys/<survey_id>.duckdb``, each survey's read-only snapshot, and
+``warehouse/survey.duckdb``, the analysts' warehouse combined from them after each survey's refresh; ``dagster/`` for the Dagster instance (runs, event log, schedules); ``archive/`` for every
 loaded file; ``publish/`` for leadership packs; ``secrets/`` for the pseudonym key; and, optionally,
 ``codebooks/`` for codebooks that add to or replace the bundled ones. A survey's codebook is read with the
 waves declared beside their files (``landing/<survey_id>/<wave_id>/wave.yaml``) merged in.
@@ -133,22 +134,55 @@ class SurveyHome:
 
     @property
     def warehouse_path(self) -> Path:
-        """The analysts' snapshot: replaced whole, atomically, after each successful refresh."""
+        """The analysts' warehouse, every survey in one file: replaced whole, atomically, after each survey's
+        publication (``warehouse.combined_publication``)."""
         return self.root / "warehouse" / "survey.duckdb"
 
     @property
-    def working_path(self) -> Path:
-        """The pipeline's own database; nobody else should open it."""
-        return self.root / "working" / "survey.duckdb"
+    def snapshots_dir(self) -> Path:
+        """Each survey's own published snapshot, the parts the analysts' warehouse is combined from."""
+        return self.root / "warehouse" / "surveys"
+
+    def snapshot_path(self, survey_id: str) -> Path:
+        """One survey's published snapshot: replaced whole, atomically, after each refresh of the survey."""
+        return self.snapshots_dir / f"{survey_id}.duckdb"
+
+    @property
+    def working_dir(self) -> Path:
+        """The pipeline's own files: a folder per survey, staging, crash logs. Nobody else should open them."""
+        return self.root / "working"
+
+    def working_path(self, survey_id: str) -> Path:
+        """A survey's own working database: surveys are written side by side, each by one process at a time."""
+        return self.working_dir / survey_id / "survey.duckdb"
+
+    def writer_lock_path(self, survey_id: str) -> Path:
+        """The lock held by the one process writing the survey's working database."""
+        return self.working_dir / survey_id / "writer.lock"
+
+    @property
+    def shared_working_path(self) -> Path:
+        """The one working database of every survey that earlier releases kept; split per survey on first use."""
+        return self.working_dir / "survey.duckdb"
+
+    @property
+    def shared_writer_lock_path(self) -> Path:
+        """The lock of ``shared_working_path``, held while it is split."""
+        return self.working_dir / "writer.lock"
+
+    @property
+    def publication_lock_path(self) -> Path:
+        """Held while the analysts' warehouse is combined from the surveys' snapshots (seconds, not a refresh)."""
+        return self.working_dir / "publication.lock"
+
+    def surveys_with_working_database(self) -> list[str]:
+        """The surveys that have a working database of their own, by id."""
+        return sorted(p.parent.name for p in self.working_dir.glob("*/survey.duckdb") if p.is_file())
 
     @property
     def staging_dir(self) -> Path:
         """Where a wave's validated rows wait in a database of their own until loaded."""
-        return self.root / "working" / "staging"
-
-    @property
-    def writer_lock_path(self) -> Path:
-        return self.root / "working" / "writer.lock"
+        return self.working_dir / "staging"
 
     @property
     def dagster_home(self) -> Path:

@@ -74,12 +74,11 @@ def _run(home: SurveyHome, log_level: str, force: bool = False, prune: bool = Fa
 
 
 @contextmanager
-def _working_database(home: SurveyHome):
-    """The working database, read under the writer lock (for reports that need the quarantine)."""
-    from warehouse.connection import connect
-    from warehouse.writer_lock import writer_lock
+def _working_database(home: SurveyHome, survey_id: str):
+    """The survey's working database, read under its writer lock (for reports that need the quarantine)."""
+    from warehouse.working_databases import working_database
 
-    with writer_lock(home.writer_lock_path), connect(home.working_path, read_only=True) as con:
+    with working_database(home, survey_id, read_only=True) as con:
         yield con
 
 
@@ -89,7 +88,7 @@ def _print_tables(home: SurveyHome, survey_id: str, wave_id: str) -> None:
 
     codebook = home.codebook(survey_id)
     synthetic = " [SYNTHETIC DATA]" if codebook.wave(wave_id).synthetic else ""
-    with _working_database(home) as con:
+    with _working_database(home, survey_id) as con:
         table = headline_table(con, survey_id, wave_id)
         trends = headline_trends(con, survey_id)
         waves = loaded_waves(con, survey_id)
@@ -172,6 +171,7 @@ def ingest(
     from schemas.waves import WAVE_SETTINGS, WaveSettings, read_wave_settings
     from warehouse.connection import private_path
     from warehouse.reports import load_report
+    from warehouse.working_databases import split_shared_working_database
     from warehouse.writer_lock import writer_lock
 
     survey_home = _home(home)
@@ -191,8 +191,9 @@ def ingest(
         raise typer.Exit(code=1)
     key = partition_key(survey, wave)
     wave_dir = survey_home.wave_dir(survey, wave)
-    with writer_lock(survey_home.writer_lock_path, on_wait=waiting):
-        for line in recover_deliveries(survey_home.landing_dir, survey_home.archive_dir):
+    split_shared_working_database(survey_home)
+    with writer_lock(survey_home.writer_lock_path(survey), on_wait=waiting):
+        for line in recover_deliveries(survey_home.landing_dir, survey_home.archive_dir, survey):
             console.print(line, soft_wrap=True)
         settings_path = wave_dir / WAVE_SETTINGS
         current = read_wave_settings(settings_path) if settings_path.is_file() else None
@@ -246,7 +247,7 @@ def ingest(
         console.print(f"{'REJECTED' if refused else 'LOADED, THEN FAILED' if outcome.loaded else 'FAILED'}: "
                       f"{failure.error}", soft_wrap=True)
         raise typer.Exit(code=1)
-    with _working_database(survey_home) as con:
+    with _working_database(survey_home, survey) as con:
         report = load_report(con, survey, wave, outcome.run_id)
     for row in report["files"].itertuples(index=False):
         encoding = f", {row.encoding}" if isinstance(row.encoding, str) else ""
@@ -257,7 +258,7 @@ def ingest(
     console.print(
         f"Analysts' warehouse: {survey_home.warehouse_path}\n"
         f"Quarantined rows, with their values, are in the working database's private file "
-        f"{private_path(survey_home.working_path)} (table quarantine, run_id '{outcome.run_id}'); analysts see "
+        f"{private_path(survey_home.working_path(survey))} (table quarantine, run_id '{outcome.run_id}'); analysts see "
         "them counted in quarantine_counts.",
         soft_wrap=True)
 
@@ -297,6 +298,7 @@ def wave_remove(
     landed again under the right wave."""
     from pipelines.runner import publish_across_waves
     from pipelines.waves import withdraw_wave
+    from warehouse.working_databases import split_shared_working_database
     from warehouse.writer_lock import writer_lock
 
     survey_home = _home(home)
@@ -305,13 +307,14 @@ def wave_remove(
             console.print("REFUSED: withdrawing a wave needs confirmation: add --yes", soft_wrap=True)
             raise typer.Exit(code=2)
         typer.confirm(f"Withdraw {survey}/{wave} from the warehouse and move its files into the archive?", abort=True)
-    with writer_lock(survey_home.writer_lock_path, on_wait=waiting):
+    split_shared_working_database(survey_home)
+    with writer_lock(survey_home.writer_lock_path(survey), on_wait=waiting):
         try:
             withdrawal = withdraw_wave(survey_home, survey, wave, reason="withdrawn by `survey wave remove`")
         except LookupError as exc:
             console.print(f"REFUSED: {exc.args[0]}", soft_wrap=True)
             raise typer.Exit(code=1) from None
-        publication = publish_across_waves(survey_home, log_level.upper())
+        publication = publish_across_waves(survey_home, survey, log_level.upper())
     console.print(f"{survey}/{wave}: withdrawn ({withdrawal.respondents} respondents); its files are in "
                   f"{withdrawal.archived_to}", soft_wrap=True)
     if not publication.success:
@@ -358,6 +361,7 @@ def pack(
     import json
 
     from publish.pack import MANIFEST, write_pack
+    from warehouse.working_databases import split_shared_working_database
 
     survey_home = _home(home)
     try:
@@ -365,10 +369,12 @@ def pack(
     except Exception as exc:  # noqa: BLE001 - the codebook's own fault, said in one line
         console.print(f"REFUSED: {exc.args[0] if isinstance(exc, KeyError) else exc}", soft_wrap=True, markup=False)
         raise typer.Exit(code=1) from None
-    if not survey_home.working_path.exists():
-        console.print(f"REFUSED: nothing is loaded in {survey_home.root}: run `survey run` first", soft_wrap=True)
+    split_shared_working_database(survey_home)
+    if not survey_home.working_path(survey).exists():
+        console.print(f"REFUSED: nothing of {survey} is loaded in {survey_home.root}: run `survey run` first",
+                      soft_wrap=True)
         raise typer.Exit(code=1)
-    with _working_database(survey_home) as con:
+    with _working_database(survey_home, survey) as con:
         try:
             written = write_pack(con, codebook, survey_home.root, run_id="survey pack", project_root=PROJECT_ROOT,
                                  wave_id=wave, print_pdf=survey_home.settings.brief_pdf)
@@ -443,7 +449,7 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - unforeseen: one line, the traceback in a private log file
         from pipelines.crash_log import crash_line
 
-        working = _command_home.working_path.parent if _command_home is not None else None
+        working = _command_home.working_dir if _command_home is not None else None
         try:
             console.print(crash_line(exc, _command_words(sys.argv[1:]), working), soft_wrap=True, markup=False,
                           highlight=False)

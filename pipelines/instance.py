@@ -1,6 +1,7 @@
 """The Dagster instance of a survey home: ``<home>/dagster``, configured by the project's ``dagster.yaml`` or a
-deployment's (``SURVEY_DAGSTER_YAML``: PostgreSQL storage for a team, ``deploy/dagster-postgres.yaml``), with the
-pools' limits set before any run is queued."""
+deployment's (``SURVEY_DAGSTER_YAML``: PostgreSQL storage for a team, ``deploy/dagster-postgres.yaml``). Both limit
+the queue by the run tag ``survey_id`` (one run per survey at a time), a limit that holds from the first daemon tick
+of a fresh instance, as the pool that earlier releases used did not."""
 
 from __future__ import annotations
 
@@ -13,11 +14,9 @@ import shutil
 
 import dagster as dg
 
-from assets.constants import DUCKDB_POOL
 from home.settings import PROJECT_ROOT, SurveyHome
 
 INSTANCE_CONFIG = PROJECT_ROOT / "dagster.yaml"
-POOLS = (DUCKDB_POOL,)  # every pool an asset of the definitions names
 WRITTEN_RECORD = ".written-by-survey.json"  # the sha256 of the dagster.yaml the command last wrote
 # The project's dagster.yaml as earlier releases copied it into homes (before they recorded what they wrote):
 # a home holding one of these is updated, any other file is a deployment's own.
@@ -55,7 +54,7 @@ def prepare_dagster_home(home: SurveyHome) -> str:
                 log.warning("Kept %s, which this command did not write (a deployment's own settings); set "
                             "SURVEY_DAGSTER_YAML to the file the instance should use to replace it", target)
                 return str(home.dagster_home)
-            backup = target.with_name(f"dagster.yaml.{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}.bak")
+            backup = target.with_name(f"dagster.yaml.{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}.bak")
             shutil.copyfile(target, backup)
             log.warning("Replaced %s with %s, as SURVEY_DAGSTER_YAML says; the previous settings are in %s", target,
                         source, backup.name)
@@ -78,23 +77,7 @@ def _record(record, data: bytes) -> None:
 
 
 def instance_for(home: SurveyHome) -> dg.DagsterInstance:
-    """The home's persistent Dagster instance (the one `survey dev` shows in the UI), its pools' limits set."""
+    """The home's persistent Dagster instance (the one `survey dev` shows in the UI)."""
     dagster_home = prepare_dagster_home(home)
     os.environ["DAGSTER_HOME"] = dagster_home
-    instance = dg.DagsterInstance.from_config(dagster_home)
-    set_pool_limits(instance)
-    return instance
-
-
-def set_pool_limits(instance: dg.DagsterInstance) -> None:
-    """Give each pool its limit (``concurrency.pools.default_limit``) before any run uses it. Dagster sets a pool's
-    limit the first time a run claims it: on a fresh instance, the queue let two runs that wanted the same new pool
-    start in one daemon tick (seen on SQLite and Postgres), and a second writer's publish ran between the other's
-    load and its indicators. A limit already set (by `dagster instance concurrency set`, or the UI) is kept."""
-    storage = instance.event_log_storage
-    if not storage.supports_global_concurrency_limits:
-        return
-    known = storage.get_concurrency_keys()
-    for pool in POOLS:
-        if pool not in known:
-            storage.initialize_concurrency_limit_to_default(pool)
+    return dg.DagsterInstance.from_config(dagster_home)

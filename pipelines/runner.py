@@ -5,8 +5,8 @@ what analysts were last published) becomes a partition and gets a run of its own
 order; the last wave's run then goes on to what spans every wave (trends, the analysts' warehouse, the
 leadership pack), or a run of its own does when that wave failed before it was loaded. Runs are recorded
 in ``<home>/dagster`` like any run the sensor starts, so the UI shows them afterwards. The command holds
-the home's writer lock throughout, so two commands started together run one after the other, and the
-second finds nothing left to do. Waves the warehouse holds whose landing folder has gone are reported,
+each survey's writer lock while it refreshes the survey, so two commands started together refresh one
+survey one after the other (the second finds nothing left to do) and two surveys side by side. Waves the warehouse holds whose landing folder has gone are reported,
 and withdrawn only when asked (``prune``): an unmounted volume must never withdraw every wave.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.constants import FIGURES_CHANGED_METADATA, WAVE_PARTITIONS
+from assets.constants import FIGURES_CHANGED_METADATA, SURVEY_TAG, WAVE_PARTITIONS
 from assets.dimensions import survey_dimensions
 from assets.indicators import headline_indicators, indicator_breakdowns, indicator_trends
 from assets.ingest import wave_responses
@@ -36,8 +36,8 @@ from pipelines.definitions import build_definitions
 from pipelines.instance import instance_for
 from pipelines.jobs import REFRESH_WAVE_JOB
 from pipelines.waves import withdraw_wave
-from warehouse.connection import connect
 from warehouse.publication import loaded_waves, published_inputs
+from warehouse.working_databases import split_shared_working_database, working_database
 from warehouse.writer_lock import writer_lock
 
 # A command refreshing several waves runs each wave's own steps (the dimensions before the first), then
@@ -68,7 +68,8 @@ class Refresh:
     """What one `survey run` did: the runs it made, and the waves already published as landed."""
 
     runs: list[WaveRun] = field(default_factory=list)  # one per wave: its own partition
-    publication: WaveRun | None = None  # then once for all of them: trends, analysts' warehouse, pack
+    # Then once per survey refreshed, for all of its waves: trends, analysts' warehouse, pack.
+    publications: list[WaveRun] = field(default_factory=list)
     up_to_date: list[str] = field(default_factory=list)
     abandoned: list[str] = field(default_factory=list)  # run ids of runs killed before they finished
     recovered: list[str] = field(default_factory=list)  # deliveries a killed `survey ingest` left, settled
@@ -79,7 +80,7 @@ class Refresh:
 
     @property
     def first_failure(self) -> WaveRun | None:
-        return next((r for r in [*self.runs, self.publication] if r is not None and not r.success), None)
+        return next((r for r in [*self.runs, *self.publications] if not r.success), None)
 
     @property
     def success(self) -> bool:
@@ -163,29 +164,36 @@ def unprunable(home: SurveyHome, landed: list[LandedWave], loaded: list[tuple[st
     return refused
 
 
-def fail_abandoned_runs(instance: dg.DagsterInstance, command_id: str) -> list[str]:
-    """Mark as failed the in-process runs of earlier `survey run` commands still shown in progress, so the
-    UI does not show them running for ever; returns their run ids.
+def fail_abandoned_runs(instance: dg.DagsterInstance, command_id: str, survey_id: str) -> list[str]:
+    """Mark as failed the survey's in-process runs of earlier `survey run` commands still shown in progress, so
+    the UI does not show them running for ever; returns their run ids.
 
-    Called with the writer lock held, which every such command holds while it runs: any run of another
-    command that has not finished belongs to a process that died (killed, or the machine stopped).
+    Called with the survey's writer lock held, which every such command holds while it refreshes the survey: any
+    run of the survey by another command that has not finished belongs to a process that died (killed, or the
+    machine stopped). Another survey's runs may be under way in another process, and are left alone.
     """
     abandoned = []
-    for run in instance.get_runs(dg.RunsFilter(statuses=list(IN_PROGRESS), tags={"started_by": "survey run"})):
+    for run in instance.get_runs(dg.RunsFilter(statuses=list(IN_PROGRESS),
+                                               tags={"started_by": "survey run", SURVEY_TAG: survey_id})):
         if run.tags.get(COMMAND_TAG) != command_id:
             instance.report_run_failed(run, "the command running it ended before the run finished (killed?)")
             abandoned.append(run.run_id)
     return abandoned
 
 
-def _published_and_loaded(home: SurveyHome) -> tuple[dict, list[tuple[str, str]]]:
-    """What the latest publication recorded for each wave, and which waves the working database holds.
+def _published_and_loaded(home: SurveyHome, survey_id: str) -> tuple[dict, list[tuple[str, str]]]:
+    """What the survey's latest publication recorded for each wave, and which waves its working database holds.
     Nothing counts as published when the analysts' file has gone: every wave is then published again."""
-    if not home.working_path.exists():
+    if not home.working_path(survey_id).exists():
         return {}, []
-    with connect(home.working_path, memory_limit_mb=home.settings.duckdb_memory_mb) as con:
+    with working_database(home, survey_id) as con:
         published = published_inputs(con) if home.warehouse_path.exists() else {}
         return published, loaded_waves(con)
+
+
+def surveys_to_refresh(home: SurveyHome) -> list[str]:
+    """Every survey with a landed wave or a working database, by id."""
+    return sorted({w.survey_id for w in scan_landing(home.landing_dir)} | set(home.surveys_with_working_database()))
 
 
 def run_landed_waves(
@@ -198,52 +206,65 @@ def run_landed_waves(
     prune: bool = False,
 ) -> Refresh:
     """Materialise every stale landed wave (or only the partition ``only``; every one with ``force``),
-    and everything downstream; one run per wave, in fieldwork order.
+    and everything downstream; one run per wave, in fieldwork order, survey by survey.
 
     ``delivery`` (with ``only``): a pending delivery of that wave (`survey ingest`), read instead of its
     landed files and promoted by the run. ``prune``: withdraw the waves whose landing folder has gone.
-    Waits for the writer lock while another process writes the working database (``on_wait`` is told
-    who). ``log_level`` applies to the console only; the full event log is kept in the instance.
+    Each survey is refreshed holding its own writer lock, waiting while another process writes that survey
+    (``on_wait`` is told who); a process refreshing another survey is never waited for. ``log_level``
+    applies to the console only; the full event log is kept in the instance.
     """
-    with writer_lock(home.writer_lock_path, on_wait=on_wait):
-        return _refresh(home, log_level, only, force, delivery, prune)
-
-
-def _refresh(home: SurveyHome, log_level: str, only: str | None, force: bool, delivery: Delivery | None,
-             prune: bool) -> Refresh:
+    split_shared_working_database(home)
+    surveys = [split_partition_key(only)[0]] if only is not None else surveys_to_refresh(home)
     instance = instance_for(home)
     command_id = uuid.uuid4().hex
-    refresh = Refresh(abandoned=fail_abandoned_runs(instance, command_id))
+    refresh = Refresh()
+    for survey_id in surveys:
+        with writer_lock(home.writer_lock_path(survey_id), on_wait=on_wait):
+            _refresh(home, instance, command_id, refresh, survey_id, log_level, only, force, delivery, prune)
+    return refresh
+
+
+def _refresh(home: SurveyHome, instance: dg.DagsterInstance, command_id: str, refresh: Refresh, survey_id: str,
+             log_level: str, only: str | None, force: bool, delivery: Delivery | None, prune: bool) -> None:
+    """One survey's part of the refresh, added to ``refresh``; call with the survey's writer lock held."""
+    refresh.abandoned += fail_abandoned_runs(instance, command_id, survey_id)
     if delivery is None:
-        refresh.recovered = recover_deliveries(home.landing_dir, home.archive_dir)
-    landed = scan_landing(home.landing_dir)
-    published, loaded = _published_and_loaded(home)
-    refresh.missing = missing_waves(landed, loaded)
-    if prune and refresh.missing:
-        refresh.prune_refused = unprunable(home, landed, loaded, refresh.missing)
-        for key in refresh.missing:
-            if key not in refresh.prune_refused:
+        refresh.recovered += recover_deliveries(home.landing_dir, home.archive_dir, survey_id)
+    landed = [w for w in scan_landing(home.landing_dir) if w.survey_id == survey_id]
+    published, loaded = _published_and_loaded(home, survey_id)
+    missing = missing_waves(landed, loaded)
+    refresh.missing += missing
+    if prune and missing:
+        refused = unprunable(home, landed, loaded, missing)
+        refresh.prune_refused |= refused
+        for key in missing:
+            if key not in refused:
                 withdraw_wave(home, *split_partition_key(key), reason=PRUNE_REASON)
                 refresh.withdrawn.append(key)
-        published, loaded = _published_and_loaded(home)
+        published, loaded = _published_and_loaded(home, survey_id)
     if delivery is not None and delivery.files:
-        survey_id, wave_id = delivery.wave_dir.parent.name, delivery.wave_dir.name
+        wave_id = delivery.wave_dir.name
         landed = [w for w in landed if w.partition_key != only] + [
             LandedWave(survey_id, wave_id, tuple(delivery.files))]
     waves = sorted((w for w in landed if only is None or w.partition_key == only), key=lambda w: _wave_order(home, w))
     if delivery is None:  # a delivery is copied in by this command, complete
-        waves, refresh.settling = _settled(waves, home.settings.settle_seconds)
+        waves, settling = _settled(waves, home.settings.settle_seconds)
+        refresh.settling |= settling
     if not force:
         stale = {s.wave.partition_key for s in stale_waves(home, waves, published)}
-        refresh.up_to_date = [w.partition_key for w in waves if w.partition_key not in stale]
+        refresh.up_to_date += [w.partition_key for w in waves if w.partition_key not in stale]
         waves = [w for w in waves if w.partition_key in stale]
-    if not waves and set(published) != set(loaded) and home.warehouse_path.exists():
-        # Nothing to load, but analysts' file lags the working database: a wave withdrawn since it was
-        # last published (by this command, or by one that was killed or failed to publish).
-        refresh.publication = _publish(home, instance, log_level, {"started_by": "survey run", COMMAND_TAG: command_id})
-        return refresh
-    return _run_waves(home, instance, refresh, waves, log_level, command_id,
-                      pending=delivery.pending_dir.name if delivery is not None and delivery.files else None)
+    # Nothing to load, but the analysts' file lags the working database: a wave withdrawn since it was last
+    # published (by this command, or by one that was killed or failed to publish), or a home an earlier
+    # release published without the survey's own snapshot.
+    lags = set(published) != set(loaded) or (bool(loaded) and not home.snapshot_path(survey_id).exists())
+    if not waves and lags and home.warehouse_path.exists():
+        refresh.publications.append(_publish(home, instance, log_level, survey_id,
+                                             {"started_by": "survey run", COMMAND_TAG: command_id}))
+        return
+    _run_waves(home, instance, refresh, waves, log_level, command_id,
+               pending=delivery.pending_dir.name if delivery is not None and delivery.files else None)
 
 
 def _settled(waves: list[LandedWave], seconds: float) -> tuple[list[LandedWave], dict[str, list[str]]]:
@@ -258,7 +279,10 @@ def _settled(waves: list[LandedWave], seconds: float) -> tuple[list[LandedWave],
 
 
 def _run_waves(home: SurveyHome, instance: dg.DagsterInstance, refresh: Refresh, waves: list[LandedWave],
-               log_level: str, command_id: str, pending: str | None) -> Refresh:
+               log_level: str, command_id: str, pending: str | None) -> None:
+    """Run one survey's ``waves``, then publish it; the runs and the publication are added to ``refresh``."""
+    if not waves:
+        return
     keys = [w.partition_key for w in waves]
     new = [k for k in keys if not instance.has_dynamic_partition(WAVE_PARTITIONS, k)]
     if new:
@@ -268,6 +292,8 @@ def _run_waves(home: SurveyHome, instance: dg.DagsterInstance, refresh: Refresh,
     tags = {"started_by": "survey run", COMMAND_TAG: command_id, "survey/pid": str(os.getpid())}
     across_steps = _step_names(ACROSS_WAVES_STEPS)
     loaded_then_failed = False
+    runs: list[WaveRun] = []
+    publication: WaveRun | None = None
     for number, wave in enumerate(waves):
         selection = WAVE_STEPS if number == 0 else WAVE_STEPS[1:]  # the dimensions once, before the first wave
         # The last wave's run also publishes, unless a wave before it was left loaded without its results:
@@ -279,41 +305,44 @@ def _run_waves(home: SurveyHome, instance: dg.DagsterInstance, refresh: Refresh,
         result = job.execute_in_process(
             partition_key=wave.partition_key, instance=instance, raise_on_error=False, run_config=run_config,
             asset_selection=[a.key for a in selection + (ACROSS_WAVES_STEPS if publishes else [])],
-            tags={**tags, "survey_id": wave.survey_id, "wave_id": wave.wave_id},
+            tags={**tags, SURVEY_TAG: wave.survey_id, "wave_id": wave.wave_id},
         )
-        failure = _failure(result, _step_names(selection), home.working_path.parent)
+        failure = _failure(result, _step_names(selection), home.working_dir)
         error = failure[1] if failure else None
         loaded = bool(result.asset_materializations_for_node(wave_responses.key.path[-1]))
-        refresh.runs.append(WaveRun(wave.partition_key, result.run_id, error is None, error, loaded,
-                                    failure[0] if failure else None, _figures_changed(result), _warnings(result)))
+        runs.append(WaveRun(wave.partition_key, result.run_id, error is None, error, loaded,
+                            failure[0] if failure else None, _figures_changed(result), _warnings(result)))
         loaded_then_failed |= error is not None and loaded
         if publishes and error is None:
-            failure = _failure_message(result, across_steps, home.working_path.parent)
-            refresh.publication = WaveRun(ACROSS_WAVES, result.run_id, failure is None, failure)
-    if refresh.publication is not None or not waves or all(not r.success for r in refresh.runs):
-        return refresh
-    if loaded_then_failed:
-        # A wave is in the working database without its indicators: publishing now would show analysts
-        # its respondents beside stale figures and record it as published. Fix it and run again.
-        refresh.publication = WaveRun(ACROSS_WAVES, "", False, "not published: a wave failed after it was loaded")
-        return refresh
-    # The last wave failed before it was loaded: publish the others in a run of their own.
-    refresh.publication = _publish(home, instance, log_level, tags, job)
-    return refresh
+            failure = _failure_message(result, across_steps, home.working_dir)
+            publication = WaveRun(f"{wave.survey_id}: {ACROSS_WAVES}", result.run_id, failure is None, failure)
+    refresh.runs += runs
+    if publication is None and waves and any(r.success for r in runs):
+        if loaded_then_failed:
+            # A wave is in the working database without its indicators: publishing now would show analysts
+            # its respondents beside stale figures and record it as published. Fix it and run again.
+            publication = WaveRun(f"{waves[0].survey_id}: {ACROSS_WAVES}", "", False,
+                                  "not published: a wave failed after it was loaded")
+        else:  # the last wave failed before it was loaded: publish the others in a run of their own
+            publication = _publish(home, instance, log_level, waves[0].survey_id, tags, job)
+    if publication is not None:
+        refresh.publications.append(publication)
 
 
-def _publish(home: SurveyHome, instance: dg.DagsterInstance, log_level: str, tags: dict, job=None) -> WaveRun:
-    """A run of the dimensions (a withdrawn wave's declaration may have gone) and the steps across
+def _publish(home: SurveyHome, instance: dg.DagsterInstance, log_level: str, survey_id: str, tags: dict,
+             job=None) -> WaveRun:
+    """A run of the survey's dimensions (a withdrawn wave's declaration may have gone) and its steps across
     waves: trends, the analysts' warehouse and the pack."""
     job = job or build_definitions(home.root, home.settings).resolve_job_def(REFRESH_WAVE_JOB)
     result = job.execute_in_process(
         instance=instance, raise_on_error=False, run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        asset_selection=[a.key for a in [survey_dimensions, *ACROSS_WAVES_STEPS]], tags=tags,
+        asset_selection=[a.key for a in [survey_dimensions, *ACROSS_WAVES_STEPS]], tags={**tags, SURVEY_TAG: survey_id},
     )
-    error = _failure_message(result, working_dir=home.working_path.parent)
-    return WaveRun(ACROSS_WAVES, result.run_id, result.success and error is None, error)
+    error = _failure_message(result, working_dir=home.working_dir)
+    return WaveRun(f"{survey_id}: {ACROSS_WAVES}", result.run_id, result.success and error is None, error)
 
 
-def publish_across_waves(home: SurveyHome, log_level: str = "WARNING", tags: dict | None = None) -> WaveRun:
-    """Run the steps across waves once (after a wave is withdrawn); call with the writer lock held."""
-    return _publish(home, instance_for(home), log_level, {"started_by": "survey run", **(tags or {})})
+def publish_across_waves(home: SurveyHome, survey_id: str, log_level: str = "WARNING",
+                         tags: dict | None = None) -> WaveRun:
+    """Run the survey's steps across waves once (after a wave is withdrawn); call with its writer lock held."""
+    return _publish(home, instance_for(home), log_level, survey_id, {"started_by": "survey run", **(tags or {})})

@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from assets.constants import WAVE_PARTITIONS
+from assets.constants import SURVEY_TAG, WAVE_PARTITIONS
 from assets.partitions import wave_partitions
 from assets.resources import SurveyHomeResource
 from home.deliveries import PENDING_PREFIX
@@ -80,7 +80,7 @@ def _run_request(stale: StaleWave, run_key: str) -> dg.RunRequest:
     return dg.RunRequest(
         run_key=run_key,
         partition_key=wave.partition_key,
-        tags={"survey_id": wave.survey_id, "wave_id": wave.wave_id},
+        tags={SURVEY_TAG: wave.survey_id, "wave_id": wave.wave_id},
     )
 
 

@@ -81,7 +81,7 @@ def report_refresh(home: SurveyHome, refresh) -> None:
         console.print(f"No wave in {home.landing_dir}: put files in <survey_id>/<wave_id>/ there.", soft_wrap=True)
     for key in refresh.up_to_date:
         console.print(f"{key}: up to date (published as landed; --force reloads it)", soft_wrap=True)
-    for outcome in refresh.runs + ([refresh.publication] if refresh.publication else []):
+    for outcome in refresh.runs + refresh.publications:
         status = "[green]ok[/green]" if outcome.success else f"[red]FAILED[/red]: {outcome.error}"
         run = f" (run {outcome.run_id[:8]})" if outcome.run_id else ""
         changed = outcome.figures_changed
@@ -90,5 +90,5 @@ def report_refresh(home: SurveyHome, refresh) -> None:
         warned = f"; warnings: {', '.join(outcome.warnings)} (its check in the UI)" if outcome.warnings else ""
         # One line per wave however long the reason, so it can be grepped from logs.
         console.print(f"{outcome.partition_key}: {status}{run}{changes}{warned}", soft_wrap=True)
-    if refresh.publication and refresh.success:
+    if refresh.publications and refresh.success:
         console.print(f"Analysts' warehouse: {home.warehouse_path}", soft_wrap=True)

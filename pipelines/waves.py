@@ -29,7 +29,7 @@ from home.settings import SurveyHome
 from home.staleness import codebook_digest
 from pipelines.instance import instance_for
 from schemas.waves import WAVE_SETTINGS
-from warehouse.connection import connect
+from warehouse.working_databases import working_database
 from warehouse.publication import published_inputs
 from warehouse.removal import remove_wave
 from warehouse.reports import latest_loads, wave_removals
@@ -55,21 +55,21 @@ def _user() -> str:
 
 def withdraw_wave(home: SurveyHome, survey_id: str, wave_id: str, reason: str,
                   removed_by: str | None = None) -> Withdrawal:
-    """Take a wave out of the landing folder and the working database; call with the writer lock held,
+    """Take a wave out of the landing folder and the survey's working database; call with its writer lock held,
     then publish. A wave with nothing left to withdraw raises ``LookupError``."""
     wave_dir = home.wave_dir(survey_id, wave_id)
     archive = home.archive_dir / survey_id / wave_id
     _refuse_named_by_codebook(home, survey_id, wave_id)
     # A withdrawal killed after its files moved is finished in the folder they went to.
-    target = _unrecorded_removal(home, archive) or archive / (
-        f"removed-{dt.datetime.now(dt.timezone.utc).strftime('%Y%m%dT%H%M%S%fZ')}")
+    target = _unrecorded_removal(home, survey_id, archive) or archive / (
+        f"removed-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%S%fZ')}")
     moves = []
     if wave_dir.is_dir():
         moves.append((wave_dir, target / "landing"))
     if (archive / WAVE_SETTINGS).is_file():
         moves.append((archive / WAVE_SETTINGS, target / WAVE_SETTINGS))
     moves += [(pack, target / "publish" / pack.name) for pack in _packs_showing(home, survey_id, wave_id)]
-    loaded = home.working_path.exists() and _has_rows(home, survey_id, wave_id)
+    loaded = home.working_path(survey_id).exists() and _has_rows(home, survey_id, wave_id)
     if not moves and not loaded:
         raise LookupError(f"{survey_id}/{wave_id}: no landing folder and nothing loaded: nothing to withdraw")
     target.mkdir(parents=True, exist_ok=True)
@@ -77,7 +77,7 @@ def withdraw_wave(home: SurveyHome, survey_id: str, wave_id: str, reason: str,
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(source), destination)
     archived_to = target.relative_to(home.root).as_posix()
-    with connect(home.working_path, memory_limit_mb=home.settings.duckdb_memory_mb) as con:
+    with working_database(home, survey_id) as con:
         respondents = remove_wave(con, survey_id, wave_id, removed_by or _user(), reason, archived_to)
     with instance_for(home) as instance:
         key = partition_key(survey_id, wave_id)
@@ -101,20 +101,20 @@ def _refuse_named_by_codebook(home: SurveyHome, survey_id: str, wave_id: str) ->
             f"{WAVE_SETTINGS} declares it: declare it in the codebook's `waves:`, or change those questions, first")
 
 
-def _unrecorded_removal(home: SurveyHome, archive: Path) -> Path | None:
+def _unrecorded_removal(home: SurveyHome, survey_id: str, archive: Path) -> Path | None:
     """The newest ``removed-*`` folder of a wave that no ``wave_removals`` row names: one a killed
     withdrawal moved files into."""
     folders = sorted(archive.glob("removed-*"))
-    if not folders or not home.working_path.exists():
+    if not folders or not home.working_path(survey_id).exists():
         return None
-    with connect(home.working_path, memory_limit_mb=home.settings.duckdb_memory_mb) as con:
+    with working_database(home, survey_id) as con:
         recorded = {r[0] for r in con.execute("SELECT archived_to FROM wave_removals").fetchall()}
     newest = folders[-1]
     return None if newest.relative_to(home.root).as_posix() in recorded else newest
 
 
 def _has_rows(home: SurveyHome, survey_id: str, wave_id: str) -> bool:
-    with connect(home.working_path, memory_limit_mb=home.settings.duckdb_memory_mb) as con:
+    with working_database(home, survey_id) as con:
         return bool(con.execute("SELECT count(*) FROM load_log WHERE survey_id = ? AND wave_id = ?",
                                 [survey_id, wave_id]).fetchone()[0])
 

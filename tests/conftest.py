@@ -82,8 +82,12 @@ class DemoRun:
 
     @property
     def working(self) -> Path:
-        """The pipeline's working database (free text and quarantine included)."""
-        return SurveyHome(self.home).working_path
+        """The bundled board survey's working database (free text and quarantine included)."""
+        return SurveyHome(self.home).working_path(SURVEY_ID)
+
+    def working_of(self, survey_id: str) -> Path:
+        """A survey's working database."""
+        return SurveyHome(self.home).working_path(survey_id)
 
     def pseudonym(self, respondent_id: str) -> str:
         """The pseudonym the demo run gave a respondent id, with the key it created in its home."""

@@ -15,12 +15,12 @@ from warehouse.connection import connect
 
 
 def _rows(home: Path, sql: str, params=()) -> list[tuple]:
-    with connect(home / "working" / "survey.duckdb", read_only=True) as con:
+    with connect(home / "working" / "improvement-journey" / "survey.duckdb", read_only=True) as con:
         return con.execute(sql, list(params)).fetchall()
 
 
 def _wave_2023(home: Path) -> pd.DataFrame:
-    with connect(home / "working" / "survey.duckdb", read_only=True) as con:
+    with connect(home / "working" / "improvement-journey" / "survey.duckdb", read_only=True) as con:
         return con.execute("select * from respondents where wave_id = '2023' order by all").df()
 
 

@@ -170,11 +170,11 @@ def _refused_leaving_earlier_waves(home: Path, run, name: str):
     """Run the corpus file landed alone as wave 2024: the run fails, nothing of 2024 (not even its
     quarantine) is in the working database, and wave 2023 is as it was."""
     _land_alone(home, name)
-    with connect(home / "working" / "survey.duckdb", read_only=True) as con:
+    with connect(home / "working" / "improvement-journey" / "survey.duckdb", read_only=True) as con:
         before = _wave_2023(con)
     result = run(WAVE)
     assert not result.success
-    with connect(home / "working" / "survey.duckdb", read_only=True) as con:
+    with connect(home / "working" / "improvement-journey" / "survey.duckdb", read_only=True) as con:
         after = _wave_2023(con)
         for table in ("respondents", "quarantine"):
             assert con.execute(f"select count(*) from {table} where wave_id = ?", [WAVE]).fetchall()[0][0] == 0
@@ -193,7 +193,7 @@ def test_a_wave_accepted_on_purpose_in_its_wave_yaml_loads_with_the_warning(name
     check = next(e for e in accepted.get_asset_check_evaluations() if e.asset_check_key.name == expected["check"])
     assert not check.passed and check.severity.value == "WARN"
     assert accepted.asset_materializations_for_node("headline_indicators")  # a warning blocks nothing downstream
-    with connect(home / "working" / "survey.duckdb", read_only=True) as con:
+    with connect(home / "working" / "improvement-journey" / "survey.duckdb", read_only=True) as con:
         loaded = con.execute("select count(*) from respondents where wave_id = ?", [WAVE]).fetchall()[0][0]
     assert loaded == expected["loaded"]
 

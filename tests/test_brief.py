@@ -336,7 +336,7 @@ def test_without_a_pdf_engine_the_pack_says_so_and_is_written(demo_run, tmp_path
     shutil.copytree(demo_run.home, home, ignore=shutil.ignore_patterns("dagster"))
     codebook = load_codebook(PROJECT_ROOT / "schemas" / "codebooks" / f"{SURVEY_ID}.yaml")
     monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))  # no Chromium on this PATH
-    with connect(home / "working" / "survey.duckdb") as con:
+    with connect(home / "working" / "improvement-journey" / "survey.duckdb") as con:
         again = write_pack(con, codebook, home, "test-run", PROJECT_ROOT)  # the demo's 2025, which has a PDF
         pack = write_pack(con, codebook, home, "test-run", PROJECT_ROOT, wave_id="2024")
     assert (demo_run.home / again.folder / BRIEF_PDF).is_file()

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from assets.constants import SURVEY_TAG
 from exports import sha256_of
 from home.settings import SurveyHome
 from pipelines.cli import app
@@ -50,9 +51,9 @@ def test_run_publishes_in_the_last_waves_run_and_reports_a_failed_publication_ap
 
     lines = failed.output.splitlines()
     assert failed.exit_code == 1
-    assert [line.split(" (run")[0] for line in lines if line.startswith(SURVEY_ID)] == [
+    assert [line.split(" (run")[0] for line in lines if line.startswith(f"{SURVEY_ID}/")] == [
         f"{SURVEY_ID}/2023: ok", f"{SURVEY_ID}/2024: ok"]
-    publication = next(line for line in lines if line.startswith("trends"))
+    publication = next(line for line in lines if line.startswith(f"{SURVEY_ID}: trends"))
     assert "FAILED" in publication and "analyst_warehouse" in publication
     with instance_for(SurveyHome(tmp_path)) as instance:
         runs = instance.get_runs()
@@ -72,7 +73,7 @@ def test_a_run_adding_a_wave_publishes_every_wave_without_rebuilding_the_working
     (landing / "2023").mkdir(parents=True)
     shutil.copyfile(sample_wave_path("2023"), landing / "2023" / "wave.csv")
     assert CliRunner().invoke(app, ["run", "--home", str(tmp_path)]).exit_code == 0
-    working = tmp_path / "working" / "survey.duckdb"
+    working = tmp_path / "working" / "improvement-journey" / "survey.duckdb"
     inode = working.stat().st_ino
     (landing / "2024").mkdir()
     shutil.copyfile(sample_wave_path("2024"), landing / "2024" / "wave.csv")
@@ -99,7 +100,9 @@ def test_the_home_instance_uses_the_projects_dagster_yaml(tmp_path):
     instance = instance_for(SurveyHome(tmp_path))
     assert (tmp_path / "dagster" / "dagster.yaml").is_file()
     assert instance.root_directory == str(tmp_path / "dagster")
-    assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+    # One run per survey out of the queue at a time: two surveys side by side, one survey's runs in turn.
+    assert instance.get_concurrency_config().run_queue_config.tag_concurrency_limits == [
+        {"key": SURVEY_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}]
     assert not instance.telemetry_enabled
     assert isinstance(instance, dg.DagsterInstance)
 
@@ -213,7 +216,7 @@ def test_long_commands_show_each_stage_with_rows_on_a_terminal_and_nothing_extra
     shown = _on_a_terminal([SURVEY, "ingest", str(sample_wave_path("2024")), "--survey", SURVEY_ID, "--wave", "2024",
                             "--home", str(tmp_path / "tty")], survey_env())
     for stage in ("reading", f"validating, {rows} rows", f"loading, {rows} rows", "indicators", "publishing"):
-        assert f"{SURVEY_ID}/2024: {stage}" in shown or f"all waves: {stage}" in shown, stage
+        assert f"{SURVEY_ID}/2024: {stage}" in shown or f"{SURVEY_ID}: {stage}" in shown, stage
     # `survey run` too
     staged_home = tmp_path / "staged"
     (staged_home / "landing" / SURVEY_ID / "2023").mkdir(parents=True)

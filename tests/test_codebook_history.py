@@ -23,7 +23,7 @@ def _edit_codebook(home: Path, text: str) -> None:
 
 
 def _tables(home: Path) -> dict:
-    with connect(home / "working" / "survey.duckdb", read_only=True) as con:
+    with connect(home / "working" / "improvement-journey" / "survey.duckdb", read_only=True) as con:
         return {t: con.execute(f"select * from {t} order by all").fetchall()
                 for t in ("questions", "options", "wave_questions", "responses", "free_text_responses")}
 
@@ -75,7 +75,7 @@ def test_a_renamed_question_is_refused_unless_it_says_what_it_was_renamed_from(t
     _edit_codebook(home, renamed.replace("  - id: trust_stage\n", "  - id: trust_stage\n    renamed_from: trust_approach_stage\n"))
     declared = run("2023")  # the file, headed trust_approach_stage, is read under the new id
     assert declared.success, failure_description(declared)
-    with connect(home / "working" / "survey.duckdb", read_only=True) as con:
+    with connect(home / "working" / "improvement-journey" / "survey.duckdb", read_only=True) as con:
         ids = dict(con.execute("select question_id, count(*) from responses where question_id in "
                                "('trust_stage', 'trust_approach_stage') group by all").fetchall())
     assert ids == {"trust_stage": answered}

@@ -48,7 +48,7 @@ def snapshot(home: Path) -> Path:
 
 
 def working(home: Path) -> Path:
-    return home / "working" / "survey.duckdb"
+    return home / "working" / "improvement-journey" / "survey.duckdb"
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +197,8 @@ def test_a_run_killed_at_any_stage_leaves_the_published_warehouse_as_it_was(
     assert "improvement-journey/2024: ok" in after.stdout
     assert "had been killed before it finished; marked failed" in after.stdout
     assert table_rows(snapshot(home), ignore=VOLATILE_COLUMNS, latest_loads_only=True) == published_after_2024
-    assert not [p.name for p in snapshot(home).parent.iterdir() if p.name not in ("survey.duckdb", PARQUET_FOLDER)]
+    assert not [p.name for p in snapshot(home).parent.iterdir() if p.name not in ("survey.duckdb", "surveys", PARQUET_FOLDER)]
+    assert [p.name for p in (snapshot(home).parent / "surveys").iterdir()] == ["improvement-journey.duckdb"]
     assert not list((snapshot(home).parent / PARQUET_FOLDER).rglob(".*"))  # no half-written Parquet left either
 
 
@@ -305,9 +306,9 @@ def test_the_dagster_ui_opens_no_warehouse_connection_while_idle(home_with_2023,
 
 def _publish_failed_clearly(result: subprocess.CompletedProcess) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
-    assert ("trends, analysts' warehouse and pack: FAILED: step analyst_warehouse: "
+    assert ("improvement-journey: trends, analysts' warehouse and pack: FAILED: step analyst_warehouse: "
             "could not publish the analysts' warehouse") in result.stdout
-    assert "The previous snapshot is unchanged" in result.stdout
+    assert "The previous warehouse is unchanged" in result.stdout
 
 
 def test_a_permission_error_while_publishing_keeps_the_previous_warehouse(home, published_after_2024):
@@ -330,7 +331,8 @@ def test_a_permission_error_while_publishing_keeps_the_previous_warehouse(home, 
     _publish_failed_clearly(result)
     assert "Permission denied" in result.stdout
     assert file_sha256(snapshot(home)) == before
-    assert sorted(p.name for p in folder.iterdir()) == [PARQUET_FOLDER, "survey.duckdb"]  # nothing half-made
+    assert sorted(p.name for p in folder.iterdir()) == [PARQUET_FOLDER, "survey.duckdb", "surveys"]  # nothing half-made
+    assert [p.name for p in (folder / "surveys").iterdir()] == ["improvement-journey.duckdb"]
     after = run_survey(home, "run")  # once the folder can be written, nothing was lost
     assert after.returncode == 0, after.stdout + after.stderr
     assert table_rows(snapshot(home), ignore=VOLATILE_COLUMNS, latest_loads_only=True) == published_after_2024
@@ -373,7 +375,7 @@ def test_a_full_disk_while_publishing_keeps_the_previous_warehouse(home, publish
     _publish_failed_clearly(result)
     assert "No space left on device" in result.stdout
     assert outcome["sha256"] == before
-    assert outcome["files"] == ["survey.duckdb"]
+    assert outcome["files"] == ["survey.duckdb", "surveys"]
     after = run_survey(home, "run")  # with room again, nothing was lost
     assert after.returncode == 0, after.stdout + after.stderr
     assert table_rows(snapshot(home), ignore=VOLATILE_COLUMNS, latest_loads_only=True) == published_after_2024
@@ -396,7 +398,7 @@ def test_a_run_killed_while_rebuilding_the_working_file_leaves_it_and_the_publis
     run.wait(timeout=30)
 
     assert marker.read_text() == REBUILD
-    assert (home / "working" / ".survey.duckdb.rebuild").exists()  # complete, never renamed
+    assert (home / "working" / "improvement-journey" / ".survey.duckdb.rebuild").exists()  # complete, never renamed
     assert file_sha256(snapshot(home)) == before_bytes
     assert working_reconciles(working(home)) == []
     with duckdb.connect(str(working(home)), read_only=True) as con:
@@ -404,7 +406,7 @@ def test_a_run_killed_while_rebuilding_the_working_file_leaves_it_and_the_publis
 
     after = run_survey(home, "run")
     assert after.returncode == 0, after.stdout + after.stderr
-    assert not (home / "working" / ".survey.duckdb.rebuild").exists()
+    assert not (home / "working" / "improvement-journey" / ".survey.duckdb.rebuild").exists()
     assert file_sha256(snapshot(home)) == before_bytes  # the same loads' figures: nothing to publish
 
     again = run_survey(home, "run", "--force")

@@ -103,11 +103,11 @@ def test_a_wave_materialises_with_checks_and_row_counts(tmp_path):
         m for m in result.asset_materializations_for_node("wave_responses"))
     assert materialization.metadata["dagster/row_count"].value == 129
     assert materialization.metadata["rows_quarantined"].value == 0
-    with duckdb.connect(str(tmp_path / "working" / "survey.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(tmp_path / "working" / "improvement-journey" / "survey.duckdb"), read_only=True) as con:
         stored = con.execute("select count(*) from headline_indicators where wave_id = '2023'").fetchone()[0]
     # every catalogue indicator of the questionnaire as asked in 2023
     assert stored == len(indicator_catalogue(load_codebook(BUNDLED_CODEBOOKS_DIR / f"{SURVEY_ID}.yaml").for_wave("2023")))
-    with duckdb.connect(str(tmp_path / "working" / "survey.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(tmp_path / "working" / "improvement-journey" / "survey.duckdb"), read_only=True) as con:
         run_ids = {r[0] for r in con.execute("select run_id from load_log").fetchall()}
     assert run_ids == {result.run_id}
     with duckdb.connect(str(tmp_path / "warehouse" / "survey.duckdb"), read_only=True) as con:  # analysts' copy
@@ -134,7 +134,7 @@ def _home_with_2023(tmp_path: Path):
     instance = dg.DagsterInstance.ephemeral()
     _land(tmp_path, "2023", sample_wave_path("2023"))
     assert _materialize(tmp_path, instance, "2023").success
-    warehouse = tmp_path / "working" / "survey.duckdb"
+    warehouse = tmp_path / "working" / "improvement-journey" / "survey.duckdb"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         before = con.execute("select * from headline_indicators order by all").fetchall()
     return instance, warehouse, before
@@ -179,7 +179,7 @@ def test_rows_lost_in_loading_fail_the_blocking_check_and_change_nothing(tmp_pat
     instance = dg.DagsterInstance.ephemeral()
     _land(tmp_path, "2023", sample_wave_path("2023"))
     assert _materialize(tmp_path, instance, "2023").success
-    warehouse = tmp_path / "working" / "survey.duckdb"
+    warehouse = tmp_path / "working" / "improvement-journey" / "survey.duckdb"
     with duckdb.connect(str(warehouse)) as con:
         before = con.execute("select * from respondents order by all").fetchall()
         # dimensions out of step with the codebook: chairs' roles would be lost when they are looked up
@@ -351,9 +351,9 @@ def test_a_refresh_reports_its_first_failure_whether_a_wave_or_the_publication()
 
     ok, failed = WaveRun("s/1", "r1", True, None), WaveRun("s/2", "r2", False, "step wave_responses: bad file")
     published, not_published = WaveRun("all", "r3", True, None), WaveRun("all", "r4", False, "step analyst_warehouse")
-    assert Refresh(runs=[ok], publication=published).first_failure is None
-    assert Refresh(runs=[ok, failed], publication=not_published).first_failure is failed
-    assert Refresh(runs=[ok], publication=not_published).first_failure is not_published
+    assert Refresh(runs=[ok], publications=[published]).first_failure is None
+    assert Refresh(runs=[ok, failed], publications=[not_published]).first_failure is failed
+    assert Refresh(runs=[ok], publications=[not_published]).first_failure is not_published
     assert not Refresh(runs=[failed]).success and Refresh(runs=[ok]).success
 
 
@@ -505,5 +505,5 @@ def test_a_wave_whose_files_change_while_it_is_validated_is_not_loaded_from_the_
     archived = [p for p in (tmp_path / "archive").rglob("*") if p.is_file()]
     assert not [p for p in archived if p.suffix == ".csv" and not p.name.startswith(sha256_of(p)[:16])]
     assert not [p for p in archived if p.name.startswith(".")]  # no partial copy left
-    with duckdb.connect(str(tmp_path / "working" / "survey.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(tmp_path / "working" / "improvement-journey" / "survey.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from respondents").fetchone() == (0,)

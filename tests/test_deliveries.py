@@ -58,7 +58,7 @@ def test_a_promotion_killed_anywhere_is_finished_by_the_next_command(home, monke
         with pytest.raises(Killed):
             delivery.promote(archive)
 
-    done = recover_deliveries(home / "landing", home / "archive")
+    done = recover_deliveries(home / "landing", home / "archive", SURVEY_ID)
 
     assert done == [f"{SURVEY_ID}/2024: finished promoting an interrupted delivery"]
     assert _files(wave_dir) == {new: b"new bytes", "wave.yaml": b"fieldwork_start: 2024-09-02\n"}
@@ -73,7 +73,7 @@ def test_a_delivery_killed_before_its_promotion_is_rolled_back_byte_for_byte(hom
     _deliver(home, "new.csv", b"new bytes")
     assert _files(wave_dir)["wave.yaml"] == b"fieldwork_start: 2024-09-02\n"  # written, journaled
 
-    assert recover_deliveries(home / "landing", home / "archive") == [
+    assert recover_deliveries(home / "landing", home / "archive", SURVEY_ID) == [
         f"{SURVEY_ID}/2024: rolled back an interrupted delivery"]
     assert _files(wave_dir) == before  # CRLF and comment included
     assert not (home / "archive").exists()
@@ -86,4 +86,18 @@ def test_the_same_bytes_delivered_again_are_not_copied_and_a_committed_delivery_
     assert delivery.same_as == "landed.csv" and delivery.files == []
     delivery.commit()
     assert _files(wave_dir) == {"landed.csv": b"same bytes", "wave.yaml": b"fieldwork_start: 2024-09-02\n"}
-    assert recover_deliveries(home / "landing", home / "archive") == []
+    assert recover_deliveries(home / "landing", home / "archive", SURVEY_ID) == []
+
+
+def test_another_surveys_delivery_under_way_is_left_to_its_own_command(home):
+    """Surveys refresh side by side: a command settling its survey's deliveries never touches another survey's,
+    which may be a delivery another process is making right now."""
+    _deliver(home, "new.csv", b"new bytes")
+    pending = sorted((home / "landing" / SURVEY_ID / "2024").glob(".*"))
+    assert pending  # a delivery waiting beside the board survey's wave
+
+    assert recover_deliveries(home / "landing", home / "archive", "staff-pulse") == []
+
+    assert sorted((home / "landing" / SURVEY_ID / "2024").glob(".*")) == pending  # untouched
+    assert recover_deliveries(home / "landing", home / "archive", SURVEY_ID) == [
+        f"{SURVEY_ID}/2024: rolled back an interrupted delivery"]

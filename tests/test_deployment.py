@@ -16,6 +16,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from home.settings import PROJECT_ROOT, Settings, SurveyHome
@@ -82,9 +83,10 @@ def _free_port() -> int:
 @pytest.mark.parametrize("storage", ["sqlite", "postgres"])
 def test_the_first_queued_runs_of_a_fresh_instance_take_turns(storage, tmp_path, request):
     """`survey dev` on a fresh home with three waves of two surveys landed: the sensor queues a run per wave in
-    one tick, and the daemon starts them one at a time (before, the first runs of a fresh instance started
-    together, and one's publication failed between the other's load and its indicators). Every run is recorded
-    in the instance's storage and shown by the UI's GraphQL API."""
+    one tick, and the daemon starts one run per survey at a time, the two surveys side by side (before, the first
+    runs of a fresh instance started together whatever their survey, and one's publication failed between the
+    other's load and its indicators). Every run is recorded in the instance's storage and shown by the UI's
+    GraphQL API, and the analysts' warehouse ends with every wave of both surveys."""
     import dagster as dg
 
     server = request.getfixturevalue("postgres_server") if storage == "postgres" else None
@@ -114,9 +116,15 @@ def test_the_first_queued_runs_of_a_fresh_instance_take_turns(storage, tmp_path,
         os.environ.pop("SURVEY_DAGSTER_POSTGRES_URL", None)
     statuses = {r.dagster_run.tags.get("dagster/partition"): r.dagster_run.status for r in records}
     assert statuses == {f"{s}/{w}": dg.DagsterRunStatus.SUCCESS for s, w in WAVES}, output[-3000:]
-    spans = sorted((r.start_time, r.end_time) for r in records)
-    for (_, end), (start, _) in zip(spans, spans[1:]):
-        assert start >= end, f"two writing runs at once: {spans}"
+    spans = {r.dagster_run.tags["dagster/partition"]: (r.start_time, r.end_time) for r in records}
+    board = sorted(span for key, span in spans.items() if key.startswith(f"{SURVEY_ID}/"))
+    for (_, end), (start, _) in zip(board, board[1:]):
+        assert start >= end, f"two runs of one survey at once: {spans}"
+    staff_start, staff_end = spans["staff-pulse/2025Q4"]
+    assert any(start < staff_end and staff_start < end for start, end in board), f"not side by side: {spans}"
+    with duckdb.connect(str(tmp_path / "warehouse" / "survey.duckdb"), read_only=True) as con:
+        assert {tuple(w) for w in con.execute("SELECT DISTINCT survey_id, wave_id FROM respondents").fetchall()} == \
+            set(WAVES)
     assert {r["runId"] for r in shown} == {r.dagster_run.run_id for r in records}
     assert all(r["status"] == "SUCCESS" for r in shown)
     if storage == "postgres":
@@ -192,8 +200,15 @@ def test_the_commands_own_copy_follows_the_project(tmp_path, caplog):
     assert "did not write" not in caplog.text
 
 
-def test_every_pool_of_the_definitions_gets_its_limit_before_a_run():
-    from pipelines.definitions import ASSETS
-    from pipelines.instance import POOLS
+def test_no_asset_waits_on_a_slot_shared_by_every_survey_and_every_run_names_its_survey():
+    """The queue limits runs per survey (the `survey_id` tag, in both instance settings); a pool on any asset would
+    again make one survey's ingest wait for another's."""
+    import yaml
 
-    assert {a.op.pool for a in ASSETS if a.op.pool} <= set(POOLS)
+    from assets.constants import SURVEY_TAG
+    from pipelines.definitions import ASSETS
+
+    assert [a.key for a in ASSETS if a.op.pool] == []
+    for path in (PROJECT_ROOT / "dagster.yaml", POSTGRES_YAML):
+        limits = yaml.safe_load(path.read_text(encoding="utf-8"))["concurrency"]["runs"]["tag_concurrency_limits"]
+        assert limits == [{"key": SURVEY_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}], path

@@ -66,7 +66,7 @@ def test_an_ingest_into_a_read_only_landing_folder_fails_in_one_line_and_moves_n
     home = _home_with_2023(tmp_path)
     landing = home / "landing"
     before = {p.relative_to(landing): file_sha256(p) for p in landing.rglob("*") if p.is_file()}
-    working_before = table_rows(home / "working" / "survey.duckdb")
+    working_before = table_rows(home / "working" / "improvement-journey" / "survey.duckdb")
     delivered = shutil.copyfile(sample_wave_path("2024"), tmp_path / "board_survey_2024.csv")
     with _mounted("--bind", "-o", "ro", str(landing), at=landing):
         result = run_survey(home, "ingest", str(delivered), "--survey", SURVEY_ID, "--wave", "2024",
@@ -79,13 +79,13 @@ def test_an_ingest_into_a_read_only_landing_folder_fails_in_one_line_and_moves_n
     assert log.is_relative_to(home / "working") and "Traceback (most recent call last)" in log.read_text()
     assert "Traceback" not in result.stdout + result.stderr
     assert {p.relative_to(landing): file_sha256(p) for p in landing.rglob("*") if p.is_file()} == before
-    assert table_rows(home / "working" / "survey.duckdb") == working_before
+    assert table_rows(home / "working" / "improvement-journey" / "survey.duckdb") == working_before
     assert delivered.exists()  # the delivered file is where it was
 
 
 def test_a_disk_filling_under_the_dagster_storage_fails_in_one_line_and_changes_nothing_loaded(tmp_path, can_mount):
     home = _home_with_2023(tmp_path)
-    working_before = table_rows(home / "working" / "survey.duckdb")
+    working_before = table_rows(home / "working" / "improvement-journey" / "survey.duckdb")
     published_before = file_sha256(home / "warehouse" / "survey.duckdb")
     storage = home / "dagster"
     kept = shutil.copytree(storage, tmp_path / "dagster-kept")
@@ -102,5 +102,5 @@ def test_a_disk_filling_under_the_dagster_storage_fails_in_one_line_and_changes_
     assert line["command"] == "run" and "disk is full" in line["cause"]
     assert "Traceback (most recent call last)" in Path(line["log"]).read_text()
     assert "Traceback" not in result.stdout + result.stderr
-    assert table_rows(home / "working" / "survey.duckdb") == working_before
+    assert table_rows(home / "working" / "improvement-journey" / "survey.duckdb") == working_before
     assert file_sha256(home / "warehouse" / "survey.duckdb") == published_before

@@ -277,7 +277,7 @@ def test_a_withdrawal_that_was_not_published_is_published_by_the_next_run(home):
 
     withdraw_wave(SurveyHome(home), SURVEY_ID, "2024", reason="a test")  # no publication after it
     assert _rows(home, f"select distinct wave_id from respondents where survey_id = '{SURVEY_ID}' order by 1") == [("2023",), ("2024",)]
-    working = home / "working" / "survey.duckdb"
+    working = home / "working" / "improvement-journey" / "survey.duckdb"
     with duckdb.connect(str(working), read_only=True) as con:  # its rows are in the file's free blocks until...
         assert con.execute("select reason from rebuild_reasons").fetchall() == [(f"{SURVEY_ID}/2024 withdrawn",)]
     inode = working.stat().st_ino

@@ -156,7 +156,7 @@ def codebook() -> Codebook:
 def loaded(codebook, tmp_path_factory, resolver):
     folder = tmp_path_factory.mktemp("numbers")
     validation = validate_wave([write_csv(wave_frame(), folder / "numbers.csv")], codebook, WAVE, resolver)
-    with connect(folder / "working" / "survey.duckdb") as con:
+    with connect(folder / "working" / "improvement-journey" / "survey.duckdb") as con:
         write_trusts(con, load_trusts())
         write_survey_dimensions(con, codebook)
         load_wave(con, codebook, WAVE, validation, run_id="run-1", pseudonymise=PSEUDONYMISE)

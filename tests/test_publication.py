@@ -44,7 +44,7 @@ def working(tmp_path, codebook, resolver):
     rows.loc[7, "comments"] = SECRET_COMMENT
     path = write_csv(rows, tmp_path / "landing" / "wave.csv")
     validation = validate_wave([path], codebook, "2023", resolver)
-    with connect(tmp_path / "working" / "survey.duckdb") as con:
+    with connect(tmp_path / "working" / "improvement-journey" / "survey.duckdb") as con:
         write_trusts(con, load_trusts())
         write_survey_dimensions(con, codebook)
         load_wave(con, codebook, "2023", validation, run_id="run-load", pseudonymise=PSEUDONYMISE)
@@ -104,9 +104,9 @@ def test_the_snapshot_holds_what_analysts_may_see_and_nothing_private(working, c
     rows = publish_snapshot(con, target, "run-publish", "test code", [codebook]).rows
 
     con.execute("CHECKPOINT private")  # the search can see these values: they are in the private file's bytes
-    private_raw = (tmp_path / "working" / "private.duckdb").read_bytes()
+    private_raw = (tmp_path / "working" / "improvement-journey" / "private.duckdb").read_bytes()
     assert SECRET_TRUST.encode() in private_raw and b"Jo Bloggs" in private_raw
-    for copied in (target, tmp_path / "working" / "survey.duckdb"):  # the snapshot is a copy of the working file
+    for copied in (target, tmp_path / "working" / "improvement-journey" / "survey.duckdb"):  # the snapshot is a copy of the working file
         raw = copied.read_bytes()
         assert SECRET_TRUST.encode() not in raw and b"Jo Bloggs" not in raw, copied  # not even in free blocks
     with duckdb.connect(str(target), read_only=True) as snap:
@@ -183,8 +183,8 @@ def test_a_working_database_in_duckdb_2s_format_is_rebuilt_for_older_clients(tmp
     values among its tables. The first writing connection moves them to the private file and rebuilds the
     working file in DuckDB 1.4's format, leaving none of their bytes in it; the DuckDB 1.5 shell then opens
     the snapshot."""
-    path = tmp_path / "working" / "survey.duckdb"
-    path.parent.mkdir()
+    path = tmp_path / "working" / "improvement-journey" / "survey.duckdb"
+    path.parent.mkdir(parents=True)
     with duckdb.connect(str(path)) as old:  # duckdb 2's default format, as before
         old.execute(read_sql("schema"))
         old.execute("insert into load_log (survey_id, wave_id, source_file, layout, sha256, size_bytes, rows_read, "
@@ -218,7 +218,7 @@ def test_a_wave_loaded_again_leaves_no_old_row_in_the_file_analysts_get(working,
     connection that publishes next rebuilds it (one already open copies it table by table instead), so the
     snapshot, a copy of it, has none of them either."""
     con, _, _ = working
-    working_file = tmp_path / "working" / "survey.duckdb"
+    working_file = tmp_path / "working" / "improvement-journey" / "survey.duckdb"
     target = first_snapshot(con, codebook, tmp_path)
     reload_first_rows(con, codebook, tmp_path, rows=30)
     assert con.execute("select reason from rebuild_reasons").fetchall() == [(f"{SURVEY_ID}/2023 loaded again",)]
@@ -248,7 +248,7 @@ def test_a_failed_publish_leaves_the_previous_snapshot_and_says_so(working, code
     target = first_snapshot(con, codebook, tmp_path)
     before = target.read_bytes()
     con.execute("drop table trust_coverage")  # a working database that lacks a published table
-    with pytest.raises(PublishFailed, match="trust_coverage.*previous snapshot is unchanged"):
+    with pytest.raises(PublishFailed, match="trust_coverage.*previous warehouse is unchanged"):
         publish_snapshot(con, target, "run-2", "test code", [codebook])
     assert target.read_bytes() == before
     assert sorted(p.name for p in target.parent.iterdir()) == ["survey.duckdb"]
@@ -279,7 +279,7 @@ def test_a_failure_while_building_the_snapshot_removes_it_and_keeps_the_previous
     target = first_snapshot(con, codebook, tmp_path)
     before = target.read_bytes()
     monkeypatch.setattr(publication, "comment_statements", lambda *args: ["COMMENT ON TABLE no_such_table IS 'x'"])
-    with pytest.raises(PublishFailed, match="no_such_table.*previous snapshot is unchanged"):
+    with pytest.raises(PublishFailed, match="no_such_table.*previous warehouse is unchanged"):
         publish_snapshot(con, target, "run-2", "test code", [codebook])
     assert target.read_bytes() == before
     assert sorted(p.name for p in target.parent.iterdir()) == ["survey.duckdb"]

@@ -153,5 +153,5 @@ def test_a_margin_with_no_responding_trust_refuses_the_wave(tmp_path):
     assert result.exit_code == 1
     assert ("Wave 2023 not loaded: raking to trust_type refused: no respondent's trust is in Ambulance Trusts, which "
             "the reference list has") in result.output
-    with duckdb.connect(str(tmp_path / "working" / "survey.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(tmp_path / "working" / "improvement-journey" / "survey.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM respondents").fetchone() == (0,)

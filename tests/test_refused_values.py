@@ -237,7 +237,7 @@ def test_refused_values_are_in_the_private_quarantine_and_nowhere_else(refused, 
     assert places_holding(home, VALUES, tmp_path) == []
     # Nothing lost: the engineer finds every refused row, with the value as delivered, in the working
     # database's private file.
-    with duckdb.connect(str(home / "working" / "private.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(home / "working" / "improvement-journey" / "private.duckdb"), read_only=True) as con:
         stored = set(con.execute(
             "select wave_id, source_file, source_row, column_name, rule, offending_value from quarantine").fetchall())
     assert stored == REFUSED

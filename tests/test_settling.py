@@ -56,7 +56,7 @@ def test_survey_run_waits_for_a_file_being_copied_and_leaves_one_still_growing(t
     assert during.exit_code == 0, during.output
     assert (f"{SURVEY_ID}/2024: not read yet: wave.csv changed in the last 1 s (still being copied?); it is read "
             "once it stops changing") in during.output
-    assert not (home / "working" / "survey.duckdb").exists()  # nothing of it was read
+    assert not (home / "working" / "improvement-journey" / "survey.duckdb").exists()  # nothing of it was read
 
     after = CliRunner().invoke(app, ["run", "--home", str(home)], terminal_width=200)  # at once: it waits 1 s
     assert after.exit_code == 0, after.output

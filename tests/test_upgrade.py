@@ -38,23 +38,26 @@ def _storage_and_tables(path: Path) -> tuple[str, set[str]]:
         return version, {t for (t,) in con.execute("select table_name from duckdb_tables()").fetchall()}
 
 
-def _figures(home: Path) -> list[tuple]:
-    with connect(home / "working" / "survey.duckdb", read_only=True) as con:
+def _figures(home: Path, working: Path | None = None) -> list[tuple]:
+    with connect(working or home / "working" / "improvement-journey" / "survey.duckdb", read_only=True) as con:
         return con.execute("select indicator_id, numerator, base, pct, ci_low, ci_high, suppressed from "
                            "headline_indicators where wave_id = '2023' order by indicator_id").fetchall()
 
 
 def test_a_home_of_the_previous_release_is_migrated_and_its_figures_kept(home):
-    working = home / "working" / "survey.duckdb"
-    version, tables = _storage_and_tables(working)
+    # The release kept one working database for every survey; this one keeps one per survey.
+    shared = home / "working" / "survey.duckdb"
+    working = home / "working" / "improvement-journey" / "survey.duckdb"
+    version, tables = _storage_and_tables(shared)
     assert version == "v2.0.0+" and {"quarantine", "free_text_responses", "snapshot_files"} <= tables
-    before = _figures(home)
+    before = _figures(home, shared)
     comments = sorted(read_sample("2023")["comments"].dropna())
 
     first = CliRunner().invoke(app, ["run", "--home", str(home)])
 
     assert first.exit_code == 0, first.output
     assert f"{SURVEY_ID}/2023: up to date" in first.output  # nothing loaded again
+    assert not shared.exists() and not (home / "working" / "private.duckdb").exists()  # split, then removed
     _, tables = _storage_and_tables(working)
     assert not tables & {"quarantine", "free_text_responses", "cleaning_log", "snapshot_files"}
     assert {"numeric_responses", "trust_mean_sums", "rebuild_reasons"} <= tables
@@ -63,7 +66,10 @@ def test_a_home_of_the_previous_release_is_migrated_and_its_figures_kept(home):
         latest = con.execute("select distinct run_id from load_log").fetchall()
         reasons = con.execute("select reason from rebuild_reasons").fetchall()
     assert sorted(t for t, _ in moved) == comments and {r for _, r in moved} == {r for (r,) in latest}
-    assert reasons == [("private values moved to their own file",)]  # rebuilt before it is next copied
+    # Published at once as the survey's own snapshot (the release had none): rebuilt first, as the split and the
+    # move asked, so no free block of the copy holds what they deleted.
+    assert reasons == [] and (home / "warehouse" / "surveys" / f"{SURVEY_ID}.duckdb").is_file()
+    assert f"{SURVEY_ID}: trends, analysts' warehouse and pack: ok" in first.output
     with connect(working, read_only=True) as con:  # the one respondent field, a column before, has its table
         columns = {c for (c,) in con.execute("select column_name from duckdb_columns() where table_name = 'respondents'").fetchall()}
         roles = con.execute("select field_id, count(*) from respondent_fields group by all").fetchall()

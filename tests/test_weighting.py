@@ -245,7 +245,7 @@ def test_respondents_in_a_cell_the_population_lacks_refuse_the_wave_whole(tmp_pa
     assert "cells with respondents have no population (no row, or a headcount of 0): trust_code" in result.output
     import duckdb
 
-    with duckdb.connect(str(home / "working" / "survey.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(home / "working" / "staff-pulse" / "survey.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM respondents").fetchone() == (0,)  # rolled back with the load
 
 

@@ -151,7 +151,7 @@ def load_wave(
     the reconciliation counts.
     """
     codebook = codebook.for_wave(wave_id)
-    loaded_at = loaded_at or dt.datetime.now(dt.timezone.utc)
+    loaded_at = loaded_at or dt.datetime.now(dt.UTC)
     params = {"survey_id": codebook.survey_id, "wave_id": wave_id}
     quarantine = validation.quarantine.assign(**params, run_id=run_id)
     quarantine["respondent_id"] = pseudonymise.many(codebook.survey_id, quarantine["respondent_id"])

@@ -10,7 +10,7 @@ Polars, Spark and DuckDB's globs ignore names starting with a dot). The partitio
 (withdrawn) are removed.
 
 Writing costs time in proportion to the rows: the respondent-level tables (``ROW_TABLES``) of a wave are written
-again only when the wave's latest load differs from the one last written (``_written.json``, beside them); the
+again only when the wave's latest load differs from the one last written (``_written.<survey>.json``, beside them); the
 rest, a few rows per indicator, are written every time.
 
 What does not belong here: building the DuckDB snapshot (``warehouse.publication``).
@@ -29,7 +29,8 @@ from sql_text import identifier
 
 PARQUET_FOLDER = "parquet"  # beside the snapshot: <home>/warehouse/parquet/
 DATA_FILE = "data.parquet"
-STATE_FILE = "_written.json"  # per table and wave: the load (and columns) whose respondent-level rows are on disk
+# Per survey, per table and wave: the load (and columns) whose respondent-level rows are on disk.
+STATE_FILE = "_written.{survey_id}.json"
 # The tables with a row per respondent or answer: large, and changed only by a load of their wave.
 ROW_TABLES = ("respondents", "respondent_fields", "responses", "numeric_responses")
 SNAPSHOT = "published"
@@ -63,6 +64,20 @@ def _write(con: duckdb.DuckDBPyConnection, table: str, keys: dict[str, str], col
     return rows
 
 
+def _written_by_living_process(partial: Path) -> bool:
+    """Whether a partial file (``.data.parquet.<pid>.partial``) is being written by a process still running."""
+    pid = partial.name.removesuffix(PARTIAL_SUFFIX).rsplit(".", 1)[-1]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _partition(root: Path, table: str, keys: dict[str, str]) -> Path:
     return root.joinpath(table, *(f"{k}={v}" for k, v in keys.items()))
 
@@ -76,14 +91,18 @@ def _on_disk(root: Path, table: str, depth: int) -> set[tuple[str, ...]]:
     return found
 
 
-def publish_parquet(snapshot: Path, root: Path, memory_limit_mb: int | None = None) -> dict[str, int]:
-    """Write every table of ``snapshot`` under ``root`` as hive-partitioned Parquet; returns the rows written per
-    table (a partition left as it was counts none). Call with the writer lock, after the snapshot is published;
+def publish_parquet(snapshot: Path, root: Path, survey_id: str, memory_limit_mb: int | None = None) -> dict[str, int]:
+    """Write every table of the survey's ``snapshot`` under ``root`` as hive-partitioned Parquet, the survey's
+    partitions only (another survey publishes its own meanwhile); returns the rows written per table (a partition
+    left as it was counts none). Call with the survey's writer lock, after its snapshot is published;
     ``memory_limit_mb`` bounds DuckDB's memory while it writes."""
     root.mkdir(parents=True, exist_ok=True)
-    for leftover in root.rglob(f".*{PARTIAL_SUFFIX}"):  # what a publication killed while writing left
-        leftover.unlink(missing_ok=True)
-    state_path = root / STATE_FILE
+    # What a publication of this survey killed while writing left (another survey's are its own to clear).
+    for leftover in (*root.glob(f"*/survey_id={survey_id}/**/.*{PARTIAL_SUFFIX}"),
+                     *root.glob(f"*/.*{PARTIAL_SUFFIX}")):
+        if not _written_by_living_process(leftover):
+            leftover.unlink(missing_ok=True)
+    state_path = root / STATE_FILE.format(survey_id=survey_id)
     written = json.loads(state_path.read_text(encoding="utf-8")) if state_path.is_file() else {}
     counts: dict[str, int] = {}
     done: dict[str, dict[str, str]] = {t: {w: sig for w, sig in waves.items()} for t, waves in written.items()}
@@ -99,8 +118,8 @@ def publish_parquet(snapshot: Path, root: Path, memory_limit_mb: int | None = No
             if "survey_id" not in keys:
                 keys = []
             present = {tuple(row) for row in con.execute(
-                f"SELECT DISTINCT {', '.join(keys)} FROM {SNAPSHOT}.main.{identifier(table)}").fetchall()} if keys \
-                else {()}
+                f"SELECT DISTINCT {', '.join(keys)} FROM {SNAPSHOT}.main.{identifier(table)} WHERE survey_id = ?",
+                [survey_id]).fetchall()} if keys else {()}
             counts[table] = 0
             for values in sorted(present):
                 partition = dict(zip(keys, values))
@@ -113,12 +132,13 @@ def publish_parquet(snapshot: Path, root: Path, memory_limit_mb: int | None = No
                 counts[table] += _write(con, table, partition, columns, folder)
                 if table in ROW_TABLES:
                     done.setdefault(table, {})[wave] = signature
-            for gone in _on_disk(root, table, len(keys)) - present if keys else ():
+            ours = {values for values in _on_disk(root, table, len(keys)) if values[0] == survey_id} if keys else set()
+            for gone in ours - present:
                 shutil.rmtree(_partition(root, table, dict(zip(keys, gone))), ignore_errors=True)
                 done.get(table, {}).pop("/".join(gone), None)
-            for survey in (p for p in (root / table).glob("survey_id=*") if keys and p.is_dir()):
-                if not any(survey.iterdir()):
-                    survey.rmdir()  # a survey none of whose waves is published any more
+            survey = _partition(root, table, {"survey_id": survey_id})
+            if keys and survey.is_dir() and not any(survey.iterdir()):
+                survey.rmdir()  # none of the survey's waves is published any more
     partial = state_path.with_name(f".{STATE_FILE}{PARTIAL_SUFFIX}")
     partial.write_text(json.dumps(done, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     partial.replace(state_path)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,6 +116,7 @@ def publish_snapshot(
     code_version: str,
     codebooks: Iterable[Codebook],
     published_at: dt.datetime | None = None,
+    then: Callable[[], None] | None = None,
 ) -> Snapshot:
     """Copy the working database ``con`` for analysts and rename the copy over ``target``.
 
@@ -123,11 +124,14 @@ def publish_snapshot(
     publishing connection rebuilds it as it opens, so this is rare) is copied table by table rather than as a
     file. Returns what it wrote. On any failure (disk full, no
     permission) the half-built file is removed, ``target`` is left as it was and ``PublishFailed`` says why.
+    ``then`` runs once the snapshot is in place and before the publication is recorded (combining the analysts'
+    warehouse from the surveys' snapshots): if it raises, the publication is not recorded and the next run
+    publishes again.
     """
     target = Path(target)
     publication = {
         "run_id": run_id,
-        "published_at": published_at or dt.datetime.now(dt.timezone.utc),
+        "published_at": published_at or dt.datetime.now(dt.UTC),
         "code_version": code_version,
     }
     codebooks = list(codebooks)
@@ -135,7 +139,7 @@ def publish_snapshot(
         views = view_statements(codebooks)
     except ValueError as exc:  # a codebook the wide view cannot be made from
         raise PublishFailed(f"not publishing the analysts' warehouse {target}: {exc}. "
-                            f"The previous snapshot is unchanged.") from None
+                            f"The previous warehouse is unchanged.") from None
     temporary = _temporary_path(target, run_id)
     working, working_file = con.execute(
         "SELECT database_name, path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
@@ -176,7 +180,7 @@ def publish_snapshot(
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise PublishFailed(
             f"could not publish the analysts' warehouse {target}: {reason}. "
-            f"The previous snapshot is unchanged; the working database keeps the new data for the next run."
+            f"The previous warehouse is unchanged; the working database keeps the new data for the next run."
         ) from exc
     except BaseException:
         _discard(temporary)
@@ -185,6 +189,8 @@ def publish_snapshot(
         fsync(target.parent)  # makes the rename itself durable; the new file is in place either way
     except OSError:
         pass
+    if then is not None:
+        then()
     # Recorded in the working database only once analysts can see it, so an interrupted publish is
     # redone by the next run.
     with transaction(con):
@@ -209,14 +215,8 @@ def _discard(temporary: Path) -> None:
 
 
 def published_wave_sources(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict]:
-    """For each wave in the latest publication: its codebook version and source files (name → sha256)."""
-    rows = con.execute(
-        """
-        SELECT survey_id, wave_id, codebook_version, source_file, sha256
-        FROM publications
-        WHERE run_id = (SELECT arg_max(run_id, published_at) FROM publications)
-        """
-    ).fetchall()
+    """For each wave in its survey's latest publication: its codebook version and source files (name → sha256)."""
+    rows = con.execute(read_sql("published_wave_sources")).fetchall()
     waves: dict[tuple[str, str], dict] = {}
     for survey_id, wave_id, codebook_version, source_file, sha256 in rows:
         wave = waves.setdefault((survey_id, wave_id), {"codebook_version": codebook_version, "files": {}})

@@ -28,7 +28,7 @@ def remove_wave(
     params = {"survey_id": survey_id, "wave_id": wave_id}
     with transaction(con):
         con.execute(read_sql("record_wave_removal"), {
-            **params, "removed_at": removed_at or dt.datetime.now(dt.timezone.utc), "removed_by": removed_by,
+            **params, "removed_at": removed_at or dt.datetime.now(dt.UTC), "removed_by": removed_by,
             "reason": reason, "archived_to": archived_to})
         respondents = con.execute(
             "SELECT respondents FROM wave_removals WHERE survey_id = $survey_id AND wave_id = $wave_id "

@@ -77,7 +77,7 @@ def writer_lock(
             ) from None
     try:
         command = " ".join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv[:3]))
-        since = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        since = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         _holder_path(lock_path).write_text(f"pid {os.getpid()} ({command}), since {since}\n", encoding="utf-8")
         yield
     finally:

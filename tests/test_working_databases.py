@@ -1,0 +1,73 @@
+"""One working database per survey: an earlier release's shared working database is split by survey on first use,
+each survey keeping exactly its own rows, private values included; and the analysts' warehouse combined from the
+surveys' snapshots holds every survey's published rows."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+
+from home.settings import SurveyHome
+from tests.conftest import SURVEY_ID
+from tests.processes import table_rows
+from warehouse.connection import private_path
+from warehouse.working_databases import split_shared_working_database
+
+STAFF = "staff-pulse"
+BOOKKEEPING = {"rebuild_reasons"}  # the split notes that the file must be rebuilt before it is copied
+
+
+def _survey_tables(con: duckdb.DuckDBPyConnection, database: str) -> list[str]:
+    return [t for (t,) in con.execute("SELECT DISTINCT table_name FROM duckdb_columns() WHERE database_name = ? "
+                                      "AND column_name = 'survey_id'", [database]).fetchall()]
+
+
+def _merge(first, second, target) -> None:
+    """A file holding both surveys' rows, as the shared working database of an earlier release held them."""
+    shutil.copyfile(first, target)
+    with duckdb.connect() as con:
+        con.execute("ATTACH ? AS shared", [str(target)])
+        con.execute("ATTACH ? AS other (READ_ONLY)", [str(second)])
+        for table in _survey_tables(con, "other"):
+            con.execute(f'INSERT INTO shared.main."{table}" BY NAME SELECT * FROM other.main."{table}"')
+
+
+def test_a_shared_working_database_is_split_by_survey_keeping_every_row(demo_run, tmp_path):
+    home = SurveyHome(tmp_path)
+    board, staff = demo_run.working_of(SURVEY_ID), demo_run.working_of(STAFF)
+    home.working_dir.mkdir(parents=True)
+    _merge(board, staff, home.shared_working_path)
+    _merge(private_path(board), private_path(staff), private_path(home.shared_working_path))
+    with duckdb.connect(str(home.shared_working_path), read_only=True) as con:
+        assert dict(con.execute("SELECT survey_id, count(*) FROM respondents GROUP BY ALL").fetchall()) == {
+            SURVEY_ID: 389, STAFF: 8118}
+
+    assert split_shared_working_database(home) == [SURVEY_ID, STAFF]
+
+    assert not home.shared_working_path.exists() and not private_path(home.shared_working_path).exists()
+    for survey_id, original in ((SURVEY_ID, board), (STAFF, staff)):
+        split = home.working_path(survey_id)
+        assert table_rows(split, ignore=set()) | dict.fromkeys(BOOKKEEPING) == \
+            table_rows(original, ignore=set()) | dict.fromkeys(BOOKKEEPING), survey_id
+        assert table_rows(private_path(split)) == table_rows(private_path(original)), survey_id
+    assert split_shared_working_database(home) == []  # once only
+
+
+def test_the_analysts_warehouse_holds_each_surveys_snapshot_whole(demo_run):
+    """Combined from the surveys' own snapshots: each survey's rows in every table as its snapshot has them, the
+    trust reference list once, and a wide view per survey."""
+    home = SurveyHome(demo_run.home)
+    with duckdb.connect(str(home.warehouse_path), read_only=True) as con:
+        for survey_id in (SURVEY_ID, STAFF):
+            con.execute("ATTACH ? AS part (READ_ONLY)", [str(home.snapshot_path(survey_id))])
+            for table in _survey_tables(con, "part"):
+                [(missing,)] = con.execute(f'SELECT count(*) FROM (FROM part.main."{table}" EXCEPT ALL '
+                                           f'FROM "{table}" WHERE survey_id = ?)', [survey_id]).fetchall()
+                [(extra,)] = con.execute(f'SELECT count(*) FROM (FROM "{table}" WHERE survey_id = ? EXCEPT ALL '
+                                         f'FROM part.main."{table}")', [survey_id]).fetchall()
+                assert (missing, extra) == (0, 0), (survey_id, table)
+            con.execute("DETACH part")
+        assert con.execute("SELECT count(*), count(DISTINCT ods_code) FROM trusts").fetchone() == (202, 202)
+        views = {v for (v,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+    assert {"improvement_journey_wide", "staff_pulse_wide", "responses_labelled"} <= views

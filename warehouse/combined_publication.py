@@ -1,0 +1,125 @@
+"""The analysts' warehouse, every survey in one file, combined from the surveys' own snapshots.
+
+Each survey publishes a snapshot of its own (``warehouse.publication``, ``<home>/warehouse/surveys/<survey>.duckdb``)
+under its own writer lock, so two surveys publish side by side. Analysts still open one file,
+``<home>/warehouse/survey.duckdb``: after each survey's snapshot is in place it is combined again, under a lock of
+its own held for the combining only, from every survey's latest snapshot. Whichever of two publications combines
+last reads both new snapshots, so neither loses the other's update.
+
+Combining copies the largest snapshot's file (a sequential copy, whatever it holds) and inserts the other surveys'
+rows into the copy, so its cost grows with the smaller surveys only; the views and comments are then made again
+for every survey. Like a snapshot, the file is built under a hidden name beside the target, checkpointed, synced
+and renamed over it in one step: readers see the old warehouse or the new one, and open connections keep theirs.
+
+Why one file rather than the alternatives measured (docs/deployment.md): DuckDB keeps no ATTACH in a database
+file, so a small catalog file attaching the snapshots would need every analyst's client to run a script on opening
+it; views over the Parquet files would show a survey half-published (one partition at a time) and hold absolute
+paths. What does not belong here: building a survey's snapshot (``warehouse.publication``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+
+from schemas.codebook import Codebook
+from sql_text import identifier
+from warehouse.connection import fsync
+from warehouse.dictionary import comment_statements
+from warehouse.publication import PublishFailed, remove_unfinished
+from warehouse.snapshot_views import view_statements
+from warehouse.stop_points import stop_point
+
+COMBINED = "combined"  # the alias of the file being built
+# Tables without a survey (the trust reference list) are the same in every snapshot: taken from the copied one.
+SURVEY_COLUMN = "survey_id"
+
+
+def combine_snapshots(snapshots: Iterable[Path], target: Path, codebooks: Iterable[Codebook], run_id: str,
+                      memory_limit_mb: int) -> dict[str, int]:
+    """Combine the surveys' ``snapshots`` into ``target``, renamed over it in one step; returns the rows of each
+    table. Call with the publication lock held. On failure ``target`` is unchanged and ``PublishFailed`` says why."""
+    parts = sorted((Path(p) for p in snapshots if Path(p).is_file()), key=lambda p: (-p.stat().st_size, p.name))
+    if not parts:
+        raise PublishFailed("no survey has a snapshot to combine")
+    temporary = target.with_name(f".{target.name}.{run_id}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_unfinished(target)
+        shutil.copyfile(parts[0], temporary)
+        config = {"memory_limit": f"{int(memory_limit_mb)}MB", "temp_directory": f"{temporary}.spill"}
+        with duckdb.connect(config=config) as con:
+            con.execute("SET preserve_insertion_order = false")
+            con.execute(f"ATTACH ? AS {COMBINED}", [str(temporary)])
+            rows = _combine(con, parts[1:], list(codebooks))
+            con.execute(f"CHECKPOINT {COMBINED}")
+            con.execute(f"DETACH {COMBINED}")
+        if temporary.with_name(temporary.name + ".wal").exists():
+            raise PublishFailed(f"{temporary} was not fully checkpointed")
+        fsync(temporary)
+        stop_point("combine")
+        os.replace(temporary, target)
+    except (duckdb.Error, OSError, PublishFailed) as exc:
+        _discard(temporary)
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise PublishFailed(f"could not publish the analysts' warehouse {target}: {reason}. The previous warehouse "
+                            f"is unchanged; the next publication of any survey combines it again.") from exc
+    except BaseException:
+        _discard(temporary)
+        raise
+    try:
+        fsync(target.parent)
+    except OSError:
+        pass
+    return rows
+
+
+def _columns(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[str]]:
+    tables: dict[str, list[str]] = {}
+    for table, column in con.execute(
+            "SELECT c.table_name, c.column_name FROM duckdb_columns() AS c JOIN duckdb_tables() AS t "
+            "USING (database_name, schema_name, table_name) WHERE c.database_name = ? "
+            "ORDER BY c.table_name, c.column_index", [database]).fetchall():
+        tables.setdefault(table, []).append(column)
+    return tables
+
+
+def _combine(con: duckdb.DuckDBPyConnection, others: list[Path], codebooks: list[Codebook]) -> dict[str, int]:
+    combined = _columns(con, COMBINED)
+    for number, part in enumerate(others):
+        alias = f"part{number}"
+        con.execute(f"ATTACH ? AS {alias} (READ_ONLY)", [str(part)])
+        # Names from the files' own catalogues; a column one snapshot lacks (written by an earlier release) is
+        # left NULL for its rows.
+        for table, columns in _columns(con, alias).items():
+            wanted = combined.get(table, [])
+            if SURVEY_COLUMN not in wanted or SURVEY_COLUMN not in columns:
+                continue
+            shared = ", ".join(identifier(c) for c in columns if c in wanted)
+            con.execute(f"INSERT INTO {COMBINED}.main.{identifier(table)} ({shared}) "
+                        f"SELECT {shared} FROM {alias}.main.{identifier(table)}")
+        con.execute(f"DETACH {alias}")
+    for (view,) in con.execute("SELECT view_name FROM duckdb_views() WHERE database_name = ? AND NOT internal",
+                               [COMBINED]).fetchall():
+        con.execute(f"DROP VIEW {COMBINED}.main.{identifier(view)}")
+    con.execute(f"USE {COMBINED}")  # so that the views name its own tables
+    for statement in view_statements(codebooks):
+        con.execute(statement)
+    for statement in comment_statements(COMBINED, codebooks):
+        con.execute(statement)
+    con.execute("USE memory")
+    return {table: con.execute(f"SELECT count(*) FROM {COMBINED}.main.{identifier(table)}").fetchone()[0]
+            for table in combined}
+
+
+def _discard(temporary: Path) -> None:
+    for path in (temporary, temporary.with_name(temporary.name + ".wal")):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass
+    shutil.rmtree(f"{temporary}.spill", ignore_errors=True)
