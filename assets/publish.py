@@ -13,6 +13,7 @@ from home.settings import PROJECT_ROOT
 from publish.pack import PACK_FILES, PATHS_RELATIVE_TO, Pack, code_version, headline_markdown, write_pack
 from warehouse.benchmarks import benchmark_waves_loaded_before
 from warehouse.combined_publication import combine_snapshots
+from warehouse.ducklake_publication import DuckLakeFailed, publish_to_ducklake
 from warehouse.parquet_publication import PARQUET_FOLDER, publish_parquet
 from warehouse.publication import PublishFailed, publish_snapshot, published_inputs
 from warehouse.writer_lock import writer_lock
@@ -37,9 +38,11 @@ def analyst_warehouse(context: dg.AssetExecutionContext, survey_home: SurveyHome
     the warehouse combined from every survey's snapshot; each made beside the old file and renamed over it in
     one step, so open connections keep working and two surveys publishing together keep both updates. The same
     rows as hive-partitioned Parquet in `<home>/warehouse/parquet/<table>/survey_id=.../wave_id=.../data.parquet`,
-    each file replaced in one step."""
-    paths = survey_home.paths
+    each file replaced in one step; and, where the settings name a DuckLake (a prototype), the survey's schema in
+    it replaced in one transaction."""
+    paths, settings = survey_home.paths, survey_home.settings
     codebooks = paths.codebooks
+    lake_rows: dict[str, int] = {}
     target, parquet_root = paths.warehouse_path, paths.warehouse_path.parent / PARQUET_FOLDER
     rows: dict[str, int] = {}
     published: dict[str, str | None] = {}
@@ -67,6 +70,16 @@ def analyst_warehouse(context: dg.AssetExecutionContext, survey_home: SurveyHome
             published |= {partition_key(*wave): inputs for wave, inputs in published_inputs(con).items()}
             # The same rows as Parquet, for engines and machines beyond DuckDB, still under the survey's lock.
             parquet_rows += sum(publish_parquet(snapshot, parquet_root, survey_id, survey_home.duckdb_memory_mb).values())
+            if settings.ducklake:
+                try:
+                    lake = publish_to_ducklake(snapshot, survey_id, settings.ducklake_python,
+                                               settings.ducklake_catalog.get_secret_value(), settings.ducklake_data_path)
+                except DuckLakeFailed as exc:  # the DuckDB warehouse and the Parquet are published; the lake lags
+                    raise dg.Failure(description=f"{exc}; the analysts' DuckDB warehouse and Parquet are published, "
+                                     "and the next publication of the survey replaces it in the lake") from None
+                lake_rows[survey_id] = sum(lake["rows"].values())
+                context.log.info("%s published into the DuckLake in %.1f s (%d attempts)", survey_id, lake["seconds"],
+                                 lake["attempts"])
     table = "\n".join(["| table | rows |", "|---|---|"] + [f"| {name} | {n} |" for name, n in rows.items()])
     return dg.MaterializeResult(
         metadata={
@@ -77,6 +90,7 @@ def analyst_warehouse(context: dg.AssetExecutionContext, survey_home: SurveyHome
             PUBLISHED_WAVES_METADATA: dg.MetadataValue.json(published),
             "parquet": dg.MetadataValue.path(str(parquet_root)),
             "parquet_rows_written": parquet_rows,
+            **({"ducklake_rows": dg.MetadataValue.json(lake_rows)} if settings.ducklake else {}),
         }
     )
 

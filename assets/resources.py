@@ -43,6 +43,10 @@ class SurveyHomeResource(dg.ConfigurableResource):
     encoding_error_share: float = ReadLimits.encoding_error_share
     brief_pdf: bool = True  # the pack's brief printed to PDF by headless Chromium
     writer_wait_minutes: int = 60  # how long a step waits for another process writing the working database
+    # A DuckLake each publication goes into too (a prototype): the catalog passed as ``dg.EnvVar``, as the key is.
+    ducklake_catalog: str | None = None
+    ducklake_data_path: str | None = None
+    ducklake_python: str | None = None
 
     @property
     def settings(self) -> Settings:
@@ -51,7 +55,10 @@ class SurveyHomeResource(dg.ConfigurableResource):
             home=Path(self.home), max_file_mb=self.max_file_mb, duckdb_memory_mb=self.duckdb_memory_mb,
             settle_seconds=self.settle_seconds, encoding_error_rows=self.encoding_error_rows,
             encoding_error_share=self.encoding_error_share, brief_pdf=self.brief_pdf,
-            respondent_key=SecretStr(self.respondent_key) if self.respondent_key else None)
+            respondent_key=SecretStr(self.respondent_key) if self.respondent_key else None,
+            ducklake_catalog=SecretStr(self.ducklake_catalog) if self.ducklake_catalog else None,
+            ducklake_data_path=Path(self.ducklake_data_path) if self.ducklake_data_path else None,
+            ducklake_python=Path(self.ducklake_python) if self.ducklake_python else None)
 
     @property
     def paths(self) -> SurveyHome:

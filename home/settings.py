@@ -8,7 +8,9 @@ yet, default 5: ``home.settling``), ``SURVEY_ENCODING_ERROR_ROWS`` and ``SURVEY_
 (how many rows with bytes that are not UTF-8 a UTF-8 file may have, quarantined, before it is read as
 Windows-1252 or refused: the larger of the two, defaults 10 and 0.001: ``exports.text``),
 ``SURVEY_BRIEF_PDF`` (print the leadership brief to PDF with headless Chromium, default true) and
-``SURVEY_RESPONDENT_KEY`` (the pseudonym key; default: a key file in the home). ``load_settings`` builds it at the entry points only (the ``survey`` command, the Dagster
+``SURVEY_RESPONDENT_KEY`` (the pseudonym key; default: a key file in the home), ``SURVEY_DAGSTER_YAML`` (a
+deployment's Dagster instance settings) and, together, ``SURVEY_DUCKLAKE_CATALOG``, ``SURVEY_DUCKLAKE_DATA_PATH``
+and ``SURVEY_DUCKLAKE_PYTHON`` (each publication also into a DuckLake: ``warehouse.ducklake_publication``). ``load_settings`` builds it at the entry points only (the ``survey`` command, the Dagster
 definitions), and the object is passed down from there (``SurveyHome.settings``, the Dagster resource,
 connection opening, the pseudonymiser); nothing deeper reads the environment. A bad value stops the entry
 point with one line naming the variable (``SettingsError``). The two ``SURVEY_TEST_STOP_*`` variables
@@ -33,7 +35,16 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveInt, SecretStr, ValidationError, field_validator
+from pydantic import (
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveInt,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from exports import ReadLimits
@@ -53,6 +64,8 @@ DEFAULT_MAX_FILE_MB = 500
 # with 1 GB that step used 1.2 GB in all and took 1.6 times as long (docs/performance.md).
 DEFAULT_DUCKDB_MEMORY_MB = 1024
 MIN_RESPONDENT_KEY_BYTES = 16
+DUCKLAKE_CATALOG_ENV = f"{ENV_PREFIX}DUCKLAKE_CATALOG"
+DUCKLAKE_ENVS = f"{DUCKLAKE_CATALOG_ENV}, {ENV_PREFIX}DUCKLAKE_DATA_PATH and {ENV_PREFIX}DUCKLAKE_PYTHON"
 DEFAULT_SETTLE_SECONDS = 5.0
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -79,6 +92,12 @@ class Settings(BaseSettings):
     # The Dagster instance settings to use (a deployment's, e.g. deploy/dagster-postgres.yaml); unset, the
     # project's dagster.yaml.
     dagster_yaml: Path | None = None
+    # DuckLake, a prototype (docs/deployment.md): each survey's snapshot also published into a DuckLake, its
+    # catalog in PostgreSQL (``postgres:dbname=... host=... user=...``, a password included if any: a secret), its
+    # Parquet in ducklake_data_path, by the Python of the DuckLake side environment (`make ducklake`). All or none.
+    ducklake_catalog: SecretStr | None = None
+    ducklake_data_path: Path | None = None
+    ducklake_python: Path | None = None
 
     @field_validator("respondent_key")
     @classmethod
@@ -86,6 +105,18 @@ class Settings(BaseSettings):
         if key is not None and len(key.get_secret_value().encode()) < MIN_RESPONDENT_KEY_BYTES:
             raise ValueError(f"a respondent key needs at least {MIN_RESPONDENT_KEY_BYTES} bytes")
         return key
+
+    @model_validator(mode="after")
+    def _ducklake_whole(self) -> Settings:
+        given = [self.ducklake_catalog is not None, self.ducklake_data_path is not None, self.ducklake_python is not None]
+        if any(given) and not all(given):
+            raise ValueError(f"{DUCKLAKE_ENVS} are set together or not at all")
+        return self
+
+    @property
+    def ducklake(self) -> bool:
+        """Whether each publication goes into the DuckLake too."""
+        return self.ducklake_catalog is not None
 
     @classmethod
     def defaults(cls) -> Settings:
@@ -115,9 +146,13 @@ def load_settings() -> Settings:
         problems = []
         for error in exc.errors():
             name = str(error["loc"][0]) if error["loc"] else ""
+            message = error["msg"].removeprefix("Value error, ")
+            if not name:  # a rule across several variables, which the message names
+                problems.append(message)
+                continue
             variable = f"{ENV_PREFIX}{name.upper()}"
-            shown = "" if name == "respondent_key" else f" (got {error.get('input')!r})"
-            problems.append(f"{variable}: {error['msg'].removeprefix('Value error, ')}{shown}")
+            shown = "" if name in ("respondent_key", "ducklake_catalog") else f" (got {error.get('input')!r})"
+            problems.append(f"{variable}: {message}{shown}")
         raise SettingsError("; ".join(problems)) from None
 
 

@@ -15,7 +15,7 @@ from assets.indicators import headline_indicators, indicator_breakdowns, indicat
 from assets.ingest import wave_responses
 from assets.publish import analyst_warehouse, leadership_pack
 from assets.resources import SurveyHomeResource
-from home.settings import RESPONDENT_KEY_ENV, Settings, load_settings
+from home.settings import DUCKLAKE_CATALOG_ENV, RESPONDENT_KEY_ENV, Settings, load_settings
 from pipelines.jobs import refresh_wave_job
 from pipelines.sensors import daily_landing_sweep, landing_sensor
 
@@ -43,6 +43,9 @@ def build_definitions(home: Path | str | None = None, settings: Settings | None 
                 brief_pdf=settings.brief_pdf,
                 # Dagster config, which the UI shows, names the variable the settings checked, not the key.
                 respondent_key=dg.EnvVar(RESPONDENT_KEY_ENV) if settings.respondent_key is not None else None,
+                ducklake_catalog=dg.EnvVar(DUCKLAKE_CATALOG_ENV) if settings.ducklake else None,
+                ducklake_data_path=str(settings.ducklake_data_path) if settings.ducklake else None,
+                ducklake_python=str(settings.ducklake_python) if settings.ducklake else None,
             )
         },
     )

@@ -141,3 +141,26 @@ def personal_values_in(warehouse: Path, values: set[str], whole_cells: set[str] 
     raw = warehouse.read_bytes()
     found += [f"raw bytes: {v}" for v in values if "@" in v and v.encode() in raw]
     return found
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server's URL: CI's (`.ci/run` starts it), or a throwaway cluster started here."""
+    import subprocess
+    import tempfile
+
+    from tests import postgres
+
+    if os.environ.get(postgres.URL_ENV):
+        yield os.environ[postgres.URL_ENV]
+        return
+    root = Path(tempfile.mkdtemp(prefix="survey-pg-"))  # beside /tmp, where the postgres user may go
+    try:
+        cluster = postgres.Cluster(root)
+    except (FileNotFoundError, subprocess.CalledProcessError) as exc:
+        if os.environ.get(postgres.REQUIRE_ENV):
+            raise
+        pytest.skip(f"no PostgreSQL to test against: {exc}")
+    yield cluster.url
+    cluster.stop()
+    subprocess.run(["rm", "-rf", str(root)], check=False)

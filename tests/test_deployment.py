@@ -12,7 +12,6 @@ import os
 import signal
 import socket
 import subprocess
-import tempfile
 import urllib.request
 from pathlib import Path
 
@@ -28,23 +27,6 @@ pytestmark = pytest.mark.processes
 
 POSTGRES_YAML = PROJECT_ROOT / "deploy" / "dagster-postgres.yaml"
 WAVES = [(SURVEY_ID, "2023"), (SURVEY_ID, "2024"), ("staff-pulse", "2025Q4")]  # two surveys' runs queued at once
-
-
-@pytest.fixture(scope="session")
-def postgres_server():
-    if os.environ.get(postgres.URL_ENV):
-        yield os.environ[postgres.URL_ENV]
-        return
-    root = Path(tempfile.mkdtemp(prefix="survey-pg-"))  # beside /tmp, where the postgres user may go
-    try:
-        cluster = postgres.Cluster(root)
-    except (FileNotFoundError, subprocess.CalledProcessError) as exc:
-        if os.environ.get(postgres.REQUIRE_ENV):
-            raise
-        pytest.skip(f"no PostgreSQL to test against: {exc}")
-    yield cluster.url
-    cluster.stop()
-    subprocess.run(["rm", "-rf", str(root)], check=False)
 
 
 def _land(home: Path, waves) -> None:

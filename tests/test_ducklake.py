@@ -1,0 +1,146 @@
+"""The DuckLake prototype: with the DuckLake settings, `survey run` also publishes each survey into a DuckLake whose
+catalog is in PostgreSQL, one schema per survey, with exactly the rows of the analysts' DuckDB warehouse; two surveys
+publish into it at once without conflict; a later publication replaces a survey's tables in one transaction, and
+the lake's history still shows the survey as it was (time travel).
+
+The lake is read back by the DuckLake side environment's DuckDB 1.5.5 (``make ducklake``), as an analyst's client
+would, never by the project's own duckdb, which cannot load the extension."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from home.settings import PROJECT_ROOT
+from sample_data.generator import LANDING_DIR
+from tests import postgres
+from tests.conftest import SURVEY_ID
+from tests.processes import run_survey, survey_env
+from warehouse.ducklake_publication import publish_to_ducklake
+
+pytestmark = pytest.mark.processes
+STAFF = "staff-pulse"
+SIDE_PYTHON = PROJECT_ROOT / ".venv-ducklake" / "bin" / "python"
+REQUIRE_ENV = "SURVEY_REQUIRE_DUCKLAKE"
+
+# Run by the side environment's Python: for each survey schema of the lake and each of its tables, the rows the lake
+# has that the DuckDB warehouse has not for that survey, and the other way round; and the lake's snapshots.
+COMPARE = r"""
+import importlib, json, sys
+from pathlib import Path
+import duckdb
+catalog, data, warehouse, version = sys.argv[1:5]
+con = duckdb.connect(config={"extension_directory": str(Path(sys.prefix) / "duckdb_extensions")})
+for name in ("ducklake", "postgres_scanner"):
+    package = Path(importlib.import_module(f"duckdb_extension_{name}").__file__).parent
+    [binary] = package.glob(f"extensions/*/{name}.duckdb_extension")
+    con.execute(f"INSTALL '{binary.as_posix()}'")
+    con.execute(f"LOAD {name}")
+con.execute(f"ATTACH 'ducklake:{catalog}' AS lake (DATA_PATH '{data}', READ_ONLY)")
+con.execute(f"ATTACH '{warehouse}' AS warehouse (READ_ONLY)")
+out = {"differences": {}, "snapshots": con.execute("SELECT count(*) FROM lake.snapshots()").fetchone()[0]}
+tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'lake'").fetchall()
+for schema, table in tables:
+    has_survey = con.execute("SELECT count(*) FROM duckdb_columns() WHERE database_name = 'warehouse' "
+                             "AND table_name = ? AND column_name = 'survey_id'", [table]).fetchone()[0]
+    ours = f'warehouse.main."{table}"' + (f" WHERE survey_id = '{schema}'" if has_survey else "")
+    lake = f'lake."{schema}"."{table}"'
+    missing = con.execute(f"SELECT count(*) FROM (FROM {ours} EXCEPT ALL FROM {lake})").fetchone()[0]
+    extra = con.execute(f"SELECT count(*) FROM (FROM {lake} EXCEPT ALL FROM {ours})").fetchone()[0]
+    out["differences"][f"{schema}.{table}"] = [missing, extra]
+if version != "-":
+    out["respondents_then"] = dict(con.execute(
+        f"SELECT wave_id, count(*) FROM lake.\"{SURVEY}\".respondents AT (VERSION => {int(version)}) GROUP BY ALL"
+    ).fetchall())
+print(json.dumps(out))
+""".replace("{SURVEY}", SURVEY_ID)
+
+
+@pytest.fixture(scope="module")
+def side_python() -> Path:
+    if SIDE_PYTHON.exists():
+        return SIDE_PYTHON
+    if os.environ.get(REQUIRE_ENV):
+        pytest.fail(f"{REQUIRE_ENV} is set but the DuckLake side environment is not in {SIDE_PYTHON.parents[1]}: "
+                    "run `make ducklake`")
+    pytest.skip("the DuckLake side environment is not installed (`make ducklake`; CI requires it)")
+
+
+def _catalog(server_url: str) -> str:
+    """The DuckLake catalog string of a fresh database on the server."""
+    url = urlsplit(postgres.new_database(server_url).replace("postgresql+psycopg2://", "postgresql://", 1))
+    return f"postgres:dbname={url.path.lstrip('/')} host={url.hostname} port={url.port} user={url.username}"
+
+
+def _compare(side_python: Path, catalog: str, data: Path, warehouse: Path, version: int | None = None) -> dict:
+    done = subprocess.run([str(side_python), "-c", COMPARE, catalog, str(data), str(warehouse),
+                           "-" if version is None else str(version)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def _land(home: Path, survey_id: str, wave_id: str) -> None:
+    shutil.copytree(LANDING_DIR / survey_id / wave_id, home / "landing" / survey_id / wave_id)
+
+
+def test_each_survey_is_published_into_the_ducklake_with_the_warehouses_rows(side_python, postgres_server, tmp_path):
+    catalog, data = _catalog(postgres_server), tmp_path / "lake"
+    env = survey_env(SURVEY_SETTLE_SECONDS="0", SURVEY_BRIEF_PDF="false", SURVEY_DUCKLAKE_CATALOG=catalog,
+                     SURVEY_DUCKLAKE_DATA_PATH=str(data), SURVEY_DUCKLAKE_PYTHON=str(side_python))
+    home = tmp_path / "home"
+    for survey_id, wave_id in ((SURVEY_ID, "2023"), (SURVEY_ID, "2024"), (STAFF, "2025Q4")):
+        _land(home, survey_id, wave_id)
+
+    first = run_survey(home, "run", env=env)
+
+    assert first.returncode == 0, first.stdout + first.stderr
+    warehouse = home / "warehouse" / "survey.duckdb"
+    lake = _compare(side_python, catalog, data, warehouse)
+    assert {key.split(".")[0] for key in lake["differences"]} == {SURVEY_ID, STAFF}  # a schema per survey
+    assert f"{STAFF}.respondents" in lake["differences"] and f"{SURVEY_ID}.headline_indicators" in lake["differences"]
+    assert all(d == [0, 0] for d in lake["differences"].values()), lake["differences"]
+    before = lake["snapshots"]
+
+    # Two surveys publishing into the lake at once: different schemas, no conflict, neither lost.
+    outcomes = {}
+
+    def publish(survey_id: str) -> None:
+        outcomes[survey_id] = publish_to_ducklake(home / "warehouse" / "surveys" / f"{survey_id}.duckdb", survey_id,
+                                                  side_python, catalog, data)
+
+    threads = [threading.Thread(target=publish, args=(s,)) for s in (SURVEY_ID, STAFF)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert {s: o["attempts"] for s, o in outcomes.items()} == {SURVEY_ID: 1, STAFF: 1}
+    assert all(d == [0, 0] for d in _compare(side_python, catalog, data, warehouse)["differences"].values())
+
+    # A new wave: the survey's tables replaced in one transaction; the lake still has the survey as it was.
+    _land(home, SURVEY_ID, "2025")
+    again = run_survey(home, "run", env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    lake = _compare(side_python, catalog, data, warehouse, version=before)
+    assert all(d == [0, 0] for d in lake["differences"].values()), lake["differences"]
+    assert set(lake["respondents_then"]) == {"2023", "2024"} and lake["snapshots"] > before
+
+
+def test_a_lake_that_cannot_be_reached_fails_the_publication_in_one_line_without_the_catalog(side_python, tmp_path,
+                                                                                            demo_run):
+    catalog = "postgres:dbname=nowhere host=127.0.0.1 port=1 user=survey password=not-to-be-shown"
+    from warehouse.ducklake_publication import DuckLakeFailed
+
+    with pytest.raises(DuckLakeFailed) as failed:
+        publish_to_ducklake(demo_run.home / "warehouse" / "surveys" / f"{SURVEY_ID}.duckdb", SURVEY_ID, side_python,
+                            catalog, tmp_path / "lake")
+    message = str(failed.value)
+    assert message.startswith(f"{SURVEY_ID} not published into the DuckLake: ") and "\n" not in message
+    assert "not-to-be-shown" not in message
