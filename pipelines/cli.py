@@ -407,7 +407,7 @@ def dev(
     from pipelines.processes import run_until_stopped
 
     survey_home = _home(home)
-    with instance_for(survey_home):  # prepared, its pools' limits set before the daemon queues a run
+    with instance_for(survey_home):  # prepared: its settings written before the daemon reads them
         pass
     env = {
         **os.environ,
