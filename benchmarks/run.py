@@ -335,7 +335,7 @@ def main() -> None:
     print(tabulate(rows, headers="keys", floatfmt=".2f", intfmt=","))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({
-        "measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "results": rows,
         "sample_fixed_cost": sample_fixed_cost,

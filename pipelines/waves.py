@@ -29,10 +29,10 @@ from home.settings import SurveyHome
 from home.staleness import codebook_digest
 from pipelines.instance import instance_for
 from schemas.waves import WAVE_SETTINGS
-from warehouse.working_databases import working_database
 from warehouse.publication import published_inputs
 from warehouse.removal import remove_wave
 from warehouse.reports import latest_loads, wave_removals
+from warehouse.working_databases import working_database
 
 PACK_MANIFEST = "manifest.json"
 

@@ -9,7 +9,6 @@ import shutil
 import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
-import pytest
 
 from tests.processes import run_survey
 from warehouse.parquet_publication import DATA_FILE, PARQUET_FOLDER, ROW_TABLES, publish_parquet
