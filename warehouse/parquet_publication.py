@@ -31,6 +31,7 @@ PARQUET_FOLDER = "parquet"  # beside the snapshot: <home>/warehouse/parquet/
 DATA_FILE = "data.parquet"
 # Per survey, per table and wave: the load (and columns) whose respondent-level rows are on disk.
 STATE_FILE = "_written.{survey_id}.json"
+SHARED_STATE_FILE = "_written.json"  # what releases that published every survey at once kept: no longer read
 # The tables with a row per respondent or answer: large, and changed only by a load of their wave.
 ROW_TABLES = ("respondents", "respondent_fields", "responses", "numeric_responses")
 SNAPSHOT = "published"
@@ -102,6 +103,7 @@ def publish_parquet(snapshot: Path, root: Path, survey_id: str, memory_limit_mb:
                      *root.glob(f"*/.*{PARTIAL_SUFFIX}")):
         if not _written_by_living_process(leftover):
             leftover.unlink(missing_ok=True)
+    (root / SHARED_STATE_FILE).unlink(missing_ok=True)
     state_path = root / STATE_FILE.format(survey_id=survey_id)
     written = json.loads(state_path.read_text(encoding="utf-8")) if state_path.is_file() else {}
     counts: dict[str, int] = {}
