@@ -48,13 +48,17 @@ def analyst_warehouse(context: dg.AssetExecutionContext, survey_home: SurveyHome
     published: dict[str, str | None] = {}
     parquet_rows = 0
 
-    def combine() -> None:  # under the publication lock, held for the combining only
+    def combine(survey_id: str) -> None:  # under the publication lock, held for the combining only
         nonlocal rows
         with writer_lock(paths.publication_lock_path):
-            # Every survey's snapshot, a survey whose codebook cannot be read now included (without its views).
+            # Every survey's snapshot, a survey whose codebook cannot be read now included (without its views); a
+            # survey not yet published by this release (a home just split) kept as analysts have it.
             parts = sorted(paths.snapshots_dir.glob("*.duckdb"))
-            rows = combine_snapshots(parts, target, [codebooks[p.stem] for p in parts if p.stem in codebooks],
-                                     context.run.run_id, survey_home.duckdb_memory_mb)
+            carried = [s for s in paths.surveys_with_working_database() if not paths.snapshot_path(s).is_file()]
+            shown = sorted({p.stem for p in parts} | set(carried))
+            rows = combine_snapshots(parts, target, [codebooks[s] for s in shown if s in codebooks],
+                                     context.run.run_id, survey_home.duckdb_memory_mb,
+                                     fresh=paths.snapshot_path(survey_id), carried=carried)
 
     for survey_id in surveys_of_run(context, list(codebooks)):
         report(survey_id, "publishing the analysts' warehouse")
@@ -64,7 +68,7 @@ def analyst_warehouse(context: dg.AssetExecutionContext, survey_home: SurveyHome
             snapshot = paths.snapshot_path(survey_id)
             try:
                 publish_snapshot(con, snapshot, context.run.run_id, _code_version_text(), [codebooks[survey_id]],
-                                 then=combine)
+                                 then=lambda: combine(survey_id))
             except PublishFailed as exc:
                 raise dg.Failure(description=str(exc)) from None
             published |= {partition_key(*wave): inputs for wave, inputs in published_inputs(con).items()}

@@ -36,7 +36,7 @@ from pipelines.definitions import build_definitions
 from pipelines.instance import instance_for
 from pipelines.jobs import REFRESH_WAVE_JOB
 from pipelines.waves import withdraw_wave
-from warehouse.publication import loaded_waves, published_inputs
+from warehouse.publication import loaded_waves, published_inputs, read_published_inputs
 from warehouse.working_databases import split_shared_working_database, working_database
 from warehouse.writer_lock import writer_lock
 
@@ -258,7 +258,8 @@ def _refresh(home: SurveyHome, instance: dg.DagsterInstance, command_id: str, re
     # Nothing to load, but the analysts' file lags the working database: a wave withdrawn since it was last
     # published (by this command, or by one that was killed or failed to publish), or a home an earlier
     # release published without the survey's own snapshot.
-    lags = set(published) != set(loaded) or (bool(loaded) and not home.snapshot_path(survey_id).exists())
+    snapshot = home.snapshot_path(survey_id)
+    lags = set(read_published_inputs(snapshot)) != set(loaded) if snapshot.exists() else bool(loaded)
     if not waves and lags and home.warehouse_path.exists():
         refresh.publications.append(_publish(home, instance, log_level, survey_id,
                                              {"started_by": "survey run", COMMAND_TAG: command_id}))

@@ -133,6 +133,21 @@ def test_each_survey_is_published_into_the_ducklake_with_the_warehouses_rows(sid
     assert set(lake["respondents_then"]) == {"2023", "2024"} and lake["snapshots"] > before
 
 
+def test_a_message_quoting_the_catalog_names_its_variable_and_hides_any_password():
+    from warehouse.ducklake_publication import _without_catalog
+
+    catalog = "postgres:dbname=lake host=db user=survey password=s3cret"
+    lines = [
+        f'Unable to connect to Postgres at "{catalog.split(":", 1)[1]}": timeout',  # as the extension quotes it
+        f"cannot attach ducklake:{catalog}",
+        "connection to postgresql://survey:s3cret@db:5432/lake failed",
+        "password = 's3cret' was refused",
+    ]
+    shown = [_without_catalog(line, catalog) for line in lines]
+    assert not [line for line in shown if "s3cret" in line], shown
+    assert "$SURVEY_DUCKLAKE_CATALOG" in shown[0] and "$SURVEY_DUCKLAKE_CATALOG" in shown[1]
+
+
 def test_a_lake_that_cannot_be_reached_fails_the_publication_in_one_line_without_the_catalog(side_python, tmp_path,
                                                                                             demo_run):
     catalog = "postgres:dbname=nowhere host=127.0.0.1 port=1 user=survey password=not-to-be-shown"

@@ -292,6 +292,21 @@ def test_a_withdrawal_that_was_not_published_is_published_by_the_next_run(home):
     assert _rows(home, "select wave_id from wave_removals") == [("2024",)]
 
 
+def test_a_survey_whose_every_wave_is_withdrawn_is_published_once_and_then_left_alone(home):
+    """Each survey is published by runs of its own, and a survey with no wave left is published with no row in
+    `publications`: its latest publication with a row still names the withdrawn waves. Read from the published file,
+    where the withdrawals are, they are gone; so the next runs have nothing to do, rather than publishing for ever."""
+    for wave_id in ("2023", "2024"):
+        removed = _survey("wave", "remove", SURVEY_ID, wave_id, "--yes", "--home", str(home))
+        assert removed.exit_code == 0, removed.output
+    assert _rows(home, "select count(*) from respondents") == [(0,)]
+
+    for _ in range(2):
+        again = _survey("run", "--home", str(home))
+        assert again.exit_code == 0, again.output
+        assert "trends, analysts' warehouse and pack" not in again.output, again.output  # nothing to publish
+
+
 def test_a_wave_the_codebook_names_cannot_be_withdrawn_while_only_its_wave_yaml_declares_it(home, tmp_path):
     import yaml
 

@@ -71,3 +71,28 @@ def test_the_analysts_warehouse_holds_each_surveys_snapshot_whole(demo_run):
         assert con.execute("SELECT count(*), count(DISTINCT ods_code) FROM trusts").fetchone() == (202, 202)
         views = {v for (v,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
     assert {"improvement_journey_wide", "staff_pulse_wide", "responses_labelled"} <= views
+
+
+def test_a_survey_not_yet_published_by_this_release_keeps_its_rows_when_another_is_combined(demo_run, tmp_path):
+    """A home just split has no survey snapshot yet: the first survey to publish must not drop the others from the
+    analysts' warehouse. They are carried over from the warehouse as analysts have it."""
+    from warehouse.combined_publication import combine_snapshots
+
+    home = SurveyHome(demo_run.home)
+    target = tmp_path / "survey.duckdb"
+    shutil.copyfile(home.warehouse_path, target)  # both surveys, as published before
+    codebooks = [home.codebooks[SURVEY_ID], home.codebooks[STAFF]]
+
+    combine_snapshots([home.snapshot_path(SURVEY_ID)], target, codebooks, "run-x", 1024,
+                      fresh=home.snapshot_path(SURVEY_ID), carried=[STAFF])
+
+    with duckdb.connect(str(target), read_only=True) as con, \
+            duckdb.connect(str(home.warehouse_path), read_only=True) as before:
+        query = "SELECT survey_id, wave_id, count(*) FROM respondents GROUP BY ALL ORDER BY ALL"
+        assert con.execute(query).fetchall() == before.execute(query).fetchall()
+        assert con.execute("SELECT count(*) FROM staff_pulse_wide").fetchone()[0] == 8118
+
+    combine_snapshots([home.snapshot_path(SURVEY_ID)], target, codebooks, "run-y", 1024,
+                      fresh=home.snapshot_path(SURVEY_ID))  # nothing carried: the snapshots alone
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert {s for (s,) in con.execute("SELECT DISTINCT survey_id FROM respondents").fetchall()} == {SURVEY_ID}

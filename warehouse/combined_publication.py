@@ -40,22 +40,36 @@ SURVEY_COLUMN = "survey_id"
 
 
 def combine_snapshots(snapshots: Iterable[Path], target: Path, codebooks: Iterable[Codebook], run_id: str,
-                      memory_limit_mb: int) -> dict[str, int]:
+                      memory_limit_mb: int, fresh: Path | None = None, carried: Iterable[str] = ()) -> dict[str, int]:
     """Combine the surveys' ``snapshots`` into ``target``, renamed over it in one step; returns the rows of each
-    table. Call with the publication lock held. On failure ``target`` is unchanged and ``PublishFailed`` says why."""
+    table. ``fresh``: the snapshot just published, whose tables and columns (this release's) the file takes; the
+    largest snapshot is copied only when it has the same. ``carried``: surveys with no snapshot yet (a home split by
+    this release), whose rows are kept from the current ``target``. Call with the publication lock held. On failure
+    ``target`` is unchanged and ``PublishFailed`` says why."""
     parts = sorted((Path(p) for p in snapshots if Path(p).is_file()), key=lambda p: (-p.stat().st_size, p.name))
     if not parts:
         raise PublishFailed("no survey has a snapshot to combine")
+    codebooks = list(codebooks)
+    try:
+        views = view_statements(codebooks)
+    except ValueError as exc:  # a codebook the wide view cannot be made from
+        raise PublishFailed(f"could not publish the analysts' warehouse {target}: {exc}. The previous warehouse "
+                            "is unchanged.") from None
     temporary = target.with_name(f".{target.name}.{run_id}.tmp")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         remove_unfinished(target)
-        shutil.copyfile(parts[0], temporary)
+        for spill in target.parent.glob(f".{target.name}.*.tmp.spill"):  # left by a combining that was killed
+            shutil.rmtree(spill, ignore_errors=True)
+        base = _base(parts, fresh)
+        shutil.copyfile(base, temporary)
         config = {"memory_limit": f"{int(memory_limit_mb)}MB", "temp_directory": f"{temporary}.spill"}
         with duckdb.connect(config=config) as con:
             con.execute("SET preserve_insertion_order = false")
             con.execute(f"ATTACH ? AS {COMBINED}", [str(temporary)])
-            rows = _combine(con, parts[1:], list(codebooks))
+            carried = [s for s in carried if target.is_file()]
+            rows = _combine(con, [p for p in parts if p != base], views, codebooks,
+                            (target, carried) if carried else None)
             con.execute(f"CHECKPOINT {COMBINED}")
             con.execute(f"DETACH {COMBINED}")
         if temporary.with_name(temporary.name + ".wal").exists():
@@ -88,26 +102,57 @@ def _columns(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[st
     return tables
 
 
-def _combine(con: duckdb.DuckDBPyConnection, others: list[Path], codebooks: list[Codebook]) -> dict[str, int]:
+def _base(parts: list[Path], fresh: Path | None) -> Path:
+    """The largest snapshot with the fresh one's tables and columns (a snapshot written by an earlier release may
+    lack a column this one comments on), else the fresh one."""
+    if fresh is None:
+        return parts[0]
+    with duckdb.connect() as con:
+        con.execute("ATTACH ? AS fresh (READ_ONLY)", [str(fresh)])
+        wanted = _columns(con, "fresh")
+        for part in parts:
+            if part == fresh:
+                return part
+            con.execute("ATTACH ? AS candidate (READ_ONLY)", [str(part)])
+            same = _columns(con, "candidate") == wanted
+            con.execute("DETACH candidate")
+            if same:
+                return part
+    return fresh
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, alias: str, combined: dict[str, list[str]],
+                 surveys: list[str] | None = None) -> None:
+    # Names from the files' own catalogues; a column a snapshot lacks (written by an earlier release) is left NULL
+    # for its rows, and one the combined file lacks is left out.
+    for table, columns in _columns(con, alias).items():
+        wanted = combined.get(table, [])
+        if SURVEY_COLUMN not in wanted or SURVEY_COLUMN not in columns:
+            continue
+        shared = ", ".join(identifier(c) for c in columns if c in wanted)
+        where = " WHERE list_contains(?, survey_id)" if surveys is not None else ""
+        con.execute(f"INSERT INTO {COMBINED}.main.{identifier(table)} ({shared}) "
+                    f"SELECT {shared} FROM {alias}.main.{identifier(table)}{where}",
+                    [surveys] if surveys is not None else [])
+
+
+def _combine(con: duckdb.DuckDBPyConnection, others: list[Path], views: list[str], codebooks: list[Codebook],
+             previous: tuple[Path, list[str]] | None) -> dict[str, int]:
     combined = _columns(con, COMBINED)
     for number, part in enumerate(others):
         alias = f"part{number}"
         con.execute(f"ATTACH ? AS {alias} (READ_ONLY)", [str(part)])
-        # Names from the files' own catalogues; a column one snapshot lacks (written by an earlier release) is
-        # left NULL for its rows.
-        for table, columns in _columns(con, alias).items():
-            wanted = combined.get(table, [])
-            if SURVEY_COLUMN not in wanted or SURVEY_COLUMN not in columns:
-                continue
-            shared = ", ".join(identifier(c) for c in columns if c in wanted)
-            con.execute(f"INSERT INTO {COMBINED}.main.{identifier(table)} ({shared}) "
-                        f"SELECT {shared} FROM {alias}.main.{identifier(table)}")
+        _insert_rows(con, alias, combined)
         con.execute(f"DETACH {alias}")
+    if previous is not None:  # surveys not yet published by this release: as the analysts have them now
+        con.execute("ATTACH ? AS previous (READ_ONLY)", [str(previous[0])])
+        _insert_rows(con, "previous", combined, previous[1])
+        con.execute("DETACH previous")
     for (view,) in con.execute("SELECT view_name FROM duckdb_views() WHERE database_name = ? AND NOT internal",
                                [COMBINED]).fetchall():
         con.execute(f"DROP VIEW {COMBINED}.main.{identifier(view)}")
     con.execute(f"USE {COMBINED}")  # so that the views name its own tables
-    for statement in view_statements(codebooks):
+    for statement in views:
         con.execute(statement)
     for statement in comment_statements(COMBINED, codebooks):
         con.execute(statement)

@@ -21,6 +21,8 @@ from pathlib import Path
 WRITER = Path(__file__).with_name("ducklake_writer.py")
 CATALOG_ENV = "SURVEY_DUCKLAKE_CATALOG"  # as the writer reads it
 TIMEOUT_S = 3600
+PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
+URI_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
 PASSWORD = re.compile(r"password\s*=\s*('[^']*'|\"[^\"]*\"|[^\s\"']+)", re.IGNORECASE)
 
 
@@ -31,7 +33,9 @@ class DuckLakeFailed(RuntimeError):
 def publish_to_ducklake(snapshot: Path, survey_id: str, python: Path, catalog: str, data_path: Path) -> dict:
     """Replace the survey's schema in the DuckLake with its snapshot's tables; returns the rows of each table, the
     attempts and the seconds. Call with the survey's writer lock, after its snapshot is published."""
-    env = {**os.environ, CATALOG_ENV: catalog}
+    # What the program needs and no more: not the pseudonym key, not the other settings; libpq's own PG* variables
+    # (a password file, a service) pass through.
+    env = {k: v for k, v in os.environ.items() if k.startswith("PG") or k in PASSED_ENV} | {CATALOG_ENV: catalog}
     try:
         done = subprocess.run([str(python), str(WRITER), str(snapshot), survey_id, str(data_path)], env=env,
                               capture_output=True, text=True, timeout=TIMEOUT_S, stdin=subprocess.DEVNULL, check=False)
@@ -48,4 +52,4 @@ def _without_catalog(line: str, catalog: str) -> str:
     variable, and any password left in it hidden."""
     for form in (catalog, catalog.split(":", 1)[-1]):
         line = line.replace(form, f"${CATALOG_ENV}")
-    return PASSWORD.sub("password=(hidden)", line)
+    return URI_PASSWORD.sub(r"\1(hidden)@", PASSWORD.sub("password=(hidden)", line))

@@ -141,7 +141,7 @@ def publish_parquet(snapshot: Path, root: Path, survey_id: str, memory_limit_mb:
             survey = _partition(root, table, {"survey_id": survey_id})
             if keys and survey.is_dir() and not any(survey.iterdir()):
                 survey.rmdir()  # none of the survey's waves is published any more
-    partial = state_path.with_name(f".{STATE_FILE}{PARTIAL_SUFFIX}")
+    partial = state_path.with_name(f".{state_path.name}.{os.getpid()}{PARTIAL_SUFFIX}")
     partial.write_text(json.dumps(done, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     partial.replace(state_path)
     return counts

@@ -224,23 +224,24 @@ def published_wave_sources(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, st
     return waves
 
 
-def published_inputs(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str | None]:
-    """The inputs fingerprint of each wave in the latest publication, by (survey id, wave id), from the
-    working database or an analysts' snapshot (both hold ``publications``)."""
+def published_inputs(con: duckdb.DuckDBPyConnection, published_file: bool = False) -> dict[tuple[str, str], str | None]:
+    """The inputs fingerprint of each wave in its survey's latest publication, by (survey id, wave id), from the
+    working database or, with ``published_file``, from a survey's snapshot or the analysts' warehouse (a wave
+    withdrawn since then left out: that file was published without it)."""
     try:
-        rows = con.execute(read_sql("published_inputs")).fetchall()
-    except duckdb.BinderException:
-        return {}  # published before fingerprints were recorded: every wave is loaded again, once
+        rows = con.execute(read_sql("published_inputs"), {"published_file": published_file}).fetchall()
+    except (duckdb.BinderException, duckdb.CatalogException):
+        return {}  # published before fingerprints (or withdrawals) were recorded: every wave is loaded again, once
     return {(survey_id, wave_id): fingerprint for survey_id, wave_id, fingerprint in rows}
 
 
 def read_published_inputs(snapshot: Path) -> dict[tuple[str, str], str | None]:
-    """``published_inputs`` of the analysts' snapshot, opened read-only beside analysts (empty when there is
-    none yet); raises ``duckdb.Error`` when it cannot be opened (a client holding it to write)."""
+    """``published_inputs`` of a published file, opened read-only beside analysts (empty when there is none yet);
+    raises ``duckdb.Error`` when it cannot be opened (a client holding it to write)."""
     if not snapshot.exists():
         return {}
     with duckdb.connect(str(snapshot), read_only=True) as con:
-        return published_inputs(con)
+        return published_inputs(con, published_file=True)
 
 
 def loaded_waves(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:

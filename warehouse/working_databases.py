@@ -4,8 +4,8 @@ by side and one survey's runs take turns.
 A survey's working database is ``<home>/working/<survey_id>/survey.duckdb`` with its private values beside it
 (``warehouse.connection``). Earlier releases kept one working database for every survey
 (``<home>/working/survey.duckdb``); the first use of a home made by one splits it, under that file's own lock:
-each survey's rows are copied into a file of the survey's own, made under a hidden name and renamed into place,
-and the shared file is removed only once every survey has its own. Killed half-way, the next use splits again
+each survey's rows (and only its rows) are inserted into files of the survey's own, made with today's schema under a
+hidden name and renamed into place, and the shared file is removed only once every survey has its own. Killed half-way, the next use splits again
 from the shared file, which is still whole.
 
 What does not belong here: how a connection is made or the file rebuilt (``warehouse.connection``), the lock
@@ -23,10 +23,11 @@ import duckdb
 
 from home.settings import SurveyHome
 from sql_text import identifier
-from warehouse.connection import PRIVATE_FILE, STORAGE_VERSION, connect, fsync, private_path
+from warehouse.connection import PRIVATE, PRIVATE_FILE, STORAGE_VERSION, connect, ensure_schema, fsync, private_path
 from warehouse.writer_lock import writer_lock
 
-SPLIT_REASON = "split from the working database earlier releases shared between surveys"
+# The pipeline's notes on the shared file itself (why it must be rebuilt): the new files are built clean.
+NOT_COPIED = {"rebuild_reasons"}
 
 
 @contextmanager
@@ -61,7 +62,9 @@ def split_shared_working_database(home: SurveyHome) -> list[str]:
         for survey_id in surveys:
             with writer_lock(home.writer_lock_path(survey_id)):
                 _copy_survey(shared, home.working_path(survey_id), survey_id, home.settings.duckdb_memory_mb)
-        for leftover in (shared, private_path(shared)):
+        # The private file first: were the command killed in between, the shared file would be split again, and
+        # each survey's private file, made already, kept.
+        for leftover in (private_path(shared), shared):
             for path in (leftover, leftover.with_name(leftover.name + ".wal")):
                 path.unlink(missing_ok=True)
         fsync(home.working_dir)
@@ -69,31 +72,51 @@ def split_shared_working_database(home: SurveyHome) -> list[str]:
 
 
 def _copy_survey(shared: Path, target: Path, survey_id: str, memory_limit_mb: int) -> None:
-    """The survey's rows of the shared file and its private file, into files of its own renamed over ``target``."""
+    """The survey's rows of the shared file and its private file, inserted into new files made with today's schema and
+    renamed over ``target`` and its private file: no other survey's row is ever written to them, so none lingers in
+    their free blocks."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    pairs = [(shared, target.with_name(f".{target.name}.split"), target),
-             (private_path(shared), target.with_name(f".{PRIVATE_FILE}.split"), private_path(target))]
+    temporary, temporary_private = target.with_name(f".{target.name}.split"), target.with_name(f".{PRIVATE_FILE}.split")
+    for path in (temporary, temporary_private):
+        for leftover in (path, path.with_name(path.name + ".wal")):
+            leftover.unlink(missing_ok=True)
     with duckdb.connect(config={"memory_limit": f"{int(memory_limit_mb)}MB"}) as con:
-        for number, (source, temporary, _) in enumerate(pairs):
-            for path in (temporary, temporary.with_name(temporary.name + ".wal")):
-                path.unlink(missing_ok=True)
-            if not source.exists():
-                continue
-            con.execute(f"ATTACH ? AS old{number} (READ_ONLY)", [str(source)])
-            con.execute(f"ATTACH ? AS new{number} (STORAGE_VERSION ?)", [str(temporary), STORAGE_VERSION])
-            con.execute(f"COPY FROM DATABASE old{number} TO new{number}")
-            # Table names come from the file's own catalogue, never from input.
-            for (table,) in con.execute("SELECT DISTINCT table_name FROM duckdb_columns() WHERE database_name = ? "
-                                        "AND column_name = 'survey_id'", [f"new{number}"]).fetchall():
-                con.execute(f"DELETE FROM new{number}.main.{identifier(table)} WHERE survey_id IS DISTINCT FROM ?",
-                            [survey_id])
-            if number == 0:  # the other surveys' rows are in its free blocks until it is rebuilt
-                con.execute("INSERT INTO new0.main.rebuild_reasons VALUES (?, now())", [SPLIT_REASON])
-            con.execute(f"CHECKPOINT new{number}")
-            con.execute(f"DETACH new{number}")
-            con.execute(f"DETACH old{number}")
-    for _, temporary, final in reversed(pairs):  # the private file first: a working file never lacks it
-        if temporary.exists():
-            fsync(temporary)
-            os.replace(temporary, final)
+        con.execute("SET preserve_insertion_order = false")
+        con.execute("ATTACH ? AS old (READ_ONLY)", [str(shared)])
+        sources = [("old", "new")]
+        if private_path(shared).exists():
+            con.execute("ATTACH ? AS old_private (READ_ONLY)", [str(private_path(shared))])
+            sources.append(("old_private", PRIVATE))
+        con.execute("ATTACH ? AS new (STORAGE_VERSION ?)", [str(temporary), STORAGE_VERSION])
+        con.execute(f"ATTACH ? AS {PRIVATE} (STORAGE_VERSION ?)", [str(temporary_private), STORAGE_VERSION])
+        con.execute("USE new")
+        ensure_schema(con)  # today's tables, keys and macros, in both files
+        for source, destination in sources:
+            for table, columns in _columns(con, source).items():
+                wanted = _columns(con, destination).get(table)
+                if not wanted or table in NOT_COPIED:
+                    continue
+                shared_columns = ", ".join(identifier(c) for c in columns if c in wanted)
+                where = " WHERE survey_id = ?" if "survey_id" in columns else ""  # the trust list: whole
+                # Table and column names come from the files' own catalogues, never from input.
+                con.execute(f"INSERT INTO {destination}.main.{identifier(table)} ({shared_columns}) "
+                            f"SELECT {shared_columns} FROM {source}.main.{identifier(table)}{where}",
+                            [survey_id] if where else [])
+        con.execute("USE memory")
+        for database in ("new", PRIVATE):
+            con.execute(f"CHECKPOINT {database}")
+            con.execute(f"DETACH {database}")
+    for path, final in ((temporary_private, private_path(target)), (temporary, target)):  # a working file never lacks its private file
+        fsync(path)
+        os.replace(path, final)
     fsync(target.parent)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[str]]:
+    tables: dict[str, list[str]] = {}
+    for table, column in con.execute(
+            "SELECT c.table_name, c.column_name FROM duckdb_columns() AS c JOIN duckdb_tables() AS t "
+            "USING (database_name, schema_name, table_name) WHERE c.database_name = ? AND c.schema_name = 'main' "
+            "ORDER BY c.table_name, c.column_index", [database]).fetchall():
+        tables.setdefault(table, []).append(column)
+    return tables
