@@ -194,3 +194,27 @@ def test_no_asset_waits_on_a_slot_shared_by_every_survey_and_every_run_names_its
     for path in (PROJECT_ROOT / "dagster.yaml", POSTGRES_YAML):
         limits = yaml.safe_load(path.read_text(encoding="utf-8"))["concurrency"]["runs"]["tag_concurrency_limits"]
         assert limits == [{"key": SURVEY_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}], path
+
+
+def test_a_run_launched_from_the_ui_is_queued_under_its_surveys_tag(tmp_path):
+    """The UI launches a wave's run with its partition only: the instance's run coordinator (dagster.yaml) gives it
+    its survey's tag as it queues it, so the queue's per-survey limit applies however a run was launched."""
+    import dagster as dg
+    from dagster._core.utils import make_new_run_id
+
+    from assets.constants import SURVEY_TAG
+    from pipelines.instance import instance_for
+    from pipelines.run_coordinator import SurveyRunCoordinator, with_survey_tag
+
+    with instance_for(SurveyHome(tmp_path)) as instance:
+        assert isinstance(instance.run_coordinator, SurveyRunCoordinator)
+        tagged = {}
+        for name, tags in (("partition only", {"dagster/partition": "staff-pulse/2025Q4"}),
+                           ("no partition", {}),
+                           ("tagged already", {"dagster/partition": "staff-pulse/2026Q1", SURVEY_TAG: "other"})):
+            run = instance.add_run(dg.DagsterRun(job_name="refresh_wave", run_id=make_new_run_id(), tags=tags))
+            with_survey_tag(instance, run)
+            tagged[name] = instance.get_run_by_id(run.run_id).tags  # as stored, where the queue reads them
+    assert tagged["partition only"].get(SURVEY_TAG) == "staff-pulse"
+    assert SURVEY_TAG not in tagged["no partition"]
+    assert tagged["tagged already"][SURVEY_TAG] == "other"
