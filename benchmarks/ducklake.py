@@ -34,7 +34,7 @@ from tests.conftest import SURVEY_ID
 from tests.processes import SURVEY, survey_env
 from warehouse.combined_publication import combine_snapshots
 from warehouse.connection import connect
-from warehouse.ducklake_publication import publish_to_ducklake
+from warehouse.ducklake_publication import WRITER, publish_to_ducklake
 from warehouse.publication import publish_snapshot
 
 SIDE_PYTHON = PROJECT_ROOT / ".venv-ducklake" / "bin" / "python"
@@ -42,17 +42,13 @@ WAVE = "2025"
 QUERY = ("SELECT r.trust_code, a.option_id, count(*) FROM {responses} AS a JOIN {respondents} AS r "
          "USING (survey_id, wave_id, respondent_id) WHERE a.question_id = 'trust_approach_stage' GROUP BY ALL")
 LAKE_QUERY = r"""
-import importlib, sys, time
+import sys, time
 from pathlib import Path
-import duckdb
-catalog, data, query = sys.argv[1:4]
-con = duckdb.connect(config={"extension_directory": str(Path(sys.prefix) / "duckdb_extensions")})
-for name in ("ducklake", "postgres_scanner"):
-    package = Path(importlib.import_module(f"duckdb_extension_{name}").__file__).parent
-    [binary] = package.glob(f"extensions/*/{name}.duckdb_extension")
-    con.execute(f"INSTALL '{binary.as_posix()}'")
-    con.execute(f"LOAD {name}")
-con.execute(f"ATTACH 'ducklake:{catalog}' AS lake (DATA_PATH '{data}', READ_ONLY)")
+writer, catalog, data, query = sys.argv[1:5]
+sys.path.insert(0, writer)
+from ducklake_writer import attach_lake, connect
+con = connect()
+attach_lake(con, catalog, Path(data), read_only=True)
 started = time.perf_counter()
 con.execute(query).fetchall()
 print(time.perf_counter() - started)
@@ -96,7 +92,7 @@ def main(respondents: int, repeats: int) -> dict:
                 con.execute(QUERY.format(responses="responses", respondents="respondents")).fetchall()
                 times["duckdb_query"].append(time.perf_counter() - started)
             schema = f'lake."{SURVEY_ID}"'
-            done = subprocess.run([str(SIDE_PYTHON), "-c", LAKE_QUERY, catalog, str(lake_data), QUERY.format(
+            done = subprocess.run([str(SIDE_PYTHON), "-c", LAKE_QUERY, str(WRITER.parent), catalog, str(lake_data), QUERY.format(
                 responses=f"{schema}.responses", respondents=f"{schema}.respondents")],
                 capture_output=True, text=True, check=True, timeout=600)
             times["ducklake_query"].append(float(done.stdout.strip()))

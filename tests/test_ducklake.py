@@ -23,7 +23,7 @@ from sample_data.generator import LANDING_DIR
 from tests import postgres
 from tests.conftest import SURVEY_ID
 from tests.processes import run_survey, survey_env
-from warehouse.ducklake_publication import publish_to_ducklake
+from warehouse.ducklake_publication import WRITER, publish_to_ducklake
 
 pytestmark = pytest.mark.processes
 STAFF = "staff-pulse"
@@ -33,17 +33,13 @@ REQUIRE_ENV = "SURVEY_REQUIRE_DUCKLAKE"
 # Run by the side environment's Python: for each survey schema of the lake and each of its tables, the rows the lake
 # has that the DuckDB warehouse has not for that survey, and the other way round; and the lake's snapshots.
 COMPARE = r"""
-import importlib, json, sys
+import json, sys
 from pathlib import Path
-import duckdb
-catalog, data, warehouse, version = sys.argv[1:5]
-con = duckdb.connect(config={"extension_directory": str(Path(sys.prefix) / "duckdb_extensions")})
-for name in ("ducklake", "postgres_scanner"):
-    package = Path(importlib.import_module(f"duckdb_extension_{name}").__file__).parent
-    [binary] = package.glob(f"extensions/*/{name}.duckdb_extension")
-    con.execute(f"INSTALL '{binary.as_posix()}'")
-    con.execute(f"LOAD {name}")
-con.execute(f"ATTACH 'ducklake:{catalog}' AS lake (DATA_PATH '{data}', READ_ONLY)")
+writer, catalog, data, warehouse, version = sys.argv[1:6]
+sys.path.insert(0, writer)
+from ducklake_writer import attach_lake, connect
+con = connect()
+attach_lake(con, catalog, Path(data), read_only=True)
 con.execute(f"ATTACH '{warehouse}' AS warehouse (READ_ONLY)")
 out = {"differences": {}, "snapshots": con.execute("SELECT count(*) FROM lake.snapshots()").fetchone()[0]}
 tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'lake'").fetchall()
@@ -80,7 +76,7 @@ def _catalog(server_url: str) -> str:
 
 
 def _compare(side_python: Path, catalog: str, data: Path, warehouse: Path, version: int | None = None) -> dict:
-    done = subprocess.run([str(side_python), "-c", COMPARE, catalog, str(data), str(warehouse),
+    done = subprocess.run([str(side_python), "-c", COMPARE, str(WRITER.parent), catalog, str(data), str(warehouse),
                            "-" if version is None else str(version)],
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr

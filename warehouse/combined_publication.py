@@ -19,7 +19,6 @@ paths. What does not belong here: building a survey's snapshot (``warehouse.publ
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,11 +27,10 @@ import duckdb
 
 from schemas.codebook import Codebook
 from sql_text import identifier
-from warehouse.connection import fsync
+from warehouse.connection import copy_rows, table_columns
 from warehouse.dictionary import comment_statements
-from warehouse.publication import PublishFailed, remove_unfinished
+from warehouse.publication import PublishFailed, remove_unfinished, replaced_whole
 from warehouse.snapshot_views import view_statements
-from warehouse.stop_points import stop_point
 
 COMBINED = "combined"  # the alias of the file being built
 # Tables without a survey (the trust reference list) are the same in every snapshot: taken from the copied one.
@@ -56,50 +54,27 @@ def combine_snapshots(snapshots: Iterable[Path], target: Path, codebooks: Iterab
         raise PublishFailed(f"could not publish the analysts' warehouse {target}: {exc}. The previous warehouse "
                             "is unchanged.") from None
     temporary = target.with_name(f".{target.name}.{run_id}.tmp")
+    spill = Path(f"{temporary}.spill")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        remove_unfinished(target)
-        for spill in target.parent.glob(f".{target.name}.*.tmp.spill"):  # left by a combining that was killed
-            shutil.rmtree(spill, ignore_errors=True)
-        base = _base(parts, fresh)
-        shutil.copyfile(base, temporary)
-        config = {"memory_limit": f"{int(memory_limit_mb)}MB", "temp_directory": f"{temporary}.spill"}
-        with duckdb.connect(config=config) as con:
-            con.execute("SET preserve_insertion_order = false")
-            con.execute(f"ATTACH ? AS {COMBINED}", [str(temporary)])
-            carried = [s for s in carried if target.is_file()]
-            rows = _combine(con, [p for p in parts if p != base], views, codebooks,
-                            (target, carried) if carried else None)
-            con.execute(f"CHECKPOINT {COMBINED}")
-            con.execute(f"DETACH {COMBINED}")
-        if temporary.with_name(temporary.name + ".wal").exists():
-            raise PublishFailed(f"{temporary} was not fully checkpointed")
-        fsync(temporary)
-        stop_point("combine")
-        os.replace(temporary, target)
-    except (duckdb.Error, OSError, PublishFailed) as exc:
-        _discard(temporary)
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise PublishFailed(f"could not publish the analysts' warehouse {target}: {reason}. The previous warehouse "
-                            f"is unchanged; the next publication of any survey combines it again.") from exc
-    except BaseException:
-        _discard(temporary)
-        raise
-    try:
-        fsync(target.parent)
-    except OSError:
-        pass
+        with replaced_whole(target, temporary, "combine", "the next publication of any survey combines it again"):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            remove_unfinished(target)
+            for leftover in target.parent.glob(f".{target.name}.*.tmp.spill"):  # left by a combining that was killed
+                shutil.rmtree(leftover, ignore_errors=True)
+            base = _base(parts, fresh)
+            shutil.copyfile(base, temporary)
+            config = {"memory_limit": f"{int(memory_limit_mb)}MB", "temp_directory": str(spill)}
+            with duckdb.connect(config=config) as con:
+                con.execute("SET preserve_insertion_order = false")
+                con.execute(f"ATTACH ? AS {COMBINED}", [str(temporary)])
+                carried = [s for s in carried if target.is_file()]
+                rows = _combine(con, [p for p in parts if p != base], views, codebooks,
+                                (target, carried) if carried else None)
+                con.execute(f"CHECKPOINT {COMBINED}")
+                con.execute(f"DETACH {COMBINED}")
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
     return rows
-
-
-def _columns(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[str]]:
-    tables: dict[str, list[str]] = {}
-    for table, column in con.execute(
-            "SELECT c.table_name, c.column_name FROM duckdb_columns() AS c JOIN duckdb_tables() AS t "
-            "USING (database_name, schema_name, table_name) WHERE c.database_name = ? "
-            "ORDER BY c.table_name, c.column_index", [database]).fetchall():
-        tables.setdefault(table, []).append(column)
-    return tables
 
 
 def _base(parts: list[Path], fresh: Path | None) -> Path:
@@ -109,12 +84,12 @@ def _base(parts: list[Path], fresh: Path | None) -> Path:
         return parts[0]
     with duckdb.connect() as con:
         con.execute("ATTACH ? AS fresh (READ_ONLY)", [str(fresh)])
-        wanted = _columns(con, "fresh")
+        wanted = table_columns(con, "fresh")
         for part in parts:
             if part == fresh:
                 return part
             con.execute("ATTACH ? AS candidate (READ_ONLY)", [str(part)])
-            same = _columns(con, "candidate") == wanted
+            same = table_columns(con, "candidate") == wanted
             con.execute("DETACH candidate")
             if same:
                 return part
@@ -123,22 +98,16 @@ def _base(parts: list[Path], fresh: Path | None) -> Path:
 
 def _insert_rows(con: duckdb.DuckDBPyConnection, alias: str, combined: dict[str, list[str]],
                  surveys: list[str] | None = None) -> None:
-    # Names from the files' own catalogues; a column a snapshot lacks (written by an earlier release) is left NULL
-    # for its rows, and one the combined file lacks is left out.
-    for table, columns in _columns(con, alias).items():
+    for table, columns in table_columns(con, alias).items():
         wanted = combined.get(table, [])
-        if SURVEY_COLUMN not in wanted or SURVEY_COLUMN not in columns:
-            continue
-        shared = ", ".join(identifier(c) for c in columns if c in wanted)
-        where = " WHERE list_contains(?, survey_id)" if surveys is not None else ""
-        con.execute(f"INSERT INTO {COMBINED}.main.{identifier(table)} ({shared}) "
-                    f"SELECT {shared} FROM {alias}.main.{identifier(table)}{where}",
-                    [surveys] if surveys is not None else [])
+        if SURVEY_COLUMN in wanted and SURVEY_COLUMN in columns:  # a column the combined file lacks is left out
+            copy_rows(con, alias, COMBINED, table, columns, wanted,
+                      *(("list_contains(?, survey_id)", [surveys]) if surveys is not None else ()))
 
 
 def _combine(con: duckdb.DuckDBPyConnection, others: list[Path], views: list[str], codebooks: list[Codebook],
              previous: tuple[Path, list[str]] | None) -> dict[str, int]:
-    combined = _columns(con, COMBINED)
+    combined = table_columns(con, COMBINED)
     for number, part in enumerate(others):
         alias = f"part{number}"
         con.execute(f"ATTACH ? AS {alias} (READ_ONLY)", [str(part)])
@@ -159,12 +128,3 @@ def _combine(con: duckdb.DuckDBPyConnection, others: list[Path], views: list[str
     con.execute("USE memory")
     return {table: con.execute(f"SELECT count(*) FROM {COMBINED}.main.{identifier(table)}").fetchone()[0]
             for table in combined}
-
-
-def _discard(temporary: Path) -> None:
-    for path in (temporary, temporary.with_name(temporary.name + ".wal")):
-        try:
-            path.unlink(missing_ok=True)
-        except OSError:
-            pass
-    shutil.rmtree(f"{temporary}.spill", ignore_errors=True)

@@ -93,6 +93,28 @@ def _move_private_tables(con: duckdb.DuckDBPyConnection, tables: list[str]) -> N
         con.execute("INSERT INTO rebuild_reasons VALUES ('private values moved to their own file', now())")
 
 
+def table_columns(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[str]]:
+    """The columns of each table (not view) of the attached ``database``'s main schema, in their order."""
+    tables: dict[str, list[str]] = {}
+    for table, column in con.execute(
+            "SELECT c.table_name, c.column_name FROM duckdb_columns() AS c JOIN duckdb_tables() AS t "
+            "USING (database_name, schema_name, table_name) WHERE c.database_name = ? AND c.schema_name = 'main' "
+            "ORDER BY c.table_name, c.column_index", [database]).fetchall():
+        tables.setdefault(table, []).append(column)
+    return tables
+
+
+def copy_rows(con: duckdb.DuckDBPyConnection, source: str, destination: str, table: str, columns: list[str],
+              wanted: list[str], where: str = "", params: list | None = None) -> None:
+    """Insert the rows of ``source``'s table into ``destination``'s, the columns both have (a column the source lacks,
+    written by an earlier release, left to its default); ``where`` (with ``params``) chooses the rows. Names come
+    from the files' own catalogues (``table_columns``), never from input."""
+    shared = ", ".join(sql_text.identifier(c) for c in columns if c in wanted)
+    name = sql_text.identifier(table)
+    con.execute(f"INSERT INTO {destination}.main.{name} ({shared}) SELECT {shared} FROM {source}.main.{name}"
+                + (f" WHERE {where}" if where else ""), params or [])
+
+
 def private_path(working: Path) -> Path:
     """The private values' file of the working database at ``working``."""
     return Path(working).with_name(PRIVATE_FILE)

@@ -13,6 +13,8 @@ DuckLake has no ``INSERT OR REPLACE``, and no keys or ``UNIQUE`` to keep), so a 
 after, never a mix; retried when another writer committed to the same tables first. Views are not copied: a view
 in the snapshot is made from its tables, and analysts on the lake query the tables.
 
+Readers in the side environment (the tests, the benchmark) import ``connect`` and ``attach_lake`` from this file.
+
 Usage: ``python ducklake_writer.py SNAPSHOT SURVEY_ID DATA_PATH`` with the catalog (``postgres:dbname=... host=...``,
 which may hold a password) in the environment variable ``SURVEY_DUCKLAKE_CATALOG``, never on the command line.
 Prints the rows of each table, the attempts and the seconds as JSON; on failure, one line on stderr and exit 1.
@@ -43,7 +45,9 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _connect() -> duckdb.DuckDBPyConnection:
+def connect() -> duckdb.DuckDBPyConnection:
+    """A connection with the DuckLake and PostgreSQL extensions loaded (also what a reader of the lake opens: the tests
+    and the benchmark run their queries through it)."""
     # The extensions ship as Python packages of the side environment (no download): installed from there into a
     # folder of the environment, not the user's home.
     con = duckdb.connect(config={"extension_directory": str(Path(sys.prefix) / "duckdb_extensions")})
@@ -93,10 +97,12 @@ def _replace(con: duckdb.DuckDBPyConnection, survey_id: str) -> dict[str, int]:
     return rows
 
 
-def _attach_lake(con: duckdb.DuckDBPyConnection, catalog: str, data_path: Path) -> None:
+def attach_lake(con: duckdb.DuckDBPyConnection, catalog: str, data_path: Path, read_only: bool = False) -> None:
+    """The lake attached as ``lake``."""
+    options = f"DATA_PATH {_literal(str(data_path))}" + (", READ_ONLY" if read_only else "")
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            con.execute(f"ATTACH {_literal('ducklake:' + catalog)} AS lake (DATA_PATH {_literal(str(data_path))})")
+            con.execute(f"ATTACH {_literal('ducklake:' + catalog)} AS lake ({options})")
             return
         except duckdb.Error as exc:
             # Two writers attaching a new catalog both create its tables, and one fails; the catalog is then made.
@@ -109,8 +115,8 @@ def publish(snapshot: Path, survey_id: str, catalog: str, data_path: Path) -> di
     """Replace the survey's schema in the lake with the snapshot's tables, in one transaction."""
     started = time.perf_counter()
     data_path.mkdir(parents=True, exist_ok=True)
-    with _connect() as con:
-        _attach_lake(con, catalog, data_path)
+    with connect() as con:
+        attach_lake(con, catalog, data_path)
         con.execute(f"ATTACH {_literal(str(snapshot))} AS snapshot (READ_ONLY)")
         for attempt in range(1, ATTEMPTS + 1):
             try:

@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from sql_text import identifier
+from warehouse.connection import table_columns
 
 PARQUET_FOLDER = "parquet"  # beside the snapshot: <home>/warehouse/parquet/
 DATA_FILE = "data.parquet"
@@ -36,17 +37,6 @@ SHARED_STATE_FILE = "_written.json"  # what releases that published every survey
 ROW_TABLES = ("respondents", "respondent_fields", "responses", "numeric_responses")
 SNAPSHOT = "published"
 PARTIAL_SUFFIX = ".partial"  # a file being written; renamed over its target when whole
-
-
-def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
-    # Tables only: the views (a wide view per survey, the labelled answers) are made from them, in any engine.
-    rows = con.execute("SELECT c.table_name, c.column_name FROM duckdb_columns() AS c JOIN duckdb_tables() AS t "
-                       "USING (database_name, schema_name, table_name) WHERE c.database_name = ? "
-                       "ORDER BY c.table_name, c.column_index", [SNAPSHOT]).fetchall()
-    tables: dict[str, list[str]] = {}
-    for table, column in rows:
-        tables.setdefault(table, []).append(column)
-    return tables
 
 
 def _write(con: duckdb.DuckDBPyConnection, table: str, keys: dict[str, str], columns: list[str], folder: Path) -> int:
@@ -115,7 +105,8 @@ def publish_parquet(snapshot: Path, root: Path, survey_id: str, memory_limit_mb:
         con.execute(f"ATTACH ? AS {SNAPSHOT} (READ_ONLY)", [str(snapshot)])
         loads = dict(con.execute(f"SELECT survey_id || '/' || wave_id, arg_max(run_id, loaded_at) "
                                  f"FROM {SNAPSHOT}.main.load_log GROUP BY ALL").fetchall())
-        for table, columns in _columns(con).items():
+        # Tables only: the views (a wide view per survey, the labelled answers) are made from them, in any engine.
+        for table, columns in table_columns(con, SNAPSHOT).items():
             keys = [k for k in ("survey_id", "wave_id") if k in columns]
             if "survey_id" not in keys:
                 keys = []

@@ -23,7 +23,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,9 +150,10 @@ def publish_snapshot(
         raise PublishFailed(
             f"not publishing the analysts' warehouse {target}: the results of {', '.join(waves)} were not "
             f"computed from its latest load (a run failed or was stopped after loading it). The previous "
-            f"snapshot is unchanged; `survey run` loads the wave again and publishes."
+            f"warehouse is unchanged; `survey run` loads the wave again and publishes."
         )
-    try:
+    with replaced_whole(target, temporary, "publish",
+                        "the working database keeps the new data for the next run"):
         target.parent.mkdir(parents=True, exist_ok=True)
         remove_unfinished(target)
         remove_private_rows_of_other_loads(con)  # counted for analysts: the latest loads' only
@@ -170,25 +172,6 @@ def publish_snapshot(
             _detach_quietly(con, working)  # the first error is the one worth reporting
             raise
         con.execute(f"DETACH {SNAPSHOT}")
-        if temporary.with_name(temporary.name + ".wal").exists():
-            raise PublishFailed(f"{temporary} was not fully checkpointed")
-        fsync(temporary)
-        stop_point("publish")
-        os.replace(temporary, target)
-    except (duckdb.Error, OSError, PublishFailed) as exc:
-        _discard(temporary)
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise PublishFailed(
-            f"could not publish the analysts' warehouse {target}: {reason}. "
-            f"The previous warehouse is unchanged; the working database keeps the new data for the next run."
-        ) from exc
-    except BaseException:
-        _discard(temporary)
-        raise
-    try:
-        fsync(target.parent)  # makes the rename itself durable; the new file is in place either way
-    except OSError:
-        pass
     if then is not None:
         then()
     # Recorded in the working database only once analysts can see it, so an interrupted publish is
@@ -196,6 +179,32 @@ def publish_snapshot(
     with transaction(con):
         con.execute(f"INSERT INTO publications BY NAME {read_sql('publication_rows')}", publication)
     return Snapshot(rows)
+
+
+@contextmanager
+def replaced_whole(target: Path, temporary: Path, stage: str, and_then: str) -> Iterator[None]:
+    """Run the block that writes ``temporary`` (checkpointed and closed by its end), then rename it over ``target`` in
+    one step. On failure (disk full, no permission, a file not checkpointed) ``temporary`` is removed, ``target`` is
+    left as it was and ``PublishFailed`` says why, that the previous warehouse is unchanged, and ``and_then``."""
+    try:
+        yield
+        if temporary.with_name(temporary.name + ".wal").exists():
+            raise PublishFailed(f"{temporary} was not fully checkpointed")
+        fsync(temporary)
+        stop_point(stage)
+        os.replace(temporary, target)
+    except (duckdb.Error, OSError, PublishFailed) as exc:
+        _discard(temporary)
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise PublishFailed(f"could not publish the analysts' warehouse {target}: {reason}. "
+                            f"The previous warehouse is unchanged; {and_then}.") from exc
+    except BaseException:
+        _discard(temporary)
+        raise
+    try:
+        fsync(target.parent)  # makes the rename itself durable; the new file is in place either way
+    except OSError:
+        pass
 
 
 def _detach_quietly(con: duckdb.DuckDBPyConnection, working: str) -> None:

@@ -22,8 +22,17 @@ from pathlib import Path
 import duckdb
 
 from home.settings import SurveyHome
-from sql_text import identifier
-from warehouse.connection import PRIVATE, PRIVATE_FILE, STORAGE_VERSION, connect, ensure_schema, fsync, private_path
+from warehouse.connection import (
+    PRIVATE,
+    PRIVATE_FILE,
+    STORAGE_VERSION,
+    connect,
+    copy_rows,
+    ensure_schema,
+    fsync,
+    private_path,
+    table_columns,
+)
 from warehouse.writer_lock import writer_lock
 
 # The pipeline's notes on the shared file itself (why it must be rebuilt): the new files are built clean.
@@ -92,16 +101,11 @@ def _copy_survey(shared: Path, target: Path, survey_id: str, memory_limit_mb: in
         con.execute("USE new")
         ensure_schema(con)  # today's tables, keys and macros, in both files
         for source, destination in sources:
-            for table, columns in _columns(con, source).items():
-                wanted = _columns(con, destination).get(table)
-                if not wanted or table in NOT_COPIED:
-                    continue
-                shared_columns = ", ".join(identifier(c) for c in columns if c in wanted)
-                where = " WHERE survey_id = ?" if "survey_id" in columns else ""  # the trust list: whole
-                # Table and column names come from the files' own catalogues, never from input.
-                con.execute(f"INSERT INTO {destination}.main.{identifier(table)} ({shared_columns}) "
-                            f"SELECT {shared_columns} FROM {source}.main.{identifier(table)}{where}",
-                            [survey_id] if where else [])
+            made = table_columns(con, destination)
+            for table, columns in table_columns(con, source).items():
+                if table in made and table not in NOT_COPIED:  # the trust list, with no survey, copied whole
+                    copy_rows(con, source, destination, table, columns, made[table],
+                              *(("survey_id = ?", [survey_id]) if "survey_id" in columns else ()))
         con.execute("USE memory")
         for database in ("new", PRIVATE):
             con.execute(f"CHECKPOINT {database}")
@@ -111,12 +115,3 @@ def _copy_survey(shared: Path, target: Path, survey_id: str, memory_limit_mb: in
         os.replace(path, final)
     fsync(target.parent)
 
-
-def _columns(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[str]]:
-    tables: dict[str, list[str]] = {}
-    for table, column in con.execute(
-            "SELECT c.table_name, c.column_name FROM duckdb_columns() AS c JOIN duckdb_tables() AS t "
-            "USING (database_name, schema_name, table_name) WHERE c.database_name = ? AND c.schema_name = 'main' "
-            "ORDER BY c.table_name, c.column_index", [database]).fetchall():
-        tables.setdefault(table, []).append(column)
-    return tables
