@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from home.landing import LandedWave, partition_key
+from home.landing import POPULATION_PREFIX, LandedWave, partition_key
 from home.settings import SurveyHome
 
 # The codebook digest of a wave whose survey has no codebook: such a wave fails until one is added.
@@ -51,6 +51,22 @@ def stale_waves(home: SurveyHome, landed: list[LandedWave], published: dict[tupl
         if candidate.published is None or candidate.published != candidate.fingerprint:
             stale.append(candidate)
     return stale
+
+
+def why_loaded_again(wave: StaleWave, loaded_before: bool, published_exports: set[tuple[str, str]]) -> str | None:
+    """Why a stale wave the warehouse already holds is loaded again, in words for the command's one line about
+    it (None for a wave loaded for the first time). Only the exports' digests are published one by one; the
+    rest of the fingerprint (wave.yaml, population file, codebook, and how a release digests the codebook) is
+    published as one hash, so a wave whose exports are unchanged is said to be loaded again for one of those."""
+    if not loaded_before:
+        return None
+    if wave.published is None:
+        return "it was published before this release recorded what a wave is loaded from"
+    landed = {(name, sha) for name, sha in wave.wave.file_digests if not name.startswith(POPULATION_PREFIX)}
+    if landed != published_exports:
+        return "its exports differ from those published"
+    return ("its exports are as published, so its wave.yaml, population file or codebook changed, or this release "
+            "reads the codebook differently (an upgrade)")
 
 
 def missing_waves(landed: list[LandedWave], loaded: list[tuple[str, str]]) -> list[str]:

@@ -30,13 +30,13 @@ from home.deliveries import Delivery, recover_deliveries
 from home.landing import LandedWave, scan_landing, split_partition_key
 from home.settings import SurveyHome
 from home.settling import unsettled
-from home.staleness import missing_waves, stale_waves
+from home.staleness import missing_waves, stale_waves, why_loaded_again
 from pipelines.crash_log import write_log
 from pipelines.definitions import build_definitions
 from pipelines.instance import instance_for
 from pipelines.jobs import REFRESH_WAVE_JOB
 from pipelines.waves import withdraw_wave
-from warehouse.publication import loaded_waves, published_inputs, read_published_inputs
+from warehouse.publication import loaded_waves, published_exports, published_inputs, read_published_inputs
 from warehouse.working_databases import split_shared_working_database, working_database
 from warehouse.writer_lock import writer_lock
 
@@ -61,6 +61,7 @@ class WaveRun:
     failed_step: str | None = None  # the step whose failure ``error`` is
     figures_changed: int = 0  # published figures of the wave that its new indicators change
     warnings: tuple[str, ...] = ()  # the checks that passed with a warning (a few times outside fieldwork, ...)
+    loaded_again: str | None = None  # why a wave the warehouse held was loaded again (``why_loaded_again``)
 
 
 @dataclass
@@ -181,14 +182,15 @@ def fail_abandoned_runs(instance: dg.DagsterInstance, command_id: str, survey_id
     return abandoned
 
 
-def _published_and_loaded(home: SurveyHome, survey_id: str) -> tuple[dict, list[tuple[str, str]]]:
-    """What the survey's latest publication recorded for each wave, and which waves its working database holds.
-    Nothing counts as published when the analysts' file has gone: every wave is then published again."""
+def _published_and_loaded(home: SurveyHome, survey_id: str) -> tuple[dict, list[tuple[str, str]], dict]:
+    """What the survey's latest publication recorded for each wave (its inputs fingerprint, and its exports by
+    wave id), and which waves its working database holds. Nothing counts as published when the analysts' file has
+    gone: every wave is then published again."""
     if not home.working_path(survey_id).exists():
-        return {}, []
+        return {}, [], {}
     with working_database(home, survey_id) as con:
         published = published_inputs(con) if home.warehouse_path.exists() else {}
-        return published, loaded_waves(con)
+        return published, loaded_waves(con), published_exports(con, survey_id)
 
 
 def surveys_to_refresh(home: SurveyHome) -> list[str]:
@@ -232,7 +234,7 @@ def _refresh(home: SurveyHome, instance: dg.DagsterInstance, command_id: str, re
     if delivery is None:
         refresh.recovered += recover_deliveries(home.landing_dir, home.archive_dir, survey_id)
     landed = [w for w in scan_landing(home.landing_dir) if w.survey_id == survey_id]
-    published, loaded = _published_and_loaded(home, survey_id)
+    published, loaded, exports = _published_and_loaded(home, survey_id)
     missing = missing_waves(landed, loaded)
     refresh.missing += missing
     if prune and missing:
@@ -242,7 +244,7 @@ def _refresh(home: SurveyHome, instance: dg.DagsterInstance, command_id: str, re
             if key not in refused:
                 withdraw_wave(home, *split_partition_key(key), reason=PRUNE_REASON)
                 refresh.withdrawn.append(key)
-        published, loaded = _published_and_loaded(home, survey_id)
+        published, loaded, exports = _published_and_loaded(home, survey_id)
     if delivery is not None and delivery.files:
         wave_id = delivery.wave_dir.name
         landed = [w for w in landed if w.partition_key != only] + [
@@ -251,8 +253,11 @@ def _refresh(home: SurveyHome, instance: dg.DagsterInstance, command_id: str, re
     if delivery is None:  # a delivery is copied in by this command, complete
         waves, settling = _settled(waves, home.settings.settle_seconds)
         refresh.settling |= settling
+    reloads: dict[str, str | None] = {}
     if not force:
-        stale = {s.wave.partition_key for s in stale_waves(home, waves, published)}
+        stale = {s.wave.partition_key: s for s in stale_waves(home, waves, published)}
+        reloads = {key: why_loaded_again(s, (survey_id, s.wave.wave_id) in loaded, exports.get(s.wave.wave_id, set()))
+                   for key, s in stale.items()}
         refresh.up_to_date += [w.partition_key for w in waves if w.partition_key not in stale]
         waves = [w for w in waves if w.partition_key in stale]
     # Nothing to load, but the analysts' file lags the working database: a wave withdrawn since it was last
@@ -265,7 +270,7 @@ def _refresh(home: SurveyHome, instance: dg.DagsterInstance, command_id: str, re
                                              {"started_by": "survey run", COMMAND_TAG: command_id}))
         return
     _run_waves(home, instance, refresh, waves, log_level, command_id,
-               pending=delivery.pending_dir.name if delivery is not None and delivery.files else None)
+               pending=delivery.pending_dir.name if delivery is not None and delivery.files else None, reloads=reloads)
 
 
 def _settled(waves: list[LandedWave], seconds: float) -> tuple[list[LandedWave], dict[str, list[str]]]:
@@ -280,8 +285,9 @@ def _settled(waves: list[LandedWave], seconds: float) -> tuple[list[LandedWave],
 
 
 def _run_waves(home: SurveyHome, instance: dg.DagsterInstance, refresh: Refresh, waves: list[LandedWave],
-               log_level: str, command_id: str, pending: str | None) -> None:
-    """Run one survey's ``waves``, then publish it; the runs and the publication are added to ``refresh``."""
+               log_level: str, command_id: str, pending: str | None, reloads: dict[str, str | None]) -> None:
+    """Run one survey's ``waves``, then publish it; the runs and the publication are added to ``refresh``
+    (with ``reloads``: why a wave already held is loaded again, by partition key)."""
     if not waves:
         return
     keys = [w.partition_key for w in waves]
@@ -312,7 +318,8 @@ def _run_waves(home: SurveyHome, instance: dg.DagsterInstance, refresh: Refresh,
         error = failure[1] if failure else None
         loaded = bool(result.asset_materializations_for_node(wave_responses.key.path[-1]))
         runs.append(WaveRun(wave.partition_key, result.run_id, error is None, error, loaded,
-                            failure[0] if failure else None, _figures_changed(result), _warnings(result)))
+                            failure[0] if failure else None, _figures_changed(result), _warnings(result),
+                            reloads.get(wave.partition_key)))
         loaded_then_failed |= error is not None and loaded
         if publishes and error is None:
             failure = _failure_message(result, across_steps, home.working_dir)

@@ -88,7 +88,8 @@ def report_refresh(home: SurveyHome, refresh) -> None:
         changes = (f"; published figures that change: {changed} (headline_indicators' figure_changes in the UI)"
                    if changed else "")
         warned = f"; warnings: {', '.join(outcome.warnings)} (its check in the UI)" if outcome.warnings else ""
+        again = f"; loaded again: {outcome.loaded_again}" if outcome.loaded_again else ""
         # One line per wave however long the reason, so it can be grepped from logs.
-        console.print(f"{outcome.partition_key}: {status}{run}{changes}{warned}", soft_wrap=True)
+        console.print(f"{outcome.partition_key}: {status}{run}{changes}{warned}{again}", soft_wrap=True)
     if refresh.publications and refresh.success:
         console.print(f"Analysts' warehouse: {home.warehouse_path}", soft_wrap=True)

@@ -31,7 +31,8 @@ import pandas as pd
 
 from publish import SYNTHETIC_WARNING
 from publish.safety import neutralise_frame
-from publish.tables import benchmark_table, breakdown_table, headline_csv, headline_table, trend_table, trends_csv
+from publish.tables import (benchmark_table, breakdown_table, headline_csv, headline_table, theme_table, trend_table,
+                            trends_csv)
 from publish.weighting_notes import weighting_table
 from publish.workbook import write_workbook
 from schemas.codebook import Codebook
@@ -183,7 +184,7 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, home: Path, r
             frame.to_csv(out / name, index=False, lineterminator="\n", encoding="utf-8")
         breakdowns = {d: breakdown_table(con, codebook, wave_id, d) for d in codebook.reporting.breakdowns}
         write_workbook(out / WORKBOOK, codebook, wave_id, headline, trends, breakdowns, synthetic, benchmarks,
-                       weighting_table(con, codebook, waves))
+                       weighting_table(con, codebook, waves), theme_table(con, codebook, wave_id))
         written = [*files, WORKBOOK, BRIEF, *([TRUST_PAGES] if paged else [])]
         for pdf in printed:
             try:

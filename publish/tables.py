@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 
 from schemas.codebook import Codebook
-from schemas.indicator_catalogue import COVERAGE_INDICATOR, indicator_catalogue
+from schemas.indicator_catalogue import COVERAGE_INDICATOR, SCORE, indicator_catalogue, option_indicator_id
 from warehouse.connection import read_sql
 
 # The built-in indicators as the pack names them: a count says it is a number, since a trend sheet shows
@@ -141,6 +141,20 @@ def headline_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: 
         "weighted_change": _on_scale(rows["change_weighted"], rows["indicator_kind"]),
         "weighted_significant_at_5pct": _yes_no(rows["significant_weighted"]),
     })
+
+
+def theme_score_ids(codebook: Codebook) -> list[tuple[str, list[str]]]:
+    """Each theme's label, with the ids of its score and its items' scores, in the codebook's order."""
+    return [(theme.label, [option_indicator_id(theme.id, SCORE), *(option_indicator_id(i, SCORE) for i in theme.items)])
+            for theme in codebook.indicators.themes]
+
+
+def theme_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: str) -> pd.DataFrame:
+    """The wave's theme and item scores (out of 10, weighted where the survey is) and their intervals, by indicator
+    id: what the workbook's theme charts draw (the items' scores are not headline indicators)."""
+    ids = [i for _, theme_ids in theme_score_ids(codebook) for i in theme_ids]
+    return con.execute(read_sql("pack_theme_scores"), {"survey_id": codebook.survey_id, "wave_id": wave_id,
+                                                       "indicator_ids": ids}).df().set_index("indicator_id")
 
 
 def _on_scale(values: pd.Series, kind: pd.Series) -> pd.Series:

@@ -29,8 +29,10 @@ SIMILAR_TRUSTS_SHEET = "Similar trusts"
 
 def write_workbook(path: Path, codebook: Codebook, wave_id: str, headline: pd.DataFrame, trends: pd.DataFrame,
                    breakdowns: dict[str, pd.DataFrame], synthetic: bool,
-                   benchmarks: tuple[pd.DataFrame, str] | None = None, weighting: pd.DataFrame | None = None) -> Path:
-    """The workbook of one wave: ``headline`` (``publish.tables.headline_table``), ``trends``
+                   benchmarks: tuple[pd.DataFrame, str] | None = None, weighting: pd.DataFrame | None = None,
+                   themes: pd.DataFrame | None = None) -> Path:
+    """The workbook of one wave: ``headline`` (``publish.tables.headline_table``) with a chart per theme of
+    ``themes`` (``theme_table``), ``trends``
     (``trend_table``, the waves up to this one), ``breakdowns`` by dimension (``breakdown_table``), the trusts
     against similar trusts (``benchmark_table``) and the waves' weighting diagnostics (``weighting_table``)."""
     book = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
@@ -38,7 +40,7 @@ def write_workbook(path: Path, codebook: Codebook, wave_id: str, headline: pd.Da
     waves = list(dict.fromkeys(trends["wave"]))
     contents_sheet(book, styles, codebook, wave_id, waves, synthetic)
     headline_sheet(PackSheet(book, styles, "Headline", f"Headline indicators, wave {wave_id}", codebook, synthetic),
-                   codebook, headline)
+                   codebook, headline, themes)
     title = (f"Headline indicators across waves {waves[0]} to {waves[-1]}" if len(waves) > 1
              else f"Headline indicators, wave {waves[0]} (the first wave: no trend yet)")
     trends_sheet(PackSheet(book, styles, "Trends", title, codebook, synthetic), codebook, trends, waves)

@@ -1,6 +1,6 @@
 """The workbook's native charts: per report section, a bar chart of the wave's headline percentages with
-their intervals (the codebook's level) and a trend chart across waves; and where charts go on a sheet so that none is cut
-when it is printed.
+their intervals (the codebook's level) and a trend chart across waves; per theme, a bar chart of the theme's score and its
+items' scores (out of 10); and where charts go on a sheet so that none is cut when it is printed.
 
 A chart reads cells, and its arrangement is not the table's (short labels; a line broken in two series
 where the question changed), so each sheet's charts read their own cells in hidden columns to the right
@@ -19,7 +19,7 @@ import pandas as pd
 from xlsxwriter.chart import Chart
 
 from publish.safety import neutralise
-from publish.tables import sections, short_labels
+from publish.tables import sections, short_labels, theme_score_ids
 from publish.workbook_layout import ROW_PX, PackSheet
 from schemas.codebook import Codebook
 from schemas.indicator_catalogue import SCORE
@@ -55,13 +55,61 @@ class ChartData:
         return [self.page.name, row, self.col + first, row, self.col + (first if last is None else last)]
 
 
-def headline_charts(page: PackSheet, codebook: Codebook, headline: pd.DataFrame) -> list[Chart]:
-    """A bar chart per report section of the wave's headline shares, each with its interval."""
+def headline_charts(page: PackSheet, codebook: Codebook, headline: pd.DataFrame,
+                    themes: pd.DataFrame | None = None) -> list[Chart]:
+    """A bar chart per report section of the wave's headline shares, each with its interval; then one per theme of
+    ``themes`` (``publish.tables.theme_table``)."""
     if headline["weighted"].notna().any():  # a weighted survey's charts show what its brief tells: weighted
         headline = headline.assign(percentage=headline["weighted"], ci_low=headline["weighted_ci_low"],
                                    ci_high=headline["weighted_ci_high"])
     shares = headline[(headline["kind"] == "share") & headline["percentage"].notna()].set_index("indicator")
-    data, charts = ChartData(page), []
+    data = ChartData(page)
+    charts = _share_charts(page, codebook, shares, data)
+    return charts + (_theme_charts(page, codebook, themes, data) if themes is not None else [])
+
+
+def _bar_chart(page: PackSheet, data: ChartData, rows: list[int], plus: list, minus: list, title: str, name: str,
+               axis: dict) -> Chart:
+    chart = page.book.add_chart({"type": "bar"})
+    chart.add_series({
+        "name": name,
+        "categories": [page.name, rows[0], data.col, rows[-1], data.col],
+        "values": [page.name, rows[0], data.col + 1, rows[-1], data.col + 1],
+        "fill": {"color": COLOURS[0]}, "gap": 60,
+        "y_error_bars": {"type": "custom", "plus_values": plus, "minus_values": minus},
+    })
+    chart.set_title({"name": title, "name_font": {"size": 12}})
+    chart.set_x_axis({**axis, "major_gridlines": {"visible": True}})
+    chart.set_y_axis({"reverse": True})
+    chart.set_legend({"none": True})
+    chart.show_hidden_data()
+    chart.set_size({"height": 300})
+    return chart
+
+
+def _theme_charts(page: PackSheet, codebook: Codebook, scores: pd.DataFrame, data: ChartData) -> list[Chart]:
+    """Per theme, its score and its items' scores (out of 10), each with its interval; a score withheld (too few
+    answers) is left out, and a theme with none shown has no chart."""
+    level, charts = f"{codebook.reporting.confidence_level:.0%}", []
+    for label, ids in theme_score_ids(codebook):
+        shown = [i for i in ids if i in scores.index]
+        if not shown:
+            continue
+        names, rows, plus, minus = short_labels(codebook, shown), [], [], []
+        for indicator in shown:
+            score = scores.loc[indicator]
+            name = f"{label} (theme)" if indicator == ids[0] else names.get(indicator, indicator)
+            rows.append(data.add([name, score.value]))
+            plus.append(max(0.0, score.ci_high - score.value) if pd.notna(score.ci_high) else 0)
+            minus.append(max(0.0, score.value - score.ci_low) if pd.notna(score.ci_low) else 0)
+        charts.append(_bar_chart(page, data, rows, plus, minus,
+                                 f"{neutralise(label)}: theme and item scores out of 10 (with {level} intervals)",
+                                 "Score", {"num_format": "0", "min": 0, "max": 10}))
+    return charts
+
+
+def _share_charts(page: PackSheet, codebook: Codebook, shares: pd.DataFrame, data: ChartData) -> list[Chart]:
+    charts = []
     for heading, ids in sections(codebook, list(shares.index)):
         names, rows, plus, minus = short_labels(codebook, ids), [], [], []
         for indicator in ids:
@@ -69,22 +117,9 @@ def headline_charts(page: PackSheet, codebook: Codebook, headline: pd.DataFrame)
             rows.append(data.add([names.get(indicator, share.label), share.percentage / 100]))
             plus.append(max(0.0, (share.ci_high - share.percentage) / 100) if pd.notna(share.ci_high) else 0)
             minus.append(max(0.0, (share.percentage - share.ci_low) / 100) if pd.notna(share.ci_low) else 0)
-        chart = page.book.add_chart({"type": "bar"})
-        chart.add_series({
-            "name": "Percentage",
-            "categories": [page.name, rows[0], data.col, rows[-1], data.col],
-            "values": [page.name, rows[0], data.col + 1, rows[-1], data.col + 1],
-            "fill": {"color": COLOURS[0]}, "gap": 60,
-            "y_error_bars": {"type": "custom", "plus_values": plus, "minus_values": minus},
-        })
         level = f"{codebook.reporting.confidence_level:.0%}"
-        chart.set_title({"name": f"{neutralise(heading)} (with {level} intervals)", "name_font": {"size": 12}})
-        chart.set_x_axis({"num_format": "0%", "min": 0, "max": 1, "major_gridlines": {"visible": True}})
-        chart.set_y_axis({"reverse": True})
-        chart.set_legend({"none": True})
-        chart.show_hidden_data()
-        chart.set_size({"height": 300})
-        charts.append(chart)
+        charts.append(_bar_chart(page, data, rows, plus, minus, f"{neutralise(heading)} (with {level} intervals)",
+                                 "Percentage", {"num_format": "0%", "min": 0, "max": 1}))
     return charts
 
 

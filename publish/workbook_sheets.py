@@ -23,7 +23,8 @@ from schemas.codebook import Codebook
 from schemas.reporting import REFERENCE_DIMENSIONS
 
 
-def headline_sheet(page: PackSheet, codebook: Codebook, headline: pd.DataFrame) -> None:
+def headline_sheet(page: PackSheet, codebook: Codebook, headline: pd.DataFrame,
+                   themes: pd.DataFrame | None = None) -> None:
     styles = page.styles
     # As text: a survey whose codebook lists no headline has an empty table, whose columns have no type.
     page.legend({SUPPRESSED} if headline["note"].astype(str).str.startswith("suppressed").any() else set(),
@@ -92,7 +93,7 @@ def headline_sheet(page: PackSheet, codebook: Codebook, headline: pd.DataFrame) 
             page.text(row, col, r.note, styles.label)
             page.text(row, col + 1, indicator, styles.text)
             row += 1
-    page.finish(place_charts(page, headline_charts(page, codebook, headline), row + 1, per_row=2))
+    page.finish(place_charts(page, headline_charts(page, codebook, headline, themes), row + 1, per_row=2))
 
 
 def trends_sheet(page: PackSheet, codebook: Codebook, trends: pd.DataFrame, waves: list[str]) -> None:

@@ -358,6 +358,42 @@ def test_answers_where_the_routing_says_not_asked_are_cleaned_logged_and_the_row
     assert list(comments.loc[comments["question_id"] == "qi_training_comment", "text"]) == ["Too theoretical"]
 
 
+def test_analysts_see_the_cleaned_cells_counted_by_rule_and_column_and_never_their_values(codebook, tmp_path, resolver):
+    """``cleaning_counts`` in the analysts' file, counted here from ROWS: the comment is asked only of those who found
+    the training not very useful, so r01's and r06's comments are cleaned; the usefulness only of those trained, so
+    r06's and r12's."""
+    import duckdb
+
+    from warehouse.benchmarks import write_trust_benchmarks
+    from warehouse.breakdowns import compute_indicator_breakdowns, compute_trust_coverage
+    from warehouse.connection import replace_wave_rows
+    from warehouse.indicators import write_headline_indicators
+    from warehouse.publication import publish_snapshot
+
+    validation = validate_wave([write_csv(wave_frame(), tmp_path / "pulse.csv")], codebook, WAVE, resolver)
+    target = tmp_path / "warehouse" / "survey.duckdb"
+    with connect(tmp_path / "working" / SURVEY / "survey.duckdb") as con:
+        write_trusts(con, load_trusts())
+        write_survey_dimensions(con, codebook)
+        load_wave(con, codebook, WAVE, validation, run_id="run-1", pseudonymise=PSEUDONYMISE)
+        write_headline_indicators(con, SURVEY, WAVE, compute_headline_indicators(con, SURVEY, WAVE, codebook.reporting))
+        replace_wave_rows(con, "indicator_breakdowns", SURVEY, WAVE,
+                          compute_indicator_breakdowns(con, SURVEY, WAVE, codebook.reporting))
+        replace_wave_rows(con, "trust_coverage", SURVEY, WAVE, compute_trust_coverage(con, SURVEY, WAVE))
+        write_trust_benchmarks(con, codebook, WAVE)
+        publish_snapshot(con, target, "run-1", "test code", [codebook])
+    not_asked = {"qi_training_comment": ["r01", "r06"], "qi_training_useful": ["r06", "r12"]}
+    with duckdb.connect(str(target), read_only=True) as snapshot:
+        counts = snapshot.execute("SELECT source_file, rule, column_name, cells_cleaned FROM cleaning_counts "
+                                  "WHERE survey_id = ? AND wave_id = ? ORDER BY column_name", [SURVEY, WAVE]).fetchall()
+        columns = {c for (c,) in snapshot.execute("SELECT column_name FROM duckdb_columns() "
+                                                  "WHERE table_name = 'cleaning_counts'").fetchall()}
+        tables = {t for (t,) in snapshot.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert counts == [("pulse.csv", "not_routed", column, len(who)) for column, who in sorted(not_asked.items())]
+    assert not columns & {"offending_value", "respondent_id", "source_row"} and "cleaning_log" not in tables
+    assert not any(value.encode() in target.read_bytes() for value in ("Good course", "Fine"))
+
+
 def test_a_required_routed_question_is_required_of_those_routed_only(tmp_path, resolver):
     raw = _raw()
     _question(raw, "qi_training_useful")["required"] = True

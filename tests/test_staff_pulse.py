@@ -25,6 +25,7 @@ from warehouse.indicators import compute_headline_indicators, write_headline_ind
 from tests.staff_pulse_wave import weighted_wave
 from warehouse.load import load_wave
 from warehouse.pseudonyms import Pseudonymiser
+from warehouse.weighting import wave_population
 
 SURVEY, WAVE = "staff-pulse", "2026Q3"
 POINTS = {"Strongly disagree": 0, "Disagree": 2.5, "Neither agree nor disagree": 5, "Agree": 7.5, "Strongly agree": 10}
@@ -112,12 +113,36 @@ def test_the_workbook_shows_means_on_their_scale_beside_shares_and_by_occupation
     assert shown and all(0 < v <= 10 for v in shown)  # each group's theme score, out of 10
 
 
+def test_the_workbook_charts_the_theme_and_its_items_scores_out_of_10(demo_run):
+    """The headline sheet's theme chart: the engagement theme's score and its four items' scores, weighted as the
+    brief tells them, each worked out here from the delivered file and population (as in the brief's test)."""
+    from tests.test_workbook import _anchors_and_charts, _series, _title
+
+    wave, _, _ = weighted_wave()
+
+    def weighted(values: pd.Series) -> float:
+        w = wave.loc[values.index, "weight"]
+        return float((w * values).sum() / w.sum())
+
+    scores = wave[ITEMS].apply(lambda column: column.map(POINTS))
+    theme = scores[scores.notna().sum(axis=1) >= 2].mean(axis=1)
+    expected = [weighted(theme), *(weighted(scores[item].dropna()) for item in ITEMS)]
+    charts = [chart for _, chart in _anchors_and_charts(demo_run.home / "publish" / SURVEY / WAVE / "leadership_pack.xlsx",
+                                                         "Headline")]
+    themed = [c for c in charts if "theme and item scores out of 10" in _title(c)]
+    assert len(themed) == 1 and _title(themed[0]).startswith("Staff engagement")
+    (series,) = _series(themed[0])
+    assert [series["points"][k] for k in sorted(series["points"])] == pytest.approx(expected, abs=0.0051)
+
+
 def _load(path, codebook, resolver, db) -> dict[str, pd.DataFrame]:
     validation = validate_wave([path], codebook, WAVE, resolver)
+    population = wave_population(LANDING_DIR / SURVEY / WAVE, codebook, WAVE, resolver)  # weighted, as in the demo
     with connect(db) as con:
         write_trusts(con, load_trusts())
         write_survey_dimensions(con, codebook)
-        load_wave(con, codebook, WAVE, validation, run_id="test", pseudonymise=Pseudonymiser(b"k" * 32))
+        load_wave(con, codebook, WAVE, validation, run_id="test", pseudonymise=Pseudonymiser(b"k" * 32),
+                  population=population)
         write_headline_indicators(con, SURVEY, WAVE, compute_headline_indicators(con, SURVEY, WAVE, codebook.reporting))
         tables = {t: con.execute(f"select * from {t} order by all").df()
                   for t in ("respondent_fields", "responses", "numeric_responses", "headline_indicators")}
@@ -126,24 +151,28 @@ def _load(path, codebook, resolver, db) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def part_of_a_wave(tmp_path_factory) -> pd.DataFrame:
-    return delivered().head(300)  # a routed answer, a "Don't know", "None of these" and numbers among them
+def whole_wave() -> pd.DataFrame:
+    return delivered()  # routed answers, "Don't know"s, "None of these" and numbers among them
 
 
 @pytest.fixture(scope="module")
-def plain(codebook, resolver, part_of_a_wave, tmp_path_factory):
+def plain(codebook, resolver, whole_wave, tmp_path_factory):
     folder = tmp_path_factory.mktemp("plain")
-    return _load(write_csv(part_of_a_wave, folder / "wave.csv"), codebook, resolver, folder / "w.duckdb")
+    return _load(write_csv(whole_wave, folder / "wave.csv"), codebook, resolver, folder / "w.duckdb")
 
 
 @pytest.mark.parametrize("layout", sorted(BUILDERS))
-def test_each_layout_of_a_staff_pulse_wave_loads_to_the_plain_csvs_figures(layout, codebook, resolver, part_of_a_wave,
+def test_each_layout_of_a_staff_pulse_wave_loads_to_the_plain_csvs_figures(layout, codebook, resolver, whole_wave,
                                                                           plain, tmp_path):
-    assert part_of_a_wave["improvement_barriers.none"].eq("1").any() and part_of_a_wave["qi_training_useful"].isna().any()
+    """The whole bundled wave, weighted to its population file: every respondent, answer and figure (weighted
+    value, effective base and interval included) the same whichever tool's layout delivered it."""
+    assert whole_wave["improvement_barriers.none"].eq("1").any() and whole_wave["qi_training_useful"].isna().any()
     build, suffix = BUILDERS[layout]
-    export = build(part_of_a_wave, codebook.for_wave(WAVE), tmp_path / f"export{suffix}")
+    export = build(whole_wave, codebook.for_wave(WAVE), tmp_path / f"export{suffix}")
     rows = _load(export, codebook, resolver, tmp_path / "w.duckdb")
     assert rows["quarantine"].empty, rows["quarantine"]["reason"].tolist()[:3]
+    assert len(rows["respondent_fields"]) >= len(whole_wave)
+    assert plain["headline_indicators"]["value_weighted"].notna().sum() > 10  # the weighted figures are compared too
     for table in ("respondent_fields", "responses", "numeric_responses", "headline_indicators"):
         pd.testing.assert_frame_equal(rows[table], plain[table], check_dtype=False, obj=f"{layout} {table}")
 

@@ -129,6 +129,15 @@ def test_t_interval_matches_the_formula_with_a_printed_t_quantile():
     assert np.isnan(t_interval([5.0], [0.0], [1])[0][0])  # one respondent: no interval
 
 
+def test_a_t_interval_is_not_clipped_to_the_questions_scale():
+    """Three answers on a 0-10 question, 0, 0 and 10: mean 10/3, sd sqrt(100/3) = 5.7735 (worked by hand), t(0.975, 2)
+    = 4.302653 from printed tables, so the interval is 10/3 -/+ 4.302653 * 10 / 3, from -11.009 to 17.675: outside the
+    scale on both sides, as Student's t interval is (the issue's convention: a mean's interval is not clipped)."""
+    low, high = t_interval([10 / 3], [math.sqrt(100 / 3)], [3])
+    assert low[0] == pytest.approx(10 / 3 - 4.302653 * 10 / 3, abs=1e-4) and low[0] < 0
+    assert high[0] == pytest.approx(10 / 3 + 4.302653 * 10 / 3, abs=1e-4) and high[0] > 10
+
+
 def test_a_mean_of_answers_all_alike_has_the_mean_as_its_interval():
     low, high = t_interval([7.5, 6.0], [0.0, 1.0], [4, 4])
     assert (low[0], high[0]) == (7.5, 7.5)

@@ -1,6 +1,7 @@
 """A home made by an earlier release keeps working: its working database is migrated at the first run of this
-one, nothing is loaded again, and its figures do not change (``tests/homes/README.md`` says how the home was
-made)."""
+one, and its figures do not change. A home made since the codebook's digest left defaults out loads nothing
+again; one made before it (the release before codebook version 2) loads its wave again from its landed file,
+and says why in the wave's one line (``tests/homes/README.md`` says how the homes were made)."""
 
 from __future__ import annotations
 
@@ -16,19 +17,25 @@ from pipelines.cli import app
 from tests.conftest import SURVEY_ID, read_sample, sample_wave_path
 from warehouse.connection import connect
 
-ARCHIVED = Path(__file__).parent / "homes" / "release-7f79b07.tar.gz"
+HOMES = Path(__file__).parent / "homes"
+ARCHIVED = HOMES / "release-7f79b07.tar.gz"
+BEFORE_CODEBOOK_V2 = HOMES / "release-903d46e.tar.gz"
 KEY = "upgrade-test-key-0123456789abcdef"  # the key the home was made with
 
 
-@pytest.fixture()
-def home(tmp_path, monkeypatch):
-    with tarfile.open(ARCHIVED) as archive:
+def _unpack(archived: Path, tmp_path: Path, monkeypatch) -> Path:
+    with tarfile.open(archived) as archive:
         archive.extractall(tmp_path, filter="data")
     wave = tmp_path / "landing" / SURVEY_ID / "2023"
     wave.mkdir(parents=True)
     shutil.copy2(sample_wave_path("2023"), wave / sample_wave_path("2023").name)
     monkeypatch.setenv("SURVEY_RESPONDENT_KEY", KEY)
     return tmp_path
+
+
+@pytest.fixture()
+def home(tmp_path, monkeypatch):
+    return _unpack(ARCHIVED, tmp_path, monkeypatch)
 
 
 def _storage_and_tables(path: Path) -> tuple[str, set[str]]:
@@ -86,3 +93,34 @@ def test_a_home_of_the_previous_release_is_migrated_and_its_figures_kept(home):
     assert _figures(home) == before  # the same figures from today's code
     with duckdb.connect(str(home / "warehouse" / "survey.duckdb"), read_only=True) as snap:
         assert snap.execute("select count(*) from respondents").fetchone()[0] == len(read_sample("2023"))
+
+
+def test_a_home_of_the_release_before_codebook_version_2_loads_its_wave_again_saying_why(tmp_path, monkeypatch):
+    home = _unpack(BEFORE_CODEBOOK_V2, tmp_path, monkeypatch)
+    before = _figures(home, home / "working" / "survey.duckdb")
+    assert len(before) > 27  # the board survey's published figures among them
+
+    first = CliRunner().invoke(app, ["run", "--home", str(home)])
+
+    assert first.exit_code == 0, first.output
+    reloaded = [line for line in first.output.splitlines() if line.startswith(f"{SURVEY_ID}/2023: ok")]
+    assert len(reloaded) == 1 and "loaded again: its exports are as published" in reloaded[0], first.output
+    assert "this release reads the codebook differently" in reloaded[0]
+    assert _figures(home) == before  # the same figures from today's code, loaded again from the same file
+
+    again = CliRunner().invoke(app, ["run", "--home", str(home)])
+
+    assert again.exit_code == 0 and f"{SURVEY_ID}/2023: up to date" in again.output, again.output
+
+
+def test_a_wave_whose_export_changed_says_so_when_it_is_loaded_again(home):
+    assert CliRunner().invoke(app, ["run", "--home", str(home)]).exit_code == 0
+    export = home / "landing" / SURVEY_ID / "2023" / sample_wave_path("2023").name
+    rows = export.read_text(encoding="utf-8").splitlines(keepends=True)
+    export.write_text("".join(rows[:-1]), encoding="utf-8")  # the last respondent taken out
+
+    result = CliRunner().invoke(app, ["run", "--home", str(home)])
+
+    assert result.exit_code == 0, result.output
+    assert f"{SURVEY_ID}/2023: ok" in result.output
+    assert "loaded again: its exports differ from those published" in result.output

@@ -244,6 +244,14 @@ def published_inputs(con: duckdb.DuckDBPyConnection, published_file: bool = Fals
     return {(survey_id, wave_id): fingerprint for survey_id, wave_id, fingerprint in rows}
 
 
+def published_exports(con: duckdb.DuckDBPyConnection, survey_id: str) -> dict[str, set[tuple[str, str]]]:
+    """The export files (name, sha256) of each wave in the survey's latest publication, by wave id."""
+    exports: dict[str, set[tuple[str, str]]] = {}
+    for wave_id, name, sha256 in con.execute(read_sql("published_exports"), {"survey_id": survey_id}).fetchall():
+        exports.setdefault(wave_id, set()).add((name, sha256))
+    return exports
+
+
 def read_published_inputs(snapshot: Path) -> dict[tuple[str, str], str | None]:
     """``published_inputs`` of a published file, opened read-only beside analysts (empty when there is none yet);
     raises ``duckdb.Error`` when it cannot be opened (a client holding it to write)."""
