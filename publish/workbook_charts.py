@@ -109,6 +109,7 @@ def _theme_charts(page: PackSheet, codebook: Codebook, scores: pd.DataFrame, dat
 
 
 def _share_charts(page: PackSheet, codebook: Codebook, shares: pd.DataFrame, data: ChartData) -> list[Chart]:
+    """Per report section, its questions' headline percentages, each with its interval."""
     charts = []
     for heading, ids in sections(codebook, list(shares.index)):
         names, rows, plus, minus = short_labels(codebook, ids), [], [], []

@@ -58,6 +58,9 @@ class WaveTargets:
     respondents: int
     trusts: int
     skip_optional: int = 0
+    # The share of the other respondents who leave each optional grid item blank (item non-response), drawn
+    # from a stream of its own: every other answer is as it would be without it.
+    skip_item: float = 0.0
     comment_share: float = 0.1
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     shares: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -206,6 +209,13 @@ def generate_wave(
                 routed = np.isin(np.asarray(columns[condition.id], dtype=object), list(labels))
             answering &= routed
         columns.update(_answers(rng, question, answering, targets, wave_id))
+    if targets.skip_item:
+        items = np.random.default_rng([targets.seed, 1])
+        for question in codebook.questions:
+            if question.grid_stem is not None and not question.required:
+                cells = np.asarray(columns[question.id], dtype=object)
+                cells[items.random(n) < targets.skip_item] = None
+                columns[question.id] = cells
     frame = pd.DataFrame(columns)
     return frame[[c for c in codebook.expected_columns if c in frame.columns]]
 

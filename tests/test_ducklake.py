@@ -155,3 +155,20 @@ def test_a_lake_that_cannot_be_reached_fails_the_publication_in_one_line_without
     message = str(failed.value)
     assert message.startswith(f"{SURVEY_ID} not published into the DuckLake: ") and "\n" not in message
     assert "not-to-be-shown" not in message
+
+
+def test_the_lake_writer_gets_only_what_libpq_needs_of_the_environment(tmp_path, monkeypatch):
+    """The writer process is given the catalog, libpq's PG* variables and the few a process needs, never the pseudonym
+    key or the other settings. The program run in the writer's place here prints the environment it was given."""
+    probe = tmp_path / "probe"
+    probe.write_text("#!/bin/sh\nexec python3 -c 'import json, os; print(json.dumps(dict(os.environ)))'\n")
+    probe.chmod(0o755)
+    monkeypatch.setenv("SURVEY_RESPONDENT_KEY", "a key the writer must never see")
+    monkeypatch.setenv("SURVEY_DUCKDB_MEMORY_MB", "512")
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "pgpass"))
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not for the writer either")
+    given = publish_to_ducklake(tmp_path / "snapshot.duckdb", SURVEY_ID, probe, "postgres:dbname=lake", tmp_path / "data")
+    assert given["SURVEY_DUCKLAKE_CATALOG"] == "postgres:dbname=lake"
+    assert given["PGPASSFILE"] == str(tmp_path / "pgpass") and "PATH" in given
+    assert not {k for k in given if k.startswith("SURVEY_")} - {"SURVEY_DUCKLAKE_CATALOG"}
+    assert "AWS_SECRET_ACCESS_KEY" not in given

@@ -96,3 +96,27 @@ def test_a_survey_not_yet_published_by_this_release_keeps_its_rows_when_another_
                       fresh=home.snapshot_path(SURVEY_ID))  # nothing carried: the snapshots alone
     with duckdb.connect(str(target), read_only=True) as con:
         assert {s for (s,) in con.execute("SELECT DISTINCT survey_id FROM respondents").fetchall()} == {SURVEY_ID}
+
+
+def test_the_combined_file_is_built_on_the_largest_snapshot_with_todays_columns(tmp_path):
+    """A snapshot an earlier release wrote (a column fewer) is never the base, however large: the comments of today's
+    columns would fail on it. The largest snapshot with the fresh one's tables and columns is; without one, the
+    fresh snapshot itself."""
+    from warehouse.combined_publication import _base
+
+    def snapshot(name: str, columns: str, rows: int):
+        path = tmp_path / f"{name}.duckdb"
+        with duckdb.connect(str(path)) as con:
+            con.execute(f"CREATE TABLE respondents ({columns})")
+            con.execute(f"INSERT INTO respondents SELECT {', '.join(['?'] + ['range'] * (columns.count(',')))} "
+                        "FROM range(?)", [name, rows])
+        return path
+
+    old = snapshot("old", "survey_id VARCHAR, a BIGINT", 3_000_000)
+    larger = snapshot("larger", "survey_id VARCHAR, a BIGINT, b BIGINT", 500_000)
+    fresh = snapshot("fresh", "survey_id VARCHAR, a BIGINT, b BIGINT", 10)
+    parts = sorted([old, larger, fresh], key=lambda p: -p.stat().st_size)
+    assert parts[0] == old  # the largest file, written by the earlier release
+    assert _base(parts, fresh) == larger
+    assert _base([old, fresh], fresh) == fresh
+    assert _base(parts, None) == old  # no fresh snapshot to compare with: the largest
