@@ -218,3 +218,60 @@ def test_a_run_launched_from_the_ui_is_queued_under_its_surveys_tag(tmp_path):
     assert tagged["partition only"].get(SURVEY_TAG) == "staff-pulse"
     assert SURVEY_TAG not in tagged["no partition"]
     assert tagged["tagged already"][SURVEY_TAG] == "other"
+
+
+def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql",
+                                     data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["data"]
+
+
+LAUNCH = """mutation($params: ExecutionParams!) { launchPipelineExecution(executionParams: $params) { __typename
+  ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"""
+RUN = "query($id: ID!) { runOrError(runId: $id) { ... on Run { status startTime endTime tags { key value } } } }"
+
+
+def test_runs_launched_through_the_uis_api_carry_their_surveys_tag_and_take_turns(tmp_path):
+    """Two waves of one survey materialised again by hand, as the UI launches them (GraphQL's
+    `launchPipelineExecution` with the partition's tag alone), on `survey dev`: each run is queued with its survey's
+    tag by the instance's run coordinator, so the queue starts them one after the other, and both succeed."""
+    waves = [("staff-pulse", "2025Q4"), ("staff-pulse", "2026Q1")]
+    _land(tmp_path, waves)
+    port = _free_port()
+    dev = subprocess.Popen([SURVEY, "dev", "--home", str(tmp_path), "--port", str(port)], env=_env("sqlite", None),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        def sensor_runs_done():
+            try:
+                runs = _graphql_runs(port)
+            except OSError:
+                return None  # the webserver is not up yet
+            return runs if len(runs) == len(waves) and all(r["status"] in ("SUCCESS", "FAILURE") for r in runs) else None
+
+        assert postgres.wait_until(sensor_runs_done, timeout=300, every=2), "the sensor's runs did not finish"
+        (repository,) = _graphql(port, "{ repositoriesOrError { ... on RepositoryConnection { nodes { name "
+                                       "location { name } } } } }")["repositoriesOrError"]["nodes"]
+        launched = []
+        for survey, wave in waves:
+            params = {"selector": {"repositoryLocationName": repository["location"]["name"],
+                                   "repositoryName": repository["name"], "pipelineName": "refresh_wave"},
+                      "executionMetadata": {"tags": [{"key": "dagster/partition", "value": f"{survey}/{wave}"}]},
+                      "mode": "default", "runConfigData": {}}
+            result = _graphql(port, LAUNCH, {"params": params})["launchPipelineExecution"]
+            assert result["__typename"] == "LaunchRunSuccess", result
+            launched.append(result["run"]["runId"])
+
+        def finished():
+            runs = [_graphql(port, RUN, {"id": run_id})["runOrError"] for run_id in launched]
+            return runs if all(r["status"] in ("SUCCESS", "FAILURE", "CANCELED") for r in runs) else None
+
+        runs = postgres.wait_until(finished, timeout=300, every=2)
+    finally:
+        os.killpg(dev.pid, signal.SIGTERM)
+        output = dev.communicate(timeout=90)[0]
+    assert runs and [r["status"] for r in runs] == ["SUCCESS", "SUCCESS"], output[-3000:]
+    assert all({t["key"]: t["value"] for t in r["tags"]}.get("survey_id") == "staff-pulse" for r in runs)
+    first, second = sorted((r["startTime"], r["endTime"]) for r in runs)
+    assert second[0] >= first[1], f"two runs of one survey at once: {runs}"
