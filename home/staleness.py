@@ -53,20 +53,29 @@ def stale_waves(home: SurveyHome, landed: list[LandedWave], published: dict[tupl
     return stale
 
 
-def why_loaded_again(wave: StaleWave, loaded_before: bool, published_exports: set[tuple[str, str]]) -> str | None:
+def why_loaded_again(wave: StaleWave, loaded_before: bool, in_publication: bool,
+                     published_exports: set[tuple[str, str]], delivered: bool = False) -> str | None:
     """Why a stale wave the warehouse already holds is loaded again, in words for the command's one line about
-    it (None for a wave loaded for the first time). Only the exports' digests are published one by one; the
-    rest of the fingerprint (wave.yaml, population file, codebook, and how a release digests the codebook) is
-    published as one hash, so a wave whose exports are unchanged is said to be loaded again for one of those."""
+    it (None for a wave loaded for the first time). ``in_publication``: the wave is in its survey's latest
+    publication; ``delivered``: its files are a delivery by `survey ingest`, not the landing folder's.
+
+    Only the exports' digests are published one by one; the rest of the inputs fingerprint (``home.landing``:
+    wave.yaml, population file, codebook, trust reference list, and how a release reads them) is published as one
+    hash, so a wave whose exports are unchanged is said to be loaded again for one of those."""
     if not loaded_before:
         return None
+    if not in_publication:
+        return ("it was loaded but is not in the analysts' warehouse (a step after its load failed, or the "
+                "warehouse file has gone)")
     if wave.published is None:
         return "it was published before this release recorded what a wave is loaded from"
     landed = {(name, sha) for name, sha in wave.wave.file_digests if not name.startswith(POPULATION_PREFIX)}
     if landed != published_exports:
         return "its exports differ from those published"
-    return ("its exports are as published, so its wave.yaml, population file or codebook changed, or this release "
-            "reads the codebook differently (an upgrade)")
+    if delivered:
+        return "its exports were delivered again by `survey ingest`"
+    return ("its exports are as published, so something else it is loaded from changed: its wave.yaml, population "
+            "file, codebook or the trust reference list, or how this release reads them (an upgrade)")
 
 
 def missing_waves(landed: list[LandedWave], loaded: list[tuple[str, str]]) -> list[str]:

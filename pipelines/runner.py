@@ -256,7 +256,8 @@ def _refresh(home: SurveyHome, instance: dg.DagsterInstance, command_id: str, re
     reloads: dict[str, str | None] = {}
     if not force:
         stale = {s.wave.partition_key: s for s in stale_waves(home, waves, published)}
-        reloads = {key: why_loaded_again(s, (survey_id, s.wave.wave_id) in loaded, exports.get(s.wave.wave_id, set()))
+        reloads = {key: why_loaded_again(s, (survey_id, s.wave.wave_id) in loaded, (survey_id, s.wave.wave_id) in published,
+                                         exports.get(s.wave.wave_id, set()), delivered=delivery is not None)
                    for key, s in stale.items()}
         refresh.up_to_date += [w.partition_key for w in waves if w.partition_key not in stale]
         waves = [w for w in waves if w.partition_key in stale]

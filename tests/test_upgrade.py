@@ -105,7 +105,7 @@ def test_a_home_of_the_release_before_codebook_version_2_loads_its_wave_again_sa
     assert first.exit_code == 0, first.output
     reloaded = [line for line in first.output.splitlines() if line.startswith(f"{SURVEY_ID}/2023: ok")]
     assert len(reloaded) == 1 and "loaded again: its exports are as published" in reloaded[0], first.output
-    assert "this release reads the codebook differently" in reloaded[0]
+    assert "or how this release reads them (an upgrade)" in reloaded[0]
     assert _figures(home) == before  # the same figures from today's code, loaded again from the same file
 
     again = CliRunner().invoke(app, ["run", "--home", str(home)])
@@ -124,3 +124,26 @@ def test_a_wave_whose_export_changed_says_so_when_it_is_loaded_again(home):
     assert result.exit_code == 0, result.output
     assert f"{SURVEY_ID}/2023: ok" in result.output
     assert "loaded again: its exports differ from those published" in result.output
+
+
+def test_each_reason_for_loading_a_wave_again_is_told_only_when_it_holds(tmp_path):
+    """``why_loaded_again`` branch by branch, on a landed file whose sha256 is worked out here."""
+    import hashlib
+
+    from home.landing import LandedWave
+    from home.staleness import StaleWave, why_loaded_again
+
+    export = tmp_path / "wave.csv"
+    export.write_bytes(b"respondent_id\nr1\n")
+    as_landed = {("wave.csv", hashlib.sha256(b"respondent_id\nr1\n").hexdigest())}
+    stale = StaleWave(LandedWave(SURVEY_ID, "2023", (export,)), "codebook digest", published="an older fingerprint")
+
+    assert why_loaded_again(stale, loaded_before=False, in_publication=False, published_exports=set()) is None
+    assert "loaded but is not in the analysts' warehouse" in why_loaded_again(stale, True, in_publication=False, published_exports=set())
+    never_fingerprinted = StaleWave(stale.wave, "codebook digest", published=None)
+    assert "published before this release recorded" in why_loaded_again(never_fingerprinted, True, True, as_landed)
+    assert why_loaded_again(stale, True, True, {("wave.csv", "0" * 64)}) == "its exports differ from those published"
+    assert why_loaded_again(stale, True, True, as_landed | {("another.csv", "0" * 64)}) == \
+        "its exports differ from those published"  # a file taken away
+    assert "its exports are as published, so something else" in why_loaded_again(stale, True, True, as_landed)
+    assert "delivered again by `survey ingest`" in why_loaded_again(stale, True, True, as_landed, delivered=True)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -54,15 +55,15 @@ def read_sql(name: str) -> str:
     return sql_text.read_sql(SQL_DIR, name)
 
 
-# Bumped whenever ``ensure_schema``'s Python moves (not its SQL) change: part of the schema's digest.
-SCHEMA_MOVES_VERSION = 2
 SCHEMA_DIGEST_MACRO = "schema_digest"  # a macro in each file, dropped from the analysts' copy with the others
 
 
 @functools.cache
 def schema_digest() -> str:
-    """What today's schema is: a digest of both schema files and of the moves below."""
-    text = "\0".join((read_sql("schema"), read_sql("private_schema"), str(SCHEMA_MOVES_VERSION)))
+    """What today's schema is: a digest of both schema files and of the code that moves an earlier release's
+    tables (``ensure_schema`` and its moves), so that a change to either runs it again on every working database."""
+    moves = "".join(inspect.getsource(f) for f in (ensure_schema, _move_private_tables, _move_role_to_fields))
+    text = "\0".join((read_sql("schema"), read_sql("private_schema"), moves, repr(PRIVATE_TABLES)))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -72,6 +73,7 @@ def _digest_macros() -> tuple[str, str]:
 
 
 def _stored_digests(con: duckdb.DuckDBPyConnection) -> set[str | None]:
+    """The schema digests the two files record (None for a file that records none)."""
     digests = set()
     for name in _digest_macros():
         try:
@@ -87,7 +89,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
     Both files record the digest of the schema that made them (a macro): when both hold today's, there is
     nothing to do. Running the whole schema's SQL took about 30 ms a connection, and a small wave's refresh
-    opens some twenty."""
+    opens some twenty. The schema's backfills (a column or table added later, filled from what is there) so run
+    once per schema, which holds while only this release or a later one writes the file."""
     digest = schema_digest()
     if _stored_digests(con) == {digest}:
         return
@@ -101,7 +104,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     if con.execute("SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
                    "AND table_name = 'respondents' AND column_name = 'role'").fetchone()[0]:
         _move_role_to_fields(con)
-    for name in _digest_macros():  # recorded last: a connection stopped before this does it all again
+    # Recorded last: a connection stopped before this does it all again. A macro's body takes no bound parameter,
+    # so the digest (our own hex text) is placed in it as a literal.
+    for name in _digest_macros():
         con.execute(f"CREATE OR REPLACE MACRO {name}() AS {sql_text.literal(digest)}")
 
 
