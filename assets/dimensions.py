@@ -38,10 +38,10 @@ def survey_dimensions(context: dg.AssetExecutionContext, survey_home: SurveyHome
             f"Codebook refused, nothing written: it no longer holds what loaded waves were asked ({listed}). "
             "Keep a question dropped from later waves with asked_in: [the waves that asked it], give a "
             "renamed question renamed_from: its old id, or withdraw the waves (survey wave remove)"))
-    written, trust_rows = {}, 0
+    written, trust_rows, trusts = {}, 0, survey_home.trusts() if surveys else None
     for survey_id in surveys:
         with survey_home.warehouse(survey_id, context.log) as con:
-            trust_rows = write_trusts(con, survey_home.trusts())
+            trust_rows = write_trusts(con, trusts)
             written[survey_id] = write_survey_dimensions(con, codebooks[survey_id])
     lines = ["| survey | codebook version | waves | questions | options | indicators |", "|---|---|---|---|---|---|"]
     for survey_id, rows in written.items():

@@ -11,12 +11,21 @@ wave_partitions = dg.DynamicPartitionsDefinition(name=WAVE_PARTITIONS)
 PARTITION_TAG = "dagster/partition"
 
 
+def survey_of_tags(tags) -> str | None:
+    """A run's survey by its tags: its ``survey_id`` tag, else its wave partition's survey; None for neither."""
+    if SURVEY_TAG in tags:
+        return tags[SURVEY_TAG]
+    try:
+        return split_partition_key(tags[PARTITION_TAG])[0] if tags.get(PARTITION_TAG) else None
+    except ValueError:  # not a wave's partition
+        return None
+
+
 def surveys_of_run(context: dg.AssetExecutionContext, surveys: list[str]) -> list[str]:
     """The surveys, of ``surveys`` (those with a usable codebook), that a step spanning waves refreshes in this
-    run: the run's own survey (its ``survey_id`` tag, else its partition's survey), or every one when the run has
-    neither (materialised from the UI without a partition), each then under its own writer lock in turn."""
-    tags = context.run.tags
-    survey = tags.get(SURVEY_TAG) or (split_partition_key(tags[PARTITION_TAG])[0] if PARTITION_TAG in tags else None)
+    run: the run's own survey (``survey_of_tags``), or every one when the run has neither tag nor partition
+    (materialised from the UI without a partition), each then under its own writer lock in turn."""
+    survey = survey_of_tags(context.run.tags)
     if survey is None:
         return sorted(surveys)
     return [survey] if survey in surveys else []

@@ -54,10 +54,10 @@ def stale_waves(home: SurveyHome, landed: list[LandedWave], published: dict[tupl
 
 
 def why_loaded_again(wave: StaleWave, loaded_before: bool, in_publication: bool,
-                     published_exports: set[tuple[str, str]], delivered: bool = False) -> str | None:
+                     published_exports: set[tuple[str, str]]) -> str | None:
     """Why a stale wave the warehouse already holds is loaded again, in words for the command's one line about
     it (None for a wave loaded for the first time). ``in_publication``: the wave is in its survey's latest
-    publication; ``delivered``: its files are a delivery by `survey ingest`, not the landing folder's.
+    publication. (`survey ingest` loads its delivery whatever is published, and says what it replaced.)
 
     Only the exports' digests are published one by one; the rest of the inputs fingerprint (``home.landing``:
     wave.yaml, population file, codebook, trust reference list, and how a release reads them) is published as one
@@ -72,8 +72,6 @@ def why_loaded_again(wave: StaleWave, loaded_before: bool, in_publication: bool,
     landed = {(name, sha) for name, sha in wave.wave.file_digests if not name.startswith(POPULATION_PREFIX)}
     if landed != published_exports:
         return "its exports differ from those published"
-    if delivered:
-        return "its exports were delivered again by `survey ingest`"
     return ("its exports are as published, so something else it is loaded from changed: its wave.yaml, population "
             "file, codebook or the trust reference list, or how this release reads them (an upgrade)")
 

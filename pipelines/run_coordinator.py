@@ -14,19 +14,13 @@ import dagster as dg
 from dagster._core.run_coordinator import QueuedRunCoordinator, SubmitRunContext
 
 from assets.constants import SURVEY_TAG
-from home.landing import split_partition_key
-
-PARTITION_TAG = "dagster/partition"
+from assets.partitions import survey_of_tags
 
 
 def with_survey_tag(instance: dg.DagsterInstance, run: dg.DagsterRun) -> dg.DagsterRun:
     """The run, given the ``survey_id`` tag of its partition's survey where it has a wave's partition and no such tag."""
-    partition = run.tags.get(PARTITION_TAG)
-    if not partition or SURVEY_TAG in run.tags:
-        return run
-    try:
-        survey_id = split_partition_key(partition)[0]
-    except ValueError:  # not a wave's partition: left untagged
+    survey_id = survey_of_tags(run.tags)
+    if survey_id is None or SURVEY_TAG in run.tags:
         return run
     instance.add_run_tags(run.run_id, {SURVEY_TAG: survey_id})
     return instance.get_run_by_id(run.run_id)

@@ -36,7 +36,7 @@ from pipelines.definitions import build_definitions
 from pipelines.instance import instance_for
 from pipelines.jobs import REFRESH_WAVE_JOB
 from pipelines.waves import withdraw_wave
-from warehouse.publication import loaded_waves, published_exports, published_inputs, read_published_inputs
+from warehouse.publication import loaded_waves, published_inputs, published_wave_sources, read_published_inputs
 from warehouse.working_databases import split_shared_working_database, working_database
 from warehouse.writer_lock import writer_lock
 
@@ -190,7 +190,9 @@ def _published_and_loaded(home: SurveyHome, survey_id: str) -> tuple[dict, list[
         return {}, [], {}
     with working_database(home, survey_id) as con:
         published = published_inputs(con) if home.warehouse_path.exists() else {}
-        return published, loaded_waves(con), published_exports(con, survey_id)
+        exports = {wave_id: set(sources["files"].items())
+                   for (survey, wave_id), sources in published_wave_sources(con).items() if survey == survey_id}
+        return published, loaded_waves(con), exports
 
 
 def surveys_to_refresh(home: SurveyHome) -> list[str]:
@@ -257,21 +259,24 @@ def _refresh(home: SurveyHome, instance: dg.DagsterInstance, command_id: str, re
     if not force:
         stale = {s.wave.partition_key: s for s in stale_waves(home, waves, published)}
         reloads = {key: why_loaded_again(s, (survey_id, s.wave.wave_id) in loaded, (survey_id, s.wave.wave_id) in published,
-                                         exports.get(s.wave.wave_id, set()), delivered=delivery is not None)
+                                         exports.get(s.wave.wave_id, set()))
                    for key, s in stale.items()}
         refresh.up_to_date += [w.partition_key for w in waves if w.partition_key not in stale]
         waves = [w for w in waves if w.partition_key in stale]
     # Nothing to load, but the analysts' file lags the working database: a wave withdrawn since it was last
     # published (by this command, or by one that was killed or failed to publish), or a home an earlier
     # release published without the survey's own snapshot.
-    snapshot = home.snapshot_path(survey_id)
-    lags = set(read_published_inputs(snapshot)) != set(loaded) if snapshot.exists() else bool(loaded)
-    if not waves and lags and home.warehouse_path.exists():
+    if not waves and home.warehouse_path.exists() and _lags(home.snapshot_path(survey_id), loaded):
         refresh.publications.append(_publish(home, instance, log_level, survey_id,
                                              {"started_by": "survey run", COMMAND_TAG: command_id}))
         return
     _run_waves(home, instance, refresh, waves, log_level, command_id,
                pending=delivery.pending_dir.name if delivery is not None and delivery.files else None, reloads=reloads)
+
+
+def _lags(snapshot: Path, loaded: list[tuple[str, str]]) -> bool:
+    """Whether the survey's snapshot lacks a wave its working database holds, or holds one it does not."""
+    return set(read_published_inputs(snapshot)) != set(loaded) if snapshot.exists() else bool(loaded)
 
 
 def _settled(waves: list[LandedWave], seconds: float) -> tuple[list[LandedWave], dict[str, list[str]]]:
@@ -326,7 +331,7 @@ def _run_waves(home: SurveyHome, instance: dg.DagsterInstance, refresh: Refresh,
             failure = _failure_message(result, across_steps, home.working_dir)
             publication = WaveRun(f"{wave.survey_id}: {ACROSS_WAVES}", result.run_id, failure is None, failure)
     refresh.runs += runs
-    if publication is None and waves and any(r.success for r in runs):
+    if publication is None and any(r.success for r in runs):
         if loaded_then_failed:
             # A wave is in the working database without its indicators: publishing now would show analysts
             # its respondents beside stale figures and record it as published. Fix it and run again.

@@ -16,7 +16,7 @@ import dagster as dg
 import duckdb
 
 from assets.constants import SURVEY_TAG, WAVE_PARTITIONS
-from assets.partitions import wave_partitions
+from assets.partitions import PARTITION_TAG, wave_partitions
 from assets.resources import SurveyHomeResource
 from home.deliveries import PENDING_PREFIX
 from home.landing import scan_landing
@@ -65,7 +65,7 @@ def _stale(home: SurveyHome, log, digests: dict | None = None, seen: dict | None
 
 
 def _under_way(instance: dg.DagsterInstance, partition: str) -> bool:
-    runs = instance.get_runs(dg.RunsFilter(statuses=UNDER_WAY, tags={"dagster/partition": partition}), limit=1)
+    runs = instance.get_runs(dg.RunsFilter(statuses=UNDER_WAY, tags={PARTITION_TAG: partition}), limit=1)
     return bool(runs)
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from assets.constants import WAVE_PARTITIONS
+from assets.partitions import PARTITION_TAG
 from home.landing import partition_key, scan_landing, wave_files
 from home.settings import SurveyHome
 from home.staleness import codebook_digest
@@ -221,7 +222,7 @@ def _last_runs(home: SurveyHome) -> dict[str, tuple[str, str]]:
     last = {}
     with instance_for(home) as instance:
         for run in instance.get_runs(limit=500):  # newest first
-            key = run.tags.get("dagster/partition")
+            key = run.tags.get(PARTITION_TAG)
             if key and key not in last:
                 last[key] = (run.status.value, run.run_id)
     return last

@@ -153,10 +153,8 @@ def theme_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: str
     """The wave's theme and item scores (out of 10, weighted where the survey is) and their intervals, by indicator
     id: what the workbook's theme charts draw (the items' scores are not headline indicators)."""
     ids = [i for _, theme_ids in theme_score_ids(codebook) for i in theme_ids]
-    scores = con.execute(read_sql("pack_theme_scores"), {"survey_id": codebook.survey_id, "wave_id": wave_id,
-                                                         "indicator_ids": ids}).df().set_index("indicator_id")
-    # As the share charts: in a wave told weighted, a score without a weighted value is left out, not drawn unweighted.
-    return scores[scores["weighted"]] if scores["weighted"].any() else scores
+    return con.execute(read_sql("pack_theme_scores"), {"survey_id": codebook.survey_id, "wave_id": wave_id,
+                                                       "indicator_ids": ids}).df().set_index("indicator_id")
 
 
 def _on_scale(values: pd.Series, kind: pd.Series) -> pd.Series:

@@ -146,4 +146,3 @@ def test_each_reason_for_loading_a_wave_again_is_told_only_when_it_holds(tmp_pat
     assert why_loaded_again(stale, True, True, as_landed | {("another.csv", "0" * 64)}) == \
         "its exports differ from those published"  # a file taken away
     assert "its exports are as published, so something else" in why_loaded_again(stale, True, True, as_landed)
-    assert "delivered again by `survey ingest`" in why_loaded_again(stale, True, True, as_landed, delivered=True)

@@ -29,7 +29,7 @@ from schemas.codebook import Codebook
 from sql_text import identifier
 from warehouse.connection import copy_rows, table_columns
 from warehouse.dictionary import comment_statements
-from warehouse.publication import PublishFailed, remove_unfinished, replaced_whole
+from warehouse.publication import PublishFailed, drop_views, remove_unfinished, replaced_whole, temporary_path
 from warehouse.snapshot_views import view_statements
 
 COMBINED = "combined"  # the alias of the file being built
@@ -53,7 +53,7 @@ def combine_snapshots(snapshots: Iterable[Path], target: Path, codebooks: Iterab
     except ValueError as exc:  # a codebook the wide view cannot be made from
         raise PublishFailed(f"could not publish the analysts' warehouse {target}: {exc}. The previous warehouse "
                             "is unchanged.") from None
-    temporary = target.with_name(f".{target.name}.{run_id}.tmp")
+    temporary = temporary_path(target, run_id)
     spill = Path(f"{temporary}.spill")
     try:
         with replaced_whole(target, temporary, "combine", "the next publication of any survey combines it again"):
@@ -67,7 +67,7 @@ def combine_snapshots(snapshots: Iterable[Path], target: Path, codebooks: Iterab
             with duckdb.connect(config=config) as con:
                 con.execute("SET preserve_insertion_order = false")
                 con.execute(f"ATTACH ? AS {COMBINED}", [str(temporary)])
-                carried = [s for s in carried if target.is_file()]
+                carried = list(carried) if target.is_file() else []
                 rows = _combine(con, [p for p in parts if p != base], views, codebooks,
                                 (target, carried) if carried else None)
                 con.execute(f"CHECKPOINT {COMBINED}")
@@ -117,9 +117,7 @@ def _combine(con: duckdb.DuckDBPyConnection, others: list[Path], views: list[str
         con.execute("ATTACH ? AS previous (READ_ONLY)", [str(previous[0])])
         _insert_rows(con, "previous", combined, previous[1])
         con.execute("DETACH previous")
-    for (view,) in con.execute("SELECT view_name FROM duckdb_views() WHERE database_name = ? AND NOT internal",
-                               [COMBINED]).fetchall():
-        con.execute(f"DROP VIEW {COMBINED}.main.{identifier(view)}")
+    drop_views(con, COMBINED)
     con.execute(f"USE {COMBINED}")  # so that the views name its own tables
     for statement in views:
         con.execute(statement)

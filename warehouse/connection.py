@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import inspect
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -60,10 +59,9 @@ SCHEMA_DIGEST_MACRO = "schema_digest"  # a macro in each file, dropped from the 
 
 @functools.cache
 def schema_digest() -> str:
-    """What today's schema is: a digest of both schema files and of the code that moves an earlier release's
-    tables (``ensure_schema`` and its moves), so that a change to either runs it again on every working database."""
-    moves = "".join(inspect.getsource(f) for f in (ensure_schema, _move_private_tables, _move_role_to_fields))
-    text = "\0".join((read_sql("schema"), read_sql("private_schema"), moves, repr(PRIVATE_TABLES)))
+    """What today's schema is: a digest of both schema files and of this module, which holds the code that moves an
+    earlier release's tables, so that a change to either runs the schema again once on every working database."""
+    text = "\0".join((read_sql("schema"), read_sql("private_schema"), Path(__file__).read_text(encoding="utf-8")))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 

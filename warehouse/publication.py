@@ -52,8 +52,16 @@ class PublishFailed(RuntimeError):
     """The snapshot could not be written; the one analysts have is unchanged."""
 
 
-def _temporary_path(target: Path, run_id: str) -> Path:
+def temporary_path(target: Path, run_id: str) -> Path:
+    """Where a publication builds ``target`` before renaming it over it (``remove_unfinished`` finds it by this name)."""
     return target.with_name(f".{target.name}.{run_id}.tmp")
+
+
+def drop_views(con: duckdb.DuckDBPyConnection, database: str) -> None:
+    """Drop every view of the attached ``database`` (they are made again from today's codebooks)."""
+    for (view,) in con.execute("SELECT view_name FROM duckdb_views() WHERE database_name = ? AND NOT internal",
+                               [database]).fetchall():
+        con.execute(f"DROP VIEW {database}.main.{identifier(view)}")
 
 
 def remove_unfinished(target: Path) -> list[Path]:
@@ -69,9 +77,7 @@ def remove_unfinished(target: Path) -> list[Path]:
 def _strip_to_published(con: duckdb.DuckDBPyConnection) -> None:
     """Drop from the copy every view, macro and table that is not published (the pipeline's bookkeeping)."""
     published = {t.name for t in published_tables()}
-    for (view,) in con.execute("SELECT view_name FROM duckdb_views() WHERE database_name = ? AND NOT internal",
-                               [SNAPSHOT]).fetchall():
-        con.execute(f"DROP VIEW {SNAPSHOT}.main.{identifier(view)}")
+    drop_views(con, SNAPSHOT)
     for name, kind in con.execute("SELECT DISTINCT function_name, function_type FROM duckdb_functions() "
                                   "WHERE database_name = ? AND NOT internal", [SNAPSHOT]).fetchall():
         con.execute(f"DROP {'MACRO TABLE' if kind == 'table_macro' else 'MACRO'} {SNAPSHOT}.main.{identifier(name)}")
@@ -141,7 +147,7 @@ def publish_snapshot(
     except ValueError as exc:  # a codebook the wide view cannot be made from
         raise PublishFailed(f"not publishing the analysts' warehouse {target}: {exc}. "
                             f"The previous warehouse is unchanged.") from None
-    temporary = _temporary_path(target, run_id)
+    temporary = temporary_path(target, run_id)
     working, working_file = con.execute(
         "SELECT database_name, path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
     stale = con.execute(read_sql("stale_wave_results"), {"result_tables": list(WAVE_RESULT_TABLES)}).fetchall()
@@ -242,14 +248,6 @@ def published_inputs(con: duckdb.DuckDBPyConnection, published_file: bool = Fals
     except (duckdb.BinderException, duckdb.CatalogException):
         return {}  # published before fingerprints (or withdrawals) were recorded: every wave is loaded again, once
     return {(survey_id, wave_id): fingerprint for survey_id, wave_id, fingerprint in rows}
-
-
-def published_exports(con: duckdb.DuckDBPyConnection, survey_id: str) -> dict[str, set[tuple[str, str]]]:
-    """The export files (name, sha256) of each wave in the survey's latest publication, by wave id."""
-    exports: dict[str, set[tuple[str, str]]] = {}
-    for wave_id, name, sha256 in con.execute(read_sql("published_exports"), {"survey_id": survey_id}).fetchall():
-        exports.setdefault(wave_id, set()).add((name, sha256))
-    return exports
 
 
 def read_published_inputs(snapshot: Path) -> dict[tuple[str, str], str | None]:

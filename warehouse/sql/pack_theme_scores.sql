@@ -5,8 +5,7 @@ SELECT
     indicator_id,
     as_told(value_weighted, value_weighted, value) AS value,
     as_told(value_weighted, ci_low_weighted, ci_low) AS ci_low,
-    as_told(value_weighted, ci_high_weighted, ci_high) AS ci_high,
-    value_weighted IS NOT NULL AS weighted
+    as_told(value_weighted, ci_high_weighted, ci_high) AS ci_high
 FROM headline_indicators
 WHERE survey_id = $survey_id AND wave_id = $wave_id AND list_contains($indicator_ids, indicator_id)
   AND NOT suppressed AND value IS NOT NULL
