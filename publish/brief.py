@@ -95,8 +95,9 @@ def _day(date) -> str:
     return f"{date.day} {date:%B %Y}"  # "1 September 2025", as a person writes it
 
 
-def render_brief(codebook: Codebook, wave_id: str, content: BriefContent, synthetic: bool) -> str:
-    """The brief's HTML page."""
+def render_brief(codebook: Codebook, wave_id: str, content: BriefContent, synthetic: bool,
+                 print_scale: float = 1.0) -> str:
+    """The brief's HTML page; printed at ``print_scale`` of its size (on screen it is as it is)."""
     wave = codebook.wave(wave_id)
     title = f"{codebook.title}: wave {wave_id}"
     banner = (f'<thead><tr><td><div class="banner" role="note">{html.escape(SYNTHETIC_BANNER)}</div></td></tr></thead>'
@@ -111,7 +112,7 @@ def render_brief(codebook: Codebook, wave_id: str, content: BriefContent, synthe
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>{html.escape(title)}</title>
-<style>{STYLE}</style></head>
+<style>{STYLE}{f"@media print {{ body {{ zoom: {print_scale:g}; }} }}" if print_scale != 1 else ""}</style></head>
 <body>
 <table class="frame" role="presentation">{banner}<tbody><tr><td>
 <div class="page">
@@ -129,6 +130,7 @@ def render_brief(codebook: Codebook, wave_id: str, content: BriefContent, synthe
 """
 
 
-def write_brief(path, con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: str, synthetic: bool) -> None:
+def write_brief(path, con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: str, synthetic: bool,
+                print_scale: float = 1.0) -> None:
     content = brief_content(brief_figures(con, codebook.survey_id, wave_id), codebook, wave_id)
-    path.write_text(render_brief(codebook, wave_id, content, synthetic), encoding="utf-8")
+    path.write_text(render_brief(codebook, wave_id, content, synthetic, print_scale), encoding="utf-8")

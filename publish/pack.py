@@ -161,7 +161,7 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, home: Path, r
     synthetic = any(codebook.wave(w).synthetic for w in waves)
     # matplotlib and the PDF engine: imported when a pack is written, not with the definitions
     from publish.brief import write_brief
-    from publish.pdf import BriefPrint, PdfNotMade
+    from publish.pdf import BriefPrint, PdfNotMade, fit_to_one_page
     from publish.trust_pages import render_trust_pages
 
     write_brief(out / BRIEF, con, codebook, wave_id, synthetic)
@@ -192,6 +192,9 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, home: Path, r
                     raise PdfNotMade(f"not printed: printing {'the brief' if pdf == BRIEF_PDF else 'the trust pages'} "
                                      "is turned off (SURVEY_BRIEF_PDF=false)")
                 pdfs[pdf] = {"file": pdf, "engine": prints[pdf].finish()}
+                if pdf == BRIEF_PDF:
+                    pdfs[pdf] |= fit_to_one_page(lambda scale: write_brief(out / BRIEF, con, codebook, wave_id,
+                                                                           synthetic, scale), out / BRIEF, out / pdf)
                 written.append(pdf)
             except PdfNotMade as exc:
                 pdfs[pdf] = {"file": None, "engine": None, "why_not": str(exc)}

@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -101,7 +102,35 @@ class BriefPrint:
         shutil.rmtree(self._work, ignore_errors=True)
 
 
+def page_count(pdf: Path) -> int:
+    """The pages of a printed PDF."""
+    from pypdf import PdfReader
+
+    return len(PdfReader(pdf).pages)
+
+
 def print_to_pdf(page: Path, pdf: Path) -> str:
     """Print ``page`` to ``pdf`` and wait for it; returns the engine's name and version."""
     with BriefPrint(page, pdf) as printing:
         return printing.finish()
+
+
+# The print scales tried, in turn, when the brief runs over its page (many figures with a significant change, whose
+# sentences grow): at the last, its 8.6 pt type prints at 6 pt, the least that reads on paper.
+FIT_SCALES = (0.9, 0.8, 0.7)
+
+
+def fit_to_one_page(write_page: Callable[[float], None], page: Path, pdf: Path) -> dict:
+    """Where ``pdf`` (printed from ``page``) runs over one page, write the page again at each of ``FIT_SCALES`` in
+    turn (``write_page(scale)``) and print it again, until it fits; returns its pages and the scale printed at."""
+    scale, pages = 1.0, page_count(pdf)
+    for smaller in FIT_SCALES:
+        if pages <= 1:
+            break
+        write_page(smaller)
+        try:
+            print_to_pdf(page, pdf)  # replaces the PDF only once printed whole
+        except PdfNotMade:
+            break  # the longer print stays, said by its page count
+        scale, pages = smaller, page_count(pdf)
+    return {"pages": pages, "print_scale": scale}

@@ -116,6 +116,7 @@ def test_the_pack_prints_its_brief_on_one_a4_page_with_the_banner(demo_run):
     folder = _pack_dir(demo_run)
     manifest = json.loads((folder / MANIFEST).read_text())
     assert manifest["brief_pdf"]["file"] == BRIEF_PDF and "Chromium" in manifest["brief_pdf"]["engine"]
+    assert (manifest["brief_pdf"]["pages"], manifest["brief_pdf"]["print_scale"]) == (1, 1.0)  # fits as it is
     assert BRIEF_PDF in {f["name"] for f in manifest["files"]}
     pages = _pdf_pages(folder / BRIEF_PDF)
     assert len(pages) == 1
@@ -149,6 +150,34 @@ def test_a_brief_longer_than_a_page_has_the_banner_on_every_page(tmp_path):
     page.write_text(render_brief(codebook, "2025", long, synthetic=False), encoding="utf-8")
     print_to_pdf(page, tmp_path / "real.pdf")
     assert not any(BANNER in text for _, text in _pdf_pages(tmp_path / "real.pdf"))
+
+
+def test_a_brief_running_over_its_page_is_printed_again_smaller_until_it_fits(tmp_path):
+    """Many significant changes lengthen the brief's sentences (a wave of random answers ran to two pages): printed
+    at full size here, the bundled survey's content with its first two sections again takes two pages; fitted, it
+    is printed again at a smaller scale, on one page, with every section still in it."""
+    if _chromium() is None:
+        pytest.skip("chromium not installed here (CI installs it)")
+    from publish.brief import render_brief
+    from publish.pdf import fit_to_one_page, print_to_pdf
+
+    codebook = load_codebook(PROJECT_ROOT / "schemas" / "codebooks" / f"{SURVEY_ID}.yaml")
+    content = brief_content(_rows(codebook), codebook, "2025")
+    long = dataclasses.replace(content, sections=content.sections + content.sections[:2])
+    page, pdf = tmp_path / "brief.html", tmp_path / "brief.pdf"
+
+    def write(scale: float) -> None:
+        page.write_text(render_brief(codebook, "2025", long, synthetic=True, print_scale=scale), encoding="utf-8")
+
+    write(1.0)
+    print_to_pdf(page, pdf)
+    assert len(_pdf_pages(pdf)) == 2
+    fitted = fit_to_one_page(write, page, pdf)
+    pages = _pdf_pages(pdf)
+    assert fitted["pages"] == len(pages) == 1 and fitted["print_scale"] < 1
+    heading = content.sections[0].heading
+    assert re.sub(r"\s+", " ", pages[0][1]).count(heading) == 2 and BANNER in pages[0][1]
+    assert "zoom" in page.read_text(encoding="utf-8")  # the page as printed, left beside the PDF
 
 
 def test_the_brief_names_no_identifier_and_gives_every_figure_its_base(demo_run):
