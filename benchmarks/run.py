@@ -29,7 +29,9 @@ The sample and the incremental scenario are short (seconds), so load on the mach
 each is measured ``--repeats`` times (3), in turn with its baseline, and the median reported; so are the
 run and the ingest of the bundled wave, whose ratio to each other is the one that matters.
 
-Results print as a table and are written as JSON (``--json``). Generated waves are kept in ``--cache``
+Each scenario's wall time is also split into its parts (``benchmarks.steps``: the data path, the analysts'
+warehouse, the pack, and what is outside the steps), read from the runs' own step records, so that a ratio
+over its target says which part is over. Results print as tables and are written as JSON (``--json``). Generated waves are kept in ``--cache``
 so that a second invocation does not regenerate them.
 """
 
@@ -51,6 +53,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from benchmarks.steps import PARTS, run_ids, step_seconds, typical_parts
 from benchmarks.wide_codebook import SURVEY_ID, wave_ids, write_wide_codebook
 from home.settings import PROJECT_ROOT
 from sample_data.generator import LANDING_DIR, sample_exports, sample_files, write_large_wave_csv
@@ -85,6 +88,20 @@ class Result:
     repeats: int = 1  # measurements behind each time: the median of them (peak memory: the largest)
 
 
+@dataclass
+class Breakdown:
+    """A scenario's wall time in its parts (``benchmarks.steps``), each in seconds and over the baseline's time."""
+
+    scenario: str
+    respondents: int
+    seconds: dict[str, float]
+    baseline_s: float
+
+    def row(self) -> dict:
+        over = {f"{part} (× baseline)": s / self.baseline_s for part, s in self.seconds.items()}
+        return {"scenario": self.scenario, "respondents": self.respondents, **self.seconds, **over}
+
+
 def measure(command: list[str], env: dict | None = None) -> Measurement:
     """Run ``command`` to completion; its wall time and the peak RSS the kernel recorded for it."""
     started = time.perf_counter()
@@ -107,7 +124,9 @@ def typical(measurements: list[Measurement]) -> Measurement:
 
 def survey_env() -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "SURVEY_HOME")}
-    return {**env, "SURVEY_MAX_FILE_MB": "100000"}
+    # The waves are written whole before a command starts: waiting for files still being copied in (5 s after a
+    # file changes, by default) is not what is measured.
+    return {**env, "SURVEY_MAX_FILE_MB": "100000", "SURVEY_SETTLE_SECONDS": "0"}
 
 
 def wave_csv(cache: Path, codebook: Codebook, wave_id: str, respondents: int, seed: int) -> Path:
@@ -141,7 +160,8 @@ def survey_run(home: Path) -> Measurement:
     return measure([SURVEY, "run", "--home", str(home)], env=survey_env())
 
 
-def bench_wave(root: Path, cache: Path, codebook: Codebook, codebook_path: Path, respondents: int) -> list[Result]:
+def bench_wave(root: Path, cache: Path, codebook: Codebook, codebook_path: Path,
+               respondents: int) -> tuple[list[Result], list[Breakdown]]:
     """One wave of the wide codebook by `survey run` (landed) and by `survey ingest` (delivered from
     elsewhere), each against bare DuckDB on the same file."""
     wave_id = wave_ids(1)[0]
@@ -152,13 +172,17 @@ def bench_wave(root: Path, cache: Path, codebook: Codebook, codebook_path: Path,
     home = new_home(root, f"wave_{respondents}", waves=1)
     land(home, wave_id, csv)
     run = survey_run(home)
+    run_steps = step_seconds(home)
     home = new_home(root, f"wave_{respondents}", waves=1)
     ingest = measure([SURVEY, "ingest", str(csv), "--survey", SURVEY_ID, "--wave", wave_id, "--home", str(home)],
                      env=survey_env())
+    ingest_steps = step_seconds(home)
     shutil.rmtree(home, ignore_errors=True)
-    return [Result(name, respondents, m.wall_s, m.peak_mb, "bare DuckDB", baseline.wall_s, baseline.peak_mb,
-                   m.wall_s / baseline.wall_s, respondents / m.wall_s)
-            for name, m in (("wave", run), ("wave: survey ingest", ingest))]
+    measured = (("wave", run, run_steps), ("wave: survey ingest", ingest, ingest_steps))
+    return ([Result(name, respondents, m.wall_s, m.peak_mb, "bare DuckDB", baseline.wall_s, baseline.peak_mb,
+                    m.wall_s / baseline.wall_s, respondents / m.wall_s) for name, m, _ in measured],
+            [Breakdown(name, respondents, typical_parts([(m.wall_s, steps)]), baseline.wall_s)
+             for name, m, steps in measured])
 
 
 def bench_sample(root: Path, repeats: int) -> tuple[list[Result], dict]:
@@ -224,12 +248,13 @@ def bench_incremental(root: Path, cache: Path, codebook: Codebook, respondents: 
 BUNDLED_SURVEY, BUNDLED_WAVE = "improvement-journey", "2025"
 
 
-def bench_bundled(root: Path, cache: Path, respondents: int, repeats: int) -> tuple[list[Result], dict]:
+def bench_bundled(root: Path, cache: Path, respondents: int,
+                  repeats: int) -> tuple[list[Result], list[Breakdown], dict]:
     """A wave of the bundled questionnaire by `survey run` (landed) and by `survey ingest` (delivered from
     elsewhere, so it is copied in), each against bare DuckDB; all three measured in turn ``repeats`` times."""
     codebook_path = BUNDLED_CODEBOOKS_DIR / f"{BUNDLED_SURVEY}.yaml"
     csv = wave_csv(cache, load_codebook(codebook_path), BUNDLED_WAVE, respondents, seed=7)
-    baselines, runs, ingests = [], [], []
+    baselines, runs, ingests, run_steps, ingest_steps = [], [], [], [], []
     for _ in range(repeats):
         baselines.append(measure([PYTHON, "-m", "benchmarks.baseline", str(codebook_path), BUNDLED_WAVE, str(csv),
                                   str(root / "baseline.duckdb")]))
@@ -238,9 +263,11 @@ def bench_bundled(root: Path, cache: Path, respondents: int, repeats: int) -> tu
         shutil.rmtree(home, ignore_errors=True)
         land(home, BUNDLED_WAVE, csv, BUNDLED_SURVEY)
         runs.append(survey_run(home))
+        run_steps.append((runs[-1].wall_s, step_seconds(home)))
         shutil.rmtree(home, ignore_errors=True)
         ingests.append(measure([SURVEY, "ingest", str(csv), "--survey", BUNDLED_SURVEY, "--wave", BUNDLED_WAVE,
                                 "--home", str(root / "bundled_ingest")], env=survey_env()))
+        ingest_steps.append((ingests[-1].wall_s, step_seconds(root / "bundled_ingest")))
         shutil.rmtree(root / "bundled_ingest", ignore_errors=True)
     baseline, run, ingest = typical(baselines), typical(runs), typical(ingests)
     results = [
@@ -248,7 +275,9 @@ def bench_bundled(root: Path, cache: Path, respondents: int, repeats: int) -> tu
                baseline.peak_mb, m.wall_s / baseline.wall_s, respondents / m.wall_s, repeats)
         for name, m in (("survey run", run), ("survey ingest", ingest))
     ]
-    return results, {"respondents": respondents, "csv_mb": round(csv.stat().st_size / 1e6, 1),
+    breakdowns = [Breakdown(f"bundled wave: {name}", respondents, typical_parts(steps), baseline.wall_s)
+                  for name, steps in (("survey run", run_steps), ("survey ingest", ingest_steps))]
+    return results, breakdowns, {"respondents": respondents, "csv_mb": round(csv.stat().st_size / 1e6, 1),
                      "ingest_over_run": round(ingest.wall_s / run.wall_s, 3),
                      "ingest_peak_mb": round(ingest.peak_mb), "run_peak_mb": round(run.peak_mb)}
 
@@ -257,7 +286,7 @@ SMALL_WAVE = "2026"
 SMALL_FIELDWORK = (dt.date(2026, 9, 1), dt.date(2026, 9, 30))
 
 
-def bench_small_ingest(root: Path, cache: Path, respondents: int, repeats: int) -> Result:
+def bench_small_ingest(root: Path, cache: Path, respondents: int, repeats: int) -> tuple[Result, Breakdown]:
     """A new small wave by `survey ingest` into a home holding the sample's three waves, against the four
     imports; both measured in turn ``repeats`` times (the home restored before each ingest)."""
     codebook = load_codebook(BUNDLED_CODEBOOKS_DIR / f"{BUNDLED_SURVEY}.yaml")
@@ -273,21 +302,24 @@ def bench_small_ingest(root: Path, cache: Path, respondents: int, repeats: int) 
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
     survey_run(three)  # set-up, not measured
-    imports, ingests = [], []
+    imports, ingests, steps = [], [], []
     for _ in range(repeats):
         imports.append(measure([PYTHON, "-c", IMPORTS]))
         shutil.rmtree(home, ignore_errors=True)
         shutil.copytree(three, home, copy_function=shutil.copy2)
+        set_up = run_ids(home)
         ingests.append(measure([SURVEY, "ingest", str(csv), "--survey", BUNDLED_SURVEY, "--wave", SMALL_WAVE,
                                 "--fieldwork-start", SMALL_FIELDWORK[0].isoformat(),
                                 "--fieldwork-end", SMALL_FIELDWORK[1].isoformat(),
                                 "--home", str(home)], env=survey_env()))
+        steps.append((ingests[-1].wall_s, step_seconds(home, earlier_runs=set_up)))
     shutil.rmtree(home, ignore_errors=True)
     shutil.rmtree(three, ignore_errors=True)
     imported, ingest = typical(imports), typical(ingests)
-    return Result("small ingest (new wave into the sample's 3)", respondents, ingest.wall_s, ingest.peak_mb,
-                  f"`{IMPORTS}`", imported.wall_s, imported.peak_mb, ingest.wall_s / imported.wall_s,
-                  respondents / ingest.wall_s, repeats)
+    name = "small ingest (new wave into the sample's 3)"
+    return (Result(name, respondents, ingest.wall_s, ingest.peak_mb, f"`{IMPORTS}`", imported.wall_s, imported.peak_mb,
+                   ingest.wall_s / imported.wall_s, respondents / ingest.wall_s, repeats),
+            Breakdown(name, respondents, typical_parts(steps), imported.wall_s))
 
 
 def main() -> None:
@@ -310,34 +342,43 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     codebook_path = write_wide_codebook(args.work / "codebook", waves=11)
     codebook = load_codebook(codebook_path)
-    results, sample_fixed_cost = [], None
+    results, breakdowns, sample_fixed_cost = [], [], None
     if not args.skip_sample:
         print("sample ...", flush=True)
         sample_results, sample_fixed_cost = bench_sample(args.work, args.repeats)
         results += sample_results
     for size in args.sizes:
         print(f"wave of {size:,} respondents ...", flush=True)
-        results += bench_wave(args.work, args.cache, codebook, codebook_path, size)
+        wave_results, wave_breakdowns = bench_wave(args.work, args.cache, codebook, codebook_path, size)
+        results += wave_results
+        breakdowns += wave_breakdowns
     if not args.skip_incremental:
         print(f"incremental, waves of {args.incremental_size:,} ...", flush=True)
         results.append(bench_incremental(args.work, args.cache, codebook, args.incremental_size, args.repeats))
     if args.small_size:
         print(f"small ingest, {args.small_size:,} respondents ...", flush=True)
-        results.append(bench_small_ingest(args.work, args.cache, args.small_size, args.repeats))
+        small, small_breakdown = bench_small_ingest(args.work, args.cache, args.small_size, args.repeats)
+        results.append(small)
+        breakdowns.append(small_breakdown)
     ingest_vs_run = []
     for size in args.bundled_sizes:
         print(f"bundled questionnaire, {size:,} respondents: survey run and survey ingest ...", flush=True)
-        bundled, comparison = bench_bundled(args.work, args.cache, size, args.repeats)
+        bundled, bundled_breakdowns, comparison = bench_bundled(args.work, args.cache, size, args.repeats)
         results += bundled
+        breakdowns += bundled_breakdowns
         ingest_vs_run.append(comparison)
 
     rows = [asdict(r) for r in results]
     print(tabulate(rows, headers="keys", floatfmt=".2f", intfmt=","))
+    parts = [b.row() for b in breakdowns]
+    print(f"\nWhere the time went (seconds, then over the baseline; {', '.join(PARTS)}):")
+    print(tabulate(parts, headers="keys", floatfmt=".2f", intfmt=","))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "results": rows,
+        "parts": parts,
         "sample_fixed_cost": sample_fixed_cost,
         "ingest_vs_run": ingest_vs_run,
     }, indent=1), encoding="utf-8")

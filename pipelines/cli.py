@@ -171,8 +171,7 @@ def ingest(
     from schemas.waves import WAVE_SETTINGS, WaveSettings, read_wave_settings
     from warehouse.connection import private_path
     from warehouse.reports import load_report
-    from warehouse.working_databases import split_shared_working_database
-    from warehouse.writer_lock import writer_lock
+    from warehouse.working_databases import survey_writer_lock
 
     survey_home = _home(home)
     # Refused before a byte is copied: a file the landing folder would not hold as an export, or too large.
@@ -191,8 +190,7 @@ def ingest(
         raise typer.Exit(code=1)
     key = partition_key(survey, wave)
     wave_dir = survey_home.wave_dir(survey, wave)
-    split_shared_working_database(survey_home)
-    with writer_lock(survey_home.writer_lock_path(survey), on_wait=waiting):
+    with survey_writer_lock(survey_home, survey, on_wait=waiting):
         for line in recover_deliveries(survey_home.landing_dir, survey_home.archive_dir, survey):
             console.print(line, soft_wrap=True)
         settings_path = wave_dir / WAVE_SETTINGS
@@ -255,12 +253,13 @@ def ingest(
                       f"{row.rows_quarantined} quarantined", soft_wrap=True)
     for rule, rows in report["quarantined_by_rule"]:
         console.print(f"  quarantined for {rule}: {rows} rows", soft_wrap=True)
-    console.print(
-        f"Analysts' warehouse: {survey_home.warehouse_path}\n"
-        f"Quarantined rows, with their values, are in the working database's private file "
-        f"{private_path(survey_home.working_path(survey))} (table quarantine, run_id '{outcome.run_id}'); analysts see "
-        "them counted in quarantine_counts.",
-        soft_wrap=True)
+    console.print(f"Analysts' warehouse: {survey_home.warehouse_path}", soft_wrap=True)
+    if report["quarantined_by_rule"]:  # where to look, only when there is something to look at
+        console.print(
+            f"Quarantined rows, with their values, are in the working database's private file "
+            f"{private_path(survey_home.working_path(survey))} (table quarantine, run_id '{outcome.run_id}'); analysts "
+            "see them counted in quarantine_counts.",
+            soft_wrap=True)
 
 
 wave_app = typer.Typer(help="The waves of each survey: list them, withdraw one.", no_args_is_help=True)
@@ -298,8 +297,7 @@ def wave_remove(
     landed again under the right wave."""
     from pipelines.runner import publish_across_waves
     from pipelines.waves import withdraw_wave
-    from warehouse.working_databases import split_shared_working_database
-    from warehouse.writer_lock import writer_lock
+    from warehouse.working_databases import survey_writer_lock
 
     survey_home = _home(home)
     if not yes:
@@ -307,8 +305,7 @@ def wave_remove(
             console.print("REFUSED: withdrawing a wave needs confirmation: add --yes", soft_wrap=True)
             raise typer.Exit(code=2)
         typer.confirm(f"Withdraw {survey}/{wave} from the warehouse and move its files into the archive?", abort=True)
-    split_shared_working_database(survey_home)
-    with writer_lock(survey_home.writer_lock_path(survey), on_wait=waiting):
+    with survey_writer_lock(survey_home, survey, on_wait=waiting):
         try:
             withdrawal = withdraw_wave(survey_home, survey, wave, reason="withdrawn by `survey wave remove`")
         except LookupError as exc:

@@ -37,8 +37,7 @@ from pipelines.instance import instance_for
 from pipelines.jobs import REFRESH_WAVE_JOB
 from pipelines.waves import withdraw_wave
 from warehouse.publication import loaded_waves, published_inputs, published_wave_sources, read_published_inputs
-from warehouse.working_databases import split_shared_working_database, working_database
-from warehouse.writer_lock import writer_lock
+from warehouse.working_databases import split_shared_working_database, survey_writer_lock, working_database
 
 # A command refreshing several waves runs each wave's own steps (the dimensions before the first), then
 # once the steps that span every wave, rather than all of them once per wave.
@@ -218,13 +217,13 @@ def run_landed_waves(
     (``on_wait`` is told who); a process refreshing another survey is never waited for. ``log_level``
     applies to the console only; the full event log is kept in the instance.
     """
-    split_shared_working_database(home)
+    split_shared_working_database(home)  # before the surveys are listed by their working databases
     surveys = [split_partition_key(only)[0]] if only is not None else surveys_to_refresh(home)
     instance = instance_for(home)
     command_id = uuid.uuid4().hex
     refresh = Refresh()
     for survey_id in surveys:
-        with writer_lock(home.writer_lock_path(survey_id), on_wait=on_wait):
+        with survey_writer_lock(home, survey_id, on_wait=on_wait):
             _refresh(home, instance, command_id, refresh, survey_id, log_level, only, force, delivery, prune)
     return refresh
 

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from benchmarks.baseline import run_baseline
+from benchmarks.steps import DATA_PATH, PARTS
 from benchmarks.wide_codebook import SURVEY_ID, wave_ids, write_wide_codebook
 from home.settings import PROJECT_ROOT
 from sample_data.generator import LANDING_DIR, write_large_wave_csv
@@ -61,6 +62,15 @@ def test_a_tiny_benchmark_run_reports_a_table_and_json(tmp_path):
     [comparison] = written["ingest_vs_run"]
     assert comparison["ingest_over_run"] == pytest.approx(results[4]["pipeline_s"] / results[3]["pipeline_s"], abs=1e-3)
     assert "pipeline_s" in completed.stdout
+    # Each scenario's wall time in its parts, read from the runs' own step records: the parts add up to it, and
+    # every part the command ran took time (a ``survey ingest`` of a wave runs every step, as a ``survey run`` does).
+    parts = written["parts"]
+    assert [(p["scenario"], p["respondents"]) for p in parts] == [(r["scenario"], r["respondents"]) for r in results]
+    for part, result in zip(parts, results):
+        assert sum(part[name] for name in PARTS) == pytest.approx(result["pipeline_s"])
+        assert min(part[name] for name in PARTS) > 0, part
+        assert part[f"{DATA_PATH} (× baseline)"] == pytest.approx(part[DATA_PATH] / result["baseline_s"])
+    assert "Where the time went" in completed.stdout
 
 
 def _selections(dagster_home) -> list[tuple[list[str], list[str]]]:

@@ -159,6 +159,7 @@ def test_ingest_loads_recognises_redelivery_replaces_and_refuses(tmp_path):
     assert "142 rows read, 141 loaded, 1 quarantined" in fixed.output
     assert f"Replaced {sample_wave_path('2024').name} (kept in archive/{SURVEY_ID}/2024/replaced-" in fixed.output
     assert "quarantined for allowed_option_label: 1 rows" in fixed.output
+    assert "(table quarantine, run_id '" in fixed.output and "Quarantined rows, with their values" not in first.output
     landed = sorted(p.name for p in (home / "landing" / SURVEY_ID / "2024").iterdir())
     assert landed == ["corrected.csv"]
     replaced = list((home / "archive" / SURVEY_ID / "2024").glob("replaced-*/*.csv"))
@@ -229,9 +230,9 @@ def test_long_commands_show_each_stage_with_rows_on_a_terminal_and_nothing_extra
     assert piped.returncode == 0, piped.stdout + piped.stderr
     assert piped.stderr == ""
     lines = piped.stdout.splitlines()  # the summary only
-    assert len(lines) == 3, piped.stdout
+    assert len(lines) == 2, piped.stdout  # nothing quarantined: no line saying where quarantined rows are kept
     assert lines[0] == f"{sample_wave_path('2024').name}: layout plain_csv, UTF-8; {rows} rows read, {rows} loaded, 0 quarantined"
-    assert lines[1].startswith("Analysts' warehouse: ") and lines[2].startswith("Quarantined rows, with their values")
+    assert lines[1].startswith("Analysts' warehouse: ")
     assert "validating" not in piped.stdout and "\x1b[" not in piped.stdout
 
 

@@ -46,11 +46,20 @@ def working_database(home: SurveyHome, survey_id: str, *, read_only: bool = Fals
                      timeout_s: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the survey's working database, holding the survey's writer lock (waiting, telling
     ``on_wait`` who holds it, for at most ``timeout_s``); ``rebuild`` and ``on_rebuild`` as ``connect``'s."""
-    split_shared_working_database(home)
-    with writer_lock(home.writer_lock_path(survey_id), timeout_s=timeout_s, on_wait=on_wait), \
+    with survey_writer_lock(home, survey_id, timeout_s=timeout_s, on_wait=on_wait), \
             connect(home.working_path(survey_id), read_only=read_only, rebuild=rebuild, on_rebuild=on_rebuild,
                     memory_limit_mb=home.settings.duckdb_memory_mb) as con:
         yield con
+
+
+@contextmanager
+def survey_writer_lock(home: SurveyHome, survey_id: str, *, timeout_s: float | None = None,
+                       on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the survey's writer lock for the block, once an earlier release's shared working database is split:
+    until it is, the survey's rows are in a file that lock does not guard."""
+    split_shared_working_database(home)
+    with writer_lock(home.writer_lock_path(survey_id), timeout_s=timeout_s, on_wait=on_wait):
+        yield
 
 
 def split_shared_working_database(home: SurveyHome) -> list[str]:
