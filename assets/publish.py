@@ -77,13 +77,19 @@ def analyst_warehouse(context: dg.AssetExecutionContext, survey_home: SurveyHome
             if settings.ducklake:
                 try:
                     lake = publish_to_ducklake(snapshot, survey_id, settings.ducklake_python,
-                                               settings.ducklake_catalog.get_secret_value(), settings.ducklake_data_path)
+                                               settings.ducklake_catalog.get_secret_value(), settings.ducklake_data_path,
+                                               keep_days=settings.ducklake_keep_days)
                 except DuckLakeFailed as exc:  # the DuckDB warehouse and the Parquet are published; the lake lags
                     raise dg.Failure(description=f"{exc}; the analysts' DuckDB warehouse and Parquet are published, "
                                      "and the next publication of the survey replaces it in the lake") from None
                 lake_rows[survey_id] = sum(lake["rows"].values())
-                context.log.info("%s published into the DuckLake in %.1f s (%d attempts)", survey_id, lake["seconds"],
-                                 lake["attempts"])
+                context.log.info("%s published into the DuckLake in %.1f s (%d attempts): respondents and answers of "
+                                 "waves written again: %s; of waves removed: %s; tables written whole: %d",
+                                 survey_id, lake["seconds"], lake["attempts"],
+                                 ", ".join(lake["waves_written_again"]) or "none",
+                                 ", ".join(lake["waves_removed"]) or "none", len(lake["tables_written_whole"]))
+                if lake.get("expiry_failed"):  # the survey is published; the space is reclaimed at a later publication
+                    context.log.warning("the DuckLake's old snapshots were not expired: %s", lake["expiry_failed"])
     table = "\n".join(["| table | rows |", "|---|---|"] + [f"| {name} | {n} |" for name, n in rows.items()])
     return dg.MaterializeResult(
         metadata={

@@ -47,6 +47,7 @@ class SurveyHomeResource(dg.ConfigurableResource):
     ducklake_catalog: str | None = None
     ducklake_data_path: str | None = None
     ducklake_python: str | None = None
+    ducklake_keep_days: float | None = None  # the lake's snapshots older than this expired after each publication
 
     @property
     def settings(self) -> Settings:
@@ -58,7 +59,8 @@ class SurveyHomeResource(dg.ConfigurableResource):
             respondent_key=SecretStr(self.respondent_key) if self.respondent_key else None,
             ducklake_catalog=SecretStr(self.ducklake_catalog) if self.ducklake_catalog else None,
             ducklake_data_path=Path(self.ducklake_data_path) if self.ducklake_data_path else None,
-            ducklake_python=Path(self.ducklake_python) if self.ducklake_python else None)
+            ducklake_python=Path(self.ducklake_python) if self.ducklake_python else None,
+            ducklake_keep_days=self.ducklake_keep_days)
 
     @property
     def paths(self) -> SurveyHome:

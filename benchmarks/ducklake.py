@@ -4,7 +4,9 @@ A home with one generated wave of the board survey (``--respondents``) is refres
 alternated: publishing the survey as the DuckDB file is published (the working file copied into the survey's snapshot,
 then the analysts' warehouse combined from it: ``publish_snapshot`` and ``combine_snapshots``), and publishing the same
 snapshot into the DuckLake (``publish_to_ducklake``, catalog in a throwaway local PostgreSQL, Parquet on local disk:
-the first time creates the tables, later times replace them); then an analyst's query (answers to one question by
+the first time creates the tables; later times publish three times: the wave as if loaded again (its load log given
+another run, so its rows are deleted and written again), then the same snapshot again (no wave loaded since: the
+tables filled by wave left as they are), then every table written whole, as every publication did before); then an analyst's query (answers to one question by
 trust) on each, the DuckDB file by the project's DuckDB, the lake by the side environment's DuckDB 1.5.5. Prints the
 median seconds of each and the sizes on disk as JSON.
 
@@ -75,18 +77,32 @@ def main(respondents: int, repeats: int) -> dict:
         lake_data = root / "lake"
         working = root / "working.duckdb"
         snapshot, combined = root / "surveys" / f"{SURVEY_ID}.duckdb", root / "survey.duckdb"
-        times: dict[str, list[float]] = {"duckdb_publish": [], "ducklake_first_publish": [], "ducklake_replace": [],
+        times: dict[str, list[float]] = {"duckdb_publish": [], "ducklake_first_publish": [],
+                                         "ducklake_again_wave_loaded_again": [], "ducklake_again_unchanged": [],
+                                         "ducklake_again_every_table_whole": [],
                                          "duckdb_query": [], "ducklake_query": []}
         for number in range(repeats):
             shutil.copyfile(home / "working" / SURVEY_ID / "survey.duckdb", working)
             shutil.copyfile(home / "working" / SURVEY_ID / "private.duckdb", root / "private.duckdb")
+            if number > 0:  # the wave as if loaded again: its latest load, and what its results were computed from,
+                with connect(working) as con:  # another run
+                    for table, column in (("load_log", "run_id"), ("wave_results", "load_run_id")):
+                        con.execute(f"UPDATE {table} SET {column} = ? WHERE wave_id = ?",
+                                    [f"bench-reload-{number}", WAVE])
             started = time.perf_counter()
             with connect(working) as con:
                 publish_snapshot(con, snapshot, f"bench-{number}", "benchmark", [codebook])
             combine_snapshots([snapshot], combined, [codebook], f"bench-{number}", 1024)
             times["duckdb_publish"].append(time.perf_counter() - started)
             lake = publish_to_ducklake(snapshot, SURVEY_ID, SIDE_PYTHON, catalog, lake_data)
-            times["ducklake_first_publish" if number == 0 else "ducklake_replace"].append(lake["seconds"])
+            first = "ducklake_first_publish" if number == 0 else "ducklake_again_wave_loaded_again"
+            times[first].append(lake["seconds"])
+            if number > 0:
+                lake = publish_to_ducklake(snapshot, SURVEY_ID, SIDE_PYTHON, catalog, lake_data)  # nothing loaded since
+                times["ducklake_again_unchanged"].append(lake["seconds"])
+                # As every publication did before waves were written one by one: every table deleted and inserted.
+                lake = publish_to_ducklake(snapshot, SURVEY_ID, SIDE_PYTHON, catalog, lake_data, by_wave=())
+                times["ducklake_again_every_table_whole"].append(lake["seconds"])
             with duckdb.connect(str(combined), read_only=True) as con:
                 started = time.perf_counter()
                 con.execute(QUERY.format(responses="responses", respondents="respondents")).fetchall()

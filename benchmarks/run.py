@@ -30,9 +30,9 @@ each is measured ``--repeats`` times (3), in turn with its baseline, and the med
 run and the ingest of the bundled wave, whose ratio to each other is the one that matters.
 
 Each scenario's wall time is also split into its parts (``benchmarks.steps``: the data path, the analysts'
-warehouse, the pack, and what is outside the steps), read from the runs' own step records, so that a ratio
-over its target says which part is over. Results print as tables and are written as JSON (``--json``). Generated waves are kept in ``--cache``
-so that a second invocation does not regenerate them.
+warehouse, the pack, and what is outside the steps), read from the runs' own step records (of the median
+measurement, whose time they add up to), so that a ratio over its target says which part is over. Results print as tables and are written as JSON (``--json``).
+Generated waves are kept in ``--cache`` so that a second invocation does not regenerate them.
 """
 
 from __future__ import annotations
@@ -117,8 +117,9 @@ def measure(command: list[str], env: dict | None = None) -> Measurement:
 
 
 def typical(measurements: list[Measurement]) -> Measurement:
-    """The median wall time of repeated measurements, with the largest peak memory among them."""
-    return Measurement(statistics.median(m.wall_s for m in measurements), max(m.peak_mb for m in measurements),
+    """The median wall time of repeated measurements (the lower middle one of an even number, as
+    ``benchmarks.steps.typical_parts`` takes), with the largest peak memory among them."""
+    return Measurement(statistics.median_low(m.wall_s for m in measurements), max(m.peak_mb for m in measurements),
                        measurements[-1].output)
 
 
@@ -255,6 +256,7 @@ def bench_bundled(root: Path, cache: Path, respondents: int,
     codebook_path = BUNDLED_CODEBOOKS_DIR / f"{BUNDLED_SURVEY}.yaml"
     csv = wave_csv(cache, load_codebook(codebook_path), BUNDLED_WAVE, respondents, seed=7)
     baselines, runs, ingests, run_steps, ingest_steps = [], [], [], [], []
+    shutil.rmtree(root / "bundled_ingest", ignore_errors=True)  # an interrupted invocation's runs are not counted
     for _ in range(repeats):
         baselines.append(measure([PYTHON, "-m", "benchmarks.baseline", str(codebook_path), BUNDLED_WAVE, str(csv),
                                   str(root / "baseline.duckdb")]))

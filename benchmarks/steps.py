@@ -15,6 +15,8 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
+import dagster as dg
+
 from assets.publish import analyst_warehouse, leadership_pack
 from home.settings import SurveyHome
 
@@ -23,36 +25,32 @@ WAREHOUSE = "analysts' warehouse"
 PACK = "pack"
 OUTSIDE = "outside the steps"
 PARTS = (DATA_PATH, WAREHOUSE, PACK, OUTSIDE)
-PART_OF_STEP = {analyst_warehouse.key.to_user_string(): WAREHOUSE, leadership_pack.key.to_user_string(): PACK}
-
-
-def _instance(home_root: Path):
-    import dagster as dg
-
-    return dg.DagsterInstance.from_config(str(SurveyHome(home_root).dagster_home))
+PART_OF_STEP = {analyst_warehouse.op.name: WAREHOUSE, leadership_pack.op.name: PACK}  # every other step: the data path
 
 
 def run_ids(home_root: Path) -> set[str]:
     """The runs the home's instance holds (none for a home with no instance yet)."""
-    if not SurveyHome(home_root).dagster_home.is_dir():
+    dagster_home = SurveyHome(home_root).dagster_home
+    if not dagster_home.is_dir():
         return set()
-    return {run.run_id for run in _instance(home_root).get_runs()}
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        return {run.run_id for run in instance.get_runs()}
 
 
 def step_seconds(home_root: Path, earlier_runs: set[str] = frozenset()) -> dict[str, float]:
     """Each step's seconds in the runs the home's instance holds but ``earlier_runs`` (a step run twice counts
     twice)."""
-    instance = _instance(home_root)
     seconds: dict[str, float] = defaultdict(float)
-    for run in (r for r in instance.get_runs() if r.run_id not in earlier_runs):
-        for step in instance.get_run_step_stats(run.run_id):
-            if step.start_time is not None and step.end_time is not None:
-                seconds[step.step_key] += step.end_time - step.start_time
+    with dg.DagsterInstance.from_config(str(SurveyHome(home_root).dagster_home)) as instance:
+        for run in (r for r in instance.get_runs() if r.run_id not in earlier_runs):
+            for step in instance.get_run_step_stats(run.run_id):
+                if step.start_time is not None and step.end_time is not None:
+                    seconds[step.step_key] += step.end_time - step.start_time
     return dict(seconds)
 
 
 def parts(wall_s: float, steps: dict[str, float]) -> dict[str, float]:
-    """A command's wall time split into ``PARTS``."""
+    """A command's wall time split into ``PARTS``: what is not in a step is outside the steps."""
     split = dict.fromkeys(PARTS, 0.0)
     for step, seconds in steps.items():
         split[PART_OF_STEP.get(step, DATA_PATH)] += seconds
@@ -61,6 +59,7 @@ def parts(wall_s: float, steps: dict[str, float]) -> dict[str, float]:
 
 
 def typical_parts(measured: list[tuple[float, dict[str, float]]]) -> dict[str, float]:
-    """The median of each part over repeated measurements of (wall time, step seconds)."""
-    split = [parts(wall, steps) for wall, steps in measured]
-    return {part: statistics.median(s[part] for s in split) for part in PARTS}
+    """The parts of the median measurement of (wall time, step seconds) (the lower of the two middle ones when they
+    are even in number), so that they add up to a wall time that was measured."""
+    wall = statistics.median_low(w for w, _ in measured)
+    return parts(*next(m for m in measured if m[0] == wall))

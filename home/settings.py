@@ -10,7 +10,9 @@ Windows-1252 or refused: the larger of the two, defaults 10 and 0.001: ``exports
 ``SURVEY_BRIEF_PDF`` (print the leadership brief to PDF with headless Chromium, default true) and
 ``SURVEY_RESPONDENT_KEY`` (the pseudonym key; default: a key file in the home), ``SURVEY_DAGSTER_YAML`` (a
 deployment's Dagster instance settings) and, together, ``SURVEY_DUCKLAKE_CATALOG``, ``SURVEY_DUCKLAKE_DATA_PATH``
-and ``SURVEY_DUCKLAKE_PYTHON`` (each publication also into a DuckLake: ``warehouse.ducklake_publication``). ``load_settings`` builds it at the entry points only (the ``survey`` command, the Dagster
+and ``SURVEY_DUCKLAKE_PYTHON`` (each publication also into a DuckLake: ``warehouse.ducklake_publication``), with
+``SURVEY_DUCKLAKE_KEEP_DAYS`` (the lake's snapshots older than this expired after each publication, and the files
+only they used removed; unset, every snapshot is kept). ``load_settings`` builds it at the entry points only (the ``survey`` command, the Dagster
 definitions), and the object is passed down from there (``SurveyHome.settings``, the Dagster resource,
 connection opening, the pseudonymiser); nothing deeper reads the environment. A bad value stops the entry
 point with one line naming the variable (``SettingsError``). The two ``SURVEY_TEST_STOP_*`` variables
@@ -98,6 +100,9 @@ class Settings(BaseSettings):
     ducklake_catalog: SecretStr | None = None
     ducklake_data_path: Path | None = None
     ducklake_python: Path | None = None
+    # Time travel kept in the DuckLake: after each publication, snapshots older than this many days are expired and
+    # the Parquet files only they used removed. Unset, every snapshot (and every replaced file) is kept.
+    ducklake_keep_days: NonNegativeFloat | None = None
 
     @field_validator("respondent_key")
     @classmethod

@@ -46,6 +46,7 @@ def build_definitions(home: Path | str | None = None, settings: Settings | None 
                 ducklake_catalog=dg.EnvVar(DUCKLAKE_CATALOG_ENV) if settings.ducklake else None,
                 ducklake_data_path=str(settings.ducklake_data_path) if settings.ducklake else None,
                 ducklake_python=str(settings.ducklake_python) if settings.ducklake else None,
+                ducklake_keep_days=settings.ducklake_keep_days if settings.ducklake else None,
             )
         },
     )

@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import duckdb
 import pytest
 
 from home.settings import PROJECT_ROOT
@@ -41,7 +42,8 @@ from ducklake_writer import attach_lake, connect
 con = connect()
 attach_lake(con, catalog, Path(data), read_only=True)
 con.execute(f"ATTACH '{warehouse}' AS warehouse (READ_ONLY)")
-out = {"differences": {}, "snapshots": con.execute("SELECT count(*) FROM lake.snapshots()").fetchone()[0]}
+out = {"differences": {}, "snapshots": con.execute("SELECT count(*) FROM lake.snapshots()").fetchone()[0],
+       "latest": con.execute("SELECT max(snapshot_id) FROM lake.snapshots()").fetchone()[0]}
 tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'lake'").fetchall()
 for schema, table in tables:
     has_survey = con.execute("SELECT count(*) FROM duckdb_columns() WHERE database_name = 'warehouse' "
@@ -55,6 +57,20 @@ if version != "-":
     out["respondents_then"] = dict(con.execute(
         f"SELECT wave_id, count(*) FROM lake.\"{SURVEY}\".respondents AT (VERSION => {int(version)}) GROUP BY ALL"
     ).fetchall())
+    # What DuckLake's own change feed says was written into the tables filled by wave since then.
+    latest = out["latest"]
+    out["inserted_since"], out["deleted_since"] = {}, {}
+    for table in ("respondents", "respondent_fields", "responses"):
+        changes = ["{SURVEY}", table, int(version), latest]
+        out["inserted_since"][table] = dict(con.execute(
+            "SELECT wave_id, count(*) FROM ducklake_table_insertions('lake', ?, ?, ?, ?) GROUP BY ALL",
+            changes).fetchall())
+        out["deleted_since"][table] = con.execute(
+            "SELECT count(*) FROM ducklake_table_deletions('lake', ?, ?, ?, ?)", changes).fetchone()[0]
+# The Parquet files the lake's current snapshot uses (data and delete files), every table of every survey.
+out["files_in_use"] = sorted({path for schema, table in tables for row in con.execute(
+    "SELECT data_file, delete_file FROM ducklake_list_files('lake', ?, schema => ?)", [table, schema]).fetchall()
+    for path in row if path is not None})
 print(json.dumps(out))
 """.replace("{SURVEY}", SURVEY_ID)
 
@@ -103,7 +119,7 @@ def test_each_survey_is_published_into_the_ducklake_with_the_warehouses_rows(sid
     assert {key.split(".")[0] for key in lake["differences"]} == {SURVEY_ID, STAFF}  # a schema per survey
     assert f"{STAFF}.respondents" in lake["differences"] and f"{SURVEY_ID}.headline_indicators" in lake["differences"]
     assert all(d == [0, 0] for d in lake["differences"].values()), lake["differences"]
-    before = lake["snapshots"]
+    since = lake["latest"] + 1  # the first snapshot after this publication
 
     # Two surveys publishing into the lake at once: different schemas, no conflict, neither lost.
     outcomes = {}
@@ -124,9 +140,66 @@ def test_each_survey_is_published_into_the_ducklake_with_the_warehouses_rows(sid
     _land(home, SURVEY_ID, "2025")
     again = run_survey(home, "run", env=env)
     assert again.returncode == 0, again.stdout + again.stderr
-    lake = _compare(side_python, catalog, data, warehouse, version=before)
+    lake = _compare(side_python, catalog, data, warehouse, version=since)
     assert all(d == [0, 0] for d in lake["differences"].values()), lake["differences"]
-    assert set(lake["respondents_then"]) == {"2023", "2024"} and lake["snapshots"] > before
+    assert set(lake["respondents_then"]) == {"2023", "2024"}
+    # Since then (each survey's snapshot published again unchanged, then the new wave's), the respondents and answers
+    # written into the lake are the new wave's alone, each once; no other wave's rows were deleted or written again.
+    assert lake["inserted_since"] == {t: {"2025": n} for t, n in _wave_rows(warehouse, "2025").items()}
+    assert lake["deleted_since"] == dict.fromkeys(CHANGE_FEED_TABLES, 0)
+
+    # A wave loaded again from a corrected file: that wave's rows are deleted and written again, no other's.
+    corrected = next((home / "landing" / SURVEY_ID / "2024").glob("*.csv"))
+    lines = corrected.read_text(encoding="utf-8").splitlines(keepends=True)
+    corrected.write_text("".join(lines[:-1]), encoding="utf-8")  # the last respondent left out
+    old_2024 = _wave_rows(warehouse, "2024")
+    reloaded = run_survey(home, "run", env=env)
+    assert reloaded.returncode == 0, reloaded.stdout + reloaded.stderr
+    lake = _compare(side_python, catalog, data, warehouse, version=lake["latest"] + 1)
+    assert all(d == [0, 0] for d in lake["differences"].values()), lake["differences"]
+    new_2024 = _wave_rows(warehouse, "2024")
+    assert new_2024["respondents"] == old_2024["respondents"] - 1
+    assert lake["inserted_since"] == {t: {"2024": n} for t, n in new_2024.items()}
+    assert lake["deleted_since"] == old_2024
+
+    # A wave withdrawn: its rows, and only those, are deleted from the lake's tables filled by wave; nothing is written.
+    withdrawn = _wave_rows(warehouse, "2023")
+    removed = run_survey(home, "wave", "remove", SURVEY_ID, "2023", "--yes", env=env)
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    after = _compare(side_python, catalog, data, warehouse, version=lake["latest"] + 1)
+    assert all(d == [0, 0] for d in after["differences"].values()), after["differences"]
+    assert after["inserted_since"] == dict.fromkeys(CHANGE_FEED_TABLES, {})
+    assert after["deleted_since"] == withdrawn
+
+    # With SURVEY_DUCKLAKE_KEEP_DAYS, the snapshots older than that are expired after the publication, and of the
+    # Parquet files on the disk only those the lake's current snapshot uses are left; the survey is whole in the lake.
+    assert set(map(str, data.rglob("*.parquet"))) > set(after["files_in_use"])  # replaced files kept so far
+    forced = run_survey(home, "run", "--force", env={**env, "SURVEY_DUCKLAKE_KEEP_DAYS": "0"})
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    kept = _compare(side_python, catalog, data, warehouse)
+    assert all(d == [0, 0] for d in kept["differences"].values()), kept["differences"]
+    assert kept["snapshots"] == 1 < after["snapshots"]
+    assert sorted(map(str, data.rglob("*.parquet"))) == kept["files_in_use"]
+
+
+CHANGE_FEED_TABLES = ("respondents", "respondent_fields", "responses")  # as COMPARE reads them
+
+
+def _wave_rows(warehouse: Path, wave_id: str) -> dict[str, int]:
+    """The board survey's rows of one wave in each table COMPARE reads the change feed of, in the analysts' file."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {t: con.execute(f"SELECT count(*) FROM {t} WHERE survey_id = ? AND wave_id = ?",
+                               [SURVEY_ID, wave_id]).fetchone()[0] for t in CHANGE_FEED_TABLES}
+
+
+def test_the_waves_written_again_are_those_loaded_since_and_the_removed_those_withdrawn():
+    from warehouse.ducklake_writer import changed_waves
+
+    before = {"2023": "run-a", "2024": "run-b", "2025": "run-c"}
+    now = {"2024": "run-b", "2025": "run-d", "2026": "run-e"}  # 2023 withdrawn, 2025 loaded again, 2026 new
+    assert changed_waves(now, before) == (["2025", "2026"], ["2023"])
+    assert changed_waves(before, before) == ([], [])
+    assert changed_waves(now, {}) == (["2024", "2025", "2026"], [])  # a lake with no load log yet
 
 
 def test_a_message_quoting_the_catalog_names_its_variable_and_hides_any_password():

@@ -47,6 +47,8 @@ def test_every_variable_is_read(monkeypatch):
     ({"SURVEY_DUCKDB_MEMORY_MB": "-1"}, "SURVEY_DUCKDB_MEMORY_MB: Input should be greater than 0 (got '-1')"),
     ({"SURVEY_RESPONDENT_KEY": "short"}, "SURVEY_RESPONDENT_KEY: a respondent key needs at least 16 bytes"),
     ({"SURVEY_SETTLE_SECONDS": "-2"}, "SURVEY_SETTLE_SECONDS: Input should be greater than or equal to 0 (got '-2')"),
+    ({"SURVEY_DUCKLAKE_KEEP_DAYS": "-1"},
+     "SURVEY_DUCKLAKE_KEEP_DAYS: Input should be greater than or equal to 0 (got '-1')"),
 ])
 def test_a_bad_value_is_named(environ, message, monkeypatch):
     _environment(monkeypatch, **environ)

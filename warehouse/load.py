@@ -30,7 +30,10 @@ from warehouse.trust_counts import count_staged_wave
 from warehouse.weighting import Population, weigh_wave
 
 # The wave's rows in the working file (PRIVATE_TABLES in the private one). Names fixed here, never taken from input.
-WAVE_TABLES = ("respondents", "respondent_fields", "responses", "numeric_responses", "weighting_diagnostics")
+# Those with a row per respondent or answer are the large ones: a publication writes them again only for the waves
+# loaded since (the Parquet files, the DuckLake).
+RESPONDENT_TABLES = ("respondents", "respondent_fields", "responses", "numeric_responses")
+WAVE_TABLES = (*RESPONDENT_TABLES, "weighting_diagnostics")
 
 
 def _columns(names: list[str]) -> str:

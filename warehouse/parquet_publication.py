@@ -27,6 +27,7 @@ import duckdb
 
 from sql_text import identifier
 from warehouse.connection import table_columns
+from warehouse.load import RESPONDENT_TABLES
 
 PARQUET_FOLDER = "parquet"  # beside the snapshot: <home>/warehouse/parquet/
 DATA_FILE = "data.parquet"
@@ -34,7 +35,7 @@ DATA_FILE = "data.parquet"
 STATE_FILE = "_written.{survey_id}.json"
 SHARED_STATE_FILE = "_written.json"  # what releases that published every survey at once kept: no longer read
 # The tables with a row per respondent or answer: large, and changed only by a load of their wave.
-ROW_TABLES = ("respondents", "respondent_fields", "responses", "numeric_responses")
+ROW_TABLES = RESPONDENT_TABLES
 SNAPSHOT = "published"
 PARTIAL_SUFFIX = ".partial"  # a file being written; renamed over its target when whole
 
