@@ -48,13 +48,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from tabulate import tabulate
 
-from benchmarks.steps import PARTS, run_ids, step_seconds, typical_parts
+from benchmarks.steps import PARTS, parts, run_ids, step_seconds
 from benchmarks.wide_codebook import SURVEY_ID, wave_ids, write_wide_codebook
+from tests import processes
 from home.settings import PROJECT_ROOT
 from sample_data.generator import LANDING_DIR, sample_exports, sample_files, write_large_wave_csv
 from schemas.codebook import Codebook
@@ -72,6 +73,7 @@ class Measurement:
     wall_s: float
     peak_mb: float
     output: str
+    steps: dict[str, float] = field(default_factory=dict)  # of a survey command: each Dagster step's seconds
 
 
 @dataclass
@@ -117,17 +119,16 @@ def measure(command: list[str], env: dict | None = None) -> Measurement:
 
 
 def typical(measurements: list[Measurement]) -> Measurement:
-    """The median wall time of repeated measurements (the lower middle one of an even number, as
-    ``benchmarks.steps.typical_parts`` takes), with the largest peak memory among them."""
-    return Measurement(statistics.median_low(m.wall_s for m in measurements), max(m.peak_mb for m in measurements),
-                       measurements[-1].output)
+    """The measurement of median wall time (the lower middle one of an even number: one that was measured, whose
+    steps add up to it), with the largest peak memory among them."""
+    median = sorted(measurements, key=lambda m: m.wall_s)[(len(measurements) - 1) // 2]
+    return replace(median, peak_mb=max(m.peak_mb for m in measurements))
 
 
 def survey_env() -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "SURVEY_HOME")}
     # The waves are written whole before a command starts: waiting for files still being copied in (5 s after a
     # file changes, by default) is not what is measured.
-    return {**env, "SURVEY_MAX_FILE_MB": "100000", "SURVEY_SETTLE_SECONDS": "0"}
+    return processes.survey_env(SURVEY_MAX_FILE_MB="100000", SURVEY_SETTLE_SECONDS="0")
 
 
 def wave_csv(cache: Path, codebook: Codebook, wave_id: str, respondents: int, seed: int) -> Path:
@@ -173,17 +174,16 @@ def bench_wave(root: Path, cache: Path, codebook: Codebook, codebook_path: Path,
     home = new_home(root, f"wave_{respondents}", waves=1)
     land(home, wave_id, csv)
     run = survey_run(home)
-    run_steps = step_seconds(home)
+    run = replace(run, steps=step_seconds(home))
     home = new_home(root, f"wave_{respondents}", waves=1)
     ingest = measure([SURVEY, "ingest", str(csv), "--survey", SURVEY_ID, "--wave", wave_id, "--home", str(home)],
                      env=survey_env())
-    ingest_steps = step_seconds(home)
+    ingest = replace(ingest, steps=step_seconds(home))
     shutil.rmtree(home, ignore_errors=True)
-    measured = (("wave", run, run_steps), ("wave: survey ingest", ingest, ingest_steps))
+    measured = (("wave", run), ("wave: survey ingest", ingest))
     return ([Result(name, respondents, m.wall_s, m.peak_mb, "bare DuckDB", baseline.wall_s, baseline.peak_mb,
-                    m.wall_s / baseline.wall_s, respondents / m.wall_s) for name, m, _ in measured],
-            [Breakdown(name, respondents, typical_parts([(m.wall_s, steps)]), baseline.wall_s)
-             for name, m, steps in measured])
+                    m.wall_s / baseline.wall_s, respondents / m.wall_s) for name, m in measured],
+            [Breakdown(name, respondents, parts(m.wall_s, m.steps), baseline.wall_s) for name, m in measured])
 
 
 def bench_sample(root: Path, repeats: int) -> tuple[list[Result], dict]:
@@ -207,14 +207,14 @@ def bench_sample(root: Path, repeats: int) -> tuple[list[Result], dict]:
         stages.append(json.loads(floors[-1].output.strip().splitlines()[-1]))
     imports, pipeline, floor = typical(imports), typical(pipelines), typical(floors)
     respondents = sum(sum(1 for _ in open(p, encoding="utf-8")) - 1 for p in sample_exports())
-    parts = {k: round(statistics.median(s[k] for s in stages), 2) for k in ("imports_s", "instance_s", "runs_s")}
+    stage_medians = {k: round(statistics.median(s[k] for s in stages), 2) for k in ("imports_s", "instance_s", "runs_s")}
     return [
         Result(f"sample ({sum(map(int, waves))} waves, cold)", respondents, pipeline.wall_s, pipeline.peak_mb, f"`{IMPORTS}`",
                imports.wall_s, imports.peak_mb, pipeline.wall_s / imports.wall_s, respondents / pipeline.wall_s,
                repeats),
         Result("sample's fixed cost (steps idle)", respondents, floor.wall_s, floor.peak_mb, f"`{IMPORTS}`",
                imports.wall_s, imports.peak_mb, floor.wall_s / imports.wall_s, respondents / floor.wall_s, repeats),
-    ], {**stages[-1], **parts, "pipeline_over_fixed_cost": round(pipeline.wall_s / floor.wall_s, 2)}
+    ], {**stages[-1], **stage_medians, "pipeline_over_fixed_cost": round(pipeline.wall_s / floor.wall_s, 2)}
 
 
 def bench_incremental(root: Path, cache: Path, codebook: Codebook, respondents: int, repeats: int) -> Result:
@@ -255,7 +255,7 @@ def bench_bundled(root: Path, cache: Path, respondents: int,
     elsewhere, so it is copied in), each against bare DuckDB; all three measured in turn ``repeats`` times."""
     codebook_path = BUNDLED_CODEBOOKS_DIR / f"{BUNDLED_SURVEY}.yaml"
     csv = wave_csv(cache, load_codebook(codebook_path), BUNDLED_WAVE, respondents, seed=7)
-    baselines, runs, ingests, run_steps, ingest_steps = [], [], [], [], []
+    baselines, runs, ingests = [], [], []
     shutil.rmtree(root / "bundled_ingest", ignore_errors=True)  # an interrupted invocation's runs are not counted
     for _ in range(repeats):
         baselines.append(measure([PYTHON, "-m", "benchmarks.baseline", str(codebook_path), BUNDLED_WAVE, str(csv),
@@ -264,12 +264,11 @@ def bench_bundled(root: Path, cache: Path, respondents: int,
         home = root / "bundled_run"
         shutil.rmtree(home, ignore_errors=True)
         land(home, BUNDLED_WAVE, csv, BUNDLED_SURVEY)
-        runs.append(survey_run(home))
-        run_steps.append((runs[-1].wall_s, step_seconds(home)))
+        runs.append(replace(survey_run(home), steps=step_seconds(home)))
         shutil.rmtree(home, ignore_errors=True)
-        ingests.append(measure([SURVEY, "ingest", str(csv), "--survey", BUNDLED_SURVEY, "--wave", BUNDLED_WAVE,
-                                "--home", str(root / "bundled_ingest")], env=survey_env()))
-        ingest_steps.append((ingests[-1].wall_s, step_seconds(root / "bundled_ingest")))
+        ingest = measure([SURVEY, "ingest", str(csv), "--survey", BUNDLED_SURVEY, "--wave", BUNDLED_WAVE,
+                          "--home", str(root / "bundled_ingest")], env=survey_env())
+        ingests.append(replace(ingest, steps=step_seconds(root / "bundled_ingest")))
         shutil.rmtree(root / "bundled_ingest", ignore_errors=True)
     baseline, run, ingest = typical(baselines), typical(runs), typical(ingests)
     results = [
@@ -277,8 +276,8 @@ def bench_bundled(root: Path, cache: Path, respondents: int,
                baseline.peak_mb, m.wall_s / baseline.wall_s, respondents / m.wall_s, repeats)
         for name, m in (("survey run", run), ("survey ingest", ingest))
     ]
-    breakdowns = [Breakdown(f"bundled wave: {name}", respondents, typical_parts(steps), baseline.wall_s)
-                  for name, steps in (("survey run", run_steps), ("survey ingest", ingest_steps))]
+    breakdowns = [Breakdown(f"bundled wave: {name}", respondents, parts(m.wall_s, m.steps), baseline.wall_s)
+                  for name, m in (("survey run", run), ("survey ingest", ingest))]
     return results, breakdowns, {"respondents": respondents, "csv_mb": round(csv.stat().st_size / 1e6, 1),
                      "ingest_over_run": round(ingest.wall_s / run.wall_s, 3),
                      "ingest_peak_mb": round(ingest.peak_mb), "run_peak_mb": round(run.peak_mb)}
@@ -304,7 +303,7 @@ def bench_small_ingest(root: Path, cache: Path, respondents: int, repeats: int) 
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
     survey_run(three)  # set-up, not measured
-    imports, ingests, steps = [], [], []
+    imports, ingests = [], []
     for _ in range(repeats):
         imports.append(measure([PYTHON, "-c", IMPORTS]))
         shutil.rmtree(home, ignore_errors=True)
@@ -314,14 +313,14 @@ def bench_small_ingest(root: Path, cache: Path, respondents: int, repeats: int) 
                                 "--fieldwork-start", SMALL_FIELDWORK[0].isoformat(),
                                 "--fieldwork-end", SMALL_FIELDWORK[1].isoformat(),
                                 "--home", str(home)], env=survey_env()))
-        steps.append((ingests[-1].wall_s, step_seconds(home, earlier_runs=set_up)))
+        ingests[-1] = replace(ingests[-1], steps=step_seconds(home, earlier_runs=set_up))
     shutil.rmtree(home, ignore_errors=True)
     shutil.rmtree(three, ignore_errors=True)
     imported, ingest = typical(imports), typical(ingests)
     name = "small ingest (new wave into the sample's 3)"
     return (Result(name, respondents, ingest.wall_s, ingest.peak_mb, f"`{IMPORTS}`", imported.wall_s, imported.peak_mb,
                    ingest.wall_s / imported.wall_s, respondents / ingest.wall_s, repeats),
-            Breakdown(name, respondents, typical_parts(steps), imported.wall_s))
+            Breakdown(name, respondents, parts(ingest.wall_s, ingest.steps), imported.wall_s))
 
 
 def main() -> None:
@@ -372,15 +371,15 @@ def main() -> None:
 
     rows = [asdict(r) for r in results]
     print(tabulate(rows, headers="keys", floatfmt=".2f", intfmt=","))
-    parts = [b.row() for b in breakdowns]
+    part_rows = [b.row() for b in breakdowns]
     print(f"\nWhere the time went (seconds, then over the baseline; {', '.join(PARTS)}):")
-    print(tabulate(parts, headers="keys", floatfmt=".2f", intfmt=","))
+    print(tabulate(part_rows, headers="keys", floatfmt=".2f", intfmt=","))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "results": rows,
-        "parts": parts,
+        "parts": part_rows,
         "sample_fixed_cost": sample_fixed_cost,
         "ingest_vs_run": ingest_vs_run,
     }, indent=1), encoding="utf-8")

@@ -11,7 +11,6 @@ What does not belong here: running or timing the command (``benchmarks.run``).
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from pathlib import Path
 
@@ -56,10 +55,3 @@ def parts(wall_s: float, steps: dict[str, float]) -> dict[str, float]:
         split[PART_OF_STEP.get(step, DATA_PATH)] += seconds
     split[OUTSIDE] = wall_s - sum(steps.values())
     return split
-
-
-def typical_parts(measured: list[tuple[float, dict[str, float]]]) -> dict[str, float]:
-    """The parts of the median measurement of (wall time, step seconds) (the lower of the two middle ones when they
-    are even in number), so that they add up to a wall time that was measured."""
-    wall = statistics.median_low(w for w, _ in measured)
-    return parts(*next(m for m in measured if m[0] == wall))

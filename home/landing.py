@@ -56,24 +56,27 @@ class LandedWave:
         return partition_key(self.survey_id, self.wave_id)
 
     @functools.cached_property
+    def export_digests(self) -> list[tuple[str, str]]:
+        """Each export's name and sha256 (as the load log records them), read on first use (``digest_cache``
+        updated)."""
+        return [(path.name, self._sha256(path)) for path in self.files]
+
+    @functools.cached_property
     def file_digests(self) -> list[tuple[str, str]]:
-        """Each file's name and sha256, and the population file's (a corrected population re-runs the wave), read
-        on first use (``digest_cache`` updated)."""
+        """The exports' digests, and the population file's (a corrected population re-runs the wave)."""
         population = population_file(self.files[0].parent) if self.files else None
-        named = [(p.name, p) for p in self.files]
-        if population is not None and population.is_file():
-            named.append((f"{POPULATION_PREFIX}{population.name}", population))
-        digests = []
-        for name, path in named:
-            stat = path.stat()
-            cached = self.digest_cache.get(str(path))
-            if cached and cached[0] == stat.st_size and cached[1] == stat.st_mtime_ns:
-                sha = cached[2]
-            else:
-                sha = sha256_of(path)
-                self.digest_cache[str(path)] = [stat.st_size, stat.st_mtime_ns, sha]
-            digests.append((name, sha))
-        return digests
+        if population is None or not population.is_file():
+            return self.export_digests
+        return [*self.export_digests, (f"{POPULATION_PREFIX}{population.name}", self._sha256(population))]
+
+    def _sha256(self, path: Path) -> str:
+        stat = path.stat()
+        cached = self.digest_cache.get(str(path))
+        if cached and cached[0] == stat.st_size and cached[1] == stat.st_mtime_ns:
+            return cached[2]
+        sha = sha256_of(path)
+        self.digest_cache[str(path)] = [stat.st_size, stat.st_mtime_ns, sha]
+        return sha
 
     def inputs_fingerprint(self, codebook_digest: str) -> str:
         return inputs_fingerprint(self.file_digests, settings_bytes(self.settings_file), codebook_digest)

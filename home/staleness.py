@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from home.landing import POPULATION_PREFIX, LandedWave, partition_key
+from home.landing import LandedWave, partition_key
 from home.settings import SurveyHome
 
 # The codebook digest of a wave whose survey has no codebook: such a wave fails until one is added.
@@ -69,8 +69,7 @@ def why_loaded_again(wave: StaleWave, loaded_before: bool, in_publication: bool,
                 "warehouse file has gone)")
     if wave.published is None:
         return "it was published before this release recorded what a wave is loaded from"
-    landed = {(name, sha) for name, sha in wave.wave.file_digests if not name.startswith(POPULATION_PREFIX)}
-    if landed != published_exports:
+    if set(wave.wave.export_digests) != published_exports:
         return "its exports differ from those published"
     return ("its exports are as published, so something else it is loaded from changed: its wave.yaml, population "
             "file, codebook or the trust reference list, or how this release reads them (an upgrade)")

@@ -188,10 +188,10 @@ def _published_and_loaded(home: SurveyHome, survey_id: str) -> tuple[dict, list[
     if not home.working_path(survey_id).exists():
         return {}, [], {}
     with working_database(home, survey_id) as con:
-        published = published_inputs(con) if home.warehouse_path.exists() else {}
-        exports = {wave_id: set(sources["files"].items())
-                   for (survey, wave_id), sources in published_wave_sources(con).items() if survey == survey_id}
-        return published, loaded_waves(con), exports
+        if not home.warehouse_path.exists():
+            return {}, loaded_waves(con), {}
+        exports = {wave_id: set(sources["files"].items()) for (_, wave_id), sources in published_wave_sources(con).items()}
+        return published_inputs(con), loaded_waves(con), exports
 
 
 def surveys_to_refresh(home: SurveyHome) -> list[str]:

@@ -212,7 +212,7 @@ def _published_state(home: SurveyHome) -> tuple[dict, dict, dict]:
             removals = wave_removals(con)
         except duckdb.CatalogException:  # a file published before withdrawals were recorded
             removals = {}
-        return published_inputs(con, published_file=True), latest_loads(con), removals
+        return published_inputs(con), latest_loads(con), removals
 
 
 def _last_runs(home: SurveyHome) -> dict[str, tuple[str, str]]:

@@ -17,14 +17,13 @@ from __future__ import annotations
 import html
 import io
 
-import duckdb
 import matplotlib
 
 # Figures made directly, not through pyplot: no display or backend to choose, no global figure to close.
 from matplotlib.figure import Figure as ChartFigure
 
 from publish import SYNTHETIC_WARNING
-from publish.findings import BriefContent, Figure, Section, brief_content, brief_figures
+from publish.findings import BriefContent, Figure, Section
 from schemas.codebook import Codebook
 
 # Text as text rather than glyph outlines: readable by assistive technology, a third of the size, and
@@ -130,7 +129,6 @@ def render_brief(codebook: Codebook, wave_id: str, content: BriefContent, synthe
 """
 
 
-def write_brief(path, con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: str, synthetic: bool,
+def write_brief(path, content: BriefContent, codebook: Codebook, wave_id: str, synthetic: bool,
                 print_scale: float = 1.0) -> None:
-    content = brief_content(brief_figures(con, codebook.survey_id, wave_id), codebook, wave_id)
     path.write_text(render_brief(codebook, wave_id, content, synthetic, print_scale), encoding="utf-8")

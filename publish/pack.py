@@ -30,6 +30,7 @@ import duckdb
 import pandas as pd
 
 from publish import SYNTHETIC_WARNING
+from publish.findings import brief_content, brief_figures
 from publish.safety import neutralise_frame
 from publish.tables import (benchmark_table, breakdown_table, headline_csv, headline_table, theme_table, trend_table,
                             trends_csv)
@@ -164,7 +165,11 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, home: Path, r
     from publish.pdf import BriefPrint, PdfNotMade, fit_to_one_page
     from publish.trust_pages import render_trust_pages
 
-    write_brief(out / BRIEF, con, codebook, wave_id, synthetic)
+    # The wave's figures as the brief tells them, read once: for the brief (again at each print scale tried) and the
+    # workbook's theme charts.
+    figures = brief_figures(con, codebook.survey_id, wave_id)
+    content = brief_content(figures, codebook, wave_id)
+    write_brief(out / BRIEF, content, codebook, wave_id, synthetic)
     benchmarks = benchmark_table(con, codebook, wave_id) if codebook.respondent.trust is not None else None
     paged = benchmarks is not None and len(benchmarks[0]) > 0
     if paged:
@@ -184,7 +189,7 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, home: Path, r
             frame.to_csv(out / name, index=False, lineterminator="\n", encoding="utf-8")
         breakdowns = {d: breakdown_table(con, codebook, wave_id, d) for d in codebook.reporting.breakdowns}
         write_workbook(out / WORKBOOK, codebook, wave_id, headline, trends, breakdowns, synthetic, benchmarks,
-                       weighting_table(con, codebook, waves), theme_table(con, codebook, wave_id))
+                       weighting_table(con, codebook, waves), theme_table(figures, codebook))
         written = [*files, WORKBOOK, BRIEF, *([TRUST_PAGES] if paged else [])]
         for pdf in printed:
             try:
@@ -193,7 +198,7 @@ def write_pack(con: duckdb.DuckDBPyConnection, codebook: Codebook, home: Path, r
                                      "is turned off (SURVEY_BRIEF_PDF=false)")
                 pdfs[pdf] = {"file": pdf, "engine": prints[pdf].finish()}
                 if pdf == BRIEF_PDF:
-                    pdfs[pdf] |= fit_to_one_page(lambda scale: write_brief(out / BRIEF, con, codebook, wave_id,
+                    pdfs[pdf] |= fit_to_one_page(lambda scale: write_brief(out / BRIEF, content, codebook, wave_id,
                                                                            synthetic, scale), out / BRIEF, out / pdf)
                 written.append(pdf)
             except PdfNotMade as exc:

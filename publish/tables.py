@@ -149,12 +149,13 @@ def theme_score_ids(codebook: Codebook) -> list[tuple[str, list[str]]]:
             for theme in codebook.indicators.themes]
 
 
-def theme_table(con: duckdb.DuckDBPyConnection, codebook: Codebook, wave_id: str) -> pd.DataFrame:
-    """The wave's theme and item scores (out of 10, weighted where the survey is) and their intervals, by indicator
-    id: what the workbook's theme charts draw (the items' scores are not headline indicators)."""
+def theme_table(figures: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """The wave's theme and item scores (out of 10) and their intervals, by indicator id, from its figures as the
+    brief tells them (``publish.findings.brief_figures``: weighted where the survey is): what the workbook's theme
+    charts draw (the items' scores are not headline indicators). A withheld score has no value and is left out."""
     ids = [i for _, theme_ids in theme_score_ids(codebook) for i in theme_ids]
-    return con.execute(read_sql("pack_theme_scores"), {"survey_id": codebook.survey_id, "wave_id": wave_id,
-                                                       "indicator_ids": ids}).df().set_index("indicator_id")
+    shown = figures.index.isin(ids) & ~figures["suppressed"].astype(bool) & figures["value"].notna()
+    return figures.loc[shown, ["value", "ci_low", "ci_high"]]
 
 
 def _on_scale(values: pd.Series, kind: pd.Series) -> pd.Series:

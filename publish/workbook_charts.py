@@ -63,13 +63,20 @@ def headline_charts(page: PackSheet, codebook: Codebook, headline: pd.DataFrame,
         headline = headline.assign(percentage=headline["weighted"], ci_low=headline["weighted_ci_low"],
                                    ci_high=headline["weighted_ci_high"])
     shares = headline[(headline["kind"] == "share") & headline["percentage"].notna()].set_index("indicator")
-    data = ChartData(page)
-    charts = _share_charts(page, codebook, shares, data)
-    return charts + (_theme_charts(page, codebook, themes, data) if themes is not None else [])
+    data, level = ChartData(page), f"{codebook.reporting.confidence_level:.0%}"
+    charts = _share_charts(page, codebook, shares, data, level)
+    return charts + (_theme_charts(page, codebook, themes, data, level) if themes is not None else [])
 
 
-def _bar_chart(page: PackSheet, data: ChartData, rows: list[int], plus: list, minus: list, title: str, name: str,
-               axis: dict) -> Chart:
+def _bar_chart(page: PackSheet, data: ChartData, points: list[tuple[str, float, float, float]], title: str,
+               name: str, axis: dict, scale: float = 1.0) -> Chart:
+    """A bar per point (name, value, interval's low, high; each divided by ``scale``), its interval as error bars (none
+    where it is unknown)."""
+    rows, plus, minus = [], [], []
+    for label, value, low, high in points:
+        rows.append(data.add([label, value / scale]))
+        plus.append(max(0.0, (high - value) / scale) if pd.notna(high) else 0)
+        minus.append(max(0.0, (value - low) / scale) if pd.notna(low) else 0)
     chart = page.book.add_chart({"type": "bar"})
     chart.add_series({
         "name": name,
@@ -87,40 +94,32 @@ def _bar_chart(page: PackSheet, data: ChartData, rows: list[int], plus: list, mi
     return chart
 
 
-def _theme_charts(page: PackSheet, codebook: Codebook, scores: pd.DataFrame, data: ChartData) -> list[Chart]:
+def _theme_charts(page: PackSheet, codebook: Codebook, scores: pd.DataFrame, data: ChartData, level: str) -> list[Chart]:
     """Per theme, its score and its items' scores (out of 10), each with its interval; a score withheld (too few
     answers) is left out, and a theme with none shown has no chart."""
-    level, charts = f"{codebook.reporting.confidence_level:.0%}", []
+    charts = []
     for label, ids in theme_score_ids(codebook):
         shown = [i for i in ids if i in scores.index]
         if not shown:
             continue
-        names, rows, plus, minus = short_labels(codebook, shown), [], [], []
-        for indicator in shown:
-            score = scores.loc[indicator]
-            name = f"{label} (theme)" if indicator == ids[0] else names.get(indicator, indicator)
-            rows.append(data.add([name, score.value]))
-            plus.append(max(0.0, score.ci_high - score.value) if pd.notna(score.ci_high) else 0)
-            minus.append(max(0.0, score.value - score.ci_low) if pd.notna(score.ci_low) else 0)
-        charts.append(_bar_chart(page, data, rows, plus, minus,
+        names = short_labels(codebook, shown)
+        points = [(f"{label} (theme)" if i == ids[0] else names.get(i, i), scores.loc[i, "value"],
+                   scores.loc[i, "ci_low"], scores.loc[i, "ci_high"]) for i in shown]
+        charts.append(_bar_chart(page, data, points,
                                  f"{neutralise(label)}: theme and item scores out of 10 (with {level} intervals)",
                                  "Score", {"num_format": "0", "min": 0, "max": 10}))
     return charts
 
 
-def _share_charts(page: PackSheet, codebook: Codebook, shares: pd.DataFrame, data: ChartData) -> list[Chart]:
+def _share_charts(page: PackSheet, codebook: Codebook, shares: pd.DataFrame, data: ChartData, level: str) -> list[Chart]:
     """Per report section, its questions' headline percentages, each with its interval."""
     charts = []
     for heading, ids in sections(codebook, list(shares.index)):
-        names, rows, plus, minus = short_labels(codebook, ids), [], [], []
-        for indicator in ids:
-            share = shares.loc[indicator]
-            rows.append(data.add([names.get(indicator, share.label), share.percentage / 100]))
-            plus.append(max(0.0, (share.ci_high - share.percentage) / 100) if pd.notna(share.ci_high) else 0)
-            minus.append(max(0.0, (share.percentage - share.ci_low) / 100) if pd.notna(share.ci_low) else 0)
-        level = f"{codebook.reporting.confidence_level:.0%}"
-        charts.append(_bar_chart(page, data, rows, plus, minus, f"{neutralise(heading)} (with {level} intervals)",
-                                 "Percentage", {"num_format": "0%", "min": 0, "max": 1}))
+        names = short_labels(codebook, ids)
+        points = [(names.get(i, shares.loc[i, "label"]), shares.loc[i, "percentage"], shares.loc[i, "ci_low"],
+                   shares.loc[i, "ci_high"]) for i in ids]
+        charts.append(_bar_chart(page, data, points, f"{neutralise(heading)} (with {level} intervals)",
+                                 "Percentage", {"num_format": "0%", "min": 0, "max": 1}, scale=100))
     return charts
 
 

@@ -11,7 +11,8 @@ import duckdb
 import pytest
 
 from benchmarks.baseline import run_baseline
-from benchmarks.steps import DATA_PATH, OUTSIDE, PACK, PARTS, WAREHOUSE, parts, typical_parts
+from benchmarks.run import Measurement, typical
+from benchmarks.steps import DATA_PATH, OUTSIDE, PACK, PARTS, WAREHOUSE, parts
 from benchmarks.wide_codebook import SURVEY_ID, wave_ids, write_wide_codebook
 from home.settings import PROJECT_ROOT
 from sample_data.generator import LANDING_DIR, write_large_wave_csv
@@ -72,12 +73,13 @@ def test_a_tiny_benchmark_run_reports_a_table_and_json(tmp_path):
     assert "Where the time went" in completed.stdout
 
 
-def test_a_commands_time_is_split_into_its_parts_and_the_median_measurements_parts_are_reported():
+def test_a_commands_time_is_split_into_its_parts_and_the_median_measurement_is_reported_with_its_steps():
     steps = {"wave_responses": 4.0, "headline_indicators": 0.5, "analyst_warehouse": 1.5, "leadership_pack": 2.0}
     assert parts(10.0, steps) == {DATA_PATH: 4.5, WAREHOUSE: 1.5, PACK: 2.0, OUTSIDE: 2.0}
-    measured = [(12.0, {"wave_responses": 9.0}), (10.0, {"wave_responses": 7.0}), (11.0, {"wave_responses": 8.5})]
-    assert typical_parts(measured) == {DATA_PATH: 8.5, WAREHOUSE: 0.0, PACK: 0.0, OUTSIDE: 2.5}  # the 11 s one
-    assert typical_parts(measured[:2])[DATA_PATH] == 7.0  # of two, the lower
+    measured = [Measurement(12.0, 300.0, "", {"wave_responses": 9.0}), Measurement(10.0, 500.0, "", {"wave_responses": 7.0}),
+                Measurement(11.0, 400.0, "", {"wave_responses": 8.5})]
+    assert typical(measured) == Measurement(11.0, 500.0, "", {"wave_responses": 8.5})  # the 11 s one, the largest peak
+    assert typical(measured[:2]).wall_s == 10.0  # of two, the lower: one that was measured
 
 
 def _selections(dagster_home) -> list[tuple[list[str], list[str]]]:

@@ -11,7 +11,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from tests.processes import run_survey
-from warehouse.parquet_publication import DATA_FILE, PARQUET_FOLDER, ROW_TABLES, publish_parquet
+from warehouse.load import RESPONDENT_TABLES
+from warehouse.parquet_publication import DATA_FILE, PARQUET_FOLDER, publish_parquet
 
 # Partition values as text, as the snapshot holds them (a wave id such as 2023 is not a number).
 HIVE = ds.partitioning(pa.schema([("survey_id", pa.string()), ("wave_id", pa.string())]), flavor="hive")
@@ -91,13 +92,13 @@ def test_a_second_publication_leaves_the_respondent_rows_of_unchanged_waves_alon
 
     again = _publish_each_survey(snapshot, root)
 
-    assert all(first[t] > 0 for t in ROW_TABLES if t != "numeric_responses") and first["numeric_responses"] > 0
-    assert all(again[t] == 0 for t in ROW_TABLES)  # the same loads: nothing written again
+    assert all(first[t] > 0 for t in RESPONDENT_TABLES if t != "numeric_responses") and first["numeric_responses"] > 0
+    assert all(again[t] == 0 for t in RESPONDENT_TABLES)  # the same loads: nothing written again
     assert again["headline_indicators"] == first["headline_indicators"] > 0  # small tables: written every time
     now = {p: p.stat().st_ino for p in root.rglob(DATA_FILE)}
     assert now.keys() == files.keys()
     changed = {p.relative_to(root).parts[0] for p in now if now[p] != files[p]}
-    assert not changed & set(ROW_TABLES) and "headline_indicators" in changed  # replaced by a new file, whole
+    assert not changed & set(RESPONDENT_TABLES) and "headline_indicators" in changed  # replaced by a new file, whole
     assert not [p for p in root.rglob("*") if p.name.startswith(".") and p.name != ".gitkeep"]  # no partial left
 
 

@@ -59,8 +59,6 @@ def combine_snapshots(snapshots: Iterable[Path], target: Path, codebooks: Iterab
         with replaced_whole(target, temporary, "combine", "the next publication of any survey combines it again"):
             target.parent.mkdir(parents=True, exist_ok=True)
             remove_unfinished(target)
-            for leftover in target.parent.glob(f".{target.name}.*.tmp.spill"):  # left by a combining that was killed
-                shutil.rmtree(leftover, ignore_errors=True)
             base = _base(parts, fresh)
             shutil.copyfile(base, temporary)
             config = {"memory_limit": f"{int(memory_limit_mb)}MB", "temp_directory": str(spill)}

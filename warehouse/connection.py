@@ -65,15 +65,14 @@ def schema_digest() -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def _digest_macros() -> tuple[str, str]:
-    # The working file's main schema (its catalogue is named after the file), then the private file's.
-    return f"main.{SCHEMA_DIGEST_MACRO}", f"{PRIVATE}.main.{SCHEMA_DIGEST_MACRO}"
+# The working file's main schema (its catalogue is named after the file), then the private file's.
+DIGEST_MACROS = (f"main.{SCHEMA_DIGEST_MACRO}", f"{PRIVATE}.main.{SCHEMA_DIGEST_MACRO}")
 
 
 def _stored_digests(con: duckdb.DuckDBPyConnection) -> set[str | None]:
     """The schema digests the two files record (None for a file that records none)."""
     digests = set()
-    for name in _digest_macros():
+    for name in DIGEST_MACROS:
         try:
             digests.add(con.execute(f"SELECT {name}()").fetchone()[0])
         except duckdb.Error:  # no such macro (DuckDB says so as a catalogue or a binder error)
@@ -104,7 +103,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         _move_role_to_fields(con)
     # Recorded last: a connection stopped before this does it all again. A macro's body takes no bound parameter,
     # so the digest (our own hex text) is placed in it as a literal.
-    for name in _digest_macros():
+    for name in DIGEST_MACROS:
         con.execute(f"CREATE OR REPLACE MACRO {name}() AS {sql_text.literal(digest)}")
 
 

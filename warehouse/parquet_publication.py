@@ -9,7 +9,7 @@ and renamed over ``data.parquet`` in one step: a reader sees the old file or the
 Polars, Spark and DuckDB's globs ignore names starting with a dot). The partitions of a wave no longer published
 (withdrawn) are removed.
 
-Writing costs time in proportion to the rows: the respondent-level tables (``ROW_TABLES``) of a wave are written
+Writing costs time in proportion to the rows: the respondent-level tables (``RESPONDENT_TABLES``) of a wave are written
 again only when the wave's latest load differs from the one last written (``_written.<survey>.json``, beside them); the
 rest, a few rows per indicator, are written every time.
 
@@ -34,8 +34,6 @@ DATA_FILE = "data.parquet"
 # Per survey, per table and wave: the load (and columns) whose respondent-level rows are on disk.
 STATE_FILE = "_written.{survey_id}.json"
 SHARED_STATE_FILE = "_written.json"  # what releases that published every survey at once kept: no longer read
-# The tables with a row per respondent or answer: large, and changed only by a load of their wave.
-ROW_TABLES = RESPONDENT_TABLES
 SNAPSHOT = "published"
 PARTIAL_SUFFIX = ".partial"  # a file being written; renamed over its target when whole
 
@@ -120,11 +118,11 @@ def publish_parquet(snapshot: Path, root: Path, survey_id: str, memory_limit_mb:
                 folder = _partition(root, table, partition)
                 wave = "/".join(values)
                 signature = f"{loads.get(wave)} {','.join(columns)}"  # the load, and the table's columns
-                if (table in ROW_TABLES and (folder / DATA_FILE).is_file()
+                if (table in RESPONDENT_TABLES and (folder / DATA_FILE).is_file()
                         and written.get(table, {}).get(wave) == signature):
                     continue  # this load's rows are on disk already, as the table now has them
                 counts[table] += _write(con, table, partition, columns, folder)
-                if table in ROW_TABLES:
+                if table in RESPONDENT_TABLES:
                     done.setdefault(table, {})[wave] = signature
             ours = {values for values in _on_disk(root, table, len(keys)) if values[0] == survey_id} if keys else set()
             for gone in ours - present:

@@ -65,12 +65,15 @@ def drop_views(con: duckdb.DuckDBPyConnection, database: str) -> None:
 
 
 def remove_unfinished(target: Path) -> list[Path]:
-    """Remove the half-built files a killed publish left beside ``target``; call with the writer lock."""
+    """Remove the half-built files (and DuckDB's spill folders) a killed publish left beside ``target``; call with
+    the writer lock."""
     leftovers = sorted(target.parent.glob(f".{target.name}.*.tmp")) + sorted(
         target.parent.glob(f".{target.name}.*.tmp.wal")
     )
     for path in leftovers:
         path.unlink(missing_ok=True)
+    for spill in target.parent.glob(f".{target.name}.*.tmp.spill"):
+        shutil.rmtree(spill, ignore_errors=True)
     return leftovers
 
 
@@ -239,14 +242,13 @@ def published_wave_sources(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, st
     return waves
 
 
-def published_inputs(con: duckdb.DuckDBPyConnection, published_file: bool = False) -> dict[tuple[str, str], str | None]:
-    """The inputs fingerprint of each wave in its survey's latest publication, by (survey id, wave id), from the
-    working database or, with ``published_file``, from a survey's snapshot or the analysts' warehouse (a wave
-    withdrawn since then left out: that file was published without it)."""
+def published_inputs(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str | None]:
+    """The inputs fingerprint of each wave in its survey's latest publication that the file still holds, by (survey
+    id, wave id), from the working database, a survey's snapshot or the analysts' warehouse."""
     try:
-        rows = con.execute(read_sql("published_inputs"), {"published_file": published_file}).fetchall()
-    except (duckdb.BinderException, duckdb.CatalogException):
-        return {}  # published before fingerprints (or withdrawals) were recorded: every wave is loaded again, once
+        rows = con.execute(read_sql("published_inputs")).fetchall()
+    except duckdb.BinderException:
+        return {}  # published before fingerprints were recorded: every wave is loaded again, once
     return {(survey_id, wave_id): fingerprint for survey_id, wave_id, fingerprint in rows}
 
 
@@ -256,7 +258,7 @@ def read_published_inputs(snapshot: Path) -> dict[tuple[str, str], str | None]:
     if not snapshot.exists():
         return {}
     with duckdb.connect(str(snapshot), read_only=True) as con:
-        return published_inputs(con, published_file=True)
+        return published_inputs(con)
 
 
 def loaded_waves(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
